@@ -1,0 +1,147 @@
+import { inWorkingHours, isOutOfOffice, nextWorkStart, userZone } from './calendar.js';
+import { evaluate, type Fields } from './conditions.js';
+import type { AssignmentTarget, Process, User } from './process-schema.js';
+import type { RoutingState, TeamCursor } from './lead.js';
+
+/**
+ * Lead routing. Rules are tried in order (first match wins), then the rule's fallbacks, then the
+ * default owner. Within a team only *eligible* members compete: active, not out of office, under
+ * their caps. Among those, members at work now are preferred; when nobody is, the lead goes to
+ * whoever starts first. Strategies only ever look at eligible members, so a rep back from leave
+ * rejoins the rotation where it stands instead of being handed the leads they "missed".
+ */
+
+export interface RoutingOutcome {
+  owner: string;
+  rule: string;
+  target: string;
+  /** Why candidates were passed over, for the run log. */
+  passedOver: { user: string; why: string }[];
+}
+
+export function routeLead(p: Process, fields: Fields, routing: RoutingState, now: number): RoutingOutcome {
+  const passedOver: RoutingOutcome['passedOver'] = [];
+  for (const rule of p.assignment.rules) {
+    if (rule.when && !evaluate(rule.when, { fields })) continue;
+    for (const target of [rule.to, ...rule.fallback]) {
+      const owner = pickFromTarget(p, target, routing, now, passedOver);
+      if (owner) {
+        countRouted(routing, owner);
+        return { owner, rule: rule.id, target: targetName(target), passedOver };
+      }
+    }
+  }
+  const owner = p.assignment.default_owner;
+  countRouted(routing, owner);
+  return { owner, rule: 'default_owner', target: `user:${owner}`, passedOver };
+}
+
+function targetName(t: AssignmentTarget): string {
+  return 'user' in t ? `user:${t.user}` : `team:${t.team}/${t.strategy}`;
+}
+
+function countRouted(routing: RoutingState, user: string): void {
+  const load = (routing.users[user] ??= { open: 0, routedToday: 0, routedThisWeek: 0 });
+  load.routedToday++;
+  load.routedThisWeek++;
+  load.open++;
+}
+
+function ineligibility(u: User, p: Process, routing: RoutingState, now: number): string | null {
+  if (!u.active) return 'inactive';
+  if (isOutOfOffice(u, now, userZone(u, p))) return 'out of office';
+  const load = routing.users[u.id] ?? { open: 0, routedToday: 0, routedThisWeek: 0 };
+  const cap = u.capacity;
+  if (cap.per_day !== undefined && load.routedToday >= cap.per_day) return `daily cap ${cap.per_day} reached`;
+  if (cap.per_week !== undefined && load.routedThisWeek >= cap.per_week) return `weekly cap ${cap.per_week} reached`;
+  if (cap.max_open !== undefined && load.open >= cap.max_open) return `open-lead cap ${cap.max_open} reached`;
+  return null;
+}
+
+function pickFromTarget(
+  p: Process,
+  target: AssignmentTarget,
+  routing: RoutingState,
+  now: number,
+  passedOver: RoutingOutcome['passedOver'],
+): string | null {
+  const members = 'user' in target ? [target.user] : (p.teams.find((t) => t.id === target.team)?.members ?? []);
+  const eligible: User[] = [];
+  for (const id of members) {
+    const u = p.users.find((x) => x.id === id);
+    if (!u) continue;
+    const why = ineligibility(u, p, routing, now);
+    if (why) passedOver.push({ user: id, why });
+    else eligible.push(u);
+  }
+  if (eligible.length === 0) return null;
+  if ('user' in target) return eligible[0]?.id ?? null;
+
+  const pool = preferAtWork(p, eligible, now);
+  const key = `team:${target.team}`;
+  const cursor = (routing.cursors[key] ??= {});
+  const ids = pool.map((u) => u.id);
+  switch (target.strategy) {
+    case 'round_robin':
+      return nextAfter(members, ids, cursor);
+    case 'weighted':
+      return smoothWeighted(pool, cursor);
+    case 'least_open': {
+      const least = Math.min(...ids.map((id) => routing.users[id]?.open ?? 0));
+      return nextAfter(
+        members,
+        ids.filter((id) => (routing.users[id]?.open ?? 0) === least),
+        cursor,
+      );
+    }
+  }
+}
+
+function preferAtWork(p: Process, eligible: User[], now: number): User[] {
+  const atWork = eligible.filter((u) => inWorkingHours(u, now, userZone(u, p)));
+  if (atWork.length > 0) return atWork;
+  const starts = eligible.map((u) => ({ u, start: nextWorkStart(u, now, userZone(u, p)) ?? Infinity }));
+  const first = Math.min(...starts.map((s) => s.start));
+  return starts.filter((s) => s.start === first).map((s) => s.u);
+}
+
+/** Plain round robin: the first pooled member after the last one served, in team order. */
+export function nextAfter(order: readonly string[], pool: readonly string[], cursor: TeamCursor): string | null {
+  if (pool.length === 0) return null;
+  const start = cursor.last === undefined ? -1 : order.indexOf(cursor.last);
+  for (let i = 1; i <= order.length; i++) {
+    const candidate = order[(start + i) % order.length];
+    if (candidate !== undefined && pool.includes(candidate)) {
+      cursor.last = candidate;
+      return candidate;
+    }
+  }
+  return null;
+}
+
+/** nginx's smooth weighted round robin, over the pooled members only. */
+function smoothWeighted(pool: readonly User[], cursor: TeamCursor): string | null {
+  const credit = (cursor.credit ??= {});
+  let best: User | null = null;
+  let total = 0;
+  for (const u of pool) {
+    credit[u.id] = (credit[u.id] ?? 0) + u.weight;
+    total += u.weight;
+    if (!best || (credit[u.id] ?? 0) > (credit[best.id] ?? 0)) best = u;
+  }
+  if (!best) return null;
+  credit[best.id] = (credit[best.id] ?? 0) - total;
+  cursor.last = best.id;
+  return best.id;
+}
+
+/** Task assignment to a team: round robin over members who are active and not away. */
+export function pickTaskAssignee(p: Process, team: string, routing: RoutingState, now: number): string | null {
+  const members = p.teams.find((t) => t.id === team)?.members ?? [];
+  const pool = members.filter((id) => {
+    const u = p.users.find((x) => x.id === id);
+    return u !== undefined && u.active && !isOutOfOffice(u, now, userZone(u, p));
+  });
+  const cursor = (routing.cursors[`tasks:${team}`] ??= {});
+  return nextAfter(members, pool, cursor);
+}

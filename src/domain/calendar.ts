@@ -1,0 +1,90 @@
+import { DateTime } from 'luxon';
+import type { DueSpec, Process, User } from './process-schema.js';
+
+/** Calendar and clock rules. Times are epoch milliseconds; zones are IANA names. */
+
+export interface OrgCalendar {
+  timezone: string;
+  workweek: readonly number[];
+  holidays: ReadonlySet<string>;
+}
+
+export function orgCalendar(p: Process): OrgCalendar {
+  return {
+    timezone: p.organisation.timezone,
+    workweek: p.organisation.workweek,
+    holidays: new Set(p.organisation.holidays),
+  };
+}
+
+function isBusinessDay(d: DateTime, cal: OrgCalendar): boolean {
+  return cal.workweek.includes(d.weekday) && !cal.holidays.has(d.toISODate() ?? '');
+}
+
+/**
+ * When a task falls due. Days keep the wall-clock time in the organisation's zone, so a task
+ * due "in 2 business days" at 09:00 stays at 09:00 across a DST change; `at` sets the time of day.
+ */
+export function dueAt(enteredAt: number, due: DueSpec, cal: OrgCalendar): number {
+  if (due.hours !== undefined) return enteredAt + Math.round(due.hours * 3_600_000);
+  let d = DateTime.fromMillis(enteredAt, { zone: cal.timezone });
+  if (due.days !== undefined) d = d.plus({ days: due.days });
+  if (due.business_days !== undefined) {
+    let left = due.business_days;
+    // Zero business days from a weekend means the next business day.
+    if (left === 0) while (!isBusinessDay(d, cal)) d = d.plus({ days: 1 });
+    while (left > 0) {
+      d = d.plus({ days: 1 });
+      if (isBusinessDay(d, cal)) left--;
+    }
+  }
+  if (due.at !== undefined) {
+    const [hour, minute] = due.at.split(':').map(Number);
+    d = d.set({ hour, minute, second: 0, millisecond: 0 });
+  }
+  return d.toMillis();
+}
+
+export function userZone(u: User, p: Process): string {
+  return u.timezone ?? p.organisation.timezone;
+}
+
+export function isOutOfOffice(u: User, at: number, zone: string): boolean {
+  const day = DateTime.fromMillis(at, { zone }).toISODate() ?? '';
+  return u.out_of_office.some((o) => o.from <= day && day <= o.to);
+}
+
+function minutesOf(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+}
+
+/** A user without working hours is always at work. */
+export function inWorkingHours(u: User, at: number, zone: string): boolean {
+  const wh = u.working_hours;
+  if (!wh) return true;
+  const t = DateTime.fromMillis(at, { zone });
+  const minute = t.hour * 60 + t.minute;
+  return wh.days.includes(t.weekday) && minute >= minutesOf(wh.start) && minute < minutesOf(wh.end);
+}
+
+/** The first moment at or after `at` when the user is at work and not away; null if none within 60 days. */
+export function nextWorkStart(u: User, at: number, zone: string): number | null {
+  if (inWorkingHours(u, at, zone) && !isOutOfOffice(u, at, zone)) return at;
+  const wh = u.working_hours;
+  const start = wh ? minutesOf(wh.start) : 0;
+  let d = DateTime.fromMillis(at, { zone }).startOf('day');
+  for (let i = 0; i <= 60; i++) {
+    const candidate = d.plus({ minutes: start });
+    const ms = candidate.toMillis();
+    if (ms >= at && (!wh || wh.days.includes(candidate.weekday)) && !isOutOfOffice(u, ms, zone)) return ms;
+    d = d.plus({ days: 1 });
+  }
+  return null;
+}
+
+/** Keys of the capacity windows (day and ISO week in the user's zone) that `at` falls in. */
+export function capacityKeys(at: number, zone: string): { day: string; week: string } {
+  const t = DateTime.fromMillis(at, { zone });
+  return { day: `D${t.toISODate() ?? ''}`, week: `W${t.toFormat("kkkk-'W'WW")}` };
+}

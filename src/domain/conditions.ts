@@ -1,0 +1,63 @@
+import type { Condition, FieldTest } from './process-schema.js';
+
+export type FieldValue = string | number | boolean | null;
+export type Fields = Record<string, FieldValue>;
+
+/** What a condition can look at. Task, activity and signal facts concern the current stage stay. */
+export interface ConditionFacts {
+  fields: Fields;
+  doneTasks?: ReadonlySet<string>;
+  activities?: Readonly<Record<string, number>>;
+  signals?: ReadonlySet<string>;
+}
+
+export function evaluate(c: Condition, facts: ConditionFacts): boolean {
+  if ('all' in c) return c.all.every((s) => evaluate(s, facts));
+  if ('any' in c) return c.any.some((s) => evaluate(s, facts));
+  if ('task_done' in c) return facts.doneTasks?.has(c.task_done) ?? false;
+  if ('activity' in c) return (facts.activities?.[c.activity] ?? 0) >= (c.min ?? 1);
+  if ('signal' in c) return facts.signals?.has(c.signal) ?? false;
+  return testField(c, facts.fields[c.field] ?? null);
+}
+
+function isSet(v: FieldValue): boolean {
+  return v !== null && v !== '';
+}
+
+function testField(t: FieldTest, v: FieldValue): boolean {
+  if (t.set !== undefined && isSet(v) !== t.set) return false;
+  if (t.eq !== undefined && !looseEquals(v, t.eq)) return false;
+  if (t.ne !== undefined && looseEquals(v, t.ne)) return false;
+  if (t.in !== undefined && !t.in.some((x) => looseEquals(v, x))) return false;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  const bounds: [number | undefined, (a: number, b: number) => boolean][] = [
+    [t.gt, (a, b) => a > b],
+    [t.gte, (a, b) => a >= b],
+    [t.lt, (a, b) => a < b],
+    [t.lte, (a, b) => a <= b],
+  ];
+  for (const [bound, cmp] of bounds) {
+    if (bound !== undefined && (Number.isNaN(n) || !cmp(n, bound))) return false;
+  }
+  return true;
+}
+
+/** Text compares case-insensitively: "emea" and "EMEA" are the same territory to a person. */
+function looseEquals(a: FieldValue, b: string | number | boolean): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
+  if (typeof a === 'string' && typeof b === 'number') return a.trim() !== '' && Number(a) === b;
+  return a === b;
+}
+
+/** Names the first failing part of a condition, for the run log. */
+export function describe(c: Condition): string {
+  if ('all' in c) return `all(${c.all.map(describe).join(', ')})`;
+  if ('any' in c) return `any(${c.any.map(describe).join(', ')})`;
+  if ('task_done' in c) return `task_done ${c.task_done}`;
+  if ('activity' in c) return `activity ${c.activity} x${c.min ?? 1}`;
+  if ('signal' in c) return `signal ${c.signal}`;
+  const ops = Object.entries(c)
+    .filter(([k]) => k !== 'field')
+    .map(([k, v]) => `${k} ${JSON.stringify(v)}`);
+  return `${c.field} ${ops.join(' ')}`;
+}

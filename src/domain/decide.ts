@@ -1,0 +1,733 @@
+import { pickTaskAssignee, routeLead } from './assignment.js';
+import { dueAt, orgCalendar } from './calendar.js';
+import { describe as describeCondition, evaluate, type FieldValue, type Fields } from './conditions.js';
+import { domainError, type DomainError } from './errors.js';
+import type { Actor, EngineEvent } from './events.js';
+import type { ExitKind, LeadState, RoutingState, StayState, TaskState } from './lead.js';
+import type { Automation, Pipeline, Process, Stage } from './process-schema.js';
+
+/**
+ * The process rules as one pure function: given the process, a lead's state, an event and the
+ * time, decide() returns the new state, the history rows to write, the side effects to queue and
+ * a log of which rule fired and why. No I/O, no clock, no randomness.
+ */
+
+const DAY_MS = 86_400_000;
+
+export type Change =
+  | { kind: 'stay.entered'; stay: StayState; via: string }
+  | { kind: 'stay.exited'; stayId: string; exitedAt: number; exit: ExitKind }
+  | { kind: 'stay.stalled'; stayId: string; at: number }
+  | { kind: 'task.saved'; task: TaskState }
+  | { kind: 'owner.changed'; from: string | null; to: string; reason: string; rule: string | null }
+  | { kind: 'field.changed'; field: string; from: FieldValue; to: FieldValue }
+  | { kind: 'activity.logged'; stayId: string; activity: string; note: string | null }
+  | { kind: 'status.changed'; from: string; to: string; reason: string | null };
+
+export type EffectKind =
+  | 'email'
+  | 'list.subscribe'
+  | 'list.unsubscribe'
+  | 'congratulate'
+  | 'webhook'
+  | 'enrich'
+  | 'task.reminder'
+  | 'task.overdue'
+  | 'stage.stalled';
+
+export interface Effect {
+  kind: EffectKind;
+  /** Stable per lead, event and position: a replayed event produces the same keys. */
+  key: string;
+  payload: Record<string, unknown>;
+}
+
+export interface LogEntry {
+  kind: 'routing' | 'assignment' | 'goal' | 'gate' | 'automation' | 'task' | 'timer' | 'error' | 'event';
+  rule: string | null;
+  message: string;
+  inputs?: Record<string, unknown>;
+}
+
+export interface DecideInput {
+  process: Process;
+  processVersion: number;
+  lead: LeadState | null;
+  event: EngineEvent;
+  now: number;
+  routing: RoutingState;
+}
+
+export type Decision =
+  | {
+      ok: true;
+      lead: LeadState;
+      changes: Change[];
+      effects: Effect[];
+      log: LogEntry[];
+      routing: RoutingState;
+    }
+  | { ok: false; error: DomainError; log: LogEntry[] };
+
+class Refusal extends Error {
+  constructor(readonly error: DomainError) {
+    super(error.message);
+  }
+}
+
+function refuse(...args: Parameters<typeof domainError>): never {
+  throw new Refusal(domainError(...args));
+}
+
+export function decide(input: DecideInput): Decision {
+  const run = new Run(input);
+  try {
+    run.handle();
+    return run.result();
+  } catch (e) {
+    if (e instanceof Refusal) return { ok: false, error: e.error, log: run.log };
+    throw e;
+  }
+}
+
+/** The working state of one decision; thrown away after decide() returns. */
+class Run {
+  readonly p: Process;
+  readonly now: number;
+  readonly event: EngineEvent;
+  readonly actor: Actor;
+  readonly routing: RoutingState;
+  readonly changes: Change[] = [];
+  readonly effects: Effect[] = [];
+  readonly log: LogEntry[] = [];
+  private leadState: LeadState | null;
+  private readonly enteredThisEvent = new Set<string>();
+  private halted = false;
+  private errorRaised = false;
+
+  constructor(private readonly input: DecideInput) {
+    this.p = input.process;
+    this.now = input.now;
+    this.event = input.event;
+    this.actor = input.event.actor ?? { kind: 'api' };
+    this.routing = structuredClone(input.routing);
+    this.leadState = input.lead ? structuredClone(input.lead) : null;
+  }
+
+  get lead(): LeadState {
+    if (!this.leadState) refuse('unknown_lead', `lead "${this.event.lead}" does not exist`);
+    return this.leadState;
+  }
+
+  result(): Decision {
+    const lead = this.lead;
+    lead.seq += 1;
+    if (!this.errorRaised && !this.event.type.startsWith('task.') && this.event.type !== 'stage.stalled')
+      lead.error = null;
+    return { ok: true, lead, changes: this.changes, effects: this.effects, log: this.log, routing: this.routing };
+  }
+
+  handle(): void {
+    const e = this.event;
+    if (e.type === 'lead.created') return this.create(e.fields, e.owner, e.pipeline);
+    const lead = this.lead;
+    switch (e.type) {
+      case 'lead.updated':
+        return this.updateFields(e.fields);
+      case 'task.completed':
+        return this.completeTask(e.task);
+      case 'task.reopened':
+        return this.reopenTask(e.task);
+      case 'activity.logged':
+        this.requireOpen();
+        lead.stay.activities[e.kind] = (lead.stay.activities[e.kind] ?? 0) + 1;
+        this.changes.push({ kind: 'activity.logged', stayId: lead.stay.id, activity: e.kind, note: e.note ?? null });
+        return this.settle();
+      case 'signal.received':
+        if (lead.signals[e.name] === undefined) lead.signals[e.name] = this.now;
+        this.log.push({ kind: 'event', rule: null, message: `signal ${e.name} received` });
+        return this.settle();
+      case 'lead.moved':
+        return this.move(e.stage, e.pipeline, e.override, e.reason);
+      case 'lead.won':
+        this.requireOpen();
+        this.gateForward(this.pipeline(), lead.stay.stageIndex, this.pipeline().stages.length, false, 'won');
+        return this.close('won', e.reason ?? null);
+      case 'lead.lost':
+        this.requireOpen();
+        return this.close('lost', e.reason);
+      case 'lead.reopened':
+        return this.reopenLead();
+      case 'lead.reassigned':
+        this.requireOpen();
+        if (e.owner !== undefined) {
+          this.requireUser(e.owner);
+          return this.changeOwner(e.owner, 'manual', null);
+        }
+        return this.assignByRules('reassign');
+      case 'task.due':
+      case 'task.overdue':
+        return this.taskTimer(e.type, e.task);
+      case 'stage.stalled':
+        return this.stalled(e.stay);
+    }
+  }
+
+  // ---- lead creation and routing ----
+
+  private create(fields: Fields, owner: string | undefined, pipelineId: string | undefined): void {
+    if (this.leadState) refuse('lead_exists', `lead "${this.event.lead}" already exists`);
+    const pipeline = pipelineId ? this.pipelineById(pipelineId) : this.routePipeline(fields);
+    if (owner !== undefined) this.requireUser(owner);
+    const first = pipeline.stages[0] as Stage;
+    this.leadState = {
+      id: this.event.lead,
+      processVersion: this.input.processVersion,
+      pipeline: pipeline.id,
+      status: 'open',
+      owner: null,
+      fields: { ...fields },
+      createdAt: this.now,
+      closedAt: null,
+      closeReason: null,
+      stay: {
+        id: '',
+        seq: 0,
+        pipeline: pipeline.id,
+        stage: first.id,
+        stageIndex: 0,
+        enteredAt: this.now,
+        stallAt: 0,
+        stalledAt: null,
+        activities: {},
+      },
+      tasks: [],
+      signals: {},
+      lists: [],
+      seq: 0,
+      error: null,
+    };
+    for (const [field, to] of Object.entries(fields))
+      this.changes.push({ kind: 'field.changed', field, from: null, to });
+    if (owner !== undefined) this.changeOwner(owner, 'manual', null);
+    else this.assignByRules('created');
+    this.enterStage(pipeline, 0, 'created');
+    this.settle();
+  }
+
+  private routePipeline(fields: Fields): Pipeline {
+    for (const pl of this.p.pipelines) {
+      if (pl.entry && evaluate(pl.entry, { fields })) {
+        this.log.push({
+          kind: 'routing',
+          rule: pl.id,
+          message: `entry criteria of pipeline ${pl.id} matched: ${describeCondition(pl.entry)}`,
+        });
+        return pl;
+      }
+    }
+    const fallback = this.p.pipelines.find((pl) => pl.default);
+    if (!fallback) {
+      refuse(
+        'no_pipeline',
+        `no pipeline's entry criteria match this lead and no pipeline is marked default (fields: ${JSON.stringify(fields)})`,
+      );
+    }
+    this.log.push({
+      kind: 'routing',
+      rule: fallback.id,
+      message: `no entry criteria matched; default pipeline ${fallback.id}`,
+    });
+    return fallback;
+  }
+
+  private assignByRules(via: string): void {
+    const out = routeLead(this.p, this.lead.fields, this.routing, this.now);
+    this.log.push({
+      kind: 'assignment',
+      rule: out.rule,
+      message: `${via}: rule ${out.rule} routed to ${out.owner} via ${out.target}`,
+      inputs: {
+        fields: pick(this.lead.fields, ['territory', 'product', 'value', 'source']),
+        passedOver: out.passedOver,
+      },
+    });
+    this.changeOwner(out.owner, via === 'created' ? 'routing' : via, out.rule);
+  }
+
+  private changeOwner(to: string, reason: string, rule: string | null): void {
+    const lead = this.lead;
+    if (lead.owner === to) return;
+    this.changes.push({ kind: 'owner.changed', from: lead.owner, to, reason, rule });
+    lead.owner = to;
+    for (const t of lead.tasks) {
+      if (t.status === 'open' && t.assigneeRule === 'owner' && t.assignee !== to) {
+        t.assignee = to;
+        this.saveTask(t);
+      }
+    }
+  }
+
+  // ---- fields, tasks and activity ----
+
+  private updateFields(fields: Fields): void {
+    const lead = this.lead;
+    const changed: string[] = [];
+    for (const [field, to] of Object.entries(fields)) {
+      const from = lead.fields[field] ?? null;
+      if (from === to) continue;
+      lead.fields[field] = to;
+      changed.push(field);
+      this.changes.push({ kind: 'field.changed', field, from, to });
+    }
+    const reroute = changed.filter((f) => this.p.assignment.reroute_on_change.includes(f));
+    if (reroute.length > 0 && lead.status === 'open') this.assignByRules(`reroute on ${reroute.join(', ')}`);
+    this.settle();
+  }
+
+  private findTask(ref: string): TaskState {
+    const lead = this.lead;
+    const byId = lead.tasks.find((t) => t.id === ref);
+    if (byId) return byId;
+    const inStay = lead.tasks.filter((t) => t.template === ref && t.stayId === lead.stay.id);
+    const found = inStay[0];
+    if (!found) refuse('unknown_task', `no task "${ref}" on lead ${lead.id} in stage ${lead.stay.stage}`);
+    return found;
+  }
+
+  private completeTask(ref: string): void {
+    const t = this.findTask(ref);
+    if (t.status !== 'open') refuse('task_not_open', `task "${t.id}" is ${t.status}, not open`);
+    t.status = 'done';
+    t.completedAt = this.now;
+    this.saveTask(t);
+    this.log.push({
+      kind: 'task',
+      rule: t.template,
+      message: `task ${t.template} completed${this.now > t.dueAt ? ' late' : ''}`,
+    });
+    this.settle();
+  }
+
+  private reopenTask(ref: string): void {
+    const t = this.findTask(ref);
+    if (t.status === 'open') refuse('task_not_closed', `task "${t.id}" is already open`);
+    t.status = 'open';
+    t.completedAt = null;
+    t.skippedAt = null;
+    t.skipReason = null;
+    this.saveTask(t);
+    this.log.push({ kind: 'task', rule: t.template, message: `task ${t.template} reopened` });
+    this.settle();
+  }
+
+  private saveTask(t: TaskState): void {
+    const i = this.changes.findIndex((c) => c.kind === 'task.saved' && c.task.id === t.id);
+    if (i >= 0) this.changes.splice(i, 1);
+    this.changes.push({ kind: 'task.saved', task: { ...t } });
+  }
+
+  // ---- moving between stages ----
+
+  private move(stageId: string, pipelineId: string | undefined, override: boolean, reason: string | undefined): void {
+    this.requireOpen();
+    const lead = this.lead;
+    if (override && this.actor.kind !== 'admin') {
+      refuse('override_forbidden', `only an admin may override a stage gate (actor: ${this.actor.kind})`);
+    }
+    const target = pipelineId ? this.pipelineById(pipelineId) : this.pipeline();
+    const index = target.stages.findIndex((s) => s.id === stageId);
+    if (index < 0) refuse('unknown_stage', `pipeline "${target.id}" has no stage "${stageId}"`);
+    const why = reason ? ` (${reason})` : '';
+    if (target.id !== lead.pipeline) {
+      this.log.push({ kind: 'event', rule: null, message: `moved to pipeline ${target.id}, stage ${stageId}${why}` });
+      this.transition(target, index, 'pipeline', 'moved', 'pipeline');
+      return this.settle();
+    }
+    const from = lead.stay.stageIndex;
+    if (index === from) refuse('unknown_stage', `lead ${lead.id} is already in stage "${stageId}"`);
+    if (index > from) this.gateForward(target, from, index, override, stageId);
+    this.log.push({
+      kind: 'event',
+      rule: null,
+      message: `moved ${index > from ? 'forward' : 'back'} to ${stageId} by ${this.actor.kind}${why}`,
+    });
+    this.transition(target, index, 'moved', 'moved', index > from ? 'moved forward' : 'moved back');
+    this.settle();
+  }
+
+  /** Strict stages between `from` (inclusive) and `to` (exclusive) must not be skipped or left unfinished. */
+  private gateForward(pl: Pipeline, from: number, to: number, override: boolean, target: string): void {
+    for (let k = from; k < to; k++) {
+      const s = pl.stages[k] as Stage;
+      if (!s.strict) continue;
+      const problem = k === from ? this.exitBlocker(s) : `it would skip strict stage "${s.id}"`;
+      if (!problem) continue;
+      if (override) {
+        this.log.push({
+          kind: 'gate',
+          rule: s.id,
+          message: `admin ${this.actor.id ?? ''} overrode gate of ${s.id}: ${problem}`.replace('  ', ' '),
+        });
+        continue;
+      }
+      const message = `stage "${s.id}" is strict: cannot move to "${target}" because ${problem}`;
+      this.log.push({ kind: 'gate', rule: s.id, message: `refused ${this.actor.kind} move: ${problem}` });
+      refuse('gate_refused', message);
+    }
+  }
+
+  /** Why the lead may not leave a strict stage now, or null. */
+  private exitBlocker(s: Stage): string | null {
+    const missing = s.required_fields.filter((f) => {
+      const v = this.lead.fields[f];
+      return v === undefined || v === null || v === '';
+    });
+    if (missing.length > 0) return `required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not set`;
+    if (s.goal && !evaluate(s.goal, this.facts())) return `its goal is not met (${describeCondition(s.goal)})`;
+    return null;
+  }
+
+  private facts(): Parameters<typeof evaluate>[1] {
+    const lead = this.lead;
+    return {
+      fields: lead.fields,
+      doneTasks: new Set(
+        lead.tasks.filter((t) => t.stayId === lead.stay.id && t.status === 'done').map((t) => t.template),
+      ),
+      activities: lead.stay.activities,
+      signals: new Set(Object.keys(lead.signals)),
+    };
+  }
+
+  /** Ends the current stay; its open tasks are skipped, since the work they asked for is moot. */
+  private leave(exit: ExitKind, skipReason: string): void {
+    const lead = this.lead;
+    for (const t of lead.tasks) {
+      if (t.status === 'open' && t.stayId === lead.stay.id) {
+        t.status = 'skipped';
+        t.skippedAt = this.now;
+        t.skipReason = skipReason;
+        this.saveTask(t);
+      }
+    }
+    this.changes.push({ kind: 'stay.exited', stayId: lead.stay.id, exitedAt: this.now, exit });
+  }
+
+  /** Leaves the current stay and enters another, unless that would re-enter a stage this event already entered. */
+  private transition(pl: Pipeline, index: number, exit: ExitKind, skipReason: string, via: string): void {
+    const lead = this.lead;
+    const stage = pl.stages[index] as Stage;
+    if (this.enteredThisEvent.has(`${pl.id}/${stage.id}`)) {
+      this.halted = true;
+      const message = `automation loop: stage ${pl.id}/${stage.id} would be entered twice by one ${this.event.type} event; stopped in ${lead.stay.stage}`;
+      this.recordError(message);
+      this.log.push({ kind: 'error', rule: stage.id, message });
+      return;
+    }
+    this.leave(exit, skipReason);
+    this.enterStage(pl, index, via);
+  }
+
+  private recordError(message: string): void {
+    this.lead.error = message;
+    this.errorRaised = true;
+  }
+
+  private enterStage(pl: Pipeline, index: number, via: string): void {
+    const lead = this.lead;
+    const stage = pl.stages[index] as Stage;
+    this.enteredThisEvent.add(`${pl.id}/${stage.id}`);
+    const seq = lead.stay.seq + 1;
+    const stallDays = stage.stall_after_days ?? this.p.organisation.default_stall_days;
+    lead.pipeline = pl.id;
+    lead.stay = {
+      id: `${lead.id}#${seq}`,
+      seq,
+      pipeline: pl.id,
+      stage: stage.id,
+      stageIndex: index,
+      enteredAt: this.now,
+      stallAt: this.now + Math.round(stallDays * DAY_MS),
+      stalledAt: null,
+      activities: {},
+    };
+    // Earlier stays' tasks that are still open (reopened ones) stay on the lead; the rest are history.
+    lead.tasks = lead.tasks.filter((t) => t.status === 'open');
+    this.changes.push({ kind: 'stay.entered', stay: { ...lead.stay, activities: {} }, via });
+    this.log.push({ kind: 'event', rule: stage.id, message: `entered stage ${stage.id} (${via})` });
+    const cal = orgCalendar(this.p);
+    for (const tpl of stage.tasks) {
+      const rule = tpl.assignee === 'owner' ? 'owner' : 'user' in tpl.assignee ? 'user' : 'team';
+      const assignee =
+        tpl.assignee === 'owner'
+          ? lead.owner
+          : 'user' in tpl.assignee
+            ? tpl.assignee.user
+            : pickTaskAssignee(this.p, tpl.assignee.team, this.routing, this.now);
+      const due = dueAt(this.now, tpl.due, cal);
+      const task: TaskState = {
+        id: `${lead.stay.id}:${tpl.id}`,
+        stayId: lead.stay.id,
+        template: tpl.id,
+        title: tpl.title,
+        kind: tpl.kind,
+        status: 'open',
+        assigneeRule: rule,
+        assignee,
+        dueAt: due,
+        overdueAt: due + Math.round(this.p.organisation.overdue_after_hours * 3_600_000),
+        createdAt: this.now,
+        completedAt: null,
+        skippedAt: null,
+        skipReason: null,
+        dueFired: false,
+        overdueFired: false,
+      };
+      lead.tasks.push(task);
+      this.saveTask(task);
+    }
+    this.runAutomations(stage.on_enter, `${stage.id}.on_enter`);
+  }
+
+  /** Advances through every stage whose goal is met, then stops; bounded by the loop guard. */
+  private settle(): void {
+    const lead = this.lead;
+    while (!this.halted && lead.status === 'open') {
+      const pl = this.pipeline();
+      const stage = pl.stages[lead.stay.stageIndex] as Stage;
+      if (!stage.goal || !evaluate(stage.goal, this.facts())) return;
+      const blocker = stage.strict ? this.exitBlocker(stage) : null;
+      if (blocker) {
+        this.log.push({
+          kind: 'gate',
+          rule: stage.id,
+          message: `goal met but strict stage holds the lead: ${blocker}`,
+        });
+        return;
+      }
+      this.log.push({
+        kind: 'goal',
+        rule: stage.id,
+        message: `goal of ${stage.id} met: ${describeCondition(stage.goal)}`,
+        inputs: { event: this.event.type },
+      });
+      const next = lead.stay.stageIndex + 1;
+      if (next >= pl.stages.length) return this.close('won', `goal of last stage ${stage.id} met`, 'goal');
+      this.transition(pl, next, 'goal', 'goal', `goal of ${stage.id}`);
+    }
+  }
+
+  private close(status: 'won' | 'lost', reason: string | null, skip: string = 'closed'): void {
+    const lead = this.lead;
+    this.leave(status, skip);
+    this.changes.push({ kind: 'status.changed', from: lead.status, to: status, reason });
+    lead.status = status;
+    lead.closedAt = this.now;
+    lead.closeReason = reason;
+    this.log.push({ kind: 'event', rule: null, message: `lead ${status}${reason ? `: ${reason}` : ''}` });
+    const pl = this.pipeline();
+    this.runAutomations(status === 'won' ? pl.on_won : pl.on_lost, `${pl.id}.on_${status}`);
+  }
+
+  private reopenLead(): void {
+    const lead = this.lead;
+    if (lead.status === 'open') refuse('lead_open', `lead ${lead.id} is already open`);
+    this.changes.push({ kind: 'status.changed', from: lead.status, to: 'open', reason: 'reopened' });
+    lead.status = 'open';
+    lead.closedAt = null;
+    lead.closeReason = null;
+    this.enterStage(this.pipeline(), lead.stay.stageIndex, 'reopened');
+    this.settle();
+  }
+
+  // ---- automations and timers ----
+
+  private runAutomations(list: readonly Automation[], where: string): void {
+    list.forEach((a, i) => {
+      if (this.halted) return;
+      const rule = `${where}[${i}]`;
+      this.runAutomation(a, rule);
+    });
+  }
+
+  private runAutomation(a: Automation, rule: string): void {
+    const lead = this.lead;
+    const note = (message: string): void => void this.log.push({ kind: 'automation', rule, message });
+    if ('assign' in a) return this.assignByRules(`automation ${rule}`);
+    if ('set' in a) {
+      const from = lead.fields[a.set.field] ?? null;
+      if (from !== a.set.value) {
+        lead.fields[a.set.field] = a.set.value;
+        this.changes.push({ kind: 'field.changed', field: a.set.field, from, to: a.set.value });
+      }
+      return note(`set ${a.set.field} = ${JSON.stringify(a.set.value)}`);
+    }
+    if ('status' in a) {
+      if (lead.status !== 'open') return note(`status ${a.status} ignored: lead already ${lead.status}`);
+      note(`status ${a.status}`);
+      return this.close(a.status, a.reason ?? `automation ${rule}`);
+    }
+    if ('email' in a) {
+      const template = this.p.templates[a.email.template];
+      const to = this.recipient(a.email.to);
+      if (!to) return note(`email ${a.email.template} not sent: no ${a.email.to} address`);
+      if (template?.marketing && lead.fields['unsubscribed'] === true) {
+        return note(`email ${a.email.template} not sent: contact unsubscribed from marketing mail`);
+      }
+      note(`email ${a.email.template} to ${a.email.to}`);
+      return this.effect('email', {
+        template: a.email.template,
+        to,
+        recipient: a.email.to,
+        marketing: template?.marketing ?? false,
+      });
+    }
+    if ('subscribe' in a) {
+      const email = lead.fields['email'];
+      if (typeof email !== 'string' || email === '') return note(`subscribe to ${a.subscribe.list} skipped: no email`);
+      if (!lead.lists.includes(a.subscribe.list)) lead.lists.push(a.subscribe.list);
+      note(`subscribe ${email} to ${a.subscribe.list}`);
+      return this.effect('list.subscribe', {
+        list: a.subscribe.list,
+        email,
+        tags: a.subscribe.tags,
+        firstName: lead.fields['first_name'] ?? null,
+        lastName: lead.fields['last_name'] ?? null,
+      });
+    }
+    if ('unsubscribe' in a) {
+      const email = lead.fields['email'];
+      if (typeof email !== 'string' || email === '')
+        return note(`unsubscribe from ${a.unsubscribe.list} skipped: no email`);
+      lead.lists = lead.lists.filter((l) => l !== a.unsubscribe.list);
+      note(`unsubscribe ${email} from ${a.unsubscribe.list}`);
+      return this.effect('list.unsubscribe', { list: a.unsubscribe.list, email });
+    }
+    if ('congratulate' in a) {
+      const to = a.congratulate === 'owner' ? lead.owner : this.managerOf(lead.owner);
+      if (!to) return note(`congratulate ${a.congratulate} skipped: nobody to congratulate`);
+      note(`congratulate ${to}`);
+      return this.effect('congratulate', {
+        user: to,
+        message:
+          a.message ??
+          `Well done: ${lead.fields['name'] ?? lead.id} reached ${lead.status === 'won' ? 'won' : lead.stay.stage}`,
+      });
+    }
+    if ('webhook' in a) {
+      note(`webhook ${a.webhook.url}`);
+      return this.effect('webhook', {
+        url: a.webhook.url,
+        event: this.event.type,
+        stage: lead.stay.stage,
+        status: lead.status,
+      });
+    }
+    if ('enrich' in a) {
+      const email = lead.fields['email'];
+      if (typeof email !== 'string' || email === '') return note('enrich skipped: no email');
+      note(`enrich from ${email}`);
+      return this.effect('enrich', { email });
+    }
+    // move: an automation is a writer like any other, so gates apply to it too.
+    if (lead.status !== 'open') return note(`move to ${a.move} ignored: lead ${lead.status}`);
+    const pl = this.pipeline();
+    const index = pl.stages.findIndex((s) => s.id === a.move);
+    if (index === lead.stay.stageIndex) return note(`move to ${a.move} ignored: already there`);
+    if (index > lead.stay.stageIndex) {
+      try {
+        this.gateForward(pl, lead.stay.stageIndex, index, false, a.move);
+      } catch (e) {
+        if (!(e instanceof Refusal)) throw e;
+        this.recordError(`automation ${rule} refused: ${e.error.message}`);
+        return note(`move to ${a.move} refused: ${e.error.message}`);
+      }
+    }
+    note(`move to ${a.move}`);
+    this.transition(pl, index, 'moved', 'moved', `automation ${rule}`);
+  }
+
+  private taskTimer(type: 'task.due' | 'task.overdue', taskId: string): void {
+    const t = this.lead.tasks.find((x) => x.id === taskId);
+    if (!t || t.status !== 'open') return;
+    if (type === 'task.due' && !t.dueFired) {
+      t.dueFired = true;
+      this.saveTask(t);
+      this.log.push({ kind: 'timer', rule: t.template, message: `task ${t.template} is due` });
+      this.effect('task.reminder', { task: t.id, title: t.title, user: t.assignee, dueAt: t.dueAt });
+    }
+    if (type === 'task.overdue' && !t.overdueFired) {
+      t.overdueFired = true;
+      this.saveTask(t);
+      this.log.push({ kind: 'timer', rule: t.template, message: `task ${t.template} is overdue` });
+      this.effect('task.overdue', {
+        task: t.id,
+        title: t.title,
+        user: t.assignee,
+        manager: this.managerOf(t.assignee),
+        dueAt: t.dueAt,
+      });
+    }
+  }
+
+  private stalled(stayId: string): void {
+    const lead = this.lead;
+    if (lead.status !== 'open' || lead.stay.id !== stayId || lead.stay.stalledAt !== null) return;
+    lead.stay.stalledAt = this.now;
+    this.changes.push({ kind: 'stay.stalled', stayId, at: this.now });
+    this.log.push({ kind: 'timer', rule: lead.stay.stage, message: `stalled in ${lead.stay.stage}` });
+    this.effect('stage.stalled', {
+      stage: lead.stay.stage,
+      user: lead.owner,
+      manager: this.managerOf(lead.owner),
+      since: lead.stay.enteredAt,
+    });
+  }
+
+  private effect(kind: Effect['kind'], payload: Record<string, unknown>): void {
+    const lead = this.lead;
+    const key = `${lead.id}:${lead.seq + 1}:${this.effects.length}:${kind}`;
+    this.effects.push({ kind, key, payload: { lead: lead.id, ...payload } });
+  }
+
+  // ---- lookups ----
+
+  private recipient(to: 'contact' | 'owner' | 'manager'): string | null {
+    const lead = this.lead;
+    if (to === 'contact') {
+      const email = lead.fields['email'];
+      return typeof email === 'string' && email !== '' ? email : null;
+    }
+    const user = to === 'owner' ? lead.owner : this.managerOf(lead.owner);
+    return this.p.users.find((u) => u.id === user)?.email ?? null;
+  }
+
+  private managerOf(user: string | null): string | null {
+    if (!user) return null;
+    return this.p.teams.find((t) => t.members.includes(user) && t.manager)?.manager ?? null;
+  }
+
+  private pipeline(): Pipeline {
+    return this.pipelineById(this.lead.pipeline);
+  }
+
+  private pipelineById(id: string): Pipeline {
+    const pl = this.p.pipelines.find((x) => x.id === id);
+    if (!pl) refuse('unknown_pipeline', `no pipeline "${id}" in process version ${this.input.processVersion}`);
+    return pl;
+  }
+
+  private requireUser(id: string): void {
+    if (!this.p.users.some((u) => u.id === id)) refuse('unknown_user', `no user "${id}" in the process`);
+  }
+
+  private requireOpen(): void {
+    if (this.lead.status !== 'open')
+      refuse('lead_closed', `lead ${this.lead.id} is ${this.lead.status}; reopen it first`);
+  }
+}
+
+function pick(fields: Fields, keys: string[]): Fields {
+  return Object.fromEntries(keys.filter((k) => k in fields).map((k) => [k, fields[k] ?? null]));
+}

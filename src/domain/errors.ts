@@ -1,0 +1,25 @@
+/** Refusals decide() can return. Stable codes; the HTTP layer maps them to problem types. */
+export type DomainErrorCode =
+  | 'lead_exists'
+  | 'unknown_lead'
+  | 'no_pipeline'
+  | 'unknown_pipeline'
+  | 'unknown_stage'
+  | 'unknown_task'
+  | 'unknown_user'
+  | 'task_not_open'
+  | 'task_not_closed'
+  | 'lead_closed'
+  | 'lead_open'
+  | 'gate_refused'
+  | 'override_forbidden'
+  | 'invalid_field';
+
+export interface DomainError {
+  code: DomainErrorCode;
+  message: string;
+}
+
+export function domainError(code: DomainErrorCode, message: string): DomainError {
+  return { code, message };
+}

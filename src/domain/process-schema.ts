@@ -1,0 +1,229 @@
+import { z } from 'zod';
+
+/** The process file's shape. Snake_case keys, because people write it by hand in YAML. */
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" or "_"');
+const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM');
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/** A condition on lead fields; used by entry criteria, assignment rules and goals. */
+export const fieldTestSchema = z
+  .object({
+    field: z.string().min(1),
+    eq: scalar.optional(),
+    ne: scalar.optional(),
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+    in: z.array(scalar).optional(),
+    set: z.boolean().optional(),
+  })
+  .strict();
+
+export type FieldTest = z.infer<typeof fieldTestSchema>;
+
+export type Condition =
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | FieldTest
+  | { task_done: string }
+  | { activity: string; min?: number }
+  | { signal: string };
+
+export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
+  z.union([
+    z.object({ all: z.array(conditionSchema).min(1) }).strict(),
+    z.object({ any: z.array(conditionSchema).min(1) }).strict(),
+    z.object({ task_done: id }).strict(),
+    z.object({ activity: z.string().min(1), min: z.number().int().positive().optional() }).strict(),
+    z.object({ signal: z.string().min(1) }).strict(),
+    fieldTestSchema,
+  ]),
+);
+
+const workingHoursSchema = z
+  .object({
+    days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+    start: clockTime.default('09:00'),
+    end: clockTime.default('17:00'),
+  })
+  .strict();
+
+const periodSchema = z.object({ from: localDate, to: localDate }).strict();
+
+const userSchema = z
+  .object({
+    id,
+    name: z.string().min(1),
+    email: z.email().optional(),
+    timezone: z.string().optional(),
+    territories: z.array(z.string()).default([]),
+    products: z.array(z.string()).default([]),
+    tier: z.string().optional(),
+    weight: z.number().positive().default(1),
+    active: z.boolean().default(true),
+    working_hours: workingHoursSchema.optional(),
+    out_of_office: z.array(periodSchema).default([]),
+    capacity: z
+      .object({
+        per_day: z.number().int().positive().optional(),
+        per_week: z.number().int().positive().optional(),
+        max_open: z.number().int().positive().optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+const teamSchema = z
+  .object({
+    id,
+    name: z.string().min(1),
+    manager: id.optional(),
+    members: z.array(id).min(1),
+  })
+  .strict();
+
+export const strategySchema = z.enum(['round_robin', 'weighted', 'least_open']);
+
+const targetSchema = z.union([
+  z.object({ user: id }).strict(),
+  z.object({ team: id, strategy: strategySchema.default('round_robin') }).strict(),
+]);
+export type AssignmentTarget = z.infer<typeof targetSchema>;
+
+const assignmentRuleSchema = z
+  .object({
+    id,
+    when: conditionSchema.optional(),
+    to: targetSchema,
+    fallback: z.array(targetSchema).default([]),
+  })
+  .strict();
+
+const assignmentSchema = z
+  .object({
+    rules: z.array(assignmentRuleSchema).default([]),
+    default_owner: id,
+    reroute_on_change: z.array(z.string()).default([]),
+  })
+  .strict();
+
+/** Due time relative to stage entry: exactly one of days, business_days, hours. */
+const dueSchema = z
+  .object({
+    days: z.number().int().min(0).optional(),
+    business_days: z.number().int().min(0).optional(),
+    hours: z.number().positive().optional(),
+    at: clockTime.optional(),
+  })
+  .strict()
+  .refine((d) => [d.days, d.business_days, d.hours].filter((v) => v !== undefined).length === 1, {
+    message: 'needs exactly one of days, business_days, hours',
+  })
+  .refine((d) => d.at === undefined || d.hours === undefined, { message: '"at" goes with days, not hours' });
+export type DueSpec = z.infer<typeof dueSchema>;
+
+const taskAssigneeSchema = z.union([
+  z.literal('owner'),
+  z.object({ user: id }).strict(),
+  z.object({ team: id }).strict(),
+]);
+export type TaskAssignee = z.infer<typeof taskAssigneeSchema>;
+
+const taskTemplateSchema = z
+  .object({
+    id,
+    title: z.string().min(1),
+    kind: z.enum(['call', 'email', 'meeting', 'demo', 'todo']).default('todo'),
+    due: dueSchema,
+    assignee: taskAssigneeSchema.default('owner'),
+  })
+  .strict();
+export type TaskTemplate = z.infer<typeof taskTemplateSchema>;
+
+export const automationSchema = z.union([
+  z.object({ assign: z.literal('rules') }).strict(),
+  z.object({ set: z.object({ field: z.string().min(1), value: z.union([scalar, z.null()]) }).strict() }).strict(),
+  z.object({ status: z.enum(['won', 'lost']), reason: z.string().optional() }).strict(),
+  z
+    .object({
+      email: z.object({ template: id, to: z.enum(['contact', 'owner', 'manager']).default('contact') }).strict(),
+    })
+    .strict(),
+  z
+    .object({ subscribe: z.object({ list: z.string().min(1), tags: z.array(z.string()).default([]) }).strict() })
+    .strict(),
+  z.object({ unsubscribe: z.object({ list: z.string().min(1) }).strict() }).strict(),
+  z.object({ congratulate: z.enum(['owner', 'manager']), message: z.string().optional() }).strict(),
+  z.object({ webhook: z.object({ url: z.url() }).strict() }).strict(),
+  z.object({ enrich: z.literal(true) }).strict(),
+  z.object({ move: id }).strict(),
+]);
+export type Automation = z.infer<typeof automationSchema>;
+
+const stageSchema = z
+  .object({
+    id,
+    name: z.string().min(1),
+    guidance: z.string().default(''),
+    goal: conditionSchema.optional(),
+    tasks: z.array(taskTemplateSchema).default([]),
+    probability: z.number().min(0).max(1).optional(),
+    stall_after_days: z.number().positive().optional(),
+    ask: z.boolean().default(false),
+    strict: z.boolean().default(false),
+    required_fields: z.array(z.string()).default([]),
+    on_enter: z.array(automationSchema).default([]),
+  })
+  .strict();
+export type Stage = z.infer<typeof stageSchema>;
+
+const pipelineSchema = z
+  .object({
+    id,
+    name: z.string().min(1),
+    entry: conditionSchema.optional(),
+    default: z.boolean().default(false),
+    stages: z.array(stageSchema).min(1),
+    on_won: z.array(automationSchema).default([]),
+    on_lost: z.array(automationSchema).default([]),
+  })
+  .strict();
+export type Pipeline = z.infer<typeof pipelineSchema>;
+
+const emailTemplateSchema = z
+  .object({
+    subject: z.string().min(1),
+    body: z.string().min(1),
+    marketing: z.boolean().default(false),
+  })
+  .strict();
+
+export const processSchema = z
+  .object({
+    name: z.string().min(1),
+    organisation: z
+      .object({
+        timezone: z.string().default('UTC'),
+        currency: z.string().length(3).default('EUR'),
+        workweek: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+        holidays: z.array(localDate).default([]),
+        overdue_after_hours: z.number().min(0).default(24),
+        default_stall_days: z.number().positive().default(14),
+      })
+      .strict(),
+    users: z.array(userSchema).min(1),
+    teams: z.array(teamSchema).default([]),
+    assignment: assignmentSchema,
+    pipelines: z.array(pipelineSchema).min(1),
+    templates: z.record(id, emailTemplateSchema).default({}),
+  })
+  .strict();
+
+export type Process = z.infer<typeof processSchema>;
+export type User = Process['users'][number];
+export type Team = Process['teams'][number];
+export type AssignmentRule = Process['assignment']['rules'][number];

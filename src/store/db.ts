@@ -1,0 +1,103 @@
+import SqliteDatabase from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase as KyselySqlite } from 'kysely';
+import pg from 'pg';
+import { migrationProvider } from './migrations.js';
+import type { Database } from './schema.js';
+
+/**
+ * The dialect seam: everything that differs between SQLite and PostgreSQL is decided here,
+ * behind capability flags, so the rest of the store writes one query for both.
+ */
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface Store {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  /** Where the data lives, for messages (a file path or a redacted URL). */
+  location: string;
+  close(): Promise<void>;
+}
+
+// BIGINT (epoch ms, minor units) fits in a double for every value we store.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+export async function openStore(url: string, opts: { migrate?: boolean } = {}): Promise<Store> {
+  const store = isPostgresUrl(url) ? openPostgres(url) : openSqlite(url);
+  if (opts.migrate !== false) await migrate(store);
+  return store;
+}
+
+function openPostgres(url: string): Store {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    location: url.replace(/\/\/[^@/]*@/, '//***@'),
+    close: () => db.destroy(),
+  };
+}
+
+/** SQLite durability as shipped: WAL, fsync on every commit, a busy timeout, foreign keys enforced. */
+export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000', 'foreign_keys = ON'];
+
+function openSqlite(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const raw = new SqliteDatabase(path);
+  for (const p of SQLITE_PRAGMAS) raw.pragma(p);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
+  return { db, dialect: 'sqlite', location: path, close: () => db.destroy() };
+}
+
+/** Kysely prepares every query anew; reusing statements by SQL text roughly halves the engine's cost on SQLite. */
+function cachingStatements(raw: SqliteDatabase.Database): KyselySqlite {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (!stmt) {
+        stmt = raw.prepare(text);
+        if (cache.size > 500) cache.clear();
+        cache.set(text, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
+export async function migrate(store: Store): Promise<string[]> {
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export type Tx = Kysely<Database>;
+
+/**
+ * Runs `fn` in one transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE) so two
+ * processes never deadlock upgrading a read lock; PostgreSQL uses READ COMMITTED plus the
+ * optimistic lead version, which turns a lost update into a retry.
+ */
+export async function withTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (store.dialect === 'postgres') return store.db.transaction().execute(fn);
+  return store.db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const out = await fn(conn);
+      await sql`commit`.execute(conn);
+      return out;
+    } catch (e) {
+      await sql`rollback`.execute(conn);
+      throw e;
+    }
+  });
+}

@@ -1,0 +1,185 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/** One migration list for SQLite and PostgreSQL: portable types only (text, integer, bigint). */
+
+type Any = Kysely<unknown>;
+
+const initial: Migration = {
+  async up(db: Any) {
+    await db.schema
+      .createTable('process_versions')
+      .addColumn('version', 'integer', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('definition', 'text', (c) => c.notNull())
+      .addColumn('checksum', 'text', (c) => c.notNull())
+      .addColumn('applied_at', 'bigint', (c) => c.notNull())
+      .addColumn('applied_by', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('leads')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('process_version', 'integer', (c) => c.notNull().references('process_versions.version'))
+      .addColumn('pipeline', 'text', (c) => c.notNull())
+      .addColumn('stage', 'text', (c) => c.notNull())
+      .addColumn('stage_index', 'integer', (c) => c.notNull())
+      .addColumn('stay_id', 'text', (c) => c.notNull())
+      .addColumn('stage_entered_at', 'bigint', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('owner', 'text')
+      .addColumn('name', 'text')
+      .addColumn('email', 'text')
+      .addColumn('value_minor', 'bigint')
+      .addColumn('source', 'text')
+      .addColumn('product', 'text')
+      .addColumn('territory', 'text')
+      .addColumn('expected_close', 'bigint')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('closed_at', 'bigint')
+      .addColumn('close_reason', 'text')
+      .addColumn('fields', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('error', 'text')
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('leads_owner_status').on('leads').columns(['owner', 'status']).execute();
+    await db.schema.createIndex('leads_pipeline_stage').on('leads').columns(['pipeline', 'stage', 'status']).execute();
+
+    await db.schema
+      .createTable('stage_stays')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('lead_id', 'text', (c) => c.notNull().references('leads.id'))
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('pipeline', 'text', (c) => c.notNull())
+      .addColumn('stage', 'text', (c) => c.notNull())
+      .addColumn('stage_index', 'integer', (c) => c.notNull())
+      .addColumn('process_version', 'integer', (c) => c.notNull())
+      .addColumn('entered_at', 'bigint', (c) => c.notNull())
+      .addColumn('exited_at', 'bigint')
+      .addColumn('exit_kind', 'text')
+      .addColumn('entered_via', 'text', (c) => c.notNull())
+      .addColumn('stall_at', 'bigint')
+      .addColumn('stalled_at', 'bigint')
+      .addColumn('imported', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.createIndex('stage_stays_lead').on('stage_stays').columns(['lead_id', 'seq']).execute();
+    await sql`create index stage_stays_stall on stage_stays (stall_at) where exited_at is null and stalled_at is null`.execute(
+      db,
+    );
+
+    await db.schema
+      .createTable('tasks')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('lead_id', 'text', (c) => c.notNull().references('leads.id'))
+      .addColumn('stay_id', 'text', (c) => c.notNull().references('stage_stays.id'))
+      .addColumn('template', 'text', (c) => c.notNull())
+      .addColumn('title', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('assignee_rule', 'text', (c) => c.notNull())
+      .addColumn('assignee', 'text')
+      .addColumn('due_at', 'bigint', (c) => c.notNull())
+      .addColumn('overdue_at', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('completed_at', 'bigint')
+      .addColumn('skipped_at', 'bigint')
+      .addColumn('skip_reason', 'text')
+      .addColumn('due_fired', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('overdue_fired', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.createIndex('tasks_lead').on('tasks').columns(['lead_id', 'status']).execute();
+    await db.schema.createIndex('tasks_assignee').on('tasks').columns(['assignee', 'status', 'due_at']).execute();
+    await sql`create index tasks_due_timer on tasks (due_at) where status = 'open' and due_fired = 0`.execute(db);
+    await sql`create index tasks_overdue_timer on tasks (overdue_at) where status = 'open' and overdue_fired = 0`.execute(
+      db,
+    );
+
+    await db.schema
+      .createTable('events')
+      .addColumn('lead_id', 'text', (c) => c.notNull().references('leads.id'))
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('actor', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('process_version', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('events_pk', ['lead_id', 'seq'])
+      .execute();
+
+    for (const table of ['run_log', 'activities', 'owner_history', 'field_history'] as const) {
+      let t = db.schema
+        .createTable(table)
+        .addColumn('lead_id', 'text', (c) => c.notNull().references('leads.id'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull());
+      if (table === 'run_log')
+        t = t
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('rule', 'text')
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('inputs', 'text');
+      if (table === 'activities')
+        t = t
+          .addColumn('stay_id', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('note', 'text')
+          .addColumn('actor', 'text');
+      if (table === 'owner_history')
+        t = t
+          .addColumn('from_owner', 'text')
+          .addColumn('to_owner', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('rule', 'text');
+      if (table === 'field_history')
+        t = t
+          .addColumn('field', 'text', (c) => c.notNull())
+          .addColumn('old_value', 'text')
+          .addColumn('new_value', 'text');
+      await t.addPrimaryKeyConstraint(`${table}_pk`, ['lead_id', 'seq', 'idx']).execute();
+    }
+
+    await db.schema
+      .createTable('outbox')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('lead_id', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_error', 'text')
+      .execute();
+    await db.schema.createIndex('outbox_pending').on('outbox').columns(['status', 'next_attempt_at']).execute();
+
+    await db.schema
+      .createTable('routing_load')
+      .addColumn('user_id', 'text', (c) => c.primaryKey())
+      .addColumn('open_leads', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('routing_counts')
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('period', 'text', (c) => c.notNull())
+      .addColumn('routed', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('routing_counts_pk', ['user_id', 'period'])
+      .execute();
+    await db.schema
+      .createTable('routing_cursors')
+      .addColumn('scope', 'text', (c) => c.primaryKey())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import type { Process } from '../domain/process-schema.js';
+import type { Tx } from './db.js';
+
+/** Process versions: each apply stores a new immutable version. */
+
+export interface StoredProcess {
+  version: number;
+  process: Process;
+  source: string;
+  appliedAt: number;
+}
+
+export async function latestProcess(tx: Tx): Promise<StoredProcess | null> {
+  const row = await tx
+    .selectFrom('process_versions')
+    .selectAll()
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row
+    ? {
+        version: row.version,
+        process: JSON.parse(row.definition) as Process,
+        source: row.source,
+        appliedAt: row.applied_at,
+      }
+    : null;
+}
+
+export async function processVersion(tx: Tx, version: number): Promise<StoredProcess | null> {
+  const row = await tx.selectFrom('process_versions').selectAll().where('version', '=', version).executeTakeFirst();
+  return row
+    ? {
+        version: row.version,
+        process: JSON.parse(row.definition) as Process,
+        source: row.source,
+        appliedAt: row.applied_at,
+      }
+    : null;
+}
+
+export async function listProcessVersions(
+  tx: Tx,
+): Promise<{ version: number; name: string; appliedAt: number; checksum: string }[]> {
+  const rows = await tx
+    .selectFrom('process_versions')
+    .select(['version', 'name', 'applied_at', 'checksum'])
+    .orderBy('version')
+    .execute();
+  return rows.map((r) => ({ version: r.version, name: r.name, appliedAt: r.applied_at, checksum: r.checksum }));
+}
+
+export async function insertProcessVersion(
+  tx: Tx,
+  process: Process,
+  source: string,
+  now: number,
+  by: string | null,
+): Promise<number> {
+  const latest = await latestProcess(tx);
+  const version = (latest?.version ?? 0) + 1;
+  await tx
+    .insertInto('process_versions')
+    .values({
+      version,
+      name: process.name,
+      source,
+      definition: JSON.stringify(process),
+      checksum: createHash('sha256').update(JSON.stringify(process)).digest('hex').slice(0, 16),
+      applied_at: now,
+      applied_by: by,
+    })
+    .execute();
+  return version;
+}

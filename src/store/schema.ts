@@ -1,0 +1,177 @@
+/**
+ * Table types for Kysely. Times are epoch milliseconds (BIGINT), money is integer minor units,
+ * flexible data is JSON text: the same columns on SQLite and PostgreSQL.
+ */
+
+export interface ProcessVersionsTable {
+  version: number;
+  name: string;
+  source: string;
+  definition: string;
+  checksum: string;
+  applied_at: number;
+  applied_by: string | null;
+}
+
+export interface LeadsTable {
+  id: string;
+  process_version: number;
+  pipeline: string;
+  stage: string;
+  stage_index: number;
+  stay_id: string;
+  stage_entered_at: number;
+  status: string;
+  owner: string | null;
+  name: string | null;
+  email: string | null;
+  value_minor: number | null;
+  source: string | null;
+  product: string | null;
+  territory: string | null;
+  expected_close: number | null;
+  created_at: number;
+  closed_at: number | null;
+  close_reason: string | null;
+  fields: string;
+  /** Engine bookkeeping: signals, lists, stay activity counts. */
+  state: string;
+  seq: number;
+  version: number;
+  error: string | null;
+  updated_at: number;
+}
+
+export interface StageStaysTable {
+  id: string;
+  lead_id: string;
+  seq: number;
+  pipeline: string;
+  stage: string;
+  stage_index: number;
+  process_version: number;
+  entered_at: number;
+  exited_at: number | null;
+  exit_kind: string | null;
+  entered_via: string;
+  stall_at: number | null;
+  stalled_at: number | null;
+  imported: number;
+}
+
+export interface TasksTable {
+  id: string;
+  lead_id: string;
+  stay_id: string;
+  template: string;
+  title: string;
+  kind: string;
+  status: string;
+  assignee_rule: string;
+  assignee: string | null;
+  due_at: number;
+  overdue_at: number;
+  created_at: number;
+  completed_at: number | null;
+  skipped_at: number | null;
+  skip_reason: string | null;
+  due_fired: number;
+  overdue_fired: number;
+}
+
+export interface ActivitiesTable {
+  lead_id: string;
+  seq: number;
+  idx: number;
+  stay_id: string;
+  kind: string;
+  note: string | null;
+  at: number;
+  actor: string | null;
+}
+
+export interface OwnerHistoryTable {
+  lead_id: string;
+  seq: number;
+  idx: number;
+  from_owner: string | null;
+  to_owner: string;
+  reason: string;
+  rule: string | null;
+  at: number;
+}
+
+export interface FieldHistoryTable {
+  lead_id: string;
+  seq: number;
+  idx: number;
+  field: string;
+  old_value: string | null;
+  new_value: string | null;
+  at: number;
+}
+
+export interface EventsTable {
+  lead_id: string;
+  seq: number;
+  type: string;
+  at: number;
+  actor: string;
+  payload: string;
+  process_version: number;
+}
+
+export interface RunLogTable {
+  lead_id: string;
+  seq: number;
+  idx: number;
+  at: number;
+  kind: string;
+  rule: string | null;
+  message: string;
+  inputs: string | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  lead_id: string;
+  kind: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  last_error: string | null;
+}
+
+export interface RoutingLoadTable {
+  user_id: string;
+  open_leads: number;
+}
+
+export interface RoutingCountsTable {
+  user_id: string;
+  period: string;
+  routed: number;
+}
+
+export interface RoutingCursorsTable {
+  scope: string;
+  state: string;
+}
+
+export interface Database {
+  process_versions: ProcessVersionsTable;
+  leads: LeadsTable;
+  stage_stays: StageStaysTable;
+  tasks: TasksTable;
+  activities: ActivitiesTable;
+  owner_history: OwnerHistoryTable;
+  field_history: FieldHistoryTable;
+  events: EventsTable;
+  run_log: RunLogTable;
+  outbox: OutboxTable;
+  routing_load: RoutingLoadTable;
+  routing_counts: RoutingCountsTable;
+  routing_cursors: RoutingCursorsTable;
+}
