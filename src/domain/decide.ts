@@ -296,6 +296,7 @@ class Run {
   }
 
   private completeTask(ref: string): void {
+    this.requireOpen();
     const t = this.findTask(ref);
     if (t.status !== 'open') refuse('task_not_open', `task "${t.id}" is ${t.status}, not open`);
     t.status = 'done';
@@ -310,6 +311,7 @@ class Run {
   }
 
   private reopenTask(ref: string): void {
+    this.requireOpen();
     const t = this.findTask(ref);
     if (t.status === 'open') refuse('task_not_closed', `task "${t.id}" is already open`);
     t.status = 'open';

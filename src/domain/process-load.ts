@@ -35,7 +35,7 @@ export function parseProcess(text: string): ProcessParseResult {
       problems: doc.errors.map((e) => ({
         path: '',
         message: e.message.split('\n')[0] ?? e.message,
-        line: e.linePos?.[0]?.line ?? null,
+        line: lines.linePos(e.pos[0]).line,
       })),
     };
   }

@@ -5,7 +5,7 @@ import type { LeadState } from '../domain/lead.js';
 import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { loadLead, saveDecision, VersionConflict } from '../store/leads.js';
-import { latestProcess, processVersion } from '../store/processes.js';
+import { processVersion } from '../store/processes.js';
 import { loadRouting, saveRouting } from '../store/routing.js';
 
 /**
@@ -81,7 +81,7 @@ export class Engine {
   }
 
   private async apply(tx: Tx, event: EngineEvent, now: number): Promise<EventOutcome> {
-    const before = await loadLead(tx, event.lead);
+    const before = await loadLead(tx, event.lead, this.store.dialect === 'postgres');
     if (!before && event.type !== 'lead.created') {
       return { ok: false, error: domainError('unknown_lead', `lead "${event.lead}" does not exist`), log: [] };
     }

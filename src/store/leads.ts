@@ -19,8 +19,17 @@ export class VersionConflict extends Error {
   }
 }
 
-export async function loadLead(tx: Tx, id: string): Promise<{ state: LeadState; version: number } | null> {
-  const row = await tx.selectFrom('leads').selectAll().where('id', '=', id).executeTakeFirst();
+/**
+ * `lock` takes the row lock on PostgreSQL (SELECT … FOR UPDATE) so that writers of one lead queue
+ * instead of failing their version check; SQLite's BEGIN IMMEDIATE already serialises writers.
+ */
+export async function loadLead(
+  tx: Tx,
+  id: string,
+  lock = false,
+): Promise<{ state: LeadState; version: number } | null> {
+  const query = tx.selectFrom('leads').selectAll().where('id', '=', id);
+  const row = await (lock ? query.forUpdate() : query).executeTakeFirst();
   if (!row) return null;
   const book = JSON.parse(row.state) as LeadBookkeeping;
   const tasks = await tx
@@ -95,6 +104,11 @@ function taskRow(leadId: string, t: TaskState): TasksTable {
   };
 }
 
+function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
 const text = (v: FieldValue | undefined): string | null => (v === undefined || v === null ? null : String(v));
 
 function minorUnits(v: FieldValue | undefined): number | null {
@@ -159,7 +173,13 @@ export async function saveDecision(tx: Tx, d: DecisionRows): Promise<number> {
   const version = (d.before?.version ?? 0) + 1;
   const row = leadRow(lead, version, now);
   if (!d.before) {
-    await tx.insertInto('leads').values(row).execute();
+    try {
+      await tx.insertInto('leads').values(row).execute();
+    } catch (e) {
+      // Another writer created the same lead first: decide again, and the retry says it exists.
+      if (isUniqueViolation(e)) throw new VersionConflict(lead.id);
+      throw e;
+    }
   } else {
     const res = await tx
       .updateTable('leads')

@@ -1,0 +1,121 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { routeLead } from '../../src/domain/assignment.js';
+import type { RoutingState } from '../../src/domain/lead.js';
+import { processSchema, type Process } from '../../src/domain/process-schema.js';
+
+const DAY = 86_400_000;
+const start = Date.parse('2026-03-02T10:00:00Z');
+
+function teamProcess(
+  members: { id: string; weight?: number; ooo?: { from: string; to: string }[]; perDay?: number }[],
+  strategy: 'round_robin' | 'weighted' | 'least_open',
+): Process {
+  return processSchema.parse({
+    name: 't',
+    organisation: { timezone: 'UTC' },
+    users: [
+      ...members.map((m) => ({
+        id: m.id,
+        name: m.id,
+        weight: m.weight ?? 1,
+        out_of_office: m.ooo ?? [],
+        capacity: m.perDay ? { per_day: m.perDay } : {},
+      })),
+      { id: 'boss', name: 'Boss' },
+    ],
+    teams: [{ id: 'sales', name: 'Sales', members: members.map((m) => m.id) }],
+    assignment: { default_owner: 'boss', rules: [{ id: 'all', to: { team: 'sales', strategy } }] },
+    pipelines: [{ id: 'p', name: 'P', default: true, stages: [{ id: 's', name: 'S' }] }],
+  });
+}
+
+function fresh(): RoutingState {
+  return { users: {}, cursors: {} };
+}
+
+describe('routeLead', () => {
+  it('round robin spreads evenly: counts never differ by more than one', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 200 }), (n, leads) => {
+        const p = teamProcess(
+          Array.from({ length: n }, (_, i) => ({ id: `r${i}` })),
+          'round_robin',
+        );
+        const routing = fresh();
+        const counts = new Map<string, number>();
+        for (let i = 0; i < leads; i++) {
+          const owner = routeLead(p, {}, routing, start).owner;
+          counts.set(owner, (counts.get(owner) ?? 0) + 1);
+        }
+        const values = [...counts.values()];
+        expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(1);
+        expect(values.reduce((a, b) => a + b, 0)).toBe(leads);
+      }),
+    );
+  });
+
+  it('does not flood a rep returning from leave', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 5 }), fc.integer({ min: 1, max: 10 }), (n, awayDays) => {
+        const to = new Date(start + (awayDays - 1) * DAY).toISOString().slice(0, 10);
+        const members = Array.from({ length: n }, (_, i) => ({
+          id: `r${i}`,
+          ...(i === 0 ? { ooo: [{ from: '2026-03-02', to }] } : {}),
+        }));
+        const p = teamProcess(members, 'round_robin');
+        const routing = fresh();
+        // Ten leads a day while r0 is away, then n leads right after the return.
+        for (let d = 0; d < awayDays; d++)
+          for (let k = 0; k < 10; k++) expect(routeLead(p, {}, routing, start + d * DAY).owner).not.toBe('r0');
+        const back = start + awayDays * DAY;
+        const owners = Array.from({ length: n }, () => routeLead(p, {}, routing, back).owner);
+        expect(owners.filter((o) => o === 'r0')).toHaveLength(1);
+      }),
+    );
+  });
+
+  it('weighted routing follows the weights', () => {
+    const p = teamProcess(
+      [
+        { id: 'a', weight: 3 },
+        { id: 'b', weight: 1 },
+      ],
+      'weighted',
+    );
+    const routing = fresh();
+    const owners = Array.from({ length: 400 }, () => routeLead(p, {}, routing, start).owner);
+    expect(owners.filter((o) => o === 'a')).toHaveLength(300);
+    // Smooth: b is never starved for more than three leads in a row.
+    expect(owners.join(',')).not.toMatch(/(a,){4}/);
+  });
+
+  it('falls back to the default owner when every member hit the daily cap', () => {
+    const p = teamProcess(
+      [
+        { id: 'a', perDay: 2 },
+        { id: 'b', perDay: 1 },
+      ],
+      'round_robin',
+    );
+    const routing = fresh();
+    const owners = Array.from({ length: 5 }, () => routeLead(p, {}, routing, start).owner);
+    expect(owners).toEqual(['a', 'b', 'a', 'boss', 'boss']);
+    const out = routeLead(p, {}, routing, start);
+    expect(out.rule).toBe('default_owner');
+    expect(out.passedOver.map((x) => x.why)).toEqual(['daily cap 2 reached', 'daily cap 1 reached']);
+  });
+
+  it('least_open picks the rep with the fewest open leads', () => {
+    const p = teamProcess([{ id: 'a' }, { id: 'b' }, { id: 'c' }], 'least_open');
+    const routing: RoutingState = {
+      users: {
+        a: { open: 5, routedToday: 0, routedThisWeek: 0 },
+        b: { open: 2, routedToday: 0, routedThisWeek: 0 },
+        c: { open: 4, routedToday: 0, routedThisWeek: 0 },
+      },
+      cursors: {},
+    };
+    expect([1, 2, 3].map(() => routeLead(p, {}, routing, start).owner)).toEqual(['b', 'b', 'c']);
+  });
+});

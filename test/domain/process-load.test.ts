@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { formatProblem, parseProcess } from '../../src/domain/process-load.js';
+
+const valid = `name: Test
+organisation:
+  timezone: Europe/Berlin
+users:
+  - { id: anna, name: Anna }
+assignment:
+  default_owner: anna
+pipelines:
+  - id: nb
+    name: New business
+    default: true
+    stages:
+      - id: qualify
+        name: Qualify
+        tasks:
+          - { id: call, title: Call, due: { days: 1 } }
+      - id: demo
+        name: Demo
+        goal: { task_done: demo-prep }
+`;
+
+function problems(text: string): string[] {
+  const r = parseProcess(text);
+  return r.ok ? [] : r.problems.map(formatProblem);
+}
+
+describe('parseProcess', () => {
+  it('names the path and line of an unknown task in a goal', () => {
+    expect(problems(valid)).toEqual(['pipelines[0].stages[1].goal: unknown task "demo-prep" (line 19)']);
+  });
+
+  it('accepts a valid file and fills defaults', () => {
+    const r = parseProcess(valid.replace('goal: { task_done: demo-prep }', 'goal: { signal: trial_started }'));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.process.pipelines[0]?.stages[0]?.tasks[0]?.assignee).toBe('owner');
+    expect(r.process.organisation.workweek).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('reports schema errors with the line of the offending key', () => {
+    const text = valid.replace('{ days: 1 }', '{ days: 1, hours: 2 }');
+    expect(problems(text)).toContain(
+      'pipelines[0].stages[0].tasks[0].due: needs exactly one of days, business_days, hours (line 16)',
+    );
+  });
+
+  it('reports unknown users, time zones and duplicate ids together', () => {
+    const text = valid
+      .replace('default_owner: anna', 'default_owner: zoe')
+      .replace('timezone: Europe/Berlin', 'timezone: Mars/Olympus')
+      .replace('- id: demo', '- id: qualify');
+    const found = problems(text);
+    expect(found).toContain('assignment.default_owner: unknown user "zoe" (line 7)');
+    expect(found).toContain('organisation.timezone: unknown time zone "Mars/Olympus" (line 3)');
+    expect(found).toContain('pipelines[0].stages[1].id: duplicate stage id "qualify" (line 17)');
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const r = parseProcess('name: x\nusers: [\n');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems[0]?.line).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses task conditions in entry criteria', () => {
+    const text = valid.replace('    default: true\n', '    entry: { task_done: call }\n');
+    expect(problems(text).join('\n')).toMatch(/pipelines\[0\]\.entry: only field conditions are allowed here/);
+  });
+});
