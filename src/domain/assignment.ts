@@ -145,3 +145,20 @@ export function pickTaskAssignee(p: Process, team: string, routing: RoutingState
   const cursor = (routing.cursors[`tasks:${team}`] ??= {});
   return nextAfter(members, pool, cursor);
 }
+
+/**
+ * Whether deciding `event` may need routing state (counters and rotation cursors). Lets the shell
+ * skip loading them for the many events that cannot route: a task completed in a process with no
+ * on-enter assignment and no team tasks, say.
+ */
+export function mayRoute(p: Process, eventType: string): boolean {
+  if (eventType === 'lead.created' || eventType === 'lead.reassigned') return true;
+  if (eventType === 'lead.updated' && p.assignment.reroute_on_change.length > 0) return true;
+  return p.pipelines.some((pl) =>
+    pl.stages.some(
+      (s) =>
+        s.on_enter.some((a) => 'assign' in a) ||
+        s.tasks.some((t) => typeof t.assignee === 'object' && 'team' in t.assignee),
+    ),
+  );
+}

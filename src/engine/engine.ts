@@ -1,3 +1,4 @@
+import { mayRoute } from '../domain/assignment.js';
 import { decide, type Effect, type LogEntry } from '../domain/decide.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { EngineEvent } from '../domain/events.js';
@@ -92,7 +93,9 @@ export class Engine {
         : 'no process has been applied yet: run `stageflow process apply FILE` first';
       return { ok: false, error: domainError('no_pipeline', message), log: [] };
     }
-    const routing = await loadRouting(tx, current.process, now);
+    const routing = mayRoute(current.process, event.type)
+      ? await loadRouting(tx, current.process, now)
+      : { users: {}, cursors: {} };
     const d = decide({
       process: current.process,
       processVersion: current.version,
