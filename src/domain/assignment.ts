@@ -4,8 +4,8 @@ import type { AssignmentTarget, Process, User } from './process-schema.js';
 import type { RoutingState, TeamCursor } from './lead.js';
 
 /**
- * Lead routing. Rules are tried in order (first match wins), then the rule's fallbacks, then the
- * default owner. Within a team only *eligible* members compete: active, not out of office, under
+ * Lead routing. The first rule whose condition matches picks the target, then its fallbacks, then
+ * the default owner. Within a team only *eligible* members compete: active, not out of office, under
  * their caps. Among those, members at work now are preferred; when nobody is, the lead goes to
  * whoever starts first. Strategies only ever look at eligible members, so a rep back from leave
  * rejoins the rotation where it stands instead of being handed the leads they "missed".
@@ -21,18 +21,14 @@ export interface RoutingOutcome {
 
 export function routeLead(p: Process, fields: Fields, routing: RoutingState, now: number): RoutingOutcome {
   const passedOver: RoutingOutcome['passedOver'] = [];
-  for (const rule of p.assignment.rules) {
-    if (rule.when && !evaluate(rule.when, { fields })) continue;
-    for (const target of [rule.to, ...rule.fallback]) {
-      const owner = pickFromTarget(p, target, routing, now, passedOver);
-      if (owner) {
-        countRouted(routing, owner);
-        return { owner, rule: rule.id, target: targetName(target), passedOver };
-      }
-    }
+  // First match wins: when the matching rule's targets are all unavailable, its fallbacks are
+  // tried and then the default owner, never a later rule meant for other leads.
+  const rule = p.assignment.rules.find((r) => !r.when || evaluate(r.when, { fields }));
+  for (const target of rule ? [rule.to, ...rule.fallback] : []) {
+    const owner = pickFromTarget(p, target, routing, now, passedOver);
+    if (owner) return { owner, rule: rule?.id ?? '', target: targetName(target), passedOver };
   }
   const owner = p.assignment.default_owner;
-  countRouted(routing, owner);
   return { owner, rule: 'default_owner', target: `user:${owner}`, passedOver };
 }
 
@@ -40,7 +36,8 @@ function targetName(t: AssignmentTarget): string {
   return 'user' in t ? `user:${t.user}` : `team:${t.team}/${t.strategy}`;
 }
 
-function countRouted(routing: RoutingState, user: string): void {
+/** Counts a lead routed to a user against their caps; only when the owner actually changes. */
+export function countRouted(routing: RoutingState, user: string): void {
   const load = (routing.users[user] ??= { open: 0, routedToday: 0, routedThisWeek: 0 });
   load.routedToday++;
   load.routedThisWeek++;

@@ -75,7 +75,8 @@ export function nextWorkStart(u: User, at: number, zone: string): number | null 
   const start = wh ? minutesOf(wh.start) : 0;
   let d = DateTime.fromMillis(at, { zone }).startOf('day');
   for (let i = 0; i <= 60; i++) {
-    const candidate = d.plus({ minutes: start });
+    // Set the wall-clock time rather than adding minutes, which would drift on DST change days.
+    const candidate = d.set({ hour: Math.floor(start / 60), minute: start % 60 });
     const ms = candidate.toMillis();
     if (ms >= at && (!wh || wh.days.includes(candidate.weekday)) && !isOutOfOffice(u, ms, zone)) return ms;
     d = d.plus({ days: 1 });

@@ -49,6 +49,14 @@ function looseEquals(a: FieldValue, b: string | number | boolean): boolean {
   return a === b;
 }
 
+/** The lead fields a condition reads, for the run log's inputs. */
+export function fieldsRead(c: Condition, into: Set<string> = new Set()): Set<string> {
+  if ('all' in c) c.all.forEach((s) => fieldsRead(s, into));
+  else if ('any' in c) c.any.forEach((s) => fieldsRead(s, into));
+  else if ('field' in c) into.add(c.field);
+  return into;
+}
+
 /** Names the first failing part of a condition, for the run log. */
 export function describe(c: Condition): string {
   if ('all' in c) return `all(${c.all.map(describe).join(', ')})`;

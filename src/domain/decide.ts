@@ -1,6 +1,6 @@
-import { pickTaskAssignee, routeLead } from './assignment.js';
+import { countRouted, pickTaskAssignee, routeLead } from './assignment.js';
 import { dueAt, orgCalendar } from './calendar.js';
-import { describe as describeCondition, evaluate, type FieldValue, type Fields } from './conditions.js';
+import { describe as describeCondition, evaluate, fieldsRead, type FieldValue, type Fields } from './conditions.js';
 import { domainError, type DomainError } from './errors.js';
 import type { Actor, EngineEvent } from './events.js';
 import type { ExitKind, LeadState, RoutingState, StayState, TaskState } from './lead.js';
@@ -122,8 +122,9 @@ class Run {
   result(): Decision {
     const lead = this.lead;
     lead.seq += 1;
-    if (!this.errorRaised && !this.event.type.startsWith('task.') && this.event.type !== 'stage.stalled')
-      lead.error = null;
+    // A timer is not a fresh attempt at the work, so it leaves a recorded error in place.
+    const timer = ['task.due', 'task.overdue', 'stage.stalled'].includes(this.event.type);
+    if (!this.errorRaised && !timer) lead.error = null;
     return { ok: true, lead, changes: this.changes, effects: this.effects, log: this.log, routing: this.routing };
   }
 
@@ -248,11 +249,19 @@ class Run {
       rule: out.rule,
       message: `${via}: rule ${out.rule} routed to ${out.owner} via ${out.target}`,
       inputs: {
-        fields: pick(this.lead.fields, ['territory', 'product', 'value', 'source']),
+        fields: pick(this.lead.fields, this.routedFields()),
         passedOver: out.passedOver,
       },
     });
+    if (out.owner !== this.lead.owner) countRouted(this.routing, out.owner);
     this.changeOwner(out.owner, via === 'created' ? 'routing' : via, out.rule);
+  }
+
+  /** Every field some assignment rule reads: what a manager needs to see to follow the routing. */
+  private routedFields(): string[] {
+    const fields = new Set<string>();
+    for (const r of this.p.assignment.rules) if (r.when) fieldsRead(r.when, fields);
+    return [...fields];
   }
 
   private changeOwner(to: string, reason: string, rule: string | null): void {
@@ -355,7 +364,8 @@ class Run {
       message: `moved ${index > from ? 'forward' : 'back'} to ${stageId} by ${this.actor.kind}${why}`,
     });
     this.transition(target, index, 'moved', 'moved', index > from ? 'moved forward' : 'moved back');
-    this.settle();
+    // A person moved it back to redo the stage: its goal is checked from the next event on, not now.
+    if (index > from) this.settle();
   }
 
   /** Strict stages between `from` (inclusive) and `to` (exclusive) must not be skipped or left unfinished. */
@@ -436,7 +446,7 @@ class Run {
     this.errorRaised = true;
   }
 
-  private enterStage(pl: Pipeline, index: number, via: string): void {
+  private enterStage(pl: Pipeline, index: number, via: string, automations = true): void {
     const lead = this.lead;
     const stage = pl.stages[index] as Stage;
     this.enteredThisEvent.add(`${pl.id}/${stage.id}`);
@@ -489,7 +499,7 @@ class Run {
       lead.tasks.push(task);
       this.saveTask(task);
     }
-    this.runAutomations(stage.on_enter, `${stage.id}.on_enter`);
+    if (automations) this.runAutomations(stage.on_enter, `${stage.id}.on_enter`);
   }
 
   /** Advances through every stage whose goal is met, then stops; bounded by the loop guard. */
@@ -539,8 +549,9 @@ class Run {
     lead.status = 'open';
     lead.closedAt = null;
     lead.closeReason = null;
-    this.enterStage(this.pipeline(), lead.stay.stageIndex, 'reopened');
-    this.settle();
+    // A person reopened it to work it again: fresh tasks, but no on-enter automations (they ran
+    // the first time) and no goal check in this event, or a goal met long ago would close it again.
+    this.enterStage(this.pipeline(), lead.stay.stageIndex, 'reopened', false);
   }
 
   // ---- automations and timers ----

@@ -3,6 +3,7 @@ export type DomainErrorCode =
   | 'lead_exists'
   | 'unknown_lead'
   | 'no_pipeline'
+  | 'no_process'
   | 'unknown_pipeline'
   | 'unknown_stage'
   | 'unknown_task'

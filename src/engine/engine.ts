@@ -5,7 +5,7 @@ import type { EngineEvent } from '../domain/events.js';
 import type { LeadState } from '../domain/lead.js';
 import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
-import { loadLead, saveDecision, VersionConflict } from '../store/leads.js';
+import { loadLead, loadTask, saveDecision, VersionConflict } from '../store/leads.js';
 import { processVersion } from '../store/processes.js';
 import { loadRouting, saveRouting } from '../store/routing.js';
 
@@ -86,12 +86,19 @@ export class Engine {
     if (!before && event.type !== 'lead.created') {
       return { ok: false, error: domainError('unknown_lead', `lead "${event.lead}" does not exist`), log: [] };
     }
+    // The lead's state holds the current stay's tasks; a task named by id may be older.
+    if (before && (event.type === 'task.completed' || event.type === 'task.reopened')) {
+      if (!before.state.tasks.some((t) => t.id === event.task)) {
+        const older = await loadTask(tx, event.lead, event.task);
+        if (older) before.state.tasks.push(older);
+      }
+    }
     const current = await this.processFor(tx, before?.state.processVersion ?? null);
     if (!current) {
       const message = before
         ? `process version ${before.state.processVersion} of lead ${event.lead} is missing`
         : 'no process has been applied yet: run `stageflow process apply FILE` first';
-      return { ok: false, error: domainError('no_pipeline', message), log: [] };
+      return { ok: false, error: domainError('no_process', message), log: [] };
     }
     const routing = mayRoute(current.process, event.type)
       ? await loadRouting(tx, current.process, now)

@@ -30,7 +30,14 @@ export function isPostgresUrl(url: string): boolean {
 
 export async function openStore(url: string, opts: { migrate?: boolean } = {}): Promise<Store> {
   const store = isPostgresUrl(url) ? openPostgres(url) : openSqlite(url);
-  if (opts.migrate !== false) await migrate(store);
+  if (opts.migrate !== false) {
+    try {
+      await migrate(store);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
   return store;
 }
 

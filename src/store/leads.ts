@@ -343,3 +343,14 @@ export async function saveDecision(tx: Tx, d: DecisionRows): Promise<number> {
       .execute();
   return version;
 }
+
+/** One task of a lead by id, whatever its stay: a done task of an earlier stage can be reopened. */
+export async function loadTask(tx: Tx, leadId: string, taskId: string): Promise<TaskState | null> {
+  const row = await tx
+    .selectFrom('tasks')
+    .selectAll()
+    .where('lead_id', '=', leadId)
+    .where('id', '=', taskId)
+    .executeTakeFirst();
+  return row ? taskFromRow(row) : null;
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { routeLead } from '../../src/domain/assignment.js';
+import { countRouted, routeLead, type RoutingOutcome } from '../../src/domain/assignment.js';
 import type { RoutingState } from '../../src/domain/lead.js';
 import { processSchema, type Process } from '../../src/domain/process-schema.js';
 
@@ -30,6 +30,13 @@ function teamProcess(
   });
 }
 
+/** Routes one new lead and counts it, as decide() does when the owner changes. */
+function route(p: Process, routing: RoutingState, at: number): RoutingOutcome {
+  const out = routeLead(p, {}, routing, at);
+  countRouted(routing, out.owner);
+  return out;
+}
+
 function fresh(): RoutingState {
   return { users: {}, cursors: {} };
 }
@@ -45,7 +52,7 @@ describe('routeLead', () => {
         const routing = fresh();
         const counts = new Map<string, number>();
         for (let i = 0; i < leads; i++) {
-          const owner = routeLead(p, {}, routing, start).owner;
+          const owner = route(p, routing, start).owner;
           counts.set(owner, (counts.get(owner) ?? 0) + 1);
         }
         const values = [...counts.values()];
@@ -67,9 +74,9 @@ describe('routeLead', () => {
         const routing = fresh();
         // Ten leads a day while r0 is away, then n leads right after the return.
         for (let d = 0; d < awayDays; d++)
-          for (let k = 0; k < 10; k++) expect(routeLead(p, {}, routing, start + d * DAY).owner).not.toBe('r0');
+          for (let k = 0; k < 10; k++) expect(route(p, routing, start + d * DAY).owner).not.toBe('r0');
         const back = start + awayDays * DAY;
-        const owners = Array.from({ length: n }, () => routeLead(p, {}, routing, back).owner);
+        const owners = Array.from({ length: n }, () => route(p, routing, back).owner);
         expect(owners.filter((o) => o === 'r0')).toHaveLength(1);
       }),
     );
@@ -84,7 +91,7 @@ describe('routeLead', () => {
       'weighted',
     );
     const routing = fresh();
-    const owners = Array.from({ length: 400 }, () => routeLead(p, {}, routing, start).owner);
+    const owners = Array.from({ length: 400 }, () => route(p, routing, start).owner);
     expect(owners.filter((o) => o === 'a')).toHaveLength(300);
     // Smooth: b is never starved for more than three leads in a row.
     expect(owners.join(',')).not.toMatch(/(a,){4}/);
@@ -99,9 +106,9 @@ describe('routeLead', () => {
       'round_robin',
     );
     const routing = fresh();
-    const owners = Array.from({ length: 5 }, () => routeLead(p, {}, routing, start).owner);
+    const owners = Array.from({ length: 5 }, () => route(p, routing, start).owner);
     expect(owners).toEqual(['a', 'b', 'a', 'boss', 'boss']);
-    const out = routeLead(p, {}, routing, start);
+    const out = route(p, routing, start);
     expect(out.rule).toBe('default_owner');
     expect(out.passedOver.map((x) => x.why)).toEqual(['daily cap 2 reached', 'daily cap 1 reached']);
   });
@@ -116,6 +123,6 @@ describe('routeLead', () => {
       },
       cursors: {},
     };
-    expect([1, 2, 3].map(() => routeLead(p, {}, routing, start).owner)).toEqual(['b', 'b', 'c']);
+    expect([1, 2, 3].map(() => route(p, routing, start).owner)).toEqual(['b', 'b', 'c']);
   });
 });

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { configValue } from '../config.js';
+import type { Actor } from '../domain/events.js';
+import { openStore, type Store } from '../store/db.js';
+import { latestProcess } from '../store/processes.js';
+import { CliError } from './errors.js';
+import { parseTime } from './parse.js';
+
+/** What every command gets from the global options: the database, the clock and who is acting. */
+
+export interface GlobalOptions {
+  db?: string;
+  debug?: boolean;
+  now?: string;
+  as?: string;
+  admin?: boolean;
+  json?: boolean;
+}
+
+export interface Context {
+  /** --db, else DATABASE_URL; read only when a command needs the database. */
+  dbUrl: () => string;
+  now: number;
+  actor: Actor;
+  json: boolean;
+}
+
+export function contextOf(cmd: Command): Context {
+  const g = cmd.optsWithGlobals<GlobalOptions>();
+  const now = g.now === undefined ? Date.now() : parseTime(g.now, '--now');
+  const actor: Actor = g.admin
+    ? { kind: 'admin', ...(g.as ? { id: g.as } : {}) }
+    : { kind: 'user', ...(g.as ? { id: g.as } : {}) };
+  return { dbUrl: () => g.db ?? configValue('DATABASE_URL'), now, actor, json: g.json === true };
+}
+
+/** Opens the store (which migrates it), runs `fn`, and always closes it, so no command leaves a pool open. */
+export async function withStore<T>(ctx: Context, fn: (store: Store) => Promise<T>, migrate = true): Promise<T> {
+  const url = ctx.dbUrl();
+  let store: Store;
+  try {
+    store = await openStore(url, { migrate });
+  } catch (e) {
+    const shown = url.replace(/\/\/[^@/]*@/, '//***@');
+    throw new CliError(`cannot open database ${shown}: ${(e as Error).message}`, 1);
+  }
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CliError(`${path}: no such file`);
+    if (code === 'EISDIR') throw new CliError(`${path}: is a directory, expected a file`);
+    throw new CliError(`${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Times are shown in the organisation's zone; before any process exists, UTC. */
+export async function displayZone(store: Store): Promise<string> {
+  return (await latestProcess(store.db))?.process.organisation.timezone ?? 'UTC';
+}

@@ -1,0 +1,209 @@
+import { Option, type Command } from 'commander';
+import type { LeadStatus } from '../domain/lead.js';
+import { leadRunLog, listLeads } from '../store/queries.js';
+import { contextOf, displayZone, withStore } from './context.js';
+import { UsageError } from './errors.js';
+import { renderRunLog, runLogJson } from './lead-why.js';
+import { leadJson, loadLeadPage, renderLead } from './lead-view.js';
+import { formatTime, iso, print, printJson, table } from './output.js';
+import { collect, newLeadId, parseFields, parsePositiveInt } from './parse.js';
+import { submitAndShow } from './submit.js';
+
+/** `stageflow lead ...`: every change is one event through the engine; reads go through store/queries. */
+
+interface CreateOptions {
+  id?: string;
+  field: string[];
+  owner?: string;
+  pipeline?: string;
+}
+
+interface ListOptions {
+  status?: LeadStatus;
+  owner?: string;
+  pipeline?: string;
+  stage?: string;
+  limit: string;
+}
+
+export function leadCommands(program: Command): void {
+  const lead = program.command('lead').description('create, inspect, update and move leads');
+
+  lead
+    .command('create')
+    .description('create a lead; the entry criteria pick its pipeline and the assignment rules its owner')
+    .option('--id <id>', 'lead id (default: L- and 8 random characters)')
+    .option('--field <k=v>', 'a field; numbers, true, false and null are typed (repeatable)', collect, [])
+    .option('--owner <user>', 'owner, skipping the assignment rules')
+    .option('--pipeline <id>', 'pipeline, skipping the entry criteria')
+    .action(async (opts: CreateOptions, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const fields = parseFields(opts.field);
+      const id = opts.id ?? newLeadId();
+      await withStore(ctx, (store) =>
+        submitAndShow(store, ctx, {
+          type: 'lead.created',
+          lead: id,
+          fields,
+          ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
+          ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}),
+        }),
+      );
+    });
+
+  lead
+    .command('show')
+    .description('fields, stage, owner, open tasks, guidance and stage history of a lead')
+    .argument('<id>', 'lead id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const page = await loadLeadPage(store, id);
+        if (ctx.json) return printJson(leadJson(page));
+        for (const line of renderLead(page, { full: true })) print(line);
+      });
+    });
+
+  lead
+    .command('list')
+    .description('leads, newest first')
+    .addOption(new Option('--status <status>', 'only leads with this status').choices(['open', 'won', 'lost']))
+    .option('--owner <user>', 'only leads of this owner')
+    .option('--pipeline <id>', 'only leads in this pipeline')
+    .option('--stage <id>', 'only leads in this stage')
+    .option('--limit <n>', 'at most this many', '100')
+    .action(async (opts: ListOptions, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const limit = parsePositiveInt(opts.limit, '--limit');
+      await withStore(ctx, async (store) => {
+        const leads = await listLeads(store.db, { ...opts, limit });
+        if (ctx.json)
+          return printJson(
+            leads.map((l) => ({
+              ...l,
+              stageEnteredAt: iso(l.stageEnteredAt),
+              createdAt: iso(l.createdAt),
+              closedAt: iso(l.closedAt),
+              updatedAt: iso(l.updatedAt),
+            })),
+          );
+        if (leads.length === 0) return print('no leads');
+        const zone = await displayZone(store);
+        const rows = leads.map((l) => [
+          l.id,
+          l.name ?? '',
+          `${l.pipeline}/${l.stage}`,
+          l.status,
+          l.owner ?? '(none)',
+          formatTime(l.stageEnteredAt, zone),
+        ]);
+        for (const line of table([['id', 'name', 'stage', 'status', 'owner', 'in stage since'], ...rows])) print(line);
+      });
+    });
+
+  lead
+    .command('update')
+    .description('change fields; rerouting and goals react as they would to any update')
+    .argument('<id>', 'lead id')
+    .option('--field <k=v>', 'a field; numbers, true, false and null are typed (repeatable)', collect, [])
+    .action(async (id: string, opts: { field: string[] }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      if (opts.field.length === 0) throw new UsageError('lead update: give at least one --field k=v');
+      const fields = parseFields(opts.field);
+      await withStore(ctx, (store) => submitAndShow(store, ctx, { type: 'lead.updated', lead: id, fields }));
+    });
+
+  lead
+    .command('move')
+    .description('move a lead to another stage; strict stages hold it unless an admin overrides')
+    .argument('<id>', 'lead id')
+    .argument('<stage>', 'target stage id')
+    .option('--pipeline <id>', 'move into another pipeline')
+    .option('--override', 'pass strict gates (needs --admin; recorded in the run log)')
+    .option('--reason <text>', 'why, for the run log')
+    .action(
+      async (
+        id: string,
+        stage: string,
+        opts: { pipeline?: string; override?: boolean; reason?: string },
+        cmd: Command,
+      ) => {
+        const ctx = contextOf(cmd);
+        await withStore(ctx, (store) =>
+          submitAndShow(store, ctx, {
+            type: 'lead.moved',
+            lead: id,
+            stage,
+            override: opts.override === true,
+            ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}),
+            ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+          }),
+        );
+      },
+    );
+
+  lead
+    .command('win')
+    .description('mark a lead won')
+    .argument('<id>', 'lead id')
+    .option('--reason <text>', 'why')
+    .action(async (id: string, opts: { reason?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, (store) =>
+        submitAndShow(store, ctx, {
+          type: 'lead.won',
+          lead: id,
+          ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+        }),
+      );
+    });
+
+  lead
+    .command('lose')
+    .description('mark a lead lost')
+    .argument('<id>', 'lead id')
+    .requiredOption('--reason <text>', 'why it was lost (needed for the loss reports)')
+    .action(async (id: string, opts: { reason: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, (store) => submitAndShow(store, ctx, { type: 'lead.lost', lead: id, reason: opts.reason }));
+    });
+
+  lead
+    .command('reopen')
+    .description('reopen a won or lost lead in the stage it closed in')
+    .argument('<id>', 'lead id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, (store) => submitAndShow(store, ctx, { type: 'lead.reopened', lead: id }));
+    });
+
+  lead
+    .command('reassign')
+    .description('give a lead to another owner; without --owner the assignment rules run again')
+    .argument('<id>', 'lead id')
+    .option('--owner <user>', 'new owner')
+    .action(async (id: string, opts: { owner?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, (store) =>
+        submitAndShow(store, ctx, {
+          type: 'lead.reassigned',
+          lead: id,
+          ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
+        }),
+      );
+    });
+
+  lead
+    .command('why')
+    .description('the run log: every event on the lead and which rule, goal or gate fired, with its inputs')
+    .argument('<id>', 'lead id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const page = await loadLeadPage(store, id);
+        const events = await leadRunLog(store.db, id);
+        if (ctx.json) return printJson(runLogJson(events));
+        for (const line of renderRunLog(page, events)) print(line);
+      });
+    });
+}

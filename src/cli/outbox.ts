@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { listOutbox } from '../store/queries.js';
+import { contextOf, displayZone, withStore } from './context.js';
+import { formatPairs, formatTime, iso, print, printJson, table, truncate } from './output.js';
+import { parsePositiveInt } from './parse.js';
+
+/** `stageflow outbox list`: the side effects the rules queued, and how their delivery is going. */
+
+interface ListOptions {
+  status?: string;
+  kind?: string;
+  lead?: string;
+  limit: string;
+}
+
+export function outboxCommands(program: Command): void {
+  const outbox = program.command('outbox').description('side effects queued for delivery');
+  outbox
+    .command('list')
+    .description('outbox rows, oldest first')
+    .option('--status <status>', 'pending, sent, failed or dead')
+    .option('--kind <kind>', 'email, list.subscribe, webhook, task.reminder, ...')
+    .option('--lead <id>', 'rows of this lead')
+    .option('--limit <n>', 'at most this many', '200')
+    .action(async (opts: ListOptions, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const limit = parsePositiveInt(opts.limit, '--limit');
+      await withStore(ctx, async (store) => {
+        const rows = await listOutbox(store.db, {
+          ...(opts.status !== undefined ? { status: opts.status } : {}),
+          ...(opts.kind !== undefined ? { kind: opts.kind } : {}),
+          ...(opts.lead !== undefined ? { lead: opts.lead } : {}),
+          limit,
+        });
+        if (ctx.json)
+          return printJson(
+            rows.map((r) => ({ ...r, createdAt: iso(r.createdAt), nextAttemptAt: iso(r.nextAttemptAt) })),
+          );
+        if (rows.length === 0) return print('outbox is empty');
+        const zone = await displayZone(store);
+        const lines = rows.map((r) => {
+          // Payload times are epoch ms (dueAt, since); shown as ISO so a person can read them.
+          const payload = Object.fromEntries(
+            Object.entries(r.payload)
+              .filter(([k]) => k !== 'lead')
+              .map(([k, v]) => [k, typeof v === 'number' && /(At|since)$/.test(k) ? iso(v) : v]),
+          );
+          return [
+            r.id,
+            r.kind,
+            r.status,
+            String(r.attempts),
+            formatTime(r.createdAt, zone),
+            truncate(formatPairs(payload) + (r.lastError ? ` error: ${r.lastError}` : ''), 100),
+          ];
+        });
+        for (const line of table([['id', 'kind', 'status', 'tries', 'queued', 'payload'], ...lines])) print(line);
+      });
+    });
+}

@@ -1,0 +1,136 @@
+import type { Command } from 'commander';
+import { formatProblem, parseProcess } from '../domain/process-load.js';
+import type { Process } from '../domain/process-schema.js';
+import { applyProcess, diffAgainstCurrent, ProcessRejected } from '../engine/process-service.js';
+import { latestProcess, processVersion } from '../store/processes.js';
+import { processHistory } from '../store/queries.js';
+import { contextOf, displayZone, readText, withStore } from './context.js';
+import { CliError } from './errors.js';
+import { formatTime, iso, plural, print, printJson, table } from './output.js';
+import { parsePositiveInt } from './parse.js';
+
+/** `stageflow process ...`: check a process file, see what it would change, apply it, look back. */
+
+function summary(p: Process): string {
+  const pipelines = p.pipelines.map((pl) => `${pl.id}: ${pl.stages.map((s) => s.id).join(' > ')}`).join('; ');
+  return [
+    `process "${p.name}"`,
+    `${plural(p.pipelines.length, 'pipeline')} (${pipelines})`,
+    plural(p.users.length, 'user'),
+    plural(p.teams.length, 'team'),
+    plural(p.assignment.rules.length, 'assignment rule'),
+    plural(Object.keys(p.templates).length, 'email template'),
+  ].join(', ');
+}
+
+function rejected(file: string, what: string, e: ProcessRejected): CliError {
+  return new CliError(`${file}: ${what} (${plural(e.problems.length, 'problem')})`, 1, e.problems);
+}
+
+export function processCommands(program: Command): void {
+  const proc = program.command('process').description('validate, diff, apply and inspect the process definition');
+
+  proc
+    .command('validate')
+    .description('check a process file (YAML or JSON) without touching the database')
+    .argument('<file>', 'process file')
+    .action((file: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const parsed = parseProcess(readText(file));
+      if (ctx.json) {
+        printJson(parsed.ok ? { ok: true, process: parsed.process } : parsed);
+        if (!parsed.ok) process.exitCode = 1;
+        return;
+      }
+      if (!parsed.ok)
+        throw new CliError(
+          `${file} is invalid (${plural(parsed.problems.length, 'problem')})`,
+          1,
+          parsed.problems.map(formatProblem),
+        );
+      print(`OK ${file}: ${summary(parsed.process)}`);
+    });
+
+  proc
+    .command('diff')
+    .description('what applying the file would change, against the current version')
+    .argument('<file>', 'process file')
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const text = readText(file);
+      await withStore(ctx, async (store) => {
+        try {
+          const diff = await diffAgainstCurrent(store, text);
+          if (ctx.json) return printJson(diff);
+          if (diff.changes.length === 0) return print('no changes');
+          for (const c of diff.changes) print(c);
+        } catch (e) {
+          if (e instanceof ProcessRejected) throw rejected(file, 'invalid', e);
+          throw e;
+        }
+      });
+    });
+
+  proc
+    .command('apply')
+    .description('store the file as the new process version; open leads follow it in place')
+    .argument('<file>', 'process file')
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const text = readText(file);
+      await withStore(ctx, async (store) => {
+        try {
+          const by = ctx.actor.id ?? ctx.actor.kind;
+          const res = await applyProcess(store, text, ctx.now, by);
+          if (ctx.json) return printJson(res);
+          if (res.unchanged) return print(`no changes: version ${res.version} stays current`);
+          for (const c of res.diff.changes) print(c);
+          print(`applied version ${res.version}; ${plural(res.migratedLeads, 'in-flight lead')} moved to it`);
+        } catch (e) {
+          if (e instanceof ProcessRejected) throw rejected(file, 'not applied', e);
+          throw e;
+        }
+      });
+    });
+
+  proc
+    .command('show')
+    .description('print a stored process version as it was written (default: the current one)')
+    .option('--version <n>', 'version number')
+    .action(async (opts: { version?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const version = opts.version === undefined ? null : parsePositiveInt(opts.version, '--version');
+      await withStore(ctx, async (store) => {
+        const stored = version === null ? await latestProcess(store.db) : await processVersion(store.db, version);
+        if (!stored)
+          throw new CliError(
+            version === null ? 'no process has been applied yet' : `there is no process version ${version}`,
+          );
+        if (ctx.json)
+          return printJson({ version: stored.version, appliedAt: iso(stored.appliedAt), process: stored.process });
+        process.stdout.write(stored.source.endsWith('\n') ? stored.source : `${stored.source}\n`);
+      });
+    });
+
+  proc
+    .command('history')
+    .description('every applied version, oldest first')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const versions = await processHistory(store.db);
+        if (ctx.json) return printJson(versions.map((v) => ({ ...v, appliedAt: iso(v.appliedAt) })));
+        if (versions.length === 0) return print('no process has been applied yet');
+        const zone = await displayZone(store);
+        const rows = versions.map((v) => [
+          `v${v.version}`,
+          formatTime(v.appliedAt, zone),
+          v.appliedBy ?? '-',
+          v.checksum,
+          String(v.leads),
+          v.name,
+        ]);
+        for (const line of table([['version', 'applied', 'by', 'checksum', 'leads', 'name'], ...rows])) print(line);
+      });
+    });
+}

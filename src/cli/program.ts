@@ -1,0 +1,39 @@
+import { Command } from 'commander';
+import { activityCommands } from './activity.js';
+import { boardCommand } from './board.js';
+import { configCommand } from './config.js';
+import { leadCommands } from './lead.js';
+import { migrateCommand } from './migrate.js';
+import { outboxCommands } from './outbox.js';
+import { processCommands } from './process.js';
+import { simulateCommand } from './simulate.js';
+import { taskCommands } from './task.js';
+import { tickCommand } from './tick.js';
+
+/** The `stageflow` command tree. Global options may stand before or after the subcommand. */
+
+export function buildProgram(): Command {
+  const program = new Command('stageflow')
+    .description('Stageflow: run a sales process on your leads')
+    .option('--db <url>', 'database: a postgres:// URL or a SQLite file path (default: $DATABASE_URL)')
+    .option('--now <time>', 'the clock for this command, ISO 8601 (default: the real time)')
+    .option('--as <user>', 'act as this user')
+    .option('--admin', 'act as an admin (needed for --override)')
+    .option('--json', 'print data as JSON')
+    .option('--debug', 'print stack traces on errors')
+    // Errors are reported by main() as one line; commander must not print or exit by itself.
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+
+  migrateCommand(program);
+  processCommands(program);
+  leadCommands(program);
+  taskCommands(program);
+  activityCommands(program);
+  tickCommand(program);
+  outboxCommands(program);
+  boardCommand(program);
+  simulateCommand(program);
+  configCommand(program);
+  return program;
+}

@@ -1,0 +1,101 @@
+import { Option, type Command } from 'commander';
+import type { TaskStatus } from '../domain/lead.js';
+import type { Store } from '../store/db.js';
+import { findTask, listTasks } from '../store/queries.js';
+import { contextOf, displayZone, withStore } from './context.js';
+import { CliError, UsageError } from './errors.js';
+import { taskJson } from './lead-view.js';
+import { formatTime, print, printJson, table } from './output.js';
+import { parsePositiveInt } from './parse.js';
+import { submitAndShow } from './submit.js';
+
+/** `stageflow task ...`: a rep's to-do list, and completing or reopening tasks. */
+
+interface ListOptions {
+  lead?: string;
+  assignee?: string;
+  status: TaskStatus | 'all';
+  overdue?: boolean;
+  limit: string;
+}
+
+/** A task id names its lead (`L1#1:call`); with --lead, TASK may also be the template id in the current stage. */
+async function resolveTask(
+  store: Store,
+  ref: string,
+  lead: string | undefined,
+): Promise<{ lead: string; task: string }> {
+  if (lead !== undefined) return { lead, task: ref };
+  const task = await findTask(store.db, ref);
+  if (!task) throw new CliError(`no task "${ref}": give a task id like L1#1:call, or --lead ID TEMPLATE`);
+  return { lead: task.lead, task: task.id };
+}
+
+export function taskCommands(program: Command): void {
+  const task = program.command('task').description('list, complete and reopen tasks');
+
+  task
+    .command('list')
+    .description('tasks, earliest due first (open ones unless --status says otherwise)')
+    .option('--lead <id>', 'tasks of this lead')
+    .option('--assignee <user>', 'tasks of this user')
+    .addOption(
+      new Option('--status <status>', 'task status').choices(['open', 'done', 'skipped', 'all']).default('open'),
+    )
+    .option('--overdue', 'only open tasks past their overdue time (due + organisation.overdue_after_hours)')
+    .option('--limit <n>', 'at most this many', '200')
+    .action(async (opts: ListOptions, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const limit = parsePositiveInt(opts.limit, '--limit');
+      if (opts.overdue && opts.status !== 'open' && opts.status !== 'all')
+        throw new UsageError(`--overdue lists open tasks; it cannot go with --status ${opts.status}`);
+      await withStore(ctx, async (store) => {
+        const tasks = await listTasks(store.db, {
+          ...(opts.lead !== undefined ? { lead: opts.lead } : {}),
+          ...(opts.assignee !== undefined ? { assignee: opts.assignee } : {}),
+          ...(opts.status !== 'all' ? { status: opts.status } : {}),
+          ...(opts.overdue ? { overdueAt: ctx.now } : {}),
+          limit,
+        });
+        if (ctx.json) return printJson(tasks.map(taskJson));
+        if (tasks.length === 0) return print('no tasks');
+        const zone = await displayZone(store);
+        const rows = tasks.map((t) => [
+          t.id,
+          t.title,
+          t.stage,
+          t.status,
+          t.assignee ?? '(unassigned)',
+          formatTime(t.dueAt, zone),
+          t.status === 'open' && t.overdueAt <= ctx.now ? 'OVERDUE' : '',
+        ]);
+        for (const line of table([['id', 'title', 'stage', 'status', 'assignee', 'due', ''], ...rows])) print(line);
+      });
+    });
+
+  task
+    .command('complete')
+    .description('mark a task done; if that meets the stage goal, the lead advances')
+    .argument('<task>', 'task id (e.g. L1#1:call), or a template id with --lead')
+    .option('--lead <id>', 'the lead, when TASK is a template id')
+    .action(async (ref: string, opts: { lead?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const { lead, task } = await resolveTask(store, ref, opts.lead);
+        await submitAndShow(store, ctx, { type: 'task.completed', lead, task });
+      });
+    });
+
+  task
+    .command('reopen')
+    .description('reopen a done or skipped task')
+    .argument('<task>', 'task id (e.g. L1#1:call), or a template id with --lead')
+    .option('--lead <id>', 'the lead, when TASK is a template id')
+    .action(async (ref: string, opts: { lead?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const { lead, task } = await resolveTask(store, ref, opts.lead);
+        await submitAndShow(store, ctx, { type: 'task.reopened', lead, task });
+      });
+    });
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable Stageflow reads, in one place: a schema, a default and a one-line
+ * doc each. `configVariables` is the list the README and `stageflow config` show; nothing else
+ * reads `process.env` directly, so this list is complete by construction.
+ */
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A postgres:// URL, or anything else without a URL scheme, which is taken as a SQLite file path. */
+const databaseUrl = z
+  .string()
+  .min(1)
+  .refine(
+    (v) => {
+      if (/^postgres(ql)?:\/\//.test(v)) return URL.canParse(v);
+      return !/^[a-z][a-z0-9+.-]*:\/\//i.test(v);
+    },
+    { message: 'expected a postgres:// URL or a SQLite file path' },
+  );
+
+const port = z.coerce
+  .number({ message: 'expected a port number' })
+  .int('expected a whole number')
+  .min(1, 'expected a port from 1 to 65535')
+  .max(65535, 'expected a port from 1 to 65535');
+
+interface Variable<S extends z.ZodType> {
+  schema: S;
+  default: string;
+  doc: string;
+}
+
+const variable = <S extends z.ZodType>(schema: S, dflt: string, doc: string): Variable<S> => ({
+  schema,
+  default: dflt,
+  doc,
+});
+
+const variables = {
+  DATABASE_URL: variable(
+    databaseUrl,
+    './data/stageflow.db',
+    'Where the data lives: a postgres:// URL, or a SQLite file path (created on first use).',
+  ),
+  PORT: variable(port, '3000', 'TCP port the HTTP server listens on.'),
+  HOST: variable(
+    z.string().min(1),
+    '127.0.0.1',
+    'Interface the HTTP server binds to; 0.0.0.0 to accept outside connections.',
+  ),
+  LOG_LEVEL: variable(
+    z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }),
+    'info',
+    'Least severe log level written.',
+  ),
+};
+
+export type ConfigName = keyof typeof variables;
+export type Config = { [K in ConfigName]: z.output<(typeof variables)[K]['schema']> };
+
+/** For docs: name, default and one-line description of every variable, in a stable order. */
+export const configVariables: readonly { name: ConfigName; default: string; doc: string }[] = (
+  Object.keys(variables) as ConfigName[]
+).map((name) => ({ name, default: variables[name].default, doc: variables[name].doc }));
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: ConfigName,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** One variable, validated; an empty value counts as unset, as shells make that easy to do by accident. */
+export function configValue<K extends ConfigName>(name: K, env: Env = process.env): Config[K] {
+  const raw = env[name];
+  const value = raw === undefined || raw === '' ? variables[name].default : raw;
+  const parsed = variables[name].schema.safeParse(value);
+  if (!parsed.success) {
+    const why = parsed.error.issues[0]?.message ?? 'invalid value';
+    throw new ConfigError(name, `${JSON.stringify(value)} is invalid: ${why}`);
+  }
+  return parsed.data as Config[K];
+}
+
+/** All variables at once: for the server, which needs every one and should fail at startup. */
+export function loadConfig(env: Env = process.env): Config {
+  const entries = configVariables.map(({ name }) => [name, configValue(name, env)] as const);
+  return Object.fromEntries(entries) as Config;
+}
+
+/** The variable table for the README. */
+export function configMarkdown(): string {
+  const rows = configVariables.map((v) => `| \`${v.name}\` | \`${v.default}\` | ${v.doc} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}

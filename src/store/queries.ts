@@ -1,0 +1,331 @@
+import type { Fields } from '../domain/conditions.js';
+import type { Actor } from '../domain/events.js';
+import type { LeadStatus, TaskStatus } from '../domain/lead.js';
+import type { Tx } from './db.js';
+import type { LeadsTable, StageStaysTable, TasksTable } from './schema.js';
+
+/**
+ * Read-only queries for the command line (and later the API): lists, a lead's page, its run log,
+ * the board. Nothing here writes; the engine is the only writer of lead data.
+ */
+
+export interface LeadRecord {
+  id: string;
+  name: string | null;
+  processVersion: number;
+  pipeline: string;
+  stage: string;
+  stageEnteredAt: number;
+  status: LeadStatus;
+  owner: string | null;
+  fields: Fields;
+  createdAt: number;
+  closedAt: number | null;
+  closeReason: string | null;
+  error: string | null;
+  updatedAt: number;
+}
+
+function leadRecord(r: LeadsTable): LeadRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    processVersion: r.process_version,
+    pipeline: r.pipeline,
+    stage: r.stage,
+    stageEnteredAt: r.stage_entered_at,
+    status: r.status as LeadStatus,
+    owner: r.owner,
+    fields: JSON.parse(r.fields) as Fields,
+    createdAt: r.created_at,
+    closedAt: r.closed_at,
+    closeReason: r.close_reason,
+    error: r.error,
+    updatedAt: r.updated_at,
+  };
+}
+
+export async function findLead(db: Tx, id: string): Promise<LeadRecord | null> {
+  const row = await db.selectFrom('leads').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? leadRecord(row) : null;
+}
+
+export interface LeadFilter {
+  status?: LeadStatus;
+  owner?: string;
+  pipeline?: string;
+  stage?: string;
+  limit: number;
+}
+
+/** Newest first, so a limit keeps the leads people are most likely working on. */
+export async function listLeads(db: Tx, f: LeadFilter): Promise<LeadRecord[]> {
+  let q = db.selectFrom('leads').selectAll();
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.owner) q = q.where('owner', '=', f.owner);
+  if (f.pipeline) q = q.where('pipeline', '=', f.pipeline);
+  if (f.stage) q = q.where('stage', '=', f.stage);
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
+  return rows.map(leadRecord);
+}
+
+export interface TaskRecord {
+  id: string;
+  lead: string;
+  stayId: string;
+  stage: string;
+  template: string;
+  title: string;
+  kind: string;
+  status: TaskStatus;
+  assignee: string | null;
+  dueAt: number;
+  overdueAt: number;
+  createdAt: number;
+  completedAt: number | null;
+  skippedAt: number | null;
+  skipReason: string | null;
+}
+
+type TaskRow = TasksTable & Pick<StageStaysTable, 'stage'>;
+
+function taskRecord(r: TaskRow): TaskRecord {
+  return {
+    id: r.id,
+    lead: r.lead_id,
+    stayId: r.stay_id,
+    stage: r.stage,
+    template: r.template,
+    title: r.title,
+    kind: r.kind,
+    status: r.status as TaskStatus,
+    assignee: r.assignee,
+    dueAt: r.due_at,
+    overdueAt: r.overdue_at,
+    createdAt: r.created_at,
+    completedAt: r.completed_at,
+    skippedAt: r.skipped_at,
+    skipReason: r.skip_reason,
+  };
+}
+
+function tasksWithStage(db: Tx) {
+  return db
+    .selectFrom('tasks')
+    .innerJoin('stage_stays', 'stage_stays.id', 'tasks.stay_id')
+    .selectAll('tasks')
+    .select('stage_stays.stage');
+}
+
+export interface TaskFilter {
+  lead?: string;
+  assignee?: string;
+  status?: TaskStatus;
+  /** Only open tasks whose overdue time (due + the organisation's grace hours) is at or before this. */
+  overdueAt?: number;
+  limit: number;
+}
+
+/** Earliest due first: the order a rep works through them. */
+export async function listTasks(db: Tx, f: TaskFilter): Promise<TaskRecord[]> {
+  let q = tasksWithStage(db);
+  if (f.lead) q = q.where('tasks.lead_id', '=', f.lead);
+  if (f.assignee) q = q.where('tasks.assignee', '=', f.assignee);
+  if (f.status) q = q.where('tasks.status', '=', f.status);
+  if (f.overdueAt !== undefined) q = q.where('tasks.status', '=', 'open').where('tasks.overdue_at', '<=', f.overdueAt);
+  const rows = await q.orderBy('tasks.due_at').orderBy('tasks.id').limit(f.limit).execute();
+  return rows.map(taskRecord);
+}
+
+export async function findTask(db: Tx, id: string): Promise<TaskRecord | null> {
+  const row = await tasksWithStage(db).where('tasks.id', '=', id).executeTakeFirst();
+  return row ? taskRecord(row) : null;
+}
+
+export interface StayRecord {
+  id: string;
+  seq: number;
+  pipeline: string;
+  stage: string;
+  processVersion: number;
+  enteredAt: number;
+  exitedAt: number | null;
+  exit: string | null;
+  via: string;
+  stalledAt: number | null;
+}
+
+export async function leadStays(db: Tx, lead: string): Promise<StayRecord[]> {
+  const rows = await db.selectFrom('stage_stays').selectAll().where('lead_id', '=', lead).orderBy('seq').execute();
+  return rows.map((s) => ({
+    id: s.id,
+    seq: s.seq,
+    pipeline: s.pipeline,
+    stage: s.stage,
+    processVersion: s.process_version,
+    enteredAt: s.entered_at,
+    exitedAt: s.exited_at,
+    exit: s.exit_kind,
+    via: s.entered_via,
+    stalledAt: s.stalled_at,
+  }));
+}
+
+export interface RunLogEntry {
+  kind: string;
+  rule: string | null;
+  message: string;
+  inputs: Record<string, unknown> | null;
+}
+
+export interface RunLogEvent {
+  seq: number;
+  at: number;
+  type: string;
+  actor: Actor;
+  payload: Record<string, unknown>;
+  processVersion: number;
+  entries: RunLogEntry[];
+}
+
+/** Every event applied to a lead with what the rules did about it: the answer to "why is it here?". */
+export async function leadRunLog(db: Tx, lead: string): Promise<RunLogEvent[]> {
+  const [events, log] = await Promise.all([
+    db.selectFrom('events').selectAll().where('lead_id', '=', lead).orderBy('seq').execute(),
+    db.selectFrom('run_log').selectAll().where('lead_id', '=', lead).orderBy('seq').orderBy('idx').execute(),
+  ]);
+  const bySeq = new Map<number, RunLogEntry[]>();
+  for (const l of log) {
+    const list = bySeq.get(l.seq) ?? [];
+    list.push({
+      kind: l.kind,
+      rule: l.rule,
+      message: l.message,
+      inputs: l.inputs === null ? null : (JSON.parse(l.inputs) as Record<string, unknown>),
+    });
+    bySeq.set(l.seq, list);
+  }
+  return events.map((e) => ({
+    seq: e.seq,
+    at: e.at,
+    type: e.type,
+    actor: JSON.parse(e.actor) as Actor,
+    payload: JSON.parse(e.payload) as Record<string, unknown>,
+    processVersion: e.process_version,
+    entries: bySeq.get(e.seq) ?? [],
+  }));
+}
+
+export interface OutboxRecord {
+  id: string;
+  lead: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  nextAttemptAt: number;
+  createdAt: number;
+  lastError: string | null;
+  payload: Record<string, unknown>;
+}
+
+export interface OutboxFilter {
+  status?: string;
+  kind?: string;
+  lead?: string;
+  limit: number;
+}
+
+export async function listOutbox(db: Tx, f: OutboxFilter): Promise<OutboxRecord[]> {
+  let q = db.selectFrom('outbox').selectAll();
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.kind) q = q.where('kind', '=', f.kind);
+  if (f.lead) q = q.where('lead_id', '=', f.lead);
+  const rows = await q.orderBy('created_at').orderBy('id').limit(f.limit).execute();
+  return rows.map((o) => ({
+    id: o.id,
+    lead: o.lead_id,
+    kind: o.kind,
+    status: o.status,
+    attempts: o.attempts,
+    nextAttemptAt: o.next_attempt_at,
+    createdAt: o.created_at,
+    lastError: o.last_error,
+    payload: JSON.parse(o.payload) as Record<string, unknown>,
+  }));
+}
+
+export interface ProcessVersionRecord {
+  version: number;
+  name: string;
+  checksum: string;
+  appliedAt: number;
+  appliedBy: string | null;
+  /** Leads whose current (or final) state follows this version. */
+  leads: number;
+}
+
+export async function processHistory(db: Tx): Promise<ProcessVersionRecord[]> {
+  const [versions, counts] = await Promise.all([
+    db
+      .selectFrom('process_versions')
+      .select(['version', 'name', 'checksum', 'applied_at', 'applied_by'])
+      .orderBy('version')
+      .execute(),
+    db
+      .selectFrom('leads')
+      .select(['process_version', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .groupBy('process_version')
+      .execute(),
+  ]);
+  const byVersion = new Map(counts.map((c) => [c.process_version, Number(c.n)]));
+  return versions.map((v) => ({
+    version: v.version,
+    name: v.name,
+    checksum: v.checksum,
+    appliedAt: v.applied_at,
+    appliedBy: v.applied_by,
+    leads: byVersion.get(v.version) ?? 0,
+  }));
+}
+
+export interface BoardData {
+  leads: {
+    id: string;
+    name: string | null;
+    pipeline: string;
+    stage: string;
+    status: LeadStatus;
+    owner: string | null;
+  }[];
+  openTasks: { lead: string; template: string; assignee: string | null; dueAt: number }[];
+  outboxByKind: Record<string, number>;
+}
+
+/** Everything the live board shows; open tasks only, since closed ones are history. */
+export async function boardData(db: Tx): Promise<BoardData> {
+  const [leads, tasks, outbox] = await Promise.all([
+    db
+      .selectFrom('leads')
+      .select(['id', 'name', 'pipeline', 'stage', 'status', 'owner'])
+      .orderBy('stage_entered_at')
+      .orderBy('id')
+      .execute(),
+    db
+      .selectFrom('tasks')
+      .select(['lead_id', 'template', 'assignee', 'due_at'])
+      .where('status', '=', 'open')
+      .orderBy('due_at')
+      .orderBy('id')
+      .execute(),
+    db
+      .selectFrom('outbox')
+      .select(['kind', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .groupBy('kind')
+      .execute(),
+  ]);
+  return {
+    leads: leads.map((l) => ({ ...l, status: l.status as LeadStatus })),
+    openTasks: tasks.map((t) => ({ lead: t.lead_id, template: t.template, assignee: t.assignee, dueAt: t.due_at })),
+    outboxByKind: Object.fromEntries(outbox.map((o) => [o.kind, Number(o.n)])),
+  };
+}

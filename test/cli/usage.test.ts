@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { freshDatabaseUrl } from '../support/stores.js';
+import { ONE_LINE_ERROR, stageflow } from './helpers.js';
+
+/** Bad command lines: one line on stderr saying what and where, exit 2, and nothing written. */
+
+describe('stageflow usage errors', () => {
+  it.each([
+    [['lead', 'create', '--field', 'value'], 'stageflow: --field "value": expected k=v\n'],
+    [['--now', 'next tuesday', 'lead', 'list'], 'stageflow: --now "next tuesday": not an ISO 8601 time'],
+    [['lead', 'list', '--bogus'], "stageflow: lead list: unknown option '--bogus'"],
+    [['lead', 'show'], "stageflow: lead show: missing required argument 'id'"],
+    [['lead', 'list', '--limit', '-3'], 'stageflow: --limit "-3": expected a positive whole number'],
+    [['task', 'list', '--status', 'late'], "stageflow: task list: option '--status <status>' argument 'late'"],
+  ])('%j', async (args, message) => {
+    const db = await freshDatabaseUrl('sqlite');
+    const r = await stageflow(['--db', db, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(ONE_LINE_ERROR);
+    expect(r.stderr.startsWith(message)).toBe(true);
+  });
+
+  it('an invalid environment variable is named', async () => {
+    const r = await stageflow(['lead', 'list'], { DATABASE_URL: 'mysql://db/crm' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'stageflow: environment variable DATABASE_URL: "mysql://db/crm" is invalid: expected a postgres:// URL or a SQLite file path\n',
+    );
+  });
+
+  it('an event before any process is refused with a hint', async () => {
+    const r = await stageflow(['--db', await freshDatabaseUrl('sqlite'), 'lead', 'create', '--id', 'X']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(ONE_LINE_ERROR);
+    expect(r.stderr).toContain('no process has been applied yet');
+    expect(r.stderr).toContain('[no_process]');
+  });
+});
