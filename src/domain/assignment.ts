@@ -1,6 +1,6 @@
 import { inWorkingHours, isOutOfOffice, nextWorkStart, userZone } from './calendar.js';
 import { evaluate, type Fields } from './conditions.js';
-import type { AssignmentTarget, Process, User } from './process-schema.js';
+import type { AssignmentTarget, Pool, Process, User } from './process-schema.js';
 import type { RoutingState, TeamCursor } from './lead.js';
 
 /**
@@ -25,7 +25,7 @@ export function routeLead(p: Process, fields: Fields, routing: RoutingState, now
   // tried and then the default owner, never a later rule meant for other leads.
   const rule = p.assignment.rules.find((r) => !r.when || evaluate(r.when, { fields }));
   for (const target of rule ? [rule.to, ...rule.fallback] : []) {
-    const owner = pickFromTarget(p, target, routing, now, passedOver);
+    const owner = pickFromTarget(p, target, fields, routing, now, passedOver);
     if (owner) return { owner, rule: rule?.id ?? '', target: targetName(target), passedOver };
   }
   const owner = p.assignment.default_owner;
@@ -33,7 +33,33 @@ export function routeLead(p: Process, fields: Fields, routing: RoutingState, now
 }
 
 function targetName(t: AssignmentTarget): string {
-  return 'user' in t ? `user:${t.user}` : `team:${t.team}/${t.strategy}`;
+  if ('user' in t) return `user:${t.user}`;
+  if ('team' in t) return `team:${t.team}/${t.strategy}`;
+  return `pool:${poolKey(t.pool)}/${t.strategy}`;
+}
+
+function poolKey(pool: Pool): string {
+  return JSON.stringify(pool);
+}
+
+const same = (a: string, b: unknown): boolean => typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
+
+/** The reps a target names, in a stable order (the file's), before eligibility. */
+function targetMembers(p: Process, target: AssignmentTarget, fields: Fields): { members: string[]; scope: string } {
+  if ('user' in target) return { members: [target.user], scope: `user:${target.user}` };
+  if ('team' in target)
+    return { members: p.teams.find((t) => t.id === target.team)?.members ?? [], scope: `team:${target.team}` };
+  const { pool } = target;
+  const team = pool.team ? (p.teams.find((t) => t.id === pool.team)?.members ?? []) : null;
+  const members = p.users
+    .filter((u) => !pool.territory || u.territories.some((t) => same(t, fields['territory'])))
+    .filter((u) => !pool.product || u.products.some((x) => same(x, fields['product'])))
+    .filter((u) => !pool.tier || (u.tier !== undefined && pool.tier.includes(u.tier)))
+    .filter((u) => !team || team.includes(u.id))
+    .map((u) => u.id);
+  // Each territory/product combination keeps its own rotation.
+  const values = [pool.territory ? fields['territory'] : '', pool.product ? fields['product'] : ''];
+  return { members, scope: `pool:${poolKey(pool)}:${JSON.stringify(values).toLowerCase()}` };
 }
 
 /** Counts a lead routed to a user against their caps; only when the owner actually changes. */
@@ -58,25 +84,25 @@ function ineligibility(u: User, p: Process, routing: RoutingState, now: number):
 function pickFromTarget(
   p: Process,
   target: AssignmentTarget,
+  fields: Fields,
   routing: RoutingState,
   now: number,
   passedOver: RoutingOutcome['passedOver'],
 ): string | null {
-  const members = 'user' in target ? [target.user] : (p.teams.find((t) => t.id === target.team)?.members ?? []);
+  const { members, scope } = targetMembers(p, target, fields);
   const eligible: User[] = [];
   for (const id of members) {
     const u = p.users.find((x) => x.id === id);
     if (!u) continue;
     const why = ineligibility(u, p, routing, now);
-    if (why) passedOver.push({ user: id, why });
-    else eligible.push(u);
+    if (why && !passedOver.some((x) => x.user === id && x.why === why)) passedOver.push({ user: id, why });
+    if (!why) eligible.push(u);
   }
   if (eligible.length === 0) return null;
   if ('user' in target) return eligible[0]?.id ?? null;
 
   const pool = preferAtWork(p, eligible, now);
-  const key = `team:${target.team}`;
-  const cursor = (routing.cursors[key] ??= {});
+  const cursor = (routing.cursors[scope] ??= {});
   const ids = pool.map((u) => u.id);
   switch (target.strategy) {
     case 'round_robin':

@@ -103,6 +103,10 @@ class Run {
   private leadState: LeadState | null;
   private readonly enteredThisEvent = new Set<string>();
   private halted = false;
+  /** Set once this event has chosen the owner (routing or an explicit owner); routing runs once. */
+  private ownerSettled = false;
+  /** What set the current automations off, for webhook payloads. */
+  private trigger = '';
   private errorRaised = false;
 
   constructor(private readonly input: DecideInput) {
@@ -212,6 +216,8 @@ class Run {
       this.changes.push({ kind: 'field.changed', field, from: null, to });
     if (owner !== undefined) this.changeOwner(owner, 'manual', null);
     else this.assignByRules('created');
+    // The owner is settled for this event: a first stage's `assign: rules` must not route again.
+    this.ownerSettled = true;
     this.enterStage(pipeline, 0, 'created');
     this.settle();
   }
@@ -253,6 +259,7 @@ class Run {
         passedOver: out.passedOver,
       },
     });
+    this.ownerSettled = true;
     if (out.owner !== this.lead.owner) countRouted(this.routing, out.owner);
     this.changeOwner(out.owner, via === 'created' ? 'routing' : via, out.rule);
   }
@@ -477,7 +484,9 @@ class Run {
           : 'user' in tpl.assignee
             ? tpl.assignee.user
             : pickTaskAssignee(this.p, tpl.assignee.team, this.routing, this.now);
-      const due = dueAt(this.now, tpl.due, cal);
+      // Working days and holidays are the organisation's; the time of day is the assignee's own.
+      const zone = this.p.users.find((u) => u.id === assignee)?.timezone ?? cal.timezone;
+      const due = dueAt(this.now, tpl.due, { ...cal, timezone: zone });
       const task: TaskState = {
         id: `${lead.stay.id}:${tpl.id}`,
         stayId: lead.stay.id,
@@ -499,7 +508,7 @@ class Run {
       lead.tasks.push(task);
       this.saveTask(task);
     }
-    if (automations) this.runAutomations(stage.on_enter, `${stage.id}.on_enter`);
+    if (automations) this.runAutomations(stage.on_enter, `${stage.id}.on_enter`, 'stage.entered');
   }
 
   /** Advances through every stage whose goal is met, then stops; bounded by the loop guard. */
@@ -539,7 +548,7 @@ class Run {
     lead.closeReason = reason;
     this.log.push({ kind: 'event', rule: null, message: `lead ${status}${reason ? `: ${reason}` : ''}` });
     const pl = this.pipeline();
-    this.runAutomations(status === 'won' ? pl.on_won : pl.on_lost, `${pl.id}.on_${status}`);
+    this.runAutomations(status === 'won' ? pl.on_won : pl.on_lost, `${pl.id}.on_${status}`, `lead.${status}`);
   }
 
   private reopenLead(): void {
@@ -556,18 +565,24 @@ class Run {
 
   // ---- automations and timers ----
 
-  private runAutomations(list: readonly Automation[], where: string): void {
+  private runAutomations(list: readonly Automation[], where: string, trigger: string): void {
+    const outer = this.trigger;
+    this.trigger = trigger;
     list.forEach((a, i) => {
       if (this.halted) return;
       const rule = `${where}[${i}]`;
       this.runAutomation(a, rule);
     });
+    this.trigger = outer;
   }
 
   private runAutomation(a: Automation, rule: string): void {
     const lead = this.lead;
     const note = (message: string): void => void this.log.push({ kind: 'automation', rule, message });
-    if ('assign' in a) return this.assignByRules(`automation ${rule}`);
+    if ('assign' in a) {
+      if (this.ownerSettled) return note('assign skipped: the owner was already chosen by this event');
+      return this.assignByRules(`automation ${rule}`);
+    }
     if ('set' in a) {
       const from = lead.fields[a.set.field] ?? null;
       if (from !== a.set.value) {
@@ -613,6 +628,8 @@ class Run {
       const email = lead.fields['email'];
       if (typeof email !== 'string' || email === '')
         return note(`unsubscribe from ${a.unsubscribe.list} skipped: no email`);
+      if (!lead.lists.includes(a.unsubscribe.list))
+        return note(`unsubscribe from ${a.unsubscribe.list} skipped: ${email} was never subscribed by this process`);
       lead.lists = lead.lists.filter((l) => l !== a.unsubscribe.list);
       note(`unsubscribe ${email} from ${a.unsubscribe.list}`);
       return this.effect('list.unsubscribe', { list: a.unsubscribe.list, email });
@@ -625,14 +642,17 @@ class Run {
         user: to,
         message:
           a.message ??
-          `Well done: ${lead.fields['name'] ?? lead.id} reached ${lead.status === 'won' ? 'won' : lead.stay.stage}`,
+          (lead.status === 'won'
+            ? `Well done: ${lead.fields['name'] ?? lead.id} was won`
+            : `Well done: ${lead.fields['name'] ?? lead.id} reached ${this.stageName()}`),
       });
     }
     if ('webhook' in a) {
       note(`webhook ${a.webhook.url}`);
       return this.effect('webhook', {
         url: a.webhook.url,
-        event: this.event.type,
+        event: this.trigger,
+        cause: this.event.type,
         stage: lead.stay.stage,
         status: lead.status,
       });
@@ -719,6 +739,10 @@ class Run {
   private managerOf(user: string | null): string | null {
     if (!user) return null;
     return this.p.teams.find((t) => t.members.includes(user) && t.manager)?.manager ?? null;
+  }
+
+  private stageName(): string {
+    return this.pipeline().stages[this.lead.stay.stageIndex]?.name ?? this.lead.stay.stage;
   }
 
   private pipeline(): Pipeline {

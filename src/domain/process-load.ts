@@ -126,7 +126,12 @@ function crossCheck(p: Process): RawProblem[] {
       out.push({ path: ['teams', i, 'manager'], message: `unknown user "${t.manager}"` });
   });
 
-  const checkTarget = (t: { user: string } | { team: string }, at: PathSegment[]): void => {
+  const checkTarget = (
+    t: { user: string } | { team: string } | { pool: { team?: string } },
+    at: PathSegment[],
+  ): void => {
+    if ('pool' in t && t.pool.team && !teams.has(t.pool.team))
+      out.push({ path: [...at, 'pool', 'team'], message: `unknown team "${t.pool.team}"` });
     if ('user' in t && !users.has(t.user)) out.push({ path: [...at, 'user'], message: `unknown user "${t.user}"` });
     if ('team' in t && !teams.has(t.team)) out.push({ path: [...at, 'team'], message: `unknown team "${t.team}"` });
   };

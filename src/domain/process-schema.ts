@@ -88,9 +88,24 @@ const teamSchema = z
 
 export const strategySchema = z.enum(['round_robin', 'weighted', 'least_open']);
 
+/**
+ * A pool picks reps by their own attributes: those whose territories include the lead's
+ * territory, whose product lines include its product, of the given tiers, optionally in a team.
+ */
+const poolSchema = z
+  .object({
+    territory: z.boolean().default(false),
+    product: z.boolean().default(false),
+    tier: z.array(z.string()).optional(),
+    team: id.optional(),
+  })
+  .strict();
+export type Pool = z.infer<typeof poolSchema>;
+
 const targetSchema = z.union([
   z.object({ user: id }).strict(),
   z.object({ team: id, strategy: strategySchema.default('round_robin') }).strict(),
+  z.object({ pool: poolSchema, strategy: strategySchema.default('round_robin') }).strict(),
 ]);
 export type AssignmentTarget = z.infer<typeof targetSchema>;
 

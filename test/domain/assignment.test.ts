@@ -126,3 +126,43 @@ describe('routeLead', () => {
     expect([1, 2, 3].map(() => route(p, routing, start).owner)).toEqual(['b', 'b', 'c']);
   });
 });
+
+describe('routing by the reps’ own attributes', () => {
+  const p = processSchema.parse({
+    name: 'pool',
+    organisation: { timezone: 'UTC' },
+    users: [
+      { id: 'ana', name: 'Ana', territories: ['EMEA'], products: ['Core'], tier: 'senior' },
+      { id: 'bo', name: 'Bo', territories: ['emea'], products: ['Analytics'], tier: 'junior' },
+      { id: 'cy', name: 'Cy', territories: ['EMEA', 'APAC'], products: ['Core', 'Analytics'], tier: 'closer' },
+      { id: 'vp', name: 'VP' },
+    ],
+    assignment: {
+      default_owner: 'vp',
+      rules: [
+        { id: 'big', when: { field: 'value', gte: 50000 }, to: { pool: { tier: ['closer'] } } },
+        { id: 'fit', to: { pool: { territory: true, product: true } } },
+      ],
+    },
+    pipelines: [{ id: 'p', name: 'P', default: true, stages: [{ id: 's', name: 'S' }] }],
+  });
+
+  it('sends leads to reps whose territory and product line match, in rotation', () => {
+    const routing = fresh();
+    const owners = [1, 2, 3, 4].map(() => routeLead(p, { territory: 'EMEA', product: 'core' }, routing, start).owner);
+    expect(owners).toEqual(['ana', 'cy', 'ana', 'cy']);
+    expect(routeLead(p, { territory: 'apac', product: 'Analytics' }, routing, start).owner).toBe('cy');
+    expect(routeLead(p, { territory: 'LATAM', product: 'Core' }, routing, start)).toMatchObject({
+      owner: 'vp',
+      rule: 'default_owner',
+    });
+  });
+
+  it('sends high-value leads to the closer tier', () => {
+    expect(routeLead(p, { territory: 'EMEA', product: 'Core', value: 90000 }, fresh(), start)).toMatchObject({
+      owner: 'cy',
+      rule: 'big',
+      target: expect.stringContaining('pool:') as unknown as string,
+    });
+  });
+});
