@@ -54,4 +54,10 @@ export async function run(args: readonly string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`stageflow lead list | head`) is not an error of ours.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 process.exitCode = await run(process.argv.slice(2));
