@@ -73,29 +73,22 @@ export function taskCommands(program: Command): void {
       });
     });
 
-  task
-    .command('complete')
-    .description('mark a task done; if that meets the stage goal, the lead advances')
-    .argument('<task>', 'task id (e.g. L1#1:call), or a template id with --lead')
-    .option('--lead <id>', 'the lead, when TASK is a template id')
-    .action(async (ref: string, opts: { lead?: string }, cmd: Command) => {
-      const ctx = contextOf(cmd);
-      await withStore(ctx, async (store) => {
-        const { lead, task } = await resolveTask(store, ref, opts.lead);
-        await submitAndShow(store, ctx, { type: 'task.completed', lead, task });
+  const transitions = [
+    ['complete', 'task.completed', 'mark a task done; if that meets the stage goal, the lead advances'],
+    ['reopen', 'task.reopened', 'reopen a done or skipped task'],
+  ] as const;
+  for (const [name, type, description] of transitions) {
+    task
+      .command(name)
+      .description(description)
+      .argument('<task>', 'task id (e.g. L1#1:call), or a template id with --lead')
+      .option('--lead <id>', 'the lead, when TASK is a template id')
+      .action(async (ref: string, opts: { lead?: string }, cmd: Command) => {
+        const ctx = contextOf(cmd);
+        await withStore(ctx, async (store) => {
+          const { lead, task: taskId } = await resolveTask(store, ref, opts.lead);
+          await submitAndShow(store, ctx, { type, lead, task: taskId });
+        });
       });
-    });
-
-  task
-    .command('reopen')
-    .description('reopen a done or skipped task')
-    .argument('<task>', 'task id (e.g. L1#1:call), or a template id with --lead')
-    .option('--lead <id>', 'the lead, when TASK is a template id')
-    .action(async (ref: string, opts: { lead?: string }, cmd: Command) => {
-      const ctx = contextOf(cmd);
-      await withStore(ctx, async (store) => {
-        const { lead, task } = await resolveTask(store, ref, opts.lead);
-        await submitAndShow(store, ctx, { type: 'task.reopened', lead, task });
-      });
-    });
+  }
 }

@@ -1,6 +1,7 @@
 import type { Fields } from '../domain/conditions.js';
 import type { Actor } from '../domain/events.js';
-import type { LeadStatus, TaskStatus } from '../domain/lead.js';
+import type { LeadStatus, TaskState, TaskStatus } from '../domain/lead.js';
+import { taskFromRow } from './leads.js';
 import type { Tx } from './db.js';
 import type { LeadsTable, StageStaysTable, TasksTable } from './schema.js';
 
@@ -69,44 +70,13 @@ export async function listLeads(db: Tx, f: LeadFilter): Promise<LeadRecord[]> {
   return rows.map(leadRecord);
 }
 
-export interface TaskRecord {
-  id: string;
-  lead: string;
-  stayId: string;
-  stage: string;
-  template: string;
-  title: string;
-  kind: string;
-  status: TaskStatus;
-  assignee: string | null;
-  dueAt: number;
-  overdueAt: number;
-  createdAt: number;
-  completedAt: number | null;
-  skippedAt: number | null;
-  skipReason: string | null;
-}
+/** A task as the engine knows it, with its lead and stage for listing. */
+export type TaskRecord = TaskState & { lead: string; stage: string };
 
 type TaskRow = TasksTable & Pick<StageStaysTable, 'stage'>;
 
 function taskRecord(r: TaskRow): TaskRecord {
-  return {
-    id: r.id,
-    lead: r.lead_id,
-    stayId: r.stay_id,
-    stage: r.stage,
-    template: r.template,
-    title: r.title,
-    kind: r.kind,
-    status: r.status as TaskStatus,
-    assignee: r.assignee,
-    dueAt: r.due_at,
-    overdueAt: r.overdue_at,
-    createdAt: r.created_at,
-    completedAt: r.completed_at,
-    skippedAt: r.skipped_at,
-    skipReason: r.skip_reason,
-  };
+  return { ...taskFromRow(r), lead: r.lead_id, stage: r.stage };
 }
 
 function tasksWithStage(db: Tx) {
