@@ -87,7 +87,7 @@ export class Engine {
       return { ok: false, error: domainError('unknown_lead', `lead "${event.lead}" does not exist`), log: [] };
     }
     // The lead's state holds the current stay's tasks; a task named by id may be older.
-    if (before && (event.type === 'task.completed' || event.type === 'task.reopened')) {
+    if (before && (event.type === 'task.completed' || event.type === 'task.reopened') && event.task.includes('#')) {
       if (!before.state.tasks.some((t) => t.id === event.task)) {
         const older = await loadTask(tx, event.lead, event.task);
         if (older) before.state.tasks.push(older);

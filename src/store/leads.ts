@@ -7,8 +7,14 @@ import type { LeadsTable, TasksTable } from './schema.js';
 
 /** Reads a lead's engine state and writes one decision's rows. */
 
+/**
+ * The lead's working set, kept on its row so that one read loads everything decide() needs: the
+ * open stay, its tasks (and reopened older ones), signals and lists. The tasks table holds the
+ * same tasks as rows, for queries, history and reports.
+ */
 interface LeadBookkeeping {
   stay: StayState;
+  tasks: TaskState[];
   signals: Record<string, number>;
   lists: string[];
 }
@@ -32,13 +38,6 @@ export async function loadLead(
   const row = await (lock ? query.forUpdate() : query).executeTakeFirst();
   if (!row) return null;
   const book = JSON.parse(row.state) as LeadBookkeeping;
-  const tasks = await tx
-    .selectFrom('tasks')
-    .selectAll()
-    .where('lead_id', '=', id)
-    .where((eb) => eb.or([eb('stay_id', '=', row.stay_id), eb('status', '=', 'open')]))
-    .orderBy('id')
-    .execute();
   return {
     version: row.version,
     state: {
@@ -52,7 +51,7 @@ export async function loadLead(
       closedAt: row.closed_at,
       closeReason: row.close_reason,
       stay: book.stay,
-      tasks: tasks.map(taskFromRow),
+      tasks: book.tasks,
       signals: book.signals,
       lists: book.lists,
       seq: row.seq,
@@ -125,7 +124,7 @@ function epochOf(v: FieldValue | undefined): number | null {
 
 /** The lead row: engine state plus the reported fields copied into typed columns. */
 function leadRow(s: LeadState, version: number, now: number): LeadsTable {
-  const book: LeadBookkeeping = { stay: s.stay, signals: s.signals, lists: s.lists };
+  const book: LeadBookkeeping = { stay: s.stay, tasks: s.tasks, signals: s.signals, lists: s.lists };
   return {
     id: s.id,
     process_version: s.processVersion,
@@ -181,9 +180,11 @@ export async function saveDecision(tx: Tx, d: DecisionRows): Promise<number> {
       throw e;
     }
   } else {
+    // Never SET the key: SQLite would re-check every foreign key that points at it.
+    const { id, ...changed } = row;
     const res = await tx
       .updateTable('leads')
-      .set(row)
+      .set(changed)
       .where('id', '=', lead.id)
       .where('version', '=', d.before.version)
       .executeTakeFirst();
