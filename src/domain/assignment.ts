@@ -67,7 +67,6 @@ export function countRouted(routing: RoutingState, user: string): void {
   const load = (routing.users[user] ??= { open: 0, routedToday: 0, routedThisWeek: 0 });
   load.routedToday++;
   load.routedThisWeek++;
-  load.open++;
 }
 
 function ineligibility(u: User, p: Process, routing: RoutingState, now: number): string | null {

@@ -27,22 +27,25 @@ function isBusinessDay(d: DateTime, cal: OrgCalendar): boolean {
  */
 export function dueAt(enteredAt: number, due: DueSpec, cal: OrgCalendar): number {
   if (due.hours !== undefined) return enteredAt + Math.round(due.hours * 3_600_000);
-  let d = DateTime.fromMillis(enteredAt, { zone: cal.timezone });
-  if (due.days !== undefined) d = d.plus({ days: due.days });
+  const local = DateTime.fromMillis(enteredAt, { zone: cal.timezone });
+  // Count days on the bare calendar (a UTC date has no DST), then place the wall-clock time back
+  // in the zone once: the same answer as stepping in the zone, with two offset look-ups, not 2n.
+  let day = DateTime.utc(local.year, local.month, local.day);
+  if (due.days !== undefined) day = day.plus({ days: due.days });
   if (due.business_days !== undefined) {
     let left = due.business_days;
     // Zero business days from a weekend means the next business day.
-    if (left === 0) while (!isBusinessDay(d, cal)) d = d.plus({ days: 1 });
+    if (left === 0) while (!isBusinessDay(day, cal)) day = day.plus({ days: 1 });
     while (left > 0) {
-      d = d.plus({ days: 1 });
-      if (isBusinessDay(d, cal)) left--;
+      day = day.plus({ days: 1 });
+      if (isBusinessDay(day, cal)) left--;
     }
   }
-  if (due.at !== undefined) {
-    const [hour, minute] = due.at.split(':').map(Number);
-    d = d.set({ hour, minute, second: 0, millisecond: 0 });
-  }
-  return d.toMillis();
+  const [hour, minute] = due.at !== undefined ? due.at.split(':').map(Number) : [local.hour, local.minute];
+  const wall = { year: day.year, month: day.month, day: day.day, hour, minute };
+  const seconds =
+    due.at !== undefined ? { second: 0, millisecond: 0 } : { second: local.second, millisecond: local.millisecond };
+  return DateTime.fromObject({ ...wall, ...seconds }, { zone: cal.timezone }).toMillis();
 }
 
 export function userZone(u: User, p: Process): string {

@@ -15,9 +15,9 @@ import type { Automation, Pipeline, Process, Stage } from './process-schema.js';
 const DAY_MS = 86_400_000;
 
 export type Change =
-  | { kind: 'stay.entered'; stay: StayState; via: string }
-  | { kind: 'stay.exited'; stayId: string; exitedAt: number; exit: ExitKind }
-  | { kind: 'stay.stalled'; stayId: string; at: number }
+  | { kind: 'stay.entered'; stay: StayState }
+  | { kind: 'stay.exited'; stay: StayState; exitedAt: number; exit: ExitKind }
+  | { kind: 'stay.stalled'; stay: StayState }
   | { kind: 'task.saved'; task: TaskState }
   | { kind: 'owner.changed'; from: string | null; to: string; reason: string; rule: string | null }
   | { kind: 'field.changed'; field: string; from: FieldValue; to: FieldValue }
@@ -205,6 +205,8 @@ class Run {
         stallAt: 0,
         stalledAt: null,
         activities: {},
+        via: '',
+        processVersion: this.input.processVersion,
       },
       tasks: [],
       signals: {},
@@ -430,7 +432,7 @@ class Run {
         this.saveTask(t);
       }
     }
-    this.changes.push({ kind: 'stay.exited', stayId: lead.stay.id, exitedAt: this.now, exit });
+    this.changes.push({ kind: 'stay.exited', stay: { ...lead.stay }, exitedAt: this.now, exit });
   }
 
   /** Leaves the current stay and enters another, unless that would re-enter a stage this event already entered. */
@@ -470,10 +472,12 @@ class Run {
       stallAt: this.now + Math.round(stallDays * DAY_MS),
       stalledAt: null,
       activities: {},
+      via,
+      processVersion: lead.processVersion,
     };
     // Earlier stays' tasks that are still open (reopened ones) stay on the lead; the rest are history.
     lead.tasks = lead.tasks.filter((t) => t.status === 'open');
-    this.changes.push({ kind: 'stay.entered', stay: { ...lead.stay, activities: {} }, via });
+    this.changes.push({ kind: 'stay.entered', stay: { ...lead.stay, activities: {} } });
     this.log.push({ kind: 'event', rule: stage.id, message: `entered stage ${stage.id} (${via})` });
     const cal = orgCalendar(this.p);
     for (const tpl of stage.tasks) {
@@ -708,7 +712,7 @@ class Run {
     const lead = this.lead;
     if (lead.status !== 'open' || lead.stay.id !== stayId || lead.stay.stalledAt !== null) return;
     lead.stay.stalledAt = this.now;
-    this.changes.push({ kind: 'stay.stalled', stayId, at: this.now });
+    this.changes.push({ kind: 'stay.stalled', stay: { ...lead.stay } });
     this.log.push({ kind: 'timer', rule: lead.stay.stage, message: `stalled in ${lead.stay.stage}` });
     this.effect('stage.stalled', {
       stage: lead.stay.stage,

@@ -38,6 +38,10 @@ export interface StayState {
   stalledAt: number | null;
   /** Activities logged during this stay, by kind. */
   activities: Record<string, number>;
+  /** How the lead got here: created, goal of the previous stage, moved back, … */
+  via: string;
+  /** The process version the lead ran under when it entered. */
+  processVersion: number;
 }
 
 export interface LeadState {

@@ -5,14 +5,16 @@ import type { EngineEvent } from '../domain/events.js';
 import type { LeadState } from '../domain/lead.js';
 import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
-import { loadLead, loadTask, saveDecision, VersionConflict } from '../store/leads.js';
+import { DecisionWriter } from '../store/decision-writer.js';
+import { loadLeads, loadTask, VersionConflict } from '../store/leads.js';
 import { processVersion } from '../store/processes.js';
-import { loadRouting, saveRouting } from '../store/routing.js';
+import { RoutingSession } from '../store/routing.js';
 
 /**
- * The shell around decide(): load the lead, decide, write the lead, its history, the run log and
- * the outbox rows in one transaction. A concurrent writer makes the version check fail; the
- * event is then decided again on fresh state, so no update is ever lost.
+ * The shell around decide(): load the leads, decide each event on the state its predecessors
+ * left, and write the leads, their history, the run log and the outbox rows in one transaction.
+ * A writer that lost a race to another process finds the lead's version moved on; the batch then
+ * rolls back and each event is decided again on fresh state, so no update is ever lost.
  */
 
 export type EventOutcome =
@@ -35,7 +37,9 @@ export class Engine {
   async handle(event: EngineEvent, now: number): Promise<EventOutcome> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await withTransaction(this.store, (tx) => this.apply(tx, event, now));
+        const [out] = await withTransaction(this.store, (tx) => this.applyBatch(tx, [{ event, at: now }]));
+        if (!out) throw new Error('no outcome for the event');
+        return out;
       } catch (e) {
         if (!(e instanceof VersionConflict) || attempt >= MAX_RETRIES) throw e;
       }
@@ -44,17 +48,14 @@ export class Engine {
 
   /**
    * Group commit: several events in one transaction, each decided on the state its predecessors
-   * left. A refused event writes nothing and does not disturb the others. If the batch fails as a
-   * whole (a conflict, say), each event is retried in its own transaction, so none is ever split.
+   * left, all rows written together at the end. A refused event writes nothing and does not
+   * disturb the others. If the batch loses a race as a whole, each event is retried in its own
+   * transaction, so none is ever split.
    */
   async handleMany(events: readonly TimedEvent[]): Promise<EventOutcome[]> {
     if (events.length === 1 && events[0]) return [await this.handle(events[0].event, events[0].at)];
     try {
-      return await withTransaction(this.store, async (tx) => {
-        const out: EventOutcome[] = [];
-        for (const { event, at } of events) out.push(await this.apply(tx, event, at));
-        return out;
-      });
+      return await withTransaction(this.store, (tx) => this.applyBatch(tx, events));
     } catch (e) {
       if (!(e instanceof VersionConflict)) throw e;
       const out: EventOutcome[] = [];
@@ -81,49 +82,77 @@ export class Engine {
     return this.processFor(tx, Number(v));
   }
 
-  private async apply(tx: Tx, event: EngineEvent, now: number): Promise<EventOutcome> {
-    const before = await loadLead(tx, event.lead, this.store.dialect === 'postgres');
-    if (!before && event.type !== 'lead.created') {
-      return { ok: false, error: domainError('unknown_lead', `lead "${event.lead}" does not exist`), log: [] };
-    }
-    // The lead's state holds the current stay's tasks; a task named by id may be older.
-    if (before && (event.type === 'task.completed' || event.type === 'task.reopened') && event.task.includes('#')) {
-      if (!before.state.tasks.some((t) => t.id === event.task)) {
-        const older = await loadTask(tx, event.lead, event.task);
-        if (older) before.state.tasks.push(older);
+  private async applyBatch(tx: Tx, events: readonly TimedEvent[]): Promise<EventOutcome[]> {
+    const ids = [...new Set(events.map((e) => e.event.lead))];
+    // PostgreSQL: lock the batch's leads up front; SQLite's BEGIN IMMEDIATE already serialises writers.
+    const loaded = await loadLeads(tx, ids, this.store.dialect === 'postgres');
+    const working = new Map([...loaded].map(([id, l]) => [id, l.state]));
+    const writer = new DecisionWriter();
+    const routing = new RoutingSession(tx);
+    let latest: { version: number; process: Process } | null | undefined;
+    const outcomes: EventOutcome[] = [];
+
+    for (const { event, at } of events) {
+      const before = working.get(event.lead) ?? null;
+      if (!before && event.type !== 'lead.created') {
+        outcomes.push({
+          ok: false,
+          error: domainError('unknown_lead', `lead "${event.lead}" does not exist`),
+          log: [],
+        });
+        continue;
       }
+      if (before) await this.withOlderTask(tx, writer, before, event);
+      const current = before
+        ? await this.processFor(tx, before.processVersion)
+        : (latest ??= await this.processFor(tx, null));
+      if (!current) {
+        const message = before
+          ? `process version ${before.processVersion} of lead ${event.lead} is missing`
+          : 'no process has been applied yet: run `stageflow process apply FILE` first';
+        outcomes.push({ ok: false, error: domainError('no_process', message), log: [] });
+        continue;
+      }
+      const routes = mayRoute(current.process, event.type);
+      const d = decide({
+        process: current.process,
+        processVersion: current.version,
+        lead: before,
+        event,
+        now: at,
+        routing: routes ? await routing.current(current.process, current.version, at) : { users: {}, cursors: {} },
+      });
+      if (!d.ok) {
+        outcomes.push(d);
+        continue;
+      }
+      if (routes) routing.update(d.routing);
+      routing.noteLead(before, d.lead);
+      writer.add({
+        loadedVersion: loaded.get(event.lead)?.version ?? null,
+        lead: d.lead,
+        changes: d.changes,
+        effects: d.effects,
+        log: d.log,
+        event,
+        actor: event.actor ?? { kind: timerEvent(event) ? 'system' : 'api' },
+        now: at,
+      });
+      working.set(event.lead, d.lead);
+      outcomes.push({ ok: true, lead: d.lead, effects: d.effects, log: d.log });
     }
-    const current = await this.processFor(tx, before?.state.processVersion ?? null);
-    if (!current) {
-      const message = before
-        ? `process version ${before.state.processVersion} of lead ${event.lead} is missing`
-        : 'no process has been applied yet: run `stageflow process apply FILE` first';
-      return { ok: false, error: domainError('no_process', message), log: [] };
-    }
-    const routing = mayRoute(current.process, event.type)
-      ? await loadRouting(tx, current.process, now)
-      : { users: {}, cursors: {} };
-    const d = decide({
-      process: current.process,
-      processVersion: current.version,
-      lead: before?.state ?? null,
-      event,
-      now,
-      routing,
-    });
-    if (!d.ok) return d;
-    await saveDecision(tx, {
-      before,
-      lead: d.lead,
-      changes: d.changes,
-      effects: d.effects,
-      log: d.log,
-      event,
-      actor: event.actor ?? { kind: timerEvent(event) ? 'system' : 'api' },
-      now,
-    });
-    await saveRouting(tx, current.process, now, routing, d.routing, before?.state ?? null, d.lead);
-    return { ok: true, lead: d.lead, effects: d.effects, log: d.log };
+    await writer.flush(tx);
+    await routing.save();
+    return outcomes;
+  }
+
+  /** The lead's state holds the current stay's tasks; a task named by id may be an older one. */
+  private async withOlderTask(tx: Tx, writer: DecisionWriter, lead: LeadState, event: EngineEvent): Promise<void> {
+    if (event.type !== 'task.completed' && event.type !== 'task.reopened') return;
+    if (!event.task.includes('#') || lead.tasks.some((t) => t.id === event.task)) return;
+    // A task this batch already changed is newer in the writer than in the database.
+    const older = writer.pendingTask(event.task) ?? (await loadTask(tx, event.lead, event.task));
+    if (older) lead.tasks.push(older);
   }
 }
 

@@ -1,6 +1,4 @@
-import type { Change, Effect, LogEntry } from '../domain/decide.js';
 import type { Fields, FieldValue } from '../domain/conditions.js';
-import type { Actor, EngineEvent } from '../domain/events.js';
 import type { LeadState, StayState, TaskState } from '../domain/lead.js';
 import type { Tx } from './db.js';
 import type { LeadsTable, TasksTable } from './schema.js';
@@ -25,18 +23,24 @@ export class VersionConflict extends Error {
   }
 }
 
-/**
- * `lock` takes the row lock on PostgreSQL (SELECT … FOR UPDATE) so that writers of one lead queue
- * instead of failing their version check; SQLite's BEGIN IMMEDIATE already serialises writers.
- */
-export async function loadLead(
+/** The working state of several leads at once (a group-committed batch), keyed by id. */
+export async function loadLeads(
   tx: Tx,
-  id: string,
-  lock = false,
-): Promise<{ state: LeadState; version: number } | null> {
-  const query = tx.selectFrom('leads').selectAll().where('id', '=', id);
-  const row = await (lock ? query.forUpdate() : query).executeTakeFirst();
-  if (!row) return null;
+  ids: readonly string[],
+  lock: boolean,
+): Promise<Map<string, { state: LeadState; version: number }>> {
+  const out = new Map<string, { state: LeadState; version: number }>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const query = tx
+      .selectFrom('leads')
+      .selectAll()
+      .where('id', 'in', ids.slice(i, i + 500));
+    for (const row of await (lock ? query.forUpdate() : query).execute()) out.set(row.id, fromRow(row));
+  }
+  return out;
+}
+
+function fromRow(row: LeadsTable): { state: LeadState; version: number } {
   const book = JSON.parse(row.state) as LeadBookkeeping;
   return {
     version: row.version,
@@ -81,7 +85,7 @@ export function taskFromRow(r: TasksTable): TaskState {
   };
 }
 
-function taskRow(leadId: string, t: TaskState): TasksTable {
+export function taskRow(leadId: string, t: TaskState): TasksTable {
   return {
     id: t.id,
     lead_id: leadId,
@@ -103,11 +107,6 @@ function taskRow(leadId: string, t: TaskState): TasksTable {
   };
 }
 
-function isUniqueViolation(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
 const text = (v: FieldValue | undefined): string | null => (v === undefined || v === null ? null : String(v));
 
 function minorUnits(v: FieldValue | undefined): number | null {
@@ -123,7 +122,7 @@ function epochOf(v: FieldValue | undefined): number | null {
 }
 
 /** The lead row: engine state plus the reported fields copied into typed columns. */
-function leadRow(s: LeadState, version: number, now: number): LeadsTable {
+export function leadRow(s: LeadState, version: number, now: number): LeadsTable {
   const book: LeadBookkeeping = { stay: s.stay, tasks: s.tasks, signals: s.signals, lists: s.lists };
   return {
     id: s.id,
@@ -152,197 +151,6 @@ function leadRow(s: LeadState, version: number, now: number): LeadsTable {
     error: s.error,
     updated_at: now,
   };
-}
-
-export interface DecisionRows {
-  before: { state: LeadState; version: number } | null;
-  lead: LeadState;
-  changes: Change[];
-  effects: Effect[];
-  log: LogEntry[];
-  event: EngineEvent;
-  actor: Actor;
-  now: number;
-}
-
-/** Writes everything one decision produced. Throws VersionConflict if the lead moved on meanwhile. */
-export async function saveDecision(tx: Tx, d: DecisionRows): Promise<number> {
-  const { lead, now } = d;
-  const seq = lead.seq;
-  const version = (d.before?.version ?? 0) + 1;
-  const row = leadRow(lead, version, now);
-  if (!d.before) {
-    try {
-      await tx.insertInto('leads').values(row).execute();
-    } catch (e) {
-      // Another writer created the same lead first: decide again, and the retry says it exists.
-      if (isUniqueViolation(e)) throw new VersionConflict(lead.id);
-      throw e;
-    }
-  } else {
-    // Never SET the key: SQLite would re-check every foreign key that points at it.
-    const { id, ...changed } = row;
-    const res = await tx
-      .updateTable('leads')
-      .set(changed)
-      .where('id', '=', lead.id)
-      .where('version', '=', d.before.version)
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1) throw new VersionConflict(lead.id);
-  }
-
-  const entered = d.changes.flatMap((c) => (c.kind === 'stay.entered' ? [c] : []));
-  const exits = new Map(d.changes.flatMap((c) => (c.kind === 'stay.exited' ? [[c.stayId, c] as const] : [])));
-  for (const c of d.changes) {
-    if (c.kind === 'stay.exited' && !entered.some((e) => e.stay.id === c.stayId))
-      await tx
-        .updateTable('stage_stays')
-        .set({ exited_at: c.exitedAt, exit_kind: c.exit })
-        .where('id', '=', c.stayId)
-        .execute();
-    if (c.kind === 'stay.stalled')
-      await tx.updateTable('stage_stays').set({ stalled_at: c.at }).where('id', '=', c.stayId).execute();
-  }
-  // A stay entered and left within one event (a goal chain) is written with its exit.
-  if (entered.length > 0)
-    await tx
-      .insertInto('stage_stays')
-      .values(
-        entered.map(({ stay, via }) => ({
-          id: stay.id,
-          lead_id: lead.id,
-          seq: stay.seq,
-          pipeline: stay.pipeline,
-          stage: stay.stage,
-          stage_index: stay.stageIndex,
-          process_version: lead.processVersion,
-          entered_at: stay.enteredAt,
-          exited_at: exits.get(stay.id)?.exitedAt ?? null,
-          exit_kind: exits.get(stay.id)?.exit ?? null,
-          entered_via: via,
-          stall_at: stay.stallAt,
-          stalled_at: null,
-          imported: 0,
-        })),
-      )
-      .execute();
-
-  const tasks = d.changes.flatMap((c) => (c.kind === 'task.saved' ? [taskRow(lead.id, c.task)] : []));
-  if (tasks.length > 0)
-    await tx
-      .insertInto('tasks')
-      .values(tasks)
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet((eb) => ({
-          status: eb.ref('excluded.status'),
-          assignee: eb.ref('excluded.assignee'),
-          completed_at: eb.ref('excluded.completed_at'),
-          skipped_at: eb.ref('excluded.skipped_at'),
-          skip_reason: eb.ref('excluded.skip_reason'),
-          due_fired: eb.ref('excluded.due_fired'),
-          overdue_fired: eb.ref('excluded.overdue_fired'),
-        })),
-      )
-      .execute();
-
-  await tx
-    .insertInto('events')
-    .values({
-      lead_id: lead.id,
-      seq,
-      type: d.event.type,
-      at: now,
-      actor: JSON.stringify(d.actor),
-      payload: JSON.stringify(d.event),
-      process_version: lead.processVersion,
-    })
-    .execute();
-
-  const owners = d.changes.flatMap((c) => (c.kind === 'owner.changed' ? [c] : []));
-  if (owners.length > 0)
-    await tx
-      .insertInto('owner_history')
-      .values(
-        owners.map((c, idx) => ({
-          lead_id: lead.id,
-          seq,
-          idx,
-          at: now,
-          from_owner: c.from,
-          to_owner: c.to,
-          reason: c.reason,
-          rule: c.rule,
-        })),
-      )
-      .execute();
-  const fields = d.changes.flatMap((c) => (c.kind === 'field.changed' ? [c] : []));
-  if (fields.length > 0)
-    await tx
-      .insertInto('field_history')
-      .values(
-        fields.map((c, idx) => ({
-          lead_id: lead.id,
-          seq,
-          idx,
-          at: now,
-          field: c.field,
-          old_value: c.from === null ? null : JSON.stringify(c.from),
-          new_value: c.to === null ? null : JSON.stringify(c.to),
-        })),
-      )
-      .execute();
-  const activities = d.changes.flatMap((c) => (c.kind === 'activity.logged' ? [c] : []));
-  if (activities.length > 0)
-    await tx
-      .insertInto('activities')
-      .values(
-        activities.map((c, idx) => ({
-          lead_id: lead.id,
-          seq,
-          idx,
-          at: now,
-          stay_id: c.stayId,
-          kind: c.activity,
-          note: c.note,
-          actor: d.actor.id ?? d.actor.kind,
-        })),
-      )
-      .execute();
-  if (d.log.length > 0)
-    await tx
-      .insertInto('run_log')
-      .values(
-        d.log.map((l, idx) => ({
-          lead_id: lead.id,
-          seq,
-          idx,
-          at: now,
-          kind: l.kind,
-          rule: l.rule,
-          message: l.message,
-          inputs: l.inputs ? JSON.stringify(l.inputs) : null,
-        })),
-      )
-      .execute();
-  if (d.effects.length > 0)
-    await tx
-      .insertInto('outbox')
-      .values(
-        d.effects.map((e) => ({
-          id: e.key,
-          lead_id: lead.id,
-          kind: e.kind,
-          payload: JSON.stringify(e.payload),
-          status: 'pending',
-          attempts: 0,
-          next_attempt_at: now,
-          created_at: now,
-          last_error: null,
-        })),
-      )
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-  return version;
 }
 
 /** One task of a lead by id, whatever its stay: a done task of an earlier stage can be reopened. */

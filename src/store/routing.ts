@@ -6,8 +6,13 @@ import type { Tx } from './db.js';
 
 /** Routing counters: open leads per owner, leads routed per day and week, team rotation cursors. */
 
+/** Only reps with a daily or weekly cap need their routed leads counted. */
+function cappedUsers(p: Process): Process['users'] {
+  return p.users.filter((u) => u.capacity.per_day !== undefined || u.capacity.per_week !== undefined);
+}
+
 export async function loadRouting(tx: Tx, p: Process, now: number): Promise<RoutingState> {
-  const keys = new Map(p.users.map((u) => [u.id, capacityKeys(now, userZone(u, p))]));
+  const keys = new Map(cappedUsers(p).map((u) => [u.id, capacityKeys(now, userZone(u, p))]));
   const periods = [...new Set([...keys.values()].flatMap((k) => [k.day, k.week]))];
   const [loads, counts, cursors] = await Promise.all([
     tx.selectFrom('routing_load').selectAll().execute(),
@@ -33,50 +38,99 @@ export async function loadRouting(tx: Tx, p: Process, now: number): Promise<Rout
   return state;
 }
 
-export async function saveRouting(
-  tx: Tx,
-  p: Process,
-  now: number,
-  before: RoutingState,
-  after: RoutingState,
-  leadBefore: LeadState | null,
-  leadAfter: LeadState,
-): Promise<void> {
-  for (const u of p.users) {
-    const routed = (after.users[u.id]?.routedToday ?? 0) - (before.users[u.id]?.routedToday ?? 0);
-    if (routed <= 0) continue;
-    const k = capacityKeys(now, userZone(u, p));
-    for (const period of [k.day, k.week])
-      await tx
-        .insertInto('routing_counts')
-        .values({ user_id: u.id, period, routed })
-        .onConflict((oc) =>
-          oc.columns(['user_id', 'period']).doUpdateSet({ routed: sql`routing_counts.routed + ${routed}` }),
-        )
-        .execute();
-  }
-  for (const [scope, cursor] of Object.entries(after.cursors)) {
-    const state = JSON.stringify(cursor);
-    if (JSON.stringify(before.cursors[scope]) === state) continue;
-    await tx
-      .insertInto('routing_cursors')
-      .values({ scope, state })
-      .onConflict((oc) => oc.column('scope').doUpdateSet({ state }))
-      .execute();
-  }
-  // Open-lead load follows the lead's owner and status, whoever changed them.
-  const openOwner = (l: LeadState | null): string | null => (l && l.status === 'open' ? l.owner : null);
-  const from = openOwner(leadBefore);
-  const to = openOwner(leadAfter);
-  if (from === to) return;
-  if (from) await bumpLoad(tx, from, -1);
-  if (to) await bumpLoad(tx, to, 1);
+/** Which capacity windows `now` falls in, for every capped rep: a change means reload. */
+function periodSignature(p: Process, now: number): string {
+  return cappedUsers(p)
+    .map((u) => capacityKeys(now, userZone(u, p)).day)
+    .join(',');
 }
 
-async function bumpLoad(tx: Tx, user: string, delta: number): Promise<void> {
-  await tx
-    .insertInto('routing_load')
-    .values({ user_id: user, open_leads: Math.max(delta, 0) })
-    .onConflict((oc) => oc.column('user_id').doUpdateSet({ open_leads: sql`routing_load.open_leads + ${delta}` }))
-    .execute();
+/**
+ * The routing state of one transaction: loaded when an event first needs it, carried from event
+ * to event in memory, written once at the end. Crossing into a new day (or another process
+ * version) mid-batch saves what was counted and loads afresh.
+ */
+export class RoutingSession {
+  private state: RoutingState | null = null;
+  private initial: RoutingState | null = null;
+  private process: Process | null = null;
+  private loadedAt = 0;
+  private key = '';
+  private readonly openDeltas = new Map<string, number>();
+
+  constructor(private readonly tx: Tx) {}
+
+  async current(p: Process, version: number, now: number): Promise<RoutingState> {
+    const key = `${version}|${periodSignature(p, now)}`;
+    if (this.state && this.key === key) return this.state;
+    await this.saveCounters();
+    this.state = await loadRouting(this.tx, p, now);
+    this.initial = structuredClone(this.state);
+    this.process = p;
+    this.loadedAt = now;
+    this.key = key;
+    return this.state;
+  }
+
+  update(next: RoutingState): void {
+    this.state = next;
+  }
+
+  /** Open-lead load follows each lead's owner and status, whoever changed them. */
+  noteLead(before: LeadState | null, after: LeadState): void {
+    const openOwner = (l: LeadState | null): string | null => (l && l.status === 'open' ? l.owner : null);
+    const from = openOwner(before);
+    const to = openOwner(after);
+    if (from === to) return;
+    for (const [user, delta] of [
+      [from, -1],
+      [to, 1],
+    ] as const) {
+      if (!user) continue;
+      this.openDeltas.set(user, (this.openDeltas.get(user) ?? 0) + delta);
+      const load = this.state?.users[user];
+      if (load) load.open += delta;
+    }
+  }
+
+  async save(): Promise<void> {
+    await this.saveCounters();
+    for (const [user, delta] of this.openDeltas) {
+      if (delta === 0) continue;
+      await this.tx
+        .insertInto('routing_load')
+        .values({ user_id: user, open_leads: Math.max(delta, 0) })
+        .onConflict((oc) => oc.column('user_id').doUpdateSet({ open_leads: sql`routing_load.open_leads + ${delta}` }))
+        .execute();
+    }
+    this.openDeltas.clear();
+  }
+
+  private async saveCounters(): Promise<void> {
+    const { state, initial, process: p } = this;
+    if (!state || !initial || !p) return;
+    for (const u of cappedUsers(p)) {
+      const routed = (state.users[u.id]?.routedToday ?? 0) - (initial.users[u.id]?.routedToday ?? 0);
+      if (routed <= 0) continue;
+      const k = capacityKeys(this.loadedAt, userZone(u, p));
+      for (const period of [k.day, k.week])
+        await this.tx
+          .insertInto('routing_counts')
+          .values({ user_id: u.id, period, routed })
+          .onConflict((oc) =>
+            oc.columns(['user_id', 'period']).doUpdateSet({ routed: sql`routing_counts.routed + ${routed}` }),
+          )
+          .execute();
+    }
+    for (const [scope, cursor] of Object.entries(state.cursors)) {
+      const text = JSON.stringify(cursor);
+      if (JSON.stringify(initial.cursors[scope]) === text) continue;
+      await this.tx
+        .insertInto('routing_cursors')
+        .values({ scope, state: text })
+        .onConflict((oc) => oc.column('scope').doUpdateSet({ state: text }))
+        .execute();
+    }
+    this.initial = structuredClone(state);
+  }
 }

@@ -34,6 +34,9 @@ function teamProcess(
 function route(p: Process, routing: RoutingState, at: number): RoutingOutcome {
   const out = routeLead(p, {}, routing, at);
   countRouted(routing, out.owner);
+  // The engine's routing session keeps open-lead load; here each routed lead stays open.
+  const load = routing.users[out.owner];
+  if (load) load.open++;
   return out;
 }
 

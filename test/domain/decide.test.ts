@@ -121,7 +121,7 @@ describe('decide', () => {
         // Every stay but the last one was exited exactly once; the last is open unless closed.
         const open = lead?.status === 'open' ? 1 : 0;
         expect(exited).toHaveLength(entered.length - open);
-        expect(new Set(exited.map((c) => (c.kind === 'stay.exited' ? c.stayId : ''))).size).toBe(exited.length);
+        expect(new Set(exited.map((c) => (c.kind === 'stay.exited' ? c.stay.id : ''))).size).toBe(exited.length);
         // Open tasks belong to the current stay, unless someone reopened them.
         for (const t of lead?.tasks ?? [])
           if (t.status === 'open' && t.stayId !== lead?.stay.id) expect(t.completedAt).toBeNull();
