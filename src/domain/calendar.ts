@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import type { DueSpec, Process, User } from './process-schema.js';
 
 /** Calendar and clock rules. Times are epoch milliseconds; zones are IANA names. */
@@ -17,35 +17,71 @@ export function orgCalendar(p: Process): OrgCalendar {
   };
 }
 
-function isBusinessDay(d: DateTime, cal: OrgCalendar): boolean {
-  return cal.workweek.includes(d.weekday) && !cal.holidays.has(d.toISODate() ?? '');
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+// Offsets only change at whole quarter hours of UTC in every zone in use, so a quarter-hour
+// bucket is exact; Intl is slow (it dominated the engine's profile), the cache is not.
+const OFFSET_BUCKET = 15 * MINUTE;
+const offsets = new Map<string, Map<number, number>>();
+
+/** The zone's UTC offset in minutes at `ms`, memoised per quarter hour. */
+export function offsetMinutes(zone: string, ms: number): number {
+  let byBucket = offsets.get(zone);
+  if (!byBucket) offsets.set(zone, (byBucket = new Map()));
+  const bucket = Math.floor(ms / OFFSET_BUCKET);
+  let offset = byBucket.get(bucket);
+  if (offset === undefined) {
+    offset = IANAZone.create(zone).offset(ms);
+    if (byBucket.size > 200_000) byBucket.clear();
+    byBucket.set(bucket, offset);
+  }
+  return offset;
+}
+
+/** Epoch ms of a wall-clock time (given as if it were UTC) in `zone`; a time skipped by DST moves forward, as in Luxon. */
+function fromWallClock(zone: string, wall: number): number {
+  const o1 = offsetMinutes(zone, wall);
+  let guess = wall - o1 * MINUTE;
+  const o2 = offsetMinutes(zone, guess);
+  if (o1 === o2) return guess;
+  guess -= (o2 - o1) * MINUTE;
+  const o3 = offsetMinutes(zone, guess);
+  if (o2 === o3) return guess;
+  return wall - Math.min(o2, o3) * MINUTE;
+}
+
+/** `day` is a local calendar day as UTC midnight. */
+function isBusinessDay(day: number, cal: OrgCalendar): boolean {
+  const d = new Date(day);
+  const weekday = d.getUTCDay() === 0 ? 7 : d.getUTCDay();
+  return cal.workweek.includes(weekday) && !cal.holidays.has(d.toISOString().slice(0, 10));
 }
 
 /**
- * When a task falls due. Days keep the wall-clock time in the organisation's zone, so a task
- * due "in 2 business days" at 09:00 stays at 09:00 across a DST change; `at` sets the time of day.
+ * When a task falls due. Days keep the wall-clock time in the zone, so a task due "in 2
+ * business days" at 09:00 stays at 09:00 across a DST change; `at` sets the time of day. Days
+ * are counted on the bare calendar and the result placed back in the zone once.
  */
 export function dueAt(enteredAt: number, due: DueSpec, cal: OrgCalendar): number {
   if (due.hours !== undefined) return enteredAt + Math.round(due.hours * 3_600_000);
-  const local = DateTime.fromMillis(enteredAt, { zone: cal.timezone });
-  // Count days on the bare calendar (a UTC date has no DST), then place the wall-clock time back
-  // in the zone once: the same answer as stepping in the zone, with two offset look-ups, not 2n.
-  let day = DateTime.utc(local.year, local.month, local.day);
-  if (due.days !== undefined) day = day.plus({ days: due.days });
+  const wallNow = enteredAt + offsetMinutes(cal.timezone, enteredAt) * MINUTE;
+  let day = wallNow - (((wallNow % DAY) + DAY) % DAY);
+  let timeOfDay = wallNow - day;
+  if (due.days !== undefined) day += due.days * DAY;
   if (due.business_days !== undefined) {
     let left = due.business_days;
     // Zero business days from a weekend means the next business day.
-    if (left === 0) while (!isBusinessDay(day, cal)) day = day.plus({ days: 1 });
+    if (left === 0) while (!isBusinessDay(day, cal)) day += DAY;
     while (left > 0) {
-      day = day.plus({ days: 1 });
+      day += DAY;
       if (isBusinessDay(day, cal)) left--;
     }
   }
-  const [hour, minute] = due.at !== undefined ? due.at.split(':').map(Number) : [local.hour, local.minute];
-  const wall = { year: day.year, month: day.month, day: day.day, hour, minute };
-  const seconds =
-    due.at !== undefined ? { second: 0, millisecond: 0 } : { second: local.second, millisecond: local.millisecond };
-  return DateTime.fromObject({ ...wall, ...seconds }, { zone: cal.timezone }).toMillis();
+  if (due.at !== undefined) {
+    const [hour, minute] = due.at.split(':').map(Number);
+    timeOfDay = ((hour ?? 0) * 60 + (minute ?? 0)) * MINUTE;
+  }
+  return fromWallClock(cal.timezone, day + timeOfDay);
 }
 
 export function userZone(u: User, p: Process): string {

@@ -81,8 +81,6 @@ export class DecisionWriter {
   private readonly fields: FieldHistoryTable[] = [];
   private readonly activities: ActivitiesTable[] = [];
   private readonly outbox = new Map<string, OutboxTable>();
-  /** The version each lead had when loaded; the write checks nobody moved it on meanwhile. */
-  private readonly loaded = new Map<string, number | null>();
 
   /** A task written by an earlier event of this batch, as that event left it. */
   pendingTask(id: string): TaskState | null {
@@ -94,9 +92,9 @@ export class DecisionWriter {
     const { lead, now } = d;
     const seq = lead.seq;
     const id = lead.id;
-    if (!this.loaded.has(id)) this.loaded.set(id, d.loadedVersion);
-    const previous = this.leads.get(id)?.version ?? d.loadedVersion ?? 0;
-    this.leads.set(id, leadRow(lead, previous + 1, now));
+    // The version is a concurrency token per write, not an event count (that is `seq`): one
+    // batch moves a lead from the version it loaded to the next, however many events it applied.
+    this.leads.set(id, leadRow(lead, (d.loadedVersion ?? 0) + 1, now));
 
     let owner = 0;
     let field = 0;
@@ -251,20 +249,11 @@ export class DecisionWriter {
             .column('id')
             // Never SET the key: SQLite would re-check every foreign key that points at it.
             .doUpdateSet(fromExcluded(cols))
-            .where(sql<boolean>`leads.version = ${this.expectedVersionSql(part)}`),
+            .where(sql<boolean>`leads.version = excluded.version - 1`),
         )
         .executeTakeFirst();
       written += Number(res.numInsertedOrUpdatedRows ?? 0);
     }
-    if (written !== rows.length) {
-      const stale = rows.find((r) => this.loaded.get(r.id) !== null)?.id ?? rows[0]?.id ?? '';
-      throw new VersionConflict(stale);
-    }
-  }
-
-  /** CASE excluded.id WHEN … THEN <loaded version> …: the version each lead must still have. */
-  private expectedVersionSql(rows: readonly LeadsTable[]): RawBuilder<number> {
-    const cases = rows.map((r) => sql`when ${r.id} then cast(${this.loaded.get(r.id) ?? -1} as integer)`);
-    return sql<number>`case excluded.id ${sql.join(cases, sql` `)} end`;
+    if (written !== rows.length) throw new VersionConflict(rows.find((r) => r.version > 1)?.id ?? rows[0]?.id ?? '');
   }
 }

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { capacityKeys, dueAt, inWorkingHours, nextWorkStart, type OrgCalendar } from '../../src/domain/calendar.js';
-import type { User } from '../../src/domain/process-schema.js';
+import type { DueSpec, User } from '../../src/domain/process-schema.js';
 
 const berlin: OrgCalendar = { timezone: 'Europe/Berlin', workweek: [1, 2, 3, 4, 5], holidays: new Set(['2026-04-03']) };
 const t = (iso: string): number => Date.parse(iso);
@@ -71,5 +73,69 @@ describe('working hours', () => {
       day: 'D2026-03-01',
       week: 'W2026-W09',
     });
+  });
+});
+
+describe('dueAt agrees with stepping through the days in Luxon', () => {
+  // Luxon throughout: count whole days on the calendar, then let Luxon place the wall-clock time
+  // in the zone. (Stepping day by day in the zone would drift after a DST gap.)
+  function reference(enteredAt: number, due: DueSpec, cal: OrgCalendar): number {
+    if (due.hours !== undefined) return enteredAt + Math.round(due.hours * 3_600_000);
+    const local = DateTime.fromMillis(enteredAt, { zone: cal.timezone });
+    let d = DateTime.fromObject({ year: local.year, month: local.month, day: local.day }, { zone: 'UTC' });
+    const business = (x: DateTime): boolean =>
+      cal.workweek.includes(x.weekday) && !cal.holidays.has(x.toISODate() ?? '');
+    if (due.days !== undefined) d = d.plus({ days: due.days });
+    if (due.business_days !== undefined) {
+      let left = due.business_days;
+      if (left === 0) while (!business(d)) d = d.plus({ days: 1 });
+      while (left > 0) {
+        d = d.plus({ days: 1 });
+        if (business(d)) left--;
+      }
+    }
+    const [hour, minute] = due.at !== undefined ? due.at.split(':').map(Number) : [local.hour, local.minute];
+    const rest =
+      due.at !== undefined ? { second: 0, millisecond: 0 } : { second: local.second, millisecond: local.millisecond };
+    return DateTime.fromObject(
+      { year: d.year, month: d.month, day: d.day, hour, minute, ...rest },
+      { zone: cal.timezone },
+    ).toMillis();
+  }
+
+  it('for random times, zones with DST, odd offsets and holidays', () => {
+    const zones = [
+      'Europe/Berlin',
+      'America/New_York',
+      'Australia/Lord_Howe',
+      'Asia/Kolkata',
+      'America/St_Johns',
+      'UTC',
+    ];
+    const spec = fc.oneof(
+      fc.record({ days: fc.integer({ min: 0, max: 40 }) }),
+      fc.record({ business_days: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({
+        business_days: fc.integer({ min: 0, max: 30 }),
+        at: fc.constantFrom('00:00', '02:30', '09:00', '17:00', '23:59'),
+      }),
+      fc.record({ days: fc.integer({ min: 0, max: 40 }), at: fc.constantFrom('02:30', '12:00') }),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.parse('2025-01-01T00:00:00Z'), max: Date.parse('2027-12-31T00:00:00Z') }),
+        fc.constantFrom(...zones),
+        spec,
+        (at, timezone, due) => {
+          const cal: OrgCalendar = {
+            timezone,
+            workweek: [1, 2, 3, 4, 5],
+            holidays: new Set(['2026-04-03', '2026-12-25']),
+          };
+          expect(iso(dueAt(at, due, cal))).toBe(iso(reference(at, due, cal)));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
