@@ -720,8 +720,8 @@ function verdict(results: readonly DialectResult[]): string {
 const RATIO_NOTE = `ratio = baseline seconds / engine seconds, where the baseline writes the same final rows the engine
 left (every table, copied out of the engine's database) into a fresh database of the same kind with
 plain multi-row INSERTs, in as many transactions as the engine committed. 1.0 would mean handling the
-events costs no more than bulk-inserting their end result; the engine also reads each lead, decides,
-and rewrites the lead and its tasks once per event.`;
+events costs no more than bulk-inserting their end result; the engine also loads the leads, runs
+decide() for every event, and upserts (rather than inserts) leads, stays and tasks.`;
 
 // ---------------------------------------------------------------------------------------------
 // Main
