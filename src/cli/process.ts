@@ -23,8 +23,15 @@ function summary(p: Process): string {
   ].join(', ');
 }
 
-function rejected(file: string, what: string, e: ProcessRejected): CliError {
-  return new CliError(`${file}: ${what} (${plural(e.problems.length, 'problem')})`, 1, e.problems);
+/** Runs `work`, turning a rejected process into one CLI error that lists every problem. */
+async function reportingProblems(file: string, what: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (e) {
+    if (e instanceof ProcessRejected)
+      throw new CliError(`${file}: ${what} (${plural(e.problems.length, 'problem')})`, 1, e.problems);
+    throw e;
+  }
 }
 
 export function processCommands(program: Command): void {
@@ -58,17 +65,14 @@ export function processCommands(program: Command): void {
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const ctx = contextOf(cmd);
       const text = readText(file);
-      await withStore(ctx, async (store) => {
-        try {
+      await withStore(ctx, (store) =>
+        reportingProblems(file, 'invalid', async () => {
           const diff = await diffAgainstCurrent(store, text);
           if (ctx.json) return printJson(diff);
           if (diff.changes.length === 0) return print('no changes');
           for (const c of diff.changes) print(c);
-        } catch (e) {
-          if (e instanceof ProcessRejected) throw rejected(file, 'invalid', e);
-          throw e;
-        }
-      });
+        }),
+      );
     });
 
   proc
@@ -78,19 +82,16 @@ export function processCommands(program: Command): void {
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const ctx = contextOf(cmd);
       const text = readText(file);
-      await withStore(ctx, async (store) => {
-        try {
+      await withStore(ctx, (store) =>
+        reportingProblems(file, 'not applied', async () => {
           const by = ctx.actor.id ?? ctx.actor.kind;
           const res = await applyProcess(store, text, ctx.now, by);
           if (ctx.json) return printJson(res);
           if (res.unchanged) return print(`no changes: version ${res.version} stays current`);
           for (const c of res.diff.changes) print(c);
           print(`applied version ${res.version}; ${plural(res.migratedLeads, 'in-flight lead')} moved to it`);
-        } catch (e) {
-          if (e instanceof ProcessRejected) throw rejected(file, 'not applied', e);
-          throw e;
-        }
-      });
+        }),
+      );
     });
 
   proc
