@@ -18,6 +18,12 @@ export interface Store {
   dialect: DialectName;
   /** Where the data lives, for messages (a file path or a redacted URL). */
   location: string;
+  /**
+   * SQLite only: the connection under Kysely, for bulk writers that run one prepared statement
+   * per row (Kysely compiles every query anew, which costs more than SQLite's insert itself).
+   * Use it only inside `withTransaction`, which holds this same connection.
+   */
+  sqlite?: SqliteDatabase.Database;
   close(): Promise<void>;
 }
 
@@ -60,7 +66,7 @@ function openSqlite(path: string): Store {
   const raw = new SqliteDatabase(path);
   for (const p of SQLITE_PRAGMAS) raw.pragma(p);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
-  return { db, dialect: 'sqlite', location: path, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', location: path, sqlite: raw, close: () => db.destroy() };
 }
 
 /** Kysely prepares every query anew; reusing statements by SQL text roughly halves the engine's cost on SQLite. */
