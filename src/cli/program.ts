@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { activityCommands } from './activity.js';
 import { boardCommand } from './board.js';
 import { configCommand } from './config.js';
+import { importCommand } from './import.js';
 import { leadCommands } from './lead.js';
 import { migrateCommand } from './migrate.js';
 import { outboxCommands } from './outbox.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   activityCommands(program);
   tickCommand(program);
   outboxCommands(program);
+  importCommand(program);
   boardCommand(program);
   simulateCommand(program);
   configCommand(program);

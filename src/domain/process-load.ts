@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Document } from 'yaml';
+import type { z } from 'zod';
 import type { Condition, Process } from './process-schema.js';
 import { processSchema } from './process-schema.js';
 
@@ -27,6 +28,22 @@ export function formatProblem(p: ProcessProblem): string {
 
 /** Parses YAML or JSON (JSON is YAML) and validates shape and cross-references. */
 export function parseProcess(text: string): ProcessParseResult {
+  const parsed = parseYamlWith(processSchema, text);
+  if (!parsed.ok) return parsed;
+  const problems = crossCheck(parsed.value).map(({ path, message }) => ({
+    path: formatPath(path),
+    message,
+    line: parsed.lineOf(path),
+  }));
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, process: parsed.value };
+}
+
+export type YamlParseResult<T> =
+  | { ok: true; value: T; lineOf: (path: readonly PathSegment[]) => number | null }
+  | { ok: false; problems: ProcessProblem[] };
+
+/** Any YAML (or JSON) file validated by a zod schema, each problem with its path and line. */
+export function parseYamlWith<T>(schema: z.ZodType<T>, text: string): YamlParseResult<T> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -40,7 +57,7 @@ export function parseProcess(text: string): ProcessParseResult {
     };
   }
   const lineOf = (path: readonly PathSegment[]): number | null => lineAt(doc, lines, path);
-  const parsed = processSchema.safeParse(doc.toJS());
+  const parsed = schema.safeParse(doc.toJS());
   if (!parsed.success) {
     return {
       ok: false,
@@ -50,12 +67,7 @@ export function parseProcess(text: string): ProcessParseResult {
       }),
     };
   }
-  const problems = crossCheck(parsed.data).map(({ path, message }) => ({
-    path: formatPath(path),
-    message,
-    line: lineOf(path),
-  }));
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, process: parsed.data };
+  return { ok: true, value: parsed.data, lineOf };
 }
 
 /** The line of the deepest node that exists along `path`. */

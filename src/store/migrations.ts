@@ -176,8 +176,93 @@ const initial: Migration = {
   },
 };
 
+/** Data in and out: imported leads keyed by their source record, accounts, import runs, audit, suppressions. */
+const dataInAndOut: Migration = {
+  async up(db: Any) {
+    for (const col of ['company', 'phone', 'import_source', 'source_id'])
+      await db.schema.alterTable('leads').addColumn(col, 'text').execute();
+    // Re-importing a file updates the leads it created: the source's record id is the key.
+    await db.schema
+      .createIndex('leads_source_record')
+      .on('leads')
+      .columns(['import_source', 'source_id'])
+      .unique()
+      .execute();
+
+    await db.schema
+      .createTable('accounts')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull().unique())
+      .addColumn('sector', 'text')
+      .addColumn('year_established', 'integer')
+      .addColumn('revenue_minor', 'bigint')
+      .addColumn('employees', 'integer')
+      .addColumn('location', 'text')
+      .addColumn('parent', 'text')
+      .addColumn('import_source', 'text')
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('products')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('series', 'text')
+      .addColumn('list_price_minor', 'bigint')
+      .addColumn('import_source', 'text')
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('import_runs')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('format', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('path', 'text', (c) => c.notNull())
+      .addColumn('checksum', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('options', 'text', (c) => c.notNull())
+      .addColumn('started_at', 'bigint', (c) => c.notNull())
+      .addColumn('finished_at', 'bigint')
+      .addColumn('rows_read', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('rows_written', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('rows_skipped', 'integer', (c) => c.notNull().defaultTo(0))
+      // The last data line committed: a resumed run skips up to here.
+      .addColumn('checkpoint_line', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('summary', 'text')
+      .execute();
+
+    // Scratch space for a validation pass (duplicate record ids), written in a rolled-back transaction.
+    await db.schema
+      .createTable('import_seen')
+      .addColumn('source_id', 'text', (c) => c.notNull())
+      .addColumn('line', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('import_seen_id').on('import_seen').columns(['source_id']).execute();
+
+    await db.schema
+      .createTable('audit_log')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('actor', 'text', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('target', 'text')
+      .addColumn('details', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('audit_log_at').on('audit_log').columns(['at']).execute();
+
+    // Erased contacts: automation never writes to a hashed address again.
+    await db.schema
+      .createTable('suppressions')
+      .addColumn('email_hash', 'text', (c) => c.primaryKey())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_data_in_and_out': dataInAndOut,
 };
 
 export const migrationProvider: MigrationProvider = {

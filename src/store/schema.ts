@@ -3,6 +3,11 @@
  * flexible data is JSON text: the same columns on SQLite and PostgreSQL.
  */
 
+import type { ColumnType } from 'kysely';
+
+/** A nullable column that an insert or update may leave out. */
+type Optional<T> = ColumnType<T | null, T | null | undefined, T | null>;
+
 export interface ProcessVersionsTable {
   version: number;
   name: string;
@@ -40,6 +45,17 @@ export interface LeadsTable {
   version: number;
   error: string | null;
   updated_at: number;
+}
+
+/**
+ * Lead columns the engine's row leaves out (its upsert then leaves them as they are): the
+ * contact's company and phone, and for imported leads the export and its record id.
+ */
+export interface LeadImportColumns {
+  company: Optional<string>;
+  phone: Optional<string>;
+  import_source: Optional<string>;
+  source_id: Optional<string>;
 }
 
 export interface StageStaysTable {
@@ -160,9 +176,74 @@ export interface RoutingCursorsTable {
   state: string;
 }
 
+export interface AccountsTable {
+  id: string;
+  name: string;
+  sector: string | null;
+  year_established: number | null;
+  revenue_minor: number | null;
+  employees: number | null;
+  location: string | null;
+  parent: string | null;
+  import_source: string | null;
+  updated_at: number;
+}
+
+export interface ProductsTable {
+  name: string;
+  series: string | null;
+  list_price_minor: number | null;
+  import_source: string | null;
+  updated_at: number;
+}
+
+export interface ImportRunsTable {
+  id: string;
+  format: string;
+  source: string;
+  path: string;
+  checksum: string;
+  status: string;
+  options: string;
+  started_at: number;
+  finished_at: number | null;
+  rows_read: number;
+  rows_written: number;
+  rows_skipped: number;
+  checkpoint_line: number;
+  summary: string | null;
+}
+
+export interface ImportSeenTable {
+  source_id: string;
+  line: number;
+}
+
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  /** JSON; never a secret. */
+  details: string;
+}
+
+export interface SuppressionsTable {
+  email_hash: string;
+  at: number;
+  reason: string;
+}
+
 export interface Database {
+  accounts: AccountsTable;
+  products: ProductsTable;
+  import_runs: ImportRunsTable;
+  import_seen: ImportSeenTable;
+  audit_log: AuditLogTable;
+  suppressions: SuppressionsTable;
   process_versions: ProcessVersionsTable;
-  leads: LeadsTable;
+  leads: LeadsTable & LeadImportColumns;
   stage_stays: StageStaysTable;
   tasks: TasksTable;
   activities: ActivitiesTable;

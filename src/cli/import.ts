@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { IMPORT_FORMATS, type ImportFormat } from '../import/formats/index.js';
+import { ImportRejected, runImport, type ImportReport } from '../import/import-service.js';
+import { formatImportProblem } from '../import/record.js';
+import { contextOf, readText, withStore } from './context.js';
+import { CliError, UsageError } from './errors.js';
+import { plural, print, printJson } from './output.js';
+import { parsePositiveInt } from './parse.js';
+import { ProgressLine } from './progress.js';
+
+/** `stageflow import FORMAT PATH`: other CRMs' exports into leads with their stage history. */
+
+interface ImportCliOptions {
+  mapping?: string;
+  dryRun?: boolean;
+  skipInvalid?: boolean;
+  batch: string;
+  maxProblems: string;
+}
+
+export function importCommand(program: Command): void {
+  program
+    .command('import')
+    .description('import an export of another CRM (stage history rebuilt from its dates)')
+    .argument('<format>', IMPORT_FORMATS.join(' | '))
+    .argument('<path>', 'the CSV file (for maven: the folder with its four files)')
+    .option('--mapping <file>', 'a mapping file (YAML): required for generic, refines the other formats')
+    .option('--dry-run', 'check every record and report the problems; write nothing')
+    .option('--skip-invalid', 'import the valid records and list the ones skipped')
+    .option('--batch <n>', 'records per transaction', '1000')
+    .option('--max-problems <n>', 'problems listed (all are counted)', '200')
+    .addHelpText(
+      'after',
+      '\nNothing is written when a record has an error, unless --skip-invalid. Re-running updates the same\n' +
+        "leads (keyed by the export's record id); an interrupted run resumes after its last batch.\n" +
+        'Imported leads get no tasks and fire no automations: no email reaches an old lead.',
+    )
+    .action(async (format: string, path: string, opts: ImportCliOptions, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      if (!(IMPORT_FORMATS as readonly string[]).includes(format))
+        throw new UsageError(`unknown format "${format}" (expected ${IMPORT_FORMATS.join(', ')})`);
+      const batchSize = parsePositiveInt(opts.batch, '--batch');
+      const maxProblems = parsePositiveInt(opts.maxProblems, '--max-problems');
+      const mapping = opts.mapping ? { text: readText(opts.mapping), label: opts.mapping } : undefined;
+      const bar = new ProgressLine(!ctx.json && process.stderr.isTTY === true);
+      const report = await withStore(ctx, async (store) => {
+        try {
+          return await runImport(store, {
+            format: format as ImportFormat,
+            path,
+            ...(mapping ? { mapping } : {}),
+            dryRun: opts.dryRun === true,
+            skipInvalid: opts.skipInvalid === true,
+            batchSize,
+            maxProblems,
+            now: ctx.now,
+            actor: { kind: 'import', ...(ctx.actor.id ? { id: ctx.actor.id } : {}) },
+            onProgress: (p) => bar.update(p.phase, p.bytesRead, p.totalBytes, plural(p.records, 'record')),
+          });
+        } catch (e) {
+          if (e instanceof ImportRejected)
+            throw new CliError(e.message.split('\n')[0] ?? e.message, 1, e.message.split('\n').slice(1));
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`${(e as Error).message}`);
+          throw e;
+        } finally {
+          bar.done();
+        }
+      });
+      if (ctx.json) printJson(report);
+      else printReport(report);
+      if (report.outcome === 'refused' || (report.dryRun && report.errors > 0)) process.exitCode = 1;
+    });
+}
+
+function printReport(r: ImportReport): void {
+  for (const p of r.problems) print(formatImportProblem(p));
+  const listed = r.problems.length;
+  const total = r.errors + r.warnings;
+  if (listed < total) print(`… and ${total - listed} more problems (--max-problems)`);
+  print(
+    `${r.format} ${r.file}: ${plural(r.records, 'record')}, ${r.valid} valid, ${r.invalid} invalid; ` +
+      `${plural(r.errors, 'error')}, ${plural(r.warnings, 'warning')}`,
+  );
+  if (r.createdAtImport > 0)
+    print(`${plural(r.createdAtImport, 'record')} without any date: created at the import time`);
+  if (r.outcome === 'checked') return print('dry run: nothing written');
+  if (r.outcome === 'refused')
+    return print('nothing imported: fix the errors above, or pass --skip-invalid to import the valid records');
+  if (r.processApplied !== null)
+    print(`process version ${r.processApplied} applied with the export's people, teams and pipeline`);
+  if (r.resumedFromLine !== null) print(`resumed after line ${r.resumedFromLine} (run ${r.runId})`);
+  print(
+    `imported ${plural(r.written, 'lead')}${r.kept > 0 ? `; ${r.kept} worked in Stageflow since an earlier import were left as they are` : ''}`,
+  );
+  if (r.skipped.length > 0) {
+    print(`skipped ${plural(r.skipped.length, 'record')}:`);
+    for (const s of r.skipped.slice(0, 50))
+      print(`  line ${s.line}${s.sourceId ? ` (${s.sourceId})` : ''}: ${s.reasons.join('; ')}`);
+    if (r.skipped.length > 50) print(`  … and ${r.skipped.length - 50} more (--json lists them all)`);
+  }
+}

@@ -1,0 +1,445 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { formatProblem, parseYamlWith } from '../domain/process-load.js';
+import type { Actor } from '../domain/events.js';
+import { applyProcess, loadProcessText } from '../engine/process-service.js';
+import { appendAudit } from '../store/audit.js';
+import { upsertAccounts, upsertProducts } from '../store/catalog.js';
+import { withTransaction, type Store, type Tx } from '../store/db.js';
+import { recountOpenLeads, writeImportBatch, type ImportedLeadRows } from '../store/import-writer.js';
+import { advanceRun, finishRun, findUnfinishedRun, SeenIds, startRun } from '../store/import-runs.js';
+import { latestProcess } from '../store/processes.js';
+import { readCsv, type CsvProgress } from './csv.js';
+import { builtinMappings, type ImportFormat } from './formats/index.js';
+import { MAVEN_FILES, readMavenSideFiles, type MavenSideFiles } from './formats/maven.js';
+import { compileMapping, type CompiledMapping } from './map-row.js';
+import { mappingSchema, refineMapping, type Mapping } from './mapping.js';
+import { mergeOrganisation } from './organisation.js';
+import { planLead, ProcessDirectory, type PlanContext, type PlannedLead } from './plan.js';
+import type { ImportProblem, ImportRecord } from './record.js';
+import { importedRows } from './rows.js';
+
+/**
+ * `stageflow import`: two passes over the file. The first checks every record (mapping, dates,
+ * numbers, owners, stages, duplicate ids) and writes nothing that lasts; if anything is wrong the
+ * import stops there unless invalid records may be skipped. The second writes in batches, each
+ * batch in one transaction with the run's checkpoint, so an interrupted run resumes after its
+ * last commit and a re-run updates the same leads (keyed by the source's record id).
+ */
+
+export class ImportRejected extends Error {}
+
+export interface ImportOptions {
+  format: ImportFormat;
+  /** The export file; for `maven`, the folder holding its four files. */
+  path: string;
+  /** A mapping file (required for `generic`, refines a built-in format otherwise). */
+  mapping?: { text: string; label: string };
+  dryRun: boolean;
+  skipInvalid: boolean;
+  batchSize?: number;
+  /** How many problems the report lists (all are counted). */
+  maxProblems?: number;
+  now: number;
+  actor: Actor;
+  onProgress?: (p: ImportProgress) => void;
+}
+
+export interface ImportProgress extends CsvProgress {
+  phase: 'checking' | 'writing';
+  records: number;
+}
+
+export interface ImportReport {
+  format: ImportFormat;
+  source: string;
+  file: string;
+  dryRun: boolean;
+  /** `checked` (dry run), `refused` (errors, nothing written), `imported`. */
+  outcome: 'checked' | 'refused' | 'imported';
+  records: number;
+  valid: number;
+  invalid: number;
+  written: number;
+  /** Leads worked in Stageflow since an earlier import of the same record: left as they are. */
+  kept: number;
+  /** Records skipped (with --skip-invalid): line and reasons. */
+  skipped: { line: number; sourceId: string | null; reasons: string[] }[];
+  errors: number;
+  warnings: number;
+  problems: ImportProblem[];
+  /** Records without any date: created at the import time. */
+  createdAtImport: number;
+  processVersion: number | null;
+  /** The process version this import added (Maven's people, teams and pipeline), if any. */
+  processApplied: number | null;
+  resumedFromLine: number | null;
+  runId: string | null;
+}
+
+const partialMappingSchema = mappingSchema.partial();
+
+interface Prepared {
+  mapping: Mapping;
+  dataFile: string;
+  label: string;
+  maven: MavenSideFiles | null;
+  sideProblems: ImportProblem[];
+}
+
+export async function runImport(store: Store, opts: ImportOptions): Promise<ImportReport> {
+  const prep = await prepare(opts);
+  const maxProblems = opts.maxProblems ?? 1000;
+  const report: ImportReport = {
+    format: opts.format,
+    source: prep.mapping.source,
+    file: prep.dataFile,
+    dryRun: opts.dryRun,
+    outcome: 'checked',
+    records: 0,
+    valid: 0,
+    invalid: 0,
+    written: 0,
+    kept: 0,
+    skipped: [],
+    errors: 0,
+    warnings: 0,
+    problems: [],
+    createdAtImport: 0,
+    processVersion: null,
+    processApplied: null,
+    resumedFromLine: null,
+    runId: null,
+  };
+  const note = (p: ImportProblem): void => {
+    if (p.severity === 'error') report.errors++;
+    else report.warnings++;
+    if (report.problems.length < maxProblems) report.problems.push(p);
+  };
+  prep.sideProblems.forEach(note);
+
+  const { process, version, pendingOrg } = await resolveProcess(store, prep, opts);
+  report.processVersion = version;
+  const dir = new ProcessDirectory(process);
+  const planCtx: PlanContext = {
+    process,
+    processVersion: version ?? 0,
+    source: prep.mapping.source,
+    stageNames: prep.mapping.stages,
+    now: opts.now,
+  };
+
+  // Pass 1: check everything, inside a transaction that is rolled back (it only holds scratch rows).
+  const duplicates = await checkPass(store, prep, opts, dir, planCtx, report, note);
+  if (opts.dryRun) return report;
+  // Errors outside the records (in a side file) cannot be skipped record by record.
+  const sideErrors = prep.sideProblems.some((p) => p.severity === 'error');
+  if (report.errors > 0 && (!opts.skipInvalid || sideErrors)) {
+    report.outcome = 'refused';
+    return report;
+  }
+  report.outcome = 'imported';
+
+  if (pendingOrg) {
+    const applied = await applyProcess(store, pendingOrg, opts.now, `import:${opts.format}`);
+    report.processApplied = applied.version;
+    report.processVersion = applied.version;
+    planCtx.processVersion = applied.version;
+  }
+  await writePass(store, prep, opts, dir, planCtx, duplicates, report);
+  return report;
+}
+
+async function prepare(opts: ImportOptions): Promise<Prepared> {
+  if (opts.format === 'maven') {
+    const maven = await readMavenSideFiles(opts.path);
+    return {
+      mapping: opts.mapping ? refineMapping(maven.mapping, parseMapping(opts.mapping, true)) : maven.mapping,
+      dataFile: join(opts.path, MAVEN_FILES.pipeline),
+      label: MAVEN_FILES.pipeline,
+      maven,
+      sideProblems: maven.problems,
+    };
+  }
+  if (opts.format === 'generic') {
+    if (!opts.mapping) throw new ImportRejected('the generic format needs a mapping file: --mapping FILE');
+    return {
+      mapping: parseMapping(opts.mapping, false),
+      dataFile: opts.path,
+      label: basename(opts.path),
+      maven: null,
+      sideProblems: [],
+    };
+  }
+  const base = builtinMappings[opts.format];
+  return {
+    mapping: opts.mapping ? refineMapping(base, parseMapping(opts.mapping, true)) : base,
+    dataFile: opts.path,
+    label: basename(opts.path),
+    maven: null,
+    sideProblems: [],
+  };
+}
+
+function parseMapping(file: { text: string; label: string }, partial: true): Partial<Mapping>;
+function parseMapping(file: { text: string; label: string }, partial: false): Mapping;
+function parseMapping(file: { text: string; label: string }, partial: boolean): Partial<Mapping> | Mapping {
+  const schema: z.ZodType<Partial<Mapping> | Mapping> = partial ? partialMappingSchema : mappingSchema;
+  const parsed = parseYamlWith(schema, file.text);
+  if (!parsed.ok) throw new ImportRejected(parsed.problems.map((p) => `${file.label}: ${formatProblem(p)}`).join('\n'));
+  for (const pattern of [...(parsed.value.footer ?? []), parsed.value.stage_date_pattern ?? '']) {
+    try {
+      new RegExp(pattern);
+    } catch {
+      throw new ImportRejected(`${file.label}: "${pattern}" is not a valid pattern`);
+    }
+  }
+  return parsed.value;
+}
+
+/** The process records are checked against; for Maven, with its people, teams and pipeline merged in. */
+async function resolveProcess(
+  store: Store,
+  prep: Prepared,
+  opts: ImportOptions,
+): Promise<{ process: ReturnType<typeof loadProcessText>; version: number | null; pendingOrg: string | null }> {
+  const current = await latestProcess(store.db);
+  if (prep.maven) {
+    const merged = mergeOrganisation(current?.process ?? null, prep.maven.organisation);
+    if (merged) {
+      const text = `# Merged by stageflow import ${opts.format} from ${opts.path}\n${stringify(merged)}`;
+      return { process: loadProcessText(text), version: current?.version ?? null, pendingOrg: text };
+    }
+  }
+  if (!current) throw new ImportRejected('no process has been applied yet: run `stageflow process apply FILE` first');
+  return { process: current.process, version: current.version, pendingOrg: null };
+}
+
+/** Reads the data file's records through the mapping: header problems stop everything. */
+async function* records(
+  prep: Prepared,
+  zone: string,
+  phase: ImportProgress['phase'],
+  opts: ImportOptions,
+): AsyncGenerator<{ line: number; values: string[]; compiled: CompiledMapping }> {
+  let compiled: CompiledMapping | null = null;
+  let count = 0;
+  const onProgress = opts.onProgress;
+  const progress = onProgress ? (p: CsvProgress): void => onProgress({ ...p, phase, records: count }) : undefined;
+  for await (const r of readCsv(prep.dataFile, prep.label, progress ? { onProgress: progress } : {})) {
+    if (!compiled) {
+      compiled = compileMapping(prep.mapping, r.values, prep.label, zone);
+      if (compiled.headerProblems.length > 0)
+        throw new ImportRejected(compiled.headerProblems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
+      continue;
+    }
+    if (compiled.isFooter(r.values)) return; // the rest of a report export is totals and notices
+    count++;
+    yield { line: r.line, values: r.values, compiled };
+  }
+}
+
+function planRecord(
+  prep: Prepared,
+  compiled: CompiledMapping,
+  values: string[],
+  line: number,
+  dir: ProcessDirectory,
+  ctx: PlanContext,
+): { plan: PlannedLead | null; record: ImportRecord | null; problems: ImportProblem[] } {
+  const mapped = compiled.mapRow(values, line);
+  if (!mapped.record) return { plan: null, record: null, problems: mapped.problems };
+  const record = prep.maven ? prep.maven.complete(mapped.record) : mapped.record;
+  const planned = planLead(record, dir, ctx);
+  if (!planned.ok) return { plan: null, record, problems: [...mapped.problems, ...planned.problems] };
+  return { plan: planned.lead, record, problems: [...mapped.problems, ...planned.warnings] };
+}
+
+class Rollback extends Error {}
+
+async function checkPass(
+  store: Store,
+  prep: Prepared,
+  opts: ImportOptions,
+  dir: ProcessDirectory,
+  ctx: PlanContext,
+  report: ImportReport,
+  note: (p: ImportProblem) => void,
+): Promise<Set<string>> {
+  const zone = dir.process.organisation.timezone;
+  let duplicates = new Set<string>();
+  const invalidLines: { line: number; sourceId: string | null; reasons: string[] }[] = [];
+  try {
+    await withTransaction(store, async (tx: Tx) => {
+      const seen = new SeenIds(store, tx);
+      for await (const { line, values, compiled } of records(prep, zone, 'checking', opts)) {
+        report.records++;
+        const { plan, record, problems } = planRecord(prep, compiled, values, line, dir, ctx);
+        problems.forEach(note);
+        const errors = problems.filter((p) => p.severity === 'error');
+        if (record) await seen.add(record.sourceId, line);
+        if (plan?.state && plan.createdEstimated) report.createdAtImport++;
+        if (errors.length > 0)
+          invalidLines.push({ line, sourceId: record?.sourceId ?? null, reasons: errors.map((e) => e.message) });
+      }
+      const dups = await seen.duplicates(10_000);
+      duplicates = new Set(dups.map((d) => d.sourceId));
+      for (const d of dups)
+        for (const line of d.lines) {
+          const others = d.lines.filter((l) => l !== line).join(', ');
+          note({
+            file: prep.label,
+            line,
+            column: prep.mapping.columns.id ?? null,
+            message: `duplicate record id "${d.sourceId}" (also on line ${others})`,
+            severity: 'error',
+          });
+          invalidLines.push({ line, sourceId: d.sourceId, reasons: ['duplicate record id'] });
+        }
+      throw new Rollback();
+    });
+  } catch (e) {
+    if (!(e instanceof Rollback)) throw e;
+  }
+  const byLine = new Map<number, { line: number; sourceId: string | null; reasons: string[] }>();
+  for (const l of invalidLines) {
+    const seenLine = byLine.get(l.line);
+    if (seenLine) seenLine.reasons.push(...l.reasons);
+    else byLine.set(l.line, { ...l, reasons: [...l.reasons] });
+  }
+  report.invalid = byLine.size;
+  report.valid = report.records - report.invalid;
+  if (opts.skipInvalid) report.skipped = [...byLine.values()].sort((a, b) => a.line - b.line);
+  return duplicates;
+}
+
+async function writePass(
+  store: Store,
+  prep: Prepared,
+  opts: ImportOptions,
+  dir: ProcessDirectory,
+  ctx: PlanContext,
+  duplicates: Set<string>,
+  report: ImportReport,
+): Promise<void> {
+  const checksum = await fileChecksum(prep.dataFile);
+  const unfinished = await findUnfinishedRun(store.db, opts.format, prep.dataFile, checksum);
+  const runId = unfinished?.id ?? randomUUID();
+  report.runId = runId;
+  report.resumedFromLine = unfinished ? unfinished.checkpoint_line : null;
+  const progress = {
+    checkpointLine: unfinished?.checkpoint_line ?? 0,
+    read: 0,
+    written: unfinished?.rows_written ?? 0,
+    skipped: 0,
+  };
+  const rowCtx = { source: prep.mapping.source, file: prep.label, now: opts.now, actor: opts.actor };
+
+  await withTransaction(store, async (tx) => {
+    if (!unfinished)
+      await startRun(tx, {
+        id: runId,
+        format: opts.format,
+        source: prep.mapping.source,
+        path: prep.dataFile,
+        checksum,
+        status: 'writing',
+        options: JSON.stringify({ skipInvalid: opts.skipInvalid }),
+        started_at: opts.now,
+        finished_at: null,
+        rows_read: 0,
+        rows_written: 0,
+        rows_skipped: 0,
+        checkpoint_line: 0,
+        summary: null,
+      });
+    if (prep.maven) await writeMavenCatalog(tx, prep.maven, opts.now);
+  });
+
+  let batch: ImportedLeadRows[] = [];
+  let lastLine = progress.checkpointLine;
+  const flush = async (): Promise<void> => {
+    const rows = batch;
+    batch = [];
+    await withTransaction(store, async (tx) => {
+      const res = await writeImportBatch(store, tx, rows);
+      report.kept += res.kept.length;
+      progress.written += res.written;
+      progress.checkpointLine = lastLine;
+      await advanceRun(tx, runId, progress);
+    });
+  };
+  const zone = dir.process.organisation.timezone;
+  for await (const { line, values, compiled } of records(prep, zone, 'writing', opts)) {
+    progress.read++;
+    if (line <= progress.checkpointLine) continue; // committed by the interrupted run
+    const { plan } = planRecord(prep, compiled, values, line, dir, ctx);
+    lastLine = line;
+    if (!plan || duplicates.has(plan.sourceId)) {
+      progress.skipped++;
+      continue;
+    }
+    batch.push(importedRows(plan, rowCtx));
+    if (batch.length >= (opts.batchSize ?? 1000)) await flush();
+  }
+  await flush();
+  report.written = progress.written;
+  await withTransaction(store, async (tx) => {
+    await recountOpenLeads(tx);
+    const summary = {
+      written: report.written,
+      kept: report.kept,
+      skipped: report.skipped.length,
+      records: report.records,
+    };
+    await finishRun(tx, runId, opts.now, summary);
+    await appendAudit(
+      tx,
+      {
+        actor: opts.actor.id ?? opts.actor.kind,
+        action: 'import',
+        target: `${opts.format}:${basename(prep.dataFile)}`,
+        details: { run: runId, format: opts.format, file: prep.dataFile, ...summary },
+      },
+      opts.now,
+    );
+  });
+}
+
+async function writeMavenCatalog(tx: Tx, maven: MavenSideFiles, now: number): Promise<void> {
+  await upsertProducts(
+    tx,
+    maven.products.map((p) => ({
+      name: p.name,
+      series: p.series,
+      list_price_minor: p.listPriceMinor,
+      import_source: 'maven',
+      updated_at: now,
+    })),
+  );
+  await upsertAccounts(
+    tx,
+    maven.accounts.map((a) => ({
+      id: `maven:${a.name}`,
+      name: a.name,
+      sector: a.sector,
+      year_established: a.yearEstablished,
+      revenue_minor: a.revenueMinor,
+      employees: a.employees,
+      location: a.location,
+      parent: a.parent,
+      import_source: 'maven',
+      updated_at: now,
+    })),
+  );
+}
+
+async function fileChecksum(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(String(statSync(path).size));
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

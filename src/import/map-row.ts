@@ -1,0 +1,180 @@
+import type { Fields } from '../domain/conditions.js';
+import type { MappedField, Mapping } from './mapping.js';
+import type { ImportProblem, ImportRecord, ImportStatus } from './record.js';
+import { parseDate, parseNumber } from './values.js';
+
+/**
+ * Turns one CSV record into an ImportRecord with the mapping compiled against the file's header:
+ * column names become indexes once, so each row costs a few array reads. Every problem names its
+ * file, line and column; a record with errors is returned with them so that a dry run lists all.
+ */
+
+export interface RowResult {
+  record: ImportRecord | null;
+  problems: ImportProblem[];
+}
+
+export interface CompiledMapping {
+  /** Problems with the header itself (a mapped column that is missing): nothing can be imported. */
+  headerProblems: ImportProblem[];
+  mapRow(values: readonly string[], line: number): RowResult;
+  /** Whether this record ends the data (a report footer such as Salesforce's "Grand Totals"). */
+  isFooter(values: readonly string[]): boolean;
+}
+
+const DATE_FIELDS = ['created_at', 'closed_at', 'won_at', 'lost_at', 'expected_close', 'last_stage_change'] as const;
+
+export function compileMapping(
+  mapping: Mapping,
+  header: readonly string[],
+  file: string,
+  zone: string,
+): CompiledMapping {
+  const index = new Map<string, number>();
+  header.forEach((h, i) => {
+    const name = h.trim();
+    if (!index.has(name)) index.set(name, i);
+  });
+  const headerProblems: ImportProblem[] = [];
+  const optional = new Set(mapping.optional_columns);
+  const col = (what: string, name: string | undefined): number | null => {
+    if (name === undefined) return null;
+    const i = index.get(name);
+    if (i === undefined && !optional.has(name))
+      headerProblems.push({
+        file,
+        line: 1,
+        column: name,
+        message: `column "${name}" (mapped to ${what}) is not in the file's header`,
+        severity: 'error',
+      });
+    return i ?? null;
+  };
+
+  const columns = new Map<MappedField, number>();
+  for (const [field, name] of Object.entries(mapping.columns) as [MappedField, string][]) {
+    const i = col(field, name);
+    if (i !== null) columns.set(field, i);
+  }
+  const custom = Object.entries(mapping.fields)
+    .map(([field, name]) => ({ field, i: col(`field ${field}`, name) }))
+    .filter((c): c is { field: string; i: number } => c.i !== null);
+  const stageDates = Object.entries(mapping.stage_dates)
+    .map(([stage, name]) => ({ stage, i: col(`the date entering ${stage}`, name) }))
+    .filter((c): c is { stage: string; i: number } => c.i !== null);
+  if (mapping.stage_date_pattern) {
+    const pattern = new RegExp(mapping.stage_date_pattern);
+    header.forEach((h, i) => {
+      const m = pattern.exec(h.trim());
+      if (m?.[1]) stageDates.push({ stage: m[1], i });
+    });
+  }
+  const footers = mapping.footer.map((f) => new RegExp(f, 'i'));
+  const statusOf = statusTable(mapping);
+  const zoneOf = mapping.dates.zone ?? zone;
+
+  function mapRow(values: readonly string[], line: number): RowResult {
+    const problems: ImportProblem[] = [];
+    const problem = (field: MappedField | string, message: string): void => {
+      const column = columns.has(field as MappedField)
+        ? (mapping.columns[field as MappedField] ?? null)
+        : (mapping.fields[field] ?? field);
+      problems.push({ file, line, column, message, severity: 'error' });
+    };
+    const raw = (field: MappedField): string | null => {
+      const i = columns.get(field);
+      if (i === undefined) return null;
+      const v = values[i]?.trim() ?? '';
+      return v === '' ? null : v;
+    };
+    const text = (field: MappedField): string | null => alias(mapping, field, raw(field));
+    const date = (field: MappedField): number | null => {
+      const v = raw(field);
+      if (v === null) return null;
+      const d = parseDate(v, mapping.dates.formats, zoneOf);
+      if (!d.ok) problem(field, d.message);
+      return d.ok ? d.value : null;
+    };
+
+    const sourceId = raw('id');
+    if (sourceId === null) problem('id', 'the record id is empty');
+    let value: number | null = null;
+    const rawValue = raw('value');
+    if (rawValue !== null) {
+      const n = parseNumber(rawValue, mapping.numbers);
+      if (n.ok && n.value < 0) problem('value', `${rawValue} is negative`);
+      else if (n.ok) value = n.value;
+      else problem('value', n.message);
+    }
+    const dates = Object.fromEntries(DATE_FIELDS.map((f) => [f, date(f)])) as Record<
+      (typeof DATE_FIELDS)[number],
+      number | null
+    >;
+    let status: ImportStatus | null = null;
+    const rawStatus = raw('status');
+    if (rawStatus !== null) {
+      status = statusOf.get(rawStatus.toLowerCase()) ?? null;
+      if (status === null)
+        problem('status', `unknown status "${rawStatus}" (expected ${[...statusOf.keys()].join(', ')})`);
+    }
+    const enteredStages: { stage: string; at: number }[] = [];
+    for (const { stage, i } of stageDates) {
+      const v = values[i]?.trim() ?? '';
+      if (v === '') continue;
+      const d = parseDate(v, mapping.dates.formats, zoneOf);
+      if (d.ok) enteredStages.push({ stage, at: d.value });
+      else problems.push({ file, line, column: header[i]?.trim() ?? null, message: d.message, severity: 'error' });
+    }
+    const fields: Fields = {};
+    for (const { field, i } of custom) {
+      const v = values[i]?.trim() ?? '';
+      if (v !== '') fields[field] = alias(mapping, field, v);
+    }
+    if (problems.length > 0 || sourceId === null) return { record: null, problems };
+    return {
+      problems,
+      record: {
+        file,
+        line,
+        sourceId,
+        name: text('name'),
+        email: text('email')?.toLowerCase() ?? null,
+        phone: text('phone'),
+        company: text('company'),
+        owner: text('owner'),
+        value,
+        product: text('product'),
+        territory: text('territory'),
+        source: text('source'),
+        pipeline: text('pipeline') ?? mapping.pipeline ?? null,
+        stage: text('stage'),
+        status,
+        createdAt: dates.created_at,
+        closedAt: dates.closed_at ?? dates.won_at ?? dates.lost_at,
+        expectedClose: dates.expected_close,
+        closeReason: text('close_reason'),
+        lastStageChange: dates.last_stage_change,
+        stageDates: enteredStages,
+        fields,
+      },
+    };
+  }
+
+  return {
+    headerProblems,
+    mapRow,
+    isFooter: (values) => footers.some((f) => f.test(values[0]?.trim() ?? '')),
+  };
+}
+
+function statusTable(mapping: Mapping): Map<string, ImportStatus> {
+  const out = new Map<string, ImportStatus>();
+  for (const s of ['open', 'won', 'lost'] as const)
+    for (const v of mapping.status_values[s]) out.set(v.toLowerCase(), s);
+  return out;
+}
+
+function alias(mapping: Mapping, field: string, v: string | null): string | null {
+  if (v === null) return null;
+  return mapping.aliases[field]?.[v] ?? v;
+}

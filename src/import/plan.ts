@@ -1,0 +1,242 @@
+import type { Fields } from '../domain/conditions.js';
+import type { LeadState, StayState } from '../domain/lead.js';
+import type { Pipeline, Process } from '../domain/process-schema.js';
+import type { ImportProblem, ImportRecord, ImportStatus } from './record.js';
+import { rebuildStays, type RebuiltStay } from './rebuild-history.js';
+
+/**
+ * Checks one ImportRecord against the process and turns it into the lead and stage stays to
+ * store: owner, pipeline and stage resolved by id, name or email (without case), status from the
+ * status column or a won/lost stage, and the stage history rebuilt from the export's dates.
+ * Pure: the same record and process always give the same plan.
+ */
+
+export interface PlanContext {
+  process: Process;
+  processVersion: number;
+  /** The export's system (`pipedrive`, `maven`, a mapping's `source`): with the record id, the key. */
+  source: string;
+  /** Export stage name -> stage id, `won` or `lost` (from the mapping). */
+  stageNames: Record<string, string>;
+  /** Used for created_at when the export has no date at all for a record. */
+  now: number;
+}
+
+export interface PlannedLead {
+  id: string;
+  sourceId: string;
+  line: number;
+  company: string | null;
+  phone: string | null;
+  state: LeadState;
+  stays: RebuiltStay[];
+  /** No date in the record: created_at is the import time. */
+  createdEstimated: boolean;
+}
+
+export type PlanResult =
+  { ok: true; lead: PlannedLead; warnings: ImportProblem[] } | { ok: false; problems: ImportProblem[] };
+
+const DAY_MS = 86_400_000;
+
+export function importedLeadId(source: string, sourceId: string): string {
+  return `${source}:${sourceId}`;
+}
+
+/** Lookups built once per import, not per row. */
+export class ProcessDirectory {
+  private readonly users = new Map<string, string>();
+  private readonly pipelines = new Map<string, Pipeline>();
+  private readonly stageIndex = new Map<string, Map<string, number>>();
+
+  constructor(readonly process: Process) {
+    for (const u of process.users) {
+      for (const key of [u.id, u.name, u.email]) if (key) this.users.set(key.toLowerCase(), u.id);
+    }
+    for (const p of process.pipelines) {
+      this.pipelines.set(p.id.toLowerCase(), p);
+      this.pipelines.set(p.name.toLowerCase(), p);
+      const stages = new Map<string, number>();
+      p.stages.forEach((s, i) => {
+        stages.set(s.id.toLowerCase(), i);
+        stages.set(s.name.toLowerCase(), i);
+      });
+      this.stageIndex.set(p.id, stages);
+    }
+  }
+
+  user(name: string): string | null {
+    return this.users.get(name.toLowerCase()) ?? null;
+  }
+
+  pipeline(name: string): Pipeline | null {
+    return this.pipelines.get(name.toLowerCase()) ?? null;
+  }
+
+  stage(pipeline: Pipeline, name: string): number | null {
+    return this.stageIndex.get(pipeline.id)?.get(name.toLowerCase()) ?? null;
+  }
+
+  /** The first pipeline that has a stage of this name. */
+  pipelineWithStage(name: string): Pipeline | null {
+    return this.process.pipelines.find((p) => this.stage(p, name) !== null) ?? null;
+  }
+
+  defaultPipeline(): Pipeline {
+    return this.process.pipelines.find((p) => p.default) ?? (this.process.pipelines[0] as Pipeline);
+  }
+}
+
+export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanContext): PlanResult {
+  const problems: ImportProblem[] = [];
+  const fail = (column: string | null, message: string): void => {
+    problems.push({ file: record.file, line: record.line, column, message, severity: 'error' });
+  };
+  const stageName = (raw: string): string => ctx.stageNames[raw] ?? raw;
+
+  // Status: the status column, else a stage that means won or lost.
+  const mappedStage = record.stage === null ? null : stageName(record.stage);
+  const stageStatus = closedStatus(mappedStage);
+  const status: ImportStatus = record.status ?? stageStatus ?? 'open';
+
+  let pipeline: Pipeline | null = null;
+  if (record.pipeline !== null) {
+    pipeline = dir.pipeline(record.pipeline);
+    if (!pipeline) fail('pipeline', `unknown pipeline "${record.pipeline}"`);
+  } else if (mappedStage !== null && stageStatus === null) {
+    pipeline = dir.pipelineWithStage(mappedStage);
+  }
+  pipeline ??= problems.length > 0 ? null : dir.defaultPipeline();
+
+  const dated: { index: number; at: number }[] = [];
+  let stageIndex: number | null = null;
+  if (pipeline) {
+    if (mappedStage !== null && stageStatus === null) {
+      stageIndex = dir.stage(pipeline, mappedStage);
+      if (stageIndex === null)
+        fail('stage', `unknown stage "${record.stage}" in pipeline ${pipeline.id} (known: ${stageList(pipeline)})`);
+    }
+    for (const d of record.stageDates) {
+      const name = stageName(d.stage);
+      if (closedStatus(name)) continue; // "Date entered Closed Won" is the close date, not a stay
+      const i = dir.stage(pipeline, name);
+      if (i === null)
+        fail(d.stage, `unknown stage "${d.stage}" in pipeline ${pipeline.id} (known: ${stageList(pipeline)})`);
+      else dated.push({ index: i, at: d.at });
+    }
+  }
+  // A closed deal's stage column often says only "won": it closed in the last stage it entered.
+  if (stageIndex === null && pipeline && problems.length === 0) {
+    const latest = [...dated].sort((a, b) => a.at - b.at).at(-1);
+    stageIndex = latest ? latest.index : status === 'open' ? 0 : pipeline.stages.length - 1;
+  }
+
+  let owner: string | null = null;
+  if (record.owner !== null) {
+    owner = dir.user(record.owner);
+    if (!owner) fail('owner', `unknown owner "${record.owner}" (not a user id, name or email of the process)`);
+  }
+
+  const closedAt = status === 'open' ? null : record.closedAt;
+  if (status !== 'open' && closedAt === null) fail('closed_at', `a ${status} deal needs its close date`);
+  const earliest = Math.min(...dated.map((d) => d.at), record.lastStageChange ?? Infinity);
+  const createdAt = record.createdAt ?? (Number.isFinite(earliest) ? earliest : (closedAt ?? null));
+  if (createdAt !== null && closedAt !== null && closedAt < createdAt)
+    fail('closed_at', `closes (${isoDay(closedAt)}) before it was created (${isoDay(createdAt)})`);
+  if (problems.length > 0 || !pipeline || stageIndex === null) return { ok: false, problems };
+
+  const id = importedLeadId(ctx.source, record.sourceId);
+  const created = createdAt ?? ctx.now;
+  const history = rebuildStays({
+    leadId: id,
+    pipeline,
+    current: stageIndex,
+    createdAt: created,
+    currentEnteredAt: record.lastStageChange,
+    dated,
+    closedAt,
+    status,
+    processVersion: ctx.processVersion,
+    stallDays: (i) => pipeline.stages[i]?.stall_after_days ?? ctx.process.organisation.default_stall_days,
+  });
+  if (!history.ok) {
+    for (const message of history.problems) fail(null, message);
+    return { ok: false, problems };
+  }
+  const last = history.stays.at(-1) as RebuiltStay;
+  const stay: StayState = {
+    id: last.id,
+    seq: last.seq,
+    pipeline: pipeline.id,
+    stage: last.stage,
+    stageIndex: last.stageIndex,
+    enteredAt: last.enteredAt,
+    stallAt: last.enteredAt + Math.round(last.stallDays * DAY_MS),
+    stalledAt: null,
+    activities: {},
+    via: 'import',
+    processVersion: ctx.processVersion,
+  };
+  const fields: Fields = { ...record.fields };
+  const put = (k: string, v: string | number | null): void => {
+    if (v !== null) fields[k] = v;
+  };
+  put('name', record.name);
+  put('email', record.email);
+  put('phone', record.phone);
+  put('company', record.company);
+  put('value', record.value);
+  put('product', record.product);
+  put('territory', record.territory);
+  put('source', record.source);
+  put('expected_close', record.expectedClose === null ? null : new Date(record.expectedClose).toISOString());
+  return {
+    ok: true,
+    warnings: history.warnings.map((message) => ({
+      file: record.file,
+      line: record.line,
+      column: null,
+      message,
+      severity: 'warning' as const,
+    })),
+    lead: {
+      id,
+      sourceId: record.sourceId,
+      line: record.line,
+      company: record.company,
+      phone: record.phone,
+      createdEstimated: createdAt === null,
+      stays: history.stays,
+      state: {
+        id,
+        processVersion: ctx.processVersion,
+        pipeline: pipeline.id,
+        status,
+        owner,
+        fields,
+        createdAt: created,
+        closedAt,
+        closeReason: status === 'open' ? null : record.closeReason,
+        stay,
+        tasks: [],
+        signals: {},
+        lists: [],
+        seq: 1,
+        error: null,
+      },
+    },
+  };
+}
+
+function closedStatus(stage: string | null): 'won' | 'lost' | null {
+  const s = stage?.toLowerCase();
+  return s === 'won' || s === 'lost' ? s : null;
+}
+
+function stageList(p: Pipeline): string {
+  return p.stages.map((s) => s.name).join(', ');
+}
+
+function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}

@@ -1,0 +1,51 @@
+import type { Fields } from '../domain/conditions.js';
+
+/** What every export format is turned into before it meets the process: one deal, in our terms. */
+
+export type ImportStatus = 'open' | 'won' | 'lost';
+
+export interface ImportRecord {
+  file: string;
+  /** 1-based line of the record in its file (the first line of a multi-line quoted record). */
+  line: number;
+  sourceId: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  company: string | null;
+  /** As written in the export: a user id, name or email, resolved against the process. */
+  owner: string | null;
+  /** Major units (the export's own number); the store keeps minor units. */
+  value: number | null;
+  product: string | null;
+  territory: string | null;
+  source: string | null;
+  pipeline: string | null;
+  /** As written in the export, resolved against the process (or the mapping's stage table). */
+  stage: string | null;
+  status: ImportStatus | null;
+  createdAt: number | null;
+  closedAt: number | null;
+  expectedClose: number | null;
+  closeReason: string | null;
+  /** When the deal entered its current stage (Pipedrive's "Last stage change"). */
+  lastStageChange: number | null;
+  /** Stage name as written -> when the deal entered it (HubSpot "Date entered …", Maven engage_date). */
+  stageDates: { stage: string; at: number }[];
+  /** Any other mapped columns, kept on the lead as custom fields. */
+  fields: Fields;
+}
+
+export interface ImportProblem {
+  file: string;
+  line: number;
+  /** The column (or field) at fault, when there is one. */
+  column: string | null;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export function formatImportProblem(p: ImportProblem): string {
+  const where = p.column ? `${p.file}:${p.line}: ${p.column}` : `${p.file}:${p.line}`;
+  return `${where}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`;
+}

@@ -1,0 +1,41 @@
+import { sql } from 'kysely';
+import type { Tx } from './db.js';
+import type { AccountsTable, ProductsTable } from './schema.js';
+
+/** Companies and products that exports bring along, upserted by name. */
+
+export async function upsertAccounts(tx: Tx, rows: readonly AccountsTable[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000)
+    await tx
+      .insertInto('accounts')
+      .values(rows.slice(i, i + 1000))
+      .onConflict((oc) =>
+        oc.column('name').doUpdateSet({
+          sector: sql`excluded.sector`,
+          year_established: sql`excluded.year_established`,
+          revenue_minor: sql`excluded.revenue_minor`,
+          employees: sql`excluded.employees`,
+          location: sql`excluded.location`,
+          parent: sql`excluded.parent`,
+          import_source: sql`excluded.import_source`,
+          updated_at: sql`excluded.updated_at`,
+        }),
+      )
+      .execute();
+}
+
+export async function upsertProducts(tx: Tx, rows: readonly ProductsTable[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000)
+    await tx
+      .insertInto('products')
+      .values(rows.slice(i, i + 1000))
+      .onConflict((oc) =>
+        oc.column('name').doUpdateSet({
+          series: sql`excluded.series`,
+          list_price_minor: sql`excluded.list_price_minor`,
+          import_source: sql`excluded.import_source`,
+          updated_at: sql`excluded.updated_at`,
+        }),
+      )
+      .execute();
+}
