@@ -20,18 +20,37 @@ export function orgCalendar(p: Process): OrgCalendar {
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 // Offsets only change at whole quarter hours of UTC in every zone in use, so a quarter-hour
-// bucket is exact; Intl is slow (it dominated the engine's profile), the cache is not.
+// bucket is exact; Intl is slow (it dominated the engine's profile), the cache is not. Most days
+// have one offset throughout, so a day is looked up once and only transition days go by quarter hour.
 const OFFSET_BUCKET = 15 * MINUTE;
 const offsets = new Map<string, Map<number, number>>();
+const dayOffsets = new Map<string, Map<number, number | null>>();
 
-/** The zone's UTC offset in minutes at `ms`, memoised per quarter hour. */
+function rawOffset(zone: string, ms: number): number {
+  return IANAZone.create(zone).offset(ms);
+}
+
+/** The zone's UTC offset in minutes at `ms`, memoised per day (per quarter hour on a transition day). */
 export function offsetMinutes(zone: string, ms: number): number {
+  let byDay = dayOffsets.get(zone);
+  if (!byDay) dayOffsets.set(zone, (byDay = new Map()));
+  const day = Math.floor(ms / DAY);
+  let whole = byDay.get(day);
+  if (whole === undefined) {
+    const start = rawOffset(zone, day * DAY);
+    // One offset at both ends of the day and at its middle: no transition inside (none is shorter than 12 h).
+    whole =
+      start === rawOffset(zone, day * DAY + DAY / 2) && start === rawOffset(zone, day * DAY + DAY - 1) ? start : null;
+    if (byDay.size > 100_000) byDay.clear();
+    byDay.set(day, whole);
+  }
+  if (whole !== null) return whole;
   let byBucket = offsets.get(zone);
   if (!byBucket) offsets.set(zone, (byBucket = new Map()));
   const bucket = Math.floor(ms / OFFSET_BUCKET);
   let offset = byBucket.get(bucket);
   if (offset === undefined) {
-    offset = IANAZone.create(zone).offset(ms);
+    offset = rawOffset(zone, ms);
     if (byBucket.size > 200_000) byBucket.clear();
     byBucket.set(bucket, offset);
   }
@@ -39,7 +58,7 @@ export function offsetMinutes(zone: string, ms: number): number {
 }
 
 /** Epoch ms of a wall-clock time (given as if it were UTC) in `zone`; a time skipped by DST moves forward, as in Luxon. */
-function fromWallClock(zone: string, wall: number): number {
+export function fromWallClock(zone: string, wall: number): number {
   const o1 = offsetMinutes(zone, wall);
   let guess = wall - o1 * MINUTE;
   const o2 = offsetMinutes(zone, guess);

@@ -260,9 +260,55 @@ const dataInAndOut: Migration = {
   },
 };
 
+/** Measuring: quotas per rep or team and period, and immutable forecast snapshots. */
+const forecasting: Migration = {
+  async up(db: Any) {
+    await db.schema
+      .createTable('quotas')
+      // 'user' or 'team', and its id
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('subject', 'text', (c) => c.notNull())
+      // A period key: 2026-11 (month), 2026-Q4 (quarter), 2026 (year)
+      .addColumn('period', 'text', (c) => c.notNull())
+      .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+      .addColumn('set_by', 'text')
+      .addColumn('set_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('quotas_pk', ['scope', 'subject', 'period'])
+      .execute();
+
+    // One row per snapshot and owner (owner '' is the organisation's total); never updated.
+    await db.schema
+      .createTable('forecast_snapshots')
+      .addColumn('snapshot_id', 'text', (c) => c.notNull())
+      .addColumn('period', 'text', (c) => c.notNull())
+      .addColumn('period_from', 'bigint', (c) => c.notNull())
+      .addColumn('period_to', 'bigint', (c) => c.notNull())
+      .addColumn('pipeline', 'text', (c) => c.notNull())
+      .addColumn('taken_at', 'bigint', (c) => c.notNull())
+      // 'period_start' (by the scheduler) or 'on_demand'
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('owner', 'text', (c) => c.notNull())
+      .addColumn('won_minor', 'bigint', (c) => c.notNull())
+      .addColumn('weighted_minor', 'bigint', (c) => c.notNull())
+      .addColumn('forecast_minor', 'bigint', (c) => c.notNull())
+      .addColumn('open_leads', 'integer', (c) => c.notNull())
+      .addColumn('without_close_date', 'integer', (c) => c.notNull())
+      // Forecast by category (pipeline, best_case, commit) as JSON
+      .addColumn('by_category', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('forecast_snapshots_pk', ['snapshot_id', 'owner'])
+      .execute();
+    await db.schema
+      .createIndex('forecast_snapshots_period')
+      .on('forecast_snapshots')
+      .columns(['period', 'kind', 'taken_at'])
+      .execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
+  '0003_forecasting': forecasting,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -235,7 +235,35 @@ export interface SuppressionsTable {
   reason: string;
 }
 
+export interface QuotasTable {
+  scope: string;
+  subject: string;
+  period: string;
+  amount_minor: number;
+  set_by: string | null;
+  set_at: number;
+}
+
+export interface ForecastSnapshotsTable {
+  snapshot_id: string;
+  period: string;
+  period_from: number;
+  period_to: number;
+  pipeline: string;
+  taken_at: number;
+  kind: string;
+  owner: string;
+  won_minor: number;
+  weighted_minor: number;
+  forecast_minor: number;
+  open_leads: number;
+  without_close_date: number;
+  by_category: string;
+}
+
 export interface Database {
+  quotas: QuotasTable;
+  forecast_snapshots: ForecastSnapshotsTable;
   accounts: AccountsTable;
   products: ProductsTable;
   import_runs: ImportRunsTable;
