@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import { activityCommands } from './activity.js';
+import { auditCommands } from './audit.js';
 import { boardCommand } from './board.js';
 import { configCommand } from './config.js';
+import { contactCommands } from './contact.js';
+import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { leadCommands } from './lead.js';
 import { migrateCommand } from './migrate.js';
@@ -37,5 +40,8 @@ export function buildProgram(): Command {
   boardCommand(program);
   simulateCommand(program);
   configCommand(program);
+  exportCommand(program);
+  contactCommands(program);
+  auditCommands(program);
   return program;
 }

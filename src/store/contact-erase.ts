@@ -1,0 +1,306 @@
+import { appendAudit } from './audit.js';
+import { checkEmail, contactLeads, contactNotFound, type ContactLeadRow } from './contact.js';
+import { withTransaction, type Store, type Tx } from './db.js';
+import { emailHash, isPersonalKey, pseudonymFor, Scrubber, subscriberHash } from './personal-data.js';
+import type { OutboxTable } from './schema.js';
+import { isSuppressed, suppress } from './suppressions.js';
+
+/**
+ * Erasing a contact (a right-to-erasure request), in one transaction: the person's data in every
+ * lead with their address is pseudonymised, wherever Stageflow copied it (lead row and fields,
+ * event payloads, field history, run log, outbox payloads; activity notes are dropped); their
+ * undelivered effects are cancelled; a permanent delete is queued for every mailing list they
+ * were put on; and the address's hash is suppressed so automation never writes to it again.
+ * Business figures (value, stages, owner, dates, tasks) stay, so reports do not change.
+ * docs/privacy.md says exactly what changes.
+ */
+
+export interface ListErasure {
+  id: string;
+  lead: string;
+  list: string;
+}
+
+export interface EraseResult {
+  emailHash: string;
+  pseudonym: string;
+  /** Leads pseudonymised by this call. */
+  leads: string[];
+  /** Undelivered outbox rows of those leads now cancelled. */
+  cancelled: number;
+  /** `list.erase` rows queued by this call (none when an earlier erase already queued them). */
+  listErasures: ListErasure[];
+  /** No lead had the address any more, and it was already suppressed: nothing was left to do. */
+  alreadyErased: boolean;
+}
+
+/** Outbox states that may still be delivered (a dead row can be replayed by an admin). */
+const UNDELIVERED = ['pending', 'failed', 'dead'];
+export const LIST_ERASE = 'list.erase';
+
+type Json = Record<string, unknown>;
+const parse = (text: string): Json => JSON.parse(text) as Json;
+
+/** Every personal value of the contact that Stageflow may have copied into free text. */
+function knownValues(
+  email: string,
+  leads: readonly ContactLeadRow[],
+  history: readonly { field: string; old_value: string | null; new_value: string | null }[],
+  outbox: readonly OutboxTable[],
+): Set<string> {
+  const known = new Set<string>([email]);
+  const add = (v: unknown): void => {
+    if (typeof v === 'string' || typeof v === 'number') known.add(String(v));
+  };
+  const addPersonal = (obj: Json): void => {
+    for (const [k, v] of Object.entries(obj)) if (isPersonalKey(k)) add(v);
+  };
+  for (const l of leads) {
+    [l.name, l.email, l.phone].forEach(add);
+    addPersonal(parse(l.fields));
+  }
+  // Earlier values too: an address corrected last month is still the person's.
+  for (const h of history)
+    if (isPersonalKey(h.field)) for (const v of [h.old_value, h.new_value]) if (v !== null) add(JSON.parse(v));
+  for (const o of outbox) addPersonal(parse(o.payload));
+  return known;
+}
+
+/**
+ * One permanent delete per lead and list the contact was put on: the lists the lead is on now,
+ * and every list a subscribe or unsubscribe was ever queued for (an unsubscribed member is still
+ * kept by Mailchimp). Each carries the subscriber hash of the address that was used, never the
+ * address; the id is the idempotency key, so a second erase queues nothing new.
+ */
+function listErasures(
+  email: string,
+  leads: readonly ContactLeadRow[],
+  outbox: readonly OutboxTable[],
+): { row: ListErasure; hash: string }[] {
+  const out = new Map<string, { row: ListErasure; hash: string }>();
+  const add = (lead: string, list: string, address: string): void => {
+    const hash = subscriberHash(address);
+    // The current address keeps the short key; an older address of the same lead gets its own row.
+    const id = address === email ? `erase:${lead}:${list}` : `erase:${lead}:${list}:${hash}`;
+    out.set(id, { row: { id, lead, list }, hash });
+  };
+  for (const l of leads) {
+    const lists = (parse(l.state)['lists'] as string[] | undefined) ?? [];
+    for (const list of lists) add(l.id, list, email);
+  }
+  for (const o of outbox) {
+    if (o.kind !== 'list.subscribe' && o.kind !== 'list.unsubscribe') continue;
+    const p = parse(o.payload);
+    if (typeof p['list'] === 'string' && typeof p['email'] === 'string')
+      add(o.lead_id, p['list'], p['email'].trim().toLowerCase());
+  }
+  return [...out.values()];
+}
+
+async function pseudonymiseLeads(tx: Tx, leads: readonly ContactLeadRow[], s: Scrubber, now: number): Promise<void> {
+  for (const l of leads) {
+    const state = parse(l.state);
+    // The member is deleted from every list below; automation must not think the lead is still on one.
+    state['lists'] = [];
+    await tx
+      .updateTable('leads')
+      .set((eb) => ({
+        name: l.name === null ? null : s.pseudonym,
+        email: null,
+        phone: null,
+        fields: JSON.stringify(s.liveFields(parse(l.fields))),
+        state: JSON.stringify(state),
+        close_reason: l.close_reason === null ? null : s.text(l.close_reason),
+        error: l.error === null ? null : s.text(l.error),
+        // A new version: an engine batch that loaded the lead before this erase loses its race
+        // and decides again on the erased row, instead of writing the old fields back.
+        version: eb('version', '+', 1),
+        updated_at: now,
+      }))
+      .where('id', '=', l.id)
+      .execute();
+  }
+}
+
+async function scrubEvents(tx: Tx, ids: readonly string[], s: Scrubber): Promise<void> {
+  const rows = await tx
+    .selectFrom('events')
+    .select(['lead_id', 'seq', 'payload'])
+    .where('lead_id', 'in', ids)
+    .execute();
+  for (const r of rows) {
+    const payload = JSON.stringify(s.json(parse(r.payload), false));
+    if (payload !== r.payload)
+      await tx
+        .updateTable('events')
+        .set({ payload })
+        .where('lead_id', '=', r.lead_id)
+        .where('seq', '=', r.seq)
+        .execute();
+  }
+}
+
+async function scrubFieldHistory(
+  tx: Tx,
+  rows: readonly {
+    lead_id: string;
+    seq: number;
+    idx: number;
+    field: string;
+    old_value: string | null;
+    new_value: string | null;
+  }[],
+  s: Scrubber,
+): Promise<void> {
+  // A personal field's values are replaced whole, keeping whether it was set; other values only lose known text.
+  const scrub = (field: string, v: string | null): string | null =>
+    v === null
+      ? null
+      : JSON.stringify(isPersonalKey(field) ? s.historyValue(JSON.parse(v)) : s.json(JSON.parse(v), false));
+  for (const r of rows) {
+    const old_value = scrub(r.field, r.old_value);
+    const new_value = scrub(r.field, r.new_value);
+    if (old_value !== r.old_value || new_value !== r.new_value)
+      await tx
+        .updateTable('field_history')
+        .set({ old_value, new_value })
+        .where('lead_id', '=', r.lead_id)
+        .where('seq', '=', r.seq)
+        .where('idx', '=', r.idx)
+        .execute();
+  }
+}
+
+async function scrubRunLog(tx: Tx, ids: readonly string[], s: Scrubber): Promise<void> {
+  const rows = await tx
+    .selectFrom('run_log')
+    .select(['lead_id', 'seq', 'idx', 'message', 'inputs'])
+    .where('lead_id', 'in', ids)
+    .execute();
+  for (const r of rows) {
+    const message = s.text(r.message);
+    const inputs = r.inputs === null ? null : JSON.stringify(s.json(parse(r.inputs), false));
+    if (message !== r.message || inputs !== r.inputs)
+      await tx
+        .updateTable('run_log')
+        .set({ message, inputs })
+        .where('lead_id', '=', r.lead_id)
+        .where('seq', '=', r.seq)
+        .where('idx', '=', r.idx)
+        .execute();
+  }
+}
+
+/** Cancels what was not delivered yet and scrubs every payload, delivered ones included. */
+async function settleOutbox(
+  tx: Tx,
+  ids: readonly string[],
+  rows: readonly OutboxTable[],
+  s: Scrubber,
+): Promise<number> {
+  // The status test is in the statement: a row a worker delivered meanwhile stays delivered.
+  const cancelled = await tx
+    .updateTable('outbox')
+    .set({ status: 'cancelled', last_error: 'cancelled: contact erased' })
+    .where('lead_id', 'in', ids)
+    .where('status', 'in', UNDELIVERED)
+    .where('kind', '!=', LIST_ERASE)
+    .executeTakeFirst();
+  for (const r of rows) {
+    const payload = JSON.stringify(s.json(parse(r.payload), true));
+    if (payload !== r.payload) await tx.updateTable('outbox').set({ payload }).where('id', '=', r.id).execute();
+  }
+  return Number(cancelled.numUpdatedRows);
+}
+
+async function queueListErasures(
+  tx: Tx,
+  erasures: readonly { row: ListErasure; hash: string }[],
+  now: number,
+): Promise<ListErasure[]> {
+  if (erasures.length === 0) return [];
+  const existing = await tx
+    .selectFrom('outbox')
+    .select('id')
+    .where(
+      'id',
+      'in',
+      erasures.map((e) => e.row.id),
+    )
+    .execute();
+  const taken = new Set(existing.map((e) => e.id));
+  const fresh = erasures.filter((e) => !taken.has(e.row.id));
+  if (fresh.length === 0) return [];
+  await tx
+    .insertInto('outbox')
+    .values(
+      fresh.map(({ row, hash }) => ({
+        id: row.id,
+        lead_id: row.lead,
+        kind: LIST_ERASE,
+        payload: JSON.stringify({ lead: row.lead, list: row.list, email_hash: hash }),
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: now,
+        last_error: null,
+      })),
+    )
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  return fresh.map((e) => e.row);
+}
+
+/**
+ * Erases the contact with this address. Erasing an address no lead has and that was never erased
+ * is refused (a typo must not look like success); erasing again is harmless: it finds no lead,
+ * queues nothing and records the request.
+ */
+export async function eraseContact(store: Store, email: string, actor: string, now: number): Promise<EraseResult> {
+  const norm = checkEmail(email);
+  const hash = emailHash(norm);
+  const pseudonym = pseudonymFor(norm);
+  return withTransaction(store, async (tx) => {
+    const leads = await contactLeads(tx, norm, store.dialect === 'postgres');
+    const wasSuppressed = await isSuppressed(tx, norm);
+    if (leads.length === 0 && !wasSuppressed) throw contactNotFound(norm);
+    const ids = leads.map((l) => l.id);
+    let cancelled = 0;
+    let queued: ListErasure[] = [];
+    if (ids.length > 0) {
+      const [history, outbox] = await Promise.all([
+        tx.selectFrom('field_history').selectAll().where('lead_id', 'in', ids).execute(),
+        tx.selectFrom('outbox').selectAll().where('lead_id', 'in', ids).execute(),
+      ]);
+      const scrubber = new Scrubber(pseudonym, knownValues(norm, leads, history, outbox));
+      // Lists are read before the payloads that name them are scrubbed.
+      const erasures = listErasures(norm, leads, outbox);
+      await pseudonymiseLeads(tx, leads, scrubber, now);
+      await scrubEvents(tx, ids, scrubber);
+      await scrubFieldHistory(tx, history, scrubber);
+      await scrubRunLog(tx, ids, scrubber);
+      await tx.updateTable('activities').set({ note: null }).where('lead_id', 'in', ids).execute();
+      cancelled = await settleOutbox(tx, ids, outbox, scrubber);
+      queued = await queueListErasures(tx, erasures, now);
+    }
+    await suppress(tx, hash, 'erased', now);
+    const alreadyErased = ids.length === 0;
+    await appendAudit(
+      tx,
+      {
+        actor,
+        action: 'contact.erase',
+        target: hash,
+        details: {
+          email_hash: hash,
+          leads: ids,
+          cancelled,
+          list_erasures: queued.map((q) => q.id),
+          already_erased: alreadyErased,
+        },
+      },
+      now,
+    );
+    return { emailHash: hash, pseudonym, leads: ids, cancelled, listErasures: queued, alreadyErased };
+  });
+}

@@ -1,0 +1,177 @@
+import { appendAudit } from './audit.js';
+import { checkEmail, contactLeads, contactNotFound } from './contact.js';
+import { withTransaction, type Store, type Tx } from './db.js';
+import { presentActivity, presentLead, presentStay, presentTask, type ExportRow } from './export.js';
+import { emailHash } from './personal-data.js';
+import { isSuppressed } from './suppressions.js';
+
+/**
+ * A contact's data export (a subject access request): everything Stageflow holds about one
+ * person, as one machine-readable JSON document. Lead by lead: the lead's columns and fields, its
+ * stage stays, tasks, activities, the event log with payloads, field and owner history, the run
+ * log and the outbox rows queued for it; and whether the address is on the suppression list.
+ */
+
+export const CONTACT_EXPORT_FORMAT = 'stageflow.contact-export/1';
+
+export type ContactLeadExport = ExportRow & {
+  lists: string[];
+  stays: ExportRow[];
+  tasks: ExportRow[];
+  activities: ExportRow[];
+  events: ExportRow[];
+  field_history: ExportRow[];
+  owner_history: ExportRow[];
+  run_log: ExportRow[];
+  outbox: ExportRow[];
+};
+
+export interface ContactExport {
+  format: typeof CONTACT_EXPORT_FORMAT;
+  email: string;
+  exported_at: string;
+  suppressed: boolean;
+  leads: ContactLeadExport[];
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const parsed = (text: string | null): ExportRow[string] =>
+  text === null ? null : (JSON.parse(text) as ExportRow[string]);
+
+function byLead<T extends { lead_id: string }>(
+  rows: readonly T[],
+  present: (r: T) => ExportRow,
+): Map<string, ExportRow[]> {
+  const out = new Map<string, ExportRow[]>();
+  for (const r of rows) {
+    const list = out.get(r.lead_id) ?? [];
+    list.push(present(r));
+    out.set(r.lead_id, list);
+  }
+  return out;
+}
+
+async function childRows(tx: Tx, ids: readonly string[]) {
+  if (ids.length === 0) return null;
+  const [stays, tasks, activities, events, fields, owners, runLog, outbox] = await Promise.all([
+    tx.selectFrom('stage_stays').selectAll().where('lead_id', 'in', ids).orderBy('lead_id').orderBy('seq').execute(),
+    tx
+      .selectFrom('tasks')
+      .innerJoin('stage_stays', 'stage_stays.id', 'tasks.stay_id')
+      .selectAll('tasks')
+      .select('stage_stays.stage')
+      .where('tasks.lead_id', 'in', ids)
+      .orderBy('tasks.created_at')
+      .orderBy('tasks.id')
+      .execute(),
+    tx
+      .selectFrom('activities')
+      .leftJoin('stage_stays', 'stage_stays.id', 'activities.stay_id')
+      .selectAll('activities')
+      .select('stage_stays.stage')
+      .where('activities.lead_id', 'in', ids)
+      .orderBy('activities.seq')
+      .orderBy('activities.idx')
+      .execute(),
+    tx.selectFrom('events').selectAll().where('lead_id', 'in', ids).orderBy('seq').execute(),
+    tx.selectFrom('field_history').selectAll().where('lead_id', 'in', ids).orderBy('seq').orderBy('idx').execute(),
+    tx.selectFrom('owner_history').selectAll().where('lead_id', 'in', ids).orderBy('seq').orderBy('idx').execute(),
+    tx.selectFrom('run_log').selectAll().where('lead_id', 'in', ids).orderBy('seq').orderBy('idx').execute(),
+    tx.selectFrom('outbox').selectAll().where('lead_id', 'in', ids).orderBy('created_at').orderBy('id').execute(),
+  ]);
+  return {
+    stays: byLead(stays, presentStay),
+    tasks: byLead(tasks, presentTask),
+    activities: byLead(activities, presentActivity),
+    events: byLead(events, (e) => ({
+      seq: e.seq,
+      type: e.type,
+      at: iso(e.at),
+      actor: parsed(e.actor),
+      payload: parsed(e.payload),
+      process_version: e.process_version,
+    })),
+    field_history: byLead(fields, (f) => ({
+      seq: f.seq,
+      idx: f.idx,
+      at: iso(f.at),
+      field: f.field,
+      old_value: parsed(f.old_value),
+      new_value: parsed(f.new_value),
+    })),
+    owner_history: byLead(owners, (o) => ({
+      seq: o.seq,
+      idx: o.idx,
+      at: iso(o.at),
+      from_owner: o.from_owner,
+      to_owner: o.to_owner,
+      reason: o.reason,
+      rule: o.rule,
+    })),
+    run_log: byLead(runLog, (l) => ({
+      seq: l.seq,
+      idx: l.idx,
+      at: iso(l.at),
+      kind: l.kind,
+      rule: l.rule,
+      message: l.message,
+      inputs: parsed(l.inputs),
+    })),
+    outbox: byLead(outbox, (o) => ({
+      id: o.id,
+      kind: o.kind,
+      status: o.status,
+      attempts: o.attempts,
+      created_at: iso(o.created_at),
+      next_attempt_at: iso(o.next_attempt_at),
+      last_error: o.last_error,
+      payload: parsed(o.payload),
+    })),
+  };
+}
+
+/**
+ * Reads the contact's data in one transaction, so the document is consistent, and records the
+ * request in the audit log (by the address's hash, never the address). An address no lead has
+ * and that was never erased is refused; an erased one answers with no leads and `suppressed`.
+ */
+export async function exportContact(store: Store, email: string, actor: string, now: number): Promise<ContactExport> {
+  const norm = checkEmail(email);
+  return withTransaction(store, async (tx) => {
+    const leads = await contactLeads(tx, norm, false);
+    const suppressed = await isSuppressed(tx, norm);
+    if (leads.length === 0 && !suppressed) throw contactNotFound(norm);
+    const ids = leads.map((l) => l.id);
+    const children = await childRows(tx, ids);
+    const of = (m: Map<string, ExportRow[]> | undefined, id: string): ExportRow[] => m?.get(id) ?? [];
+    const out: ContactExport = {
+      format: CONTACT_EXPORT_FORMAT,
+      email: norm,
+      exported_at: new Date(now).toISOString(),
+      suppressed,
+      leads: leads.map((l) => ({
+        ...presentLead(l),
+        lists: (JSON.parse(l.state) as { lists?: string[] }).lists ?? [],
+        stays: of(children?.stays, l.id),
+        tasks: of(children?.tasks, l.id),
+        activities: of(children?.activities, l.id),
+        events: of(children?.events, l.id),
+        field_history: of(children?.field_history, l.id),
+        owner_history: of(children?.owner_history, l.id),
+        run_log: of(children?.run_log, l.id),
+        outbox: of(children?.outbox, l.id),
+      })),
+    };
+    await appendAudit(
+      tx,
+      {
+        actor,
+        action: 'contact.export',
+        target: emailHash(norm),
+        details: { email_hash: emailHash(norm), leads: ids },
+      },
+      now,
+    );
+    return out;
+  });
+}

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * What counts as a contact's personal data, and how it is replaced when the contact is erased.
+ * One place, so export, erase and the docs (docs/privacy.md) agree on the same rules.
+ */
+
+/** A contact is identified by their address, whatever its case or surrounding spaces. */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** The key of the suppression list: the address itself is never kept once erased. */
+export function emailHash(email: string): string {
+  return createHash('sha256').update(normaliseEmail(email)).digest('hex');
+}
+
+/** Mailchimp addresses a list member by the MD5 of the lowercased address (INTEGRATIONS.md). */
+export function subscriberHash(email: string): string {
+  return createHash('md5').update(normaliseEmail(email)).digest('hex');
+}
+
+/**
+ * What an erased contact's name becomes. Derived from the address, so every lead of one person
+ * gets the same pseudonym (reports can still count them as one contact) and erasing twice writes
+ * the same value.
+ */
+export function pseudonymFor(email: string): string {
+  return `erased-${emailHash(email).slice(0, 10)}`;
+}
+
+/** `first_name`, `firstName` and `First-Name` are one key. */
+const squash = (key: string): string => key.toLowerCase().replace(/[_\-\s]/g, '');
+
+const NAME_KEYS = new Set(['name', 'firstname', 'lastname', 'fullname']);
+
+/** Keys that hold a way to reach the person: on the live lead they become null, so automation finds no address. */
+export function isAddressKey(key: string): boolean {
+  const k = squash(key);
+  return k.includes('email') || k.includes('phone');
+}
+
+export function isPersonalKey(key: string): boolean {
+  return isAddressKey(key) || NAME_KEYS.has(squash(key));
+}
+
+// Shorter names would be replaced inside ordinary words of log messages.
+const MIN_KNOWN_LENGTH = 3;
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Replaces a contact's personal data inside stored JSON and text. Values under personal keys are
+ * replaced whole; the contact's known values (addresses, names, phone numbers) are also replaced
+ * wherever they occur in free text, such as run-log messages ("subscribe jane@x.com to news").
+ */
+export class Scrubber {
+  private readonly emails: RegExp | null;
+  private readonly others: RegExp | null;
+
+  constructor(
+    readonly pseudonym: string,
+    known: Iterable<string>,
+  ) {
+    const emails = new Set<string>();
+    const others = new Set<string>();
+    for (const raw of known) {
+      const v = raw.trim();
+      if (v.length < MIN_KNOWN_LENGTH) continue;
+      if (v.includes('@')) emails.add(v.toLowerCase());
+      else others.add(v);
+    }
+    // Longest first, so a name inside an address does not break the address's own match.
+    const alternation = (values: Set<string>): string =>
+      [...values]
+        .sort((a, b) => b.length - a.length)
+        .map(escapeRegExp)
+        .join('|');
+    // Addresses are matched in any case; names as written, so "Demo" the stage stays apart from "demo".
+    this.emails = emails.size > 0 ? new RegExp(alternation(emails), 'gi') : null;
+    this.others = others.size > 0 ? new RegExp(alternation(others), 'g') : null;
+  }
+
+  text(s: string): string {
+    let out = s;
+    if (this.emails) out = out.replace(this.emails, this.pseudonym);
+    if (this.others) out = out.replace(this.others, this.pseudonym);
+    return out;
+  }
+
+  /** A personal value kept in history: the shape stays (set or not set), the content goes. */
+  historyValue(value: unknown): unknown {
+    return value === null || value === undefined ? value : this.pseudonym;
+  }
+
+  /**
+   * Stored JSON of any shape. `personalKeys` says whether keys like email or first_name are
+   * personal at every depth (an outbox payload); otherwise only inside a `fields` object (an
+   * event's payload, where `name` is also a signal's name). A `note` is free text about the
+   * contact and is dropped.
+   */
+  json(value: unknown, personalKeys: boolean): unknown {
+    if (typeof value === 'string') return this.text(value);
+    if (Array.isArray(value)) return value.map((v) => this.json(v, personalKeys));
+    if (value === null || typeof value !== 'object') return value;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (k === 'note') out[k] = null;
+      else if (personalKeys && isPersonalKey(k)) out[k] = this.historyValue(v);
+      else if (k === 'fields') out[k] = this.json(v, true);
+      else out[k] = this.json(v, personalKeys);
+    }
+    return out;
+  }
+
+  /**
+   * The lead's own fields, which automation reads: names become the pseudonym, addresses null
+   * (so no email, list or enrichment effect can be queued for the lead again), the rest is kept.
+   */
+  liveFields(fields: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(fields)) {
+      if (isAddressKey(k)) out[k] = null;
+      else if (isPersonalKey(k)) out[k] = this.historyValue(v);
+      else out[k] = this.json(v, false);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,26 @@
+import type { Tx } from './db.js';
+import { emailHash } from './personal-data.js';
+
+/**
+ * The suppression list: hashes of addresses that automation must never write to again (erased
+ * contacts). Only the SHA-256 of the trimmed, lowercased address is kept, so the list itself
+ * holds no address, yet any address can be checked against it.
+ */
+
+export async function isSuppressed(tx: Tx, email: string): Promise<boolean> {
+  const row = await tx
+    .selectFrom('suppressions')
+    .select('email_hash')
+    .where('email_hash', '=', emailHash(email))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Adds a hash; suppressing an address twice keeps the first time and reason. */
+export async function suppress(tx: Tx, hash: string, reason: string, at: number): Promise<void> {
+  await tx
+    .insertInto('suppressions')
+    .values({ email_hash: hash, at, reason })
+    .onConflict((oc) => oc.column('email_hash').doNothing())
+    .execute();
+}
