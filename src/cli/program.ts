@@ -10,6 +10,7 @@ import { leadCommands } from './lead.js';
 import { migrateCommand } from './migrate.js';
 import { outboxCommands } from './outbox.js';
 import { processCommands } from './process.js';
+import { reportCommand } from './report.js';
 import { simulateCommand } from './simulate.js';
 import { taskCommands } from './task.js';
 import { tickCommand } from './tick.js';
@@ -43,5 +44,6 @@ export function buildProgram(): Command {
   exportCommand(program);
   contactCommands(program);
   auditCommands(program);
+  reportCommand(program);
   return program;
 }

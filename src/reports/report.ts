@@ -1,0 +1,46 @@
+import type { Process } from '../domain/process-schema.js';
+import type { Dimension } from '../domain/reporting.js';
+import type { Tx } from '../store/db.js';
+import type { ReportScope } from '../store/reports/scope.js';
+import type { Period } from './period.js';
+
+/** A report: which groupings it allows and how it computes its rows. */
+
+export type ReportRow = Record<string, string | number | boolean | null>;
+
+export interface ReportContext {
+  tx: Tx;
+  scope: ReportScope;
+  period: Period;
+  /** The current process (stages, probabilities, guidance, users and teams). */
+  process: Process;
+  /** Turns a group key into the row's dimension fields: `{ owner: "Anna Snelling", owner_id: "anna" }`. */
+  dimensionFields(key: string): ReportRow;
+  now: number;
+  /** Report-specific options (coaching's --owner, neglect window, …). */
+  options: Readonly<Record<string, string | undefined>>;
+  /** Called with a share of work done, for long reports. */
+  progress(done: number, total: number): void;
+}
+
+export interface ReportResult {
+  rows: ReportRow[];
+  /** Report-level figures (e.g. deal size's spread). */
+  summary?: ReportRow;
+  notes?: string[];
+}
+
+export interface ReportDefinition {
+  name: string;
+  description: string;
+  /** Groupings the metric allows (METRICS.md); null grouping is always allowed. */
+  dimensions: readonly Dimension[];
+  /** Options besides the common ones, with a one-line doc each. */
+  options?: Readonly<Record<string, string>>;
+  run(ctx: ReportContext): Promise<ReportResult>;
+}
+
+/** Rows keyed by group, in key order, merged from several queries. */
+export function mergeByKey(lists: readonly (readonly { key: string }[])[]): string[] {
+  return [...new Set(lists.flatMap((l) => l.map((r) => r.key)))].sort();
+}

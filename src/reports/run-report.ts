@@ -1,0 +1,122 @@
+import type { Process } from '../domain/process-schema.js';
+import { isDimension, isTimeDimension, type Dimension, type TeamMembership } from '../domain/reporting.js';
+import type { Store } from '../store/db.js';
+import { latestProcess, listProcessVersions, processVersion } from '../store/processes.js';
+import type { ReportScope } from '../store/reports/scope.js';
+import { bucketsOf, isoDate, parsePeriod, type Period } from './period.js';
+import { findReport, REPORTS } from './registry.js';
+import type { ReportRow } from './report.js';
+
+/**
+ * Runs a report by name with the common options (period, grouping, pipeline) and returns the one
+ * JSON shape the CLI prints and the API will serve:
+ * `{ report, from, to, by, pipeline, rows: [...], summary?, notes? }`.
+ */
+
+export class ReportError extends Error {}
+
+export interface ReportRequest {
+  name: string;
+  from?: string | undefined;
+  to?: string | undefined;
+  by?: string | undefined;
+  pipeline?: string | undefined;
+  options?: Readonly<Record<string, string | undefined>>;
+  now: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ReportOutput {
+  report: string;
+  from: string;
+  to: string;
+  by: Dimension | null;
+  pipeline: string | null;
+  rows: ReportRow[];
+  summary?: ReportRow;
+  notes?: string[];
+}
+
+export async function runReport(store: Store, req: ReportRequest): Promise<ReportOutput> {
+  const def = findReport(req.name);
+  if (!def) throw new ReportError(`unknown report "${req.name}" (reports: ${REPORTS.map((r) => r.name).join(', ')})`);
+  let by: Dimension | null = null;
+  if (req.by !== undefined) {
+    if (!isDimension(req.by) || !def.dimensions.includes(req.by))
+      throw new ReportError(
+        `${def.name} cannot be grouped by "${req.by}" (by: ${def.dimensions.length > 0 ? def.dimensions.join(', ') : 'nothing'})`,
+      );
+    by = req.by;
+  }
+  const current = await latestProcess(store.db);
+  if (!current) throw new ReportError('no process has been applied yet: run `stageflow process apply FILE` first');
+  const process = current.process;
+  if (req.pipeline !== undefined && !process.pipelines.some((p) => p.id === req.pipeline))
+    throw new ReportError(
+      `unknown pipeline "${req.pipeline}" (pipelines: ${process.pipelines.map((p) => p.id).join(', ')})`,
+    );
+  let period: Period;
+  try {
+    period = parsePeriod(req.from, req.to, process.organisation.timezone, req.now);
+  } catch (e) {
+    throw new ReportError((e as Error).message);
+  }
+  const scope: ReportScope = {
+    from: period.from,
+    to: period.to,
+    by,
+    pipeline: req.pipeline ?? null,
+    buckets: by !== null && isTimeDimension(by) ? bucketsOf(period, by) : [],
+    teams: by === 'team' || def.name === 'coaching' ? await teamMemberships(store) : [],
+  };
+  const result = await def.run({
+    tx: store.db,
+    scope,
+    period,
+    process,
+    dimensionFields: dimensionFields(by, process),
+    now: req.now,
+    options: req.options ?? {},
+    progress: req.onProgress ?? (() => undefined),
+  });
+  return {
+    report: def.name,
+    from: isoDate(period.from, period.zone),
+    to: isoDate(period.to, period.zone),
+    by,
+    pipeline: scope.pipeline,
+    rows: result.rows,
+    ...(result.summary ? { summary: result.summary } : {}),
+    ...(result.notes && result.notes.length > 0 ? { notes: result.notes } : {}),
+  };
+}
+
+/** Each version's teams: a rep belongs to the first team that lists them. */
+async function teamMemberships(store: Store): Promise<TeamMembership[]> {
+  const out: TeamMembership[] = [];
+  for (const { version } of await listProcessVersions(store.db)) {
+    const stored = await processVersion(store.db, version);
+    const seen = new Set<string>();
+    for (const team of stored?.process.teams ?? [])
+      for (const user of team.members) {
+        if (seen.has(user)) continue;
+        seen.add(user);
+        out.push({ version, user, team: team.id });
+      }
+  }
+  return out;
+}
+
+/** The row's dimension under its own name: people and teams by name, with their id beside. */
+function dimensionFields(by: Dimension | null, process: Process): (key: string) => ReportRow {
+  if (by === null) return () => ({});
+  if (by === 'owner') {
+    const names = new Map(process.users.map((u) => [u.id, u.name]));
+    return (key) => ({ owner: key === '' ? null : (names.get(key) ?? key), owner_id: key === '' ? null : key });
+  }
+  if (by === 'team') {
+    const names = new Map(process.teams.map((t) => [t.id, t.name]));
+    return (key) => ({ team: key === '' ? null : (names.get(key) ?? key), team_id: key === '' ? null : key });
+  }
+  return (key) => ({ [by]: key === '' ? null : key });
+}

@@ -1,0 +1,57 @@
+import { sql, type RawBuilder } from 'kysely';
+import { isTimeDimension, type Bucket, type Dimension, type TeamMembership } from '../../domain/reporting.js';
+
+/**
+ * What every report query shares: the period, the grouping and the pipeline filter, turned into
+ * SQL that runs unchanged on SQLite and PostgreSQL. Teams and time buckets come in as small VALUES
+ * tables (`team_map`, `buckets`), so neither database needs to know the process or time zones.
+ */
+
+export interface ReportScope {
+  from: number;
+  to: number;
+  by: Dimension | null;
+  pipeline: string | null;
+  /** The buckets of [from, to) when `by` is week, month or quarter. */
+  buckets: readonly Bucket[];
+  teams: readonly TeamMembership[];
+}
+
+/** `with team_map(...) as (values ...), buckets(...) as (values ...)`, each with at least one row. */
+export function withTables(scope: ReportScope, extra: RawBuilder<unknown>[] = []): RawBuilder<unknown> {
+  const teams = scope.teams.length > 0 ? scope.teams : [{ version: -1, user: '', team: '' }];
+  const buckets = scope.buckets.length > 0 ? scope.buckets : [{ label: '', start: 0, end: 0 }];
+  const teamRows = sql.join(
+    teams.map((t) => sql`(cast(${t.version} as integer), cast(${t.user} as text), cast(${t.team} as text))`),
+  );
+  const bucketRows = sql.join(
+    buckets.map((b) => sql`(cast(${b.label} as text), cast(${b.start} as bigint), cast(${b.end} as bigint))`),
+  );
+  return sql`with team_map (version, user_id, team) as (values ${teamRows}),
+    buckets (label, starts, ends) as (values ${bucketRows})${extra.length > 0 ? sql`, ${sql.join(extra)}` : sql``}`;
+}
+
+/**
+ * The grouping of a lead-level query over `leads l`: the expression to group by and the joins it
+ * needs. `timeColumn` is the event time a time bucket groups on (closed_at for win rate, …).
+ */
+export function dimension(
+  scope: ReportScope,
+  timeColumn: RawBuilder<unknown>,
+): { expr: RawBuilder<unknown>; join: RawBuilder<unknown> } {
+  const by = scope.by;
+  if (by === null) return { expr: sql`'all'`, join: sql`` };
+  if (isTimeDimension(by))
+    return { expr: sql`b.label`, join: sql`join buckets b on ${timeColumn} >= b.starts and ${timeColumn} < b.ends` };
+  if (by === 'team')
+    return {
+      expr: sql`coalesce(tm.team, '')`,
+      join: sql`left join team_map tm on tm.version = l.process_version and tm.user_id = l.owner`,
+    };
+  return { expr: sql`coalesce(${sql.ref(`l.${by}`)}, '')`, join: sql`` };
+}
+
+/** `and l.pipeline = ?` when the report is for one pipeline. */
+export function pipelineFilter(scope: ReportScope, column = sql`l.pipeline`): RawBuilder<unknown> {
+  return scope.pipeline === null ? sql`` : sql`and ${column} = ${scope.pipeline}`;
+}
