@@ -62,6 +62,7 @@ export async function runReport(store: Store, req: ReportRequest): Promise<Repor
     throw new ReportError((e as Error).message);
   }
   const scope: ReportScope = {
+    dialect: store.dialect,
     from: period.from,
     to: period.to,
     by,

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { isTimeDimension, type Bucket, type Dimension, type TeamMembership } from '../../domain/reporting.js';
+import type { DialectName } from '../db.js';
 
 /**
  * What every report query shares: the period, the grouping and the pipeline filter, turned into
@@ -8,6 +9,7 @@ import { isTimeDimension, type Bucket, type Dimension, type TeamMembership } fro
  */
 
 export interface ReportScope {
+  dialect: DialectName;
   from: number;
   to: number;
   by: Dimension | null;
@@ -54,4 +56,11 @@ export function dimension(
 /** `and l.pipeline = ?` when the report is for one pipeline. */
 export function pipelineFilter(scope: ReportScope, column = sql`l.pipeline`): RawBuilder<unknown> {
   return scope.pipeline === null ? sql`` : sql`and ${column} = ${scope.pipeline}`;
+}
+
+/** A text field of a JSON column (`leads.fields`), the one place the two databases spell differently. */
+export function jsonText(scope: ReportScope, column: RawBuilder<unknown>, key: string): RawBuilder<string | null> {
+  return scope.dialect === 'postgres'
+    ? sql<string | null>`(cast(${column} as json) ->> ${key})`
+    : sql<string | null>`json_extract(${column}, ${`$.${key}`})`;
 }
