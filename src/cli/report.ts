@@ -87,11 +87,22 @@ function printTable(out: ReportOutput): void {
     const cols = columnsOf(out).filter((c) => !c.endsWith('_id') || c === 'stage_id');
     for (const line of table([cols, ...out.rows.map((r) => cols.map((c) => cell(r[c])))], '  ')) print(line);
   }
-  if (out.summary)
-    print(
-      Object.entries(out.summary)
-        .map(([k, v]) => `${k}: ${cell(v)}`)
-        .join('  '),
-    );
+  if (out.summary) printSummary(out.summary);
   for (const n of out.notes ?? []) print(`note: ${n}`);
+}
+
+/** Scalars on one line; a text on its own lines; a list of records as a small table. */
+function printSummary(summary: Record<string, unknown>): void {
+  const scalars = Object.entries(summary).filter(([, v]) => v === null || typeof v !== 'object');
+  const short = scalars.filter(([, v]) => typeof v !== 'string' || (v.length < 60 && !v.includes('\n')));
+  if (short.length > 0) print(short.map(([k, v]) => `${k}: ${cell(v)}`).join('  '));
+  for (const [k, v] of scalars)
+    if (typeof v === 'string' && !short.some(([s]) => s === k)) print(`${k}:\n  ${v.trim().replace(/\n/g, '\n  ')}`);
+  for (const [k, v] of Object.entries(summary)) {
+    if (!Array.isArray(v) || v.length === 0) continue;
+    const rows = v.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null);
+    const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    print(`${k}:`);
+    for (const line of table([cols, ...rows.map((r) => cols.map((c) => cell(r[c])))], '  ')) print(line);
+  }
 }

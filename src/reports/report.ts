@@ -6,6 +6,9 @@ import type { Period } from './period.js';
 
 /** A report: which groupings it allows and how it computes its rows. */
 
+/** A request the report cannot answer (an unknown name, grouping or option): the message says why. */
+export class ReportError extends Error {}
+
 export type ReportRow = Record<string, string | number | boolean | null>;
 
 export interface ReportContext {
@@ -25,8 +28,8 @@ export interface ReportContext {
 
 export interface ReportResult {
   rows: ReportRow[];
-  /** Report-level figures (e.g. deal size's spread). */
-  summary?: ReportRow;
+  /** Report-level figures (deal size's spread, the coaching plan): JSON values. */
+  summary?: Record<string, unknown>;
   notes?: string[];
 }
 

@@ -5,7 +5,7 @@ import { latestProcess, listProcessVersions, processVersion } from '../store/pro
 import type { ReportScope } from '../store/reports/scope.js';
 import { bucketsOf, isoDate, parsePeriod, type Period } from './period.js';
 import { findReport, REPORTS } from './registry.js';
-import type { ReportRow } from './report.js';
+import { ReportError, type ReportRow } from './report.js';
 
 /**
  * Runs a report by name with the common options (period, grouping, pipeline) and returns the one
@@ -13,7 +13,7 @@ import type { ReportRow } from './report.js';
  * `{ report, from, to, by, pipeline, rows: [...], summary?, notes? }`.
  */
 
-export class ReportError extends Error {}
+export { ReportError } from './report.js';
 
 export interface ReportRequest {
   name: string;
@@ -33,7 +33,7 @@ export interface ReportOutput {
   by: Dimension | null;
   pipeline: string | null;
   rows: ReportRow[];
-  summary?: ReportRow;
+  summary?: Record<string, unknown>;
   notes?: string[];
 }
 
@@ -77,7 +77,11 @@ export async function runReport(store: Store, req: ReportRequest): Promise<Repor
     process,
     dimensionFields: dimensionFields(by, process),
     now: req.now,
-    options: req.options ?? {},
+    options: {
+      ...req.options,
+      fromGiven: req.from === undefined ? 'no' : 'yes',
+      toGiven: req.to === undefined ? 'no' : 'yes',
+    },
     progress: req.onProgress ?? (() => undefined),
   });
   return {

@@ -1,0 +1,158 @@
+import type { RepOutcome, StagePassRow, TaskTiming } from '../store/reports/coaching.js';
+
+/**
+ * METRICS.md §7 on the counts from SQL, pure: team and top-quarter rates per stage, each rep's
+ * shrunk rate, gap and impact, the weakest stage, and the tasks top reps do on time more often.
+ */
+
+export const SHRINK_WEIGHT = 10;
+
+export interface StageKey {
+  pipeline: string;
+  index: number;
+}
+
+export interface StageFigures extends StageKey {
+  n: number;
+  x: number;
+  rate: number | null;
+  shrunkRate: number;
+  teamRate: number;
+  topRate: number;
+  gap: number;
+  /** Won value at stake, in minor units. */
+  impact: number;
+}
+
+export interface RepCoaching {
+  owner: string;
+  winRate: number | null;
+  /** v_r: the rep's mean won value (team mean if the rep has no wins), minor units. */
+  meanWon: number;
+  stages: StageFigures[];
+  weakest: StageFigures | null;
+}
+
+export interface CoachingFigures {
+  reps: RepCoaching[];
+  topReps: string[];
+}
+
+const key = (s: StageKey): string => `${s.pipeline}\u0000${s.index}`;
+
+/** The top quarter of reps by win rate (at least one), among reps with closed leads. */
+export function topQuarter(outcomes: readonly RepOutcome[]): string[] {
+  const ranked = outcomes
+    .filter((o) => o.won + o.lost > 0)
+    .map((o) => ({ owner: o.owner, rate: o.won / (o.won + o.lost) }))
+    .sort((a, b) => b.rate - a.rate || a.owner.localeCompare(b.owner));
+  return ranked.slice(0, Math.max(1, Math.ceil(ranked.length / 4))).map((r) => r.owner);
+}
+
+export function coachingFigures(passes: readonly StagePassRow[], outcomes: readonly RepOutcome[]): CoachingFigures {
+  const top = new Set(topQuarter(outcomes));
+  const team = new Map<string, { n: number; x: number; won: number; closed: number }>();
+  const tops = new Map<string, { n: number; x: number }>();
+  for (const p of passes) {
+    const k = key(p);
+    const t = team.get(k) ?? { n: 0, x: 0, won: 0, closed: 0 };
+    t.n += p.reached;
+    t.x += p.passed;
+    t.won += p.passedWon;
+    t.closed += p.passedClosed;
+    team.set(k, t);
+    if (top.has(p.owner)) {
+      const q = tops.get(k) ?? { n: 0, x: 0 };
+      q.n += p.reached;
+      q.x += p.passed;
+      tops.set(k, q);
+    }
+  }
+  const teamWon = outcomes.reduce((a, o) => a + o.wonValue, 0);
+  const teamWins = outcomes.reduce((a, o) => a + o.won, 0);
+  const teamMeanWon = teamWins === 0 ? 0 : teamWon / teamWins;
+  const byOwner = new Map<string, StagePassRow[]>();
+  for (const p of passes) byOwner.set(p.owner, [...(byOwner.get(p.owner) ?? []), p]);
+  const outcomeOf = new Map(outcomes.map((o) => [o.owner, o]));
+
+  const reps = [...byOwner.keys()].sort().map((owner): RepCoaching => {
+    const o = outcomeOf.get(owner);
+    const meanWon = o && o.won > 0 ? o.wonValue / o.won : teamMeanWon;
+    const stages = (byOwner.get(owner) ?? []).map((p): StageFigures => {
+      const t = team.get(key(p)) ?? { n: 0, x: 0, won: 0, closed: 0 };
+      const teamRate = t.n === 0 ? 0 : t.x / t.n;
+      const q = tops.get(key(p));
+      // A stage no top rep worked: the team rate is the best evidence of what is possible.
+      const topRate = q && q.n > 0 ? q.x / q.n : teamRate;
+      const shrunkRate = (p.passed + SHRINK_WEIGHT * teamRate) / (p.reached + SHRINK_WEIGHT);
+      const gap = topRate - shrunkRate;
+      const winAfter = t.closed === 0 ? 0 : t.won / t.closed;
+      return {
+        pipeline: p.pipeline,
+        index: p.index,
+        n: p.reached,
+        x: p.passed,
+        rate: p.reached === 0 ? null : p.passed / p.reached,
+        shrunkRate,
+        teamRate,
+        topRate,
+        gap,
+        impact: p.reached * Math.max(gap, 0) * winAfter * meanWon,
+      };
+    });
+    const weakest = stages.reduce<StageFigures | null>((best, s) => (s.impact > (best?.impact ?? 0) ? s : best), null);
+    return {
+      owner,
+      winRate: o && o.won + o.lost > 0 ? o.won / (o.won + o.lost) : null,
+      meanWon,
+      stages,
+      weakest,
+    };
+  });
+  return { reps, topReps: [...top].sort() };
+}
+
+export interface TaskGap {
+  template: string;
+  title: string;
+  topOnTime: number;
+  repOnTime: number | null;
+  topDue: number;
+  repDue: number;
+}
+
+/** The stage's tasks that top reps complete on time more often than the rep (or the rep never had). */
+export function taskGaps(
+  timings: readonly TaskTiming[],
+  owner: string,
+  topReps: readonly string[],
+  stage: { pipeline: string; stage: string },
+): TaskGap[] {
+  const top = new Set(topReps);
+  const agg = new Map<string, { title: string; topDue: number; topOn: number; repDue: number; repOn: number }>();
+  for (const t of timings) {
+    if (t.pipeline !== stage.pipeline || t.stage !== stage.stage) continue;
+    const a = agg.get(t.template) ?? { title: t.title, topDue: 0, topOn: 0, repDue: 0, repOn: 0 };
+    if (top.has(t.assignee) && t.assignee !== owner) {
+      a.topDue += t.due;
+      a.topOn += t.onTime;
+    }
+    if (t.assignee === owner) {
+      a.repDue += t.due;
+      a.repOn += t.onTime;
+    }
+    agg.set(t.template, a);
+  }
+  return [...agg]
+    .filter(([, a]) => a.topDue > 0)
+    .map(([template, a]) => ({
+      template,
+      title: a.title,
+      topOnTime: a.topOn / a.topDue,
+      repOnTime: a.repDue === 0 ? null : a.repOn / a.repDue,
+      topDue: a.topDue,
+      repDue: a.repDue,
+    }))
+    .filter((g) => g.repOnTime === null || g.topOnTime > g.repOnTime)
+    .sort((a, b) => b.topOnTime - (b.repOnTime ?? 0) - (a.topOnTime - (a.repOnTime ?? 0)));
+}

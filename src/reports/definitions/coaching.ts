@@ -1,0 +1,134 @@
+import type { Process } from '../../domain/process-schema.js';
+import { repOutcomes, stagePasses, taskTimings, type Window } from '../../store/reports/coaching.js';
+import { coachingFigures, taskGaps, type RepCoaching, type StageFigures } from '../coaching-math.js';
+import { DAY_MS, major, round, roundOrNull } from '../figures.js';
+import { ReportError, type ReportContext, type ReportDefinition, type ReportRow } from '../report.js';
+
+/**
+ * METRICS.md §7. With --owner: the rep's per-stage rates against the team and the top reps, the
+ * weakest stage by impact, its guidance, and the stage's tasks top reps complete on time more
+ * often. Without: the manager's view, every rep's weakest stage and its impact, largest first.
+ * The window is --from/--to when given, else the 180 days (--window) up to --to or now.
+ */
+
+function coachingWindow(ctx: ReportContext): Window {
+  const days = ctx.options['window'] === undefined ? 180 : Number(ctx.options['window']);
+  if (!Number.isInteger(days) || days <= 0)
+    throw new ReportError(`--window must be a whole number of days, not "${ctx.options['window']}"`);
+  const explicit = ctx.options['fromGiven'] === 'yes';
+  const to = ctx.options['toGiven'] === 'yes' ? ctx.period.to : ctx.now;
+  return { from: explicit ? ctx.period.from : to - days * DAY_MS, to };
+}
+
+function stageOf(process: Process, pipeline: string, index: number): { id: string; name: string; guidance: string } {
+  const s = process.pipelines.find((p) => p.id === pipeline)?.stages[index];
+  return { id: s?.id ?? String(index), name: s?.name ?? String(index), guidance: s?.guidance ?? '' };
+}
+
+function stageRow(process: Process, s: StageFigures): ReportRow {
+  const stage = stageOf(process, s.pipeline, s.index);
+  return {
+    pipeline: s.pipeline,
+    stage: stage.name,
+    stage_id: stage.id,
+    n: s.n,
+    x: s.x,
+    rate: roundOrNull(s.rate, 4),
+    shrunk_rate: round(s.shrunkRate, 4),
+    team_rate: round(s.teamRate, 4),
+    top_rate: round(s.topRate, 4),
+    gap: round(s.gap, 4),
+    impact: major(Math.round(s.impact)),
+  };
+}
+
+export const coaching: ReportDefinition = {
+  name: 'coaching',
+  description: "each rep's weakest stage against the top reps and what it costs; --owner REP for one rep's plan",
+  dimensions: [],
+  options: { owner: 'the rep to coach (id or name)', window: 'days back (default 180)' },
+  async run(ctx) {
+    const w = coachingWindow(ctx);
+    const stages = ctx.process.pipelines.flatMap((p) => p.stages.map((_, index) => ({ pipeline: p.id, index })));
+    ctx.progress(0, 3);
+    const passes = await stagePasses(ctx.tx, stages, w);
+    ctx.progress(1, 3);
+    const outcomes = await repOutcomes(ctx.tx, w);
+    ctx.progress(2, 3);
+    const figures = coachingFigures(passes, outcomes);
+    const names = new Map(ctx.process.users.map((u) => [u.id, u.name]));
+    const notes = [
+      `window ${new Date(w.from).toISOString().slice(0, 10)} to ${new Date(w.to).toISOString().slice(0, 10)}; top reps: ${figures.topReps.map((r) => names.get(r) ?? r).join(', ') || 'none'}`,
+    ];
+
+    const wanted = ctx.options['owner'];
+    if (wanted === undefined) {
+      const rows = figures.reps
+        .map((r) => ({ r, impact: r.weakest?.impact ?? 0 }))
+        .sort((a, b) => b.impact - a.impact || a.r.owner.localeCompare(b.r.owner))
+        .map(({ r }) => managerRow(ctx.process, r, names));
+      ctx.progress(3, 3);
+      return { rows, notes };
+    }
+
+    const user = ctx.process.users.find((u) => u.id === wanted || u.name.toLowerCase() === wanted.toLowerCase());
+    if (!user) throw new ReportError(`unknown rep "${wanted}" (a user id or name of the process)`);
+    const rep = figures.reps.find((r) => r.owner === user.id);
+    const rows = (rep?.stages ?? []).map((s) => stageRow(ctx.process, s));
+    if (!rep?.weakest) {
+      ctx.progress(3, 3);
+      return {
+        rows,
+        summary: { owner: user.name, owner_id: user.id, weakest_stage: null, gap: null, impact: 0 },
+        notes: [...notes, `${user.name} has no stage behind the top reps in this window`],
+      };
+    }
+    const stage = stageOf(ctx.process, rep.weakest.pipeline, rep.weakest.index);
+    const timings = await taskTimings(ctx.tx, w);
+    ctx.progress(3, 3);
+    const tasks = taskGaps(timings, user.id, figures.topReps, { pipeline: rep.weakest.pipeline, stage: stage.id }).map(
+      (g) => ({
+        task: g.title,
+        task_id: g.template,
+        top_on_time: round(g.topOnTime, 4),
+        rep_on_time: roundOrNull(g.repOnTime, 4),
+        top_due: g.topDue,
+        rep_due: g.repDue,
+      }),
+    );
+    return {
+      rows,
+      summary: {
+        owner: user.name,
+        owner_id: user.id,
+        win_rate: roundOrNull(rep.winRate, 4),
+        mean_won: major(Math.round(rep.meanWon)),
+        pipeline: rep.weakest.pipeline,
+        weakest_stage: stage.name,
+        weakest_stage_id: stage.id,
+        gap: round(rep.weakest.gap, 4),
+        impact: major(Math.round(rep.weakest.impact)),
+        guidance: stage.guidance,
+        tasks,
+      },
+      notes,
+    };
+  },
+};
+
+function managerRow(process: Process, r: RepCoaching, names: Map<string, string>): ReportRow {
+  const s = r.weakest;
+  const stage = s ? stageOf(process, s.pipeline, s.index) : null;
+  return {
+    owner: names.get(r.owner) ?? r.owner,
+    owner_id: r.owner,
+    win_rate: roundOrNull(r.winRate, 4),
+    pipeline: s?.pipeline ?? null,
+    weakest_stage: stage?.name ?? null,
+    n: s?.n ?? null,
+    shrunk_rate: s ? round(s.shrunkRate, 4) : null,
+    top_rate: s ? round(s.topRate, 4) : null,
+    gap: s ? round(s.gap, 4) : null,
+    impact: s ? major(Math.round(s.impact)) : 0,
+  };
+}
