@@ -27,7 +27,7 @@ export function importCommand(program: Command): void {
     .option('--mapping <file>', 'a mapping file (YAML): required for generic, refines the other formats')
     .option('--dry-run', 'check every record and report the problems; write nothing')
     .option('--skip-invalid', 'import the valid records and list the ones skipped')
-    .option('--batch <n>', 'records per transaction', '1000')
+    .option('--batch <n>', 'records per transaction', '5000')
     .option('--max-problems <n>', 'problems listed (all are counted)', '200')
     .addHelpText(
       'after',

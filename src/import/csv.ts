@@ -35,10 +35,6 @@ export class CsvSyntaxError extends Error {
 export async function* readCsv(path: string, label: string, opts: CsvOptions = {}): AsyncGenerator<CsvRecord> {
   const totalBytes = statSync(path).size;
   const input = createReadStream(path, { highWaterMark: 1 << 20 });
-  if (opts.onProgress) {
-    const report = opts.onProgress;
-    input.on('data', () => report({ bytesRead: input.bytesRead, totalBytes }));
-  }
   const parser = input.pipe(
     parse({
       bom: true,
@@ -48,9 +44,19 @@ export async function* readCsv(path: string, label: string, opts: CsvOptions = {
       info: true,
     }),
   );
+  // Progress is reported from this loop, not from a stream listener: a callback that throws then
+  // fails the import like any other error instead of escaping as an uncaught exception.
+  let reported = -1;
+  // csv-parse counts a CR inside a quoted value as a line of its own, so a CRLF there counts twice.
+  let extraLines = 0;
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      yield { line: item.info.lines - embeddedNewlines(item.record), values: item.record };
+      if (opts.onProgress && input.bytesRead !== reported) {
+        reported = input.bytesRead;
+        opts.onProgress({ bytesRead: reported, totalBytes });
+      }
+      extraLines += count(item.record, '\r');
+      yield { line: item.info.lines - extraLines - count(item.record, '\n'), values: item.record };
     }
   } catch (e) {
     const err = e as { message?: string; lines?: number };
@@ -60,9 +66,12 @@ export async function* readCsv(path: string, label: string, opts: CsvOptions = {
   }
 }
 
-/** csv-parse counts lines at a record's end; a quoted value with line breaks started earlier. */
-function embeddedNewlines(values: readonly string[]): number {
+/**
+ * Line breaks inside a record's quoted values: csv-parse counts lines at a record's end, so a
+ * value with line breaks started earlier.
+ */
+function count(values: readonly string[], char: '\n' | '\r'): number {
   let n = 0;
-  for (const v of values) for (let i = v.indexOf('\n'); i !== -1; i = v.indexOf('\n', i + 1)) n++;
+  for (const v of values) for (let i = v.indexOf(char); i !== -1; i = v.indexOf(char, i + 1)) n++;
   return n;
 }

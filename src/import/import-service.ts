@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse as parseYaml, stringify } from 'yaml';
 import { z } from 'zod';
 import { formatProblem, parseYamlWith } from '../domain/process-load.js';
 import type { Actor } from '../domain/events.js';
@@ -16,7 +16,7 @@ import { readCsv, type CsvProgress } from './csv.js';
 import { builtinMappings, type ImportFormat } from './formats/index.js';
 import { MAVEN_FILES, readMavenSideFiles, type MavenSideFiles } from './formats/maven.js';
 import { compileMapping, type CompiledMapping } from './map-row.js';
-import { mappingSchema, refineMapping, type Mapping } from './mapping.js';
+import { mappingSchema, refineMapping, refinementSchema, type Mapping, type MappingRefinement } from './mapping.js';
 import { mergeOrganisation } from './organisation.js';
 import { planLead, ProcessDirectory, type PlanContext, type PlannedLead } from './plan.js';
 import type { ImportProblem, ImportRecord } from './record.js';
@@ -79,8 +79,6 @@ export interface ImportReport {
   resumedFromLine: number | null;
   runId: string | null;
 }
-
-const partialMappingSchema = mappingSchema.partial();
 
 interface Prepared {
   mapping: Mapping;
@@ -157,7 +155,7 @@ async function prepare(opts: ImportOptions): Promise<Prepared> {
   if (opts.format === 'maven') {
     const maven = await readMavenSideFiles(opts.path);
     return {
-      mapping: opts.mapping ? refineMapping(maven.mapping, parseMapping(opts.mapping, true)) : maven.mapping,
+      mapping: opts.mapping ? refine(maven.mapping, opts.mapping) : maven.mapping,
       dataFile: join(opts.path, MAVEN_FILES.pipeline),
       label: MAVEN_FILES.pipeline,
       maven,
@@ -176,7 +174,7 @@ async function prepare(opts: ImportOptions): Promise<Prepared> {
   }
   const base = builtinMappings[opts.format];
   return {
-    mapping: opts.mapping ? refineMapping(base, parseMapping(opts.mapping, true)) : base,
+    mapping: opts.mapping ? refine(base, opts.mapping) : base,
     dataFile: opts.path,
     label: basename(opts.path),
     maven: null,
@@ -184,10 +182,19 @@ async function prepare(opts: ImportOptions): Promise<Prepared> {
   };
 }
 
-function parseMapping(file: { text: string; label: string }, partial: true): Partial<Mapping>;
+function refine(base: Mapping, file: { text: string; label: string }): Mapping {
+  try {
+    return refineMapping(base, parseMapping(file, true));
+  } catch (e) {
+    if (!(e instanceof z.ZodError)) throw e;
+    throw new ImportRejected(`${file.label}: ${e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+}
+
+function parseMapping(file: { text: string; label: string }, partial: true): MappingRefinement;
 function parseMapping(file: { text: string; label: string }, partial: false): Mapping;
-function parseMapping(file: { text: string; label: string }, partial: boolean): Partial<Mapping> | Mapping {
-  const schema: z.ZodType<Partial<Mapping> | Mapping> = partial ? partialMappingSchema : mappingSchema;
+function parseMapping(file: { text: string; label: string }, partial: boolean): MappingRefinement | Mapping {
+  const schema: z.ZodType<MappingRefinement | Mapping> = partial ? refinementSchema : mappingSchema;
   const parsed = parseYamlWith(schema, file.text);
   if (!parsed.ok) throw new ImportRejected(parsed.problems.map((p) => `${file.label}: ${formatProblem(p)}`).join('\n'));
   for (const pattern of [...(parsed.value.footer ?? []), parsed.value.stage_date_pattern ?? '']) {
@@ -197,6 +204,8 @@ function parseMapping(file: { text: string; label: string }, partial: boolean): 
       throw new ImportRejected(`${file.label}: "${pattern}" is not a valid pattern`);
     }
   }
+  // A refinement is merged as written: the schema's defaults would replace the format's settings.
+  if (partial) return (parseYaml(file.text) as MappingRefinement | null) ?? {};
   return parsed.value;
 }
 
@@ -249,13 +258,29 @@ function planRecord(
   line: number,
   dir: ProcessDirectory,
   ctx: PlanContext,
-): { plan: PlannedLead | null; record: ImportRecord | null; problems: ImportProblem[] } {
+): { plan: PlannedLead | null; record: ImportRecord | null; sourceId: string | null; problems: ImportProblem[] } {
   const mapped = compiled.mapRow(values, line);
-  if (!mapped.record) return { plan: null, record: null, problems: mapped.problems };
+  const sourceId = mapped.sourceId;
+  if (!mapped.record) return { plan: null, record: null, sourceId, problems: mapped.problems };
   const record = prep.maven ? prep.maven.complete(mapped.record) : mapped.record;
   const planned = planLead(record, dir, ctx);
-  if (!planned.ok) return { plan: null, record, problems: [...mapped.problems, ...planned.problems] };
-  return { plan: planned.lead, record, problems: [...mapped.problems, ...planned.warnings] };
+  // The plan names fields (owner, stage); the report names the file's columns.
+  const problems = planned.ok ? planned.warnings : planned.problems.map((p) => inFileColumns(p, record, prep.mapping));
+  return { plan: planned.ok ? planned.lead : null, record, sourceId, problems: [...mapped.problems, ...problems] };
+}
+
+function inFileColumns(p: ImportProblem, record: ImportRecord, mapping: Mapping): ImportProblem {
+  const c = mapping.columns;
+  const closing = record.status === 'lost' ? (c.lost_at ?? c.won_at) : (c.won_at ?? c.lost_at);
+  const column =
+    p.column === null
+      ? null
+      : Object.hasOwn(c, p.column)
+        ? (c[p.column as keyof Mapping['columns']] ?? p.column)
+        : p.column === 'closed_at'
+          ? (closing ?? p.column)
+          : p.column;
+  return { ...p, column };
 }
 
 class Rollback extends Error {}
@@ -277,13 +302,12 @@ async function checkPass(
       const seen = new SeenIds(store, tx);
       for await (const { line, values, compiled } of records(prep, zone, 'checking', opts)) {
         report.records++;
-        const { plan, record, problems } = planRecord(prep, compiled, values, line, dir, ctx);
+        const { plan, record, sourceId, problems } = planRecord(prep, compiled, values, line, dir, ctx);
         problems.forEach(note);
         const errors = problems.filter((p) => p.severity === 'error');
         if (record) await seen.add(record.sourceId, line);
         if (plan?.state && plan.createdEstimated) report.createdAtImport++;
-        if (errors.length > 0)
-          invalidLines.push({ line, sourceId: record?.sourceId ?? null, reasons: errors.map((e) => e.message) });
+        if (errors.length > 0) invalidLines.push({ line, sourceId, reasons: errors.map((e) => e.message) });
       }
       const dups = await seen.duplicates(10_000);
       duplicates = new Set(dups.map((d) => d.sourceId));
@@ -304,6 +328,9 @@ async function checkPass(
   } catch (e) {
     if (!(e instanceof Rollback)) throw e;
   }
+  // Duplicates are found at the end: list the data file's problems in line order.
+  const data = report.problems.filter((p) => p.file === prep.label).sort((a, b) => a.line - b.line);
+  report.problems = [...report.problems.filter((p) => p.file !== prep.label), ...data];
   const byLine = new Map<number, { line: number; sourceId: string | null; reasons: string[] }>();
   for (const l of invalidLines) {
     const seenLine = byLine.get(l.line);
@@ -383,7 +410,7 @@ async function writePass(
       continue;
     }
     batch.push(importedRows(plan, rowCtx));
-    if (batch.length >= (opts.batchSize ?? 1000)) await flush();
+    if (batch.length >= (opts.batchSize ?? 5000)) await flush();
   }
   await flush();
   report.written = progress.written;

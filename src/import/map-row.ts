@@ -11,6 +11,8 @@ import { parseDate, parseNumber } from './values.js';
 
 export interface RowResult {
   record: ImportRecord | null;
+  /** The record id as written, also when the record has errors (for the list of skipped records). */
+  sourceId: string | null;
   problems: ImportProblem[];
 }
 
@@ -79,7 +81,9 @@ export function compileMapping(
       const column = columns.has(field as MappedField)
         ? (mapping.columns[field as MappedField] ?? null)
         : (mapping.fields[field] ?? field);
-      problems.push({ file, line, column, message, severity: 'error' });
+      // Two fields read from one column (Close Date as close and expected close): one problem.
+      if (!problems.some((p) => p.column === column && p.message === message))
+        problems.push({ file, line, column, message, severity: 'error' });
     };
     const raw = (field: MappedField): string | null => {
       const i = columns.get(field);
@@ -130,9 +134,10 @@ export function compileMapping(
       const v = values[i]?.trim() ?? '';
       if (v !== '') fields[field] = alias(mapping, field, v);
     }
-    if (problems.length > 0 || sourceId === null) return { record: null, problems };
+    if (problems.length > 0 || sourceId === null) return { record: null, sourceId, problems };
     return {
       problems,
+      sourceId,
       record: {
         file,
         line,
@@ -146,7 +151,8 @@ export function compileMapping(
         product: text('product'),
         territory: text('territory'),
         source: text('source'),
-        pipeline: text('pipeline') ?? mapping.pipeline ?? null,
+        // The mapping's pipeline is for every record; a pipeline column only without one.
+        pipeline: mapping.pipeline ?? text('pipeline'),
         stage: text('stage'),
         status,
         createdAt: dates.created_at,

@@ -76,9 +76,11 @@ export const mappingSchema = z
     numbers: z
       .object({
         decimal: z.enum(['.', ',']).default('.'),
-        thousands: z.enum([',', '.', ' ', "'", '']).default(','),
+        /** Default: `.` with a decimal comma, `,` otherwise. */
+        thousands: z.enum([',', '.', ' ', "'", '']).optional(),
       })
       .strict()
+      .transform((n) => ({ decimal: n.decimal, thousands: n.thousands ?? (n.decimal === ',' ? '.' : ',') }))
       .refine((n) => n.decimal !== n.thousands, 'decimal and thousands separators must differ')
       .default({ decimal: '.', thousands: ',' }),
     /** A record whose first cell matches one of these patterns (and what follows) is not data. */
@@ -93,21 +95,32 @@ export function buildMapping(input: MappingInput): Mapping {
   return mappingSchema.parse(input);
 }
 
+/**
+ * A user's mapping file over a built-in format, as written: no defaults filled in (they would
+ * replace the format's own dates and numbers) and no record id column required (the format has one).
+ */
+export const refinementSchema = mappingSchema.extend({ columns: mappingColumnsSchema }).partial();
+export type MappingRefinement = z.input<typeof refinementSchema>;
+
 /** A user's mapping file over a built-in format: its tables add to (and win over) the format's. */
-export function refineMapping(base: Mapping, extra: Partial<Mapping>): Mapping {
-  return {
+export function refineMapping(base: Mapping, extra: MappingRefinement): Mapping {
+  return buildMapping({
     ...base,
     ...(extra.source ? { source: extra.source } : {}),
     ...(extra.pipeline ? { pipeline: extra.pipeline } : {}),
+    ...(extra.stage_date_pattern ? { stage_date_pattern: extra.stage_date_pattern } : {}),
     columns: { ...base.columns, ...(extra.columns ?? {}) },
+    optional_columns: [...base.optional_columns, ...(extra.optional_columns ?? [])],
     fields: { ...base.fields, ...(extra.fields ?? {}) },
     stage_dates: { ...base.stage_dates, ...(extra.stage_dates ?? {}) },
     aliases: mergeAliases(base.aliases, extra.aliases ?? {}),
     stages: { ...base.stages, ...(extra.stages ?? {}) },
-    dates: extra.dates ?? base.dates,
-    numbers: extra.numbers ?? base.numbers,
+    status_values: { ...base.status_values, ...(extra.status_values ?? {}) },
+    dates: { ...base.dates, ...(extra.dates ?? {}) },
+    // A decimal comma alone brings its own thousands separator rather than the format's.
+    numbers: extra.numbers ? { decimal: base.numbers.decimal, ...extra.numbers } : base.numbers,
     footer: [...base.footer, ...(extra.footer ?? [])],
-  };
+  });
 }
 
 function mergeAliases(

@@ -105,6 +105,12 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
     if (!pipeline) fail('pipeline', `unknown pipeline "${record.pipeline}"`);
   } else if (mappedStage !== null && stageStatus === null) {
     pipeline = dir.pipelineWithStage(mappedStage);
+  } else {
+    // A closed deal's stage says only won or lost: the stages it has dates for name its pipeline.
+    for (const d of record.stageDates) {
+      const name = stageName(d.stage);
+      pipeline ??= closedStatus(name) ? null : dir.pipelineWithStage(name);
+    }
   }
   pipeline ??= problems.length > 0 ? null : dir.defaultPipeline();
 
@@ -164,6 +170,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
     return { ok: false, problems };
   }
   const last = history.stays.at(-1) as RebuiltStay;
+  const stallAt = last.enteredAt + Math.round(last.stallDays * DAY_MS);
   const stay: StayState = {
     id: last.id,
     seq: last.seq,
@@ -171,8 +178,9 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
     stage: last.stage,
     stageIndex: last.stageIndex,
     enteredAt: last.enteredAt,
-    stallAt: last.enteredAt + Math.round(last.stallDays * DAY_MS),
-    stalledAt: null,
+    stallAt,
+    // A deal that stalled before the import is marked so: the scheduler must not alert on old data.
+    stalledAt: last.exitedAt === null && stallAt <= ctx.now ? stallAt : null,
     activities: {},
     via: 'import',
     processVersion: ctx.processVersion,
@@ -221,7 +229,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
         tasks: [],
         signals: {},
         lists: [],
-        seq: 1,
+        seq: 0,
         error: null,
       },
     },

@@ -3,7 +3,10 @@ import { leadRow } from '../store/leads.js';
 import type { ImportedLeadRows } from '../store/import-writer.js';
 import type { PlannedLead } from './plan.js';
 
-/** A planned lead as the rows the store writes: the lead, its rebuilt stays, the import event, the first owner. */
+/**
+ * A planned lead as the rows the store writes: the lead and its rebuilt stays. The import itself is
+ * not an event of the lead (its seq stays 0); the lead row names the export and record it came from.
+ */
 export function importedRows(
   plan: PlannedLead,
   ctx: { source: string; file: string; now: number; actor: Actor },
@@ -30,36 +33,8 @@ export function importedRows(
       exit_kind: st.exitKind,
       entered_via: 'import',
       stall_at: st.exitedAt === null ? s.stay.stallAt : null,
-      stalled_at: null,
+      stalled_at: st.exitedAt === null ? s.stay.stalledAt : null,
       imported: 1,
     })),
-    event: {
-      lead_id: s.id,
-      seq: 1,
-      type: 'lead.imported',
-      at: ctx.now,
-      actor: JSON.stringify(ctx.actor),
-      payload: JSON.stringify({
-        type: 'lead.imported',
-        source: ctx.source,
-        source_id: plan.sourceId,
-        file: ctx.file,
-        line: plan.line,
-      }),
-      process_version: s.processVersion,
-    },
-    owner:
-      s.owner === null
-        ? null
-        : {
-            lead_id: s.id,
-            seq: 1,
-            idx: 0,
-            at: s.createdAt,
-            from_owner: null,
-            to_owner: s.owner,
-            reason: 'import',
-            rule: null,
-          },
   };
 }

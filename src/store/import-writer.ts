@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import type { Store, Tx } from './db.js';
-import type { EventsTable, LeadImportColumns, LeadsTable, OwnerHistoryTable, StageStaysTable } from './schema.js';
+import type { LeadImportColumns, LeadsTable, StageStaysTable } from './schema.js';
 
 /**
  * Writes imported leads a batch at a time, inside the caller's transaction. A record already
- * imported is replaced (its rebuilt stays, import event and first owner row with it), unless the
- * lead has been worked in Stageflow since (an event after the import): then the import leaves it
- * alone and says so. On SQLite each row is one cached prepared statement, which is several times
+ * imported is replaced (its rebuilt stays with it), unless the lead has been worked in Stageflow
+ * since (it has an event: imported leads start at seq 0): then the import leaves it alone and
+ * says so. On SQLite each row is one cached prepared statement, which is several times
  * cheaper than compiling a multi-row query; PostgreSQL gets one multi-row statement per table.
  */
 
@@ -15,8 +15,6 @@ export type ImportedLeadRow = LeadsTable & { [K in keyof LeadImportColumns]: str
 export interface ImportedLeadRows {
   lead: ImportedLeadRow;
   stays: StageStaysTable[];
-  event: EventsTable;
-  owner: OwnerHistoryTable | null;
 }
 
 export interface ImportBatchResult {
@@ -25,7 +23,7 @@ export interface ImportBatchResult {
   kept: string[];
 }
 
-const CHILD_TABLES = ['stage_stays', 'events', 'owner_history'] as const;
+const CHILD_TABLES = ['stage_stays'] as const;
 const MAX_PARAMS = 30_000;
 
 export async function writeImportBatch(
@@ -72,18 +70,13 @@ function writeSqlite(db: RawDb, batch: readonly ImportedLeadRows[]): ImportBatch
   let written = 0;
   for (const rows of batch) {
     const existing = seqOf.get(rows.lead.id) as { seq: number } | undefined;
-    if (existing && existing.seq > 1) {
+    if (existing && existing.seq > 0) {
       kept.push(rows.lead.id);
       continue;
     }
     if (existing) for (const d of deletes) d.run(rows.lead.id);
     lead.run(rows.lead);
     for (const s of rows.stays) prepared(db, 'stay', () => insertSql('stage_stays', s)).run(s);
-    prepared(db, 'event', () => insertSql('events', rows.event)).run(rows.event);
-    if (rows.owner) {
-      const o = rows.owner;
-      prepared(db, 'owner', () => insertSql('owner_history', o)).run(o);
-    }
     written++;
   }
   return { written, kept };
@@ -101,7 +94,7 @@ async function writeKysely(tx: Tx, batch: readonly ImportedLeadRows[]): Promise<
       .execute();
     for (const r of rows) existing.set(r.id, r.seq);
   }
-  const kept = batch.filter((b) => (existing.get(b.lead.id) ?? 0) > 1).map((b) => b.lead.id);
+  const kept = batch.filter((b) => (existing.get(b.lead.id) ?? 0) > 0).map((b) => b.lead.id);
   const keptSet = new Set(kept);
   const todo = batch.filter((b) => !keptSet.has(b.lead.id));
   const replaced = todo.filter((b) => existing.has(b.lead.id)).map((b) => b.lead.id);
@@ -126,9 +119,6 @@ async function writeKysely(tx: Tx, batch: readonly ImportedLeadRows[]): Promise<
       )
       .execute();
   for (const part of chunk(todo.flatMap((b) => b.stays))) await tx.insertInto('stage_stays').values(part).execute();
-  for (const part of chunk(todo.map((b) => b.event))) await tx.insertInto('events').values(part).execute();
-  const owners = todo.flatMap((b) => (b.owner ? [b.owner] : []));
-  for (const part of chunk(owners)) await tx.insertInto('owner_history').values(part).execute();
   return { written: todo.length, kept };
 }
 

@@ -154,6 +154,8 @@ export async function readMavenSideFiles(dir: string): Promise<MavenSideFiles> {
 
   const mapping = buildMapping({
     source: 'maven',
+    // Every deal is in the data set's own pipeline, also when the process has another default.
+    pipeline: 'maven',
     columns: {
       id: 'opportunity_id',
       owner: 'sales_agent',

@@ -1,0 +1,605 @@
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.js';
+import { applyProcess } from '../../src/engine/process-service.js';
+import { fireTimers } from '../../src/engine/scheduler.js';
+import type { ImportFormat } from '../../src/import/formats/index.js';
+import { ImportRejected, runImport, type ImportOptions, type ImportReport } from '../../src/import/import-service.js';
+import { formatImportProblem } from '../../src/import/record.js';
+import { listAudit } from '../../src/store/audit.js';
+import type { Store } from '../../src/store/db.js';
+import { latestProcess } from '../../src/store/processes.js';
+import { dialects, freshStore } from '../support/stores.js';
+import { fixture, fixtureText, IMPORT_NOW, MAVEN_DIR, utc } from './support.js';
+
+/** `stageflow import` against real databases: the fixtures of each format, safety, re-runs, resume, Maven. */
+
+const open: Store[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function store(dialect: 'sqlite' | 'postgres', withProcess = true): Promise<Store> {
+  const s = await freshStore(dialect);
+  open.push(s);
+  if (withProcess) await applyProcess(s, fixtureText('process.yaml'), IMPORT_NOW - 86_400_000, 'test');
+  return s;
+}
+
+function importFile(
+  s: Store,
+  format: ImportFormat,
+  path: string,
+  opts: Partial<ImportOptions> & { mappingFile?: string } = {},
+): Promise<ImportReport> {
+  const { mappingFile, ...rest } = opts;
+  return runImport(s, {
+    format,
+    path,
+    ...(mappingFile ? { mapping: { text: fixtureText(mappingFile), label: mappingFile } } : {}),
+    dryRun: false,
+    skipInvalid: false,
+    now: IMPORT_NOW,
+    actor: { kind: 'import', id: 'tester' },
+    ...rest,
+  });
+}
+
+const TABLES = [
+  'leads',
+  'stage_stays',
+  'tasks',
+  'events',
+  'run_log',
+  'outbox',
+  'owner_history',
+  'field_history',
+  'activities',
+  'import_runs',
+  'import_seen',
+  'audit_log',
+  'accounts',
+  'products',
+  'process_versions',
+] as const;
+
+async function counts(s: Store): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of TABLES) {
+    const r = await s.db
+      .selectFrom(t)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    out[t] = Number(r.n);
+  }
+  return out;
+}
+
+interface LeadView {
+  id: string;
+  pipeline: string;
+  stage: string;
+  status: string;
+  owner: string | null;
+  value: number | null;
+  createdAt: number;
+  closedAt: number | null;
+}
+
+async function leads(s: Store): Promise<LeadView[]> {
+  const rows = await s.db.selectFrom('leads').selectAll().orderBy('id').execute();
+  return rows.map((l) => ({
+    id: l.id,
+    pipeline: l.pipeline,
+    stage: l.stage,
+    status: l.status,
+    owner: l.owner,
+    value: l.value_minor,
+    createdAt: l.created_at,
+    closedAt: l.closed_at,
+  }));
+}
+
+type StayRow = [stage: string, entered: number, exited: number | null, kind: string | null];
+async function staysOf(s: Store, lead: string): Promise<StayRow[]> {
+  const rows = await s.db.selectFrom('stage_stays').selectAll().where('lead_id', '=', lead).orderBy('seq').execute();
+  for (const r of rows) expect([r.imported, r.entered_via]).toEqual([1, 'import']);
+  return rows.map((r) => [r.stage, r.entered_at, r.exited_at, r.exit_kind]);
+}
+
+describe.each(dialects)('stageflow import on %s', (dialect) => {
+  it('Pipedrive: leads, statuses, values in minor units, owners by name/email/id and rebuilt stays', async () => {
+    const s = await store(dialect);
+    const r = await importFile(s, 'pipedrive', fixture('pipedrive-deals.csv'));
+    expect(r).toMatchObject({ outcome: 'imported', records: 5, valid: 5, invalid: 0, written: 5, kept: 0, errors: 0 });
+    expect(await leads(s)).toEqual([
+      {
+        id: 'pipedrive:101',
+        pipeline: 'nb',
+        stage: 'demo',
+        status: 'open',
+        owner: 'anna',
+        value: 1_250_000,
+        createdAt: utc('2026-01-05T08:15'),
+        closedAt: null,
+      },
+      {
+        id: 'pipedrive:102',
+        pipeline: 'nb',
+        stage: 'proposal',
+        status: 'won',
+        owner: 'ben',
+        value: 800_050,
+        createdAt: utc('2025-11-10T09:00'),
+        closedAt: utc('2026-01-15T15:30'),
+      },
+      {
+        id: 'pipedrive:103',
+        pipeline: 'nb',
+        stage: 'contact',
+        status: 'lost',
+        owner: 'carla',
+        value: 300_000,
+        createdAt: utc('2025-12-01T07:00'),
+        closedAt: utc('2026-01-10T11:00'),
+      },
+      {
+        id: 'pipedrive:104',
+        pipeline: 'nb',
+        stage: 'qualified',
+        status: 'open',
+        owner: 'carla',
+        value: null,
+        createdAt: utc('2026-02-01T12:45:10'),
+        closedAt: null,
+      },
+      {
+        id: 'pipedrive:105',
+        pipeline: 'nb',
+        stage: 'negotiation',
+        status: 'open',
+        owner: 'ben',
+        value: 25_000_000,
+        createdAt: utc('2025-10-01T07:00'),
+        closedAt: null,
+      },
+    ]);
+    expect(await staysOf(s, 'pipedrive:101')).toEqual([
+      ['qualified', utc('2026-01-05T08:15'), utc('2026-01-20T13:00'), 'moved'],
+      ['demo', utc('2026-01-20T13:00'), null, null],
+    ]);
+    expect(await staysOf(s, 'pipedrive:102')).toEqual([
+      ['qualified', utc('2025-11-10T09:00'), utc('2025-12-01T10:00'), 'moved'],
+      ['proposal', utc('2025-12-01T10:00'), utc('2026-01-15T15:30'), 'won'],
+    ]);
+    expect(await staysOf(s, 'pipedrive:103')).toEqual([
+      ['contact', utc('2025-12-01T07:00'), utc('2026-01-10T11:00'), 'lost'],
+    ]);
+    const l105 = await s.db.selectFrom('leads').selectAll().where('id', '=', 'pipedrive:105').executeTakeFirstOrThrow();
+    expect(l105).toMatchObject({
+      name: 'Stark Industries, EMEA',
+      email: 'pepper@stark.example',
+      company: 'Stark Industries',
+      phone: '+1 212 555 0100',
+      import_source: 'pipedrive',
+      source_id: '105',
+      expected_close: utc('2026-06-29T22:00'),
+    });
+    const l103 = await s.db.selectFrom('leads').selectAll().where('id', '=', 'pipedrive:103').executeTakeFirstOrThrow();
+    expect(l103.close_reason).toBe('Went with a competitor');
+
+    // No automation: no tasks, no outbox rows, and the scheduler finds nothing to alert on old stays.
+    const after = await counts(s);
+    expect([after.tasks, after.outbox]).toEqual([0, 0]);
+    await fireTimers(new Engine(s), IMPORT_NOW + 60_000, 'until');
+    expect((await counts(s)).outbox).toBe(0);
+
+    const audit = await listAudit(s.db, { action: 'import' });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actor: 'tester', action: 'import', target: 'pipedrive:pipedrive-deals.csv' });
+    expect(audit[0]?.details).toMatchObject({ run: r.runId, format: 'pipedrive', written: 5, records: 5 });
+    const runs = await s.db.selectFrom('import_runs').selectAll().execute();
+    expect(runs.map((x) => [x.status, x.rows_written, x.checkpoint_line])).toEqual([['done', 5, 6]]);
+  });
+
+  it('HubSpot: stays from the per-stage "Date entered" columns, closed deals in the stage they closed in', async () => {
+    const s = await store(dialect);
+    const r = await importFile(s, 'hubspot', fixture('hubspot-deals.csv'));
+    expect(r).toMatchObject({ outcome: 'imported', records: 4, written: 4, errors: 0, warnings: 1 });
+    expect(r.problems.map(formatImportProblem)).toEqual([
+      "hubspot-deals.csv:5: warning: the date entering Decision Maker Bought-In is after the current stage's entry; ignored",
+    ]);
+    expect((await leads(s)).map((l) => [l.id, l.pipeline, l.stage, l.status, l.owner, l.value])).toEqual([
+      ['hubspot:9001', 'hs', 'presentation', 'open', 'anna', 2_400_000],
+      ['hubspot:9002', 'hs', 'contract', 'won', 'ben', 1_500_075],
+      ['hubspot:9003', 'hs', 'qualified-to-buy', 'lost', 'carla', 500_000],
+      ['hubspot:9004', 'hs', 'qualified-to-buy', 'open', 'anna', 720_000],
+    ]);
+    expect(await staysOf(s, 'hubspot:9002')).toEqual([
+      ['appointment', utc('2025-12-01T07:00'), utc('2025-12-10T08:00'), 'moved'],
+      ['qualified-to-buy', utc('2025-12-10T08:00'), utc('2026-01-30T08:00'), 'moved'],
+      ['contract', utc('2026-01-30T08:00'), utc('2026-02-20T16:00'), 'won'],
+    ]);
+    expect((await staysOf(s, 'hubspot:9003')).at(-1)).toEqual([
+      'qualified-to-buy',
+      utc('2026-01-05T14:00'),
+      utc('2026-01-25T11:00'),
+      'lost',
+    ]);
+    // Moved back: Presentation (10 Jan) came before the current Qualified To Buy (20 Jan).
+    expect(await staysOf(s, 'hubspot:9004')).toEqual([
+      ['appointment', utc('2026-01-02T07:30'), utc('2026-01-10T10:00'), 'moved'],
+      ['presentation', utc('2026-01-10T10:00'), utc('2026-01-20T15:00'), 'moved'],
+      ['qualified-to-buy', utc('2026-01-20T15:00'), null, null],
+    ]);
+    // An open deal's Close Date is its expected close.
+    const l = await s.db.selectFrom('leads').selectAll().where('id', '=', 'hubspot:9001').executeTakeFirstOrThrow();
+    expect([l.expected_close, l.closed_at]).toEqual([utc('2026-04-29T22:00'), null]);
+  });
+
+  it('Salesforce report: quoted values, US dates, "USD 12,500.00", footer lines skipped; a mapping file refines it', async () => {
+    const s = await store(dialect);
+    const r = await importFile(s, 'salesforce', fixture('salesforce-opportunities.csv'), {
+      mappingFile: 'salesforce-mapping.yaml',
+    });
+    expect(r).toMatchObject({ outcome: 'imported', records: 4, written: 4, errors: 0, warnings: 0 });
+    expect((await leads(s)).map((l) => [l.id, l.pipeline, l.stage, l.status, l.owner, l.value, l.closedAt])).toEqual([
+      ['salesforce:0065g00000AbCdE1', 'sf', 'quote', 'open', 'anna', 1_250_000, null],
+      ['salesforce:0065g00000AbCdE2', 'sf', 'negotiation', 'won', 'ben', 800_000, utc('2026-02-14T23:00')],
+      ['salesforce:0065g00000AbCdE3', 'sf', 'negotiation', 'lost', 'carla', 300_000, utc('2026-01-19T23:00')],
+      ['salesforce:0065g00000AbCdE4', 'sf', 'prospecting', 'open', 'anna', null, null],
+    ]);
+    expect(await staysOf(s, 'salesforce:0065g00000AbCdE2')).toEqual([
+      ['negotiation', utc('2025-11-02T23:00'), utc('2026-02-14T23:00'), 'won'],
+    ]);
+    const l = await s.db
+      .selectFrom('leads')
+      .selectAll()
+      .where('id', '=', 'salesforce:0065g00000AbCdE2')
+      .executeTakeFirstOrThrow();
+    expect([l.source, l.company, l.name]).toEqual(['Partner Referral', 'Globex', 'Globex renewal']);
+  });
+
+  it('generic CSV with a mapping: dd/MM/yyyy, decimal commas, aliases, stage names, custom fields', async () => {
+    const s = await store(dialect);
+    const r = await importFile(s, 'generic', fixture('generic-deals.csv'), { mappingFile: 'generic-mapping.yaml' });
+    expect(r).toMatchObject({ outcome: 'imported', source: 'legacy-crm', records: 4, written: 4, errors: 0 });
+    const rows = await s.db.selectFrom('leads').selectAll().orderBy('id').execute();
+    expect(rows.map((l) => [l.id, l.stage, l.status, l.owner, l.value_minor, l.product, l.territory])).toEqual([
+      ['legacy-crm:G-1', 'proposal', 'open', 'anna', 1_250_000, 'GTX Pro', 'DACH'],
+      ['legacy-crm:G-2', 'negotiation', 'won', 'ben', 109_950, 'GTX Basic', 'DACH'],
+      ['legacy-crm:G-3', 'negotiation', 'lost', 'carla', 482_100, 'GTX Pro', 'France'],
+      ['legacy-crm:G-4', 'qualified', 'open', 'anna', 55_000, 'GTX Basic', 'Italia'],
+    ]);
+    expect([rows[1]?.created_at, rows[1]?.closed_at]).toEqual([utc('2025-11-09T23:00'), utc('2026-01-15T15:30')]);
+    expect(JSON.parse(rows[0]?.fields ?? '{}')).toMatchObject({ segment: 'Mittelstand', company: 'Müller GmbH' });
+  });
+
+  it('--dry-run checks everything and writes nothing', async () => {
+    const s = await store(dialect);
+    const before = await counts(s);
+    for (const [format, file] of [
+      ['pipedrive', 'pipedrive-deals.csv'],
+      ['pipedrive', 'pipedrive-bad.csv'],
+      ['hubspot', 'hubspot-deals.csv'],
+    ] as const) {
+      const r = await importFile(s, format, fixture(file), { dryRun: true });
+      expect(r.outcome).toBe('checked');
+      expect(r.written).toBe(0);
+    }
+    const maven = await runImport(s, {
+      format: 'maven',
+      path: MAVEN_DIR,
+      dryRun: true,
+      skipInvalid: false,
+      now: IMPORT_NOW,
+      actor: { kind: 'import' },
+    });
+    expect([maven.outcome, maven.records, maven.errors]).toEqual(['checked', 8800, 0]);
+    expect(await counts(s)).toEqual(before);
+  });
+
+  it('a file with errors imports nothing and names file, line and column (BOM, CRLF, a multi-line value)', async () => {
+    const s = await store(dialect);
+    const before = await counts(s);
+    const r = await importFile(s, 'pipedrive', fixture('pipedrive-bad.csv'));
+    expect(r).toMatchObject({ outcome: 'refused', records: 9, valid: 2, invalid: 7, errors: 7, written: 0 });
+    expect(r.problems.map(formatImportProblem)).toEqual([
+      'pipedrive-bad.csv:4: Deal - Deal created: "2026-13-45 10:00:00" is not a date (expected YYYY-MM-DD or yyyy-MM-dd HH:mm)',
+      'pipedrive-bad.csv:5: Deal - Value: "12k" is not a number',
+      'pipedrive-bad.csv:6: Deal - Stage: unknown stage "Signed" in pipeline nb (known: Qualified, Contact Made, Demo Scheduled, Proposal Made, Negotiations Started)',
+      'pipedrive-bad.csv:7: Deal - Owner: unknown owner "Zed Nobody" (not a user id, name or email of the process)',
+      'pipedrive-bad.csv:8: Deal - ID: duplicate record id "206" (also on line 9)',
+      'pipedrive-bad.csv:9: Deal - ID: duplicate record id "206" (also on line 8)',
+      'pipedrive-bad.csv:10: Deal - Won time: closes (2025-12-24) before it was created (2026-01-15)',
+    ]);
+    expect(await counts(s)).toEqual(before);
+  });
+
+  it('--skip-invalid imports the valid records and lists the skipped lines with their reasons', async () => {
+    const s = await store(dialect);
+    const r = await importFile(s, 'pipedrive', fixture('pipedrive-bad.csv'), { skipInvalid: true });
+    expect(r).toMatchObject({ outcome: 'imported', written: 2, errors: 7 });
+    expect(r.skipped.map((x) => [x.line, x.sourceId, x.reasons.length])).toEqual([
+      [4, '202', 1],
+      [5, '203', 1],
+      [6, '204', 1],
+      [7, '205', 1],
+      [8, '206', 1],
+      [9, '206', 1],
+      [10, '207', 1],
+    ]);
+    expect(r.skipped[4]?.reasons).toEqual(['duplicate record id']);
+    expect(r.skipped[3]?.reasons[0]).toMatch(/^unknown owner "Zed Nobody"/);
+    const rows = await s.db.selectFrom('leads').select(['id', 'name']).orderBy('id').execute();
+    expect(rows).toEqual([
+      { id: 'pipedrive:201', name: 'Wayne Enterprises\r\n(second line of the title)' },
+      { id: 'pipedrive:208', name: 'Valid after the errors' },
+    ]);
+  });
+
+  it('a mapped column missing from the header stops the import before anything is written', async () => {
+    const s = await store(dialect);
+    const before = await counts(s);
+    await expect(importFile(s, 'pipedrive', fixture('pipedrive-missing-column.csv'))).rejects.toThrow(
+      new ImportRejected(
+        'pipedrive-missing-column.csv:1: column "Deal - Stage" (mapped to stage) is not in the file\'s header',
+      ),
+    );
+    expect(await counts(s)).toEqual(before);
+  });
+
+  it('re-running updates the same leads, never duplicates, and leaves leads worked in Stageflow alone', async () => {
+    const s = await store(dialect);
+    await importFile(s, 'pipedrive', fixture('pipedrive-deals.csv'));
+    const engine = new Engine(s);
+    const moved = await engine.handle(
+      { type: 'lead.moved', lead: 'pipedrive:101', stage: 'proposal', override: false },
+      IMPORT_NOW,
+    );
+    expect(moved.ok).toBe(true);
+
+    // The same file again: everything but the worked lead is rewritten in place.
+    const again = await importFile(s, 'pipedrive', fixture('pipedrive-deals.csv'));
+    expect(again).toMatchObject({ outcome: 'imported', written: 4, kept: 1, resumedFromLine: null });
+    expect((await counts(s)).leads).toBe(5);
+    expect(
+      await s.db.selectFrom('stage_stays').select('id').where('lead_id', '=', 'pipedrive:102').execute(),
+    ).toHaveLength(2);
+
+    // A changed export: values and stages follow it, except on the lead worked since.
+    const changed = readFileSync(fixture('pipedrive-deals.csv'), 'utf8')
+      .replace('102,Globex renewal,8000.5', '102,Globex renewal,9100')
+      .replace('101,Acme Corp deal,12500', '101,Acme Corp deal,99999')
+      .replace('104,Umbrella first order,,EUR,Qualified', '104,Umbrella first order,700,EUR,Contact Made');
+    const path = join(mkdtempSync(join(tmpdir(), 'stageflow-import-')), 'pipedrive-deals.csv');
+    writeFileSync(path, changed);
+    const third = await importFile(s, 'pipedrive', path);
+    expect(third).toMatchObject({ written: 4, kept: 1 });
+    const view = new Map((await leads(s)).map((l) => [l.id, l]));
+    expect(view.size).toBe(5);
+    expect(view.get('pipedrive:102')?.value).toBe(910_000);
+    expect([view.get('pipedrive:104')?.value, view.get('pipedrive:104')?.stage]).toEqual([70_000, 'contact']);
+    expect([view.get('pipedrive:101')?.value, view.get('pipedrive:101')?.stage]).toEqual([1_250_000, 'proposal']);
+    const worked = await s.db
+      .selectFrom('stage_stays')
+      .selectAll()
+      .where('lead_id', '=', 'pipedrive:101')
+      .orderBy('seq')
+      .execute();
+    expect(worked.map((x) => [x.stage, x.imported])).toEqual([
+      ['qualified', 1],
+      ['demo', 1],
+      ['proposal', 0],
+    ]);
+    expect((await listAudit(s.db, { action: 'import' })).length).toBe(3);
+  });
+
+  it('resumes an interrupted run after its last committed batch', async () => {
+    const s = await store(dialect);
+    // Another lead already holds Pipedrive record 104's key: the batch with 104 fails in the database.
+    await importFile(s, 'generic', fixture('generic-deals.csv'), { mappingFile: 'generic-mapping.yaml' });
+    await s.db
+      .updateTable('leads')
+      .set({ import_source: 'pipedrive', source_id: '104' })
+      .where('id', '=', 'legacy-crm:G-4')
+      .execute();
+    const file = fixture('pipedrive-deals.csv');
+    await expect(importFile(s, 'pipedrive', file, { batchSize: 2 })).rejects.toThrow();
+    // Lines 2 and 3 (records 101, 102) were committed; the batch of 103 and 104 was rolled back.
+    expect((await leads(s)).map((l) => l.id).filter((id) => id.startsWith('pipedrive:'))).toEqual([
+      'pipedrive:101',
+      'pipedrive:102',
+    ]);
+    const run = await s.db
+      .selectFrom('import_runs')
+      .selectAll()
+      .where('format', '=', 'pipedrive')
+      .executeTakeFirstOrThrow();
+    expect([run.status, run.checkpoint_line, run.rows_written]).toEqual(['writing', 3, 2]);
+
+    await s.db
+      .updateTable('leads')
+      .set({ import_source: 'legacy-crm', source_id: 'G-4' })
+      .where('id', '=', 'legacy-crm:G-4')
+      .execute();
+    const resumed = await importFile(s, 'pipedrive', file, { batchSize: 2 });
+    expect(resumed).toMatchObject({ outcome: 'imported', resumedFromLine: 3, runId: run.id, written: 5, kept: 0 });
+    expect((await leads(s)).filter((l) => l.id.startsWith('pipedrive:'))).toHaveLength(5);
+    const done = await s.db.selectFrom('import_runs').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow();
+    expect([done.status, done.checkpoint_line, done.rows_written]).toEqual(['done', 6, 5]);
+    expect(await s.db.selectFrom('import_runs').select('id').where('format', '=', 'pipedrive').execute()).toHaveLength(
+      1,
+    );
+  });
+
+  it('a progress callback that throws fails the import cleanly; the run resumes from its start', async () => {
+    const s = await store(dialect);
+    const file = fixture('hubspot-deals.csv');
+    const failing = importFile(s, 'hubspot', file, {
+      onProgress: (p) => {
+        if (p.phase === 'writing') throw new Error('interrupted');
+      },
+    });
+    await expect(failing).rejects.toThrow('interrupted');
+    expect((await counts(s)).leads).toBe(0);
+    const r = await importFile(s, 'hubspot', file);
+    expect(r).toMatchObject({ resumedFromLine: 0, written: 4 });
+  });
+});
+
+/** The Maven data set, with every expected figure computed here from its CSV files. */
+function mavenFacts(): {
+  rows: Record<string, string>[];
+  agents: Record<string, string>[];
+  accounts: Record<string, string>[];
+} {
+  const table = (file: string): Record<string, string>[] => {
+    const [head, ...lines] = readFileSync(join(MAVEN_DIR, file), 'utf8')
+      .split(/\r?\n/)
+      .filter((l) => l !== '');
+    const cols = (head ?? '').split(',');
+    return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+  };
+  return { rows: table('sales_pipeline.csv'), agents: table('sales_teams.csv'), accounts: table('accounts.csv') };
+}
+
+describe.each(dialects)('Maven data set on %s', (dialect) => {
+  it('imports the four files: deals, reps and managers, teams, territories, products and accounts', async () => {
+    const facts = mavenFacts();
+    const s = await store(dialect, false);
+    const r = await runImport(s, {
+      format: 'maven',
+      path: MAVEN_DIR,
+      dryRun: false,
+      skipInvalid: false,
+      now: IMPORT_NOW,
+      actor: { kind: 'import' },
+    });
+    expect(r).toMatchObject({ outcome: 'imported', records: facts.rows.length, errors: 0, processApplied: 1 });
+
+    const byStage = (stage: string): Record<string, string>[] => facts.rows.filter((x) => x['deal_stage'] === stage);
+    const status = async (st: string): Promise<number> =>
+      Number(
+        (
+          await s.db
+            .selectFrom('leads')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('status', '=', st)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    expect(facts.rows).toHaveLength(8800);
+    expect(await status('won')).toBe(byStage('Won').length);
+    expect(await status('lost')).toBe(byStage('Lost').length);
+    expect(await status('open')).toBe(byStage('Engaging').length + byStage('Prospecting').length);
+    expect([byStage('Won').length, byStage('Lost').length]).toEqual([4238, 2473]);
+
+    const wonSum = byStage('Won').reduce((a, x) => a + Number(x['close_value']), 0);
+    expect(wonSum).toBe(10_005_534);
+    const sum = await s.db
+      .selectFrom('leads')
+      .select((eb) => eb.fn.sum<number>('value_minor').as('v'))
+      .where('status', '=', 'won')
+      .executeTakeFirstOrThrow();
+    expect(Number(sum.v)).toBe(wonSum * 100);
+
+    // The cycle: each won deal's stay in Engaging runs from its engage date to its close date.
+    const day = 86_400_000;
+    const cycle = byStage('Won').reduce(
+      (a, x) => a + (Date.parse(x['close_date']!) - Date.parse(x['engage_date']!)),
+      0,
+    );
+    const stays = await s.db
+      .selectFrom('stage_stays')
+      .innerJoin('leads', 'leads.id', 'stage_stays.lead_id')
+      .select((eb) => [
+        eb.fn.sum<number>(eb('stage_stays.exited_at', '-', eb.ref('stage_stays.entered_at'))).as('ms'),
+        eb.fn.countAll<number>().as('n'),
+      ])
+      .where('leads.status', '=', 'won')
+      .where('stage_stays.exit_kind', '=', 'won')
+      .where('stage_stays.stage', '=', 'engaging')
+      .where('stage_stays.imported', '=', 1)
+      .executeTakeFirstOrThrow();
+    expect([Number(stays.n), Number(stays.ms) / day]).toEqual([4238, cycle / day]);
+    const lostStays = await s.db
+      .selectFrom('stage_stays')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('exit_kind', '=', 'lost')
+      .executeTakeFirstOrThrow();
+    expect(Number(lostStays.n)).toBe(2473);
+
+    // Reps and managers are users; one team per manager; the regional office is the territory.
+    const process = (await latestProcess(s.db))?.process;
+    const managers = [...new Set(facts.agents.map((a) => a['manager']))];
+    expect(facts.agents).toHaveLength(35);
+    expect(process?.users).toHaveLength(35 + managers.length);
+    for (const a of facts.agents) {
+      const u = process?.users.find((x) => x.name === a['sales_agent']);
+      expect(u?.territories, a['sales_agent']).toEqual([a['regional_office']]);
+    }
+    expect(process?.teams.map((t) => t.members.length).sort()).toEqual(
+      managers.map((m) => facts.agents.filter((a) => a['manager'] === m).length).sort(),
+    );
+    for (const t of process?.teams ?? []) {
+      const manager = process?.users.find((u) => u.id === t.manager)?.name;
+      expect(managers).toContain(manager);
+    }
+    const owners = await s.db.selectFrom('leads').select('owner').distinct().execute();
+    expect(owners).toHaveLength(new Set(facts.rows.map((x) => x['sales_agent'])).size);
+
+    // GTXPro is stored as the product's own name.
+    const gtxPro = facts.rows.filter((x) => x['product'] === 'GTXPro').length;
+    expect(gtxPro).toBeGreaterThan(0);
+    const products = await s.db
+      .selectFrom('leads')
+      .select(['product', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('product')
+      .execute();
+    expect(products.find((p) => p.product === 'GTXPro')).toBeUndefined();
+    expect(Number(products.find((p) => p.product === 'GTX Pro')?.n)).toBe(gtxPro);
+    expect((await s.db.selectFrom('products').selectAll().execute()).map((p) => p.name).sort()).toContain('GTX Pro');
+
+    // Accounts: every row, with the misspelt sector corrected.
+    const accounts = await s.db.selectFrom('accounts').selectAll().execute();
+    expect(accounts).toHaveLength(facts.accounts.length);
+    expect(accounts).toHaveLength(85);
+    const tech = facts.accounts.filter((a) => a['sector'] === 'technolgy' || a['sector'] === 'technology').length;
+    expect(accounts.filter((a) => a.sector === 'technology')).toHaveLength(tech);
+    expect(accounts.filter((a) => a.sector === 'technolgy')).toHaveLength(0);
+
+    // A second run changes nothing and adds no process version.
+    const again = await runImport(s, {
+      format: 'maven',
+      path: MAVEN_DIR,
+      dryRun: false,
+      skipInvalid: false,
+      now: IMPORT_NOW,
+      actor: { kind: 'import' },
+    });
+    expect(again).toMatchObject({ written: 8800, kept: 0, processApplied: null });
+    expect((await counts(s)).leads).toBe(8800);
+    expect((await counts(s)).process_versions).toBe(1);
+  });
+});
+
+it('Maven into an organisation that already has a process: its deals go to the Maven pipeline', async () => {
+  const s = await store('sqlite');
+  const r = await runImport(s, {
+    format: 'maven',
+    path: MAVEN_DIR,
+    dryRun: false,
+    skipInvalid: false,
+    now: IMPORT_NOW,
+    actor: { kind: 'import' },
+  });
+  expect(r).toMatchObject({ outcome: 'imported', errors: 0, written: 8800, processApplied: 2 });
+  const pipelines = await s.db.selectFrom('leads').select('pipeline').distinct().execute();
+  expect(pipelines).toEqual([{ pipeline: 'maven' }]);
+  const process = (await latestProcess(s.db))?.process;
+  expect(process?.users.map((u) => u.id)).toEqual(expect.arrayContaining(['anna', 'ben', 'carla']));
+  expect(process?.pipelines.find((p) => p.default)?.id).toBe('nb');
+});
