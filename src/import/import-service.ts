@@ -7,6 +7,8 @@ import { formatProblem, parseYamlWith } from '../domain/process-load.js';
 import type { Actor } from '../domain/events.js';
 import { applyProcess, loadProcessText } from '../engine/process-service.js';
 import { appendAudit } from '../store/audit.js';
+import { emailHash, pseudonymFor } from '../store/personal-data.js';
+import { suppressedHashes } from '../store/suppressions.js';
 import { upsertAccounts, upsertProducts } from '../store/catalog.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { recountOpenLeads, writeImportBatch, type ImportedLeadRows } from '../store/import-writer.js';
@@ -86,10 +88,12 @@ interface Prepared {
   label: string;
   maven: MavenSideFiles | null;
   sideProblems: ImportProblem[];
+  /** Hashes of erased contacts: their personal data is not brought back. */
+  suppressed: Set<string>;
 }
 
 export async function runImport(store: Store, opts: ImportOptions): Promise<ImportReport> {
-  const prep = await prepare(opts);
+  const prep: Prepared = { ...(await prepare(opts)), suppressed: await suppressedHashes(store.db) };
   const maxProblems = opts.maxProblems ?? 1000;
   const report: ImportReport = {
     format: opts.format,
@@ -151,7 +155,7 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
   return report;
 }
 
-async function prepare(opts: ImportOptions): Promise<Prepared> {
+async function prepare(opts: ImportOptions): Promise<Omit<Prepared, 'suppressed'>> {
   if (opts.format === 'maven') {
     const maven = await readMavenSideFiles(opts.path);
     return {
@@ -262,11 +266,34 @@ function planRecord(
   const mapped = compiled.mapRow(values, line);
   const sourceId = mapped.sourceId;
   if (!mapped.record) return { plan: null, record: null, sourceId, problems: mapped.problems };
-  const record = prep.maven ? prep.maven.complete(mapped.record) : mapped.record;
+  const completed = prep.maven ? prep.maven.complete(mapped.record) : mapped.record;
+  const erased = completed.email !== null && prep.suppressed.has(emailHash(completed.email));
+  // An erased contact stays erased: the deal is imported, the person's data is not.
+  const record = erased ? withoutPerson(completed) : completed;
   const planned = planLead(record, dir, ctx);
   // The plan names fields (owner, stage); the report names the file's columns.
   const problems = planned.ok ? planned.warnings : planned.problems.map((p) => inFileColumns(p, record, prep.mapping));
-  return { plan: planned.ok ? planned.lead : null, record, sourceId, problems: [...mapped.problems, ...problems] };
+  const notice: ImportProblem[] = erased
+    ? [
+        {
+          file: record.file,
+          line,
+          column: prep.mapping.columns.email ?? null,
+          message: 'this contact was erased: the deal is imported without their name, email or phone',
+          severity: 'warning',
+        },
+      ]
+    : [];
+  return {
+    plan: planned.ok ? planned.lead : null,
+    record,
+    sourceId,
+    problems: [...mapped.problems, ...problems, ...notice],
+  };
+}
+
+function withoutPerson(r: ImportRecord): ImportRecord {
+  return { ...r, name: r.email ? pseudonymFor(r.email) : null, email: null, phone: null };
 }
 
 function inFileColumns(p: ImportProblem, record: ImportRecord, mapping: Mapping): ImportProblem {

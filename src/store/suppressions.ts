@@ -24,3 +24,9 @@ export async function suppress(tx: Tx, hash: string, reason: string, at: number)
     .onConflict((oc) => oc.column('email_hash').doNothing())
     .execute();
 }
+
+/** Every suppressed hash, for a bulk check (an import); the list holds erased contacts only, so it stays small. */
+export async function suppressedHashes(tx: Tx): Promise<Set<string>> {
+  const rows = await tx.selectFrom('suppressions').select('email_hash').execute();
+  return new Set(rows.map((r) => r.email_hash));
+}

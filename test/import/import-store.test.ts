@@ -9,7 +9,9 @@ import type { ImportFormat } from '../../src/import/formats/index.js';
 import { ImportRejected, runImport, type ImportOptions, type ImportReport } from '../../src/import/import-service.js';
 import { formatImportProblem } from '../../src/import/record.js';
 import { listAudit } from '../../src/store/audit.js';
-import type { Store } from '../../src/store/db.js';
+import { withTransaction, type Store } from '../../src/store/db.js';
+import { emailHash, pseudonymFor } from '../../src/store/personal-data.js';
+import { suppress } from '../../src/store/suppressions.js';
 import { latestProcess } from '../../src/store/processes.js';
 import { dialects, freshStore } from '../support/stores.js';
 import { fixture, fixtureText, IMPORT_NOW, MAVEN_DIR, utc } from './support.js';
@@ -395,6 +397,20 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
       ['proposal', 0],
     ]);
     expect((await listAudit(s.db, { action: 'import' })).length).toBe(3);
+  });
+
+  it('an erased contact is not brought back: the deal imports without their name, email or phone', async () => {
+    const s = await store(dialect);
+    await withTransaction(s, (tx) => suppress(tx, emailHash('Jane.Doe@acme-corp.example'), 'erased', IMPORT_NOW));
+    const r = await importFile(s, 'pipedrive', fixture('pipedrive-deals.csv'));
+    expect(r.outcome).toBe('imported');
+    expect(r.problems.some((p) => p.severity === 'warning' && /contact was erased/.test(p.message))).toBe(true);
+    const lead = await s.db.selectFrom('leads').selectAll().where('id', '=', 'pipedrive:101').executeTakeFirstOrThrow();
+    expect(lead.email).toBeNull();
+    expect(lead.phone).toBeNull();
+    expect(lead.name).toBe(pseudonymFor('jane.doe@acme-corp.example'));
+    expect(lead.fields).not.toMatch(/jane/i);
+    expect(lead.value_minor).toBe(1_250_000);
   });
 
   it('resumes an interrupted run after its last committed batch', async () => {

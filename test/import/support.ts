@@ -4,7 +4,7 @@ import { join } from 'node:path';
 /** The import fixtures: exports of other CRMs and the process their users and stages belong to. */
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'import');
-export const MAVEN_DIR = '/work/shared/datasets/maven-crm';
+export { MAVEN_DIR } from '../support/maven.js';
 
 export function fixture(name: string): string {
   return join(FIXTURES, name);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runImport } from '../../src/import/import-service.js';
 import { runReport } from '../../src/reports/run-report.js';
 import type { Store } from '../../src/store/db.js';
+import { MAVEN_DIR } from '../support/maven.js';
 import { dialects, freshStore } from '../support/stores.js';
 
 /**
@@ -13,7 +14,7 @@ import { dialects, freshStore } from '../support/stores.js';
  * below reads sales_pipeline.csv directly, sharing no code with the importer.
  */
 
-const DIR = join(import.meta.dirname, '../../../shared/datasets/maven-crm');
+const DIR = MAVEN_DIR;
 const DAY = 86_400_000;
 
 interface Deal {
