@@ -8,8 +8,10 @@
  * --batch (group commit: one transaction per group, each event still atomic).
  *
  * In the same run, on a fresh database of the same kind, a baseline writes the same final rows
- * (copied out of the engine's database) with plain multi-row INSERTs in as many transactions as the
- * engine committed. ratio = baseline write time / engine time. Then single events are handled one
+ * (copied out of the engine's database) with plain INSERTs in as many transactions as the engine
+ * committed, the way the engine writes on that database: on SQLite one prepared statement per row
+ * on the raw connection, on PostgreSQL Kysely's multi-row statements. ratio = baseline write time /
+ * engine time. Then single events are handled one
  * by one, each in its own transaction, for the latency of one event.
  *
  * With --db both each database runs in a child process of its own, so peak RSS is per database.
@@ -28,6 +30,7 @@ import type { EngineEvent } from '../src/domain/events.js';
 import { Engine, type TimedEvent } from '../src/engine/engine.js';
 import { applyProcess, loadProcessText } from '../src/engine/process-service.js';
 import { openStore, withTransaction, type DialectName, type Store, type Tx } from '../src/store/db.js';
+import { runRows } from '../src/store/sqlite-statements.js';
 import type {
   ActivitiesTable,
   Database,
@@ -557,14 +560,41 @@ async function insertRows<R extends object>(rows: readonly R[], write: (rows: R[
   for (let i = 0; i < rows.length; i += per) await write(rows.slice(i, i + per));
 }
 
-async function writeShared(tx: Tx, s: SharedRows): Promise<void> {
+/** Chunk tables in foreign-key order, parents first. */
+const CHUNK_TABLES: (keyof Chunk)[] = [
+  'leads',
+  'stage_stays',
+  'tasks',
+  'events',
+  'run_log',
+  'activities',
+  'owner_history',
+  'field_history',
+  'outbox',
+];
+const SHARED_TABLES: (keyof SharedRows)[] = ['process_versions', 'routing_load', 'routing_counts', 'routing_cursors'];
+
+/**
+ * On SQLite the baseline writes the way the engine does: one prepared INSERT per row on the raw
+ * connection (no query building), so the ratio compares like with like. On PostgreSQL both sides
+ * use Kysely's multi-row statements.
+ */
+async function writeShared(target: Store, tx: Tx, s: SharedRows): Promise<void> {
+  if (target.sqlite) {
+    for (const table of SHARED_TABLES) runRows(target.sqlite, table, s[table]);
+    return;
+  }
   await insertRows(s.process_versions, (r) => tx.insertInto('process_versions').values(r).execute());
   await insertRows(s.routing_load, (r) => tx.insertInto('routing_load').values(r).execute());
   await insertRows(s.routing_counts, (r) => tx.insertInto('routing_counts').values(r).execute());
   await insertRows(s.routing_cursors, (r) => tx.insertInto('routing_cursors').values(r).execute());
 }
 
-async function writeChunk(tx: Tx, c: Chunk): Promise<void> {
+async function writeChunk(target: Store, tx: Tx, c: Chunk): Promise<void> {
+  if (target.sqlite) {
+    for (const table of CHUNK_TABLES) runRows(target.sqlite, table, c[table]);
+    return;
+  }
   await insertRows(c.leads, (r) => tx.insertInto('leads').values(r).execute());
   await insertRows(c.stage_stays, (r) => tx.insertInto('stage_stays').values(r).execute());
   await insertRows(c.tasks, (r) => tx.insertInto('tasks').values(r).execute());
@@ -615,8 +645,8 @@ async function runBaseline(
       const chunk = await readChunk(source.db, lo, hi);
       const t = performance.now();
       await withTransaction(target, async (tx) => {
-        if (k === 0) await writeShared(tx, shared);
-        await writeChunk(tx, chunk);
+        if (k === 0) await writeShared(target, tx, shared);
+        await writeChunk(target, tx, chunk);
       });
       seconds += (performance.now() - t) / 1000;
     }
@@ -719,9 +749,10 @@ function verdict(results: readonly DialectResult[]): string {
 
 const RATIO_NOTE = `ratio = baseline seconds / engine seconds, where the baseline writes the same final rows the engine
 left (every table, copied out of the engine's database) into a fresh database of the same kind with
-plain multi-row INSERTs, in as many transactions as the engine committed. 1.0 would mean handling the
-events costs no more than bulk-inserting their end result; the engine also loads the leads, runs
-decide() for every event, and upserts (rather than inserts) leads, stays and tasks.`;
+plain INSERTs, in as many transactions as the engine committed, written the way the engine writes on
+that database (SQLite: one prepared INSERT per row on the raw connection; PostgreSQL: Kysely multi-row
+INSERTs). 1.0 would mean handling the events costs no more than inserting their end result; the engine
+also loads the leads, runs decide() for every event, and upserts (rather than inserts) leads, stays and tasks.`;
 
 // ---------------------------------------------------------------------------------------------
 // Main

@@ -90,6 +90,31 @@ export function decide(input: DecideInput): Decision {
   }
 }
 
+/**
+ * decide() works on its own copy of the input and never changes the caller's objects. These copy
+ * level by level what the rules can change (a structuredClone per event cost more than the rest of
+ * a simple decision); a nested object added to LeadState or RoutingState needs its copy here.
+ */
+function copyLead(l: LeadState): LeadState {
+  return {
+    ...l,
+    fields: { ...l.fields },
+    stay: { ...l.stay, activities: { ...l.stay.activities } },
+    tasks: l.tasks.map((t) => ({ ...t })),
+    signals: { ...l.signals },
+    lists: [...l.lists],
+  };
+}
+
+function copyRouting(r: RoutingState): RoutingState {
+  const users: RoutingState['users'] = {};
+  for (const [id, u] of Object.entries(r.users)) users[id] = { ...u };
+  const cursors: RoutingState['cursors'] = {};
+  for (const [scope, c] of Object.entries(r.cursors))
+    cursors[scope] = c.credit ? { ...c, credit: { ...c.credit } } : { ...c };
+  return { users, cursors };
+}
+
 /** The working state of one decision; thrown away after decide() returns. */
 class Run {
   readonly p: Process;
@@ -114,8 +139,8 @@ class Run {
     this.now = input.now;
     this.event = input.event;
     this.actor = input.event.actor ?? { kind: 'api' };
-    this.routing = structuredClone(input.routing);
-    this.leadState = input.lead ? structuredClone(input.lead) : null;
+    this.routing = copyRouting(input.routing);
+    this.leadState = input.lead ? copyLead(input.lead) : null;
   }
 
   get lead(): LeadState {

@@ -64,6 +64,12 @@ export class Engine {
     }
   }
 
+  /** A process version already loaded: no query and no await on the per-event path. */
+  private cachedProcess(version: number): { version: number; process: Process } | null {
+    const process = this.processes.get(version);
+    return process ? { version, process } : null;
+  }
+
   async processFor(tx: Tx, version: number | null): Promise<{ version: number; process: Process } | null> {
     if (version !== null) {
       const cached = this.processes.get(version);
@@ -85,7 +91,7 @@ export class Engine {
   private async applyBatch(tx: Tx, events: readonly TimedEvent[]): Promise<EventOutcome[]> {
     const ids = [...new Set(events.map((e) => e.event.lead))];
     // PostgreSQL: lock the batch's leads up front; SQLite's BEGIN IMMEDIATE already serialises writers.
-    const loaded = await loadLeads(tx, ids, this.store.dialect === 'postgres');
+    const loaded = await loadLeads(tx, ids, this.store.dialect === 'postgres', this.store.sqlite);
     const working = new Map([...loaded].map(([id, l]) => [id, l.state]));
     const writer = new DecisionWriter();
     const routing = new RoutingSession(tx);
@@ -93,8 +99,8 @@ export class Engine {
     const outcomes: EventOutcome[] = [];
 
     for (const { event, at } of events) {
-      const before = working.get(event.lead) ?? null;
-      if (!before && event.type !== 'lead.created') {
+      const stored = working.get(event.lead) ?? null;
+      if (!stored && event.type !== 'lead.created') {
         outcomes.push({
           ok: false,
           error: domainError('unknown_lead', `lead "${event.lead}" does not exist`),
@@ -102,9 +108,10 @@ export class Engine {
         });
         continue;
       }
-      if (before) await this.withOlderTask(tx, writer, before, event);
+      const before =
+        stored && namesOlderTask(stored, event) ? await this.withOlderTask(tx, writer, stored, event) : stored;
       const current = before
-        ? await this.processFor(tx, before.processVersion)
+        ? (this.cachedProcess(before.processVersion) ?? (await this.processFor(tx, before.processVersion)))
         : (latest ??= await this.processFor(tx, null));
       if (!current) {
         const message = before
@@ -141,19 +148,31 @@ export class Engine {
       working.set(event.lead, d.lead);
       outcomes.push({ ok: true, lead: d.lead, effects: d.effects, log: d.log });
     }
-    await writer.flush(tx);
+    await writer.flush(tx, this.store.sqlite);
     await routing.save();
     return outcomes;
   }
 
-  /** The lead's state holds the current stay's tasks; a task named by id may be an older one. */
-  private async withOlderTask(tx: Tx, writer: DecisionWriter, lead: LeadState, event: EngineEvent): Promise<void> {
-    if (event.type !== 'task.completed' && event.type !== 'task.reopened') return;
-    if (!event.task.includes('#') || lead.tasks.some((t) => t.id === event.task)) return;
+  /**
+   * The lead's state holds the current stay's tasks; a task named by id may be an older one, which
+   * decide() then gets on a copy of the state (the writer may still hold the state object itself).
+   */
+  private async withOlderTask(
+    tx: Tx,
+    writer: DecisionWriter,
+    lead: LeadState,
+    event: EngineEvent & { task: string },
+  ): Promise<LeadState> {
     // A task this batch already changed is newer in the writer than in the database.
     const older = writer.pendingTask(event.task) ?? (await loadTask(tx, event.lead, event.task));
-    if (older) lead.tasks.push(older);
+    return older ? { ...lead, tasks: [...lead.tasks, older] } : lead;
   }
+}
+
+/** A task.completed or task.reopened naming, by id, a task the lead's state does not hold. */
+function namesOlderTask(lead: LeadState, event: EngineEvent): event is EngineEvent & { task: string } {
+  if (event.type !== 'task.completed' && event.type !== 'task.reopened') return false;
+  return event.task.includes('#') && !lead.tasks.some((t) => t.id === event.task);
 }
 
 function timerEvent(e: EngineEvent): boolean {

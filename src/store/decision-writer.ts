@@ -3,6 +3,7 @@ import type { Change, Effect, LogEntry } from '../domain/decide.js';
 import type { Actor, EngineEvent } from '../domain/events.js';
 import type { LeadState, StayState, TaskState } from '../domain/lead.js';
 import type { Tx } from './db.js';
+import { runRows, upsertTail, type Connection } from './sqlite-statements.js';
 import { leadRow, taskFromRow, taskRow, VersionConflict } from './leads.js';
 import type {
   ActivitiesTable,
@@ -63,6 +64,10 @@ function fromExcluded(cols: readonly string[]): Record<string, RawBuilder<unknow
   return Object.fromEntries(cols.map((c) => [c, sql`excluded.${sql.ref(c)}`]));
 }
 
+// A stay changes after insert only by being left or stalled; a task by its status and assignee.
+const STAY_UPDATES = ['exited_at', 'exit_kind', 'stalled_at'];
+const TASK_UPDATES = ['status', 'assignee', 'completed_at', 'skipped_at', 'skip_reason', 'due_fired', 'overdue_fired'];
+
 function chunks<T extends object>(rows: readonly T[]): T[][] {
   if (rows.length === 0) return [];
   const per = Math.max(1, Math.floor(MAX_PARAMS / Object.keys(rows[0] as object).length));
@@ -72,7 +77,8 @@ function chunks<T extends object>(rows: readonly T[]): T[][] {
 }
 
 export class DecisionWriter {
-  private readonly leads = new Map<string, LeadsTable>();
+  /** The last state of each lead and its next version; the row is built once, at flush. */
+  private readonly leads = new Map<string, { lead: LeadState; version: number; now: number }>();
   private readonly stays = new Map<string, StageStaysTable>();
   private readonly tasks = new Map<string, TasksTable>();
   private readonly events: EventsTable[] = [];
@@ -94,7 +100,7 @@ export class DecisionWriter {
     const id = lead.id;
     // The version is a concurrency token per write, not an event count (that is `seq`): one
     // batch moves a lead from the version it loaded to the next, however many events it applied.
-    this.leads.set(id, leadRow(lead, (d.loadedVersion ?? 0) + 1, now));
+    this.leads.set(id, { lead, version: (d.loadedVersion ?? 0) + 1, now });
 
     let owner = 0;
     let field = 0;
@@ -191,30 +197,50 @@ export class DecisionWriter {
       });
   }
 
-  /** Writes everything collected, parents before children. Throws VersionConflict on a lost race. */
-  async flush(tx: Tx): Promise<void> {
+  /**
+   * Writes everything collected, parents before children. Throws VersionConflict on a lost race.
+   * With `sqlite` (the raw connection of the transaction `tx` runs on), one prepared statement per
+   * row; otherwise one Kysely multi-row statement per table.
+   */
+  async flush(tx: Tx, sqlite?: Connection): Promise<void> {
+    if (sqlite) this.flushSqlite(sqlite);
+    else await this.flushKysely(tx);
+  }
+
+  private leadRows(): LeadsTable[] {
+    return [...this.leads.values()].map((l) => leadRow(l.lead, l.version, l.now));
+  }
+
+  private flushSqlite(db: Connection): void {
+    const leads = this.leadRows();
+    const cols = leads[0] ? Object.keys(leads[0]).filter((c) => c !== 'id') : [];
+    // Never SET the key: SQLite would re-check every foreign key that points at it.
+    const written = runRows(db, 'leads', leads, upsertTail('id', cols, '"leads"."version" = excluded."version" - 1'));
+    if (written !== leads.length) throw conflictIn(leads);
+    runRows(db, 'stage_stays', this.stays.values(), upsertTail('id', STAY_UPDATES));
+    runRows(db, 'tasks', this.tasks.values(), upsertTail('id', TASK_UPDATES));
+    runRows(db, 'events', this.events);
+    runRows(db, 'run_log', this.runLog);
+    runRows(db, 'owner_history', this.owners);
+    runRows(db, 'field_history', this.fields);
+    runRows(db, 'activities', this.activities);
+    runRows(db, 'outbox', this.outbox.values(), 'on conflict ("id") do nothing');
+  }
+
+  private async flushKysely(tx: Tx): Promise<void> {
     await this.writeLeads(tx);
     // Stays and tasks are inserted when new and updated when a later event changed them.
     for (const rows of chunks([...this.stays.values()]))
       await tx
         .insertInto('stage_stays')
         .values(rows)
-        .onConflict((oc) => oc.column('id').doUpdateSet(fromExcluded(['exited_at', 'exit_kind', 'stalled_at'])))
+        .onConflict((oc) => oc.column('id').doUpdateSet(fromExcluded(STAY_UPDATES)))
         .execute();
-    const taskUpdates = [
-      'status',
-      'assignee',
-      'completed_at',
-      'skipped_at',
-      'skip_reason',
-      'due_fired',
-      'overdue_fired',
-    ];
     for (const rows of chunks([...this.tasks.values()]))
       await tx
         .insertInto('tasks')
         .values(rows)
-        .onConflict((oc) => oc.column('id').doUpdateSet(fromExcluded(taskUpdates)))
+        .onConflict((oc) => oc.column('id').doUpdateSet(fromExcluded(TASK_UPDATES)))
         .execute();
     for (const rows of chunks(this.events)) await tx.insertInto('events').values(rows).execute();
     for (const rows of chunks(this.runLog)) await tx.insertInto('run_log').values(rows).execute();
@@ -236,7 +262,7 @@ export class DecisionWriter {
    * and the batch is rolled back and retried.
    */
   private async writeLeads(tx: Tx): Promise<void> {
-    const rows = [...this.leads.values()];
+    const rows = this.leadRows();
     if (rows.length === 0) return;
     const cols = Object.keys(rows[0] as LeadsTable).filter((c) => c !== 'id');
     let written = 0;
@@ -254,6 +280,11 @@ export class DecisionWriter {
         .executeTakeFirst();
       written += Number(res.numInsertedOrUpdatedRows ?? 0);
     }
-    if (written !== rows.length) throw new VersionConflict(rows.find((r) => r.version > 1)?.id ?? rows[0]?.id ?? '');
+    if (written !== rows.length) throw conflictIn(rows);
   }
+}
+
+/** The lead to name in a lost race: one this batch updated rather than created, if any. */
+function conflictIn(rows: readonly LeadsTable[]): VersionConflict {
+  return new VersionConflict(rows.find((r) => r.version > 1)?.id ?? rows[0]?.id ?? '');
 }

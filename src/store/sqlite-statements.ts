@@ -1,0 +1,61 @@
+import type SqliteDatabase from 'better-sqlite3';
+
+/**
+ * Prepared statements on the raw SQLite connection, for the engine's hot path. Kysely compiles
+ * every query anew and a multi-row statement's text changes with its row count, so on SQLite a
+ * batch costs more in query building and parsing than in SQLite's own work; a statement prepared
+ * once per connection and run once per row leaves only the binding and the insert itself.
+ * PostgreSQL keeps Kysely's multi-row statements, where one round trip per row would cost more.
+ */
+
+export type Connection = SqliteDatabase.Database;
+export type Statement = SqliteDatabase.Statement;
+
+const caches = new WeakMap<Connection, Map<string, Statement>>();
+
+/** The statement for `text` on this connection, prepared on first use. */
+export function prepared(db: Connection, text: string): Statement {
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = new Map();
+    caches.set(db, cache);
+  }
+  let stmt = cache.get(text);
+  if (!stmt) {
+    stmt = db.prepare(text);
+    cache.set(text, stmt);
+  }
+  return stmt;
+}
+
+const quote = (name: string): string => `"${name}"`;
+
+/**
+ * `insert into table (cols) values (@cols) <tail>` for rows whose keys are the columns, bound by
+ * name from the row object itself; the column list follows the row (like Kysely's `values`).
+ */
+export function insertText(table: string, cols: readonly string[], tail = ''): string {
+  const names = cols.map(quote).join(', ');
+  const params = cols.map((c) => `@${c}`).join(', ');
+  return `insert into ${quote(table)} (${names}) values (${params})${tail ? ` ${tail}` : ''}`;
+}
+
+/** `on conflict (key) do update set col = excluded.col, …`, an upsert's tail. */
+export function upsertTail(key: string, updates: readonly string[], where = ''): string {
+  const set = updates.map((c) => `${quote(c)} = excluded.${quote(c)}`).join(', ');
+  return `on conflict (${quote(key)}) do update set ${set}${where ? ` where ${where}` : ''}`;
+}
+
+/**
+ * Runs one prepared insert per row; returns how many rows it inserted or updated (an upsert whose
+ * `where` fails, or `do nothing`, counts 0).
+ */
+export function runRows(db: Connection, table: string, rows: Iterable<object>, tail = ''): number {
+  let stmt: Statement | null = null;
+  let changed = 0;
+  for (const row of rows) {
+    stmt ??= prepared(db, insertText(table, Object.keys(row), tail));
+    changed += stmt.run(row).changes;
+  }
+  return changed;
+}

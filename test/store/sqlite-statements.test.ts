@@ -1,0 +1,131 @@
+import { afterEach, expect, it } from 'vitest';
+import type { EngineEvent } from '../../src/domain/events.js';
+import { Engine, type TimedEvent } from '../../src/engine/engine.js';
+import { applyProcess } from '../../src/engine/process-service.js';
+import { openStore, withTransaction, type Store } from '../../src/store/db.js';
+import { DecisionWriter } from '../../src/store/decision-writer.js';
+import { VersionConflict } from '../../src/store/leads.js';
+import type { Database } from '../../src/store/schema.js';
+import { basicProcess, T0 } from '../support/process-fixtures.js';
+import { freshDatabaseUrl } from '../support/stores.js';
+
+/**
+ * On SQLite the engine writes through prepared statements on the raw connection; PostgreSQL keeps
+ * Kysely's multi-row statements. Both paths must leave the very same rows, so the same events go
+ * through each on SQLite (the Kysely one by hiding the raw connection) and every table is compared.
+ */
+
+const open: Store[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+const TABLES: (keyof Database)[] = [
+  'leads',
+  'stage_stays',
+  'tasks',
+  'events',
+  'run_log',
+  'activities',
+  'owner_history',
+  'field_history',
+  'outbox',
+  'routing_load',
+  'routing_counts',
+  'routing_cursors',
+];
+
+async function dump(store: Store): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const t of TABLES) {
+    const rows = await store.db.selectFrom(t).selectAll().execute();
+    out[t] = rows.map((r) => JSON.stringify(r)).sort();
+  }
+  return out;
+}
+
+function batches(): TimedEvent[][] {
+  const at = (i: number): number => T0 + i * 60_000;
+  const ev = (event: EngineEvent, i: number): TimedEvent => ({ event, at: at(i) });
+  return [
+    [
+      ev({ type: 'lead.created', lead: 'L1', fields: { name: 'Acme', value: 99.5 } }, 0),
+      ev({ type: 'lead.created', lead: 'L2', fields: { email: 'b@acme.test' } }, 1),
+      ev({ type: 'lead.created', lead: 'L1', fields: {} }, 2), // refused: lead_exists
+      ev({ type: 'task.completed', lead: 'L2', task: 'call' }, 3),
+    ],
+    [
+      // One lead several times in a batch: its rows are written once, in their last state.
+      ev({ type: 'task.completed', lead: 'L1', task: 'call' }, 4),
+      ev({ type: 'activity.logged', lead: 'L1', kind: 'meeting' }, 5),
+      ev({ type: 'lead.updated', lead: 'L1', fields: { value: 120 } }, 6),
+      ev({ type: 'activity.logged', lead: 'L2', kind: 'meeting', note: 'first' }, 7),
+    ],
+    [
+      ev({ type: 'activity.logged', lead: 'L1', kind: 'meeting' }, 8),
+      ev({ type: 'activity.logged', lead: 'L1', kind: 'meeting' }, 9),
+      ev({ type: 'lead.lost', lead: 'L2', reason: 'no budget' }, 10),
+      ev({ type: 'task.completed', lead: 'L9', task: 'call' }, 11), // refused: unknown_lead
+    ],
+  ];
+}
+
+async function run(hideRawConnection: boolean): Promise<{ outcomes: string[]; rows: Record<string, unknown[]> }> {
+  const store = await openStore(await freshDatabaseUrl('sqlite'));
+  open.push(store);
+  await applyProcess(store, basicProcess, T0, 'test');
+  const engine = new Engine(hideRawConnection ? { ...store, sqlite: undefined } : store);
+  const outcomes: string[] = [];
+  for (const batch of batches())
+    for (const o of await engine.handleMany(batch)) outcomes.push(o.ok ? `ok ${o.lead.stay.stage}` : o.error.code);
+  return { outcomes, rows: await dump(store) };
+}
+
+it('prepared statements on SQLite leave the same rows as the Kysely writer', async () => {
+  const raw = await run(false);
+  const kysely = await run(true);
+  expect(raw.outcomes).toContain('lead_exists');
+  expect(raw.outcomes).toContain('unknown_lead');
+  expect(raw.rows['activities']).toHaveLength(4);
+  expect(raw).toEqual(kysely);
+});
+
+it.each([
+  ['prepared statements', false],
+  ['Kysely', true],
+])('%s: a lead whose version moved on since the batch loaded it is a lost race', async (_path, hide) => {
+  const store = await openStore(await freshDatabaseUrl('sqlite'));
+  open.push(store);
+  await applyProcess(store, basicProcess, T0, 'test');
+  const engine = new Engine(store);
+  const created = await engine.handle({ type: 'lead.created', lead: 'L1', fields: {} }, T0);
+  if (!created.ok) throw new Error('lead.created refused');
+  await engine.handle({ type: 'lead.updated', lead: 'L1', fields: { a: 1 } }, T0 + 1); // version 2 now
+  const sqlite = hide ? undefined : store.sqlite;
+  const write = (loadedVersion: number | null): Promise<void> =>
+    withTransaction(store, async (tx) => {
+      const writer = new DecisionWriter();
+      const event: EngineEvent = { type: 'lead.updated', lead: 'L1', fields: { b: 2 } };
+      const lead = { ...created.lead, seq: 3 };
+      writer.add({
+        loadedVersion,
+        lead,
+        changes: [],
+        effects: [],
+        log: [],
+        event,
+        actor: { kind: 'api' },
+        now: T0 + 2,
+      });
+      await writer.flush(tx, sqlite);
+    });
+  await expect(write(1)).rejects.toBeInstanceOf(VersionConflict); // loaded version 1, stored 2
+  await expect(write(null)).rejects.toBeInstanceOf(VersionConflict); // created twice
+  await write(2);
+  const row = await store.db
+    .selectFrom('leads')
+    .select(['seq', 'version'])
+    .where('id', '=', 'L1')
+    .executeTakeFirstOrThrow();
+  expect(row).toEqual({ seq: 3, version: 3 });
+});
