@@ -56,6 +56,8 @@ export interface DecideInput {
   event: EngineEvent;
   now: number;
   routing: RoutingState;
+  /** Whether an address belongs to an erased contact: automation never writes to it again. */
+  suppressed?: (email: string) => boolean;
 }
 
 export type Decision =
@@ -122,6 +124,7 @@ class Run {
   readonly event: EngineEvent;
   readonly actor: Actor;
   readonly routing: RoutingState;
+  readonly suppressed: (email: string) => boolean;
   readonly changes: Change[] = [];
   readonly effects: Effect[] = [];
   readonly log: LogEntry[] = [];
@@ -140,6 +143,7 @@ class Run {
     this.event = input.event;
     this.actor = input.event.actor ?? { kind: 'api' };
     this.routing = copyRouting(input.routing);
+    this.suppressed = input.suppressed ?? (() => false);
     this.leadState = input.lead ? copyLead(input.lead) : null;
   }
 
@@ -629,6 +633,8 @@ class Run {
       const template = this.p.templates[a.email.template];
       const to = this.recipient(a.email.to);
       if (!to) return note(`email ${a.email.template} not sent: no ${a.email.to} address`);
+      if (a.email.to === 'contact' && this.suppressed(to))
+        return note(`email ${a.email.template} not sent: the contact was erased`);
       if (template?.marketing && lead.fields['unsubscribed'] === true) {
         return note(`email ${a.email.template} not sent: contact unsubscribed from marketing mail`);
       }
@@ -643,6 +649,7 @@ class Run {
     if ('subscribe' in a) {
       const email = lead.fields['email'];
       if (typeof email !== 'string' || email === '') return note(`subscribe to ${a.subscribe.list} skipped: no email`);
+      if (this.suppressed(email)) return note(`subscribe to ${a.subscribe.list} skipped: the contact was erased`);
       if (!lead.lists.includes(a.subscribe.list)) lead.lists.push(a.subscribe.list);
       note(`subscribe ${email} to ${a.subscribe.list}`);
       return this.effect('list.subscribe', {
@@ -657,6 +664,7 @@ class Run {
       const email = lead.fields['email'];
       if (typeof email !== 'string' || email === '')
         return note(`unsubscribe from ${a.unsubscribe.list} skipped: no email`);
+      if (this.suppressed(email)) return note(`unsubscribe from ${a.unsubscribe.list} skipped: the contact was erased`);
       if (!lead.lists.includes(a.unsubscribe.list))
         return note(`unsubscribe from ${a.unsubscribe.list} skipped: ${email} was never subscribed by this process`);
       lead.lists = lead.lists.filter((l) => l !== a.unsubscribe.list);
@@ -689,6 +697,7 @@ class Run {
     if ('enrich' in a) {
       const email = lead.fields['email'];
       if (typeof email !== 'string' || email === '') return note('enrich skipped: no email');
+      if (this.suppressed(email)) return note('enrich skipped: the contact was erased');
       note(`enrich from ${email}`);
       return this.effect('enrich', { email });
     }

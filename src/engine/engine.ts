@@ -9,6 +9,7 @@ import { DecisionWriter } from '../store/decision-writer.js';
 import { loadLeads, loadTask, VersionConflict } from '../store/leads.js';
 import { processVersion } from '../store/processes.js';
 import { RoutingSession } from '../store/routing.js';
+import { suppressionCheck } from '../store/suppressions.js';
 
 /**
  * The shell around decide(): load the leads, decide each event on the state its predecessors
@@ -96,6 +97,7 @@ export class Engine {
     const writer = new DecisionWriter();
     const routing = new RoutingSession(tx);
     let latest: { version: number; process: Process } | null | undefined;
+    let suppressed: ((email: string) => boolean) | undefined;
     const outcomes: EventOutcome[] = [];
 
     for (const { event, at } of events) {
@@ -128,6 +130,7 @@ export class Engine {
         event,
         now: at,
         routing: routes ? await routing.current(current.process, current.version, at) : { users: {}, cursors: {} },
+        suppressed: (suppressed ??= await suppressionCheck(tx)),
       });
       if (!d.ok) {
         outcomes.push(d);

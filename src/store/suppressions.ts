@@ -30,3 +30,9 @@ export async function suppressedHashes(tx: Tx): Promise<Set<string>> {
   const rows = await tx.selectFrom('suppressions').select('email_hash').execute();
   return new Set(rows.map((r) => r.email_hash));
 }
+
+/** A check for decide(): loaded once per transaction; with nobody erased it costs nothing per address. */
+export async function suppressionCheck(tx: Tx): Promise<(email: string) => boolean> {
+  const hashes = await suppressedHashes(tx);
+  return hashes.size === 0 ? () => false : (email) => hashes.has(emailHash(email));
+}

@@ -312,6 +312,25 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
     expect(data).toMatchObject({ suppressed: true, leads: [] });
   });
 
+  it('after an erase, automation never writes to the address again: a new lead with it queues no mail', async () => {
+    const { store, engine } = await setup();
+    await eraseContact(store, JANE, 'dpo', T0 + 3_600_000);
+    const out = await engine.handle(
+      { type: 'lead.created', lead: 'L4', fields: { name: 'Jane again', email: 'JANE.DOE@example.com' } },
+      T0 + 7_200_000,
+    );
+    expect(out.ok).toBe(true);
+    const queued = await store.db.selectFrom('outbox').select('kind').where('lead_id', '=', 'L4').execute();
+    expect(queued.map((q) => q.kind)).toEqual([]);
+    const notes = out.log.map((l) => l.message).join('\n');
+    expect(notes).toContain('subscribe to newsletter skipped: the contact was erased');
+    expect(notes).toContain('email welcome not sent: the contact was erased');
+    // Someone else on the same process still gets their mail.
+    await engine.handle({ type: 'lead.created', lead: 'L5', fields: { email: 'carol@other.test' } }, T0 + 7_260_000);
+    const carol = await store.db.selectFrom('outbox').select('kind').where('lead_id', '=', 'L5').execute();
+    expect(carol.map((q) => q.kind).sort()).toEqual(['email', 'list.subscribe']);
+  });
+
   it('erasing twice is harmless, and an unknown address is refused', async () => {
     const { store } = await setup();
     await eraseContact(store, JANE, 'dpo', T0 + 86_400_000);
