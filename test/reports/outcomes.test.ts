@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runReport, type ReportOutput } from '../../src/reports/run-report.js';
+import type { Store } from '../../src/store/db.js';
+import { simulate } from '../../src/simulate.js';
+import { dialects, freshStore } from '../support/stores.js';
+
+/**
+ * Win rate, deal size, cycle and coaching on a small scenario (scenarios/outcomes), every figure
+ * worked out by hand from the event file. Leads (all created in January 2026, Europe/Berlin):
+ *   L1 anna  nb   100  created 01-05, demo 01-07, close 01-20, won 01-20
+ *   L2 anna  nb   300  created 01-10, lost 01-25 in qualify
+ *   L3 ben   nb   200  created 01-12, moved straight to close and won 02-03 (skips demo)
+ *   L4 ben   nb    60  created 01-15, demo 01-16, back to qualify 01-17, close 01-18, won 01-28
+ *   L5 carl  nb   500  created 01-03, lost 01-30, reopened 02-02, lost again 02-10
+ *   L6 carl  ren   80  created 01-06 in nb, moved to renewals 01-09, won 01-29
+ * Teams: north = anna, ben; south = carl. A reopened lead counts where it closed last (L5: February).
+ */
+
+const DIR = join(import.meta.dirname, 'scenarios', 'outcomes');
+const JAN = { from: '2026-01-01', to: '2026-02-01' };
+const NOW = Date.parse('2026-03-01T12:00:00Z');
+
+describe.each(dialects)('outcome reports on %s', (dialect) => {
+  let store: Store;
+  const report = (name: string, opts: Partial<Parameters<typeof runReport>[1]> = {}): Promise<ReportOutput> =>
+    runReport(store, { name, now: NOW, ...opts });
+
+  beforeAll(async () => {
+    store = await freshStore(dialect);
+    const sim = await simulate({
+      processText: readFileSync(join(DIR, 'process.yaml'), 'utf8'),
+      eventsText: readFileSync(join(DIR, 'events.jsonl'), 'utf8'),
+      store,
+    });
+    expect(sim.rejected).toEqual([]);
+  });
+  afterAll(() => store.close());
+
+  it('win rate: closed in January are L1, L4, L6 won and L2 lost; the cohort is all six, four won by now', async () => {
+    const out = await report('win-rate', JAN);
+    expect(out).toMatchObject({ report: 'win-rate', from: '2026-01-01', to: '2026-02-01', by: null });
+    expect(out.rows).toEqual([
+      { won: 3, lost: 1, closed: 4, win_rate: 0.75, cohort: 6, cohort_won: 4, cohort_win_rate: 0.6667 },
+    ]);
+  });
+
+  it('win rate by owner, team and pipeline; the reopened L5 is not a January loss', async () => {
+    const byOwner = await report('win-rate', { ...JAN, by: 'owner' });
+    expect(byOwner.rows.map((r) => [r['owner'], r['won'], r['lost'], r['win_rate'], r['cohort_win_rate']])).toEqual([
+      ['Anna Berg', 1, 1, 0.5, 0.5],
+      ['Ben Okafor', 1, 0, 1, 1],
+      ['Carl Diaz', 1, 0, 1, 0.5],
+    ]);
+    expect(byOwner.rows[0]).toMatchObject({ owner_id: 'anna' });
+    const byTeam = await report('win-rate', { ...JAN, by: 'team' });
+    expect(byTeam.rows.map((r) => [r['team'], r['won'], r['lost'], r['win_rate']])).toEqual([
+      ['North', 2, 1, 0.6667],
+      ['South', 1, 0, 1],
+    ]);
+    const byPipeline = await report('win-rate', { ...JAN, by: 'pipeline' });
+    expect(byPipeline.rows.map((r) => [r['pipeline'], r['won'], r['lost']])).toEqual([
+      ['nb', 2, 1],
+      ['ren', 1, 0],
+    ]);
+  });
+
+  it('win rate by month: February has L3 won and L5 lost, and an empty cohort (a null rate, not 0)', async () => {
+    const out = await report('win-rate', { from: '2026-01-01', to: '2026-03-01', by: 'month' });
+    expect(out.rows).toEqual([
+      {
+        month: '2026-01',
+        won: 3,
+        lost: 1,
+        closed: 4,
+        win_rate: 0.75,
+        cohort: 6,
+        cohort_won: 4,
+        cohort_win_rate: 0.6667,
+      },
+      { month: '2026-02', won: 1, lost: 1, closed: 2, win_rate: 0.5, cohort: 0, cohort_won: 0, cohort_win_rate: null },
+    ]);
+  });
+
+  it('an empty period has no rows', async () => {
+    for (const name of ['win-rate', 'deal-size', 'cycle'])
+      expect((await report(name, { from: '2025-12-01', to: '2026-01-01' })).rows).toEqual([]);
+  });
+
+  it('deal size: won in January 100, 60 and 80; spread is the CV of the owners means', async () => {
+    const out = await report('deal-size', JAN);
+    expect(out.rows).toEqual([{ count: 3, sum: 240, mean: 80, median: 80, p90: 100 }]);
+    const byOwner = await report('deal-size', { ...JAN, by: 'owner' });
+    expect(byOwner.rows.map((r) => [r['owner_id'], r['count'], r['mean']])).toEqual([
+      ['anna', 1, 100],
+      ['ben', 1, 60],
+      ['carl', 1, 80],
+    ]);
+    // means 100, 60, 80: mean 80, population sd sqrt((400 + 400 + 0) / 3) = 16.33, CV 0.2041
+    expect(byOwner.summary).toEqual({ spread: 0.2041 });
+  });
+
+  it('cycle: won L1 15 days, L4 13, L6 23; lost L2 15; February: L3 22 days, L5 38 from its creation', async () => {
+    const out = await report('cycle', JAN);
+    expect(out.rows).toEqual([
+      { count: 3, mean: 17, median: 15, p90: 23, lost_count: 1, lost_mean: 15, lost_median: 15 },
+    ]);
+    const feb = await report('cycle', { from: '2026-02-01', to: '2026-03-01' });
+    expect(feb.rows).toEqual([
+      { count: 1, mean: 22, median: 22, p90: 22, lost_count: 1, lost_mean: 38, lost_median: 38 },
+    ]);
+  });
+
+  it('coaching, manager view: every rep at Qualify, ben (the top rep) shrunk towards the team', async () => {
+    // Window Jan-Feb. Top quarter by win rate: ben (2/2). Qualify: team 3 of 5 got past it.
+    //   anna n=2 x=1: shrunk (1 + 10 * 0.6) / 12 = 0.5833, gap 0.4167, impact 2 * 0.4167 * 1 * 100 = 83.33
+    //   ben  n=2 x=2: shrunk (2 + 6) / 12 = 0.6667, gap 0.3333, impact 2 * 0.3333 * 1 * 130 = 86.67
+    //   carl n=1 x=0: shrunk 6 / 11 = 0.5455, gap 0.4545, impact 1 * 0.4545 * 1 * 80 = 36.36
+    // (w_t = 1: every lead that got past Qualify was won; v_r = the rep's mean won value.)
+    const out = await report('coaching', { from: '2026-01-01', to: '2026-03-01' });
+    expect(
+      out.rows.map((r) => [r['owner_id'], r['weakest_stage'], r['n'], r['shrunk_rate'], r['gap'], r['impact']]),
+    ).toEqual([
+      ['ben', 'Qualify', 2, 0.6667, 0.3333, 86.67],
+      ['anna', 'Qualify', 2, 0.5833, 0.4167, 83.33],
+      ['carl', 'Qualify', 1, 0.5455, 0.4545, 36.36],
+    ]);
+  });
+
+  it("coaching for one rep: per-stage rates, the weakest stage's guidance and impact", async () => {
+    const out = await report('coaching', { from: '2026-01-01', to: '2026-03-01', options: { owner: 'Anna Berg' } });
+    expect(out.rows.map((r) => [r['stage_id'], r['n'], r['x'], r['rate'], r['team_rate'], r['top_rate']])).toEqual([
+      ['qualify', 2, 1, 0.5, 0.6, 1],
+      ['demo', 1, 1, 1, 1, 1],
+      ['close', 1, 1, 1, 1, 1],
+    ]);
+    expect(out.summary).toMatchObject({
+      owner: 'Anna Berg',
+      weakest_stage: 'Qualify',
+      guidance: 'Find the need.',
+      gap: 0.4167,
+      impact: 83.33,
+      tasks: [],
+    });
+    await expect(report('coaching', { ...JAN, options: { owner: 'nobody' } })).rejects.toThrow(/unknown rep "nobody"/);
+  });
+
+  it('refuses a grouping the report does not allow, an unknown pipeline and a bad period', async () => {
+    await expect(report('coaching', { by: 'owner' })).rejects.toThrow(/cannot be grouped by "owner"/);
+    await expect(report('win-rate', { pipeline: 'nope' })).rejects.toThrow(/unknown pipeline "nope"/);
+    await expect(report('win-rate', { from: '2026-02-01', to: '2026-01-01' })).rejects.toThrow(/must be after/);
+    await expect(report('nope')).rejects.toThrow(/unknown report "nope"/);
+  });
+});
