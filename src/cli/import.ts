@@ -14,6 +14,7 @@ interface ImportCliOptions {
   mapping?: string;
   dryRun?: boolean;
   skipInvalid?: boolean;
+  automations?: boolean;
   batch: string;
   maxProblems: string;
 }
@@ -27,13 +28,15 @@ export function importCommand(program: Command): void {
     .option('--mapping <file>', 'a mapping file (YAML): required for generic, refines the other formats')
     .option('--dry-run', 'check every record and report the problems; write nothing')
     .option('--skip-invalid', 'import the valid records and list the ones skipped')
+    .option('--automations', "take open leads live: their stage's tasks and automations (emails too) run now")
     .option('--batch <n>', 'records per transaction', '5000')
     .option('--max-problems <n>', 'problems listed (all are counted)', '200')
     .addHelpText(
       'after',
       '\nNothing is written when a record has an error, unless --skip-invalid. Re-running updates the same\n' +
         "leads (keyed by the export's record id); an interrupted run resumes after its last batch.\n" +
-        'Imported leads get no tasks and fire no automations: no email reaches an old lead.',
+        'Imported leads get no tasks and fire no automations (no email reaches an old lead) unless\n' +
+        '--automations, or later `stageflow lead activate ID`.',
     )
     .action(async (format: string, path: string, opts: ImportCliOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
@@ -51,6 +54,7 @@ export function importCommand(program: Command): void {
             ...(mapping ? { mapping } : {}),
             dryRun: opts.dryRun === true,
             skipInvalid: opts.skipInvalid === true,
+            automations: opts.automations === true,
             batchSize,
             maxProblems,
             now: ctx.now,
@@ -88,6 +92,7 @@ function printReport(r: ImportReport): void {
     return print('nothing imported: fix the errors above, or pass --skip-invalid to import the valid records');
   if (r.processApplied !== null)
     print(`process version ${r.processApplied} applied with the export's people, teams and pipeline`);
+  if (r.activated > 0) print(`${plural(r.activated, 'open lead')} taken live: stage tasks and automations ran`);
   if (r.resumedFromLine !== null) print(`resumed after line ${r.resumedFromLine} (run ${r.runId})`);
   print(
     `imported ${plural(r.written, 'lead')}${r.kept > 0 ? `; ${r.kept} worked in Stageflow since an earlier import were left as they are` : ''}`,

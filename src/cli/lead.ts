@@ -178,6 +178,15 @@ export function leadCommands(program: Command): void {
     });
 
   lead
+    .command('activate')
+    .description("take an imported lead live: its stage's tasks and automations run now")
+    .argument('<id>', 'lead id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, (store) => submitAndShow(store, ctx, { type: 'lead.activated', lead: id }));
+    });
+
+  lead
     .command('reassign')
     .description('give a lead to another owner; without --owner the assignment rules run again')
     .argument('<id>', 'lead id')

@@ -192,6 +192,8 @@ class Run {
         return this.close('lost', e.reason);
       case 'lead.reopened':
         return this.reopenLead();
+      case 'lead.activated':
+        return this.activate();
       case 'lead.reassigned':
         this.requireOpen();
         if (e.owner !== undefined) {
@@ -250,6 +252,26 @@ class Run {
     // The owner is settled for this event: a first stage's `assign: rules` must not route again.
     this.ownerSettled = true;
     this.enterStage(pipeline, 0, 'created');
+    this.settle();
+  }
+
+  /**
+   * An imported lead was written without tasks or automations (no mail to old leads). Activating
+   * it ends the imported stay and enters the same stage anew, now: its tasks are due from today
+   * and its on-enter automations run, as for a lead that just arrived there.
+   */
+  private activate(): void {
+    this.requireOpen();
+    const lead = this.lead;
+    if (lead.stay.via !== 'import')
+      refuse(
+        'not_imported',
+        `lead ${lead.id} is live already (only an imported lead waiting to go live can be activated)`,
+      );
+    this.log.push({ kind: 'event', rule: null, message: `imported lead goes live in ${lead.stay.stage}` });
+    if (lead.owner === null) this.assignByRules('activated');
+    this.ownerSettled = true;
+    this.transition(this.pipeline(), lead.stay.stageIndex, 'moved', 'activated', 'activated');
     this.settle();
   }
 

@@ -14,7 +14,8 @@ export type DomainErrorCode =
   | 'lead_open'
   | 'gate_refused'
   | 'override_forbidden'
-  | 'invalid_field';
+  | 'invalid_field'
+  | 'not_imported';
 
 export interface DomainError {
   code: DomainErrorCode;

@@ -59,6 +59,16 @@ export const leadEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('lead.reopened'), ...base }).strict(),
   z
     .object({
+      type: z
+        .literal('lead.activated')
+        .describe(
+          "An imported lead goes live: its current stage is entered anew now, with the stage's tasks and automations (and routing if it has no owner).",
+        ),
+      ...base,
+    })
+    .strict(),
+  z
+    .object({
       type: z.literal('lead.reassigned'),
       ...base,
       owner: z.string().optional().describe('New owner; without it the assignment rules run again.'),

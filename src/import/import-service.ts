@@ -5,6 +5,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { z } from 'zod';
 import { formatProblem, parseYamlWith } from '../domain/process-load.js';
 import type { Actor } from '../domain/events.js';
+import { Engine } from '../engine/engine.js';
 import { applyProcess, loadProcessText } from '../engine/process-service.js';
 import { appendAudit } from '../store/audit.js';
 import { emailHash, pseudonymFor } from '../store/personal-data.js';
@@ -42,6 +43,11 @@ export interface ImportOptions {
   mapping?: { text: string; label: string };
   dryRun: boolean;
   skipInvalid: boolean;
+  /**
+   * Take open imported leads live (`lead.activated`): their current stage's tasks and automations
+   * run now, emails included. Off by default: no mail reaches an old lead unless asked.
+   */
+  automations?: boolean;
   batchSize?: number;
   /** How many problems the report lists (all are counted). */
   maxProblems?: number;
@@ -80,6 +86,8 @@ export interface ImportReport {
   processApplied: number | null;
   resumedFromLine: number | null;
   runId: string | null;
+  /** Open leads taken live with --automations. */
+  activated: number;
 }
 
 interface Prepared {
@@ -115,6 +123,7 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
     processApplied: null,
     resumedFromLine: null,
     runId: null,
+    activated: 0,
   };
   const note = (p: ImportProblem): void => {
     if (p.severity === 'error') report.errors++;
@@ -418,13 +427,15 @@ async function writePass(
   const flush = async (): Promise<void> => {
     const rows = batch;
     batch = [];
-    await withTransaction(store, async (tx) => {
-      const res = await writeImportBatch(store, tx, rows);
-      report.kept += res.kept.length;
-      progress.written += res.written;
+    const res = await withTransaction(store, async (tx) => {
+      const written = await writeImportBatch(store, tx, rows);
+      report.kept += written.kept.length;
+      progress.written += written.written;
       progress.checkpointLine = lastLine;
       await advanceRun(tx, runId, progress);
+      return written;
     });
+    if (opts.automations) await activate(store, rows, new Set(res.kept), opts.now, report);
   };
   const zone = dir.process.organisation.timezone;
   for await (const { line, values, compiled } of records(prep, zone, 'writing', opts)) {
@@ -461,6 +472,27 @@ async function writePass(
       opts.now,
     );
   });
+}
+
+/** The batch's open leads go live through the engine, each event atomic, a few hundred per transaction. */
+async function activate(
+  store: Store,
+  rows: readonly ImportedLeadRows[],
+  kept: ReadonlySet<string>,
+  at: number,
+  report: ImportReport,
+): Promise<void> {
+  const engine = new Engine(store);
+  const events = rows
+    .filter((r) => r.lead.status === 'open' && !kept.has(r.lead.id))
+    .map((r) => ({
+      event: { type: 'lead.activated' as const, lead: r.lead.id, actor: { kind: 'import' as const } },
+      at,
+    }));
+  for (let i = 0; i < events.length; i += 256) {
+    const outcomes = await engine.handleMany(events.slice(i, i + 256));
+    report.activated += outcomes.filter((o) => o.ok).length;
+  }
 }
 
 async function writeMavenCatalog(tx: Tx, maven: MavenSideFiles, now: number): Promise<void> {

@@ -413,6 +413,42 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
     expect(lead.value_minor).toBe(1_250_000);
   });
 
+  it('imports fire no automations unless asked; --automations takes open leads live through the engine', async () => {
+    const live = fixtureText('process.yaml')
+      .replace(
+        '- { id: demo, name: Demo Scheduled }',
+        '- { id: demo, name: Demo Scheduled, tasks: [{ id: prep, title: Prepare the demo, kind: demo, due: { days: 1 } }], on_enter: [{ email: { template: hello } }] }',
+      )
+      .concat('\ntemplates:\n  hello: { subject: Hi, body: Hello }\n');
+    const quiet = await store(dialect, false);
+    await applyProcess(quiet, live, IMPORT_NOW - 86_400_000, 'test');
+    await importFile(quiet, 'pipedrive', fixture('pipedrive-deals.csv'));
+    expect(await counts(quiet)).toMatchObject({ tasks: 0, outbox: 0, events: 0 });
+
+    const loud = await store(dialect, false);
+    await applyProcess(loud, live, IMPORT_NOW - 86_400_000, 'test');
+    const r = await importFile(loud, 'pipedrive', fixture('pipedrive-deals.csv'), { automations: true });
+    const open = await loud.db.selectFrom('leads').select('id').where('status', '=', 'open').execute();
+    expect(r.activated).toBe(open.length);
+    // pipedrive:101 is open in Demo Scheduled: the imported stay ends, a live one starts now with its task and mail.
+    const stays = await loud.db
+      .selectFrom('stage_stays')
+      .selectAll()
+      .where('lead_id', '=', 'pipedrive:101')
+      .orderBy('seq')
+      .execute();
+    expect(stays.at(-2)).toMatchObject({ stage: 'demo', imported: 1, exited_at: IMPORT_NOW, exit_kind: 'moved' });
+    expect(stays.at(-1)).toMatchObject({ stage: 'demo', imported: 0, entered_at: IMPORT_NOW, exited_at: null });
+    const tasks = await loud.db.selectFrom('tasks').selectAll().where('lead_id', '=', 'pipedrive:101').execute();
+    expect(tasks.map((t) => [t.template, t.due_at])).toEqual([['prep', IMPORT_NOW + 86_400_000]]);
+    const mail = await loud.db.selectFrom('outbox').select(['kind']).where('lead_id', '=', 'pipedrive:101').execute();
+    expect(mail.map((m) => m.kind)).toContain('email');
+    // Closed deals stay history; a second activation is refused.
+    const engine = new Engine(loud);
+    const again = await engine.handle({ type: 'lead.activated', lead: 'pipedrive:101' }, IMPORT_NOW + 1000);
+    expect(again.ok).toBe(false);
+  });
+
   it('resumes an interrupted run after its last committed batch', async () => {
     const s = await store(dialect);
     // Another lead already holds Pipedrive record 104's key: the batch with 104 fails in the database.
