@@ -26,8 +26,8 @@ export type ContactLeadRow = LeadRow;
 
 /**
  * The contact's lead rows, oldest id first. `lock` (PostgreSQL) takes the rows' locks so an erase
- * and an engine batch on the same lead run one after the other. No index covers lower(email), so
- * this reads the leads table; see docs/privacy.md.
+ * and an engine batch on the same lead run one after the other. The expression index
+ * `leads_contact_email` on lower(trim(email)) answers the lookup.
  */
 export async function contactLeads(tx: Tx, email: string, lock: boolean): Promise<ContactLeadRow[]> {
   const q = tx

@@ -305,10 +305,22 @@ const forecasting: Migration = {
   },
 };
 
+/** Reports read stays, tasks and activities by time, and erasure finds a contact by address. */
+const reportIndexes: Migration = {
+  async up(db: Any) {
+    await db.schema.createIndex('stage_stays_exited').on('stage_stays').columns(['exited_at']).execute();
+    await db.schema.createIndex('stage_stays_entered').on('stage_stays').columns(['entered_at']).execute();
+    await db.schema.createIndex('tasks_due').on('tasks').columns(['due_at']).execute();
+    await db.schema.createIndex('activities_at').on('activities').columns(['at']).execute();
+    await sql`create index leads_contact_email on leads (lower(trim(email)))`.execute(db);
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
   '0003_forecasting': forecasting,
+  '0004_report_indexes': reportIndexes,
 };
 
 export const migrationProvider: MigrationProvider = {
