@@ -5,11 +5,13 @@ import { boardCommand } from './board.js';
 import { configCommand } from './config.js';
 import { contactCommands } from './contact.js';
 import { exportCommand } from './export.js';
+import { forecastCommands } from './forecast.js';
 import { importCommand } from './import.js';
 import { leadCommands } from './lead.js';
 import { migrateCommand } from './migrate.js';
 import { outboxCommands } from './outbox.js';
 import { processCommands } from './process.js';
+import { quotaCommands } from './quota.js';
 import { reportCommand } from './report.js';
 import { simulateCommand } from './simulate.js';
 import { taskCommands } from './task.js';
@@ -45,5 +47,7 @@ export function buildProgram(): Command {
   contactCommands(program);
   auditCommands(program);
   reportCommand(program);
+  forecastCommands(program);
+  quotaCommands(program);
   return program;
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Engine } from '../engine/engine.js';
+import { takePeriodStartSnapshots } from '../engine/forecast-scheduler.js';
 import { fireTimers } from '../engine/scheduler.js';
 import { contextOf, withStore } from './context.js';
 import { plural, print, printJson } from './output.js';
@@ -14,6 +15,7 @@ export function tickCommand(program: Command): void {
       const ctx = contextOf(cmd);
       await withStore(ctx, async (store) => {
         const fired = await fireTimers(new Engine(store), ctx.now, 'until');
+        await takePeriodStartSnapshots(store, ctx.now);
         if (ctx.json) return printJson({ fired, at: new Date(ctx.now).toISOString() });
         print(`${plural(fired, 'timer')} fired`);
       });

@@ -14,6 +14,10 @@ export type ReportRow = Record<string, string | number | boolean | null>;
 export interface ReportContext {
   tx: Tx;
   scope: ReportScope;
+  /**
+   * The period asked for. A report that takes its period another way (--period 2026-Q4) narrows
+   * this object in place, and the JSON's from/to then show the period its figures are for.
+   */
   period: Period;
   /** The current process (stages, probabilities, guidance, users and teams). */
   process: Process;

@@ -1,0 +1,115 @@
+import type { Command } from 'commander';
+import { isPeriodKey } from '../domain/quotas.js';
+import { SnapshotError, takeForecastSnapshot } from '../reports/forecast-snapshot.js';
+import { periodKey } from '../reports/period.js';
+import { listSnapshots, type SnapshotFigures, type SnapshotRow } from '../store/forecast-snapshots.js';
+import { contextOf, displayZone, withStore } from './context.js';
+import { CliError, UsageError } from './errors.js';
+import { formatTime, print, printJson, table } from './output.js';
+
+/** `stageflow forecast snapshot|list`: record the forecast of a period now, and read the records back. */
+
+interface PeriodOption {
+  period?: string;
+}
+
+function checkedKey(raw: string | undefined): string | undefined {
+  if (raw !== undefined && !isPeriodKey(raw))
+    throw new UsageError(`--period must be a month (2026-11) or a quarter (2026-Q4), not "${raw}"`);
+  return raw;
+}
+
+const money = (minor: number): number => Math.round(minor) / 100;
+
+function figuresJson(r: SnapshotFigures): Record<string, unknown> {
+  return {
+    owner: r.owner === '' ? null : r.owner,
+    won: money(r.wonMinor),
+    weighted: money(r.weightedMinor),
+    forecast: money(r.forecastMinor),
+    open_leads: r.openLeads,
+    without_close_date: r.withoutCloseDate,
+    weighted_commit: money(r.byCategory['commit'] ?? 0),
+    weighted_best_case: money(r.byCategory['best_case'] ?? 0),
+    weighted_pipeline: money(r.byCategory['pipeline'] ?? 0),
+  };
+}
+
+const HEADER = ['owner', 'won', 'weighted', 'forecast', 'open_leads', 'without_close_date'];
+
+function figuresCells(r: SnapshotFigures): string[] {
+  const f = figuresJson(r);
+  return HEADER.map((h) => (h === 'owner' ? (r.owner === '' ? '(total)' : r.owner) : String(f[h])));
+}
+
+/** Rows of several snapshots, one JSON object per snapshot with its total and its reps. */
+function grouped(rows: readonly SnapshotRow[]): { head: SnapshotRow; rows: SnapshotRow[] }[] {
+  const out = new Map<string, { head: SnapshotRow; rows: SnapshotRow[] }>();
+  for (const r of rows) {
+    const g = out.get(r.snapshotId);
+    if (g) g.rows.push(r);
+    else out.set(r.snapshotId, { head: r, rows: [r] });
+  }
+  return [...out.values()];
+}
+
+export function forecastCommands(program: Command): void {
+  const forecast = program.command('forecast').description('forecast snapshots (see also `report forecast`)');
+  forecast
+    .command('snapshot')
+    .description('record the forecast of a period as of now, in total and per rep (immutable)')
+    .option('--period <key>', 'a month 2026-11 or a quarter 2026-Q4 (default: the current month)')
+    .action(async (opts: PeriodOption, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const wanted = checkedKey(opts.period);
+      await withStore(ctx, async (store) => {
+        const zone = await displayZone(store);
+        const key = wanted ?? periodKey(ctx.now, 'month', zone);
+        let result;
+        try {
+          result = await takeForecastSnapshot(store, key, 'on_demand', ctx.now);
+        } catch (e) {
+          if (e instanceof SnapshotError) throw new CliError(e.message);
+          throw e;
+        }
+        const { header, rows } = result;
+        if (ctx.json)
+          return printJson({
+            snapshot_id: header.snapshotId,
+            period: header.period,
+            kind: header.kind,
+            taken_at: new Date(header.takenAt).toISOString(),
+            rows: rows.map(figuresJson),
+          });
+        print(`snapshot ${header.snapshotId} of ${header.period} taken at ${formatTime(header.takenAt, zone)}`);
+        for (const line of table([HEADER, ...rows.map(figuresCells)], '  ')) print(line);
+      });
+    });
+  forecast
+    .command('list')
+    .description('recorded forecast snapshots, oldest first')
+    .option('--period <key>', 'only this period')
+    .action(async (opts: PeriodOption, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const key = checkedKey(opts.period);
+      await withStore(ctx, async (store) => {
+        const snapshots = grouped(await listSnapshots(store.db, key === undefined ? {} : { periods: [key] }));
+        if (ctx.json)
+          return printJson(
+            snapshots.map(({ head, rows }) => ({
+              snapshot_id: head.snapshotId,
+              period: head.period,
+              kind: head.kind,
+              taken_at: new Date(head.takenAt).toISOString(),
+              rows: rows.map(figuresJson),
+            })),
+          );
+        if (snapshots.length === 0) return print(key === undefined ? 'no snapshots yet' : `no snapshots of ${key}`);
+        const zone = await displayZone(store);
+        for (const { head, rows } of snapshots) {
+          print(`${head.period}  ${head.kind}  ${formatTime(head.takenAt, zone)}  ${head.snapshotId}`);
+          for (const line of table([HEADER, ...rows.map(figuresCells)], '  ')) print(line);
+        }
+      });
+    });
+}

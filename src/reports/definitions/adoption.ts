@@ -1,0 +1,82 @@
+import { activeReps, forwardExits, neglectedLeads, taskTimeliness } from '../../store/reports/adoption.js';
+import { DAY_MS, ratio } from '../figures.js';
+import { isoDate } from '../period.js';
+import { mergeByKey, ReportError, type ReportContext, type ReportDefinition, type ReportRow } from '../report.js';
+import { refuseOptions } from './stage-helpers.js';
+
+/**
+ * METRICS.md §1: is the team using the process? On-time task completion, the goal-driven share of
+ * forward stage exits, neglected leads and active reps, per rep (owner), team or organisation.
+ * Figures that need a task to be due, or a lead to be open "at `to`", are taken at min(to, now):
+ * a period that has not ended is judged as of now.
+ */
+
+const DEFAULT_WINDOW_DAYS = 14;
+
+function neglectWindowDays(ctx: ReportContext): number {
+  const raw = ctx.options['window'];
+  if (raw === undefined) return DEFAULT_WINDOW_DAYS;
+  const days = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(days) || days <= 0)
+    throw new ReportError(`adoption: --window must be a whole number of days (the neglect window), not "${raw}"`);
+  return days;
+}
+
+export const adoption: ReportDefinition = {
+  name: 'adoption',
+  description: 'on-time task completion, goal-driven advance share, neglected leads and active reps',
+  dimensions: ['owner', 'team'],
+  options: { window: `neglect window in days before --to (default ${DEFAULT_WINDOW_DAYS})` },
+  async run(ctx) {
+    refuseOptions(ctx, 'adoption', ['window']);
+    const days = neglectWindowDays(ctx);
+    const at = Math.min(ctx.period.to, ctx.now);
+    ctx.progress(0, 4);
+    const tasks = await taskTimeliness(ctx.tx, ctx.scope, at);
+    ctx.progress(1, 4);
+    const exits = await forwardExits(ctx.tx, ctx.scope);
+    ctx.progress(2, 4);
+    const neglect = await neglectedLeads(ctx.tx, ctx.scope, at, days * DAY_MS);
+    ctx.progress(3, 4);
+    const reps = await activeReps(
+      ctx.tx,
+      ctx.scope,
+      ctx.process.users.map((u) => u.id),
+    );
+    ctx.progress(4, 4);
+
+    const t = new Map(tasks.map((r) => [r.key, r]));
+    const e = new Map(exits.map((r) => [r.key, r]));
+    const n = new Map(neglect.map((r) => [r.key, r]));
+    const a = new Map(reps.map((r) => [r.key, r]));
+    const rows = mergeByKey([tasks, exits, neglect, reps]).map((key): ReportRow => {
+      const task = t.get(key);
+      const exit = e.get(key);
+      const open = n.get(key);
+      const rep = a.get(key);
+      return {
+        ...ctx.dimensionFields(key),
+        tasks_due: task?.due ?? 0,
+        on_time: task?.onTime ?? 0,
+        completed_late: task?.late ?? 0,
+        overdue_open: task?.open ?? 0,
+        skipped_overdue: task?.skipped ?? 0,
+        on_time_rate: ratio(task?.onTime ?? 0, task?.due ?? 0),
+        forward_exits: exit?.forward ?? 0,
+        goal_exits: exit?.goal ?? 0,
+        goal_driven_share: ratio(exit?.goal ?? 0, exit?.forward ?? 0),
+        open_leads: open?.open ?? 0,
+        neglected: open?.neglected ?? 0,
+        neglected_share: ratio(open?.neglected ?? 0, open?.open ?? 0),
+        reps: rep?.reps ?? 0,
+        active_reps: rep?.active ?? 0,
+        active_rep_share: ratio(rep?.active ?? 0, rep?.reps ?? 0),
+      };
+    });
+    const notes =
+      at < ctx.period.to
+        ? [`the period has not ended: tasks due and open leads are taken as of now (${isoDate(at, ctx.period.zone)})`]
+        : [];
+    return { rows, summary: { window_days: days }, notes };
+  },
+};

@@ -1,0 +1,99 @@
+import { DateTime } from 'luxon';
+import { listSnapshots, type SnapshotRow } from '../../store/forecast-snapshots.js';
+import { wonByBucketAndOwner } from '../../store/reports/forecast.js';
+import { accuracyOf, meanOf, type AccuracyFigures } from '../accuracy-math.js';
+import { major, round } from '../figures.js';
+import { bucketsOf } from '../period.js';
+import { ReportError, type ReportDefinition, type ReportRow } from '../report.js';
+import { refuseUnread, setPeriod } from './keyed-period.js';
+
+/**
+ * METRICS.md §5 forecast accuracy: for each finished month (or quarter, with --by quarter) inside
+ * [from, to) and each rep, the actual A (value won in the period) against F, the forecast of the
+ * period's 'period_start' snapshot. Rows are one per period and rep, the organisation first (its
+ * `owner` is null); the headline per rep (summary.by_rep) averages the scored periods. Without
+ * --from the window is the 12 months (4 quarters) before the current one.
+ */
+
+export const forecastAccuracy: ReportDefinition = {
+  name: 'forecast-accuracy',
+  description: 'start-of-period forecast against value won, per finished month (or quarter) and rep: bias, accuracy',
+  dimensions: ['month', 'quarter'],
+  async run(ctx) {
+    refuseUnread(ctx, 'forecast-accuracy', []);
+    if (ctx.scope.pipeline !== null)
+      throw new ReportError('forecast-accuracy has no --pipeline: snapshots are taken for all pipelines together');
+    const unit = ctx.scope.by === 'quarter' ? 'quarter' : 'month';
+    if (ctx.options['fromGiven'] !== 'yes') {
+      const current = DateTime.fromMillis(ctx.now, { zone: ctx.period.zone }).startOf(unit);
+      setPeriod(ctx, {
+        from: current.minus(unit === 'month' ? { months: 12 } : { quarters: 4 }).toMillis(),
+        to: current.toMillis(),
+      });
+    }
+    // Only whole periods inside [from, to) that are over by now: a running period has no actual yet.
+    const buckets = bucketsOf(ctx.period, unit).filter(
+      (b) => b.start >= ctx.period.from && b.end <= ctx.period.to && b.end <= ctx.now,
+    );
+    const [won, snapshots] = await Promise.all([
+      wonByBucketAndOwner(ctx.tx, { ...ctx.scope, buckets }),
+      listSnapshots(ctx.tx, { periods: buckets.map((b) => b.label), kind: 'period_start' }),
+    ]);
+    const names = new Map(ctx.process.users.map((u) => [u.id, u.name]));
+    const rows: ReportRow[] = [];
+    const perRep = new Map<string, AccuracyFigures[]>();
+    for (const b of buckets) {
+      const snap = firstSnapshot(snapshots.filter((s) => s.period === b.label && s.pipeline === ''));
+      const actual = new Map(won.filter((w) => w.bucket === b.label).map((w) => [w.owner, w.wonMinor]));
+      const total = [...actual.values()].reduce((a, x) => a + x, 0);
+      // A period with neither a snapshot nor a win has nothing to show, not even a null.
+      if (snap === null && actual.size === 0) continue;
+      const reps = [...new Set([...actual.keys(), ...(snap?.rows.keys() ?? [])])].filter((o) => o !== '').sort();
+      for (const owner of ['', ...reps]) {
+        const a = owner === '' ? total : (actual.get(owner) ?? 0);
+        // A snapshot lists every rep of its time; a rep missing from it had nothing forecast (F = 0).
+        const f = snap === null ? null : (snap.rows.get(owner)?.forecastMinor ?? 0);
+        const fig = accuracyOf(a, f);
+        const mine = perRep.get(owner);
+        if (mine) mine.push(fig);
+        else perRep.set(owner, [fig]);
+        rows.push({
+          [unit]: b.label,
+          owner: owner === '' ? null : (names.get(owner) ?? owner),
+          owner_id: owner === '' ? null : owner,
+          actual: major(a),
+          forecast: major(f),
+          snapshot_at: snap === null ? null : new Date(snap.takenAt).toISOString(),
+          bias: fig.bias === null ? null : round(fig.bias, 4),
+          accuracy: fig.accuracy === null ? null : round(fig.accuracy, 4),
+          null_reason: fig.nullReason,
+        });
+      }
+    }
+    const byRep = [...perRep.entries()].map(([owner, figs]) => {
+      const scored = figs.filter((x) => x.accuracy !== null);
+      return {
+        owner: owner === '' ? null : (names.get(owner) ?? owner),
+        owner_id: owner === '' ? null : owner,
+        periods: figs.length,
+        scored: scored.length,
+        accuracy: meanOf(scored.map((x) => x.accuracy)),
+        bias: meanOf(scored.map((x) => x.bias)),
+      };
+    });
+    byRep.sort((x, y) => (x.owner_id ?? '').localeCompare(y.owner_id ?? ''));
+    return {
+      rows,
+      summary: { unit, periods: buckets.length, by_rep: byRep },
+      ...(buckets.length === 0 ? { notes: [`no ${unit} in the window is finished yet`] } : {}),
+    };
+  },
+};
+
+function firstSnapshot(rows: readonly SnapshotRow[]): { takenAt: number; rows: Map<string, SnapshotRow> } | null {
+  const first = rows[0];
+  if (!first) return null;
+  // One 'period_start' snapshot per period is the rule; should two exist, the earliest counts.
+  const mine = rows.filter((r) => r.snapshotId === first.snapshotId);
+  return { takenAt: first.takenAt, rows: new Map(mine.map((r) => [r.owner, r])) };
+}

@@ -1,0 +1,66 @@
+import { listQuotas } from '../../store/quotas.js';
+import { wonSums } from '../../store/reports/forecast.js';
+import { major, ratio } from '../figures.js';
+import { ReportError, type ReportDefinition, type ReportRow } from '../report.js';
+import { keyedPeriod, refuseUnread } from './keyed-period.js';
+
+/**
+ * METRICS.md §5 quota attainment: value won in the period / the quota set for exactly that period
+ * key, per rep (the default) or per team (--by team; a lead counts for its owner's team as the
+ * other reports define it). `attainment` is null without a quota (or with a quota of 0).
+ */
+
+export const quota: ReportDefinition = {
+  name: 'quota',
+  description: 'value won in the period / the quota for the period, per rep or team',
+  dimensions: ['owner', 'team'],
+  options: { period: 'a period key such as 2026-11 or 2026-Q4, instead of --from/--to' },
+  async run(ctx) {
+    refuseUnread(ctx, 'quota', ['period']);
+    const { key, period } = keyedPeriod(ctx);
+    if (key === null)
+      throw new ReportError(
+        'quota needs one whole month or quarter: --period 2026-11 (or 2026-Q4), or --from/--to spanning exactly one',
+      );
+    const byTeam = ctx.scope.by === 'team';
+    const scope = {
+      ...ctx.scope,
+      from: period.from,
+      to: period.to,
+      by: byTeam ? ('team' as const) : ('owner' as const),
+    };
+    const [won, quotas] = await Promise.all([
+      wonSums(ctx.tx, scope),
+      listQuotas(ctx.tx, { period: key, scope: byTeam ? 'team' : 'user' }),
+    ]);
+    const wonBy = new Map(won.map((w) => [w.key, w]));
+    const quotaBy = new Map(quotas.map((q) => [q.subject, q.amountMinor]));
+    const names = new Map((byTeam ? ctx.process.teams : ctx.process.users).map((x) => [x.id, x.name]));
+    // Leads without an owner (or a team) are in the total but belong to no one's attainment.
+    const subjects = [...new Set([...quotaBy.keys(), ...wonBy.keys()])].filter((s) => s !== '').sort();
+    const field = byTeam ? 'team' : 'owner';
+    const rows = subjects.map((s): ReportRow => {
+      const wonMinor = wonBy.get(s)?.wonMinor ?? 0;
+      const q = quotaBy.get(s) ?? null;
+      return {
+        [field]: names.get(s) ?? s,
+        [`${field}_id`]: s,
+        won_count: wonBy.get(s)?.won ?? 0,
+        won: major(wonMinor),
+        quota: major(q),
+        attainment: q === null ? null : ratio(wonMinor, q),
+      };
+    });
+    const totalWon = won.reduce((a, w) => a + w.wonMinor, 0);
+    const totalQuota = quotas.reduce((a, q) => a + q.amountMinor, 0);
+    return {
+      rows,
+      summary: {
+        period: key,
+        won: major(totalWon),
+        quota: quotas.length === 0 ? null : major(totalQuota),
+        attainment: quotas.length === 0 ? null : ratio(totalWon, totalQuota),
+      },
+    };
+  },
+};

@@ -1,0 +1,96 @@
+import { DIMENSIONS } from '../../domain/reporting.js';
+import { closeDateChanges, type CloseDateChange } from '../../store/reports/slippage.js';
+import { DAY_MS, ratio, round } from '../figures.js';
+import type { ReportDefinition, ReportRow } from '../report.js';
+import { refuseUnread } from './keyed-period.js';
+
+/**
+ * Close-date slippage: over the expected_close changes made in the period that moved an existing
+ * date (a first date set, or a date cleared, is neither), how often reps pushed it later and by
+ * how much. Grouped by the lead's current owner (team, …); a time bucket groups by the change.
+ */
+
+/** A stored field value (JSON text: an ISO date string or epoch ms) as epoch ms, as the lead row reads it. */
+export function closeDateOf(json: string): number | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v !== 'string' || v === '') return null;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+function median(xs: readonly number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+function figures(changes: readonly CloseDateChange[]): { row: ReportRow; unreadable: number } {
+  const leads = new Set<string>();
+  const pushedLeads = new Set<string>();
+  const pushedDays: number[] = [];
+  let pulls = 0;
+  let unreadable = 0;
+  for (const c of changes) {
+    const from = closeDateOf(c.oldValue);
+    const to = closeDateOf(c.newValue);
+    if (from === null || to === null) {
+      unreadable++;
+      continue;
+    }
+    if (from === to) continue; // the same instant written differently is no change
+    leads.add(c.lead);
+    if (to > from) {
+      pushedLeads.add(c.lead);
+      pushedDays.push((to - from) / DAY_MS);
+    } else pulls++;
+  }
+  const mean = pushedDays.length === 0 ? null : pushedDays.reduce((a, b) => a + b, 0) / pushedDays.length;
+  const med = median(pushedDays);
+  return {
+    row: {
+      leads_changed: leads.size,
+      changes: pushedDays.length + pulls,
+      pushes: pushedDays.length,
+      pulls,
+      leads_pushed: pushedLeads.size,
+      pushed_share: ratio(pushedLeads.size, leads.size),
+      mean_days_pushed: mean === null ? null : round(mean, 2),
+      median_days_pushed: med === null ? null : round(med, 2),
+    },
+    unreadable,
+  };
+}
+
+export const slippage: ReportDefinition = {
+  name: 'slippage',
+  description: 'how often and how far expected_close was pushed later in the period, per rep',
+  dimensions: DIMENSIONS,
+  async run(ctx) {
+    refuseUnread(ctx, 'slippage', []);
+    const changes = await closeDateChanges(ctx.tx, ctx.scope);
+    const byKey = new Map<string, CloseDateChange[]>();
+    for (const c of changes) {
+      const list = byKey.get(c.key);
+      if (list) list.push(c);
+      else byKey.set(c.key, [c]);
+    }
+    let unreadable = 0;
+    const rows: ReportRow[] = [];
+    for (const [key, list] of [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const f = figures(list);
+      unreadable += f.unreadable;
+      if ((f.row['changes'] as number) > 0) rows.push({ ...ctx.dimensionFields(key), ...f.row });
+    }
+    return {
+      rows,
+      ...(unreadable > 0 ? { notes: [`${unreadable} change(s) with a value that is not a date were left out`] } : {}),
+    };
+  },
+};

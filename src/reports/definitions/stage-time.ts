@@ -1,0 +1,78 @@
+import type { DistributionRow } from '../../store/reports/distribution.js';
+import { askToDecision, closedByPipeline, timeInStage, type AskStage } from '../../store/reports/stage-time.js';
+import { round } from '../figures.js';
+import { mergeByKey, type ReportDefinition, type ReportRow } from '../report.js';
+import { byKeyThenStage, refuseOptions, stagePlace } from './stage-helpers.js';
+
+/** METRICS.md §6: time in stage, and time from the ask to the decision. */
+
+function days(d: DistributionRow | undefined, prefix = ''): ReportRow {
+  return {
+    [`${prefix}count`]: d?.count ?? 0,
+    [`${prefix}mean`]: d ? round(d.mean, 2) : null,
+    [`${prefix}median`]: d ? round(d.median, 2) : null,
+  };
+}
+
+export const timeInStageReport: ReportDefinition = {
+  name: 'time-in-stage',
+  description: 'days spent in each stage by stays that ended in the period (count, mean, median)',
+  dimensions: ['owner', 'team', 'product', 'territory', 'source', 'week', 'month', 'quarter'],
+  async run(ctx) {
+    refuseOptions(ctx, 'time-in-stage');
+    const stays = await timeInStage(ctx.tx, ctx.scope);
+    const rows = stays
+      .map((s) => ({ key: s.key, place: stagePlace(ctx.process, s.pipeline, s.stage, null), s }))
+      .sort(byKeyThenStage)
+      .map(({ key, place, s }) => ({
+        ...ctx.dimensionFields(key),
+        pipeline: s.pipeline,
+        stage: place.name,
+        stage_id: s.stage,
+        index: place.index,
+        ...days(s),
+      }));
+    return { rows };
+  },
+};
+
+export const askToDecisionReport: ReportDefinition = {
+  name: 'ask-to-decision',
+  description: 'days from the last entry into the ask stage to the close, won and lost apart',
+  dimensions: ['owner', 'team', 'product', 'territory', 'source', 'pipeline', 'week', 'month', 'quarter'],
+  async run(ctx) {
+    refuseOptions(ctx, 'ask-to-decision');
+    const notes: string[] = [];
+    const asks: AskStage[] = [];
+    for (const p of ctx.process.pipelines) {
+      if (ctx.scope.pipeline !== null && p.id !== ctx.scope.pipeline) continue;
+      const marked = p.stages.filter((s) => s.ask);
+      const first = marked[0];
+      if (first) asks.push({ pipeline: p.id, stage: first.id });
+      if (marked.length > 1)
+        notes.push(`pipeline ${p.id} marks ${marked.length} ask stages; the first, ${first?.id ?? ''}, is used`);
+    }
+    const [won, lost, closed] = await Promise.all([
+      askToDecision(ctx.tx, ctx.scope, asks, 'won'),
+      askToDecision(ctx.tx, ctx.scope, asks, 'lost'),
+      closedByPipeline(ctx.tx, ctx.scope, asks),
+    ]);
+    const w = new Map(won.map((r) => [r.key, r]));
+    const l = new Map(lost.map((r) => [r.key, r]));
+    const rows = mergeByKey([won, lost]).map((key) => ({
+      ...ctx.dimensionFields(key),
+      ...days(w.get(key), 'won_'),
+      ...days(l.get(key), 'lost_'),
+    }));
+    const hasAsk = new Set(asks.map((a) => a.pipeline));
+    for (const c of closed) {
+      if (!hasAsk.has(c.pipeline))
+        notes.push(`${c.closed} lead(s) closed in pipeline ${c.pipeline}, which has no ask stage: not counted`);
+      else if (c.asked < c.closed)
+        notes.push(
+          `${c.closed - c.asked} lead(s) closed in pipeline ${c.pipeline} never entered its ask stage: not counted`,
+        );
+    }
+    return { rows, ...(notes.length > 0 ? { notes } : {}) };
+  },
+};

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { withTransaction, type Store } from '../store/db.js';
+import {
+  hasSnapshot,
+  insertSnapshot,
+  type SnapshotFigures,
+  type SnapshotHeader,
+  type SnapshotKind,
+} from '../store/forecast-snapshots.js';
+import { latestProcess } from '../store/processes.js';
+import { computeForecast, type ForecastFigures } from './forecast-model.js';
+import { periodOfKey } from './period.js';
+
+/**
+ * Records the forecast of a period (METRICS.md §5 "Snapshot"): the organisation's total (owner '')
+ * and one row per rep, every user of the process included (a rep with nothing forecast gets
+ * zeros, so a later accuracy check sees F = 0 rather than "no snapshot"). All pipelines.
+ * A 'period_start' snapshot has the id `period_start:KEY`, so the primary key keeps it to one per
+ * period even when two ticks race; on-demand snapshots are as many as asked for.
+ */
+
+export class SnapshotError extends Error {}
+
+export interface SnapshotResult {
+  /** False when the period already had its 'period_start' snapshot (nothing was written). */
+  taken: boolean;
+  header: SnapshotHeader;
+  rows: SnapshotFigures[];
+}
+
+export async function takeForecastSnapshot(
+  store: Store,
+  periodKey: string,
+  kind: SnapshotKind,
+  at: number,
+): Promise<SnapshotResult> {
+  const current = await latestProcess(store.db);
+  if (!current) throw new SnapshotError('no process has been applied yet: run `stageflow process apply FILE` first');
+  const process = current.process;
+  const period = periodOfKey(periodKey, process.organisation.timezone);
+  if (!period) throw new SnapshotError(`"${periodKey}" is not a period key (a month 2026-11 or a quarter 2026-Q4)`);
+  const header: SnapshotHeader = {
+    snapshotId: kind === 'period_start' ? `period_start:${periodKey}` : `on_demand:${periodKey}:${at}:${randomUUID()}`,
+    period: periodKey,
+    periodFrom: period.from,
+    periodTo: period.to,
+    pipeline: '',
+    takenAt: at,
+    kind,
+  };
+  return withTransaction(store, async (tx) => {
+    if (kind === 'period_start' && (await hasSnapshot(tx, periodKey, 'period_start')))
+      return { taken: false, header, rows: [] };
+    const scope = {
+      dialect: store.dialect,
+      from: period.from,
+      to: period.to,
+      by: 'owner' as const,
+      pipeline: null,
+      buckets: [],
+      teams: [],
+    };
+    const f = await computeForecast(tx, scope, process, at);
+    const byOwner = new Map(f.groups.filter((g) => g.key !== '').map((g) => [g.key, g]));
+    const owners = [...new Set([...process.users.map((u) => u.id), ...byOwner.keys()])].sort();
+    const rows = [
+      figures('', f.total),
+      ...owners.map((o) => {
+        const g = byOwner.get(o);
+        return g ? figures(o, g) : zero(o);
+      }),
+    ];
+    const taken = await insertSnapshot(tx, header, rows);
+    return { taken, header, rows: taken ? rows : [] };
+  });
+}
+
+function figures(owner: string, f: ForecastFigures): SnapshotFigures {
+  // Stored in whole minor units: the forecast is rounded once, so forecast = won + weighted may
+  // differ from the rounded parts by a cent.
+  return {
+    owner,
+    wonMinor: Math.round(f.wonMinor),
+    weightedMinor: Math.round(f.weightedMinor),
+    forecastMinor: Math.round(f.wonMinor + f.weightedMinor),
+    openLeads: f.openLeads,
+    withoutCloseDate: f.withoutCloseDate,
+    byCategory: {
+      commit: Math.round(f.byCategory.commit),
+      best_case: Math.round(f.byCategory.best_case),
+      pipeline: Math.round(f.byCategory.pipeline),
+    },
+  };
+}
+
+function zero(owner: string): SnapshotFigures {
+  return {
+    owner,
+    wonMinor: 0,
+    weightedMinor: 0,
+    forecastMinor: 0,
+    openLeads: 0,
+    withoutCloseDate: 0,
+    byCategory: { commit: 0, best_case: 0, pipeline: 0 },
+  };
+}

@@ -1,0 +1,67 @@
+import type { Tx } from './db.js';
+
+/**
+ * Quotas: one amount (minor units) per rep or team and period key (2026-11, 2026-Q4). Setting a
+ * quota again replaces it: a quota is a target, not history.
+ */
+
+export type QuotaScope = 'user' | 'team';
+
+export interface Quota {
+  scope: QuotaScope;
+  subject: string;
+  period: string;
+  amountMinor: number;
+  setBy: string | null;
+  setAt: number;
+}
+
+export type QuotaInput = Omit<Quota, 'setAt'>;
+
+export async function setQuota(tx: Tx, quota: QuotaInput, at: number): Promise<void> {
+  await setQuotas(tx, [quota], at);
+}
+
+/** Writes several quotas in one statement (the caller's transaction makes a file import all-or-nothing). */
+export async function setQuotas(tx: Tx, quotas: readonly QuotaInput[], at: number): Promise<void> {
+  // Chunks keep a large file under SQLite's limit on bound parameters.
+  for (let i = 0; i < quotas.length; i += 500) await upsert(tx, quotas.slice(i, i + 500), at);
+}
+
+async function upsert(tx: Tx, quotas: readonly QuotaInput[], at: number): Promise<void> {
+  await tx
+    .insertInto('quotas')
+    .values(
+      quotas.map((q) => ({
+        scope: q.scope,
+        subject: q.subject,
+        period: q.period,
+        amount_minor: q.amountMinor,
+        set_by: q.setBy,
+        set_at: at,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['scope', 'subject', 'period']).doUpdateSet((eb) => ({
+        amount_minor: eb.ref('excluded.amount_minor'),
+        set_by: eb.ref('excluded.set_by'),
+        set_at: eb.ref('excluded.set_at'),
+      })),
+    )
+    .execute();
+}
+
+export async function listQuotas(tx: Tx, filter: { period?: string; scope?: QuotaScope } = {}): Promise<Quota[]> {
+  let q = tx.selectFrom('quotas').selectAll();
+  if (filter.period !== undefined) q = q.where('period', '=', filter.period);
+  if (filter.scope !== undefined) q = q.where('scope', '=', filter.scope);
+  const rows = await q.orderBy('period').orderBy('scope').orderBy('subject').execute();
+  return rows.map((r) => ({
+    scope: r.scope === 'team' ? 'team' : 'user',
+    subject: r.subject,
+    period: r.period,
+    amountMinor: Number(r.amount_minor),
+    setBy: r.set_by,
+    setAt: Number(r.set_at),
+  }));
+}

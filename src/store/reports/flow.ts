@@ -1,0 +1,82 @@
+import { sql } from 'kysely';
+import type { Tx } from '../db.js';
+import { dimension, pipelineFilter, withTables, type ReportScope } from './scope.js';
+
+/**
+ * The flow view of METRICS.md §2: stays entered during the period, and stays left during it by
+ * exit kind, per pipeline and stage (as recorded on the stay). A time bucket groups entries by
+ * entered_at and exits by exited_at.
+ */
+
+export interface FlowCounts {
+  key: string;
+  pipeline: string;
+  stage: string;
+  index: number;
+  entries: number;
+  goal: number;
+  moved: number;
+  won: number;
+  lost: number;
+  pipelineMoves: number;
+}
+
+type Raw = Record<string, string | number | null>;
+
+export async function flowCounts(tx: Tx, scope: ReportScope): Promise<FlowCounts[]> {
+  const entered = dimension(scope, sql`s.entered_at`);
+  const exited = dimension(scope, sql`s.exited_at`);
+  const pf = pipelineFilter(scope, sql`s.pipeline`);
+  const [entries, exits] = await Promise.all([
+    sql<Raw>`${withTables(scope)}
+      select ${entered.expr} as key, s.pipeline, s.stage, min(s.stage_index) as idx, count(*) as entries
+      from stage_stays s
+      join leads l on l.id = s.lead_id
+      ${entered.join}
+      where s.entered_at >= ${scope.from} and s.entered_at < ${scope.to} ${pf}
+      group by 1, s.pipeline, s.stage`.execute(tx),
+    sql<Raw>`${withTables(scope)}
+      select ${exited.expr} as key, s.pipeline, s.stage, min(s.stage_index) as idx,
+        sum(case when s.exit_kind = 'goal' then 1 else 0 end) as goal,
+        sum(case when s.exit_kind = 'moved' then 1 else 0 end) as moved,
+        sum(case when s.exit_kind = 'won' then 1 else 0 end) as won,
+        sum(case when s.exit_kind = 'lost' then 1 else 0 end) as lost,
+        sum(case when s.exit_kind = 'pipeline' then 1 else 0 end) as pipeline_moves
+      from stage_stays s
+      join leads l on l.id = s.lead_id
+      ${exited.join}
+      where s.exited_at >= ${scope.from} and s.exited_at < ${scope.to} ${pf}
+      group by 1, s.pipeline, s.stage`.execute(tx),
+  ]);
+  const out = new Map<string, FlowCounts>();
+  const row = (r: Raw): FlowCounts => {
+    const id = [r['key'], r['pipeline'], r['stage']].map(String).join('\u0000');
+    let f = out.get(id);
+    if (!f) {
+      f = {
+        key: String(r['key']),
+        pipeline: String(r['pipeline']),
+        stage: String(r['stage']),
+        index: Number(r['idx']),
+        entries: 0,
+        goal: 0,
+        moved: 0,
+        won: 0,
+        lost: 0,
+        pipelineMoves: 0,
+      };
+      out.set(id, f);
+    }
+    return f;
+  };
+  for (const r of entries.rows) row(r).entries = Number(r['entries']);
+  for (const r of exits.rows) {
+    const f = row(r);
+    f.goal = Number(r['goal']);
+    f.moved = Number(r['moved']);
+    f.won = Number(r['won']);
+    f.lost = Number(r['lost']);
+    f.pipelineMoves = Number(r['pipeline_moves']);
+  }
+  return [...out.values()];
+}

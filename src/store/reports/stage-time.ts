@@ -1,0 +1,111 @@
+import { sql } from 'kysely';
+import type { Tx } from '../db.js';
+import { distribution, type DistributionRow } from './distribution.js';
+import { dimension, pipelineFilter, withTables, type ReportScope } from './scope.js';
+import { valuesTable } from './values-table.js';
+
+/** METRICS.md §6: days spent in stages, and days from the ask to the decision. */
+
+export interface StageDays extends DistributionRow {
+  pipeline: string;
+  stage: string;
+}
+
+// Stage and pipeline ids are lowercase letters, digits, '-' and '_', so '|' separates them from
+// the group (which may hold anything) when read from the right.
+const SEP = '|';
+
+/** Days in stage of stays that ended in the period, per group, pipeline and stage. */
+export async function timeInStage(tx: Tx, scope: ReportScope): Promise<StageDays[]> {
+  const d = dimension(scope, sql`s.exited_at`);
+  const rows = await distribution(
+    tx,
+    scope,
+    sql`select ${d.expr} || '|' || s.pipeline || '|' || s.stage as key,
+        (s.exited_at - s.entered_at) / 86400000.0 as x
+      from stage_stays s
+      join leads l on l.id = s.lead_id
+      ${d.join}
+      where s.exited_at >= ${scope.from} and s.exited_at < ${scope.to} ${pipelineFilter(scope, sql`s.pipeline`)}`,
+  );
+  return rows.map((r) => {
+    const parts = r.key.split(SEP);
+    const stage = parts.pop() ?? '';
+    const pipeline = parts.pop() ?? '';
+    return { ...r, key: parts.join(SEP), pipeline, stage };
+  });
+}
+
+export interface AskStage {
+  pipeline: string;
+  stage: string;
+}
+
+function askTable(asks: readonly AskStage[]): ReturnType<typeof valuesTable> {
+  return valuesTable(
+    'ask_stages',
+    [
+      { name: 'pipeline', type: 'text' },
+      { name: 'stage', type: 'text' },
+    ],
+    asks.map((a) => [a.pipeline, a.stage]),
+  );
+}
+
+/**
+ * Days from the last entry into the ask stage of the pipeline a lead closed in to its close, over
+ * leads closed in the period with this status that entered that stage (before they closed).
+ */
+export function askToDecision(
+  tx: Tx,
+  scope: ReportScope,
+  asks: readonly AskStage[],
+  status: 'won' | 'lost',
+): Promise<DistributionRow[]> {
+  const d = dimension(scope, sql`l.closed_at`);
+  // The ask table is nested inside the value query: distribution() owns the outer WITH.
+  return distribution(
+    tx,
+    scope,
+    sql`with ${askTable(asks)},
+      q as (
+        select ${d.expr} as key, l.closed_at,
+          (select max(s.entered_at) from stage_stays s
+            where s.lead_id = l.id and s.pipeline = a.pipeline and s.stage = a.stage and s.entered_at <= l.closed_at) as asked_at
+        from leads l
+        join ask_stages a on a.pipeline = l.pipeline
+        ${d.join}
+        where l.status = ${status} and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)}
+      )
+      select key, (closed_at - asked_at) / 86400000.0 as x from q where asked_at is not null`,
+  );
+}
+
+export interface ClosedByPipeline {
+  pipeline: string;
+  closed: number;
+  /** Of them, how many entered their pipeline's ask stage before closing. */
+  asked: number;
+}
+
+/** Leads closed in the period per pipeline, for the notes on what ask-to-decision leaves out. */
+export async function closedByPipeline(
+  tx: Tx,
+  scope: ReportScope,
+  asks: readonly AskStage[],
+): Promise<ClosedByPipeline[]> {
+  const res = await sql<Record<string, string | number>>`${withTables(scope, [askTable(asks)])}
+    select l.pipeline, count(*) as closed,
+      sum(case when exists (
+        select 1 from stage_stays s join ask_stages a on a.pipeline = s.pipeline and a.stage = s.stage
+        where s.lead_id = l.id and s.pipeline = l.pipeline and s.entered_at <= l.closed_at) then 1 else 0 end) as asked
+    from leads l
+    where l.status in ('won', 'lost') and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)}
+    group by l.pipeline
+    order by l.pipeline`.execute(tx);
+  return res.rows.map((r) => ({
+    pipeline: String(r['pipeline']),
+    closed: Number(r['closed']),
+    asked: Number(r['asked']),
+  }));
+}

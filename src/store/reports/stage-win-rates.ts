@@ -1,0 +1,63 @@
+import { sql } from 'kysely';
+import type { Tx } from '../db.js';
+import { dimension, withTables, type ReportScope } from './scope.js';
+
+/**
+ * Per stage: how many leads closed in [closedFrom, closedTo) had reached it, and how many of them
+ * were won. "Reached" is METRICS.md §2's: the lead's furthest stage index in that pipeline (as
+ * recorded on its stays, imported ones included) is at least the stage's. Won counts the lead's
+ * final status wherever it closed. Feeds the `historical` stage probability (§5) and calibration.
+ */
+
+export interface StageKey {
+  pipeline: string;
+  stage: string;
+  index: number;
+}
+
+export interface StageWinRate {
+  key: string;
+  pipeline: string;
+  stage: string;
+  reached: number;
+  won: number;
+}
+
+type Raw = Record<string, string | number | null>;
+
+/** Grouped by the scope's dimension (a time bucket groups on closed_at); scope.from/to are not used. */
+export async function stageWinRates(
+  tx: Tx,
+  scope: ReportScope,
+  stages: readonly StageKey[],
+  closedFrom: number,
+  closedTo: number,
+): Promise<StageWinRate[]> {
+  if (stages.length === 0) return [];
+  const d = dimension(scope, sql`l.closed_at`);
+  const stageRows = sql.join(
+    stages.map((s) => sql`(cast(${s.pipeline} as text), cast(${s.stage} as text), cast(${s.index} as integer))`),
+  );
+  const pipelineOnly = scope.pipeline === null ? sql`` : sql`and s.pipeline = ${scope.pipeline}`;
+  const res = await sql<Raw>`${withTables(scope, [sql`stages (pipeline, stage, idx) as (values ${stageRows})`])}
+    select r.key, st.pipeline, st.stage, count(*) as reached, sum(r.won) as won
+    from (
+      select ${d.expr} as key, l.id, s.pipeline, max(s.stage_index) as furthest,
+        case when l.status = 'won' then 1 else 0 end as won
+      from leads l
+      join stage_stays s on s.lead_id = l.id
+      ${d.join}
+      where l.status in ('won', 'lost') and l.closed_at >= ${closedFrom} and l.closed_at < ${closedTo} ${pipelineOnly}
+      group by 1, l.id, s.pipeline, l.status
+    ) r
+    join stages st on st.pipeline = r.pipeline and r.furthest >= st.idx
+    group by r.key, st.pipeline, st.stage
+    order by r.key, st.pipeline, st.stage`.execute(tx);
+  return res.rows.map((r) => ({
+    key: String(r['key']),
+    pipeline: String(r['pipeline']),
+    stage: String(r['stage']),
+    reached: Number(r['reached']),
+    won: Number(r['won']),
+  }));
+}
