@@ -4,6 +4,7 @@ import { auditCommands } from './audit.js';
 import { boardCommand } from './board.js';
 import { configCommand } from './config.js';
 import { contactCommands } from './contact.js';
+import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
 import { forecastCommands } from './forecast.js';
 import { importCommand } from './import.js';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   configCommand(program);
   exportCommand(program);
   contactCommands(program);
+  demoCommand(program);
   auditCommands(program);
   reportCommand(program);
   forecastCommands(program);
