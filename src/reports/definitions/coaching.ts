@@ -49,6 +49,9 @@ export const coaching: ReportDefinition = {
   options: { owner: 'the rep to coach (id or name)', window: 'days back (default 180)' },
   async run(ctx) {
     const w = coachingWindow(ctx);
+    // The JSON's from/to are the window the figures are for, not the default month.
+    ctx.period.from = w.from;
+    ctx.period.to = w.to;
     const stages = ctx.process.pipelines.flatMap((p) => p.stages.map((_, index) => ({ pipeline: p.id, index })));
     ctx.progress(0, 3);
     const passes = await stagePasses(ctx.tx, stages, w);
