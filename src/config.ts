@@ -50,6 +50,34 @@ const variables = {
     '127.0.0.1',
     'Interface the HTTP server binds to; 0.0.0.0 to accept outside connections.',
   ),
+  SESSION_IDLE_MINUTES: variable(
+    z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60),
+    '60',
+    'A browser session ends after this many minutes without a request.',
+  ),
+  SESSION_ABSOLUTE_HOURS: variable(
+    z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30),
+    '12',
+    'A browser session ends this many hours after login, however busy.',
+  ),
+  TRUST_PROXY: variable(
+    z.enum(['true', 'false']).transform((v) => v === 'true'),
+    'false',
+    'true behind a reverse proxy that sets X-Forwarded-Proto/For (cookies then know they travel over https).',
+  ),
+  EMBEDDED_WORKER: variable(
+    z.enum(['true', 'false']).transform((v) => v === 'true'),
+    'true',
+    'Run the scheduler inside `stageflow serve`; false when separate `stageflow worker` processes run it.',
+  ),
   LOG_LEVEL: variable(
     z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }),
     'info',

@@ -15,7 +15,9 @@ export type DomainErrorCode =
   | 'gate_refused'
   | 'override_forbidden'
   | 'invalid_field'
-  | 'not_imported';
+  | 'not_imported'
+  /** Not a rule's refusal: the caller's If-Match named an older version of the lead. */
+  | 'stale_version';
 
 export interface DomainError {
   code: DomainErrorCode;

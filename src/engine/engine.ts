@@ -19,12 +19,14 @@ import { suppressionCheck } from '../store/suppressions.js';
  */
 
 export type EventOutcome =
-  | { ok: true; lead: LeadState; effects: Effect[]; log: LogEntry[] }
-  | { ok: false; error: DomainError; log: LogEntry[] };
+  | { ok: true; lead: LeadState; version: number; effects: Effect[]; log: LogEntry[] }
+  | { ok: false; error: DomainError; log: LogEntry[]; currentVersion?: number };
 
 export interface TimedEvent {
   event: EngineEvent;
   at: number;
+  /** Apply only if the lead is still at this version (HTTP If-Match); checked inside the transaction. */
+  ifVersion?: number | undefined;
 }
 
 const MAX_RETRIES = 20;
@@ -35,10 +37,10 @@ export class Engine {
   constructor(readonly store: Store) {}
 
   /** One event in its own transaction. */
-  async handle(event: EngineEvent, now: number): Promise<EventOutcome> {
+  async handle(event: EngineEvent, now: number, ifVersion?: number): Promise<EventOutcome> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const [out] = await withTransaction(this.store, (tx) => this.applyBatch(tx, [{ event, at: now }]));
+        const [out] = await withTransaction(this.store, (tx) => this.applyBatch(tx, [{ event, at: now, ifVersion }]));
         if (!out) throw new Error('no outcome for the event');
         return out;
       } catch (e) {
@@ -60,7 +62,7 @@ export class Engine {
     } catch (e) {
       if (!(e instanceof VersionConflict)) throw e;
       const out: EventOutcome[] = [];
-      for (const { event, at } of events) out.push(await this.handle(event, at));
+      for (const { event, at, ifVersion } of events) out.push(await this.handle(event, at, ifVersion));
       return out;
     }
   }
@@ -100,8 +102,19 @@ export class Engine {
     let suppressed: ((email: string) => boolean) | undefined;
     const outcomes: EventOutcome[] = [];
 
-    for (const { event, at } of events) {
+    for (const { event, at, ifVersion } of events) {
       const stored = working.get(event.lead) ?? null;
+      const loadedVersion = loaded.get(event.lead)?.version;
+      if (ifVersion !== undefined && stored && loadedVersion !== ifVersion) {
+        const message = `lead "${event.lead}" is at version ${loadedVersion}, not ${ifVersion}: reload it and try again`;
+        outcomes.push({
+          ok: false,
+          error: domainError('stale_version', message),
+          log: [],
+          currentVersion: loadedVersion ?? 0,
+        });
+        continue;
+      }
       if (!stored && event.type !== 'lead.created') {
         outcomes.push({
           ok: false,
@@ -149,7 +162,7 @@ export class Engine {
         now: at,
       });
       working.set(event.lead, d.lead);
-      outcomes.push({ ok: true, lead: d.lead, effects: d.effects, log: d.log });
+      outcomes.push({ ok: true, lead: d.lead, version: (loadedVersion ?? 0) + 1, effects: d.effects, log: d.log });
     }
     await writer.flush(tx, this.store.sqlite);
     await routing.save();

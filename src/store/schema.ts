@@ -261,7 +261,71 @@ export interface ForecastSnapshotsTable {
   by_category: string;
 }
 
+export interface MembersTable {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  password_hash: string | null;
+  can_edit_process: number;
+  disabled_at: number | null;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  member_id: string;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  member_id: string;
+  name: string;
+  token_hash: string;
+  /** JSON array of scope names. */
+  scopes: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface LoginFailuresTable {
+  email: string;
+  at: number;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  state: string;
+  status_code: number | null;
+  headers: string | null;
+  body: string | null;
+  created_at: number;
+}
+
+export interface SetupTokensTable {
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
+  members: MembersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  login_failures: LoginFailuresTable;
+  idempotency_keys: IdempotencyKeysTable;
+  setup_tokens: SetupTokensTable;
   quotas: QuotasTable;
   forecast_snapshots: ForecastSnapshotsTable;
   accounts: AccountsTable;

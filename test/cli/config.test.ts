@@ -3,7 +3,16 @@ import { ConfigError, configMarkdown, configValue, configVariables, loadConfig }
 
 describe('config', () => {
   it('has a default and a doc for every variable', () => {
-    expect(configVariables.map((v) => v.name)).toEqual(['DATABASE_URL', 'PORT', 'HOST', 'LOG_LEVEL']);
+    expect(configVariables.map((v) => v.name)).toEqual([
+      'DATABASE_URL',
+      'PORT',
+      'HOST',
+      'SESSION_IDLE_MINUTES',
+      'SESSION_ABSOLUTE_HOURS',
+      'TRUST_PROXY',
+      'EMBEDDED_WORKER',
+      'LOG_LEVEL',
+    ]);
     for (const v of configVariables) expect(v.doc.length).toBeGreaterThan(10);
     expect(loadConfig({})).toEqual({
       DATABASE_URL: './data/stageflow.db',

@@ -1,0 +1,166 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { Engine } from '../engine/engine.js';
+import type { Store } from '../store/db.js';
+import { appendAudit } from '../store/audit.js';
+import { accessDenial, callerLabel, type Access, type Caller } from './access.js';
+import { authenticate, type SessionPolicy } from './authenticate.js';
+import { checkCsrf } from './csrf.js';
+import { finishIdempotent, startIdempotent } from './idempotency.js';
+import { handleError, Problem, sendProblem } from './problem.js';
+import { ProcessCache } from './process-cache.js';
+import { registerRoutes } from './routes/index.js';
+import { SECURITY_HEADERS } from './security-headers.js';
+
+/**
+ * buildApp(deps) makes the whole HTTP API without listening, so tests can run it on a loopback
+ * port or with inject(). Each request: security headers, authenticate, authorise by the route's
+ * declared access, CSRF for cookie writes, validate, idempotency, handler, problem+json on error.
+ */
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+    /** Creating and transitioning routes accept an Idempotency-Key. */
+    idempotent?: boolean;
+  }
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+export interface AppDeps {
+  store: Store;
+  /** The clock, injected so tests can move time. */
+  now: () => number;
+  session: SessionPolicy;
+  trustProxy?: boolean;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface AppContext {
+  store: Store;
+  engine: Engine;
+  now: () => number;
+  session: SessionPolicy;
+  processes: ProcessCache;
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+  access: Access;
+  idempotent: boolean;
+}
+
+export type App = FastifyInstance & { routeTable: RouteInfo[] };
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    trustProxy: deps.trustProxy ?? false,
+    bodyLimit: 1024 * 1024,
+    // Request ids go to the log, so a problem a user reports can be found there.
+    requestIdHeader: false,
+    ajv: undefined,
+  }).withTypeProvider<ZodTypeProvider>();
+  const ctx: AppContext = {
+    store: deps.store,
+    engine: new Engine(deps.store),
+    now: deps.now,
+    session: deps.session,
+    processes: new ProcessCache(deps.store),
+  };
+  const routeTable: RouteInfo[] = [];
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, new Problem('not-found', `no route ${req.method} ${req.url.split('?')[0]}`)),
+  );
+  app.decorateRequest('caller', null);
+  app.addHook('onRoute', (r) => {
+    if (!r.config?.access || r.url.endsWith('*')) return;
+    for (const method of [r.method].flat())
+      if (method !== 'HEAD')
+        routeTable.push({ method, url: r.url, access: r.config.access, idempotent: r.config.idempotent === true });
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Stageflow API',
+        description:
+          'The sales-process CRM over HTTP. Errors are RFC 9457 problem details; leads carry an ETag and updates need If-Match; creating and transitioning requests accept an Idempotency-Key.',
+        version: '1',
+      },
+      components: {
+        securitySchemes: {
+          token: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API token (sf_pat_…), created at POST /api/v1/tokens.',
+          },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'stageflow_session',
+            description: 'Browser session from POST /api/v1/auth/login; writes need X-CSRF-Token.',
+          },
+        },
+      },
+      security: [{ token: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: false });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    const access = req.routeOptions.config.access;
+    req.caller = await authenticate(ctx.store, req, ctx.session, ctx.now());
+    if (!access || access.roles === 'public') return;
+    if (!req.caller) throw new Problem('unauthenticated');
+    const denial = accessDenial(req.caller, access);
+    if (denial) {
+      await appendAudit(
+        ctx.store.db,
+        {
+          actor: callerLabel(req.caller),
+          action: 'access.denied',
+          target: `${req.method} ${req.routeOptions.url ?? ''}`,
+          details: { reason: denial },
+        },
+        ctx.now(),
+      );
+      throw new Problem('forbidden', denial);
+    }
+    checkCsrf(req);
+  });
+  app.addHook('preHandler', async (req, reply) => {
+    if (req.routeOptions.config.idempotent) await startIdempotent(ctx, req, reply);
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.routeOptions.config.idempotent) await finishIdempotent(ctx, req, reply, payload);
+    return payload;
+  });
+
+  app.get('/openapi.json', { schema: { hide: true }, config: { access: { roles: 'public' } } }, () => app.swagger());
+  app.get('/healthz', { schema: { hide: true }, config: { access: { roles: 'public' } } }, () => ({ ok: true }));
+  await app.register(async (api) => registerRoutes(api, ctx), { prefix: '/api/v1' });
+  await app.ready();
+  return Object.assign(app, { routeTable }) as unknown as App;
+}

@@ -1,0 +1,69 @@
+import type { FastifyRequest } from 'fastify';
+import { secretHash, SESSION_PREFIX, TOKEN_PREFIX } from '../auth/secrets.js';
+import { findTokenByHash, touchToken } from '../store/api-tokens.js';
+import type { Store } from '../store/db.js';
+import { findMember } from '../store/members.js';
+import { deleteSession, findSession, touchSession } from '../store/sessions.js';
+import type { Caller } from './access.js';
+import { Problem } from './problem.js';
+
+/**
+ * Who is calling: a bearer API token, else a session cookie, else nobody. A token or cookie that
+ * is present but no longer valid is an error (401), not an anonymous call, so a client learns its
+ * credential has expired instead of being told that a record does not exist.
+ */
+
+export const SESSION_COOKIE_SECURE = '__Host-stageflow_session';
+/** Plain http (a laptop): browsers refuse `__Host-` cookies without Secure, so the name drops the prefix. */
+export const SESSION_COOKIE_PLAIN = 'stageflow_session';
+
+export interface SessionPolicy {
+  idleMs: number;
+  absoluteMs: number;
+}
+
+export async function authenticate(
+  store: Store,
+  req: FastifyRequest,
+  policy: SessionPolicy,
+  now: number,
+): Promise<Caller | null> {
+  const auth = req.headers.authorization;
+  if (auth !== undefined) return tokenCaller(store, auth, now);
+  const cookie = req.cookies[SESSION_COOKIE_SECURE] ?? req.cookies[SESSION_COOKIE_PLAIN];
+  if (cookie === undefined) return null;
+  return sessionCaller(store, cookie, policy, now);
+}
+
+async function tokenCaller(store: Store, header: string, now: number): Promise<Caller> {
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!m?.[1] || !m[1].startsWith(TOKEN_PREFIX))
+    throw new Problem('unauthenticated', `Authorization must be "Bearer ${TOKEN_PREFIX}…"`);
+  const token = await findTokenByHash(store.db, secretHash(m[1]));
+  if (!token) throw new Problem('unauthenticated', 'unknown API token');
+  if (token.revokedAt !== null) throw new Problem('unauthenticated', 'this API token has been revoked');
+  if (token.expiresAt <= now) throw new Problem('unauthenticated', 'this API token has expired');
+  const member = await findMember(store.db, token.memberId);
+  if (!member || member.disabledAt !== null) throw new Problem('unauthenticated', "the token's user is disabled");
+  await touchToken(store.db, token.id, now);
+  return { member, via: 'token', scopes: new Set(token.scopes), tokenId: token.id };
+}
+
+async function sessionCaller(store: Store, cookie: string, policy: SessionPolicy, now: number): Promise<Caller> {
+  if (!cookie.startsWith(SESSION_PREFIX)) throw new Problem('unauthenticated', 'unknown session; sign in again');
+  const hash = secretHash(cookie);
+  const session = await findSession(store.db, hash);
+  if (!session) throw new Problem('unauthenticated', 'your session has ended; sign in again');
+  if (session.expiresAt <= now || session.lastSeenAt + policy.idleMs <= now) {
+    await deleteSession(store.db, hash);
+    throw new Problem('unauthenticated', 'your session has expired; sign in again');
+  }
+  const member = await findMember(store.db, session.memberId);
+  if (!member || member.disabledAt !== null) {
+    await deleteSession(store.db, hash);
+    throw new Problem('unauthenticated', 'this user is disabled');
+  }
+  // Idle time is counted in minutes, so one write a minute keeps it exact enough.
+  if (now - session.lastSeenAt > 60_000) await touchSession(store.db, hash, now);
+  return { member, via: 'session', scopes: 'all', session: { hash, csrf: session.csrfToken } };
+}

@@ -1,0 +1,66 @@
+import type { Fields } from '../domain/conditions.js';
+import type { LeadRow } from '../store/lead-search.js';
+import type { TaskRecord } from '../store/queries.js';
+
+/** The JSON the API answers for each resource: ISO times, money in major units, names as in METRICS.md. */
+
+export function isoOrNull(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
+
+export function presentLead(r: LeadRow) {
+  const fields = JSON.parse(r.fields) as Fields;
+  const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+  return {
+    id: r.id,
+    version: r.version,
+    pipeline: r.pipeline,
+    stage: r.stage,
+    stageEnteredAt: new Date(r.stage_entered_at).toISOString(),
+    status: r.status,
+    owner: r.owner,
+    contact: {
+      name: r.name,
+      email: r.email,
+      phone: r.phone ?? text(fields['phone']),
+      company: r.company ?? text(fields['company']),
+    },
+    value: r.value_minor === null ? null : r.value_minor / 100,
+    source: r.source,
+    product: r.product,
+    territory: r.territory,
+    expectedClose: isoOrNull(r.expected_close),
+    fields,
+    processVersion: r.process_version,
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+    closedAt: isoOrNull(r.closed_at),
+    closeReason: r.close_reason,
+    error: r.error,
+    importedFrom: r.import_source,
+  };
+}
+export type LeadJson = ReturnType<typeof presentLead>;
+
+export function presentTask(t: TaskRecord) {
+  return {
+    id: t.id,
+    lead: t.lead,
+    stage: t.stage,
+    template: t.template,
+    title: t.title,
+    kind: t.kind,
+    status: t.status,
+    assignee: t.assignee,
+    dueAt: new Date(t.dueAt).toISOString(),
+    overdueAt: new Date(t.overdueAt).toISOString(),
+    createdAt: new Date(t.createdAt).toISOString(),
+    completedAt: isoOrNull(t.completedAt),
+    skippedAt: isoOrNull(t.skippedAt),
+    skipReason: t.skipReason,
+  };
+}
+
+export function etagOf(version: number): string {
+  return `"${version}"`;
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { openLeadsByEmail } from '../../store/lead-search.js';
+import { ADMINS, EVERYONE } from '../access.js';
+import type { AppContext } from '../app.js';
+import { callerOf, idParams, leadInReach, submit, type Api } from './shared.js';
+
+/** Activities and signals: what happened with a lead outside Stageflow, logged so goals can see it. */
+
+const signalName = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a signal name: lower case letters, digits, _ . -');
+
+export function activityRoutes(api: Api, ctx: AppContext): void {
+  api.get(
+    '/leads/:id/activities',
+    {
+      schema: { tags: ['activities'], summary: "A lead's logged activities, oldest first", params: idParams },
+      config: { access: { roles: EVERYONE, scope: 'leads:read' } },
+    },
+    async (req) => {
+      const lead = await leadInReach(ctx, req, req.params.id);
+      const rows = await ctx.store.db
+        .selectFrom('activities')
+        .selectAll()
+        .where('lead_id', '=', lead.id)
+        .orderBy('seq')
+        .orderBy('idx')
+        .execute();
+      return {
+        items: rows.map((a) => ({
+          kind: a.kind,
+          note: a.note,
+          at: new Date(a.at).toISOString(),
+          actor: a.actor,
+          stay: a.stay_id,
+        })),
+      };
+    },
+  );
+
+  api.post(
+    '/leads/:id/activities',
+    {
+      schema: {
+        tags: ['activities'],
+        summary: 'Log an activity (call, email, meeting, ...); a goal may count it',
+        params: idParams,
+        headers: z.object({ 'idempotency-key': z.string().optional() }),
+        body: z.object({ kind: z.string().min(1).max(50), note: z.string().max(5000).optional() }).strict(),
+      },
+      config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true },
+    },
+    async (req, reply) => {
+      const lead = await leadInReach(ctx, req, req.params.id);
+      const outcome = await submit(ctx, callerOf(req), {
+        type: 'activity.logged',
+        lead: lead.id,
+        kind: req.body.kind,
+        ...(req.body.note ? { note: req.body.note } : {}),
+      });
+      return reply.code(201).send({ lead: lead.id, log: outcome.log, effects: outcome.effects.map((e) => e.kind) });
+    },
+  );
+
+  api.post(
+    '/leads/:id/signals/:name',
+    {
+      schema: {
+        tags: ['signals'],
+        summary: 'Record a named signal (trial_started, ...) on a lead; a goal may wait for it',
+        params: idParams.extend({ name: signalName }),
+        headers: z.object({ 'idempotency-key': z.string().optional() }),
+      },
+      config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true },
+    },
+    async (req) => {
+      const lead = await leadInReach(ctx, req, req.params.id);
+      const outcome = await submit(ctx, callerOf(req), {
+        type: 'signal.received',
+        lead: lead.id,
+        name: req.params.name,
+      });
+      return { lead: lead.id, log: outcome.log, effects: outcome.effects.map((e) => e.kind) };
+    },
+  );
+
+  api.post(
+    '/inbound/signals/:name',
+    {
+      schema: {
+        tags: ['signals'],
+        summary:
+          'From your product: a signal for the open leads whose contact has this email (token with scope signals:inbound)',
+        params: z.object({ name: signalName }),
+        headers: z.object({ 'idempotency-key': z.string().optional() }),
+        body: z.object({ email: z.email().max(320) }).strict(),
+      },
+      config: { access: { roles: ADMINS, scope: 'signals:inbound' }, idempotent: true },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const leads = await openLeadsByEmail(ctx.store.db, req.body.email);
+      const results = [];
+      for (const lead of leads) {
+        const outcome = await submit(ctx, caller, { type: 'signal.received', lead: lead.id, name: req.params.name });
+        results.push({ lead: lead.id, effects: outcome.effects.map((e) => e.kind) });
+      }
+      return { matched: results.length, leads: results };
+    },
+  );
+}

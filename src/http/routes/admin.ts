@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { takePeriodStartSnapshots } from '../../engine/forecast-scheduler.js';
+import { fireTimers } from '../../engine/scheduler.js';
+import { appendAudit, listAudit } from '../../store/audit.js';
+import { replayDeadRows, retryOutboxRow } from '../../store/outbox-admin.js';
+import { boardData, listOutbox } from '../../store/queries.js';
+import { ADMINS, EVERYONE } from '../access.js';
+import type { AppContext } from '../app.js';
+import { Problem } from '../problem.js';
+import { callerOf, limitSchema, reachFor, type Api } from './shared.js';
+
+/** The outbox, the audit log, the scheduler by hand, and the board. */
+
+export function adminRoutes(api: Api, ctx: AppContext): void {
+  const admin = { roles: ADMINS, scope: 'admin' } as const;
+
+  api.get(
+    '/outbox',
+    {
+      schema: {
+        tags: ['outbox'],
+        summary: 'Side effects queued for delivery, oldest first',
+        querystring: z
+          .object({
+            status: z.enum(['pending', 'sent', 'failed', 'dead']).optional(),
+            kind: z.string().optional(),
+            lead: z.string().optional(),
+            limit: limitSchema,
+          })
+          .strict(),
+      },
+      config: { access: admin },
+    },
+    async (req) => ({
+      items: (await listOutbox(ctx.store.db, { ...req.query })).map((r) => ({
+        ...r,
+        createdAt: new Date(r.createdAt).toISOString(),
+        nextAttemptAt: new Date(r.nextAttemptAt).toISOString(),
+      })),
+    }),
+  );
+
+  api.post(
+    '/outbox/:id/retry',
+    {
+      schema: {
+        tags: ['outbox'],
+        summary: 'Deliver this row again now',
+        params: z.object({ id: z.string().min(1).max(200) }),
+      },
+      config: { access: admin },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      if (!(await retryOutboxRow(ctx.store.db, req.params.id, ctx.now())))
+        throw new Problem('not-found', `no undelivered outbox row "${req.params.id}"`);
+      await appendAudit(
+        ctx.store.db,
+        { actor: caller.member.id, action: 'outbox.retried', target: req.params.id, details: {} },
+        ctx.now(),
+      );
+      return { retried: req.params.id };
+    },
+  );
+
+  api.post(
+    '/outbox/replay-dead',
+    {
+      schema: { tags: ['outbox'], summary: 'Give every dead row another round of delivery' },
+      config: { access: admin },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const n = await replayDeadRows(ctx.store.db, ctx.now());
+      await appendAudit(
+        ctx.store.db,
+        { actor: caller.member.id, action: 'outbox.replayed', target: null, details: { rows: n } },
+        ctx.now(),
+      );
+      return { replayed: n };
+    },
+  );
+
+  api.get(
+    '/audit',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'The audit log, newest first',
+        querystring: z
+          .object({ action: z.string().optional(), target: z.string().optional(), limit: limitSchema })
+          .strict(),
+      },
+      config: { access: admin },
+    },
+    async (req) => ({
+      items: (await listAudit(ctx.store.db, req.query)).map((r) => ({ ...r, at: new Date(r.at).toISOString() })),
+    }),
+  );
+
+  api.post(
+    '/admin/tick',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Fire every timer due now and take due forecast snapshots (the worker does this itself)',
+      },
+      config: { access: admin },
+    },
+    async () => {
+      const now = ctx.now();
+      const fired = await fireTimers(ctx.engine, now, 'until');
+      await takePeriodStartSnapshots(ctx.store, now);
+      return { fired, at: new Date(now).toISOString() };
+    },
+  );
+
+  api.get(
+    '/board',
+    {
+      schema: { tags: ['leads'], summary: 'Open leads you can see, by pipeline and stage' },
+      config: { access: { roles: EVERYONE, scope: 'leads:read' } },
+    },
+    async (req) => {
+      const reach = await reachFor(ctx, callerOf(req));
+      const data = await boardData(ctx.store.db);
+      if (reach.kind === 'all') return data;
+      const leads = data.leads.filter((l) => l.owner !== null && reach.owners.has(l.owner));
+      const visible = new Set(leads.map((l) => l.id));
+      return { leads, openTasks: data.openTasks.filter((t) => visible.has(t.lead)), outboxByKind: {} };
+    },
+  );
+}

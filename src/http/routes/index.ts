@@ -1,0 +1,24 @@
+import type { AppContext } from '../app.js';
+import { activityRoutes } from './activities.js';
+import { adminRoutes } from './admin.js';
+import { authRoutes } from './auth.js';
+import { leadRoutes } from './leads.js';
+import { processRoutes } from './process.js';
+import { reportRoutes } from './reports.js';
+import type { Api } from './shared.js';
+import { taskRoutes } from './tasks.js';
+import { tokenRoutes } from './tokens.js';
+import { userRoutes } from './users.js';
+
+/** Every resource under /api/v1; each module declares its routes' access next to them. */
+export function registerRoutes(api: Api, ctx: AppContext): void {
+  authRoutes(api, ctx);
+  tokenRoutes(api, ctx);
+  userRoutes(api, ctx);
+  leadRoutes(api, ctx);
+  taskRoutes(api, ctx);
+  activityRoutes(api, ctx);
+  processRoutes(api, ctx);
+  reportRoutes(api, ctx);
+  adminRoutes(api, ctx);
+}

@@ -1,0 +1,372 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { fieldsSchema } from '../../domain/events.js';
+import { findLeadRow, LEAD_SORTS, searchLeads, type LeadRow } from '../../store/lead-search.js';
+import { leadRunLog, leadStays, listTasks } from '../../store/queries.js';
+import { EVERYONE, MANAGERS } from '../access.js';
+import type { AppContext } from '../app.js';
+import { etagOf, isoOrNull, presentLead, presentTask } from '../present.js';
+import { Problem } from '../problem.js';
+import {
+  callerOf,
+  cursorSchema,
+  decodeCursor,
+  encodeCursor,
+  idParams,
+  ifMatchOf,
+  isoQuery,
+  leadInReach,
+  limitSchema,
+  reachFor,
+  reachList,
+  requiredIfMatch,
+  submit,
+  type Accepted,
+  type Api,
+} from './shared.js';
+
+/** Leads: create, read, list, update, and the transitions (move, win, lose, reopen, reassign, activate). */
+
+const read = { roles: EVERYONE, scope: 'leads:read' } as const;
+const write = { roles: EVERYONE, scope: 'leads:write' } as const;
+
+const contactSchema = z
+  .object({
+    name: z.string().max(200).optional(),
+    email: z.email().max(320).optional(),
+    phone: z.string().max(50).optional(),
+    company: z.string().max(200).optional(),
+  })
+  .strict();
+
+/** The contact is kept in the lead's fields, where the rules (and reports) read it. */
+function withContact(fields: Record<string, unknown>, contact: z.infer<typeof contactSchema> | undefined) {
+  return { ...fields, ...Object.fromEntries(Object.entries(contact ?? {}).filter(([, v]) => v !== undefined)) };
+}
+
+const ifMatchHeader = z.object({ 'if-match': z.string().optional().describe('ETag of the lead; required on PATCH') });
+const idempotencyHeader = z.object({
+  'idempotency-key': z.string().optional().describe('Replays the first answer for retries with the same key and body'),
+  'if-match': z.string().optional().describe('Apply only if the lead is still at this ETag'),
+});
+
+const listQuery = z
+  .object({
+    status: z.enum(['open', 'won', 'lost']).optional(),
+    owner: z.string().optional().describe('Owner id; "me" for the caller'),
+    team: z.string().optional().describe("Leads owned by the team's members"),
+    pipeline: z.string().optional(),
+    stage: z.string().optional(),
+    source: z.string().optional(),
+    product: z.string().optional(),
+    territory: z.string().optional(),
+    email: z.string().optional(),
+    company: z.string().optional(),
+    q: z.string().max(200).optional().describe('Text in name, email or company'),
+    value_min: z.coerce.number().optional(),
+    value_max: z.coerce.number().optional(),
+    created_from: isoQuery,
+    created_to: isoQuery,
+    closed_from: isoQuery,
+    closed_to: isoQuery,
+    expected_close_from: isoQuery,
+    expected_close_to: isoQuery,
+    sort: z
+      .enum(Object.keys(LEAD_SORTS) as [keyof typeof LEAD_SORTS, ...(keyof typeof LEAD_SORTS)[]])
+      .default('created_at'),
+    order: z.enum(['asc', 'desc']).default('desc'),
+    limit: limitSchema,
+    cursor: cursorSchema,
+  })
+  .strict();
+
+const leadCursor = z.object({ s: z.string(), o: z.string(), v: z.number(), id: z.string() }).strict();
+
+async function sendLead(ctx: AppContext, reply: FastifyReply, lead: LeadRow, status = 200, extra: object = {}) {
+  const tasks = await listTasks(ctx.store.db, { lead: lead.id, status: 'open', limit: 200 });
+  return reply
+    .code(status)
+    .header('etag', etagOf(lead.version))
+    .send({ ...presentLead(lead), openTasks: tasks.map(presentTask), ...extra });
+}
+
+async function afterEvent(ctx: AppContext, reply: FastifyReply, id: string, outcome: Accepted, status = 200) {
+  const lead = await findLeadRow(ctx.store.db, id);
+  if (!lead) throw new Problem('not-found', `lead "${id}" does not exist`);
+  return sendLead(ctx, reply, lead, status, { log: outcome.log, effects: outcome.effects.map((e) => e.kind) });
+}
+
+export function leadRoutes(api: Api, ctx: AppContext): void {
+  api.post(
+    '/leads',
+    {
+      schema: {
+        tags: ['leads'],
+        summary: 'Create a lead: the entry criteria pick its pipeline and the assignment rules its owner',
+        headers: idempotencyHeader,
+        body: z
+          .object({
+            id: z
+              .string()
+              .regex(/^[A-Za-z0-9._:-]{1,100}$/)
+              .optional()
+              .describe('Your id for the lead; default L- and random characters'),
+            contact: contactSchema.optional(),
+            fields: fieldsSchema.default({}),
+            owner: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('Explicit owner, skipping the assignment rules (managers and admins)'),
+            pipeline: z.string().min(1).optional().describe('Explicit pipeline, skipping the entry criteria'),
+          })
+          .strict(),
+      },
+      config: { access: write, idempotent: true },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      if (req.body.owner !== undefined && caller.member.role === 'rep')
+        throw new Problem('field-not-writable', 'a rep may not choose the owner; the assignment rules do', {
+          errors: [{ field: 'body.owner', message: 'not writable by a rep' }],
+        });
+      const id = req.body.id ?? `L-${randomBytes(6).toString('base64url')}`;
+      const outcome = await submit(ctx, caller, {
+        type: 'lead.created',
+        lead: id,
+        fields: withContact(req.body.fields, req.body.contact) as z.input<typeof fieldsSchema>,
+        ...(req.body.owner !== undefined ? { owner: req.body.owner } : {}),
+        ...(req.body.pipeline !== undefined ? { pipeline: req.body.pipeline } : {}),
+      });
+      void reply.header('location', `/api/v1/leads/${encodeURIComponent(id)}`);
+      return afterEvent(ctx, reply, id, outcome, 201);
+    },
+  );
+
+  api.get(
+    '/leads',
+    {
+      schema: {
+        tags: ['leads'],
+        summary: 'List leads you can see, filtered and sorted, a page at a time',
+        querystring: listQuery,
+      },
+      config: { access: read },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const q = req.query;
+      const reach = reachList(await reachFor(ctx, caller));
+      const cursor = decodeCursor(q.cursor, leadCursor);
+      if (cursor && (cursor.s !== q.sort || cursor.o !== q.order))
+        throw new Problem('validation-failed', 'the cursor belongs to another sort order', {
+          errors: [{ field: 'query.cursor', message: `made for sort=${cursor.s}&order=${cursor.o}` }],
+        });
+      let owners: string[] | undefined;
+      if (q.team !== undefined) {
+        const team = (await ctx.processes.current())?.process.teams.find((t) => t.id === q.team);
+        owners = team ? team.members : [];
+      }
+      const { rows, next } = await searchLeads(ctx.store.db, {
+        status: q.status,
+        owner: q.owner === 'me' ? caller.member.id : q.owner,
+        owners,
+        pipeline: q.pipeline,
+        stage: q.stage,
+        source: q.source,
+        product: q.product,
+        territory: q.territory,
+        email: q.email,
+        company: q.company,
+        q: q.q,
+        valueMin: q.value_min === undefined ? undefined : Math.round(q.value_min * 100),
+        valueMax: q.value_max === undefined ? undefined : Math.round(q.value_max * 100),
+        createdFrom: q.created_from,
+        createdTo: q.created_to,
+        closedFrom: q.closed_from,
+        closedTo: q.closed_to,
+        expectedCloseFrom: q.expected_close_from,
+        expectedCloseTo: q.expected_close_to,
+        reach,
+        sort: q.sort,
+        order: q.order,
+        limit: q.limit,
+        after: cursor ? { value: cursor.v, id: cursor.id } : undefined,
+      });
+      return {
+        items: rows.map(presentLead),
+        nextCursor: next ? encodeCursor({ s: q.sort, o: q.order, v: next.value, id: next.id }) : null,
+      };
+    },
+  );
+
+  api.get(
+    '/leads/:id',
+    {
+      schema: { tags: ['leads'], summary: 'A lead with its open tasks; the ETag is its version', params: idParams },
+      config: { access: read },
+    },
+    async (req, reply) => sendLead(ctx, reply, await leadInReach(ctx, req, req.params.id)),
+  );
+
+  api.patch(
+    '/leads/:id',
+    {
+      schema: {
+        tags: ['leads'],
+        summary: 'Change fields or contact (If-Match required); goals and gates are checked as for any writer',
+        params: idParams,
+        headers: ifMatchHeader,
+        body: z.object({ contact: contactSchema.optional(), fields: fieldsSchema.default({}) }).strict(),
+      },
+      config: { access: write },
+    },
+    async (req, reply) => {
+      const lead = await leadInReach(ctx, req, req.params.id);
+      const version = requiredIfMatch(req, lead.version);
+      const fields = withContact(req.body.fields, req.body.contact);
+      if (Object.keys(fields).length === 0)
+        throw new Problem('validation-failed', 'nothing to change', {
+          errors: [{ field: 'body', message: 'give fields or contact' }],
+        });
+      const outcome = await submit(
+        ctx,
+        callerOf(req),
+        { type: 'lead.updated', lead: lead.id, fields: fields as z.input<typeof fieldsSchema> },
+        version,
+      );
+      return afterEvent(ctx, reply, lead.id, outcome);
+    },
+  );
+
+  const transition = <B extends z.ZodType>(
+    name: string,
+    summary: string,
+    body: B,
+    event: (id: string, body: z.output<B>) => z.input<typeof import('../../domain/events.js').leadEventSchema>,
+    roles = EVERYONE,
+  ) =>
+    api.post(
+      `/leads/:id/${name}`,
+      {
+        schema: { tags: ['leads'], summary, params: idParams, headers: idempotencyHeader, body },
+        config: { access: { roles, scope: 'leads:write' }, idempotent: true },
+      },
+      async (req, reply) => {
+        const lead = await leadInReach(ctx, req, req.params.id);
+        const v = ifMatchOf(req);
+        const outcome = await submit(
+          ctx,
+          callerOf(req),
+          event(lead.id, req.body as z.output<B>),
+          v === null || v === 'any' ? undefined : v,
+        );
+        return afterEvent(ctx, reply, lead.id, outcome);
+      },
+    );
+
+  transition(
+    'move',
+    'Move to a stage (strict gates apply; an admin may override, and that is recorded)',
+    z
+      .object({
+        stage: z.string().min(1),
+        pipeline: z.string().min(1).optional(),
+        override: z.boolean().default(false),
+        reason: z.string().max(500).optional(),
+      })
+      .strict(),
+    (id, b) => ({
+      type: 'lead.moved',
+      lead: id,
+      stage: b.stage,
+      override: b.override,
+      ...(b.pipeline ? { pipeline: b.pipeline } : {}),
+      ...(b.reason ? { reason: b.reason } : {}),
+    }),
+  );
+  transition(
+    'win',
+    'Mark the lead won',
+    z
+      .object({ reason: z.string().max(500).optional() })
+      .strict()
+      .default({}),
+    (id, b) => ({
+      type: 'lead.won',
+      lead: id,
+      ...(b.reason ? { reason: b.reason } : {}),
+    }),
+  );
+  transition(
+    'lose',
+    'Mark the lead lost, with a reason',
+    z.object({ reason: z.string().min(1).max(500) }).strict(),
+    (id, b) => ({
+      type: 'lead.lost',
+      lead: id,
+      reason: b.reason,
+    }),
+  );
+  transition('reopen', 'Reopen a won or lost lead', z.object({}).strict().default({}), (id) => ({
+    type: 'lead.reopened',
+    lead: id,
+  }));
+  transition(
+    'activate',
+    'An imported lead goes live in its current stage',
+    z.object({}).strict().default({}),
+    (id) => ({
+      type: 'lead.activated',
+      lead: id,
+    }),
+  );
+  transition(
+    'reassign',
+    'Give the lead to another owner, or (without owner) run the assignment rules again',
+    z
+      .object({ owner: z.string().min(1).optional() })
+      .strict()
+      .default({}),
+    (id, b) => ({ type: 'lead.reassigned', lead: id, ...(b.owner ? { owner: b.owner } : {}) }),
+    MANAGERS,
+  );
+
+  api.get(
+    '/leads/:id/timeline',
+    {
+      schema: {
+        tags: ['leads'],
+        summary: 'Every event applied to the lead, with what the rules did about it',
+        params: idParams,
+      },
+      config: { access: read },
+    },
+    async (req) => {
+      const lead = await leadInReach(ctx, req, req.params.id);
+      const events = await leadRunLog(ctx.store.db, lead.id);
+      return { items: events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
+    },
+  );
+
+  api.get(
+    '/leads/:id/stays',
+    {
+      schema: { tags: ['leads'], summary: 'The stages the lead has been through', params: idParams },
+      config: { access: read },
+    },
+    async (req) => {
+      const lead = await leadInReach(ctx, req, req.params.id);
+      const stays = await leadStays(ctx.store.db, lead.id);
+      return {
+        items: stays.map((s) => ({
+          ...s,
+          enteredAt: new Date(s.enteredAt).toISOString(),
+          exitedAt: isoOrNull(s.exitedAt),
+          stalledAt: isoOrNull(s.stalledAt),
+        })),
+      };
+    },
+  );
+}

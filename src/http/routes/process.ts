@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { applyProcess, diffAgainstCurrent, loadProcessText, ProcessRejected } from '../../engine/process-service.js';
+import { appendAudit } from '../../store/audit.js';
+import { processVersion } from '../../store/processes.js';
+import { processHistory } from '../../store/queries.js';
+import { EVERYONE, MANAGERS } from '../access.js';
+import type { AppContext } from '../app.js';
+import { Problem } from '../problem.js';
+import { callerOf, type Api } from './shared.js';
+
+/** The process: current version, history, validate, diff and apply (YAML or JSON text, as the CLI takes). */
+
+const sourceBody = z
+  .object({ source: z.string().min(1).max(2_000_000).describe('The process file, YAML or JSON') })
+  .strict();
+
+function rejected(e: unknown): never {
+  if (e instanceof ProcessRejected)
+    throw new Problem('validation-failed', `the process has ${e.problems.length} problem(s)`, {
+      errors: e.problems.map((message) => ({ field: 'body.source', message })),
+    });
+  throw e;
+}
+
+export function processRoutes(api: Api, ctx: AppContext): void {
+  const read = { roles: EVERYONE, scope: 'process:read' } as const;
+
+  api.get(
+    '/process',
+    { schema: { tags: ['process'], summary: 'The current process version, with guidance' }, config: { access: read } },
+    async () => {
+      const current = await ctx.processes.current();
+      if (!current) throw new Problem('not-found', 'no process has been applied yet');
+      const stored = await processVersion(ctx.store.db, current.version);
+      return {
+        version: current.version,
+        appliedAt: stored ? new Date(stored.appliedAt).toISOString() : null,
+        process: current.process,
+      };
+    },
+  );
+
+  api.get(
+    '/process/versions',
+    { schema: { tags: ['process'], summary: 'Every version applied, oldest first' }, config: { access: read } },
+    async () => ({
+      items: (await processHistory(ctx.store.db)).map((v) => ({
+        ...v,
+        appliedAt: new Date(v.appliedAt).toISOString(),
+      })),
+    }),
+  );
+
+  api.get(
+    '/process/versions/:version',
+    {
+      schema: {
+        tags: ['process'],
+        summary: 'One version, with its source text',
+        params: z.object({ version: z.coerce.number().int().min(1) }),
+      },
+      config: { access: read },
+    },
+    async (req) => {
+      const v = await processVersion(ctx.store.db, req.params.version);
+      if (!v) throw new Problem('not-found', `process version ${req.params.version} does not exist`);
+      return {
+        version: v.version,
+        appliedAt: new Date(v.appliedAt).toISOString(),
+        source: v.source,
+        process: v.process,
+      };
+    },
+  );
+
+  api.post(
+    '/process/validate',
+    {
+      schema: {
+        tags: ['process'],
+        summary: 'Check a process file; every problem names its path and line',
+        body: sourceBody,
+      },
+      config: { access: { roles: MANAGERS, scope: 'process:read' } },
+    },
+    async (req) => {
+      try {
+        const p = loadProcessText(req.body.source);
+        return { valid: true, pipelines: p.pipelines.map((pl) => pl.id), users: p.users.length };
+      } catch (e) {
+        return rejected(e);
+      }
+    },
+  );
+
+  api.post(
+    '/process/diff',
+    {
+      schema: { tags: ['process'], summary: 'What applying this file would change', body: sourceBody },
+      config: { access: { roles: MANAGERS, scope: 'process:read' } },
+    },
+    async (req) => {
+      try {
+        return await diffAgainstCurrent(ctx.store, req.body.source);
+      } catch (e) {
+        return rejected(e);
+      }
+    },
+  );
+
+  api.post(
+    '/process',
+    {
+      schema: {
+        tags: ['process'],
+        summary: 'Apply a process file as a new version (admins, and managers granted process editing)',
+        body: sourceBody,
+      },
+      config: { access: { roles: MANAGERS, scope: 'process:write', processEditor: true } },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      try {
+        const now = ctx.now();
+        const result = await applyProcess(ctx.store, req.body.source, now, caller.member.id);
+        if (!result.unchanged)
+          await appendAudit(
+            ctx.store.db,
+            {
+              actor: caller.member.id,
+              action: 'process.applied',
+              target: `v${result.version}`,
+              details: { changes: result.diff.changes.length, migratedLeads: result.migratedLeads },
+            },
+            now,
+          );
+        return reply.code(result.unchanged ? 200 : 201).send(result);
+      } catch (e) {
+        return rejected(e);
+      }
+    },
+  );
+}

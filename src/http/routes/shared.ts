@@ -1,0 +1,135 @@
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyRequest,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { leadEventSchema, type Actor, type LeadEvent } from '../../domain/events.js';
+import type { EventOutcome } from '../../engine/engine.js';
+import { appendAudit } from '../../store/audit.js';
+import { findLeadRow, type LeadRow } from '../../store/lead-search.js';
+import { callerLabel, reachesOwner, reachOf, type Caller, type Reach } from '../access.js';
+import type { AppContext } from '../app.js';
+import { etagOf } from '../present.js';
+import { domainProblem, Problem } from '../problem.js';
+
+/** What every route module shares: the typed app, the caller, reach checks and event submission. */
+
+export type Api = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export function callerOf(req: FastifyRequest): Caller {
+  if (!req.caller) throw new Problem('unauthenticated');
+  return req.caller;
+}
+
+export async function reachFor(ctx: AppContext, caller: Caller): Promise<Reach> {
+  if (caller.member.role === 'admin') return { kind: 'all' };
+  return reachOf(caller.member, (await ctx.processes.current())?.process ?? null);
+}
+
+export function reachList(reach: Reach): string[] | null {
+  return reach.kind === 'all' ? null : [...reach.owners];
+}
+
+/** A record out of reach is recorded as a denial and answered as if it did not exist. */
+export async function denyAsMissing(ctx: AppContext, req: FastifyRequest, what: string): Promise<never> {
+  await appendAudit(
+    ctx.store.db,
+    {
+      actor: callerLabel(req.caller),
+      action: 'access.denied',
+      target: what,
+      details: { route: `${req.method} ${req.routeOptions.url ?? ''}` },
+    },
+    ctx.now(),
+  );
+  throw new Problem('not-found', `${what} does not exist`);
+}
+
+export async function leadInReach(ctx: AppContext, req: FastifyRequest, id: string): Promise<LeadRow> {
+  const lead = await findLeadRow(ctx.store.db, id);
+  if (!lead) throw new Problem('not-found', `lead "${id}" does not exist`);
+  if (!reachesOwner(await reachFor(ctx, callerOf(req)), lead.owner)) return denyAsMissing(ctx, req, `lead "${id}"`);
+  return lead;
+}
+
+/** Gates treat admins, people and integrations differently; the actor says which this caller is. */
+export function actorOf(caller: Caller): Actor {
+  if (caller.member.role === 'admin') return { kind: 'admin', id: caller.member.id };
+  return { kind: caller.via === 'token' ? 'api' : 'user', id: caller.member.id };
+}
+
+export type Accepted = Extract<EventOutcome, { ok: true }>;
+
+/** One event through the engine; a refusal becomes a problem with the rule's own words. */
+export async function submit(
+  ctx: AppContext,
+  caller: Caller,
+  event: z.input<typeof leadEventSchema>,
+  ifVersion?: number,
+): Promise<Accepted> {
+  const parsed = leadEventSchema.parse({ ...event, actor: actorOf(caller) }) as LeadEvent;
+  const outcome = await ctx.engine.handle(parsed, ctx.now(), ifVersion);
+  if (!outcome.ok) {
+    const headers = outcome.currentVersion !== undefined ? { etag: etagOf(outcome.currentVersion) } : undefined;
+    throw domainProblem(outcome.error.code, outcome.error.message, headers);
+  }
+  return outcome;
+}
+
+/** If-Match: `"12"` (or a list, or `*`). Returns the version asked for, 'any' for `*`, or null when absent. */
+export function ifMatchOf(req: FastifyRequest): number | 'any' | null {
+  const raw = req.headers['if-match'];
+  if (raw === undefined) return null;
+  const value = Array.isArray(raw) ? raw.join(',') : raw;
+  if (value.trim() === '*') return 'any';
+  const m = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(value);
+  if (!m?.[1]) throw new Problem('precondition-failed', 'If-Match must be the ETag of the lead, e.g. "3"');
+  return Number(m[1]);
+}
+
+/** Updates need If-Match (428 without it), so no client overwrites a change it has not seen. */
+export function requiredIfMatch(req: FastifyRequest, current: number): number {
+  const v = ifMatchOf(req);
+  if (v === null)
+    throw new Problem('precondition-required', 'send If-Match with the ETag from your last read of this lead', {
+      headers: { etag: etagOf(current) },
+    });
+  return v === 'any' ? current : v;
+}
+
+export const idParams = z.object({ id: z.string().min(1).max(200) });
+
+export const cursorSchema = z.string().max(500).optional().describe('The nextCursor of the previous page.');
+export const limitSchema = z.coerce.number().int().min(1).max(500).default(50);
+
+export function encodeCursor(c: object): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+export function decodeCursor<T>(raw: string | undefined, schema: z.ZodType<T>): T | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return schema.parse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
+  } catch {
+    throw new Problem('validation-failed', 'cursor is not one this server gave out', {
+      errors: [{ field: 'query.cursor', message: 'not a cursor from a previous page' }],
+    });
+  }
+}
+
+/** Optional ISO 8601 time in a query, as epoch ms. */
+export const isoQuery = z.iso
+  .datetime({ offset: true })
+  .transform((v) => Date.parse(v))
+  .optional();

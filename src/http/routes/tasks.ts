@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { findTaskHit, searchTasks } from '../../store/task-search.js';
+import { reachesTask, EVERYONE } from '../access.js';
+import type { AppContext } from '../app.js';
+import { presentTask } from '../present.js';
+import { Problem } from '../problem.js';
+import {
+  callerOf,
+  cursorSchema,
+  decodeCursor,
+  denyAsMissing,
+  encodeCursor,
+  limitSchema,
+  reachFor,
+  reachList,
+  submit,
+  type Api,
+} from './shared.js';
+
+/** Tasks: my work queue, a lead's tasks, overdue work; complete and reopen. */
+
+const taskParams = z.object({ id: z.string().min(1).max(300) });
+const taskCursor = z.object({ d: z.number(), id: z.string() }).strict();
+
+export function taskRoutes(api: Api, ctx: AppContext): void {
+  api.get(
+    '/tasks',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Tasks you can see, earliest due first',
+        querystring: z
+          .object({
+            assignee: z.string().optional().describe('User id, or "me"'),
+            lead: z.string().optional(),
+            status: z.enum(['open', 'done', 'skipped']).optional(),
+            overdue: z.enum(['true', 'false']).optional().describe('Only open tasks past their overdue time'),
+            limit: limitSchema,
+            cursor: cursorSchema,
+          })
+          .strict(),
+      },
+      config: { access: { roles: EVERYONE, scope: 'leads:read' } },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const q = req.query;
+      const cursor = decodeCursor(q.cursor, taskCursor);
+      const { rows, next } = await searchTasks(ctx.store.db, {
+        assignee: q.assignee === 'me' ? caller.member.id : q.assignee,
+        lead: q.lead,
+        status: q.status,
+        overdueAt: q.overdue === 'true' ? ctx.now() : undefined,
+        reach: reachList(await reachFor(ctx, caller)),
+        limit: q.limit,
+        after: cursor ? { due: cursor.d, id: cursor.id } : undefined,
+      });
+      return { items: rows.map(presentTask), nextCursor: next ? encodeCursor({ d: next.due, id: next.id }) : null };
+    },
+  );
+
+  const findInReach = async (req: Parameters<typeof callerOf>[0], id: string) => {
+    const task = await findTaskHit(ctx.store.db, id);
+    if (!task) throw new Problem('not-found', `task "${id}" does not exist`);
+    if (!reachesTask(await reachFor(ctx, callerOf(req)), task.leadOwner, task.assignee))
+      return denyAsMissing(ctx, req, `task "${id}"`);
+    return task;
+  };
+
+  api.get(
+    '/tasks/:id',
+    {
+      schema: { tags: ['tasks'], summary: 'One task', params: taskParams },
+      config: { access: { roles: EVERYONE, scope: 'leads:read' } },
+    },
+    async (req) => presentTask(await findInReach(req, req.params.id)),
+  );
+
+  for (const [verb, type, summary] of [
+    ['complete', 'task.completed', 'Complete a task; if that meets the stage goal, the lead advances'],
+    ['reopen', 'task.reopened', 'Reopen a done or skipped task'],
+  ] as const) {
+    api.post(
+      `/tasks/:id/${verb}`,
+      {
+        schema: {
+          tags: ['tasks'],
+          summary,
+          params: taskParams,
+          headers: z.object({ 'idempotency-key': z.string().optional() }),
+        },
+        config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true },
+      },
+      async (req) => {
+        const task = await findInReach(req, req.params.id);
+        const outcome = await submit(ctx, callerOf(req), { type, lead: task.lead, task: task.id });
+        const after = await findTaskHit(ctx.store.db, task.id);
+        return {
+          task: after ? presentTask(after) : null,
+          log: outcome.log,
+          effects: outcome.effects.map((e) => e.kind),
+        };
+      },
+    );
+  }
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { newSecret, secretHash, TOKEN_PREFIX } from '../../auth/secrets.js';
+import { findToken, insertToken, listTokens, revokeToken, type ApiToken } from '../../store/api-tokens.js';
+import { appendAudit } from '../../store/audit.js';
+import { EVERYONE, SCOPE_NAMES, type Scope } from '../access.js';
+import type { AppContext } from '../app.js';
+import { isoOrNull } from '../present.js';
+import { Problem } from '../problem.js';
+import { callerOf, denyAsMissing, type Api } from './shared.js';
+
+/**
+ * API tokens: made by a signed-in person for an integration, shown once, stored as a hash, scoped
+ * (within the maker's role), expiring and revocable. A token cannot make tokens, so a leaked one
+ * cannot outlive its own expiry.
+ */
+
+const DAY = 86_400_000;
+
+function presentToken(t: ApiToken) {
+  return {
+    id: t.id,
+    user: t.memberId,
+    name: t.name,
+    scopes: t.scopes,
+    createdAt: new Date(t.createdAt).toISOString(),
+    expiresAt: new Date(t.expiresAt).toISOString(),
+    revokedAt: isoOrNull(t.revokedAt),
+    lastUsedAt: isoOrNull(t.lastUsedAt),
+  };
+}
+
+export function tokenRoutes(api: Api, ctx: AppContext): void {
+  api.get(
+    '/tokens',
+    {
+      schema: { tags: ['tokens'], summary: 'Your API tokens (an admin sees everyone’s); never the secrets' },
+      config: { access: { roles: EVERYONE } },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const tokens = await listTokens(ctx.store.db, caller.member.role === 'admin' ? null : caller.member.id);
+      return { items: tokens.map(presentToken) };
+    },
+  );
+
+  api.post(
+    '/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Make an API token; the secret is in this answer only',
+        body: z
+          .object({
+            name: z.string().min(1).max(100),
+            scopes: z.array(z.enum(['*', ...SCOPE_NAMES] as [string, ...string[]])).min(1),
+            expiresInDays: z.number().int().min(1).max(366).default(90),
+          })
+          .strict(),
+      },
+      config: { access: { roles: EVERYONE } },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      if (caller.via === 'token') throw new Problem('forbidden', 'API tokens cannot make tokens; sign in to make one');
+      const now = ctx.now();
+      const secret = newSecret(TOKEN_PREFIX);
+      const token = {
+        id: `tok_${randomBytes(8).toString('hex')}`,
+        memberId: caller.member.id,
+        name: req.body.name,
+        scopes: [...new Set(req.body.scopes)] as (Scope | '*')[],
+        createdAt: now,
+        expiresAt: now + req.body.expiresInDays * DAY,
+      };
+      await insertToken(ctx.store.db, token, secretHash(secret));
+      await appendAudit(
+        ctx.store.db,
+        {
+          actor: caller.member.id,
+          action: 'token.created',
+          target: token.id,
+          details: { name: token.name, scopes: token.scopes },
+        },
+        now,
+      );
+      return reply.code(201).send({ ...presentToken({ ...token, revokedAt: null, lastUsedAt: null }), token: secret });
+    },
+  );
+
+  api.delete(
+    '/tokens/:id',
+    {
+      schema: { tags: ['tokens'], summary: 'Revoke a token', params: z.object({ id: z.string().min(1).max(100) }) },
+      config: { access: { roles: EVERYONE } },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      const token = await findToken(ctx.store.db, req.params.id);
+      if (!token) throw new Problem('not-found', `token "${req.params.id}" does not exist`);
+      if (token.memberId !== caller.member.id && caller.member.role !== 'admin')
+        return denyAsMissing(ctx, req, `token "${token.id}"`);
+      await revokeToken(ctx.store.db, token.id, ctx.now());
+      await appendAudit(
+        ctx.store.db,
+        { actor: caller.member.id, action: 'token.revoked', target: token.id, details: { owner: token.memberId } },
+        ctx.now(),
+      );
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,129 @@
+import { sql, type Expression, type SqlBool } from 'kysely';
+import type { Tx } from './db.js';
+import type { LeadsTable } from './schema.js';
+
+/**
+ * Lead lists for the API: a filter on every reported field, a sort, and keyset (cursor)
+ * pagination that stays correct while leads are written, plus the caller's reach (the owners
+ * whose leads they may see) applied in SQL, so a page is never short because of filtering.
+ */
+
+export type LeadRow = LeadsTable & {
+  company: string | null;
+  phone: string | null;
+  import_source: string | null;
+  source_id: string | null;
+};
+
+export const LEAD_SORTS = {
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+  stage_entered_at: 'stage_entered_at',
+  value: 'value_minor',
+  expected_close: 'expected_close',
+  closed_at: 'closed_at',
+} as const;
+export type LeadSort = keyof typeof LEAD_SORTS;
+
+export interface LeadSearch {
+  status?: string | undefined;
+  owner?: string | undefined;
+  owners?: readonly string[] | undefined;
+  pipeline?: string | undefined;
+  stage?: string | undefined;
+  source?: string | undefined;
+  product?: string | undefined;
+  territory?: string | undefined;
+  email?: string | undefined;
+  company?: string | undefined;
+  /** Case-insensitive substring of name, email or company. */
+  q?: string | undefined;
+  valueMin?: number | undefined;
+  valueMax?: number | undefined;
+  createdFrom?: number | undefined;
+  createdTo?: number | undefined;
+  closedFrom?: number | undefined;
+  closedTo?: number | undefined;
+  expectedCloseFrom?: number | undefined;
+  expectedCloseTo?: number | undefined;
+  /** The caller's reach: null for everyone's leads. */
+  reach: readonly string[] | null;
+  sort: LeadSort;
+  order: 'asc' | 'desc';
+  limit: number;
+  after?: { value: number; id: string } | undefined;
+}
+
+/** Nulls sort as the smallest value, so that the keyset comparison has no gaps. */
+const NULL_KEY = -9_007_199_254_740_991;
+
+export async function searchLeads(
+  db: Tx,
+  s: LeadSearch,
+): Promise<{ rows: LeadRow[]; next: { value: number; id: string } | null }> {
+  const col = LEAD_SORTS[s.sort];
+  const key = sql<number>`coalesce(${sql.ref(col)}, ${NULL_KEY})`;
+  let q = db.selectFrom('leads').selectAll();
+  if (s.reach !== null) q = s.reach.length === 0 ? q.where(sql<SqlBool>`1 = 0`) : q.where('owner', 'in', s.reach);
+  if (s.status) q = q.where('status', '=', s.status);
+  if (s.owner) q = q.where('owner', '=', s.owner);
+  if (s.owners) q = s.owners.length === 0 ? q.where(sql<SqlBool>`1 = 0`) : q.where('owner', 'in', s.owners);
+  if (s.pipeline) q = q.where('pipeline', '=', s.pipeline);
+  if (s.stage) q = q.where('stage', '=', s.stage);
+  if (s.source) q = q.where('source', '=', s.source);
+  if (s.product) q = q.where('product', '=', s.product);
+  if (s.territory) q = q.where('territory', '=', s.territory);
+  if (s.email) q = q.where(sql`lower(trim(email))`, '=', s.email.trim().toLowerCase());
+  if (s.company) q = q.where('company', '=', s.company);
+  if (s.q) {
+    const like = `%${s.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where((eb) =>
+      eb.or(
+        (['name', 'email', 'company'] as const).map(
+          (c): Expression<SqlBool> => sql<SqlBool>`lower(coalesce(${sql.ref(c)}, '')) like ${like} escape '\\'`,
+        ),
+      ),
+    );
+  }
+  if (s.valueMin !== undefined) q = q.where('value_minor', '>=', s.valueMin);
+  if (s.valueMax !== undefined) q = q.where('value_minor', '<=', s.valueMax);
+  if (s.createdFrom !== undefined) q = q.where('created_at', '>=', s.createdFrom);
+  if (s.createdTo !== undefined) q = q.where('created_at', '<', s.createdTo);
+  if (s.closedFrom !== undefined) q = q.where('closed_at', '>=', s.closedFrom);
+  if (s.closedTo !== undefined) q = q.where('closed_at', '<', s.closedTo);
+  if (s.expectedCloseFrom !== undefined) q = q.where('expected_close', '>=', s.expectedCloseFrom);
+  if (s.expectedCloseTo !== undefined) q = q.where('expected_close', '<', s.expectedCloseTo);
+  if (s.after) {
+    const { value, id } = s.after;
+    q =
+      s.order === 'asc'
+        ? q.where(sql<SqlBool>`(${key} > ${value} or (${key} = ${value} and id > ${id}))`)
+        : q.where(sql<SqlBool>`(${key} < ${value} or (${key} = ${value} and id < ${id}))`);
+  }
+  const rows = (await q
+    .orderBy(key, s.order)
+    .orderBy('id', s.order)
+    .limit(s.limit + 1)
+    .execute()) as LeadRow[];
+  const page = rows.slice(0, s.limit);
+  const last = page[page.length - 1];
+  const next = rows.length > s.limit && last ? { value: (last[col] as number | null) ?? NULL_KEY, id: last.id } : null;
+  return { rows: page, next };
+}
+
+export async function findLeadRow(db: Tx, id: string): Promise<LeadRow | null> {
+  return (
+    ((await db.selectFrom('leads').selectAll().where('id', '=', id).executeTakeFirst()) as LeadRow | undefined) ?? null
+  );
+}
+
+/** Open leads whose contact has this address: inbound product signals find their leads this way. */
+export async function openLeadsByEmail(db: Tx, email: string): Promise<LeadRow[]> {
+  return (await db
+    .selectFrom('leads')
+    .selectAll()
+    .where(sql`lower(trim(email))`, '=', email.trim().toLowerCase())
+    .where('status', '=', 'open')
+    .orderBy('created_at')
+    .execute()) as LeadRow[];
+}
