@@ -14,9 +14,11 @@ import { outboxCommands } from './outbox.js';
 import { processCommands } from './process.js';
 import { quotaCommands } from './quota.js';
 import { reportCommand } from './report.js';
+import { serveCommands } from './serve.js';
 import { simulateCommand } from './simulate.js';
 import { taskCommands } from './task.js';
 import { tickCommand } from './tick.js';
+import { userCommands } from './user.js';
 
 /** The `stageflow` command tree. Global options may stand before or after the subcommand. */
 
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
 
+  serveCommands(program);
+  userCommands(program);
   migrateCommand(program);
   processCommands(program);
   leadCommands(program);

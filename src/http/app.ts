@@ -20,6 +20,7 @@ import { handleError, Problem, sendProblem } from './problem.js';
 import { ProcessCache } from './process-cache.js';
 import { registerRoutes } from './routes/index.js';
 import { SECURITY_HEADERS } from './security-headers.js';
+import { setupRoutes } from './setup.js';
 
 /**
  * buildApp(deps) makes the whole HTTP API without listening, so tests can run it on a loopback
@@ -160,6 +161,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.get('/openapi.json', { schema: { hide: true }, config: { access: { roles: 'public' } } }, () => app.swagger());
   app.get('/healthz', { schema: { hide: true }, config: { access: { roles: 'public' } } }, () => ({ ok: true }));
+  await app.register(async (root) => setupRoutes(root, ctx));
   await app.register(async (api) => registerRoutes(api, ctx), { prefix: '/api/v1' });
   await app.ready();
   return Object.assign(app, { routeTable }) as unknown as App;

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { Engine } from '../engine/engine.js';
+import { serve } from '../server/serve.js';
+import { startWorker } from '../server/worker.js';
+import { openStore } from '../store/db.js';
+import { print } from './output.js';
+
+/** `stageflow serve` (the API, with the worker inside by default) and `stageflow worker` (the worker alone). */
+
+function untilSignal(stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      void stop().then(resolve);
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+export function serveCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('run the HTTP API (and, unless EMBEDDED_WORKER=false, the scheduler) until stopped')
+    .option('--seed-process <file>', 'apply this process file if the database has none yet')
+    .action(async (opts: { seedProcess?: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<{ db?: string }>();
+      const config = loadConfig(g.db ? { ...process.env, DATABASE_URL: g.db } : process.env);
+      const running = await serve({ config, seedProcess: opts.seedProcess, print });
+      await untilSignal(running.stop);
+    });
+
+  program
+    .command('worker')
+    .description(
+      'run the scheduler alone (timers, forecast snapshots, expiry), for deployments with separate API processes',
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
+      const g = cmd.optsWithGlobals<{ db?: string }>();
+      const config = loadConfig(g.db ? { ...process.env, DATABASE_URL: g.db } : process.env);
+      const store = await openStore(config.DATABASE_URL);
+      const worker = startWorker(store, new Engine(store), {
+        intervalMs: 5_000,
+        sessionIdleMs: config.SESSION_IDLE_MINUTES * 60_000,
+        now: () => Date.now(),
+        onError: (e) => print(`worker round failed: ${(e as Error).message}`),
+        onFired: (n) => print(`${n} timer(s) fired`),
+      });
+      print(`worker running on ${store.location}`);
+      await untilSignal(async () => {
+        await worker.stop();
+        await store.close();
+      });
+    });
+}
