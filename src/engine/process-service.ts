@@ -2,6 +2,7 @@ import { formatProblem, parseProcess } from '../domain/process-load.js';
 import { diffProcesses, type ProcessDiff } from '../domain/process-diff.js';
 import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store } from '../store/db.js';
+import { appendAudit } from '../store/audit.js';
 import { insertProcessVersion, latestProcess } from '../store/processes.js';
 
 /**
@@ -76,6 +77,17 @@ export async function applyProcess(store: Store, text: string, now: number, by: 
         migrated += Number(res.numUpdatedRows);
       }
     }
+    // Recorded in the same transaction: no version without its audit row, whoever applied it.
+    await appendAudit(
+      tx,
+      {
+        actor: by ?? 'unknown',
+        action: 'process.applied',
+        target: `v${version}`,
+        details: { changes: diff.changes.length, migratedLeads: migrated },
+      },
+      now,
+    );
     return { version, diff, migratedLeads: migrated, unchanged: false };
   });
 }

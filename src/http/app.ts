@@ -132,8 +132,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(SECURITY_HEADERS);
     const access = req.routeOptions.config.access;
+    if (!access || access.roles === 'public') {
+      // A stale cookie must not stop anyone from reaching the login route or the docs.
+      req.caller = await authenticate(ctx.store, req, ctx.session, ctx.now()).catch(() => null);
+      return;
+    }
     req.caller = await authenticate(ctx.store, req, ctx.session, ctx.now());
-    if (!access || access.roles === 'public') return;
     if (!req.caller) throw new Problem('unauthenticated');
     const denial = accessDenial(req.caller, access);
     if (denial) {

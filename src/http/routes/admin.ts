@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { configValue, configVariables } from '../../config.js';
 import { takePeriodStartSnapshots } from '../../engine/forecast-scheduler.js';
 import { fireTimers } from '../../engine/scheduler.js';
 import { appendAudit, listAudit } from '../../store/audit.js';
@@ -129,5 +130,23 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
       const visible = new Set(leads.map((l) => l.id));
       return { leads, openTasks: data.openTasks.filter((t) => visible.has(t.lead)), outboxByKind: {} };
     },
+  );
+
+  api.get(
+    '/admin/config',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'The environment variables the server reads, with their values (credentials masked)',
+      },
+      config: { access: admin },
+    },
+    async () => ({
+      items: configVariables.map((v) => ({
+        name: v.name,
+        value: String(configValue(v.name)).replace(/\/\/[^@/]*@/, '//***@'),
+        doc: v.doc,
+      })),
+    }),
   );
 }

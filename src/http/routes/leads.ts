@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { fieldsSchema } from '../../domain/events.js';
+import { appendAudit } from '../../store/audit.js';
 import { findLeadRow, LEAD_SORTS, searchLeads, type LeadRow } from '../../store/lead-search.js';
 import { leadRunLog, leadStays, listTasks } from '../../store/queries.js';
 import { EVERYONE, MANAGERS } from '../access.js';
@@ -262,6 +263,18 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
           event(lead.id, req.body as z.output<B>),
           v === null || v === 'any' ? undefined : v,
         );
+        // Owner changes by people are audited; those made by the rules are in the owner history.
+        if (outcome.lead.owner !== lead.owner)
+          await appendAudit(
+            ctx.store.db,
+            {
+              actor: callerOf(req).member.id,
+              action: 'lead.owner_changed',
+              target: lead.id,
+              details: { from: lead.owner, to: outcome.lead.owner, via: name },
+            },
+            ctx.now(),
+          );
         return afterEvent(ctx, reply, lead.id, outcome);
       },
     );

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { applyProcess, diffAgainstCurrent, loadProcessText, ProcessRejected } from '../../engine/process-service.js';
-import { appendAudit } from '../../store/audit.js';
 import { processVersion } from '../../store/processes.js';
 import { processHistory } from '../../store/queries.js';
 import { EVERYONE, MANAGERS } from '../access.js';
 import type { AppContext } from '../app.js';
+import { EventFileError, simulate } from '../../simulate.js';
 import { Problem } from '../problem.js';
 import { callerOf, type Api } from './shared.js';
 
@@ -123,19 +123,42 @@ export function processRoutes(api: Api, ctx: AppContext): void {
       try {
         const now = ctx.now();
         const result = await applyProcess(ctx.store, req.body.source, now, caller.member.id);
-        if (!result.unchanged)
-          await appendAudit(
-            ctx.store.db,
-            {
-              actor: caller.member.id,
-              action: 'process.applied',
-              target: `v${result.version}`,
-              details: { changes: result.diff.changes.length, migratedLeads: result.migratedLeads },
-            },
-            now,
-          );
         return reply.code(result.unchanged ? 200 : 201).send(result);
       } catch (e) {
+        return rejected(e);
+      }
+    },
+  );
+
+  api.post(
+    '/process/simulate',
+    {
+      schema: {
+        tags: ['process'],
+        summary: 'Replay timed events (JSON lines, docs/events.schema.json) against a process on an in-memory database',
+        body: z
+          .object({
+            source: z.string().min(1).max(2_000_000).describe('The process file, YAML or JSON'),
+            events: z.string().max(20_000_000).describe('One timed event per line'),
+            until: z.iso.datetime({ offset: true }).optional().describe('Keep the clock running to this time'),
+          })
+          .strict(),
+      },
+      bodyLimit: 24 * 1024 * 1024,
+      config: { access: { roles: MANAGERS, scope: 'process:read' } },
+    },
+    async (req) => {
+      try {
+        return await simulate({
+          processText: req.body.source,
+          eventsText: req.body.events,
+          ...(req.body.until !== undefined ? { until: Date.parse(req.body.until) } : {}),
+        });
+      } catch (e) {
+        if (e instanceof EventFileError)
+          throw new Problem('validation-failed', e.message, {
+            errors: [{ field: `body.events line ${e.line}`, message: e.message }],
+          });
         return rejected(e);
       }
     },

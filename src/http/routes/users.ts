@@ -266,16 +266,6 @@ export function userRoutes(api: Api, ctx: AppContext): void {
       const next = { ...current.process, users: current.process.users.map((u) => (u.id === user.id ? changed : u)) };
       try {
         const result = await applyProcess(ctx.store, JSON.stringify(next, null, 2), ctx.now(), caller.member.id);
-        await appendAudit(
-          ctx.store.db,
-          {
-            actor: caller.member.id,
-            action: 'process.applied',
-            target: `v${result.version}`,
-            details: { via: 'availability', user: user.id },
-          },
-          ctx.now(),
-        );
         return {
           ...presentUser(user.id, (await findMember(ctx.store.db, user.id)) ?? undefined, next),
           processVersion: result.version,
