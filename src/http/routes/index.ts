@@ -2,6 +2,8 @@ import type { AppContext } from '../app.js';
 import { activityRoutes } from './activities.js';
 import { adminRoutes } from './admin.js';
 import { authRoutes } from './auth.js';
+import { dataRoutes } from './data.js';
+import { forecastingRoutes } from './forecasting.js';
 import { leadRoutes } from './leads.js';
 import { processRoutes } from './process.js';
 import { reportRoutes } from './reports.js';
@@ -21,4 +23,6 @@ export function registerRoutes(api: Api, ctx: AppContext): void {
   processRoutes(api, ctx);
   reportRoutes(api, ctx);
   adminRoutes(api, ctx);
+  dataRoutes(api, ctx);
+  forecastingRoutes(api, ctx);
 }

@@ -1,0 +1,461 @@
+import { stringify } from 'csv-stringify';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { pipeline, Readable, Transform } from 'node:stream';
+import { z } from 'zod';
+import { IMPORT_FORMATS, type ImportFormat } from '../../import/formats/index.js';
+import { MAVEN_FILES } from '../../import/formats/maven.js';
+import { ImportRejected, runImport, type ImportReport } from '../../import/import-service.js';
+import type { ImportProblem } from '../../import/record.js';
+import { appendAudit } from '../../store/audit.js';
+import { eraseContact } from '../../store/contact-erase.js';
+import { exportContact } from '../../store/contact-export.js';
+import { ContactError } from '../../store/contact.js';
+import type { Tx } from '../../store/db.js';
+import {
+  auditExport,
+  EXPORT_COLUMNS,
+  EXPORT_KINDS,
+  exportRows,
+  type ExportFilter,
+  type ExportKind,
+  type ExportRow,
+} from '../../store/export.js';
+import type { AccountsTable } from '../../store/schema.js';
+import { ADMINS, EVERYONE } from '../access.js';
+import type { AppContext } from '../app.js';
+import { isoOrNull } from '../present.js';
+import { Problem, problemBody, type FieldError } from '../problem.js';
+import {
+  callerOf,
+  cursorSchema,
+  decodeCursor,
+  encodeCursor,
+  idParams,
+  isoQuery,
+  limitSchema,
+  type Api,
+} from './shared.js';
+
+/**
+ * Data in and out, as `stageflow import`, `export` and `contact export|erase` do it, for admins;
+ * and the accounts (companies) imports bring along, for everyone who reads leads.
+ *
+ * Imports: a single-file export (pipedrive, hubspot, salesforce, generic) is the request body,
+ * either as `text/csv` or as JSON `{csv, mapping?}` (a mapping is YAML text, as the CLI's
+ * --mapping file; generic needs one). It is written to a private temporary folder for the run and
+ * deleted after. Maven is a folder of four files: `{path}` names a folder on the server itself, so
+ * an admin can read any folder the server can; only admins with the admin scope may call it.
+ */
+
+const ADMIN = { roles: ADMINS, scope: 'admin' } as const;
+
+/** Uploads larger than this are better imported with the CLI, which streams the file from disk. */
+export const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
+
+const flag = z
+  .enum(['true', 'false'])
+  .optional()
+  .transform((v) => v === 'true');
+
+const mappingText = z.string().min(1).max(200_000).describe('A mapping file (YAML), as `stageflow import --mapping`');
+
+const importBody = z.union([
+  z.string().min(1).describe('The CSV file itself (Content-Type: text/csv)'),
+  z.object({ csv: z.string().min(1).describe('The CSV file'), mapping: mappingText.optional() }).strict(),
+  z
+    .object({
+      path: z.string().min(1).max(4096).describe('maven only: an absolute path to a folder on the server'),
+      mapping: mappingText.optional(),
+    })
+    .strict(),
+]);
+
+const importQuery = z
+  .object({
+    dry_run: flag.describe('Check every record and report the problems; write nothing'),
+    skip_invalid: flag.describe('Import the valid records and list the ones skipped'),
+    automations: flag.describe("Take open leads live: their stage's tasks and automations (emails too) run now"),
+    max_problems: z.coerce.number().int().min(1).max(10_000).default(200).describe('Problems listed (all are counted)'),
+    filename: z
+      .string()
+      .regex(/^[A-Za-z0-9][\w.-]{0,99}$/, 'letters, digits, ".", "_" and "-"')
+      .optional()
+      .describe('The upload’s name in problems, the import run and the audit log (default upload.csv)'),
+  })
+  .strict();
+
+type ImportBody = z.infer<typeof importBody>;
+
+/** Where one import reads from: an upload written to a temporary file, or a Maven folder. */
+interface ImportSource {
+  path: string;
+  label: string;
+  mapping?: { text: string; label: string };
+  cleanup(): Promise<void>;
+}
+
+const MAPPING_LABEL = 'mapping.yaml';
+
+async function importSource(format: ImportFormat, body: ImportBody, filename: string): Promise<ImportSource> {
+  const mapping = typeof body === 'string' || body.mapping === undefined ? undefined : body.mapping;
+  const withMapping = mapping === undefined ? {} : { mapping: { text: mapping, label: MAPPING_LABEL } };
+  if (format === 'generic' && mapping === undefined)
+    throw invalid('body.mapping', 'the generic format needs a mapping (YAML): send JSON {csv, mapping}');
+  if (format === 'maven') {
+    if (typeof body === 'string' || !('path' in body))
+      throw invalid('body', 'maven is a folder of four files: send JSON {path} naming the folder on the server');
+    if (!isAbsolute(body.path)) throw invalid('body.path', 'must be an absolute path on the server');
+    const dir = await stat(body.path).catch(() => null);
+    if (!dir?.isDirectory()) throw invalid('body.path', `${body.path} is not a folder on the server`);
+    return { path: body.path, label: body.path, ...withMapping, cleanup: async () => {} };
+  }
+  if (typeof body !== 'string' && !('csv' in body))
+    throw invalid('body', `${format} is one CSV file: send it as text/csv, or as JSON {csv, mapping?}`);
+  const csv = typeof body === 'string' ? body : body.csv;
+  // mkdtemp makes the folder readable by this user only; the file lives for this request.
+  const dir = await mkdtemp(join(tmpdir(), 'stageflow-upload-'));
+  const path = join(dir, filename);
+  try {
+    await writeFile(path, csv, { mode: 0o600 });
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return { path, label: filename, ...withMapping, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+function invalid(field: string, message: string): Problem {
+  return new Problem('validation-failed', message, { errors: [{ field, message }] });
+}
+
+/** A problem of the data file is `line N`; one of a Maven side file names its file too. */
+function fieldErrorOf(p: ImportProblem, dataFile: string): FieldError {
+  const where = p.file === dataFile ? `line ${p.line}` : `${p.file} line ${p.line}`;
+  return { field: where, message: p.column ? `${p.column}: ${p.message}` : p.message };
+}
+
+/** ImportRejected's lines (`file:line: message`, or `mapping.yaml: …`) as field errors. */
+function rejectedErrors(e: ImportRejected): FieldError[] {
+  return e.message
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const m = /^(.*?):(\d+): (.*)$/.exec(line);
+      if (m) return { field: `line ${m[2]}`, message: m[3] ?? line };
+      if (line.startsWith(`${MAPPING_LABEL}:`))
+        return { field: 'body.mapping', message: line.slice(MAPPING_LABEL.length + 1).trim() };
+      return { field: 'body', message: line };
+    });
+}
+
+/** The report as the CLI's --json prints it, with the upload's name rather than its temporary path. */
+function presentReport(r: ImportReport, source: ImportSource) {
+  return { ...r, file: source.label === source.path ? r.file : source.label };
+}
+
+/**
+ * A spreadsheet runs a text cell starting with =, +, -, @ as a formula (CSV injection), and lead
+ * names come from web forms: such cells get a leading quote, as `stageflow export --format csv` does.
+ */
+function defuseFormula(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+function csvWriter(kind: ExportKind): Transform {
+  return stringify({
+    header: true,
+    columns: [...EXPORT_COLUMNS[kind]],
+    cast: {
+      boolean: (v) => (v ? 'true' : 'false'),
+      object: (v) => JSON.stringify(v),
+      string: defuseFormula,
+    },
+  });
+}
+
+function jsonLinesWriter(): Transform {
+  return new Transform({
+    writableObjectMode: true,
+    transform(row: ExportRow, _enc, done) {
+      done(null, `${JSON.stringify(row)}\n`);
+    },
+  });
+}
+
+const EXPORT_TYPES = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson' } as const;
+
+/** The store's refusals of a contact request: not an address (400), or one it knows nothing of (404). */
+function contactProblem(e: unknown, field: string): never {
+  if (e instanceof ContactError)
+    throw e.code === 'not_found' ? new Problem('not-found', e.message) : invalid(field, e.message);
+  throw e;
+}
+
+/*
+ * Accounts. No store module reads the `accounts` table yet (only import writes it through
+ * store/catalog.ts), so these two reads live here; they belong in a store/accounts.ts.
+ */
+
+const accountCursor = z.object({ n: z.string() }).strict();
+
+async function accountPage(db: Tx, limit: number, afterName: string | undefined): Promise<AccountsTable[]> {
+  let q = db.selectFrom('accounts').selectAll();
+  if (afterName !== undefined) q = q.where('name', '>', afterName);
+  return q.orderBy('name').limit(limit).execute();
+}
+
+async function findAccount(db: Tx, id: string): Promise<AccountsTable | null> {
+  return (await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
+}
+
+function presentAccount(a: AccountsTable) {
+  return {
+    id: a.id,
+    name: a.name,
+    sector: a.sector,
+    yearEstablished: a.year_established === null ? null : Number(a.year_established),
+    revenue: a.revenue_minor === null ? null : Number(a.revenue_minor) / 100,
+    employees: a.employees === null ? null : Number(a.employees),
+    location: a.location,
+    parent: a.parent,
+    importedFrom: a.import_source,
+    updatedAt: isoOrNull(Number(a.updated_at)),
+  };
+}
+
+export function dataRoutes(api: Api, ctx: AppContext): void {
+  // Its own scope, so the text/csv body parser applies to these routes only.
+  void api.register(async (scope: Api) => {
+    scope.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    importRoute(scope, ctx);
+  });
+
+  api.get(
+    '/exports/:table',
+    {
+      schema: {
+        tags: ['data'],
+        summary: 'Export leads, stage stays, tasks or activities as JSON lines or CSV, streamed (audited)',
+        params: z.object({ table: z.enum(EXPORT_KINDS) }),
+        querystring: z
+          .object({
+            format: z.enum(['jsonl', 'csv']).default('jsonl'),
+            pipeline: z.string().min(1).max(200).optional().describe('Only leads in this pipeline (and their rows)'),
+            status: z.enum(['open', 'won', 'lost']).optional(),
+            updated_since: isoQuery.describe('Only leads changed at or after this ISO 8601 time'),
+          })
+          .strict(),
+      },
+      config: { access: ADMIN },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      const kind = req.params.table;
+      const { format, pipeline: pl, status, updated_since } = req.query;
+      const filter: ExportFilter = {
+        ...(pl !== undefined ? { pipeline: pl } : {}),
+        ...(status !== undefined ? { status } : {}),
+        ...(updated_since !== undefined ? { updatedSince: updated_since } : {}),
+      };
+      const rows = exportRows(ctx.store.db, kind, filter);
+      // The first page is read before answering, so a failing database answers a problem, not a cut-off file.
+      const first = await rows.next();
+      let count = 0;
+      async function* counted(): AsyncGenerator<ExportRow> {
+        if (first.done) return;
+        count++;
+        yield first.value;
+        for await (const row of rows) {
+          count++;
+          yield row;
+        }
+      }
+      const body = pipeline(Readable.from(counted()), format === 'csv' ? csvWriter(kind) : jsonLinesWriter(), (err) => {
+        // Recorded even when the download broke off: some rows may have left already.
+        auditExport(
+          ctx.store.db,
+          { actor: caller.member.id, kind, format, rows: count, filter, complete: !err },
+          ctx.now(),
+        ).catch((e: unknown) => req.log.error({ err: e }, 'export audit failed'));
+      });
+      const day = new Date(ctx.now()).toISOString().slice(0, 10);
+      return reply
+        .type(EXPORT_TYPES[format])
+        .header('content-disposition', `attachment; filename="stageflow-${kind}-${day}.${format}"`)
+        .header('cache-control', 'no-store')
+        .send(body);
+    },
+  );
+
+  api.get(
+    '/contacts/:email/export',
+    {
+      schema: {
+        tags: ['data'],
+        summary: 'Everything held about the person with this address, as one JSON document (audited)',
+        params: z.object({ email: z.string().min(1).max(320) }),
+      },
+      config: { access: ADMIN },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      // exportContact records the request in the audit log itself (by the address's hash).
+      const data = await exportContact(ctx.store, req.params.email, caller.member.id, ctx.now()).catch((e: unknown) =>
+        contactProblem(e, 'params.email'),
+      );
+      return reply.header('cache-control', 'no-store').send(data);
+    },
+  );
+
+  api.post(
+    '/contacts/erase',
+    {
+      schema: {
+        tags: ['data'],
+        summary:
+          'Pseudonymise the person, cancel their messages, erase them from mailing lists, suppress the address; cannot be undone (audited)',
+        body: z.object({ email: z.string().min(1).max(320) }).strict(),
+      },
+      config: { access: ADMIN },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      // eraseContact records the erasure in the audit log itself, in its transaction.
+      return eraseContact(ctx.store, req.body.email, caller.member.id, ctx.now()).catch((e: unknown) =>
+        contactProblem(e, 'body.email'),
+      );
+    },
+  );
+
+  const leadsRead = { roles: EVERYONE, scope: 'leads:read' } as const;
+
+  api.get(
+    '/accounts',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Accounts (companies) imports brought along, by name',
+        querystring: z.object({ limit: limitSchema, cursor: cursorSchema }).strict(),
+      },
+      config: { access: leadsRead },
+    },
+    async (req) => {
+      const after = decodeCursor(req.query.cursor, accountCursor);
+      const rows = await accountPage(ctx.store.db, req.query.limit + 1, after?.n);
+      const page = rows.slice(0, req.query.limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map(presentAccount),
+        nextCursor: rows.length > req.query.limit && last ? encodeCursor({ n: last.name }) : null,
+      };
+    },
+  );
+
+  api.get(
+    '/accounts/:id',
+    {
+      schema: { tags: ['accounts'], summary: 'One account', params: idParams },
+      config: { access: leadsRead },
+    },
+    async (req) => {
+      const account = await findAccount(ctx.store.db, req.params.id);
+      if (!account) throw new Problem('not-found', `account "${req.params.id}" does not exist`);
+      return presentAccount(account);
+    },
+  );
+}
+
+function importRoute(api: Api, ctx: AppContext): void {
+  api.post(
+    '/imports/:format',
+    {
+      bodyLimit: IMPORT_BODY_LIMIT,
+      schema: {
+        tags: ['data'],
+        summary:
+          'Import an export of another CRM: the CSV as text/csv or JSON {csv, mapping?}; maven: JSON {path} of a folder on the server',
+        description:
+          'As `stageflow import`. Nothing is written when a record has an error, unless skip_invalid. Problems ' +
+          '(on a dry run, or a refused import) answer 422 with one error per line and the whole report in `report`. ' +
+          'Re-importing updates the same leads (keyed by the export’s record id). Uploads are limited to 32 MiB; ' +
+          'import larger files with the CLI. maven reads a folder on the server: admins only.',
+        params: z.object({ format: z.enum(IMPORT_FORMATS) }),
+        querystring: importQuery,
+        body: importBody,
+      },
+      config: { access: ADMIN },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      const format = req.params.format;
+      const q = req.query;
+      const source = await importSource(format, req.body, q.filename ?? 'upload.csv');
+      const now = ctx.now();
+      let report: ImportReport;
+      try {
+        report = await runImport(ctx.store, {
+          format,
+          path: source.path,
+          ...(source.mapping ? { mapping: source.mapping } : {}),
+          dryRun: q.dry_run,
+          skipInvalid: q.skip_invalid,
+          automations: q.automations,
+          maxProblems: q.max_problems,
+          now,
+          actor: { kind: 'import', id: caller.member.id },
+        });
+      } catch (e) {
+        if (e instanceof ImportRejected) {
+          if (e.message.startsWith('no process has been applied'))
+            throw new Problem('conflict', 'no process has been applied yet: apply one (POST /api/v1/process) first');
+          throw new Problem('rule-refused', e.message.split('\n')[0] ?? e.message, {
+            code: 'import_rejected',
+            errors: rejectedErrors(e),
+          });
+        }
+        const code = (e as NodeJS.ErrnoException).code;
+        if (format === 'maven' && (code === 'ENOENT' || code === 'EACCES'))
+          throw invalid('body.path', `the folder must hold the four Maven files: ${(e as Error).message}`);
+        throw e;
+      } finally {
+        await source.cleanup();
+      }
+      const out = presentReport(report, source);
+      // A written import is recorded by runImport ('import', with its run); a check or a refusal here.
+      if (report.outcome !== 'imported')
+        await appendAudit(
+          ctx.store.db,
+          {
+            actor: caller.member.id,
+            action: 'import.run',
+            target: `${format}:${out.file}`,
+            details: {
+              format,
+              outcome: report.outcome,
+              dryRun: report.dryRun,
+              records: report.records,
+              errors: report.errors,
+            },
+          },
+          now,
+        );
+      if (report.outcome === 'refused' || (report.dryRun && report.errors > 0)) {
+        const dataFile = format === 'maven' ? MAVEN_FILES.pipeline : source.label;
+        const errors = report.problems.filter((p) => p.severity === 'error').map((p) => fieldErrorOf(p, dataFile));
+        const detail =
+          `${report.records} records, ${report.invalid} invalid; ${report.errors} errors: ` +
+          (report.dryRun
+            ? 'dry run, nothing written'
+            : 'nothing imported (fix them, or pass skip_invalid=true to import the valid records)');
+        const problem = new Problem('rule-refused', detail, { code: 'import_invalid', errors });
+        return reply
+          .code(problem.status)
+          .type('application/problem+json')
+          .send({ ...problemBody(problem, req.url.split('?')[0] ?? '/'), report: out });
+      }
+      return out;
+    },
+  );
+}
