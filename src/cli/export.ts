@@ -1,17 +1,16 @@
 import type { Command } from 'commander';
-import { stringify } from 'csv-stringify';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
-import { Readable, Transform, type Writable } from 'node:stream';
+import { Readable, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   auditExport,
-  EXPORT_COLUMNS,
   EXPORT_KINDS,
   exportRows,
   type ExportFilter,
   type ExportKind,
   type ExportRow,
 } from '../store/export.js';
+import { csvWriter, jsonLinesWriter } from '../store/export-writers.js';
 import { contextOf, withStore } from './context.js';
 import { UsageError } from './errors.js';
 import { plural, print } from './output.js';
@@ -32,35 +31,6 @@ interface ExportOptions {
   pipeline?: string;
   status?: string;
   updatedSince?: string;
-}
-
-/**
- * A text cell a spreadsheet would run as a formula (=, +, -, @ first) gets a leading quote
- * (OWASP's advice on CSV injection): lead names come from web forms. JSON lines stay exact.
- */
-function defuseFormula(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
-function csvWriter(kind: ExportKind): Transform {
-  return stringify({
-    header: true,
-    columns: [...EXPORT_COLUMNS[kind]],
-    cast: {
-      boolean: (v) => (v ? 'true' : 'false'),
-      object: (v) => JSON.stringify(v),
-      string: defuseFormula,
-    },
-  });
-}
-
-function jsonLinesWriter(): Transform {
-  return new Transform({
-    writableObjectMode: true,
-    transform(row: ExportRow, _enc, done) {
-      done(null, `${JSON.stringify(row)}\n`);
-    },
-  });
 }
 
 function parseFormat(raw: string): Format {

@@ -106,6 +106,7 @@ describe('stageflow export and contact erase (SQLite)', () => {
       ['contact.erase', 'dpo', null],
       ['export', 'cli', 'leads'],
       ['export', 'dpo', 'tasks'],
+      ['process.applied', 'user', null],
     ]);
     expect(audit.stdout.toLowerCase()).not.toContain('jane');
   });

@@ -1,8 +1,7 @@
-import { stringify } from 'csv-stringify';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { pipeline, Readable, Transform } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { z } from 'zod';
 import { IMPORT_FORMATS, type ImportFormat } from '../../import/formats/index.js';
 import { MAVEN_FILES } from '../../import/formats/maven.js';
@@ -12,16 +11,9 @@ import { appendAudit } from '../../store/audit.js';
 import { eraseContact } from '../../store/contact-erase.js';
 import { exportContact } from '../../store/contact-export.js';
 import { ContactError } from '../../store/contact.js';
-import type { Tx } from '../../store/db.js';
-import {
-  auditExport,
-  EXPORT_COLUMNS,
-  EXPORT_KINDS,
-  exportRows,
-  type ExportFilter,
-  type ExportKind,
-  type ExportRow,
-} from '../../store/export.js';
+import { accountPage, findAccount } from '../../store/accounts.js';
+import { csvWriter, jsonLinesWriter } from '../../store/export-writers.js';
+import { auditExport, EXPORT_KINDS, exportRows, type ExportFilter, type ExportRow } from '../../store/export.js';
 import type { AccountsTable } from '../../store/schema.js';
 import { ADMINS, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
@@ -155,35 +147,6 @@ function presentReport(r: ImportReport, source: ImportSource) {
   return { ...r, file: source.label === source.path ? r.file : source.label };
 }
 
-/**
- * A spreadsheet runs a text cell starting with =, +, -, @ as a formula (CSV injection), and lead
- * names come from web forms: such cells get a leading quote, as `stageflow export --format csv` does.
- */
-function defuseFormula(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
-function csvWriter(kind: ExportKind): Transform {
-  return stringify({
-    header: true,
-    columns: [...EXPORT_COLUMNS[kind]],
-    cast: {
-      boolean: (v) => (v ? 'true' : 'false'),
-      object: (v) => JSON.stringify(v),
-      string: defuseFormula,
-    },
-  });
-}
-
-function jsonLinesWriter(): Transform {
-  return new Transform({
-    writableObjectMode: true,
-    transform(row: ExportRow, _enc, done) {
-      done(null, `${JSON.stringify(row)}\n`);
-    },
-  });
-}
-
 const EXPORT_TYPES = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson' } as const;
 
 /** The store's refusals of a contact request: not an address (400), or one it knows nothing of (404). */
@@ -193,22 +156,7 @@ function contactProblem(e: unknown, field: string): never {
   throw e;
 }
 
-/*
- * Accounts. No store module reads the `accounts` table yet (only import writes it through
- * store/catalog.ts), so these two reads live here; they belong in a store/accounts.ts.
- */
-
 const accountCursor = z.object({ n: z.string() }).strict();
-
-async function accountPage(db: Tx, limit: number, afterName: string | undefined): Promise<AccountsTable[]> {
-  let q = db.selectFrom('accounts').selectAll();
-  if (afterName !== undefined) q = q.where('name', '>', afterName);
-  return q.orderBy('name').limit(limit).execute();
-}
-
-async function findAccount(db: Tx, id: string): Promise<AccountsTable | null> {
-  return (await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
-}
 
 function presentAccount(a: AccountsTable) {
   return {
@@ -289,21 +237,22 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
     },
   );
 
-  api.get(
-    '/contacts/:email/export',
+  // A POST, so the address stays out of URLs and therefore out of access logs and browser history.
+  api.post(
+    '/contacts/export',
     {
       schema: {
         tags: ['data'],
         summary: 'Everything held about the person with this address, as one JSON document (audited)',
-        params: z.object({ email: z.string().min(1).max(320) }),
+        body: z.object({ email: z.string().min(1).max(320) }).strict(),
       },
       config: { access: ADMIN },
     },
     async (req, reply) => {
       const caller = callerOf(req);
       // exportContact records the request in the audit log itself (by the address's hash).
-      const data = await exportContact(ctx.store, req.params.email, caller.member.id, ctx.now()).catch((e: unknown) =>
-        contactProblem(e, 'params.email'),
+      const data = await exportContact(ctx.store, req.body.email, caller.member.id, ctx.now()).catch((e: unknown) =>
+        contactProblem(e, 'body.email'),
       );
       return reply.header('cache-control', 'no-store').send(data);
     },
