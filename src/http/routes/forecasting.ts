@@ -146,7 +146,7 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
           })
           .strict(),
       },
-      config: { access: { roles: MANAGERS, scope: 'users:write' } },
+      config: { access: { roles: MANAGERS, scope: 'forecast:write' } },
     },
     async (req) => {
       const caller = callerOf(req);
@@ -217,7 +217,7 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
           })
           .strict(),
       },
-      config: { access: { roles: ADMINS, scope: 'users:write' } },
+      config: { access: { roles: ADMINS, scope: 'forecast:write' } },
     },
     async (req) => {
       const caller = callerOf(req);
@@ -286,7 +286,7 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
         // No body (fastify hands the validator null) takes the current month.
         body: z.object({ period: periodSchema.optional() }).strict().nullish(),
       },
-      config: { access: read },
+      config: { access: { roles: MANAGERS, scope: 'forecast:write' } },
     },
     async (req, reply) => {
       const reach = await reachFor(ctx, callerOf(req));

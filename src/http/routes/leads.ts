@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fieldsSchema } from '../../domain/events.js';
 import { appendAudit } from '../../store/audit.js';
 import { findLeadRow, LEAD_SORTS, searchLeads, type LeadRow } from '../../store/lead-search.js';
 import { leadRunLog, leadStays, listTasks } from '../../store/queries.js';
-import { EVERYONE, MANAGERS } from '../access.js';
+import { EVERYONE, MANAGERS, reachesOwner } from '../access.js';
 import type { AppContext } from '../app.js';
 import { etagOf, isoOrNull, presentLead, presentTask } from '../present.js';
 import { Problem } from '../problem.js';
@@ -13,6 +13,7 @@ import {
   callerOf,
   cursorSchema,
   decodeCursor,
+  denyForbidden,
   encodeCursor,
   idParams,
   ifMatchOf,
@@ -84,6 +85,12 @@ const listQuery = z
 
 const leadCursor = z.object({ s: z.string(), o: z.string(), v: z.number(), id: z.string() }).strict();
 
+/** A manager hands leads only to people in their own teams (or keeps them); admins to anyone. */
+async function ownerWithinReach(ctx: AppContext, req: FastifyRequest, owner: string): Promise<void> {
+  const reach = await reachFor(ctx, callerOf(req));
+  if (!reachesOwner(reach, owner)) await denyForbidden(ctx, req, `owner "${owner}" is not in your teams`);
+}
+
 async function sendLead(ctx: AppContext, reply: FastifyReply, lead: LeadRow, status = 200, extra: object = {}) {
   const tasks = await listTasks(ctx.store.db, { lead: lead.id, status: 'open', limit: 200 });
   return reply
@@ -132,6 +139,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         throw new Problem('field-not-writable', 'a rep may not choose the owner; the assignment rules do', {
           errors: [{ field: 'body.owner', message: 'not writable by a rep' }],
         });
+      if (req.body.owner !== undefined) await ownerWithinReach(ctx, req, req.body.owner);
       const id = req.body.id ?? `L-${randomBytes(6).toString('base64url')}`;
       const outcome = await submit(ctx, caller, {
         type: 'lead.created',
@@ -256,6 +264,8 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       },
       async (req, reply) => {
         const lead = await leadInReach(ctx, req, req.params.id);
+        const owner = (req.body as { owner?: unknown } | null)?.owner;
+        if (typeof owner === 'string') await ownerWithinReach(ctx, req, owner);
         const v = ifMatchOf(req);
         const outcome = await submit(
           ctx,

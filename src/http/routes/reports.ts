@@ -4,7 +4,7 @@ import { ReportError, runReport, type ReportOutput } from '../../reports/run-rep
 import { EVERYONE, type Caller, type Reach } from '../access.js';
 import type { AppContext } from '../app.js';
 import { Problem } from '../problem.js';
-import { callerOf, reachFor, type Api } from './shared.js';
+import { callerOf, denyAsMissing, denyForbidden, reachFor, type Api } from './shared.js';
 
 /**
  * Reports over HTTP: the same JSON as `stageflow report NAME --format json`. Who sees what: an
@@ -72,10 +72,10 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
       const reach = await reachFor(ctx, caller);
       if (caller.member.role === 'rep') {
         if (req.params.name !== 'coaching')
-          throw new Problem('forbidden', 'a rep may see only their own coaching plan (coaching?owner=YOU)');
+          return denyForbidden(ctx, req, 'a rep may see only their own coaching plan (coaching?owner=YOU)');
         options['owner'] = caller.member.id;
       } else if (reach.kind === 'owners' && options['owner'] !== undefined && !reach.owners.has(options['owner'])) {
-        throw new Problem('not-found', `rep "${options['owner']}" is not in your teams`);
+        return denyAsMissing(ctx, req, `rep "${options['owner']}"`);
       }
       try {
         const out = await runReport(ctx.store, {

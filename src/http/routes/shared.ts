@@ -56,6 +56,21 @@ export async function denyAsMissing(ctx: AppContext, req: FastifyRequest, what: 
   throw new Problem('not-found', `${what} does not exist`);
 }
 
+/** A 403 decided inside a handler (not by the route's declared access), audited like every denial. */
+export async function denyForbidden(ctx: AppContext, req: FastifyRequest, reason: string): Promise<never> {
+  await appendAudit(
+    ctx.store.db,
+    {
+      actor: callerLabel(req.caller),
+      action: 'access.denied',
+      target: `${req.method} ${req.routeOptions.url ?? ''}`,
+      details: { reason },
+    },
+    ctx.now(),
+  );
+  throw new Problem('forbidden', reason);
+}
+
 export async function leadInReach(ctx: AppContext, req: FastifyRequest, id: string): Promise<LeadRow> {
   const lead = await findLeadRow(ctx.store.db, id);
   if (!lead) throw new Problem('not-found', `lead "${id}" does not exist`);

@@ -7,7 +7,7 @@ import { EVERYONE, SCOPE_NAMES, type Scope } from '../access.js';
 import type { AppContext } from '../app.js';
 import { isoOrNull } from '../present.js';
 import { Problem } from '../problem.js';
-import { callerOf, denyAsMissing, type Api } from './shared.js';
+import { callerOf, denyAsMissing, denyForbidden, type Api } from './shared.js';
 
 /**
  * API tokens: made by a signed-in person for an integration, shown once, stored as a hash, scoped
@@ -62,7 +62,7 @@ export function tokenRoutes(api: Api, ctx: AppContext): void {
     },
     async (req, reply) => {
       const caller = callerOf(req);
-      if (caller.via === 'token') throw new Problem('forbidden', 'API tokens cannot make tokens; sign in to make one');
+      if (caller.via === 'token') return denyForbidden(ctx, req, 'API tokens cannot make tokens; sign in to make one');
       const now = ctx.now();
       const secret = newSecret(TOKEN_PREFIX);
       const token = {
