@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, leadOf, login, startServer, tokenFor, type TestServer } from '../support/http.js';
+import { dialects } from '../support/stores.js';
+
+/** The lead resource over real HTTP: filters, sort and cursors, writers' limits, rules' refusals, signals. */
+
+interface LeadBody {
+  id: string;
+  owner: string | null;
+  stage: string;
+  status: string;
+  version: number;
+  value: number | null;
+  openTasks: { id: string; template: string }[];
+}
+interface Page {
+  items: LeadBody[];
+  nextCursor: string | null;
+}
+interface ProblemBody {
+  type: string;
+  code?: string;
+  errors?: { field: string }[];
+}
+
+describe.each(dialects)('leads over HTTP on %s', (dialect) => {
+  let server: TestServer;
+  let admin: string;
+  beforeAll(async () => {
+    server = await startServer(dialect);
+    admin = await tokenFor(server, 'admin');
+  });
+  afterAll(() => server.close());
+
+  it('lists with filters and sorts, a page at a time, without gaps or repeats', async () => {
+    const values = [500, 1500, 2500, 3500, 4500, 5500, 6500];
+    for (const [i, value] of values.entries()) {
+      const r = await call(server, 'POST', '/api/v1/leads', {
+        token: admin,
+        body: { id: `F${i}`, fields: { value, source: 'filter-test', territory: i % 2 === 0 ? 'north' : 'south' } },
+      });
+      expect(r.status).toBe(201);
+      server.clock.now += 1000;
+    }
+    const seen: LeadBody[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = `/api/v1/leads?source=filter-test&sort=value&order=asc&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await call(server, 'GET', q, { token: admin })).body as Page;
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen.map((l) => l.value)).toEqual(values);
+
+    const north = (
+      await call(server, 'GET', '/api/v1/leads?source=filter-test&territory=north&value_min=1000', { token: admin })
+    ).body as Page;
+    expect(north.items.map((l) => l.id).sort()).toEqual(['F2', 'F4', 'F6']);
+    const teamB = (await call(server, 'GET', '/api/v1/leads?source=filter-test&team=team-b', { token: admin }))
+      .body as Page;
+    expect(teamB.items.map((l) => l.id).sort()).toEqual(['F1', 'F3', 'F5']);
+
+    const wrong = await call(server, 'GET', '/api/v1/leads?sort=colour&limit=0', { token: admin });
+    expect(wrong.status).toBe(400);
+    expect((wrong.body as ProblemBody).errors?.map((e) => e.field).sort()).toEqual(['query.limit', 'query.sort']);
+    const forged = await call(server, 'GET', '/api/v1/leads?cursor=bm9wZQ', { token: admin });
+    expect(forged.status).toBe(400);
+  });
+
+  it('lets neither a rep choose an owner nor a manager hand a lead outside their teams', async () => {
+    const rep = await tokenFor(server, 'rep-a1');
+    const byRep = await call(server, 'POST', '/api/v1/leads', { token: rep, body: { owner: 'rep-a1', fields: {} } });
+    expect(byRep.status).toBe(403);
+    expect((byRep.body as ProblemBody).type).toMatch(/field-not-writable$/);
+
+    const mgr = await tokenFor(server, 'mgr-a');
+    const outside = await call(server, 'POST', '/api/v1/leads', { token: mgr, body: { owner: 'rep-b1', fields: {} } });
+    expect(outside.status).toBe(403);
+    const inside = await call(server, 'POST', '/api/v1/leads', { token: mgr, body: { owner: 'rep-a2', fields: {} } });
+    expect(inside.status).toBe(201);
+    const id = (inside.body as LeadBody).id;
+    const away = await call(server, 'POST', `/api/v1/leads/${id}/reassign`, { token: mgr, body: { owner: 'rep-b2' } });
+    expect(away.status).toBe(403);
+    const moved = await call(server, 'POST', `/api/v1/leads/${id}/reassign`, { token: mgr, body: { owner: 'rep-a1' } });
+    expect(moved.status).toBe(200);
+    expect((moved.body as LeadBody).owner).toBe('rep-a1');
+    const audit = (await call(server, 'GET', `/api/v1/audit?action=lead.owner_changed&target=${id}`, { token: admin }))
+      .body as {
+      items: { details: Record<string, unknown> }[];
+    };
+    expect(audit.items.map((a) => a.details)).toEqual([{ from: 'rep-a2', to: 'rep-a1', via: 'reassign' }]);
+    const version = await call(server, 'PATCH', `/api/v1/leads/${id}`, {
+      token: mgr,
+      headers: { 'if-match': '"2"' },
+      body: { version: 9 },
+    });
+    expect(version.status).toBe(400);
+    expect((version.body as ProblemBody).errors?.[0]?.field).toBe('body');
+  });
+
+  it('completes the goal task over HTTP and the lead advances; a closed lead refuses a move with the rule code', async () => {
+    const id = await leadOf(server, admin, 'rep-a1');
+    const lead = (await call(server, 'GET', `/api/v1/leads/${id}`, { token: admin })).body as LeadBody;
+    const task = lead.openTasks.find((t) => t.template === 'first-call');
+    const rep = await login(server, 'rep-a1');
+    const done = await call(server, 'POST', `/api/v1/tasks/${encodeURIComponent(task?.id ?? '')}/complete`, rep);
+    expect(done.status).toBe(200);
+    const after = (await call(server, 'GET', `/api/v1/leads/${id}`, { token: admin })).body as LeadBody;
+    expect(after.stage).toBe('qualified');
+    expect(after.openTasks.map((t) => t.template)).toEqual(['demo']);
+
+    expect(
+      (await call(server, 'POST', `/api/v1/leads/${id}/lose`, { token: admin, body: { reason: 'budget' } })).status,
+    ).toBe(200);
+    const refused = await call(server, 'POST', `/api/v1/leads/${id}/move`, {
+      token: admin,
+      body: { stage: 'proposal' },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: 'lead_closed' });
+    const timeline = (await call(server, 'GET', `/api/v1/leads/${id}/timeline`, { token: admin })).body as {
+      items: { type: string }[];
+    };
+    expect(timeline.items.map((e) => e.type)).toEqual(['lead.created', 'task.completed', 'lead.lost']);
+  });
+
+  it('takes product signals by email with an inbound token and applies them to every open lead of that contact', async () => {
+    const inbound = await tokenFor(server, 'admin', ['signals:inbound']);
+    for (const id of ['S1', 'S2'])
+      await call(server, 'POST', '/api/v1/leads', {
+        token: admin,
+        body: { id, owner: 'rep-b1', contact: { email: 'Trial@Example.com' } },
+      });
+    const r = await call(server, 'POST', '/api/v1/inbound/signals/trial_started', {
+      token: inbound,
+      body: { email: 'trial@example.com' },
+    });
+    expect(r.status).toBe(200);
+    expect((r.body as { matched: number }).matched).toBe(2);
+    const notThis = await call(server, 'GET', '/api/v1/leads/S1', { token: inbound });
+    expect(notThis.status).toBe(403);
+    const timeline = (await call(server, 'GET', '/api/v1/leads/S2/timeline', { token: admin })).body as {
+      items: { type: string }[];
+    };
+    expect(timeline.items.map((e) => e.type)).toContain('signal.received');
+  });
+});
