@@ -9,6 +9,7 @@ import { EVERYONE, MANAGERS, reachesOwner } from '../access.js';
 import type { AppContext } from '../app.js';
 import { etagOf, isoOrNull, presentLead, presentTask } from '../present.js';
 import { Problem } from '../problem.js';
+import { leadListSchema, leadPageSchema } from '../schemas.js';
 import {
   callerOf,
   cursorSchema,
@@ -112,6 +113,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['leads'],
         summary: 'Create a lead: the entry criteria pick its pipeline and the assignment rules its owner',
+        response: { 201: leadPageSchema },
         headers: idempotencyHeader,
         body: z
           .object({
@@ -159,6 +161,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['leads'],
         summary: 'List leads you can see, filtered and sorted, a page at a time',
+        response: { 200: leadListSchema },
         querystring: listQuery,
       },
       config: { access: read },
@@ -213,7 +216,12 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/leads/:id',
     {
-      schema: { tags: ['leads'], summary: 'A lead with its open tasks; the ETag is its version', params: idParams },
+      schema: {
+        tags: ['leads'],
+        summary: 'A lead with its open tasks; the ETag is its version',
+        params: idParams,
+        response: { 200: leadPageSchema },
+      },
       config: { access: read },
     },
     async (req, reply) => sendLead(ctx, reply, await leadInReach(ctx, req, req.params.id)),
@@ -225,6 +233,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['leads'],
         summary: 'Change fields or contact (If-Match required); goals and gates are checked as for any writer',
+        response: { 200: leadPageSchema },
         params: idParams,
         headers: ifMatchHeader,
         body: z.object({ contact: contactSchema.optional(), fields: fieldsSchema.default({}) }).strict(),
@@ -259,7 +268,14 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
     api.post(
       `/leads/:id/${name}`,
       {
-        schema: { tags: ['leads'], summary, params: idParams, headers: idempotencyHeader, body },
+        schema: {
+          tags: ['leads'],
+          summary,
+          params: idParams,
+          headers: idempotencyHeader,
+          body,
+          response: { 200: leadPageSchema },
+        },
         config: { access: { roles, scope: 'leads:write' }, idempotent: true },
       },
       async (req, reply) => {

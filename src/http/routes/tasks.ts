@@ -4,6 +4,7 @@ import { reachesTask, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
 import { presentTask } from '../present.js';
 import { Problem } from '../problem.js';
+import { taskListSchema, taskSchema } from '../schemas.js';
 import {
   callerOf,
   cursorSchema,
@@ -29,6 +30,7 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['tasks'],
         summary: 'Tasks you can see, earliest due first',
+        response: { 200: taskListSchema },
         querystring: z
           .object({
             assignee: z.string().optional().describe('User id, or "me"'),
@@ -70,7 +72,7 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/tasks/:id',
     {
-      schema: { tags: ['tasks'], summary: 'One task', params: taskParams },
+      schema: { tags: ['tasks'], summary: 'One task', params: taskParams, response: { 200: taskSchema } },
       config: { access: { roles: EVERYONE, scope: 'leads:read' } },
     },
     async (req) => presentTask(await findInReach(req, req.params.id)),
