@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import { STATUS_CODES } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -16,7 +17,7 @@ import { accessDenial, callerLabel, type Access, type Caller } from './access.js
 import { authenticate, type SessionPolicy } from './authenticate.js';
 import { checkCsrf } from './csrf.js';
 import { finishIdempotent, startIdempotent } from './idempotency.js';
-import { handleError, Problem, sendProblem } from './problem.js';
+import { handleError, Problem, PROBLEM_BASE, sendProblem } from './problem.js';
 import { ProcessCache } from './process-cache.js';
 import { registerRoutes } from './routes/index.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -70,6 +71,31 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logger: deps.logger ?? false,
     trustProxy: deps.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
+    // Task ids embed their lead's id (up to 100 characters, percent-encoded in a path).
+    maxParamLength: 1024,
+    // A request Node cannot even parse (headers too large): answered on the socket, still as a problem.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return;
+      const status = (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify({
+        type: `${PROBLEM_BASE}malformed-request`,
+        title: 'The request could not be read',
+        status,
+        detail: status === 431 ? 'the request headers are too large' : 'the request is not valid HTTP',
+      });
+      const headers = Object.entries(SECURITY_HEADERS)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\ncontent-type: application/problem+json\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`,
+      );
+    },
+    // Errors raised before routing (a malformed URL) answer like every other error.
+    frameworkErrors: (err, _req, reply) => {
+      void reply.headers(SECURITY_HEADERS);
+      void sendProblem(reply, new Problem('malformed-request', err.message));
+    },
     // Request ids go to the log, so a problem a user reports can be found there.
     requestIdHeader: false,
     ajv: undefined,

@@ -25,9 +25,7 @@ export async function startIdempotent(ctx: AppContext, req: FastifyRequest, repl
       errors: [{ field: 'header.idempotency-key', message: 'must be 1 to 255 visible ASCII characters' }],
     });
   const scope = callerKey(req.caller);
-  const hash = createHash('sha256')
-    .update(`${req.method} ${req.url}\n${JSON.stringify(req.body ?? null)}`)
-    .digest('hex');
+  const hash = requestHash(req);
   const claim = await claimKey(ctx.store.db, scope, key, hash, ctx.now());
   if (claim.kind === 'claimed') {
     claims.set(req, { scope, key });
@@ -48,6 +46,18 @@ export async function startIdempotent(ctx: AppContext, req: FastifyRequest, repl
     );
   void reply.headers({ ...claim.answer.headers, 'idempotent-replayed': 'true' });
   await reply.code(claim.answer.statusCode).send(claim.answer.body);
+}
+
+/** The request as the key binds it: method, URL and body. */
+function requestHash(req: FastifyRequest): string {
+  let body: string;
+  try {
+    body = JSON.stringify(req.body ?? null);
+  } catch {
+    // Nesting deep enough to overflow the stack: no client needs that.
+    throw new Problem('malformed-request', 'the body is nested too deeply');
+  }
+  return createHash('sha256').update(`${req.method} ${req.url}\n${body}`).digest('hex');
 }
 
 export async function finishIdempotent(

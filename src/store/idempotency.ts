@@ -11,6 +11,9 @@ export interface StoredAnswer {
   body: string;
 }
 
+/** Far longer than any request runs; a 'running' key older than this was abandoned by a crash. */
+export const ABANDONED_AFTER_MS = 5 * 60_000;
+
 export type Claim =
   | { kind: 'claimed' }
   | { kind: 'running'; requestHash: string }
@@ -33,6 +36,17 @@ export async function claimKey(tx: Tx, scope: string, key: string, requestHash: 
     .returning('key')
     .executeTakeFirst();
   if (inserted) return { kind: 'claimed' };
+  // A first request that never finished (the process died) frees its key after a while.
+  const reclaimed = await tx
+    .updateTable('idempotency_keys')
+    .set({ request_hash: requestHash, created_at: now })
+    .where('scope', '=', scope)
+    .where('key', '=', key)
+    .where('state', '=', 'running')
+    .where('created_at', '<', now - ABANDONED_AFTER_MS)
+    .returning('key')
+    .executeTakeFirst();
+  if (reclaimed) return { kind: 'claimed' };
   const r = await tx
     .selectFrom('idempotency_keys')
     .selectAll()

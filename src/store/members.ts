@@ -104,15 +104,18 @@ export interface MemberChanges {
   passwordHash?: string;
 }
 
-/** Applies the changes if the member is still at `version`; false when another writer got there first. */
+/**
+ * Applies the changes if the member is still at `version` (any version when undefined); false
+ * when another writer got there first.
+ */
 export async function updateMember(
   tx: Tx,
   id: string,
-  version: number,
+  version: number | undefined,
   c: MemberChanges,
   now: number,
 ): Promise<boolean> {
-  const r = await tx
+  let q = tx
     .updateTable('members')
     .set({
       ...(c.name !== undefined ? { name: c.name } : {}),
@@ -122,10 +125,10 @@ export async function updateMember(
       ...(c.disabled !== undefined ? { disabled_at: c.disabled ? now : null } : {}),
       ...(c.passwordHash !== undefined ? { password_hash: c.passwordHash } : {}),
       updated_at: now,
-      version: version + 1,
+      version: (eb) => eb('version', '+', 1),
     })
-    .where('id', '=', id)
-    .where('version', '=', version)
-    .executeTakeFirst();
+    .where('id', '=', id);
+  if (version !== undefined) q = q.where('version', '=', version);
+  const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }

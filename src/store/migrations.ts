@@ -389,12 +389,20 @@ const server: Migration = {
   },
 };
 
+/** Each login attempt gets an id, so an attempt recorded before its password check can be taken back. */
+const loginAttemptIds: Migration = {
+  async up(db: Any) {
+    await db.schema.alterTable('login_failures').addColumn('id', 'text').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
   '0003_forecasting': forecasting,
   '0004_report_indexes': reportIndexes,
   '0005_server': server,
+  '0006_login_attempt_ids': loginAttemptIds,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -297,6 +297,7 @@ export interface ApiTokensTable {
 }
 
 export interface LoginFailuresTable {
+  id: string | null;
   email: string;
   at: number;
 }

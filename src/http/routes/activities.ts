@@ -68,6 +68,7 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
         summary: 'Record a named signal (trial_started, ...) on a lead; a goal may wait for it',
         params: idParams.extend({ name: signalName }),
         headers: z.object({ 'idempotency-key': z.string().optional() }),
+        body: z.object({}).strict().nullish(),
       },
       config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true },
     },

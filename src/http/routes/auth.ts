@@ -1,10 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { decoyHash, verifyPassword } from '../../auth/passwords.js';
 import { newSecret, secretHash, SESSION_PREFIX } from '../../auth/secrets.js';
 import { appendAudit } from '../../store/audit.js';
-import { purgeLoginFailures, loginFailuresSince, recordLoginFailure } from '../../store/login-failures.js';
+import {
+  loginFailuresSince,
+  purgeLoginFailures,
+  recordLoginAttempt,
+  withdrawLoginAttempt,
+} from '../../store/login-failures.js';
 import { findMemberForLogin, normaliseEmail, type Member } from '../../store/members.js';
 import { deleteSession, insertSession } from '../../store/sessions.js';
 import { EVERYONE } from '../access.js';
@@ -56,7 +61,10 @@ export function authRoutes(api: Api, ctx: AppContext): void {
       const email = normaliseEmail(req.body.email);
       const db = ctx.store.db;
       await purgeLoginFailures(db, now - HOUR);
-      if ((await loginFailuresSince(db, email, now - HOUR)) >= FAILURES_PER_HOUR) {
+      const attempt = randomUUID();
+      await recordLoginAttempt(db, attempt, email, now);
+      if ((await loginFailuresSince(db, email, now - HOUR)) > FAILURES_PER_HOUR) {
+        await withdrawLoginAttempt(db, attempt);
         await appendAudit(
           db,
           { actor: 'anonymous', action: 'login.throttled', target: email, details: { ip: req.ip } },
@@ -69,7 +77,6 @@ export function authRoutes(api: Api, ctx: AppContext): void {
       const found = await findMemberForLogin(db, email);
       const ok = await verifyPassword(found?.hash ?? (await decoyHash()), req.body.password);
       if (!found || !ok || found.hash === null || found.member.disabledAt !== null) {
-        await recordLoginFailure(db, email, now);
         const why = !found ? 'unknown email' : found.member.disabledAt !== null ? 'disabled user' : 'wrong password';
         await appendAudit(
           db,
@@ -83,6 +90,7 @@ export function authRoutes(api: Api, ctx: AppContext): void {
         );
         throw new Problem('unauthenticated', 'wrong email or password');
       }
+      await withdrawLoginAttempt(db, attempt);
       const old = req.cookies[SESSION_COOKIE_SECURE] ?? req.cookies[SESSION_COOKIE_PLAIN];
       if (old) await deleteSession(db, secretHash(old));
       const secret = newSecret(SESSION_PREFIX);

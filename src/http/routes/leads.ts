@@ -17,13 +17,12 @@ import {
   denyForbidden,
   encodeCursor,
   idParams,
-  ifMatchOf,
   isoQuery,
   leadInReach,
   limitSchema,
   reachFor,
   reachList,
-  requiredIfMatch,
+  expectedVersion,
   submit,
   type Accepted,
   type Api,
@@ -242,7 +241,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
     },
     async (req, reply) => {
       const lead = await leadInReach(ctx, req, req.params.id);
-      const version = requiredIfMatch(req, lead.version);
+      const version = expectedVersion(req, lead.version, true);
       const fields = withContact(req.body.fields, req.body.contact);
       if (Object.keys(fields).length === 0)
         throw new Problem('validation-failed', 'nothing to change', {
@@ -282,12 +281,11 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         const lead = await leadInReach(ctx, req, req.params.id);
         const owner = (req.body as { owner?: unknown } | null)?.owner;
         if (typeof owner === 'string') await ownerWithinReach(ctx, req, owner);
-        const v = ifMatchOf(req);
         const outcome = await submit(
           ctx,
           callerOf(req),
           event(lead.id, req.body as z.output<B>),
-          v === null || v === 'any' ? undefined : v,
+          expectedVersion(req, lead.version, false),
         );
         // Owner changes by people are audited; those made by the rules are in the owner history.
         if (outcome.lead.owner !== lead.owner)

@@ -102,25 +102,45 @@ export async function submit(
   return outcome;
 }
 
-/** If-Match: `"12"` (or a list, or `*`). Returns the version asked for, 'any' for `*`, or null when absent. */
-export function ifMatchOf(req: FastifyRequest): number | 'any' | null {
+/**
+ * If-Match as RFC 9110 reads it: `*`, or a list of entity tags compared strongly (a weak tag never
+ * matches). Returns null when absent, 'any' for `*`, else the versions the tags name.
+ */
+export function ifMatchOf(req: FastifyRequest): readonly number[] | 'any' | null {
   const raw = req.headers['if-match'];
   if (raw === undefined) return null;
-  const value = Array.isArray(raw) ? raw.join(',') : raw;
-  if (value.trim() === '*') return 'any';
-  const m = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(value);
-  if (!m?.[1]) throw new Problem('precondition-failed', 'If-Match must be the ETag of the lead, e.g. "3"');
-  return Number(m[1]);
+  const value = (Array.isArray(raw) ? raw.join(',') : raw).trim();
+  if (value === '*') return 'any';
+  const tags = value.split(',').map((t) => t.trim());
+  if (tags.some((t) => !/^(W\/)?"[\x21\x23-\x7e]*"$/.test(t)))
+    throw new Problem('validation-failed', 'If-Match must be * or entity tags such as "3"', {
+      errors: [{ field: 'header.if-match', message: 'not a list of entity tags' }],
+    });
+  return tags.flatMap((t) => {
+    const m = /^"(\d{1,15})"$/.exec(t);
+    return m?.[1] ? [Number(m[1])] : [];
+  });
 }
 
-/** Updates need If-Match (428 without it), so no client overwrites a change it has not seen. */
-export function requiredIfMatch(req: FastifyRequest, current: number): number {
+/**
+ * The version a write must find, checked again inside its transaction: undefined when any version
+ * will do (`*`, or no header where none is required). Without If-Match where one is required, 428;
+ * with tags none of which names the current version, 412 carrying the current ETag.
+ */
+export function expectedVersion(req: FastifyRequest, current: number, required: boolean): number | undefined {
   const v = ifMatchOf(req);
-  if (v === null)
-    throw new Problem('precondition-required', 'send If-Match with the ETag from your last read of this lead', {
+  if (v === null) {
+    if (!required) return undefined;
+    throw new Problem('precondition-required', 'send If-Match with the ETag from your last read', {
       headers: { etag: etagOf(current) },
     });
-  return v === 'any' ? current : v;
+  }
+  if (v === 'any') return undefined;
+  if (v.length === 1 && v[0] !== undefined) return v[0];
+  if (v.includes(current)) return current;
+  throw new Problem('precondition-failed', `the record is at version ${current}: reload it and try again`, {
+    headers: { etag: etagOf(current) },
+  });
 }
 
 export const idParams = z.object({ id: z.string().min(1).max(200) });

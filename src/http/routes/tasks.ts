@@ -90,6 +90,7 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
           summary,
           params: taskParams,
           headers: z.object({ 'idempotency-key': z.string().optional() }),
+          body: z.object({}).strict().nullish(),
         },
         config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true },
       },

@@ -20,7 +20,7 @@ import type { AppContext } from '../app.js';
 import { etagOf } from '../present.js';
 import { Problem } from '../problem.js';
 import { presentMember } from './auth.js';
-import { callerOf, denyAsMissing, reachFor, requiredIfMatch, type Api } from './shared.js';
+import { callerOf, denyAsMissing, expectedVersion, reachFor, type Api } from './shared.js';
 
 /**
  * Users and teams. A user is two things joined by id: a sign-in account (role, email) and, for reps
@@ -168,7 +168,7 @@ export function userRoutes(api: Api, ctx: AppContext): void {
       const caller = callerOf(req);
       const member = await findMember(ctx.store.db, req.params.id);
       if (!member) throw new Problem('not-found', `user "${req.params.id}" has no account`);
-      const version = requiredIfMatch(req, member.version);
+      const version = expectedVersion(req, member.version, true);
       const b = req.body;
       if (b.password !== undefined) {
         const problem = passwordProblem(b.password);
