@@ -56,7 +56,8 @@ export class Engine {
    * transaction, so none is ever split.
    */
   async handleMany(events: readonly TimedEvent[]): Promise<EventOutcome[]> {
-    if (events.length === 1 && events[0]) return [await this.handle(events[0].event, events[0].at)];
+    if (events.length === 1 && events[0])
+      return [await this.handle(events[0].event, events[0].at, events[0].ifVersion)];
     try {
       return await withTransaction(this.store, (tx) => this.applyBatch(tx, events));
     } catch (e) {

@@ -11,6 +11,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { Engine } from '../engine/engine.js';
+import { GroupCommitter } from '../engine/group-commit.js';
 import type { Store } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { accessDenial, callerLabel, type Access, type Caller } from './access.js';
@@ -52,6 +53,8 @@ export interface AppDeps {
 export interface AppContext {
   store: Store;
   engine: Engine;
+  /** Every lead event of the API goes through here: concurrent requests share transactions. */
+  commits: GroupCommitter;
   now: () => number;
   session: SessionPolicy;
   processes: ProcessCache;
@@ -100,9 +103,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestIdHeader: false,
     ajv: undefined,
   }).withTypeProvider<ZodTypeProvider>();
+  const engine = new Engine(deps.store);
   const ctx: AppContext = {
     store: deps.store,
-    engine: new Engine(deps.store),
+    engine,
+    commits: new GroupCommitter(engine),
     now: deps.now,
     session: deps.session,
     processes: new ProcessCache(deps.store),

