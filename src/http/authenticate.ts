@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { secretHash, SESSION_PREFIX, TOKEN_PREFIX } from '../auth/secrets.js';
-import { findTokenByHash, touchToken } from '../store/api-tokens.js';
+import { findTokenWithMember, touchToken } from '../store/api-tokens.js';
 import type { Store } from '../store/db.js';
 import { findMember } from '../store/members.js';
 import { deleteSession, findSession, touchSession } from '../store/sessions.js';
@@ -39,13 +39,14 @@ async function tokenCaller(store: Store, header: string, now: number): Promise<C
   const m = /^Bearer\s+(\S+)$/i.exec(header);
   if (!m?.[1] || !m[1].startsWith(TOKEN_PREFIX))
     throw new Problem('unauthenticated', `Authorization must be "Bearer ${TOKEN_PREFIX}…"`);
-  const token = await findTokenByHash(store.db, secretHash(m[1]));
-  if (!token) throw new Problem('unauthenticated', 'unknown API token');
+  const found = await findTokenWithMember(store.db, secretHash(m[1]));
+  if (!found) throw new Problem('unauthenticated', 'unknown API token');
+  const { token, member } = found;
   if (token.revokedAt !== null) throw new Problem('unauthenticated', 'this API token has been revoked');
   if (token.expiresAt <= now) throw new Problem('unauthenticated', 'this API token has expired');
-  const member = await findMember(store.db, token.memberId);
-  if (!member || member.disabledAt !== null) throw new Problem('unauthenticated', "the token's user is disabled");
-  await touchToken(store.db, token.id, now);
+  if (member.disabledAt !== null) throw new Problem('unauthenticated', "the token's user is disabled");
+  // At most one write a minute per token, and none on a request that finds a recent mark.
+  if (token.lastUsedAt === null || now - token.lastUsedAt > 60_000) await touchToken(store.db, token.id, now);
   return { member, via: 'token', scopes: new Set(token.scopes), tokenId: token.id };
 }
 

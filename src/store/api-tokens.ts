@@ -1,4 +1,5 @@
 import type { Tx } from './db.js';
+import { memberOf, type Member } from './members.js';
 import type { ApiTokensTable } from './schema.js';
 
 /** API tokens for integrations: stored as a hash, scoped, expiring, revocable. */
@@ -47,6 +48,42 @@ export async function insertToken(tx: Tx, t: Omit<ApiToken, 'revokedAt' | 'lastU
 export async function findTokenByHash(tx: Tx, hash: string): Promise<ApiToken | null> {
   const r = await tx.selectFrom('api_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
   return r ? tokenOf(r) : null;
+}
+
+/** A token and its owner in one query: every token-authenticated request starts here. */
+export async function findTokenWithMember(tx: Tx, hash: string): Promise<{ token: ApiToken; member: Member } | null> {
+  const r = await tx
+    .selectFrom('api_tokens')
+    .innerJoin('members', 'members.id', 'api_tokens.member_id')
+    .selectAll('api_tokens')
+    .select([
+      'members.email',
+      'members.name as member_name',
+      'members.role',
+      'members.can_edit_process',
+      'members.disabled_at',
+      'members.created_at as member_created_at',
+      'members.updated_at',
+      'members.version',
+    ])
+    .where('api_tokens.token_hash', '=', hash)
+    .executeTakeFirst();
+  if (!r) return null;
+  return {
+    token: tokenOf(r),
+    member: memberOf({
+      id: r.member_id,
+      email: r.email,
+      name: r.member_name,
+      role: r.role,
+      password_hash: null,
+      can_edit_process: r.can_edit_process,
+      disabled_at: r.disabled_at,
+      created_at: r.member_created_at,
+      updated_at: r.updated_at,
+      version: r.version,
+    }),
+  };
 }
 
 export async function findToken(tx: Tx, id: string): Promise<ApiToken | null> {

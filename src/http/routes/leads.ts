@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { fieldsSchema } from '../../domain/events.js';
 import { appendAudit } from '../../store/audit.js';
 import { findLeadRow, LEAD_SORTS, searchLeads, type LeadRow } from '../../store/lead-search.js';
+import { leadRow } from '../../store/leads.js';
 import { leadRunLog, leadStays, listTasks } from '../../store/queries.js';
 import { EVERYONE, MANAGERS, reachesOwner } from '../access.js';
 import type { AppContext } from '../app.js';
@@ -105,6 +106,29 @@ async function afterEvent(ctx: AppContext, reply: FastifyReply, id: string, outc
   return sendLead(ctx, reply, lead, status, { log: outcome.log, effects: outcome.effects.map((e) => e.kind) });
 }
 
+/**
+ * A new lead is answered from the engine's own result: the row it wrote, no read back. (Other
+ * writes read the lead back, since an imported lead has columns the engine's state does not hold.)
+ */
+function sendCreated(reply: FastifyReply, outcome: Accepted) {
+  const state = outcome.lead;
+  const row: LeadRow = {
+    ...leadRow(state, outcome.version, state.createdAt),
+    company: null,
+    phone: null,
+    import_source: null,
+    source_id: null,
+  };
+  const openTasks = state.tasks
+    .filter((t) => t.status === 'open')
+    .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : 1))
+    .map((t) => presentTask({ ...t, lead: state.id, stage: state.stay.stage }));
+  return reply
+    .code(201)
+    .header('etag', etagOf(outcome.version))
+    .send({ ...presentLead(row), openTasks, log: outcome.log, effects: outcome.effects.map((e) => e.kind) });
+}
+
 export function leadRoutes(api: Api, ctx: AppContext): void {
   api.post(
     '/leads',
@@ -150,7 +174,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         ...(req.body.pipeline !== undefined ? { pipeline: req.body.pipeline } : {}),
       });
       void reply.header('location', `/api/v1/leads/${encodeURIComponent(id)}`);
-      return afterEvent(ctx, reply, id, outcome, 201);
+      return sendCreated(reply, outcome);
     },
   );
 
