@@ -1,7 +1,15 @@
 import SqliteDatabase from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase as KyselySqlite } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type RawBuilder,
+  type SqliteDatabase as KyselySqlite,
+} from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
@@ -94,6 +102,13 @@ export async function migrate(store: Store): Promise<string[]> {
 }
 
 export type Tx = Kysely<Database>;
+
+/** A text field of a JSON column: the one spelling that differs between the two databases. */
+export function jsonField(dialect: DialectName, column: RawBuilder<unknown>, key: string): RawBuilder<string | null> {
+  return dialect === 'postgres'
+    ? sql<string | null>`(cast(${column} as json) ->> ${key})`
+    : sql<string | null>`json_extract(${column}, ${`$.${key}`})`;
+}
 
 /**
  * Runs `fn` in one transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE) so two

@@ -348,6 +348,7 @@ const ROUTES: Record<string, RouteCase> = {
     fresh: async (k) => ({ email: (await k.freshContact()).email }),
     body: (_k, p) => ({ email: p['email'] }),
   },
+  'GET /api/v1/contacts': { query: '?limit=5' },
   'GET /api/v1/accounts': { query: '?limit=5' },
   'GET /api/v1/accounts/:id': { params: () => ({ id: ACCOUNT }) },
   'GET /api/v1/quotas': {},

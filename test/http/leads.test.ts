@@ -145,3 +145,44 @@ describe.each(dialects)('leads over HTTP on %s', (dialect) => {
     expect(timeline.items.map((e) => e.type)).toContain('signal.received');
   });
 });
+
+describe.each(dialects)('contacts over HTTP on %s', (dialect) => {
+  let server: TestServer;
+  let admin: string;
+  beforeAll(async () => {
+    server = await startServer(dialect);
+    admin = await tokenFor(server, 'admin');
+  });
+  afterAll(() => server.close());
+
+  it('lists one contact per address, counting only the leads the caller reaches', async () => {
+    const make = (id: string, owner: string, email: string, name: string) =>
+      call(server, 'POST', '/api/v1/leads', {
+        token: admin,
+        body: { id, owner, contact: { email, name, company: 'Acme' } },
+      });
+    await make('C1', 'rep-a1', 'Pat@Acme.example', 'Pat');
+    await make('C2', 'rep-b1', 'PAT@acme.example', 'Pat Smith');
+    await make('C3', 'rep-a1', 'quinn@other.example', 'Quinn');
+    const all = (await call(server, 'GET', '/api/v1/contacts?limit=1', { token: admin })).body as {
+      items: { email: string; leads: number }[];
+      nextCursor: string | null;
+    };
+    expect(all.items).toEqual([expect.objectContaining({ email: 'pat@acme.example', leads: 2, company: 'Acme' })]);
+    const next = (
+      await call(server, 'GET', `/api/v1/contacts?limit=1&cursor=${all.nextCursor ?? ''}`, { token: admin })
+    ).body as {
+      items: { email: string }[];
+    };
+    expect(next.items.map((c) => c.email)).toEqual(['quinn@other.example']);
+    const rep = await tokenFor(server, 'rep-b1');
+    const mine = (await call(server, 'GET', '/api/v1/contacts', { token: rep })).body as {
+      items: { email: string; leads: number }[];
+    };
+    expect(mine.items).toEqual([expect.objectContaining({ email: 'pat@acme.example', leads: 1 })]);
+    const found = (await call(server, 'GET', '/api/v1/contacts?q=quinn', { token: admin })).body as {
+      items: { name: string }[];
+    };
+    expect(found.items.map((c) => c.name)).toEqual(['Quinn']);
+  });
+});

@@ -12,6 +12,7 @@ import { eraseContact } from '../../store/contact-erase.js';
 import { exportContact } from '../../store/contact-export.js';
 import { ContactError } from '../../store/contact.js';
 import { accountPage, findAccount } from '../../store/accounts.js';
+import { searchContacts } from '../../store/contact-search.js';
 import { csvWriter, jsonLinesWriter } from '../../store/export-writers.js';
 import { auditExport, EXPORT_KINDS, exportRows, type ExportFilter, type ExportRow } from '../../store/export.js';
 import type { AccountsTable } from '../../store/schema.js';
@@ -27,6 +28,8 @@ import {
   idParams,
   isoQuery,
   limitSchema,
+  reachFor,
+  reachList,
   type Api,
 } from './shared.js';
 
@@ -157,6 +160,7 @@ function contactProblem(e: unknown, field: string): never {
 }
 
 const accountCursor = z.object({ n: z.string() }).strict();
+const contactCursor = z.object({ e: z.string() }).strict();
 
 function presentAccount(a: AccountsTable) {
   return {
@@ -298,6 +302,39 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
       return {
         items: page.map(presentAccount),
         nextCursor: rows.length > req.query.limit && last ? encodeCursor({ n: last.name }) : null,
+      };
+    },
+  );
+
+  api.get(
+    '/contacts',
+    {
+      schema: {
+        tags: ['data'],
+        summary: 'The people behind the leads you can see, one per address, with their lead counts',
+        querystring: z
+          .object({
+            q: z.string().max(200).optional().describe('Text in address, name or company'),
+            limit: limitSchema,
+            cursor: cursorSchema,
+          })
+          .strict(),
+      },
+      config: { access: leadsRead },
+    },
+    async (req) => {
+      const after = decodeCursor(req.query.cursor, contactCursor);
+      const rows = await searchContacts(ctx.store.db, ctx.store.dialect, {
+        q: req.query.q,
+        reach: reachList(await reachFor(ctx, callerOf(req))),
+        limit: req.query.limit + 1,
+        after: after?.e,
+      });
+      const page = rows.slice(0, req.query.limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map((c) => ({ ...c, lastActivityAt: new Date(c.lastActivityAt).toISOString() })),
+        nextCursor: rows.length > req.query.limit && last ? encodeCursor({ e: last.email }) : null,
       };
     },
   );

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { isTimeDimension, type Bucket, type Dimension, type TeamMembership } from '../../domain/reporting.js';
-import type { DialectName } from '../db.js';
+import { jsonField, type DialectName } from '../db.js';
 
 /**
  * What every report query shares: the period, the grouping and the pipeline filter, turned into
@@ -60,7 +60,5 @@ export function pipelineFilter(scope: ReportScope, column = sql`l.pipeline`): Ra
 
 /** A text field of a JSON column (`leads.fields`), the one place the two databases spell differently. */
 export function jsonText(scope: ReportScope, column: RawBuilder<unknown>, key: string): RawBuilder<string | null> {
-  return scope.dialect === 'postgres'
-    ? sql<string | null>`(cast(${column} as json) ->> ${key})`
-    : sql<string | null>`json_extract(${column}, ${`$.${key}`})`;
+  return jsonField(scope.dialect, column, key);
 }
