@@ -78,6 +78,18 @@ const variables = {
     'true',
     'Run the scheduler inside `stageflow serve`; false when separate `stageflow worker` processes run it.',
   ),
+  SMTP_URL: variable(
+    z.union([z.literal(''), z.string().regex(/^smtps?:\/\//, 'expected smtp://user:pass@host:port or smtps://…')]),
+    '',
+    'Where mail goes (smtp:// or smtps://); unset, each message is written as an .eml file under MAIL_DIR.',
+  ),
+  MAIL_FROM: variable(z.string().min(3), 'Stageflow <stageflow@localhost>', 'Sender of the mail Stageflow sends.'),
+  MAIL_DIR: variable(z.string().min(1), './data/mail', 'Folder for .eml files when SMTP_URL is unset.'),
+  WEBHOOK_SECRET: variable(
+    z.string(),
+    '',
+    'Key for the HMAC-SHA256 signature of outgoing webhooks; webhooks wait in the outbox until it is set.',
+  ),
   LOG_LEVEL: variable(
     z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }),
     'info',
@@ -120,6 +132,16 @@ export function configValue<K extends ConfigName>(name: K, env: Env = process.en
 export function loadConfig(env: Env = process.env): Config {
   const entries = configVariables.map(({ name }) => [name, configValue(name, env)] as const);
   return Object.fromEntries(entries) as Config;
+}
+
+/** Variables whose value is a secret: shown as set or unset, never printed. */
+const SECRETS: ReadonlySet<ConfigName> = new Set(['WEBHOOK_SECRET']);
+
+/** A value as `stageflow config` and the admin API show it: secrets hidden, URL passwords masked. */
+export function displayValue(name: ConfigName, env: Env = process.env): string {
+  const value = String(configValue(name, env));
+  if (SECRETS.has(name)) return value === '' ? '(unset)' : '(set)';
+  return value.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 /** The variable table for the README. */

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { configValue, configVariables } from '../config.js';
+import { configVariables, displayValue } from '../config.js';
 import { contextOf } from './context.js';
 import { print, printJson, table } from './output.js';
 
 /** `stageflow config`: every environment variable, its current value and what it does. */
-
-const redact = (v: string): string => v.replace(/\/\/[^@/]*@/, '//***@');
 
 export function configCommand(program: Command): void {
   program
@@ -15,7 +13,7 @@ export function configCommand(program: Command): void {
       const ctx = contextOf(cmd);
       const rows = configVariables.map((v) => ({
         name: v.name,
-        value: redact(String(configValue(v.name))),
+        value: displayValue(v.name),
         source: process.env[v.name] ? 'env' : 'default',
         doc: v.doc,
       }));

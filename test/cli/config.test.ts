@@ -11,6 +11,10 @@ describe('config', () => {
       'SESSION_ABSOLUTE_HOURS',
       'TRUST_PROXY',
       'EMBEDDED_WORKER',
+      'SMTP_URL',
+      'MAIL_FROM',
+      'MAIL_DIR',
+      'WEBHOOK_SECRET',
       'LOG_LEVEL',
     ]);
     for (const v of configVariables) expect(v.doc.length).toBeGreaterThan(10);

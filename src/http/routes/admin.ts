@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configValue, configVariables } from '../../config.js';
+import { configVariables, displayValue } from '../../config.js';
 import { takePeriodStartSnapshots } from '../../engine/forecast-scheduler.js';
 import { fireTimers } from '../../engine/scheduler.js';
 import { appendAudit, listAudit } from '../../store/audit.js';
@@ -144,7 +144,7 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
     async () => ({
       items: configVariables.map((v) => ({
         name: v.name,
-        value: String(configValue(v.name)).replace(/\/\/[^@/]*@/, '//***@'),
+        value: displayValue(v.name),
         doc: v.doc,
       })),
     }),

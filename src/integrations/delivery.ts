@@ -1,0 +1,34 @@
+import type { OutboxItem } from '../domain/outbox.js';
+import type { Process } from '../domain/process-schema.js';
+
+export type { OutboxItem };
+
+/**
+ * Delivering the outbox: each kind of side effect has a deliverer, a client of one outside system
+ * (mail, webhooks, ...). The worker claims due rows, calls the deliverer, and records what it
+ * answered: sent; retry later (a timeout, a 5xx, a refused connection), with backoff; or dead (an
+ * answer that no retry can change), parked for an admin to see and replay. Deliverers never touch
+ * the database: they get the row and the current process, and answer.
+ */
+
+export type DeliveryResult =
+  { status: 'sent'; detail?: string } | { status: 'retry'; error: string } | { status: 'dead'; error: string };
+
+/** The lead an effect belongs to, as it stands when the effect is delivered (null if erased). */
+export interface LeadSnapshot {
+  id: string;
+  fields: Record<string, string | number | boolean | null>;
+  owner: string | null;
+  pipeline: string;
+  stage: string;
+  status: string;
+}
+
+export interface DeliveryContext {
+  /** The current process: users' addresses, managers, email templates. */
+  process: Process;
+  lead: LeadSnapshot | null;
+  now: number;
+}
+
+export type Deliverer = (item: OutboxItem, ctx: DeliveryContext) => Promise<DeliveryResult>;

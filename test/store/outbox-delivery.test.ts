@@ -1,0 +1,149 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyProcess } from '../../src/engine/process-service.js';
+import type { Deliverer, DeliveryResult } from '../../src/integrations/delivery.js';
+import { deliverOnce } from '../../src/server/deliver-outbox.js';
+import type { Store } from '../../src/store/db.js';
+import { LEASE_MS, MAX_ATTEMPTS, backoffMs, claimDue } from '../../src/store/outbox-delivery.js';
+import { TEST_PROCESS } from '../support/http.js';
+import { dialects, freshStore } from '../support/stores.js';
+
+/**
+ * The worker's outbox round on both databases: claims, outcomes, backoff, dead rows, leases, and
+ * kinds nobody delivers yet. The deliverers here are scripted answers: what is under test is the
+ * loop and the store, not a client (those have their own tests against real local servers).
+ */
+
+const T0 = Date.parse('2026-03-02T09:00:00Z');
+
+async function queue(store: Store, id: string, kind: string, at = T0): Promise<void> {
+  await store.db
+    .insertInto('outbox')
+    .values({
+      id,
+      lead_id: 'L1',
+      kind,
+      payload: JSON.stringify({ lead: 'L1', n: id }),
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: at,
+      created_at: at,
+      last_error: null,
+    })
+    .execute();
+}
+
+async function row(store: Store, id: string) {
+  return store.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+function scripted(answers: Record<string, DeliveryResult>, seen: string[] = []): Deliverer {
+  return (item) => {
+    seen.push(item.id);
+    return Promise.resolve(answers[item.id] ?? { status: 'sent' });
+  };
+}
+
+describe.each(dialects)('outbox delivery on %s', (dialect) => {
+  let store: Store;
+  afterEach(() => store.close());
+  const fresh = async () => {
+    store = await freshStore(dialect);
+    await applyProcess(store, TEST_PROCESS, T0, 'test');
+  };
+
+  it('records sent, retried and dead rows, and leaves kinds without a deliverer pending', async () => {
+    await fresh();
+    await queue(store, 'a', 'webhook');
+    await queue(store, 'b', 'webhook');
+    await queue(store, 'c', 'webhook');
+    await queue(store, 'd', 'list.subscribe');
+    await queue(store, 'later', 'webhook', T0 + 60_000);
+    const seen: string[] = [];
+    const deliverers = new Map([
+      [
+        'webhook',
+        scripted({ b: { status: 'retry', error: 'HTTP 503' }, c: { status: 'dead', error: 'HTTP 404' } }, seen),
+      ],
+    ]);
+    const tally = await deliverOnce(store, { deliverers, now: () => T0, random: () => 0.5 });
+    expect(tally).toEqual({ sent: 1, failed: 1, dead: 1 });
+    expect(seen.sort()).toEqual(['a', 'b', 'c']);
+    expect(await row(store, 'a')).toMatchObject({ status: 'sent', attempts: 1, last_error: null });
+    expect(await row(store, 'b')).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      last_error: 'HTTP 503',
+      next_attempt_at: T0 + 30_000,
+    });
+    expect(await row(store, 'c')).toMatchObject({ status: 'dead', attempts: 1, last_error: 'HTTP 404' });
+    expect(await row(store, 'd')).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await row(store, 'later')).toMatchObject({ status: 'pending' });
+
+    // Not before its backoff; then again.
+    expect(await deliverOnce(store, { deliverers, now: () => T0 + 29_000 })).toEqual({ sent: 0, failed: 0, dead: 0 });
+    seen.length = 0;
+    expect(await deliverOnce(store, { deliverers, now: () => T0 + 60_000, random: () => 0.5 })).toEqual({
+      sent: 1,
+      failed: 1,
+      dead: 0,
+    });
+    expect(seen.sort()).toEqual(['b', 'later']);
+    expect(await row(store, 'b')).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+      next_attempt_at: T0 + 60_000 + 60_000,
+    });
+  });
+
+  it(`parks a row as dead after ${MAX_ATTEMPTS} failed tries`, async () => {
+    await fresh();
+    await queue(store, 'x', 'webhook');
+    const deliverers = new Map([['webhook', scripted({ x: { status: 'retry', error: 'timeout' } })]]);
+    let now = T0;
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      await deliverOnce(store, { deliverers, now: () => now, random: () => 1 });
+      now += 7 * 3_600_000;
+    }
+    expect(await row(store, 'x')).toMatchObject({ status: 'dead', attempts: MAX_ATTEMPTS, last_error: 'timeout' });
+    expect(await deliverOnce(store, { deliverers, now: () => now })).toEqual({ sent: 0, failed: 0, dead: 0 });
+  });
+
+  it('claims a leased row again only after its lease ran out (a worker died mid-delivery)', async () => {
+    await fresh();
+    await queue(store, 'y', 'webhook');
+    expect((await claimDue(store, ['webhook'], T0, 10)).map((i) => i.id)).toEqual(['y']);
+    expect(await claimDue(store, ['webhook'], T0 + LEASE_MS - 1, 10)).toEqual([]);
+    expect((await claimDue(store, ['webhook'], T0 + LEASE_MS, 10)).map((i) => i.id)).toEqual(['y']);
+  });
+
+  it('treats a deliverer that throws as a retry, with the reason kept', async () => {
+    await fresh();
+    await queue(store, 'z', 'webhook');
+    const deliverers = new Map<string, Deliverer>([['webhook', () => Promise.reject(new Error('boom'))]]);
+    expect(await deliverOnce(store, { deliverers, now: () => T0, random: () => 0 })).toEqual({
+      sent: 0,
+      failed: 1,
+      dead: 0,
+    });
+    expect(await row(store, 'z')).toMatchObject({
+      status: 'failed',
+      last_error: 'deliverer failed: boom',
+      next_attempt_at: T0 + backoffMs(0, () => 0),
+    });
+  });
+
+  it('never hands one row to two workers running at once', async () => {
+    await fresh();
+    for (let i = 0; i < 40; i++) await queue(store, `r${String(i).padStart(2, '0')}`, 'webhook');
+    const seen: string[] = [];
+    const slow: Deliverer = async (item) => {
+      seen.push(item.id);
+      await new Promise((r) => setTimeout(r, 2));
+      return { status: 'sent' };
+    };
+    const deliverers = new Map([['webhook', slow]]);
+    await Promise.all([1, 2, 3].map(() => deliverOnce(store, { deliverers, now: () => T0, batch: 10 })));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBeGreaterThan(0);
+  });
+});
