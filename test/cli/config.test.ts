@@ -22,6 +22,14 @@ describe('config', () => {
       DATABASE_URL: './data/stageflow.db',
       PORT: 3000,
       HOST: '127.0.0.1',
+      SESSION_IDLE_MINUTES: 60,
+      SESSION_ABSOLUTE_HOURS: 12,
+      TRUST_PROXY: false,
+      EMBEDDED_WORKER: true,
+      SMTP_URL: '',
+      MAIL_FROM: 'Stageflow <stageflow@localhost>',
+      MAIL_DIR: './data/mail',
+      WEBHOOK_SECRET: '',
       LOG_LEVEL: 'info',
     });
     expect(configMarkdown()).toContain('| `PORT` | `3000` |');

