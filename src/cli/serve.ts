@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { Engine } from '../engine/engine.js';
+import { buildDeliverers } from '../integrations/index.js';
 import { serve } from '../server/serve.js';
 import { startWorker } from '../server/worker.js';
 import { openStore } from '../store/db.js';
@@ -35,14 +36,16 @@ export function serveCommands(program: Command): void {
   program
     .command('worker')
     .description(
-      'run the scheduler alone (timers, forecast snapshots, expiry), for deployments with separate API processes',
+      'run the scheduler and outbox delivery alone (timers, mail, webhooks, forecast snapshots, expiry), for deployments with separate API processes',
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals<{ db?: string }>();
       const config = loadConfig(g.db ? { ...process.env, DATABASE_URL: g.db } : process.env);
       const store = await openStore(config.DATABASE_URL);
+      const delivery = buildDeliverers(config);
       const worker = startWorker(store, new Engine(store), {
         intervalMs: 5_000,
+        deliverers: delivery.deliverers,
         sessionIdleMs: config.SESSION_IDLE_MINUTES * 60_000,
         now: () => Date.now(),
         onError: (e) => print(`worker round failed: ${(e as Error).message}`),
@@ -51,6 +54,7 @@ export function serveCommands(program: Command): void {
       print(`worker running on ${store.location}`);
       await untilSignal(async () => {
         await worker.stop();
+        await delivery.close();
         await store.close();
       });
     });

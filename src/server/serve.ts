@@ -8,6 +8,7 @@ import { openStore, type Store } from '../store/db.js';
 import { memberCount } from '../store/members.js';
 import { latestProcess } from '../store/processes.js';
 import { insertSetupToken } from '../store/setup-tokens.js';
+import { buildDeliverers } from '../integrations/index.js';
 import { startWorker } from './worker.js';
 
 /**
@@ -74,9 +75,11 @@ export async function serve(o: ServeOptions): Promise<Running> {
     );
     o.print('');
   }
-  const worker = config.EMBEDDED_WORKER
+  const delivery = config.EMBEDDED_WORKER ? buildDeliverers(config) : null;
+  const worker = delivery
     ? startWorker(store, new Engine(store), {
         intervalMs: 5_000,
+        deliverers: delivery.deliverers,
         sessionIdleMs: session.idleMs,
         now,
         onError: (e) => app.log.error({ err: e }, 'worker round failed'),
@@ -89,6 +92,7 @@ export async function serve(o: ServeOptions): Promise<Running> {
     url,
     async stop() {
       await worker?.stop();
+      await delivery?.close();
       await app.close();
       await store.close();
     },

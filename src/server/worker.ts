@@ -1,21 +1,26 @@
 import type { Engine } from '../engine/engine.js';
+import type { Deliverer } from '../integrations/delivery.js';
 import { takePeriodStartSnapshots } from '../engine/forecast-scheduler.js';
 import { fireTimers } from '../engine/scheduler.js';
 import type { Store } from '../store/db.js';
 import { purgeKeys } from '../store/idempotency.js';
 import { purgeLoginFailures } from '../store/login-failures.js';
 import { purgeSessions } from '../store/sessions.js';
+import { deliverOnce } from './deliver-outbox.js';
 
 /**
- * The worker's loop: turn the passing of time into events (tasks due and overdue, stalls), take
- * forecast snapshots at period starts, and forget what has expired (idempotency keys after 25 h,
- * so they are kept at least the promised 24 h; ended sessions; old failed logins). Several workers
+ * The worker's loop: turn the passing of time into events (tasks due and overdue, stalls), deliver
+ * the outbox (mail, webhooks), take forecast snapshots at period starts, and forget what has
+ * expired (idempotency keys after 25 h, so they are kept at least the promised 24 h; ended
+ * sessions; old failed logins). Several workers
  * may run: a timer fires once because firing it is an event on the lead's version, and a loser of
  * that race finds the timer already fired.
  */
 
 export interface WorkerOptions {
   intervalMs: number;
+  /** Deliverers by effect kind; kinds without one wait in the outbox. */
+  deliverers: ReadonlyMap<string, Deliverer>;
   sessionIdleMs: number;
   now: () => number;
   onError: (e: unknown) => void;
@@ -27,10 +32,11 @@ const KEEP_KEYS_MS = 25 * 3_600_000;
 export async function workOnce(
   store: Store,
   engine: Engine,
-  o: Pick<WorkerOptions, 'now' | 'sessionIdleMs'>,
+  o: Pick<WorkerOptions, 'now' | 'sessionIdleMs' | 'deliverers'>,
 ): Promise<number> {
   const now = o.now();
   const fired = await fireTimers(engine, now, 'until');
+  await deliverOnce(store, { deliverers: o.deliverers, now: o.now });
   await takePeriodStartSnapshots(store, now);
   await purgeKeys(store.db, now - KEEP_KEYS_MS);
   await purgeSessions(store.db, now - o.sessionIdleMs, now);

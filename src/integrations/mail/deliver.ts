@@ -1,0 +1,225 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import type { NodemailerError, SendMailOptions } from 'nodemailer';
+import type { Deliverer, DeliveryContext, DeliveryResult, OutboxItem } from '../delivery.js';
+import { composeMail, idToken, type MailMessage } from './compose.js';
+
+/**
+ * The mail deliverer: composes the message (compose.ts) and hands it to nodemailer.
+ *
+ * With an SMTP URL: a pooled SMTP transport. Outcomes: accepted by the server is 'sent' (detail: the
+ * Message-ID, and any recipients the server refused while accepting others); a 4xx reply (and 503),
+ * a refused or dropped connection, a timeout, a DNS or TLS failure, or a login failure is 'retry'
+ * (nothing is wrong with the message; the worker backs off); any other 5xx reply (550 mailbox
+ * unavailable, 554 rejected, ...) is 'dead', as is a message that cannot be composed.
+ * A login failure is retried rather than parked: it is the configuration that is wrong, and every
+ * message would die with it.
+ *
+ * Without one: each message is written as `<mailDir>/<outbox id token>.eml` (CRLF, as it would go
+ * over SMTP), atomically (a dot-named temp file, fsync, rename), so a reader never sees half a file
+ * and a resend overwrites the same file. File-system errors are 'retry'.
+ */
+
+export interface MailDelivererOptions {
+  /** SMTP_URL (smtp:// or smtps://); '' writes .eml files to mailDir instead. */
+  smtpUrl: string;
+  /** MAIL_FROM. */
+  from: string;
+  /** MAIL_DIR. */
+  mailDir: string;
+}
+
+export interface MailDeliverer {
+  deliver: Deliverer;
+  /** Waits for the sends in flight, then closes the SMTP connections. Later deliveries are 'retry'. */
+  close(): Promise<void>;
+}
+
+const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000, dnsTimeout: 10_000 };
+/** Codes nodemailer gives failures that say nothing about the message itself. */
+const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EPROXY', 'EMAXLIMIT']);
+const LOGIN_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2']);
+
+export function mailDeliverer(opts: MailDelivererOptions): MailDeliverer {
+  const smtpUrl = opts.smtpUrl.trim();
+  const send = smtpUrl === '' ? fileSender(opts.mailDir) : smtpSender(smtpUrl);
+  const inFlight = new Set<Promise<DeliveryResult>>();
+  let closed = false;
+
+  const deliver: Deliverer = (item: OutboxItem, ctx: DeliveryContext) => {
+    if (closed) return Promise.resolve({ status: 'retry', error: 'the mail deliverer was closed' });
+    let composed: ReturnType<typeof composeMail>;
+    try {
+      composed = composeMail(item, ctx, { from: opts.from });
+    } catch (e) {
+      // A bug, not the message's fault: keep the row and let the worker's backoff show it.
+      return Promise.resolve({ status: 'retry', error: `could not compose the mail: ${errorText(e)}` });
+    }
+    if (composed.status === 'dead') return Promise.resolve(composed);
+    const p = send
+      .send(composed.message)
+      .catch((e: unknown): DeliveryResult => ({ status: 'retry', error: `mail delivery failed: ${errorText(e)}` }));
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+    return p;
+  };
+
+  return {
+    deliver,
+    async close() {
+      closed = true;
+      await Promise.allSettled([...inFlight]);
+      send.close();
+    },
+  };
+}
+
+interface Sender {
+  send(message: MailMessage): Promise<DeliveryResult>;
+  close(): void;
+}
+
+/** What nodemailer takes; the Message-ID goes in its own option so nodemailer does not make one up. */
+function mailOptions(m: MailMessage): SendMailOptions {
+  const { 'Message-ID': messageId, ...headers } = m.headers;
+  return {
+    from: m.from,
+    to: m.to,
+    cc: m.cc,
+    ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+    subject: m.subject,
+    text: m.text,
+    messageId,
+    date: new Date(m.date),
+    headers,
+  };
+}
+
+// ---- SMTP ----
+
+function smtpSender(smtpUrl: string): Sender {
+  const secrets = passwordsOf(smtpUrl);
+  const transport = nodemailer.createTransport({
+    url: smtpUrl,
+    pool: true,
+    maxConnections: 3,
+    // A connection that drops mid-send is retried once at once; after that the worker's backoff rules.
+    maxRequeues: 1,
+    ...TIMEOUTS,
+  });
+  const scrub = (s: string): string => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), s);
+  return {
+    async send(m) {
+      try {
+        const info = await transport.sendMail(mailOptions(m));
+        const refused = info.rejected.map(String);
+        const detail = refused.length > 0 ? `${info.messageId} (refused: ${refused.join(', ')})` : info.messageId;
+        return { status: 'sent', detail };
+      } catch (e) {
+        const r = classifySmtpError(e);
+        return { ...r, error: scrub(r.error) };
+      }
+    },
+    close() {
+      transport.close();
+    },
+  };
+}
+
+/** Maps a nodemailer SMTP error to retry or dead (see the comment at the top). */
+export function classifySmtpError(e: unknown): Exclude<DeliveryResult, { status: 'sent' }> {
+  const err = (e ?? {}) as NodemailerError;
+  const code = typeof err.code === 'string' ? err.code : '';
+  const text = errorText(e);
+  if (LOGIN_CODES.has(code)) return { status: 'retry', error: `SMTP login failed (check SMTP_URL): ${text}` };
+  if (typeof err.responseCode === 'number') {
+    const c = err.responseCode;
+    const permanent = err.permanent ?? (c >= 500 && c < 600 && c !== 503);
+    return permanent
+      ? { status: 'dead', error: `SMTP server refused the message: ${text}` }
+      : { status: 'retry', error: `SMTP server deferred the message: ${text}` };
+  }
+  if (TRANSIENT_CODES.has(code)) return { status: 'retry', error: `SMTP server unreachable: ${text}` };
+  // No reply and no connection trouble: nodemailer refused the message before sending (an address
+  // it cannot use, a bad header): the same message would fail the same way.
+  if (code === 'EENVELOPE' || code === 'EMESSAGE' || code === 'EMAXRECIPIENTS')
+    return { status: 'dead', error: `message not sendable: ${text}` };
+  return { status: 'retry', error: `mail delivery failed: ${text}` };
+}
+
+/** The URL's password as written and decoded, so neither ends up in an error the UI shows. */
+function passwordsOf(url: string): string[] {
+  try {
+    const raw = new URL(url).password;
+    return [...new Set([raw, decodeURIComponent(raw)])].filter((p) => p !== '');
+  } catch {
+    return [];
+  }
+}
+
+// ---- .eml files ----
+
+function fileSender(mailDir: string): Sender {
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  return {
+    async send(m) {
+      let raw: Buffer;
+      try {
+        const info = await composer.sendMail(mailOptions(m));
+        if (!Buffer.isBuffer(info.message)) throw new Error('nodemailer returned a stream, not a buffer');
+        raw = info.message;
+      } catch (e) {
+        return { status: 'dead', error: `could not build the message: ${errorText(e)}` };
+      }
+      const file = join(mailDir, emlFileName(m.outboxId));
+      try {
+        await writeAtomically(mailDir, file, raw);
+      } catch (e) {
+        return { status: 'retry', error: `could not write ${file}: ${errorText(e)}` };
+      }
+      return { status: 'sent', detail: file };
+    },
+    close() {
+      composer.close();
+    },
+  };
+}
+
+/**
+ * `<token>.eml`, the token being the outbox id percent-encoded to [A-Za-z0-9_%-] (as in the
+ * Message-ID); a very long one is cut and suffixed with a hash so names stay distinct.
+ */
+export function emlFileName(outboxId: string): string {
+  const token = idToken(outboxId);
+  if (token.length <= 180) return `${token}.eml`;
+  const hash = createHash('sha256').update(token).digest('hex').slice(0, 16);
+  return `${token.slice(0, 160)}-${hash}.eml`;
+}
+
+async function writeAtomically(dir: string, file: string, data: Buffer): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const temp = join(dir, `.${randomBytes(6).toString('hex')}.${process.pid}.tmp`);
+  try {
+    const fh = await open(temp, 'wx', 0o640);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(temp, file);
+  } catch (e) {
+    await unlink(temp).catch(() => undefined);
+    throw e;
+  }
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
+  }
+  return String(e);
+}

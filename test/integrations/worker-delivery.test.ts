@@ -1,0 +1,177 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { Engine } from '../../src/engine/engine.js';
+import { applyProcess } from '../../src/engine/process-service.js';
+import { buildDeliverers } from '../../src/integrations/index.js';
+import { verifyWebhookSignature } from '../../src/integrations/webhook.js';
+import { workOnce } from '../../src/server/worker.js';
+import type { Store } from '../../src/store/db.js';
+import { replayDeadRows } from '../../src/store/outbox-admin.js';
+import { dialects, freshStore } from '../support/stores.js';
+
+/**
+ * The worker delivers what the rules queued, end to end: a lead enters a stage whose automations
+ * mail the contact and call a webhook; one worker round sends the mail to a real SMTP server in
+ * this process and the webhook to a real HTTP server, and records both as sent. A webhook with no
+ * secret is parked as dead, and an admin's replay after the secret is set delivers it.
+ */
+
+const T0 = Date.parse('2026-03-02T09:00:00Z');
+
+function processYaml(hookUrl: string): string {
+  return `
+name: Delivery test
+organisation: { timezone: UTC }
+users:
+  - { id: anna, name: Anna Owner, email: anna@seller.example }
+pipelines:
+  - id: sales
+    name: Sales
+    default: true
+    stages:
+      - id: new
+        name: New
+        on_enter:
+          - email: { template: welcome, to: contact }
+          - webhook: { url: '${hookUrl}' }
+      - id: won-ish
+        name: Later
+assignment:
+  default_owner: anna
+templates:
+  welcome:
+    subject: 'Hello {{first_name}}'
+    body: |
+      Hi {{first_name}}, I am {{owner.name}}.
+`;
+}
+
+interface Received {
+  smtp: string[];
+  hooks: { headers: Record<string, string | string[] | undefined>; body: string }[];
+}
+
+async function receivers(): Promise<{
+  smtp: SMTPServer;
+  smtpPort: number;
+  http: Server;
+  hookUrl: string;
+  got: Received;
+}> {
+  const got: Received = { smtp: [], hooks: [] };
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, done) {
+      let raw = '';
+      stream.on('data', (c: Buffer) => (raw += c.toString()));
+      stream.on('end', () => {
+        got.smtp.push(raw);
+        done();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  const http = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      got.hooks.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const hookUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/hook`;
+  return { smtp, smtpPort, http, hookUrl, got };
+}
+
+describe.each(dialects)('the worker delivers the outbox on %s', (dialect) => {
+  let store: Store;
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    // Last opened, first closed: the mail pool's connection must end before the SMTP server can.
+    for (const c of closers.splice(0).reverse()) await c();
+  });
+
+  it('mails the contact and calls the signed webhook, then parks and replays an unsigned one', async () => {
+    const r = await receivers();
+    closers.push(
+      () => new Promise<void>((res) => r.smtp.close(() => res())),
+      () => new Promise<void>((res) => r.http.close(() => res())),
+    );
+    store = await freshStore(dialect);
+    closers.push(() => store.close());
+    await applyProcess(store, processYaml(r.hookUrl), T0, 'test');
+    const engine = new Engine(store);
+    const created = await engine.handle(
+      {
+        type: 'lead.created',
+        lead: 'L1',
+        fields: { email: 'lisa@buyer.example', first_name: 'Lisa', name: 'Buyer Ltd' },
+      },
+      T0,
+    );
+    expect(created.ok).toBe(true);
+
+    const env = {
+      SMTP_URL: `smtp://127.0.0.1:${r.smtpPort}`,
+      MAIL_FROM: 'Sales <sales@seller.example>',
+      WEBHOOK_SECRET: 'whsec-test',
+    };
+    const signed = buildDeliverers(loadConfig(env));
+    closers.push(() => signed.close());
+    await workOnce(store, engine, { deliverers: signed.deliverers, now: () => T0 + 1000, sessionIdleMs: 60_000 });
+
+    expect(r.got.smtp).toHaveLength(1);
+    const mail = r.got.smtp[0] ?? '';
+    expect(mail).toMatch(/^To: Lisa <lisa@buyer\.example>/m);
+    expect(mail).toMatch(/^Subject: Hello Lisa/m);
+    expect(mail).toContain('Hi Lisa, I am Anna Owner.');
+    expect(r.got.hooks).toHaveLength(1);
+    const hook = r.got.hooks[0];
+    expect(
+      verifyWebhookSignature(
+        'whsec-test',
+        String(hook?.headers['stageflow-signature']),
+        hook?.body ?? '',
+        Math.floor((T0 + 1000) / 1000),
+      ),
+    ).toBe(true);
+    expect(JSON.parse(hook?.body ?? '{}')).toMatchObject({ lead: { id: 'L1', stage: 'new', owner: 'anna' } });
+    const statuses = await store.db.selectFrom('outbox').select(['kind', 'status']).orderBy('kind').execute();
+    expect(statuses).toEqual([
+      { kind: 'email', status: 'sent' },
+      { kind: 'webhook', status: 'sent' },
+    ]);
+
+    // A second lead, delivered by a worker whose webhook secret is not set: parked, not sent unsigned.
+    await engine.handle(
+      { type: 'lead.created', lead: 'L2', fields: { email: 'max@buyer.example', first_name: 'Max' } },
+      T0 + 2000,
+    );
+    const unsigned = buildDeliverers(loadConfig({ ...env, WEBHOOK_SECRET: '' }));
+    closers.push(() => unsigned.close());
+    await workOnce(store, engine, { deliverers: unsigned.deliverers, now: () => T0 + 3000, sessionIdleMs: 60_000 });
+    expect(r.got.hooks).toHaveLength(1);
+    const parked = await store.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('lead_id', '=', 'L2')
+      .where('kind', '=', 'webhook')
+      .executeTakeFirstOrThrow();
+    expect(parked).toMatchObject({
+      status: 'dead',
+      last_error: 'WEBHOOK_SECRET is not set: set it and replay the dead rows',
+    });
+
+    expect(await replayDeadRows(store.db, T0 + 4000)).toBe(1);
+    await workOnce(store, engine, { deliverers: signed.deliverers, now: () => T0 + 5000, sessionIdleMs: 60_000 });
+    expect(r.got.hooks).toHaveLength(2);
+    expect(JSON.parse(r.got.hooks[1]?.body ?? '{}')).toMatchObject({ lead: { id: 'L2' } });
+  });
+});
