@@ -251,7 +251,8 @@ async function* records(
   let count = 0;
   const onProgress = opts.onProgress;
   const progress = onProgress ? (p: CsvProgress): void => onProgress({ ...p, phase, records: count }) : undefined;
-  for await (const r of readCsv(prep.dataFile, prep.label, progress ? { onProgress: progress } : {})) {
+  const csv = { delimiter: prep.mapping.delimiter, ...(progress ? { onProgress: progress } : {}) };
+  for await (const r of readCsv(prep.dataFile, prep.label, csv)) {
     if (!compiled) {
       compiled = compileMapping(prep.mapping, r.values, prep.label, zone);
       if (compiled.headerProblems.length > 0)

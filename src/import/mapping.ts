@@ -85,6 +85,8 @@ export const mappingSchema = z
       .default({ decimal: '.', thousands: ',' }),
     /** A record whose first cell matches one of these patterns (and what follows) is not data. */
     footer: z.array(z.string()).default([]),
+    /** The field separator: `;` for spreadsheets saved with a decimal comma, a tab for TSV. */
+    delimiter: z.enum([',', ';', '\t', '|']).default(','),
   })
   .strict();
 
@@ -120,6 +122,7 @@ export function refineMapping(base: Mapping, extra: MappingRefinement): Mapping 
     // A decimal comma alone brings its own thousands separator rather than the format's.
     numbers: extra.numbers ? { decimal: base.numbers.decimal, ...extra.numbers } : base.numbers,
     footer: [...base.footer, ...(extra.footer ?? [])],
+    delimiter: extra.delimiter ?? base.delimiter,
   });
 }
 

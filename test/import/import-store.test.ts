@@ -279,6 +279,25 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
     expect(JSON.parse(rows[0]?.fields ?? '{}')).toMatchObject({ segment: 'Mittelstand', company: 'Müller GmbH' });
   });
 
+  it('generic CSV separated by semicolons, as the mapping says, imports the same leads', async () => {
+    const s = await store(dialect);
+    const r = await importFile(s, 'generic', fixture('generic-deals-semicolon.csv'), {
+      mappingFile: 'generic-mapping-semicolon.yaml',
+    });
+    expect(r).toMatchObject({ outcome: 'imported', records: 4, written: 4, errors: 0 });
+    const rows = await s.db.selectFrom('leads').select(['id', 'value_minor', 'product']).orderBy('id').execute();
+    expect(rows.map((l) => [l.id, l.value_minor, l.product])).toEqual([
+      ['legacy-crm:G-1', 1_250_000, 'GTX Pro'],
+      ['legacy-crm:G-2', 109_950, 'GTX Basic'],
+      ['legacy-crm:G-3', 482_100, 'GTX Pro'],
+      ['legacy-crm:G-4', 55_000, 'GTX Basic'],
+    ]);
+    // The same file read with the default comma is one column per line: refused at the header.
+    await expect(
+      importFile(s, 'generic', fixture('generic-deals-semicolon.csv'), { mappingFile: 'generic-mapping.yaml' }),
+    ).rejects.toThrow(/generic-deals-semicolon\.csv:1: column/);
+  });
+
   it('--dry-run checks everything and writes nothing', async () => {
     const s = await store(dialect);
     const before = await counts(s);
