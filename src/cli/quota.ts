@@ -4,7 +4,7 @@ import type { Process } from '../domain/process-schema.js';
 import { checkQuota, isPeriodKey, parseQuotaFile } from '../domain/quotas.js';
 import { withTransaction, type Store } from '../store/db.js';
 import { latestProcess } from '../store/processes.js';
-import { listQuotas, setQuota, setQuotas } from '../store/quotas.js';
+import { importQuotasAudited, listQuotas, setQuotaAudited } from '../store/quotas.js';
 import { contextOf, readText, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { plural, print, printJson, table } from './output.js';
@@ -50,7 +50,7 @@ export function quotaCommands(program: Command): void {
         });
         if (!checked.ok) throw new CliError(checked.problems.join('; '));
         const q = checked.quota;
-        await withTransaction(store, (tx) => setQuota(tx, { ...q, setBy: ctx.actor.id ?? null }, ctx.now));
+        await withTransaction(store, (tx) => setQuotaAudited(tx, { ...q, setBy: ctx.actor.id ?? 'cli' }, ctx.now));
         if (ctx.json) return printJson({ ...q, amount: q.amountMinor / 100 });
         print(`quota of ${q.scope} ${q.subject} for ${q.period}: ${money(q.amountMinor)}`);
       });
@@ -102,9 +102,9 @@ export function quotaCommands(program: Command): void {
             1,
             parsed.problems.map((p) => `${p.line === null ? file : `line ${p.line}`}: ${p.message}`),
           );
-        const setBy = ctx.actor.id ?? null;
+        const setBy = ctx.actor.id ?? 'cli';
         await withTransaction(store, (tx) =>
-          setQuotas(
+          importQuotasAudited(
             tx,
             parsed.quotas.map((q) => ({
               scope: q.scope,
@@ -113,6 +113,7 @@ export function quotaCommands(program: Command): void {
               amountMinor: q.amountMinor,
               setBy,
             })),
+            setBy,
             ctx.now,
           ),
         );

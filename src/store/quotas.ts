@@ -1,3 +1,4 @@
+import { appendAudit } from './audit.js';
 import type { Tx } from './db.js';
 
 /**
@@ -20,6 +21,57 @@ export type QuotaInput = Omit<Quota, 'setAt'>;
 
 export async function setQuota(tx: Tx, quota: QuotaInput, at: number): Promise<void> {
   await setQuotas(tx, [quota], at);
+}
+
+/**
+ * A quota set by someone, with its audit row (the amount before and after) in the same
+ * transaction: the CLI and the API both go through here, so no quota changes unrecorded.
+ */
+export async function setQuotaAudited(tx: Tx, quota: QuotaInput, at: number): Promise<void> {
+  const before = await tx
+    .selectFrom('quotas')
+    .select('amount_minor')
+    .where('scope', '=', quota.scope)
+    .where('subject', '=', quota.subject)
+    .where('period', '=', quota.period)
+    .executeTakeFirst();
+  await setQuota(tx, quota, at);
+  await appendAudit(
+    tx,
+    {
+      actor: quota.setBy ?? 'unknown',
+      action: 'quota.set',
+      target: `${quota.scope}:${quota.subject}:${quota.period}`,
+      details: {
+        scope: quota.scope,
+        subject: quota.subject,
+        period: quota.period,
+        amount: quota.amountMinor / 100,
+        previous: before ? Number(before.amount_minor) / 100 : null,
+      },
+    },
+    at,
+  );
+}
+
+/** A file of quotas, all or nothing, recorded as one audit row. */
+export async function importQuotasAudited(
+  tx: Tx,
+  quotas: readonly QuotaInput[],
+  by: string | null,
+  at: number,
+): Promise<void> {
+  await setQuotas(tx, quotas, at);
+  await appendAudit(
+    tx,
+    {
+      actor: by ?? 'unknown',
+      action: 'quota.import',
+      target: null,
+      details: { quotas: quotas.length, periods: [...new Set(quotas.map((q) => q.period))].sort() },
+    },
+    at,
+  );
 }
 
 /** Writes several quotas in one statement (the caller's transaction makes a file import all-or-nothing). */

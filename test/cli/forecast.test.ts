@@ -28,6 +28,14 @@ it('stageflow quota set, report quota --format json, forecast snapshot', async (
   const set = await cli(['quota', 'set', 'anna', '2026-11', '4800'], '2026-11-05T09:00:00Z');
   expect(set.stderr).toBe('');
   expect(set.stdout).toBe('quota of user anna for 2026-11: 4,800\n');
+  const audit = JSON.parse((await cli(['audit', 'list', '--json'])).stdout) as { action: string; details: unknown }[];
+  expect(audit.find((a) => a.action === 'quota.set')?.details).toEqual({
+    scope: 'user',
+    subject: 'anna',
+    period: '2026-11',
+    amount: 4800,
+    previous: null,
+  });
 
   const report = await cli(['report', 'quota', '--period', '2026-11', '--format', 'json'], '2026-11-05T09:00:00Z');
   expect(report.code).toBe(0);

@@ -10,7 +10,7 @@ import {
   type SnapshotHeader,
   type SnapshotRow,
 } from '../../store/forecast-snapshots.js';
-import { listQuotas, setQuota, setQuotas, type Quota } from '../../store/quotas.js';
+import { importQuotasAudited, listQuotas, setQuotaAudited, type Quota } from '../../store/quotas.js';
 import { callerLabel, MANAGERS, ADMINS, type Caller, type Reach } from '../access.js';
 import type { AppContext } from '../app.js';
 import { Problem, type FieldError } from '../problem.js';
@@ -176,27 +176,8 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
       }
       const now = ctx.now();
       const saved = await withTransaction(ctx.store, async (tx) => {
-        const before = (await listQuotas(tx, { period: q.period, scope: q.scope })).find(
-          (x) => x.subject === q.subject,
-        );
         const quota: Quota = { ...q, setBy: caller.member.id, setAt: now };
-        await setQuota(tx, quota, now);
-        await appendAudit(
-          tx,
-          {
-            actor: caller.member.id,
-            action: 'quota.set',
-            target: `${q.scope}:${q.subject}:${q.period}`,
-            details: {
-              scope: q.scope,
-              subject: q.subject,
-              period: q.period,
-              amount: money(q.amountMinor),
-              previous: before ? money(before.amountMinor) : null,
-            },
-          },
-          now,
-        );
+        await setQuotaAudited(tx, quota, now);
         return quota;
       });
       return presentQuota(saved);
@@ -231,26 +212,14 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
           })),
         });
       const now = ctx.now();
-      await withTransaction(ctx.store, async (tx) => {
-        await setQuotas(
+      await withTransaction(ctx.store, (tx) =>
+        importQuotasAudited(
           tx,
           parsed.quotas.map((q) => ({ ...q, setBy: caller.member.id })),
+          caller.member.id,
           now,
-        );
-        await appendAudit(
-          tx,
-          {
-            actor: caller.member.id,
-            action: 'quota.import',
-            target: null,
-            details: {
-              quotas: parsed.quotas.length,
-              periods: [...new Set(parsed.quotas.map((q) => q.period))].sort(),
-            },
-          },
-          now,
-        );
-      });
+        ),
+      );
       return { imported: parsed.quotas.length };
     },
   );
