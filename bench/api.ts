@@ -26,6 +26,7 @@
 import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -134,45 +135,10 @@ function parseOptions(argv: readonly string[]): Options {
  * counters on every lead); a first stage whose goal is its one task, so completing that task
  * advances the lead and opens the next stage's task.
  */
-const BENCH_PROCESS = `
-name: API bench process
-organisation: { timezone: UTC }
-users:
-  - { id: admin, name: Ada Admin }
-  - { id: mgr-a, name: Mia Manager }
-  - { id: mgr-b, name: Max Manager }
-  - { id: rep-a1, name: Anna A1, territories: [north] }
-  - { id: rep-a2, name: Arno A2, territories: [north] }
-  - { id: rep-b1, name: Bea B1, territories: [south] }
-  - { id: rep-b2, name: Ben B2, territories: [south] }
-teams:
-  - { id: team-a, name: Team A, manager: mgr-a, members: [rep-a1, rep-a2] }
-  - { id: team-b, name: Team B, manager: mgr-b, members: [rep-b1, rep-b2] }
-pipelines:
-  - id: sales
-    name: Sales
-    default: true
-    stages:
-      - id: new
-        name: New
-        probability: 0.1
-        goal: { all: [{ task_done: first-call }] }
-        tasks:
-          - { id: first-call, title: First call, kind: call, due: { hours: 4 } }
-      - id: qualified
-        name: Qualified
-        probability: 0.4
-        tasks:
-          - { id: demo, title: Demo, kind: demo, due: { days: 3 } }
-      - id: proposal
-        name: Proposal
-        probability: 0.7
-assignment:
-  rules:
-    - { id: north, when: { field: territory, eq: north }, to: { team: team-a, strategy: round_robin } }
-    - { id: south, when: { field: territory, eq: south }, to: { team: team-b, strategy: round_robin } }
-  default_owner: admin
-`;
+const BENCH_PROCESS = readFileSync(
+  join(import.meta.dirname, '..', 'test', 'fixtures', 'two-teams.process.yaml'),
+  'utf8',
+);
 
 const ADMIN = { id: 'admin', email: 'admin@bench.example', password: 'correct horse battery staple' };
 const ADMIN_ACTOR = { kind: 'admin', id: 'admin' } as const;

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createAccount } from '../../src/auth/accounts.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import { buildApp, type App } from '../../src/http/app.js';
@@ -12,45 +14,7 @@ import { freshStore } from './stores.js';
  * nothing needs cleaning up. The clock is settable so tests can move time (sessions, throttling).
  */
 
-export const TEST_PROCESS = `
-name: Test process
-organisation: { timezone: UTC }
-users:
-  - { id: admin, name: Ada Admin }
-  - { id: mgr-a, name: Mia Manager }
-  - { id: mgr-b, name: Max Manager }
-  - { id: rep-a1, name: Anna A1, territories: [north] }
-  - { id: rep-a2, name: Arno A2, territories: [north] }
-  - { id: rep-b1, name: Bea B1, territories: [south] }
-  - { id: rep-b2, name: Ben B2, territories: [south] }
-teams:
-  - { id: team-a, name: Team A, manager: mgr-a, members: [rep-a1, rep-a2] }
-  - { id: team-b, name: Team B, manager: mgr-b, members: [rep-b1, rep-b2] }
-pipelines:
-  - id: sales
-    name: Sales
-    default: true
-    stages:
-      - id: new
-        name: New
-        probability: 0.1
-        goal: { all: [{ task_done: first-call }] }
-        tasks:
-          - { id: first-call, title: First call, kind: call, due: { hours: 4 } }
-      - id: qualified
-        name: Qualified
-        probability: 0.4
-        tasks:
-          - { id: demo, title: Demo, kind: demo, due: { days: 3 } }
-      - id: proposal
-        name: Proposal
-        probability: 0.7
-assignment:
-  rules:
-    - { id: north, when: { field: territory, eq: north }, to: { team: team-a, strategy: round_robin } }
-    - { id: south, when: { field: territory, eq: south }, to: { team: team-b, strategy: round_robin } }
-  default_owner: admin
-`;
+export const TEST_PROCESS = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'two-teams.process.yaml'), 'utf8');
 
 export const PASSWORD = 'correct horse battery staple';
 
