@@ -101,7 +101,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     // Request ids go to the log, so a problem a user reports can be found there.
     requestIdHeader: false,
-    ajv: undefined,
   }).withTypeProvider<ZodTypeProvider>();
   const engine = new Engine(deps.store);
   const ctx: AppContext = {
