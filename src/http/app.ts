@@ -99,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       void reply.headers(SECURITY_HEADERS);
       void sendProblem(reply, new Problem('malformed-request', err.message));
     },
-    // Request ids go to the log, so a problem a user reports can be found there.
+    // Request ids are the server's own (never a client's header) and go to the log with each request.
     requestIdHeader: false,
   }).withTypeProvider<ZodTypeProvider>();
   const engine = new Engine(deps.store);
