@@ -57,8 +57,20 @@ export function offsetMinutes(zone: string, ms: number): number {
   return offset;
 }
 
-/** Epoch ms of a wall-clock time (given as if it were UTC) in `zone`; a time skipped by DST moves forward, as in Luxon. */
+/**
+ * Epoch ms of a wall-clock time (given as if it were UTC) in `zone`. A time that happens twice
+ * (the repeated hour when DST ends) is its first occurrence, as java.time and RFC 5545 choose, in
+ * every zone alike; a time skipped by DST moves forward, as in Luxon.
+ */
 export function fromWallClock(zone: string, wall: number): number {
+  // The real instant is within a day of `wall` read as UTC, so the offsets a day either side are
+  // those on both sides of any transition near it: each that maps back to `wall` is an occurrence.
+  let first: number | null = null;
+  for (const o of [offsetMinutes(zone, wall - DAY), offsetMinutes(zone, wall), offsetMinutes(zone, wall + DAY)]) {
+    const t = wall - o * MINUTE;
+    if (offsetMinutes(zone, t) === o && (first === null || t < first)) first = t;
+  }
+  if (first !== null) return first;
   const o1 = offsetMinutes(zone, wall);
   let guess = wall - o1 * MINUTE;
   const o2 = offsetMinutes(zone, guess);

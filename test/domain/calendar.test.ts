@@ -97,11 +97,35 @@ describe('dueAt agrees with stepping through the days in Luxon', () => {
     const [hour, minute] = due.at !== undefined ? due.at.split(':').map(Number) : [local.hour, local.minute];
     const rest =
       due.at !== undefined ? { second: 0, millisecond: 0 } : { second: local.second, millisecond: local.millisecond };
-    return DateTime.fromObject(
-      { year: d.year, month: d.month, day: d.day, hour, minute, ...rest },
-      { zone: cal.timezone },
-    ).toMillis();
+    const wall = { year: d.year, month: d.month, day: d.day, hour, minute, ...rest };
+    // Luxon resolves a repeated wall time by the offset the zone has today, so the test would
+    // depend on the date it runs; the rule is the first occurrence, found by looking 30 and 60
+    // minutes earlier (DST shifts are one or the other) for the same wall time.
+    const t = DateTime.fromObject(wall, { zone: cal.timezone }).toMillis();
+    const same = (ms: number): boolean => {
+      const x = DateTime.fromMillis(ms, { zone: cal.timezone });
+      return (
+        x.year === wall.year && x.month === wall.month && x.day === wall.day && x.hour === hour && x.minute === minute
+      );
+    };
+    return [t - 3_600_000, t - 1_800_000].find(same) ?? t;
   }
+
+  it('places a wall time that happens twice (DST ending) at its first occurrence, in every zone', () => {
+    const cal = (timezone: string): OrgCalendar => ({ timezone, workweek: [1, 2, 3, 4, 5, 6, 7], holidays: new Set() });
+    // Berlin: 02:30 happens at 00:30Z (CEST) and 01:30Z (CET) on 2026-10-25.
+    expect(iso(dueAt(Date.parse('2026-10-24T00:30:00Z'), { days: 1 }, cal('Europe/Berlin')))).toBe(
+      '2026-10-25T00:30:00.000Z',
+    );
+    // St John's: 01:00 happens at 03:30Z (NDT) and 04:30Z (NST) on 2027-11-07.
+    expect(iso(dueAt(Date.parse('2027-10-11T03:30:00Z'), { days: 27 }, cal('America/St_Johns')))).toBe(
+      '2027-11-07T03:30:00.000Z',
+    );
+    // Lord Howe shifts by 30 minutes: 01:45 on 2026-04-05 happens at 14:45Z (+11) and 15:15Z (+10:30).
+    expect(iso(dueAt(Date.parse('2026-04-03T14:45:00Z'), { days: 1, at: '01:45' }, cal('Australia/Lord_Howe')))).toBe(
+      '2026-04-04T14:45:00.000Z',
+    );
+  });
 
   it('for random times, zones with DST, odd offsets and holidays', () => {
     const zones = [
