@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isPeriodKey } from '../domain/quotas.js';
-import { SnapshotError, takeForecastSnapshot } from '../reports/forecast-snapshot.js';
+import { SnapshotError, snapshotFiguresJson, takeForecastSnapshot } from '../reports/forecast-snapshot.js';
 import { periodKey } from '../reports/period.js';
 import { listSnapshots, type SnapshotFigures, type SnapshotRow } from '../store/forecast-snapshots.js';
 import { contextOf, displayZone, withStore } from './context.js';
@@ -19,26 +19,10 @@ function checkedKey(raw: string | undefined): string | undefined {
   return raw;
 }
 
-const money = (minor: number): number => Math.round(minor) / 100;
-
-function figuresJson(r: SnapshotFigures): Record<string, unknown> {
-  return {
-    owner: r.owner === '' ? null : r.owner,
-    won: money(r.wonMinor),
-    weighted: money(r.weightedMinor),
-    forecast: money(r.forecastMinor),
-    open_leads: r.openLeads,
-    without_close_date: r.withoutCloseDate,
-    weighted_commit: money(r.byCategory['commit'] ?? 0),
-    weighted_best_case: money(r.byCategory['best_case'] ?? 0),
-    weighted_pipeline: money(r.byCategory['pipeline'] ?? 0),
-  };
-}
-
 const HEADER = ['owner', 'won', 'weighted', 'forecast', 'open_leads', 'without_close_date'];
 
 function figuresCells(r: SnapshotFigures): string[] {
-  const f = figuresJson(r);
+  const f = snapshotFiguresJson(r);
   return HEADER.map((h) => (h === 'owner' ? (r.owner === '' ? '(total)' : r.owner) : String(f[h])));
 }
 
@@ -79,7 +63,7 @@ export function forecastCommands(program: Command): void {
             period: header.period,
             kind: header.kind,
             taken_at: new Date(header.takenAt).toISOString(),
-            rows: rows.map(figuresJson),
+            rows: rows.map(snapshotFiguresJson),
           });
         print(`snapshot ${header.snapshotId} of ${header.period} taken at ${formatTime(header.takenAt, zone)}`);
         for (const line of table([HEADER, ...rows.map(figuresCells)], '  ')) print(line);
@@ -101,7 +85,7 @@ export function forecastCommands(program: Command): void {
               period: head.period,
               kind: head.kind,
               taken_at: new Date(head.takenAt).toISOString(),
-              rows: rows.map(figuresJson),
+              rows: rows.map(snapshotFiguresJson),
             })),
           );
         if (snapshots.length === 0) return print(key === undefined ? 'no snapshots yet' : `no snapshots of ${key}`);

@@ -104,3 +104,20 @@ function zero(owner: string): SnapshotFigures {
     byCategory: { commit: 0, best_case: 0, pipeline: 0 },
   };
 }
+
+const money = (minor: number): number => Math.round(minor) / 100;
+
+/** A snapshot's figures for one owner as the CLI and the API both print them (names as in the reports). */
+export function snapshotFiguresJson(r: SnapshotFigures): Record<string, string | number | null> {
+  return {
+    owner: r.owner === '' ? null : r.owner,
+    won: money(r.wonMinor),
+    weighted: money(r.weightedMinor),
+    forecast: money(r.forecastMinor),
+    open_leads: r.openLeads,
+    without_close_date: r.withoutCloseDate,
+    weighted_commit: money(r.byCategory['commit'] ?? 0),
+    weighted_best_case: money(r.byCategory['best_case'] ?? 0),
+    weighted_pipeline: money(r.byCategory['pipeline'] ?? 0),
+  };
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { checkQuota, isPeriodKey, parseQuotaFile } from '../../domain/quotas.js';
-import { SnapshotError, takeForecastSnapshot } from '../../reports/forecast-snapshot.js';
+import { SnapshotError, snapshotFiguresJson, takeForecastSnapshot } from '../../reports/forecast-snapshot.js';
 import { periodKey } from '../../reports/period.js';
 import { appendAudit } from '../../store/audit.js';
 import { withTransaction } from '../../store/db.js';
@@ -41,20 +41,6 @@ function presentQuota(q: Quota) {
   };
 }
 
-function presentFigures(r: SnapshotFigures) {
-  return {
-    owner: r.owner === '' ? null : r.owner,
-    won: money(r.wonMinor),
-    weighted: money(r.weightedMinor),
-    forecast: money(r.forecastMinor),
-    openLeads: r.openLeads,
-    withoutCloseDate: r.withoutCloseDate,
-    weightedCommit: money(r.byCategory['commit'] ?? 0),
-    weightedBestCase: money(r.byCategory['best_case'] ?? 0),
-    weightedPipeline: money(r.byCategory['pipeline'] ?? 0),
-  };
-}
-
 function presentSnapshot(head: SnapshotHeader, rows: readonly SnapshotFigures[], reach: Reach) {
   return {
     snapshotId: head.snapshotId,
@@ -62,7 +48,7 @@ function presentSnapshot(head: SnapshotHeader, rows: readonly SnapshotFigures[],
     kind: head.kind,
     takenAt: new Date(head.takenAt).toISOString(),
     // The total (owner '') is the organisation's figure, as in reports; rep rows narrow to reach.
-    rows: rows.filter((r) => r.owner === '' || reachesRow(reach, r.owner)).map(presentFigures),
+    rows: rows.filter((r) => r.owner === '' || reachesRow(reach, r.owner)).map(snapshotFiguresJson),
   };
 }
 
