@@ -26,6 +26,27 @@ const port = z.coerce
   .min(1, 'expected a port from 1 to 65535')
   .max(65535, 'expected a port from 1 to 65535');
 
+/** `name=audience,name=audience`: each process list name once, each part non-empty. */
+const mailingLists = z.string().transform((v, ctx) => {
+  const lists = new Map<string, string>();
+  for (const part of v
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
+    const [name, audience, ...rest] = part.split('=').map((p) => p.trim());
+    if (!name || !audience || rest.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `expected list=audience, got ${JSON.stringify(part)}` });
+      return z.NEVER;
+    }
+    if (lists.has(name)) {
+      ctx.addIssue({ code: 'custom', message: `list ${JSON.stringify(name)} is mapped twice` });
+      return z.NEVER;
+    }
+    lists.set(name, audience);
+  }
+  return lists as ReadonlyMap<string, string>;
+});
+
 interface Variable<S extends z.ZodType> {
   schema: S;
   default: string;
@@ -90,6 +111,24 @@ const variables = {
     '',
     'Key for the HMAC-SHA256 signature of outgoing webhooks; webhooks wait in the outbox until it is set.',
   ),
+  MAILCHIMP_API_KEY: variable(
+    z.union([
+      z.literal(''),
+      z.string().regex(/-[a-z]+[0-9]+$/, 'expected a Mailchimp API key, which ends in its data centre, like …-us14'),
+    ]),
+    '',
+    'Mailchimp API key; unset, mailing-list effects wait in the outbox until it is set.',
+  ),
+  MAILCHIMP_LISTS: variable(
+    mailingLists,
+    '',
+    'Process list name to Mailchimp audience id, comma-separated: trial-nurture=a1b2c3d4e5,customers=f6a7b8c9d0.',
+  ),
+  MAILCHIMP_BASE_URL: variable(
+    z.union([z.literal(''), z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' })]),
+    '',
+    'Mailchimp API base URL; unset, https://<dc>.api.mailchimp.com/3.0 from the key (set it for a proxy).',
+  ),
   LOG_LEVEL: variable(
     z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }),
     'info',
@@ -135,11 +174,15 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 /** Variables whose value is a secret: shown as set or unset, never printed. */
-const SECRETS: ReadonlySet<ConfigName> = new Set(['WEBHOOK_SECRET']);
+const SECRETS: ReadonlySet<ConfigName> = new Set(['WEBHOOK_SECRET', 'MAILCHIMP_API_KEY']);
 
 /** A value as `stageflow config` and the admin API show it: secrets hidden, URL passwords masked. */
 export function displayValue(name: ConfigName, env: Env = process.env): string {
-  const value = String(configValue(name, env));
+  const parsed = configValue(name, env);
+  const value =
+    parsed instanceof Map
+      ? [...parsed].map(([list, audience]) => `${list}=${String(audience)}`).join(',')
+      : String(parsed);
   if (SECRETS.has(name)) return value === '' ? '(unset)' : '(set)';
   return value.replace(/\/\/[^@/]*@/, '//***@');
 }

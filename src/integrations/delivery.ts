@@ -12,7 +12,19 @@ export type { OutboxItem };
  */
 
 export type DeliveryResult =
-  { status: 'sent'; detail?: string } | { status: 'retry'; error: string } | { status: 'dead'; error: string };
+  | { status: 'sent'; detail?: string; followUp?: FollowUp }
+  | { status: 'retry'; error: string }
+  | { status: 'dead'; error: string; followUp?: FollowUp };
+
+/**
+ * What an outcome changes on the lead, which the worker applies through the engine (so it is
+ * versioned, gated and on the timeline like any other write): fields learned (enrichment), or an
+ * activity that records what an outside system said (a mailing list refusing an address for good).
+ * Applied only while the lead still exists and, when `email` is given, still has that address.
+ */
+export type FollowUp =
+  | { fields: Record<string, string | number | boolean | null>; email?: string }
+  | { activity: { kind: string; note: string } };
 
 /** The lead an effect belongs to, as it stands when the effect is delivered (null if erased). */
 export interface LeadSnapshot {
@@ -22,6 +34,8 @@ export interface LeadSnapshot {
   pipeline: string;
   stage: string;
   status: string;
+  /** Mailing lists the process has put the lead on and not taken it off. */
+  lists: string[];
 }
 
 export interface DeliveryContext {

@@ -2,12 +2,14 @@ import type { Config } from '../config.js';
 import type { Deliverer } from './delivery.js';
 import { MAIL_KINDS } from './mail/compose.js';
 import { mailDeliverer } from './mail/deliver.js';
+import { MailchimpClient } from './mailchimp/client.js';
+import { LIST_KINDS, mailchimpDeliverer } from './mailchimp/deliver.js';
 import { webhookDeliverer } from './webhook.js';
 
 /**
  * The deliverers this build has, by effect kind, configured from the environment: mail (SMTP, or
- * .eml files by default) and signed webhooks. Mailing lists (Mailchimp) and enrichment have no
- * client yet; their rows wait in the outbox until they do.
+ * .eml files by default), signed webhooks, and mailing lists when a Mailchimp key is set. Without
+ * a key, mailing-list rows wait in the outbox, so nothing is lost while it is being configured.
  */
 export function buildDeliverers(config: Config): {
   deliverers: ReadonlyMap<string, Deliverer>;
@@ -16,5 +18,13 @@ export function buildDeliverers(config: Config): {
   const mail = mailDeliverer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, mailDir: config.MAIL_DIR });
   const deliverers = new Map<string, Deliverer>(MAIL_KINDS.map((k) => [k, mail.deliver]));
   deliverers.set('webhook', webhookDeliverer({ secret: config.WEBHOOK_SECRET }));
+  if (config.MAILCHIMP_API_KEY !== '') {
+    const client = new MailchimpClient({
+      apiKey: config.MAILCHIMP_API_KEY,
+      ...(config.MAILCHIMP_BASE_URL !== '' ? { baseUrl: config.MAILCHIMP_BASE_URL } : {}),
+    });
+    const lists = mailchimpDeliverer({ client, lists: config.MAILCHIMP_LISTS });
+    for (const kind of LIST_KINDS) deliverers.set(kind, lists);
+  }
   return { deliverers, close: () => mail.close() };
 }

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Deliverer, DeliveryContext, DeliveryResult, OutboxItem } from './delivery.js';
+import { describeNetworkFailure } from './network-failure.js';
 
 /**
  * Webhooks: an automation's `webhook: { url }` becomes a signed JSON POST to that URL.
@@ -79,7 +80,7 @@ export function webhookDeliverer(opts: WebhookOptions): Deliverer {
           error: `POST ${where}: fetch refuses port ${url.port}, reserved for another protocol`,
         };
       }
-      return { status: 'retry', error: `POST ${where}: ${describeFailure(e, timeoutMs)}` };
+      return { status: 'retry', error: `POST ${where}: ${describeNetworkFailure(e, timeoutMs)}` };
     }
 
     const code = res.status;
@@ -156,22 +157,6 @@ function parseTarget(raw: unknown): { ok: true; url: URL } | { ok: false; error:
 
 function sign(secret: string, t: number, rawBody: string | Uint8Array): string {
   return createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest('hex');
-}
-
-function describeFailure(e: unknown, timeoutMs: number): string {
-  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
-    return `no answer within ${timeoutMs} ms (timed out)`;
-  }
-  if (e instanceof Error) {
-    const cause = (e as { cause?: unknown }).cause;
-    if (cause instanceof Error) {
-      const code = (cause as { code?: unknown }).code;
-      const detail = cause.message || (typeof code === 'string' ? code : cause.name);
-      return `network error: ${typeof code === 'string' && !detail.includes(code) ? `${code} ` : ''}${detail}`;
-    }
-    return `network error: ${e.message || e.name}`;
-  }
-  return `network error: ${String(e)}`;
 }
 
 /** Frees the connection without reading what may be a large or endless body. */

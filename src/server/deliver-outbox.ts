@@ -1,21 +1,27 @@
 import type { Fields } from '../domain/conditions.js';
-import type { Deliverer, LeadSnapshot } from '../integrations/delivery.js';
+import type { Process } from '../domain/process-schema.js';
+import type { Deliverer, DeliveryResult, FollowUp, LeadSnapshot, OutboxItem } from '../integrations/delivery.js';
 import type { Store } from '../store/db.js';
 import { findLeadRow } from '../store/lead-search.js';
 import { claimDue, recordFailure, recordSent, type Recorded } from '../store/outbox-delivery.js';
 import { latestProcess } from '../store/processes.js';
 
 /**
- * One round of outbox delivery: claim the due rows of the kinds we have a deliverer for, deliver
- * a few at a time, record each outcome. Kinds without a deliverer (mailing lists and enrichment,
- * until their clients exist) stay pending in the outbox, untouched and visible to admins.
+ * One round of outbox delivery: a few delivery slots each claim a due row of a kind we have a
+ * deliverer for, deliver it, record the outcome and the lead's follow-up, and take the next, until
+ * nothing is due or the round's budget is spent. Claiming one row at a time keeps every claimed
+ * row inside its lease however slow the outside system is (Mailchimp calls may take 120 s).
+ * Kinds without a deliverer (mailing lists while Mailchimp is not configured) stay pending in the
+ * outbox, untouched and visible to admins.
  */
 
 export interface DeliveryOptions {
   deliverers: ReadonlyMap<string, Deliverer>;
   now: () => number;
+  /** Applies what a delivery learned to its lead (through the engine); returns what it did. */
+  applyFollowUp?: (item: OutboxItem, followUp: FollowUp, lead: LeadSnapshot) => Promise<string>;
   random?: () => number;
-  /** Rows claimed per round. */
+  /** Rows delivered per round at most. */
   batch?: number;
   /** Deliveries in flight at once (each is a network call). */
   concurrency?: number;
@@ -25,45 +31,77 @@ export type RoundTally = Record<Recorded, number>;
 
 export async function deliverOnce(store: Store, o: DeliveryOptions): Promise<RoundTally> {
   const tally: RoundTally = { sent: 0, failed: 0, dead: 0 };
-  const now = o.now();
-  const items = await claimDue(store, [...o.deliverers.keys()], now, o.batch ?? 50);
-  if (items.length === 0) return tally;
-  const process = (await latestProcess(store.db))?.process;
+  const kinds = [...o.deliverers.keys()];
+  if (kinds.length === 0) return tally;
   const random = o.random ?? Math.random;
-  let next = 0;
-  const work = async (): Promise<void> => {
-    for (let item = items[next++]; item; item = items[next++]) {
-      const deliver = o.deliverers.get(item.kind);
-      let recorded: Recorded;
-      if (!deliver || !process) {
-        recorded = await recordFailure(store, item, 'no process or deliverer', false, o.now(), random);
-      } else {
-        const lead = await findLeadRow(store.db, item.lead);
-        const snapshot: LeadSnapshot | null = lead
-          ? {
-              id: lead.id,
-              fields: JSON.parse(lead.fields) as Fields,
-              owner: lead.owner,
-              pipeline: lead.pipeline,
-              stage: lead.stage,
-              status: lead.status,
-            }
-          : null;
-        let result;
-        try {
-          result = await deliver(item, { process, lead: snapshot, now: o.now() });
-        } catch (e) {
-          // A deliverer is supposed to answer, not throw; a throw is treated as worth a retry.
-          result = { status: 'retry' as const, error: `deliverer failed: ${(e as Error).message}` };
-        }
-        if (result.status === 'sent') {
-          await recordSent(store, item.id);
-          recorded = 'sent';
-        } else recorded = await recordFailure(store, item, result.error, result.status === 'dead', o.now(), random);
+  let budget = o.batch ?? 50;
+  let drained = false;
+  // Loaded once a round, when the first row is claimed: deliverers read templates and users from it.
+  let process: Promise<Process | undefined> | null = null;
+  const currentProcess = () => (process ??= latestProcess(store.db).then((v) => v?.process));
+  const slot = async (): Promise<void> => {
+    while (budget > 0 && !drained) {
+      budget--;
+      const [item] = await claimDue(store, kinds, o.now(), 1);
+      if (!item) {
+        drained = true;
+        return;
       }
-      tally[recorded]++;
+      tally[await deliverOne(store, item, await currentProcess(), o, random)]++;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, items.length) }, work));
+  await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 4) }, slot));
   return tally;
+}
+
+async function deliverOne(
+  store: Store,
+  item: OutboxItem,
+  process: Process | undefined,
+  o: DeliveryOptions,
+  random: () => number,
+): Promise<Recorded> {
+  const deliver = o.deliverers.get(item.kind);
+  if (!deliver || !process) return recordFailure(store, item, 'no process or deliverer', false, o.now(), random);
+  const lead = await leadSnapshot(store, item.lead);
+  let result: DeliveryResult;
+  try {
+    result = await deliver(item, { process, lead, now: o.now() });
+  } catch (e) {
+    // A deliverer is supposed to answer, not throw; a throw is treated as worth a retry.
+    result = { status: 'retry', error: `deliverer failed: ${(e as Error).message}` };
+  }
+  if (result.status === 'retry') return recordFailure(store, item, result.error, false, o.now(), random);
+
+  let applied = '';
+  if (result.followUp && lead && o.applyFollowUp) {
+    try {
+      applied = await o.applyFollowUp(item, result.followUp, lead);
+    } catch (e) {
+      // Delivered, but its result could not be saved: deliver again later (the calls are idempotent).
+      const error = `delivered, but recording the result on the lead failed: ${(e as Error).message}`;
+      return recordFailure(store, item, error, false, o.now(), random);
+    }
+  }
+  if (result.status === 'dead') {
+    const error = applied ? `${result.error} (${applied})` : result.error;
+    return recordFailure(store, item, error, true, o.now(), random);
+  }
+  await recordSent(store, item.id);
+  return 'sent';
+}
+
+async function leadSnapshot(store: Store, id: string): Promise<LeadSnapshot | null> {
+  const lead = await findLeadRow(store.db, id);
+  if (!lead) return null;
+  const state = JSON.parse(lead.state) as { lists?: unknown };
+  return {
+    id: lead.id,
+    fields: JSON.parse(lead.fields) as Fields,
+    owner: lead.owner,
+    pipeline: lead.pipeline,
+    stage: lead.stage,
+    status: lead.status,
+    lists: Array.isArray(state.lists) ? state.lists.filter((l): l is string => typeof l === 'string') : [],
+  };
 }

@@ -7,14 +7,16 @@ import { purgeKeys } from '../store/idempotency.js';
 import { purgeLoginFailures } from '../store/login-failures.js';
 import { purgeSessions } from '../store/sessions.js';
 import { deliverOnce } from './deliver-outbox.js';
+import { followUpApplier } from './follow-up.js';
 
 /**
- * The worker's loop: turn the passing of time into events (tasks due and overdue, stalls), deliver
- * the outbox (mail, webhooks), take forecast snapshots at period starts, and forget what has
- * expired (idempotency keys after 25 h, so they are kept at least the promised 24 h; ended
- * sessions; old failed logins). Several workers
- * may run: a timer fires once because firing it is an event on the lead's version, and a loser of
- * that race finds the timer already fired.
+ * The worker's two loops. The scheduler turns the passing of time into events (tasks due and
+ * overdue, stalls), takes forecast snapshots at period starts, and forgets what has expired
+ * (idempotency keys after 25 h, so they are kept at least the promised 24 h; ended sessions; old
+ * failed logins). Delivery works through the outbox (mail, webhooks, mailing lists, enrichment)
+ * and writes what it learned back to the leads. They run apart so a slow outside system never
+ * holds up a reminder. Several workers may run: a timer fires once because firing it is an event
+ * on the lead's version, and a loser of that race finds the timer already fired.
  */
 
 export interface WorkerOptions {
@@ -29,14 +31,20 @@ export interface WorkerOptions {
 
 const KEEP_KEYS_MS = 25 * 3_600_000;
 
+/** One scheduler round, then one delivery round, in order: for tests and one-off runs. */
 export async function workOnce(
   store: Store,
   engine: Engine,
   o: Pick<WorkerOptions, 'now' | 'sessionIdleMs' | 'deliverers'>,
 ): Promise<number> {
+  const fired = await scheduleOnce(store, engine, o);
+  await deliverRound(store, engine, o);
+  return fired;
+}
+
+async function scheduleOnce(store: Store, engine: Engine, o: Pick<WorkerOptions, 'now' | 'sessionIdleMs'>) {
   const now = o.now();
   const fired = await fireTimers(engine, now, 'until');
-  await deliverOnce(store, { deliverers: o.deliverers, now: o.now });
   await takePeriodStartSnapshots(store, now);
   await purgeKeys(store.db, now - KEEP_KEYS_MS);
   await purgeSessions(store.db, now - o.sessionIdleMs, now);
@@ -44,23 +52,53 @@ export async function workOnce(
   return fired;
 }
 
+function deliverRound(store: Store, engine: Engine, o: Pick<WorkerOptions, 'now' | 'deliverers'>) {
+  return deliverOnce(store, { deliverers: o.deliverers, now: o.now, applyFollowUp: followUpApplier(engine, o.now) });
+}
+
 /** Runs until the returned stop() is called; a failed round is reported and the next one still runs. */
 export function startWorker(store: Store, engine: Engine, o: WorkerOptions): { stop: () => Promise<void> } {
+  const scheduler = repeat(
+    o.intervalMs,
+    () => scheduleOnce(store, engine, o),
+    (n) => {
+      if (n > 0) o.onFired?.(n);
+    },
+    o.onError,
+  );
+  const delivery = repeat(
+    o.intervalMs,
+    () => deliverRound(store, engine, o),
+    () => undefined,
+    o.onError,
+  );
+  return {
+    async stop() {
+      await Promise.all([scheduler.stop(), delivery.stop()]);
+    },
+  };
+}
+
+/** Runs `round` now and every `intervalMs`, never two at once. */
+function repeat<T>(
+  intervalMs: number,
+  round: () => Promise<T>,
+  onDone: (v: T) => void,
+  onError: (e: unknown) => void,
+): { stop: () => Promise<void> } {
   let running: Promise<void> | null = null;
   let stopped = false;
-  const round = () => {
+  const tick = () => {
     if (running || stopped) return;
-    running = workOnce(store, engine, o)
-      .then((n) => {
-        if (n > 0) o.onFired?.(n);
-      })
-      .catch(o.onError)
+    running = round()
+      .then(onDone)
+      .catch(onError)
       .finally(() => {
         running = null;
       });
   };
-  const timer = setInterval(round, o.intervalMs);
-  round();
+  const timer = setInterval(tick, intervalMs);
+  tick();
   return {
     async stop() {
       stopped = true;

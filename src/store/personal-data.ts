@@ -10,6 +10,11 @@ export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** Whether a lead's current address (any field value) is still the one an effect was queued for. */
+export function sameAddress(current: unknown, queued: string): boolean {
+  return typeof current === 'string' && normaliseEmail(current) === normaliseEmail(queued);
+}
+
 /** The key of the suppression list: the address itself is never kept once erased. */
 export function emailHash(email: string): string {
   return createHash('sha256').update(normaliseEmail(email)).digest('hex');

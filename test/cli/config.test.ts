@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configMarkdown, configValue, configVariables, loadConfig } from '../../src/config.js';
+import {
+  ConfigError,
+  configMarkdown,
+  configValue,
+  configVariables,
+  displayValue,
+  loadConfig,
+} from '../../src/config.js';
 
 describe('config', () => {
   it('has a default and a doc for every variable', () => {
@@ -15,6 +22,9 @@ describe('config', () => {
       'MAIL_FROM',
       'MAIL_DIR',
       'WEBHOOK_SECRET',
+      'MAILCHIMP_API_KEY',
+      'MAILCHIMP_LISTS',
+      'MAILCHIMP_BASE_URL',
       'LOG_LEVEL',
     ]);
     for (const v of configVariables) expect(v.doc.length).toBeGreaterThan(10);
@@ -30,9 +40,28 @@ describe('config', () => {
       MAIL_FROM: 'Stageflow <stageflow@localhost>',
       MAIL_DIR: './data/mail',
       WEBHOOK_SECRET: '',
+      MAILCHIMP_API_KEY: '',
+      MAILCHIMP_LISTS: new Map(),
+      MAILCHIMP_BASE_URL: '',
       LOG_LEVEL: 'info',
     });
     expect(configMarkdown()).toContain('| `PORT` | `3000` |');
+  });
+
+  it('maps process list names to Mailchimp audiences, and says what is wrong with a bad mapping', () => {
+    expect(configValue('MAILCHIMP_LISTS', { MAILCHIMP_LISTS: ' trial-nurture = a1b2c3 ,customers=f6e5d4' })).toEqual(
+      new Map([
+        ['trial-nurture', 'a1b2c3'],
+        ['customers', 'f6e5d4'],
+      ]),
+    );
+    expect(() => configValue('MAILCHIMP_LISTS', { MAILCHIMP_LISTS: 'trial-nurture' })).toThrow(
+      'MAILCHIMP_LISTS: "trial-nurture" is invalid: expected list=audience, got "trial-nurture"',
+    );
+    expect(() => configValue('MAILCHIMP_LISTS', { MAILCHIMP_LISTS: 'a=1,a=2' })).toThrow('list "a" is mapped twice');
+    expect(() => configValue('MAILCHIMP_API_KEY', { MAILCHIMP_API_KEY: 'abc' })).toThrow(/data centre/);
+    expect(displayValue('MAILCHIMP_API_KEY', { MAILCHIMP_API_KEY: 'abc123-us14' })).toBe('(set)');
+    expect(displayValue('MAILCHIMP_LISTS', { MAILCHIMP_LISTS: 'a=1, b=2' })).toBe('a=1,b=2');
   });
 
   it('parses values and treats an empty one as unset', () => {

@@ -78,6 +78,7 @@ function lead(over: Partial<LeadSnapshot> = {}): LeadSnapshot {
     pipeline: 'sales',
     stage: 'demo',
     status: 'open',
+    lists: [],
     ...over,
   };
 }

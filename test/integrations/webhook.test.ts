@@ -88,6 +88,7 @@ const LEAD: LeadSnapshot = {
   pipeline: 'sales',
   stage: 'proposal',
   status: 'open',
+  lists: [],
 };
 
 /** The deliverer never reads the process, so an empty stand-in is enough. */
