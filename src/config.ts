@@ -129,6 +129,11 @@ const variables = {
     '',
     'Mailchimp API base URL; unset, https://<dc>.api.mailchimp.com/3.0 from the key (set it for a proxy).',
   ),
+  ENRICH_WEBSITES: variable(
+    z.enum(['true', 'false']).transform((v) => v === 'true'),
+    'true',
+    "Enrichment reads the public website of a contact's company domain; false keeps it to the address and DNS.",
+  ),
   LOG_LEVEL: variable(
     z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }),
     'info',

@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
 import type { Deliverer } from './delivery.js';
+import { enrichDeliverer, type EnrichmentOptions } from './enrichment/deliver.js';
+import { builtInProviders } from './enrichment/providers.js';
 import { MAIL_KINDS } from './mail/compose.js';
 import { mailDeliverer } from './mail/deliver.js';
 import { MailchimpClient } from './mailchimp/client.js';
@@ -8,16 +10,23 @@ import { webhookDeliverer } from './webhook.js';
 
 /**
  * The deliverers this build has, by effect kind, configured from the environment: mail (SMTP, or
- * .eml files by default), signed webhooks, and mailing lists when a Mailchimp key is set. Without
- * a key, mailing-list rows wait in the outbox, so nothing is lost while it is being configured.
+ * .eml files by default), signed webhooks, enrichment (no paid service needed), and mailing lists
+ * when a Mailchimp key is set. Without a key, mailing-list rows wait in the outbox, so nothing is
+ * lost while it is being configured. `enrichment` lets tests point DNS and websites at local servers.
  */
-export function buildDeliverers(config: Config): {
+export function buildDeliverers(
+  config: Config,
+  overrides: { enrichment?: EnrichmentOptions } = {},
+): {
   deliverers: ReadonlyMap<string, Deliverer>;
   close(): Promise<void>;
 } {
   const mail = mailDeliverer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, mailDir: config.MAIL_DIR });
   const deliverers = new Map<string, Deliverer>(MAIL_KINDS.map((k) => [k, mail.deliver]));
   deliverers.set('webhook', webhookDeliverer({ secret: config.WEBHOOK_SECRET }));
+  const enrichment = overrides.enrichment ?? {};
+  const providers = builtInProviders(enrichment).filter((p) => config.ENRICH_WEBSITES || p.name !== 'website');
+  deliverers.set('enrich', enrichDeliverer({ ...enrichment, providers }));
   if (config.MAILCHIMP_API_KEY !== '') {
     const client = new MailchimpClient({
       apiKey: config.MAILCHIMP_API_KEY,

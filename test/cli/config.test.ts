@@ -25,6 +25,7 @@ describe('config', () => {
       'MAILCHIMP_API_KEY',
       'MAILCHIMP_LISTS',
       'MAILCHIMP_BASE_URL',
+      'ENRICH_WEBSITES',
       'LOG_LEVEL',
     ]);
     for (const v of configVariables) expect(v.doc.length).toBeGreaterThan(10);
@@ -43,6 +44,7 @@ describe('config', () => {
       MAILCHIMP_API_KEY: '',
       MAILCHIMP_LISTS: new Map(),
       MAILCHIMP_BASE_URL: '',
+      ENRICH_WEBSITES: true,
       LOG_LEVEL: 'info',
     });
     expect(configMarkdown()).toContain('| `PORT` | `3000` |');
