@@ -12,6 +12,7 @@ import { ProgressLine } from './progress.js';
 
 interface ImportCliOptions {
   mapping?: string;
+  sheet?: string;
   dryRun?: boolean;
   skipInvalid?: boolean;
   automations?: boolean;
@@ -24,8 +25,9 @@ export function importCommand(program: Command): void {
     .command('import')
     .description('import an export of another CRM (stage history rebuilt from its dates)')
     .argument('<format>', IMPORT_FORMATS.join(' | '))
-    .argument('<path>', 'the CSV file (for maven: the folder with its four files)')
+    .argument('<path>', 'the CSV file, or an .xlsx workbook (for maven: the folder with its four files)')
     .option('--mapping <file>', 'a mapping file (YAML): required for generic, refines the other formats')
+    .option('--sheet <name>', 'the worksheet of an .xlsx workbook to read (default: the first)')
     .option('--dry-run', 'check every record and report the problems; write nothing')
     .option('--skip-invalid', 'import the valid records and list the ones skipped')
     .option('--automations', "take open leads live: their stage's tasks and automations (emails too) run now")
@@ -33,7 +35,9 @@ export function importCommand(program: Command): void {
     .option('--max-problems <n>', 'problems listed (all are counted)', '200')
     .addHelpText(
       'after',
-      '\nNothing is written when a record has an error, unless --skip-invalid. Re-running updates the same\n' +
+      '\nAn .xlsx workbook is read from its first worksheet (or --sheet), its first row the header;\n' +
+        'errors name its row numbers.\n' +
+        'Nothing is written when a record has an error, unless --skip-invalid. Re-running updates the same\n' +
         "leads (keyed by the export's record id); an interrupted run resumes after its last batch.\n" +
         'Imported leads get no tasks and fire no automations (no email reaches an old lead) unless\n' +
         '--automations, or later `stageflow lead activate ID`.',
@@ -52,6 +56,7 @@ export function importCommand(program: Command): void {
             format: format as ImportFormat,
             path,
             ...(mapping ? { mapping } : {}),
+            ...(opts.sheet !== undefined ? { sheet: opts.sheet } : {}),
             dryRun: opts.dryRun === true,
             skipInvalid: opts.skipInvalid === true,
             automations: opts.automations === true,

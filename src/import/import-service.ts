@@ -15,7 +15,7 @@ import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { recountOpenLeads, writeImportBatch, type ImportedLeadRows } from '../store/import-writer.js';
 import { advanceRun, finishRun, findUnfinishedRun, SeenIds, startRun } from '../store/import-runs.js';
 import { latestProcess } from '../store/processes.js';
-import { readCsv, type CsvProgress } from './csv.js';
+import type { CsvProgress } from './csv.js';
 import { builtinMappings, type ImportFormat } from './formats/index.js';
 import { MAVEN_FILES, readMavenSideFiles, type MavenSideFiles } from './formats/maven.js';
 import { compileMapping, type CompiledMapping } from './map-row.js';
@@ -24,6 +24,8 @@ import { mergeOrganisation } from './organisation.js';
 import { planLead, ProcessDirectory, type PlanContext, type PlannedLead } from './plan.js';
 import type { ImportProblem, ImportRecord } from './record.js';
 import { importedRows } from './rows.js';
+import { readTable, TableFileError, tableKind, type TableKind } from './table.js';
+import { XlsxReadError } from './xlsx.js';
 
 /**
  * `stageflow import`: two passes over the file. The first checks every record (mapping, dates,
@@ -37,8 +39,10 @@ export class ImportRejected extends Error {}
 
 export interface ImportOptions {
   format: ImportFormat;
-  /** The export file; for `maven`, the folder holding its four files. */
+  /** The export file (CSV, or an XLSX workbook by its `.xlsx` name); for `maven`, the folder holding its four files. */
   path: string;
+  /** An XLSX workbook's worksheet to read (default its first). */
+  sheet?: string;
   /** A mapping file (required for `generic`, refines a built-in format otherwise). */
   mapping?: { text: string; label: string };
   dryRun: boolean;
@@ -94,6 +98,8 @@ interface Prepared {
   mapping: Mapping;
   dataFile: string;
   label: string;
+  /** How the data file is read: CSV, or the rows of a workbook's worksheet. */
+  kind: TableKind;
   maven: MavenSideFiles | null;
   sideProblems: ImportProblem[];
   /** Hashes of erased contacts: their personal data is not brought back. */
@@ -165,12 +171,25 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
 }
 
 async function prepare(opts: ImportOptions): Promise<Omit<Prepared, 'suppressed'>> {
+  const prep = await prepareFormat(opts);
+  if (prep.kind === 'csv' && opts.sheet !== undefined)
+    throw new ImportRejected(`${prep.label} is CSV: --sheet names a worksheet of an XLSX workbook`);
+  if (prep.kind === 'csv') return prep;
+  // A workbook's date cells become ISO dates, whatever the format the mapping expects of text.
+  const { dates } = prep.mapping;
+  return dates.formats.includes('iso')
+    ? prep
+    : { ...prep, mapping: { ...prep.mapping, dates: { ...dates, formats: [...dates.formats, 'iso'] } } };
+}
+
+async function prepareFormat(opts: ImportOptions): Promise<Omit<Prepared, 'suppressed'>> {
   if (opts.format === 'maven') {
     const maven = await readMavenSideFiles(opts.path);
     return {
       mapping: opts.mapping ? refine(maven.mapping, opts.mapping) : maven.mapping,
       dataFile: join(opts.path, MAVEN_FILES.pipeline),
       label: MAVEN_FILES.pipeline,
+      kind: 'csv',
       maven,
       sideProblems: maven.problems,
     };
@@ -181,6 +200,7 @@ async function prepare(opts: ImportOptions): Promise<Omit<Prepared, 'suppressed'
       mapping: parseMapping(opts.mapping, false),
       dataFile: opts.path,
       label: basename(opts.path),
+      kind: kindOf(opts.path),
       maven: null,
       sideProblems: [],
     };
@@ -190,9 +210,19 @@ async function prepare(opts: ImportOptions): Promise<Omit<Prepared, 'suppressed'
     mapping: opts.mapping ? refine(base, opts.mapping) : base,
     dataFile: opts.path,
     label: basename(opts.path),
+    kind: kindOf(opts.path),
     maven: null,
     sideProblems: [],
   };
+}
+
+function kindOf(path: string): TableKind {
+  try {
+    return tableKind(path, basename(path));
+  } catch (e) {
+    if (e instanceof TableFileError) throw new ImportRejected(e.message);
+    throw e;
+  }
 }
 
 function refine(base: Mapping, file: { text: string; label: string }): Mapping {
@@ -251,8 +281,13 @@ async function* records(
   let count = 0;
   const onProgress = opts.onProgress;
   const progress = onProgress ? (p: CsvProgress): void => onProgress({ ...p, phase, records: count }) : undefined;
-  const csv = { delimiter: prep.mapping.delimiter, ...(progress ? { onProgress: progress } : {}) };
-  for await (const r of readCsv(prep.dataFile, prep.label, csv)) {
+  const table = {
+    delimiter: prep.mapping.delimiter,
+    decimal: prep.mapping.numbers.decimal,
+    ...(opts.sheet !== undefined ? { sheet: opts.sheet } : {}),
+    ...(progress ? { onProgress: progress } : {}),
+  };
+  for await (const r of unreadable(readTable(prep.dataFile, prep.label, prep.kind, table))) {
     if (!compiled) {
       compiled = compileMapping(prep.mapping, r.values, prep.label, zone);
       if (compiled.headerProblems.length > 0)
@@ -262,6 +297,16 @@ async function* records(
     if (compiled.isFooter(r.values)) return; // the rest of a report export is totals and notices
     count++;
     yield { line: r.line, values: r.values, compiled };
+  }
+}
+
+/** A workbook that cannot be read is refused like a bad header: one message naming the file. */
+async function* unreadable<T>(rows: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* rows;
+  } catch (e) {
+    if (e instanceof XlsxReadError) throw new ImportRejected(e.message);
+    throw e;
   }
 }
 
