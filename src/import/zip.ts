@@ -1,4 +1,4 @@
-import { Transform, type Readable } from 'node:stream';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile as YauzlZipFile } from 'yauzl';
 
 /**
@@ -33,15 +33,12 @@ export class ZipFile {
       ),
     );
     const entries = new Map<string, Entry>();
-    await new Promise<void>((resolve, reject) => {
-      zip.on('entry', (entry: Entry) => {
-        entries.set(entry.fileName, entry);
-        zip.readEntry();
-      });
-      zip.on('end', () => resolve());
-      zip.on('error', (err: Error) => reject(new ZipError(err.message)));
-      zip.readEntry();
-    });
+    try {
+      await readDirectory(zip, entries);
+    } catch (e) {
+      zip.close();
+      throw e;
+    }
     return new ZipFile(zip, entries);
   }
 
@@ -62,15 +59,17 @@ export class ZipFile {
     );
     // yauzl reports progress in inflated bytes; scale them to the compressed size for the caller.
     let inflated = 0;
-    const counted = raw.pipe(
-      new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          inflated += chunk.byteLength;
-          done(null, chunk);
-        },
-      }),
-    );
-    raw.on('error', (e: Error) => counted.destroy(new ZipError(`${name}: ${e.message}`)));
+    const counting = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        inflated += chunk.byteLength;
+        done(null, chunk);
+      },
+    });
+    // pipeline, not pipe: destroying the text stream (a reader that stops early) also ends yauzl's
+    // read of the file, and an error on either side reaches the reader, named after the part.
+    const counted = pipeline(raw, counting, (e) => {
+      if (e && !counting.destroyed) counting.destroy(new ZipError(`${name}: ${e.message}`));
+    });
     counted.setEncoding('utf8');
     const ratio = entry.uncompressedSize > 0 ? entry.compressedSize / entry.uncompressedSize : 0;
     return {
@@ -83,4 +82,16 @@ export class ZipFile {
   close(): void {
     this.zip.close();
   }
+}
+
+function readDirectory(zip: YauzlZipFile, entries: Map<string, Entry>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    zip.on('entry', (entry: Entry) => {
+      entries.set(entry.fileName, entry);
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve());
+    zip.on('error', (err: Error) => reject(new ZipError(err.message)));
+    zip.readEntry();
+  });
 }

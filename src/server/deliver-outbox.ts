@@ -19,7 +19,9 @@ export interface DeliveryOptions {
   deliverers: ReadonlyMap<string, Deliverer>;
   now: () => number;
   /** Applies what a delivery learned to its lead (through the engine); returns what it did. */
-  applyFollowUp?: (item: OutboxItem, followUp: FollowUp, lead: LeadSnapshot) => Promise<string>;
+  applyFollowUp?: (item: OutboxItem, followUp: FollowUp) => Promise<string>;
+  /** True once the worker is stopping: no new row is claimed. */
+  stopping?: () => boolean;
   random?: () => number;
   /** Rows delivered per round at most. */
   batch?: number;
@@ -40,7 +42,7 @@ export async function deliverOnce(store: Store, o: DeliveryOptions): Promise<Rou
   let process: Promise<Process | undefined> | null = null;
   const currentProcess = () => (process ??= latestProcess(store.db).then((v) => v?.process));
   const slot = async (): Promise<void> => {
-    while (budget > 0 && !drained) {
+    while (budget > 0 && !drained && !o.stopping?.()) {
       budget--;
       const [item] = await claimDue(store, kinds, o.now(), 1);
       if (!item) {
@@ -62,7 +64,10 @@ async function deliverOne(
   random: () => number,
 ): Promise<Recorded> {
   const deliver = o.deliverers.get(item.kind);
-  if (!deliver || !process) return recordFailure(store, item, 'no process or deliverer', false, o.now(), random);
+  if (!deliver || !process) {
+    const missing = process ? `no deliverer for ${item.kind} rows` : 'no process has been applied yet';
+    return recordFailure(store, item, missing, false, o.now(), random);
+  }
   const lead = await leadSnapshot(store, item.lead);
   let result: DeliveryResult;
   try {
@@ -74,9 +79,9 @@ async function deliverOne(
   if (result.status === 'retry') return recordFailure(store, item, result.error, false, o.now(), random);
 
   let applied = '';
-  if (result.followUp && lead && o.applyFollowUp) {
+  if (result.followUp && o.applyFollowUp) {
     try {
-      applied = await o.applyFollowUp(item, result.followUp, lead);
+      applied = await o.applyFollowUp(item, result.followUp);
     } catch (e) {
       // Delivered, but its result could not be saved: deliver again later (the calls are idempotent).
       const error = `delivered, but recording the result on the lead failed: ${(e as Error).message}`;

@@ -1,28 +1,43 @@
+import type { Fields } from '../domain/conditions.js';
+import type { LeadEvent } from '../domain/events.js';
 import type { Engine } from '../engine/engine.js';
-import type { FollowUp, LeadSnapshot, OutboxItem } from '../integrations/delivery.js';
+import type { FollowUp, OutboxItem } from '../integrations/delivery.js';
+import { findLeadRow } from '../store/lead-search.js';
 import { sameAddress } from '../store/personal-data.js';
 
 /**
  * What a delivery learned, written to its lead through the engine like any other change: enriched
  * fields as `lead.updated`, an outside system's refusal as a logged activity. The actor is the
- * system, named by the effect kind, so the timeline says where the change came from. Fields
- * learned from an address are dropped when the lead has another address by now.
+ * system, named by the effect kind, so the timeline says where the change came from.
+ *
+ * A delivery can take minutes, and the lead may change meanwhile: its contact erased, its address
+ * corrected. So the lead is read again here, the address checked on that reading, and the write
+ * applied only over the version read (If-Match, as the API does); if the lead moved on in between,
+ * it is read and checked again. Fields learned about an address the lead no longer has are dropped.
  */
+
+const ATTEMPTS = 5;
+
 export function followUpApplier(engine: Engine, now: () => number) {
-  return async (item: OutboxItem, followUp: FollowUp, lead: LeadSnapshot): Promise<string> => {
+  return async (item: OutboxItem, followUp: FollowUp): Promise<string> => {
     const actor = { kind: 'system' as const, id: item.kind };
-    if ('activity' in followUp) {
-      const out = await engine.handle(
-        { type: 'activity.logged', lead: lead.id, kind: followUp.activity.kind, note: followUp.activity.note, actor },
-        now(),
-      );
-      return out.ok ? 'logged on the lead' : `not logged on the lead: ${out.error.message}`;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const lead = await findLeadRow(engine.store.db, item.lead);
+      if (!lead) return 'not saved: the lead is gone';
+      let event: LeadEvent;
+      if ('activity' in followUp) {
+        event = { type: 'activity.logged', lead: lead.id, ...followUp.activity, actor };
+      } else {
+        const fields = JSON.parse(lead.fields) as Fields;
+        if (followUp.email !== undefined && !sameAddress(fields['email'], followUp.email))
+          return 'not saved: the lead has another address by now';
+        if (Object.keys(followUp.fields).length === 0) return 'nothing to save';
+        event = { type: 'lead.updated', lead: lead.id, fields: followUp.fields, actor };
+      }
+      const out = await engine.handle(event, now(), lead.version);
+      if (out.ok) return 'activity' in followUp ? 'logged on the lead' : 'saved on the lead';
+      if (out.error.code !== 'stale_version') return `not saved on the lead: ${out.error.message}`;
     }
-    if (followUp.email !== undefined && !sameAddress(lead.fields['email'], followUp.email)) {
-      return 'not saved: the lead has another address by now';
-    }
-    if (Object.keys(followUp.fields).length === 0) return 'nothing to save';
-    const out = await engine.handle({ type: 'lead.updated', lead: lead.id, fields: followUp.fields, actor }, now());
-    return out.ok ? 'saved on the lead' : `not saved on the lead: ${out.error.message}`;
+    return `not saved: the lead kept changing (${ATTEMPTS} tries)`;
   };
 }

@@ -52,12 +52,24 @@ async function scheduleOnce(store: Store, engine: Engine, o: Pick<WorkerOptions,
   return fired;
 }
 
-function deliverRound(store: Store, engine: Engine, o: Pick<WorkerOptions, 'now' | 'deliverers'>) {
-  return deliverOnce(store, { deliverers: o.deliverers, now: o.now, applyFollowUp: followUpApplier(engine, o.now) });
+function deliverRound(
+  store: Store,
+  engine: Engine,
+  o: Pick<WorkerOptions, 'now' | 'deliverers'>,
+  stopping?: () => boolean,
+) {
+  return deliverOnce(store, {
+    deliverers: o.deliverers,
+    now: o.now,
+    applyFollowUp: followUpApplier(engine, o.now),
+    ...(stopping ? { stopping } : {}),
+  });
 }
 
 /** Runs until the returned stop() is called; a failed round is reported and the next one still runs. */
 export function startWorker(store: Store, engine: Engine, o: WorkerOptions): { stop: () => Promise<void> } {
+  // A stopping worker finishes the deliveries in flight but claims no more rows, so it exits soon.
+  let stopping = false;
   const scheduler = repeat(
     o.intervalMs,
     () => scheduleOnce(store, engine, o),
@@ -68,12 +80,13 @@ export function startWorker(store: Store, engine: Engine, o: WorkerOptions): { s
   );
   const delivery = repeat(
     o.intervalMs,
-    () => deliverRound(store, engine, o),
+    () => deliverRound(store, engine, o, () => stopping),
     () => undefined,
     o.onError,
   );
   return {
     async stop() {
+      stopping = true;
       await Promise.all([scheduler.stop(), delivery.stop()]);
     },
   };

@@ -24,7 +24,11 @@ function itemOf(r: OutboxTable): OutboxItem {
   };
 }
 
-/** Up to `limit` due rows of the given kinds, oldest due first, leased to this worker. */
+/**
+ * Up to `limit` due rows of the given kinds, oldest due first, leased to this worker. A lead's
+ * mailing-list rows go one at a time: while one is being sent, the lead's others wait, so a
+ * subscribe still in flight cannot land after the unsubscribe or the erase that followed it.
+ */
 export async function claimDue(
   store: Store,
   kinds: readonly string[],
@@ -37,9 +41,13 @@ export async function claimDue(
   const { rows } = await sql<OutboxTable>`
     update outbox set status = 'sending', next_attempt_at = ${now + LEASE_MS}
     where id in (
-      select id from outbox
-      where status in ('pending', 'failed', 'sending') and next_attempt_at <= ${now} and kind in (${kindList})
-      order by next_attempt_at, id
+      select due.id from outbox due
+      where due.status in ('pending', 'failed', 'sending') and due.next_attempt_at <= ${now} and due.kind in (${kindList})
+        and not (due.kind like 'list.%' and exists (
+          select 1 from outbox busy
+          where busy.lead_id = due.lead_id and busy.kind like 'list.%' and busy.id <> due.id
+            and busy.status = 'sending' and busy.next_attempt_at > ${now}))
+      order by due.next_attempt_at, due.id
       limit ${limit}
       ${lock}
     )

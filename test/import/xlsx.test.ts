@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CsvProgress, CsvRecord } from '../../src/import/csv.js';
@@ -195,6 +195,24 @@ describe('damaged workbooks', () => {
     const e = await failure(() => readAll(path));
     expect(e).toBeInstanceOf(XlsxReadError);
     expect(e.message).toMatch(/^book\.xlsx: damaged, or not an XLSX workbook \(/);
+  });
+
+  it('a reader that stops early, or a file that fails, leaves no file open', async () => {
+    const openFiles = (): number => readdirSync('/proc/self/fd').length;
+    // Large enough that stopping after the first row leaves most of the sheet unread.
+    const book = await writeWorkbook(join(tempDir(), 'big.xlsx'), [
+      { name: 'Deals', rows: [['id', 'name'], ...Array.from({ length: 20_000 }, (_, i) => [i, `name ${i}`])] },
+    ]);
+    const junk = join(tempDir(), 'junk.xlsx');
+    writeFileSync(junk, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(500, 7)]));
+    const before = openFiles();
+    for (let i = 0; i < 5; i++) {
+      // The first record only, as an import refusing the header does.
+      for await (const record of readXlsx(book, 'book.xlsx')) if (record) break;
+      await failure(() => readAll(junk));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(openFiles()).toBe(before);
   });
 
   it('a ZIP signature followed by garbage', async () => {

@@ -55,6 +55,8 @@ describe('isPublicAddress', () => {
     'ff02::1',
     '::ffff:127.0.0.1',
     '::ffff:10.0.0.1',
+    '::7f00:1',
+    '::a00:1',
     '2002:a00:1::1',
     '64:ff9b::a00:1',
     '2001:db8::1',
@@ -110,7 +112,28 @@ describe('fetchWebsite: every hop is checked', () => {
     // Loopback stands in for "the internet" here: 127.0.0.1 is allowed, 127.0.0.2 plays a private host.
     addressAllowed: (a) => a === '127.0.0.1',
     userAgent: 'test',
+    // The servers here listen on random ports; the port rule has a test of its own below.
+    anyPort: true,
   };
+
+  it("a redirect to a port other than 80 or 443 is not followed, so a host's other services are not probed", async () => {
+    for (const port of ['8080', '25', '6379']) {
+      const s = await listen('127.0.0.1', (_req, res) => {
+        res?.writeHead(302, { location: `http://127.0.0.1:${port}/` });
+        res?.end();
+      });
+      const result = await fetchWebsite(
+        new URL(`http://127.0.0.1:${s.port}/`),
+        { ...opts, anyPort: false },
+        new AbortController().signal,
+      );
+      expect(result).toEqual({
+        ok: false,
+        why: `http://127.0.0.1:${port}/: port ${port} is not fetched: only 80 and 443`,
+      });
+      expect(s.hits).toEqual(['/']);
+    }
+  });
 
   it('a redirect to a refused address is not followed', async () => {
     const inside = await listen('127.0.0.2', (_req, res) => res?.end('<title>secret</title>'));

@@ -96,31 +96,73 @@ describe('the Mailchimp client and deliverer', () => {
     expect(put?.body).not.toHaveProperty('status');
   });
 
-  it('leaves a member who unsubscribed in Mailchimp unsubscribed', async () => {
+  it('leaves an unsubscribed member unsubscribed and tells the rep, without marking the lead opted out', async () => {
     const s = await standin();
     const client = clientFor(s);
     const hash = subscriberHash('lisa@buyer.example');
     await client.upsertMember('list-a', 'lisa@buyer.example', { statusIfNew: 'subscribed', mergeFields: {} });
     expect((await client.setStatus('list-a', hash, 'unsubscribed')).kind).toBe('done');
     const out = await mailchimpDeliverer({ client, lists: LISTS })(subscribeRow({ tags: [] }), ctx());
-    // Stageflow learns it too: the lead's `unsubscribed` field stops its own marketing mail.
+    // Mailchimp does not say who unsubscribed them (perhaps an earlier automation of ours), so the
+    // lead is not marked as opted out of Stageflow's own mail; the rep sees a note.
     expect(out).toEqual({
       status: 'sent',
-      detail: 'the contact had unsubscribed from trial-nurture in Mailchimp: left unsubscribed',
-      followUp: { fields: { unsubscribed: true }, email: 'Lisa@Buyer.example' },
+      detail: 'Mailchimp keeps the contact off trial-nurture: the contact is unsubscribed there; left as is',
+      followUp: {
+        activity: {
+          kind: 'mailing_list',
+          note: 'Mailchimp keeps the contact off trial-nurture: the contact is unsubscribed there',
+        },
+      },
     });
     expect(s.member('list-a', 'lisa@buyer.example')?.status).toBe('unsubscribed');
     const put = s.requests.filter((r) => r.method === 'PUT').at(-1);
     expect(put?.body).not.toHaveProperty('status');
   });
 
-  it('does not fight a member in compliance state, and a new subscriber is simply added', async () => {
+  it('does not fight a member in compliance state', async () => {
     const s = await standin();
     const deliver = mailchimpDeliverer({ client: clientFor(s), lists: LISTS });
     s.putInComplianceState('list-a', 'lisa@buyer.example');
     const out = await deliver(subscribeRow({ tags: [] }), ctx());
-    expect(out.status).toBe('sent');
-    expect(s.member('list-a', 'lisa@buyer.example')?.status).not.toBe('subscribed');
+    expect(out).toMatchObject({ status: 'sent', followUp: { activity: { kind: 'mailing_list' } } });
+    expect(s.member('list-a', 'lisa@buyer.example')?.status).toBe('unsubscribed');
+    expect(s.requests.filter((r) => r.status >= 400)).toEqual([]);
+  });
+
+  it('keeps addresses out of the errors it records, since an outbox row outlives an erasure', async () => {
+    const s = await standin();
+    const deliver = mailchimpDeliverer({ client: clientFor(s), lists: LISTS });
+    await deliver(subscribeRow(), ctx());
+    const hash = subscriberHash('lisa@buyer.example');
+    await deliver(row('list.erase', { lead: 'L1', list: 'trial-nurture', email_hash: hash }), ctx(null));
+    const refused = await deliver(subscribeRow(), ctx());
+    expect(refused.status).toBe('dead');
+    const error = refused.status === 'dead' ? refused.error : '';
+    expect(error).toContain('Forgotten Email Not Subscribed');
+    expect(error).toContain('[address]');
+    expect(error.toLowerCase()).not.toContain('lisa@buyer.example');
+  });
+
+  it('an erase or unsubscribe that meets a 404 is done only if the audience exists', async () => {
+    const s = await standin();
+    const mistyped = mailchimpDeliverer({ client: clientFor(s), lists: new Map([['trial-nurture', 'list-typo']]) });
+    const hash = subscriberHash('lisa@buyer.example');
+    expect(
+      await mistyped(row('list.erase', { lead: 'L1', list: 'trial-nurture', email_hash: hash }), ctx(null)),
+    ).toEqual({
+      status: 'dead',
+      error:
+        'Mailchimp has no audience list-typo (MAILCHIMP_LISTS maps trial-nurture to it): fix the mapping and replay',
+    });
+    const unsub = row('list.unsubscribe', { list: 'trial-nurture', email: 'lisa@buyer.example' });
+    expect((await mistyped(unsub, ctx(lead({ lists: [] })))).status).toBe('dead');
+    // While Mailchimp is overloaded the check itself is retried, not taken as a missing audience.
+    s.failNext({ status: 404 }, { status: 503 });
+    const right = mailchimpDeliverer({ client: clientFor(s), lists: LISTS });
+    expect(
+      (await right(row('list.erase', { lead: 'L1', list: 'trial-nurture', email_hash: hash }), ctx(null))).status,
+    ).toBe('retry');
   });
 
   it('unsubscribes a member, and treats a non-member as nothing to do', async () => {

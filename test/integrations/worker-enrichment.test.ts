@@ -4,8 +4,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { Engine } from '../../src/engine/engine.js';
 import { applyProcess } from '../../src/engine/process-service.js';
+import type { Deliverer } from '../../src/integrations/delivery.js';
 import { buildDeliverers } from '../../src/integrations/index.js';
 import { workOnce } from '../../src/server/worker.js';
+import { eraseContact } from '../../src/store/contact-erase.js';
 import type { Store } from '../../src/store/db.js';
 import { startDnsServer, type DnsServer } from '../support/dns-server.js';
 import { dialects, freshStore } from '../support/stores.js';
@@ -138,6 +140,40 @@ describe.each(dialects)('the worker enriches leads on %s', (dialect) => {
     } finally {
       await close();
     }
+  });
+
+  it('drops what was learned when the lead changed during the delivery: an address corrected, a contact erased', async () => {
+    store = await freshStore(dialect);
+    await applyProcess(store, processYaml, T0, 'test');
+    const engine = new Engine(store);
+    await engine.handle({ type: 'lead.created', lead: 'L1', fields: { email: 'dana@acme.test' } }, T0);
+    await engine.handle({ type: 'lead.created', lead: 'L2', fields: { email: 'bo@acme.test' } }, T0);
+    await engine.handle({ type: 'lead.created', lead: 'L3', fields: { email: 'cy@acme.test' } }, T0);
+    // A deliverer that takes its time: while it works, a rep corrects L1's address and an admin
+    // erases L2's contact; L3 is left alone. What it learned must reach L3 only.
+    const slow: Deliverer = async (item, ctx) => {
+      if (item.lead === 'L1')
+        await engine.handle({ type: 'lead.updated', lead: 'L1', fields: { email: 'dana@new.test' } }, T0 + 500);
+      if (item.lead === 'L2') await eraseContact(store, 'bo@acme.test', 'admin', T0 + 500);
+      const email = String(item.payload['email']);
+      return {
+        status: 'sent',
+        followUp: { fields: { company_name: 'Acme Robotics' }, email },
+        detail: ctx.now.toString(),
+      };
+    };
+    await workOnce(store, engine, {
+      deliverers: new Map([['enrich', slow]]),
+      now: () => T0 + 1_000,
+      sessionIdleMs: 60_000,
+    });
+    const fieldsOf = async (id: string) =>
+      JSON.parse(
+        (await store.db.selectFrom('leads').select('fields').where('id', '=', id).executeTakeFirstOrThrow()).fields,
+      ) as Record<string, unknown>;
+    expect(await fieldsOf('L1')).toEqual({ email: 'dana@new.test' });
+    expect((await fieldsOf('L2'))['company_name']).toBeUndefined();
+    expect(await fieldsOf('L3')).toEqual({ email: 'cy@acme.test', company_name: 'Acme Robotics' });
   });
 
   it('with ENRICH_WEBSITES=false, learns from the address and DNS only', async () => {

@@ -3,7 +3,7 @@ import { applyProcess } from '../../src/engine/process-service.js';
 import type { Deliverer, DeliveryResult } from '../../src/integrations/delivery.js';
 import { deliverOnce } from '../../src/server/deliver-outbox.js';
 import type { Store } from '../../src/store/db.js';
-import { LEASE_MS, MAX_ATTEMPTS, backoffMs, claimDue } from '../../src/store/outbox-delivery.js';
+import { LEASE_MS, MAX_ATTEMPTS, backoffMs, claimDue, recordSent } from '../../src/store/outbox-delivery.js';
 import { TEST_PROCESS } from '../support/http.js';
 import { dialects, freshStore } from '../support/stores.js';
 
@@ -15,14 +15,14 @@ import { dialects, freshStore } from '../support/stores.js';
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
 
-async function queue(store: Store, id: string, kind: string, at = T0): Promise<void> {
+async function queue(store: Store, id: string, kind: string, at = T0, lead = 'L1'): Promise<void> {
   await store.db
     .insertInto('outbox')
     .values({
       id,
-      lead_id: 'L1',
+      lead_id: lead,
       kind,
-      payload: JSON.stringify({ lead: 'L1', n: id }),
+      payload: JSON.stringify({ lead, n: id }),
       status: 'pending',
       attempts: 0,
       next_attempt_at: at,
@@ -114,6 +114,47 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     expect((await claimDue(store, ['webhook'], T0, 10)).map((i) => i.id)).toEqual(['y']);
     expect(await claimDue(store, ['webhook'], T0 + LEASE_MS - 1, 10)).toEqual([]);
     expect((await claimDue(store, ['webhook'], T0 + LEASE_MS, 10)).map((i) => i.id)).toEqual(['y']);
+  });
+
+  it("sends a lead's mailing-list rows one at a time, in order, while other work goes on", async () => {
+    await fresh();
+    await queue(store, 'sub', 'list.subscribe', T0);
+    await queue(store, 'unsub', 'list.unsubscribe', T0 + 1);
+    await queue(store, 'hook', 'webhook', T0 + 2);
+    await queue(store, 'other', 'list.subscribe', T0 + 3, 'L2');
+    const kinds = ['list.subscribe', 'list.unsubscribe', 'webhook'];
+    const claim = async (at: number) => (await claimDue(store, kinds, at, 1)).map((i) => i.id);
+    const now = T0 + 10;
+    expect(await claim(now)).toEqual(['sub']);
+    // While the subscribe is in flight, L1's unsubscribe waits; its webhook and L2's list row do not.
+    expect(await claim(now)).toEqual(['hook']);
+    expect(await claim(now)).toEqual(['other']);
+    expect(await claim(now)).toEqual([]);
+    await recordSent(store, 'sub');
+    expect(await claim(now)).toEqual(['unsub']);
+    for (const id of ['unsub', 'hook', 'other']) await recordSent(store, id);
+    // A row whose lease ran out (its worker died) no longer holds the others back.
+    await queue(store, 'sub2', 'list.subscribe', now, 'L3');
+    await queue(store, 'unsub2', 'list.unsubscribe', now + 1, 'L3');
+    expect(await claim(now + 1)).toEqual(['sub2']);
+    expect(await claim(now + 1)).toEqual([]);
+    // (Which of the two goes first then does not matter: each is delivered against the lead as it is now.)
+    expect(await claim(now + 1 + LEASE_MS)).toHaveLength(1);
+    expect(await claim(now + 1 + LEASE_MS)).toEqual([]);
+  });
+
+  it('a stopping worker claims nothing more', async () => {
+    await fresh();
+    await queue(store, 'a', 'webhook');
+    const seen: string[] = [];
+    const deliverers = new Map([['webhook', scripted({}, seen)]]);
+    expect(await deliverOnce(store, { deliverers, now: () => T0, stopping: () => true })).toEqual({
+      sent: 0,
+      failed: 0,
+      dead: 0,
+    });
+    expect(seen).toEqual([]);
+    expect(await row(store, 'a')).toMatchObject({ status: 'pending', attempts: 0 });
   });
 
   it('treats a deliverer that throws as a retry, with the reason kept', async () => {

@@ -214,6 +214,7 @@ function parseMemberFields(body: Record<string, unknown>): { fields: MemberField
 }
 
 type Route =
+  | { kind: 'list'; list: string; hash: '' }
   | { kind: 'member'; list: string; hash: string }
   | { kind: 'tags'; list: string; hash: string }
   | { kind: 'action'; list: string; hash: string; action: string };
@@ -229,6 +230,8 @@ function hashFromPath(segment: string): string {
 }
 
 function route(pathname: string): Route | undefined {
+  const l = /^\/3\.0\/lists\/([^/]+)\/?$/.exec(pathname);
+  if (l) return { kind: 'list', list: decodeURIComponent(l[1] ?? ''), hash: '' };
   const m = /^\/3\.0\/lists\/([^/]+)\/members\/([^/]+)(?:\/(tags|actions\/([^/]+)))?\/?$/.exec(pathname);
   if (!m) return undefined;
   const list = decodeURIComponent(m[1] ?? '');
@@ -239,6 +242,7 @@ function route(pathname: string): Route | undefined {
 }
 
 const ALLOWED: Record<Route['kind'], string[]> = {
+  list: ['GET'],
   member: ['GET', 'PUT', 'PATCH', 'DELETE'],
   tags: ['GET', 'POST'],
   action: ['POST'],
@@ -469,6 +473,9 @@ export async function startMailchimpStandin(
       return problem(400, 'Invalid Action', 'The action requested was not valid for this resource.');
     const listMembers = members.get(r.list);
     if (!listMembers) return notFound();
+    // GET /lists/{list_id}: the audience, here just its id, name and member count.
+    if (r.kind === 'list')
+      return { status: 200, json: { id: r.list, name: r.list, stats: { member_count: listMembers.size } } };
 
     let body: Record<string, unknown> = {};
     if (rawBody.trim() !== '' && method !== 'GET' && method !== 'DELETE') {

@@ -1,4 +1,4 @@
-import { normaliseEmail } from '../../store/personal-data.js';
+import { sameAddress } from '../../store/personal-data.js';
 import type { Deliverer, DeliveryContext, DeliveryResult, OutboxItem } from '../delivery.js';
 import { parseEmailAddress } from './email-address.js';
 import { MAX_TEXT, MAX_URL, cleanText } from './html-meta.js';
@@ -51,8 +51,7 @@ export function enrichDeliverer(options: EnrichmentOptions = {}): Deliverer {
     const { email, domain } = parsed.address;
     const lead = ctx.lead;
     if (!lead) return { status: 'sent', detail: 'the lead is gone: nothing enriched' };
-    const current = lead.fields['email'];
-    if (typeof current !== 'string' || normaliseEmail(current) !== normaliseEmail(email)) {
+    if (!sameAddress(lead.fields['email'], email)) {
       return { status: 'sent', detail: 'the lead has another address by now: nothing enriched' };
     }
 

@@ -127,7 +127,14 @@ export function websiteProvider(opts: BuiltInProviderOptions = {}): EnrichmentPr
       if (known['email_free_provider'] === true || known['email_disposable'] === true) return {};
       const page = await fetchWebsite(
         websiteFor(domain),
-        { timeoutMs, maxBytes, maxRedirects, addressAllowed, userAgent: USER_AGENT },
+        {
+          timeoutMs,
+          maxBytes,
+          maxRedirects,
+          addressAllowed,
+          userAgent: USER_AGENT,
+          anyPort: opts.allowPrivateAddresses === true,
+        },
         signal,
       );
       if (!page.ok) throw new Error(page.why);

@@ -26,7 +26,10 @@ export type AddressPolicy = (address: string) => boolean;
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
   // process() turns ::ffff:127.0.0.1 into 127.0.0.1, so a mapped address is judged as IPv4.
-  return ipaddr.process(address).range() === 'unicast';
+  const parsed = ipaddr.process(address);
+  // The deprecated IPv4-compatible form (::7f00:1 is 127.0.0.1) is not mapped by process(): refuse ::/96.
+  if (parsed.kind() === 'ipv6' && parsed.match(ipaddr.IPv6.parse('::'), 96)) return false;
+  return parsed.range() === 'unicast';
 }
 
 export const allowAnyAddress: AddressPolicy = () => true;

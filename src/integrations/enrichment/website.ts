@@ -28,6 +28,8 @@ export interface WebsiteFetchOptions {
   /** Which addresses may be connected to (isPublicAddress unless tests say otherwise). */
   addressAllowed: AddressPolicy;
   userAgent: string;
+  /** Tests only, with their servers on random loopback ports: any port is fetched. */
+  anyPort?: boolean;
 }
 
 export type WebsiteFetch = { ok: true; url: URL; html: string } | { ok: false; why: string };
@@ -41,7 +43,8 @@ export async function fetchWebsite(start: URL, opts: WebsiteFetchOptions, signal
   let url = start;
   try {
     for (let hop = 0; ; hop++) {
-      const refusal = refuseUrl(url);
+      // The first URL is ours (https://<domain>/); the port rule is for where a redirect points.
+      const refusal = refuseUrl(url, opts.anyPort === true || hop === 0);
       if (refusal) return { ok: false, why: `${where(url)}: ${refusal}` };
       const res = await get(url, opts, both);
       if (REDIRECTS.has(res.statusCode ?? 0)) {
@@ -67,10 +70,16 @@ export async function fetchWebsite(start: URL, opts: WebsiteFetchOptions, signal
   }
 }
 
-/** Scheme and credentials, before anything is sent: a redirect may point anywhere. */
-function refuseUrl(url: URL): string | null {
+/**
+ * Scheme, credentials and port, before anything is sent: a redirect may point anywhere, and a web
+ * page is on 80 or 443, so a redirect cannot make us probe a host's other services (mail,
+ * databases, admin ports).
+ */
+function refuseUrl(url: URL, anyPort: boolean): string | null {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `scheme ${url.protocol} is not fetched`;
   if (url.username !== '' || url.password !== '') return 'a URL with credentials in it is not fetched';
+  if (!anyPort && url.port !== '' && url.port !== '80' && url.port !== '443')
+    return `port ${url.port} is not fetched: only 80 and 443`;
   return null;
 }
 

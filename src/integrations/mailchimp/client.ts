@@ -88,6 +88,11 @@ export class MailchimpClient {
     return this.call('POST', `${memberPath(listId, hash)}/actions/delete-permanent`);
   }
 
+  /** Mailchimp answers 404 alike for a missing member and a missing audience: this tells them apart. */
+  audience(listId: string): Promise<CallOutcome> {
+    return this.call('GET', `/lists/${encodeURIComponent(listId)}?fields=id`);
+  }
+
   private async call(method: string, path: string, body?: unknown): Promise<CallOutcome> {
     await this.slot();
     try {
@@ -119,7 +124,10 @@ export class MailchimpClient {
     const text = await res.text().catch(() => '');
     if (status >= 200 && status < 300) return { kind: 'done', status, memberStatus: memberStatusOf(text) };
     const problem = parseProblem(text);
-    const error = `${what}: HTTP ${status}${problem ? ` ${problem.title}${problem.detail ? `: ${problem.detail}` : ''}` : snippet(text)}`;
+    // Mailchimp's details name the address ("x@y.com is in a compliance state"); an outbox error
+    // outlives an erasure, so no address is kept in it.
+    const said = problem ? ` ${problem.title}${problem.detail ? `: ${problem.detail}` : ''}` : snippet(text);
+    const error = `${what}: HTTP ${status}${withoutAddresses(said)}`;
     if (status === 404) return { kind: 'absent', status, error };
     // Mailchimp's load signals: 429, 5xx, and at extreme volume a 403 with no JSON body.
     if (status === 429 || status >= 500 || (status === 403 && !problem)) return { kind: 'retry', error };
@@ -173,6 +181,10 @@ function parseProblem(text: string): Problem | null {
   } catch {
     return null;
   }
+}
+
+function withoutAddresses(text: string): string {
+  return text.replace(/[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+/g, '[address]');
 }
 
 function snippet(text: string): string {

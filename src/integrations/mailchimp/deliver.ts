@@ -12,8 +12,8 @@ import type { CallOutcome, MailchimpClient } from './client.js';
  * customer on a nurture list: a subscribe whose lead has since left the list, or an unsubscribe
  * whose lead is back on it, is done without a call.
  *
- * Subscribing sends `status_if_new: subscribed` only: someone who unsubscribed in Mailchimp stays
- * unsubscribed, whatever a stage says. Mailchimp's final refusals (a forgotten address, a member in
+ * Subscribing sends `status_if_new: subscribed` only: someone unsubscribed in Mailchimp stays
+ * unsubscribed, whatever a stage says, and the rep is told so on the lead. Mailchimp's final refusals (a forgotten address, a member in
  * compliance state, an invalid address) are not retried: the row is dead and the refusal is logged
  * on the lead as a `mailing_list` activity, so the rep sees why the contact gets no nurture mail.
  */
@@ -44,7 +44,7 @@ export function mailchimpDeliverer(o: MailchimpDelivererOptions): Deliverer {
       case 'list.unsubscribe':
         return unsubscribe(o.client, audience, list, item, ctx);
       case 'list.erase':
-        return erase(o.client, audience, item);
+        return erase(o.client, audience, list, item);
       default:
         return { status: 'dead', error: `the Mailchimp deliverer does not handle ${item.kind}` };
     }
@@ -73,7 +73,7 @@ async function subscribe(
 
   const put = await client.upsertMember(audience, email, { statusIfNew: 'subscribed', mergeFields });
   if (put.kind !== 'done') return refusal(put, `subscribe the contact to ${list}`);
-  const kept = keptOff(put.memberStatus, list, email);
+  const kept = keptOff(put.memberStatus, list);
   if (kept) return kept;
   const tags = Array.isArray(item.payload['tags'])
     ? item.payload['tags'].filter((t): t is string => typeof t === 'string' && t !== '')
@@ -102,44 +102,66 @@ async function unsubscribe(
     return { status: 'sent', detail: `not sent: the lead is on ${list} again` };
   }
   const out = await client.setStatus(audience, subscriberHash(email), 'unsubscribed');
-  if (out.kind === 'absent') return { status: 'sent', detail: `not a member of ${list}: nothing to unsubscribe` };
+  if (out.kind === 'absent') {
+    const missing = await missingAudience(client, audience, list);
+    return missing ?? { status: 'sent', detail: `not a member of ${list}: nothing to unsubscribe` };
+  }
   if (out.kind !== 'done') return refusal(out, `unsubscribe the contact from ${list}`);
   return { status: 'sent', detail: `unsubscribed from ${list}` };
 }
 
-async function erase(client: MailchimpClient, audience: string, item: OutboxItem): Promise<DeliveryResult> {
+async function erase(
+  client: MailchimpClient,
+  audience: string,
+  list: string,
+  item: OutboxItem,
+): Promise<DeliveryResult> {
   // Erase rows carry the subscriber hash, never the address, which is gone by now.
   const hash = str(item.payload['email_hash']);
   if (!hash || !/^[0-9a-f]{32}$/.test(hash)) return { status: 'dead', error: 'list.erase row has no subscriber hash' };
   const out = await client.deletePermanently(audience, hash);
-  if (out.kind === 'absent') return { status: 'sent', detail: 'not a member: nothing to erase' };
+  if (out.kind === 'absent') {
+    // Recording an erase as done when it hit a mistyped audience would be a privacy failure.
+    const missing = await missingAudience(client, audience, list);
+    return missing ?? { status: 'sent', detail: 'not a member: nothing to erase' };
+  }
   if (out.kind !== 'done') return refusal(out, 'erase the contact', false);
   return { status: 'sent', detail: 'permanently deleted' };
 }
 
 /**
- * A member Mailchimp keeps off the list whatever we ask: someone who unsubscribed stays so, and
- * Stageflow learns it too (the lead's `unsubscribed` field, which stops its own marketing mail);
- * a cleaned (bouncing) address is worth telling the rep about.
+ * A member Mailchimp keeps off the list whatever we ask: someone unsubscribed stays so (whether
+ * they opted out or an earlier automation took them off, which Mailchimp does not tell apart), and
+ * a cleaned address bounced. Either way the rep is told on the lead's timeline.
  */
-function keptOff(memberStatus: string | null, list: string, email: string): DeliveryResult | null {
-  if (memberStatus === 'unsubscribed') {
-    return {
-      status: 'sent',
-      detail: `the contact had unsubscribed from ${list} in Mailchimp: left unsubscribed`,
-      followUp: { fields: { unsubscribed: true }, email },
-    };
-  }
-  if (memberStatus === 'cleaned') {
-    return {
-      status: 'sent',
-      detail: `Mailchimp has cleaned the address from ${list} (it bounced): left as is`,
-      followUp: {
-        activity: { kind: LIST_ACTIVITY, note: `Mailchimp keeps the contact off ${list}: the address bounced` },
-      },
-    };
-  }
-  return null;
+function keptOff(memberStatus: string | null, list: string): DeliveryResult | null {
+  const why =
+    memberStatus === 'unsubscribed'
+      ? 'the contact is unsubscribed there'
+      : memberStatus === 'cleaned'
+        ? 'the address bounced (cleaned)'
+        : null;
+  if (!why) return null;
+  return {
+    status: 'sent',
+    detail: `Mailchimp keeps the contact off ${list}: ${why}; left as is`,
+    followUp: { activity: { kind: LIST_ACTIVITY, note: `Mailchimp keeps the contact off ${list}: ${why}` } },
+  };
+}
+
+/** After a 404 on a member: null when the audience exists (so the member does not), else why not. */
+async function missingAudience(
+  client: MailchimpClient,
+  audience: string,
+  list: string,
+): Promise<DeliveryResult | null> {
+  const found = await client.audience(audience);
+  if (found.kind === 'done') return null;
+  if (found.kind === 'retry') return { status: 'retry', error: found.error };
+  return {
+    status: 'dead',
+    error: `Mailchimp has no audience ${audience} (MAILCHIMP_LISTS maps ${list} to it): fix the mapping and replay`,
+  };
 }
 
 /** A call that did not succeed: retried, or dead with the refusal logged on the lead. */
