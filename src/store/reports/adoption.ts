@@ -27,24 +27,49 @@ function repKey(
 }
 
 /**
- * Who owned each lead when: [starts, ends) from owner_history (ends null while current). A lead
- * without history (imported) is owned by its owner since it was created.
+ * Who owned each lead of `leads` (a table with a `lead_id` column) when: [starts, ends) from
+ * owner_history (ends null while current). A lead without history (imported) is owned by its owner
+ * since it was created. Only the leads a query looks up: a lead's spans depend on its own history
+ * alone, and building them for every lead is what made adoption slow.
  */
-const ownerSpans = sql`owner_spans (lead_id, owner, starts, ends) as (
-    select lead_id, to_owner, at, lead(at) over (partition by lead_id order by seq, idx)
-    from owner_history
+function ownerSpans(leads: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`owner_spans (lead_id, owner, starts, ends) as (
+    select h.lead_id, h.to_owner, h.at, lead(h.at) over (partition by h.lead_id order by h.seq, h.idx)
+    from owner_history h
+    where h.lead_id in (select lead_id from ${leads})
     union all
     select l.id, l.owner, l.created_at, null
     from leads l
-    where l.owner is not null and not exists (select 1 from owner_history h where h.lead_id = l.id)
+    where l.id in (select lead_id from ${leads})
+      and l.owner is not null and not exists (select 1 from owner_history h where h.lead_id = l.id)
   )`;
+}
 
-/** `os` joined as the owner of `lead` at instant `at` (a change at `at` counts from `at`). */
-function ownerAt(lead: RawBuilder<unknown>, at: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`left join owner_spans os on os.lead_id = ${lead} and os.starts <= ${at} and (os.ends is null or os.ends > ${at})`;
+/**
+ * The owner of lead `l` (joined as `l`) at instant `at`: the last owner_history change (by seq,
+ * idx) made at or before `at`, or, for a lead without history (imported), its owner once it was
+ * created. It is the owner span containing `at` (owner_history's times follow its order), found
+ * per row through the primary key instead of by joining every span.
+ */
+function ownerAt(at: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`coalesce(
+    (select h.to_owner from owner_history h
+      where h.lead_id = l.id and h.at <= ${at}
+        and not exists (select 1 from owner_history n
+          where n.lead_id = l.id and n.at <= ${at} and (n.seq > h.seq or (n.seq = h.seq and n.idx > h.idx)))),
+    case when l.created_at <= ${at} and not exists (select 1 from owner_history h where h.lead_id = l.id)
+      then l.owner end)`;
 }
 
 type Raw = Record<string, string | number | null>;
+
+/**
+ * A task's stay, joined only to filter by pipeline: tasks.stay_id is a foreign key, so the join
+ * never drops a task and is left out when the report is for every pipeline.
+ */
+function stayOfTask(scope: ReportScope): RawBuilder<unknown> {
+  return scope.pipeline === null ? sql`` : sql`join stage_stays s on s.id = t.stay_id`;
+}
 
 function num(v: string | number | null | undefined): number {
   return v === null || v === undefined ? 0 : Number(v);
@@ -75,7 +100,7 @@ export async function taskTimeliness(tx: Tx, scope: ReportScope, until: number):
       sum(case when t.status = 'skipped' then 1 else 0 end) as skipped
     from tasks t
     join leads l on l.id = t.lead_id
-    join stage_stays s on s.id = t.stay_id
+    ${stayOfTask(scope)}
     ${k.join}
     where t.due_at >= ${scope.from} and t.due_at < ${until}
       and (t.skipped_at is null or t.skipped_at >= t.due_at)
@@ -105,29 +130,31 @@ export interface ForwardExits {
  * imported stay counts.
  */
 export async function forwardExits(tx: Tx, scope: ReportScope): Promise<ForwardExits[]> {
-  const k = repKey(scope, sql`os.owner`, sql`l.process_version`);
+  const k = repKey(scope, sql`f.owner`, sql`f.process_version`);
   const inPeriod = sql`exited_at >= ${scope.from} and exited_at < ${scope.to} and exit_kind in ('goal', 'moved')`;
   const res = await sql<Raw>`${withTables(scope, [
-    ownerSpans,
+    sql`exit_leads as (select distinct lead_id from stage_stays where ${inPeriod})`,
     sql`x as (
       select s.lead_id, s.pipeline, s.stage_index, s.exit_kind, s.exited_at,
         lead(s.pipeline) over (partition by s.lead_id order by s.seq) as next_pipeline,
         lead(s.stage_index) over (partition by s.lead_id order by s.seq) as next_index,
         lead(s.imported) over (partition by s.lead_id order by s.seq) as next_imported
       from stage_stays s
-      where s.lead_id in (select lead_id from stage_stays where ${inPeriod})
+      where s.lead_id in (select lead_id from exit_leads)
     )`,
   ])}
     select ${k.expr} as key,
       count(*) as forward,
-      sum(case when x.exit_kind = 'goal' then 1 else 0 end) as goal
-    from x
-    join leads l on l.id = x.lead_id
-    ${ownerAt(sql`x.lead_id`, sql`x.exited_at`)}
+      sum(case when f.exit_kind = 'goal' then 1 else 0 end) as goal
+    from (
+      select x.exit_kind, l.process_version, ${ownerAt(sql`x.exited_at`)} as owner
+      from x
+      join leads l on l.id = x.lead_id
+      where x.exited_at >= ${scope.from} and x.exited_at < ${scope.to} and x.exit_kind in ('goal', 'moved')
+        and x.next_pipeline = x.pipeline and x.next_index > x.stage_index and x.next_imported = 0
+        ${pipelineFilter(scope, sql`x.pipeline`)}
+    ) f
     ${k.join}
-    where x.exited_at >= ${scope.from} and x.exited_at < ${scope.to} and x.exit_kind in ('goal', 'moved')
-      and x.next_pipeline = x.pipeline and x.next_index > x.stage_index and x.next_imported = 0
-      ${pipelineFilter(scope, sql`x.pipeline`)}
     group by 1
     order by 1`.execute(tx);
   return res.rows.map((r) => ({ key: String(r['key']), forward: num(r['forward']), goal: num(r['goal']) }));
@@ -145,30 +172,34 @@ export interface Neglect {
  * activity logged in [at - windowMs, at).
  */
 export async function neglectedLeads(tx: Tx, scope: ReportScope, at: number, windowMs: number): Promise<Neglect[]> {
-  const k = repKey(scope, sql`os.owner`, sql`l.process_version`);
+  const k = repKey(scope, sql`n.owner`, sql`n.process_version`);
   const since = at - windowMs;
+  // Open at `at`: still open, or left at or after `at` (two index ranges on exited_at).
   const res = await sql<Raw>`${withTables(scope, [
-    ownerSpans,
     sql`o as (
       select s.lead_id, s.pipeline from stage_stays s
-      where s.imported = 0 and s.entered_at < ${at} and (s.exited_at is null or s.exited_at >= ${at})
+      where s.exited_at is null and s.imported = 0 and s.entered_at < ${at}
+      union all
+      select s.lead_id, s.pipeline from stage_stays s
+      where s.exited_at >= ${at} and s.imported = 0 and s.entered_at < ${at}
     )`,
   ])}
-    select ${k.expr} as key,
-      count(*) as open_leads,
-      sum(case
+    select ${k.expr} as key, count(*) as open_leads, sum(n.neglected) as neglected
+    from (
+      select l.process_version, ${ownerAt(sql`${at - 1}`)} as owner,
+      case
         when exists (
           select 1 from tasks t where t.lead_id = o.lead_id and (
             (t.created_at < ${at} and (t.completed_at is null or t.completed_at >= ${at})
               and (t.skipped_at is null or t.skipped_at >= ${at}))
             or (t.completed_at >= ${since} and t.completed_at < ${at})))
           or exists (select 1 from activities a where a.lead_id = o.lead_id and a.at >= ${since} and a.at < ${at})
-        then 0 else 1 end) as neglected
-    from o
-    join leads l on l.id = o.lead_id
-    ${ownerAt(sql`o.lead_id`, sql`${at - 1}`)}
+        then 0 else 1 end as neglected
+      from o
+      join leads l on l.id = o.lead_id
+      where 1 = 1 ${pipelineFilter(scope, sql`o.pipeline`)}
+    ) n
     ${k.join}
-    where 1 = 1 ${pipelineFilter(scope, sql`o.pipeline`)}
     group by 1
     order by 1`.execute(tx);
   return res.rows.map((r) => ({ key: String(r['key']), open: num(r['open_leads']), neglected: num(r['neglected']) }));
@@ -191,7 +222,15 @@ export async function activeReps(tx: Tx, scope: ReportScope, users: readonly str
   const { from, to } = scope;
   const pf = pipelineFilter(scope, sql`s.pipeline`);
   const res = await sql<Raw>`${withTables(scope, [
-    ownerSpans,
+    // Stageflow stays that overlap [from, to): still open, or left after `from`.
+    sql`ostays as (
+      select s.lead_id, s.pipeline, s.entered_at, s.exited_at from stage_stays s
+      where s.exited_at is null and s.imported = 0 and s.entered_at < ${to}
+      union all
+      select s.lead_id, s.pipeline, s.entered_at, s.exited_at from stage_stays s
+      where s.exited_at > ${from} and s.imported = 0 and s.entered_at < ${to}
+    )`,
+    ownerSpans(sql`ostays`),
     valuesTable(
       'users',
       [{ name: 'user_id', type: 'text' }],
@@ -199,11 +238,11 @@ export async function activeReps(tx: Tx, scope: ReportScope, users: readonly str
     ),
     sql`own as (
       select distinct ${k.expr} as key, os.owner as rep
-      from owner_spans os
-      join stage_stays s on s.lead_id = os.lead_id
+      from ostays s
+      join owner_spans os on os.lead_id = s.lead_id
       join leads l on l.id = os.lead_id
       ${k.join}
-      where os.owner is not null and s.imported = 0
+      where os.owner is not null
         and os.starts < ${to} and s.entered_at < ${to}
         and (os.ends is null or (os.ends > ${from} and os.ends > os.starts and os.ends > s.entered_at))
         and (s.exited_at is null or (s.exited_at > ${from} and s.exited_at > s.entered_at and s.exited_at > os.starts))
@@ -213,13 +252,13 @@ export async function activeReps(tx: Tx, scope: ReportScope, users: readonly str
       select coalesce(t.assignee, l.owner)
       from tasks t
       join leads l on l.id = t.lead_id
-      join stage_stays s on s.id = t.stay_id
+      ${stayOfTask(scope)}
       where t.completed_at >= ${from} and t.completed_at < ${to} ${pf}
       union
-      select case when a.actor in (select user_id from users) then a.actor else os.owner end
+      select case when a.actor in (select user_id from users) then a.actor else ${ownerAt(sql`a.at`)} end
       from activities a
       join stage_stays s on s.id = a.stay_id
-      ${ownerAt(sql`a.lead_id`, sql`a.at`)}
+      join leads l on l.id = a.lead_id
       where a.at >= ${from} and a.at < ${to} ${pf}
     )`,
   ])}

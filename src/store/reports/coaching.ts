@@ -35,24 +35,39 @@ export interface Window {
 export async function stagePasses(tx: Tx, stages: readonly StageRef[], w: Window): Promise<StagePassRow[]> {
   if (stages.length === 0) return [];
   const values = sql.join(stages.map((s) => sql`(cast(${s.pipeline} as text), cast(${s.index} as integer))`));
+  // Two disjoint ways into the window, each found through an index instead of probing every lead
+  // at every stage: (a) the lead got past s in the window: its first entry beyond s is in the
+  // window, i.e. a stay entered in the window is beyond s (s.idx < in_max) and none entered before
+  // it is (before_max <= s.idx); reaching s follows. (b) It never got past s, closes in s and
+  // closed in the window.
   const res = await sql<Record<string, string | number>>`
     with stages (pipeline, idx) as (values ${values}),
-    lead_stage as (
-      select l.owner, s.pipeline, s.idx, l.status, l.closed_at,
-        (l.pipeline = s.pipeline and l.stage_index = s.idx) as closes_here,
-        (select min(st.entered_at) from stage_stays st
-          where st.lead_id = l.id and st.pipeline = s.pipeline and st.stage_index > s.idx) as passed_at
-      from leads l
-      join stages s on exists (
-        select 1 from stage_stays st where st.lead_id = l.id and st.pipeline = s.pipeline and st.stage_index >= s.idx)
-      where l.owner is not null
+    moved as (
+      select distinct lead_id from stage_stays where entered_at >= ${w.from} and entered_at < ${w.to}
+    ),
+    reach as (
+      select st.lead_id, st.pipeline,
+        max(case when st.entered_at < ${w.from} then st.stage_index end) as before_max,
+        max(case when st.entered_at >= ${w.from} and st.entered_at < ${w.to} then st.stage_index end) as in_max
+      from moved m
+      join stage_stays st on st.lead_id = m.lead_id
+      group by st.lead_id, st.pipeline
     ),
     counted as (
-      select owner, pipeline, idx, status,
-        case when passed_at is not null or (status = 'won' and closes_here) then 1 else 0 end as passed
-      from lead_stage
-      where (passed_at >= ${w.from} and passed_at < ${w.to})
-        or (passed_at is null and closes_here and status in ('won', 'lost') and closed_at >= ${w.from} and closed_at < ${w.to})
+      select l.owner, s.pipeline, s.idx, l.status, 1 as passed
+      from reach r
+      join leads l on l.id = r.lead_id
+      join stages s on s.pipeline = r.pipeline and s.idx < r.in_max and (r.before_max is null or s.idx >= r.before_max)
+      where r.in_max is not null and l.owner is not null
+      union all
+      select l.owner, l.pipeline, l.stage_index, l.status, case when l.status = 'won' then 1 else 0 end
+      from leads l
+      join stages s on s.pipeline = l.pipeline and s.idx = l.stage_index
+      where l.owner is not null and l.status in ('won', 'lost') and l.closed_at >= ${w.from} and l.closed_at < ${w.to}
+        and exists (select 1 from stage_stays st
+          where st.lead_id = l.id and st.pipeline = l.pipeline and st.stage_index >= l.stage_index)
+        and not exists (select 1 from stage_stays st
+          where st.lead_id = l.id and st.pipeline = l.pipeline and st.stage_index > l.stage_index)
     )
     select owner, pipeline, idx,
       count(*) as reached,

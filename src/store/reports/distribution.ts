@@ -19,16 +19,20 @@ export interface DistributionRow {
 
 /**
  * `values` must be a query selecting `key` and `x` (a number, never null) per item; it may use
- * the `team_map` and `buckets` tables of the scope.
+ * the `team_map` and `buckets` tables of the scope. With `byOrd`, it also selects `ord`, an
+ * integer in the same order as `x` (a duration in ms for x in days): the values are numbered by
+ * it, which picks the same median and p90 while PostgreSQL sorts bigints instead of numerics.
  */
 export async function distribution(
   tx: Tx,
   scope: ReportScope,
   values: RawBuilder<unknown>,
+  byOrd = false,
 ): Promise<DistributionRow[]> {
+  const order = byOrd ? sql`ord` : sql`x`;
   const rows = await sql<Record<keyof DistributionRow, string | number>>`${withTables(scope, [
     sql`v as (${values})`,
-    sql`r as (select key, x, row_number() over (partition by key order by x) as rn, count(*) over (partition by key) as n from v)`,
+    sql`r as (select key, x, row_number() over (partition by key order by ${order}) as rn, count(*) over (partition by key) as n from v)`,
   ])}
     select key,
       count(*) as count,

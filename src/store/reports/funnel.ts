@@ -45,11 +45,18 @@ export async function funnelCounts(
       ],
       stages.map((s) => [s.id, s.index]),
     ),
+    // A lead whose first stay in the pipeline began in the period has a stay in the pipeline
+    // entered in the period: only those leads' stays are read (the period's stays by index, then
+    // each lead's stays in the pipeline), not every stay of the pipeline.
+    sql`entered as (
+      select distinct lead_id from stage_stays
+      where entered_at >= ${scope.from} and entered_at < ${scope.to} and pipeline = ${pipeline}
+    )`,
     sql`c as (
-      select lead_id, min(entered_at) as first_at, max(stage_index) as furthest
-      from stage_stays
-      where pipeline = ${pipeline}
-      group by lead_id
+      select st.lead_id, min(st.entered_at) as first_at, max(st.stage_index) as furthest
+      from entered e
+      join stage_stays st on st.lead_id = e.lead_id and st.pipeline = ${pipeline}
+      group by st.lead_id
     )`,
   ])}
     select ${d.expr} as key, st.stage_id, st.idx,
@@ -84,9 +91,10 @@ export function completedStayDays(
   return distribution(
     tx,
     { ...scope, by: null, buckets: [], teams: [] },
-    sql`select s.stage as key, (s.exited_at - s.entered_at) / 86400000.0 as x
+    sql`select s.stage as key, (s.exited_at - s.entered_at) / 86400000.0 as x, s.exited_at - s.entered_at as ord
       from stage_stays s
       where s.pipeline = ${pipeline} and s.exited_at >= ${from} and s.exited_at < ${to}`,
+    true,
   );
 }
 

@@ -60,7 +60,9 @@ export function cycleDays(tx: Tx, scope: ReportScope, status: 'won' | 'lost'): P
   return distribution(
     tx,
     scope,
-    sql`select ${d.expr} as key, (l.closed_at - l.created_at) / 86400000.0 as x from leads l ${d.join}
+    sql`select ${d.expr} as key, (l.closed_at - l.created_at) / 86400000.0 as x, l.closed_at - l.created_at as ord
+      from leads l ${d.join}
       where l.status = ${status} and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)}`,
+    true,
   );
 }

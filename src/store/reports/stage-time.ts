@@ -22,11 +22,12 @@ export async function timeInStage(tx: Tx, scope: ReportScope): Promise<StageDays
     tx,
     scope,
     sql`select ${d.expr} || '|' || s.pipeline || '|' || s.stage as key,
-        (s.exited_at - s.entered_at) / 86400000.0 as x
+        (s.exited_at - s.entered_at) / 86400000.0 as x, s.exited_at - s.entered_at as ord
       from stage_stays s
       join leads l on l.id = s.lead_id
       ${d.join}
       where s.exited_at >= ${scope.from} and s.exited_at < ${scope.to} ${pipelineFilter(scope, sql`s.pipeline`)}`,
+    true,
   );
   return rows.map((r) => {
     const parts = r.key.split(SEP);
@@ -77,7 +78,8 @@ export function askToDecision(
         ${d.join}
         where l.status = ${status} and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)}
       )
-      select key, (closed_at - asked_at) / 86400000.0 as x from q where asked_at is not null`,
+      select key, (closed_at - asked_at) / 86400000.0 as x, closed_at - asked_at as ord from q where asked_at is not null`,
+    true,
   );
 }
 
