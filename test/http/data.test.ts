@@ -2,6 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { writeWorkbook } from '../import/xlsx-support.js';
 import { MAVEN_DIR } from '../support/maven.js';
 import { dialects } from '../support/stores.js';
 import { call, startServer, tokenFor, type TestServer } from '../support/http.js';
@@ -152,6 +153,48 @@ describe.each(dialects)('data and forecasting routes on %s', (dialect) => {
     const runs = await audit('import');
     expect(runs).toHaveLength(2);
     expect(runs[0]).toMatchObject({ actor: 'admin', target: 'pipedrive:deals-march.csv' });
+  });
+
+  it('imports a workbook sent as base64 JSON, from the worksheet named, with the row in every problem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stageflow-xlsx-'));
+    const rows = GOOD_CSV.split('\n').map((l) => l.split(','));
+    const bad = rows.map((r, i) => (i === 2 ? r.map((v, c) => (c === 2 ? '12k' : v)) : r));
+    const book = await writeWorkbook(join(dir, 'deals.xlsx'), [
+      { name: 'Notes', rows: [['not the data']] },
+      { name: 'Deals', rows: bad },
+    ]);
+    const xlsx = readFileSync(book).toString('base64');
+    const checked = await call(server, 'POST', '/api/v1/imports/pipedrive?dry_run=true&filename=deals.xlsx', {
+      token: admin,
+      body: { xlsx, sheet: 'Deals' },
+    });
+    expect(checked.status).toBe(422);
+    expect((checked.body as Problem).errors).toEqual([
+      { field: 'line 3', message: 'Deal - Value: "12k" is not a number' },
+    ]);
+
+    const good = await writeWorkbook(join(dir, 'good.xlsx'), [{ name: 'Deals', rows }]);
+    const imported = await call(server, 'POST', '/api/v1/imports/pipedrive?filename=deals-april', {
+      token: admin,
+      body: { xlsx: readFileSync(good).toString('base64') },
+    });
+    expect(imported.status).toBe(200);
+    expect(imported.body).toMatchObject({ outcome: 'imported', file: 'deals-april.xlsx', records: 3, written: 3 });
+    const lead = await call(server, 'GET', '/api/v1/leads/pipedrive:302', { token: admin });
+    expect(lead.status).toBe(200);
+    expect(lead.body).toMatchObject({ status: 'won', value: 8000.5 });
+
+    const notBase64 = await call(server, 'POST', '/api/v1/imports/pipedrive', {
+      token: admin,
+      body: { xlsx: 'not base64!' },
+    });
+    expect(notBase64.status).toBe(400);
+    const notAWorkbook = await call(server, 'POST', '/api/v1/imports/pipedrive', {
+      token: admin,
+      body: { xlsx: Buffer.from('a,b\n1,2\n').toString('base64') },
+    });
+    expect(notAWorkbook.status).toBe(422);
+    expect(JSON.stringify(notAWorkbook.body)).toMatch(/upload\.xlsx/);
   });
 
   it('exports leads as CSV, streamed, with formulas defused, and audits the export', async () => {

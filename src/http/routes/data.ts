@@ -38,8 +38,9 @@ import {
  * and the accounts (companies) imports bring along, for everyone who reads leads.
  *
  * Imports: a single-file export (pipedrive, hubspot, salesforce, generic) is the request body,
- * either as `text/csv` or as JSON `{csv, mapping?}` (a mapping is YAML text, as the CLI's
- * --mapping file; generic needs one). It is written to a private temporary folder for the run and
+ * either as `text/csv`, as JSON `{csv, mapping?}` (a mapping is YAML text, as the CLI's --mapping
+ * file; generic needs one), or as JSON `{xlsx, sheet?, mapping?}` with the workbook in base64 (JSON
+ * keeps one body schema, which the OpenAPI document and its fuzz test read). It is written to a private temporary folder for the run and
  * deleted after. Maven is a folder of four files: `{path}` names a folder on the server itself, so
  * an admin can read any folder the server can; only admins with the admin scope may call it.
  */
@@ -59,6 +60,13 @@ const mappingText = z.string().min(1).max(200_000).describe('A mapping file (YAM
 const importBody = z.union([
   z.string().min(1).describe('The CSV file itself (Content-Type: text/csv)'),
   z.object({ csv: z.string().min(1).describe('The CSV file'), mapping: mappingText.optional() }).strict(),
+  z
+    .object({
+      xlsx: z.base64().min(4).describe('The workbook (.xlsx), base64-encoded'),
+      sheet: z.string().min(1).max(200).optional().describe('The worksheet to read (default the first visible one)'),
+      mapping: mappingText.optional(),
+    })
+    .strict(),
   z
     .object({
       path: z.string().min(1).max(4096).describe('maven only: an absolute path to a folder on the server'),
@@ -87,6 +95,7 @@ type ImportBody = z.infer<typeof importBody>;
 interface ImportSource {
   path: string;
   label: string;
+  sheet?: string;
   mapping?: { text: string; label: string };
   cleanup(): Promise<void>;
 }
@@ -106,19 +115,28 @@ async function importSource(format: ImportFormat, body: ImportBody, filename: st
     if (!dir?.isDirectory()) throw invalid('body.path', `${body.path} is not a folder on the server`);
     return { path: body.path, label: body.path, ...withMapping, cleanup: async () => {} };
   }
-  if (typeof body !== 'string' && !('csv' in body))
-    throw invalid('body', `${format} is one CSV file: send it as text/csv, or as JSON {csv, mapping?}`);
-  const csv = typeof body === 'string' ? body : body.csv;
+  if (typeof body !== 'string' && 'path' in body)
+    throw invalid('body', `${format} is one file: send it as text/csv, or as JSON {csv, mapping?} or {xlsx, mapping?}`);
+  const xlsx = typeof body !== 'string' && 'xlsx' in body ? body : null;
+  const content = typeof body === 'string' ? body : 'csv' in body ? body.csv : Buffer.from(body.xlsx, 'base64');
+  // The file's name says what it is: the reader picks CSV or XLSX by it (and checks the bytes).
+  const name = xlsx ? `${filename.replace(/\.(csv|xlsx)$/i, '')}.xlsx` : filename;
   // mkdtemp makes the folder readable by this user only; the file lives for this request.
   const dir = await mkdtemp(join(tmpdir(), 'stageflow-upload-'));
-  const path = join(dir, filename);
+  const path = join(dir, name);
   try {
-    await writeFile(path, csv, { mode: 0o600 });
+    await writeFile(path, content, { mode: 0o600 });
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
-  return { path, label: filename, ...withMapping, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    path,
+    label: name,
+    ...withMapping,
+    ...(xlsx?.sheet !== undefined ? { sheet: xlsx.sheet } : {}),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 function invalid(field: string, message: string): Problem {
@@ -361,7 +379,7 @@ function importRoute(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['data'],
         summary:
-          'Import an export of another CRM: the CSV as text/csv or JSON {csv, mapping?}; maven: JSON {path} of a folder on the server',
+          'Import an export of another CRM: the CSV as text/csv or JSON {csv, mapping?}, a workbook as JSON {xlsx (base64), sheet?, mapping?}; maven: JSON {path} of a folder on the server',
         description:
           'As `stageflow import`. Nothing is written when a record has an error, unless skip_invalid. Problems ' +
           '(on a dry run, or a refused import) answer 422 with one error per line and the whole report in `report`. ' +
@@ -385,6 +403,7 @@ function importRoute(api: Api, ctx: AppContext): void {
           format,
           path: source.path,
           ...(source.mapping ? { mapping: source.mapping } : {}),
+          ...(source.sheet !== undefined ? { sheet: source.sheet } : {}),
           dryRun: q.dry_run,
           skipInvalid: q.skip_invalid,
           automations: q.automations,
