@@ -1,5 +1,5 @@
 import type { Pipeline, Process } from '../../domain/process-schema.js';
-import { completedStayDays, funnelCounts, stalledCounts } from '../../store/reports/funnel.js';
+import { completedStayMedians, funnelCounts, stalledCounts } from '../../store/reports/funnel.js';
 import { DAY_MS, ratio, round } from '../figures.js';
 import { mergeByKey, type ReportContext, type ReportDefinition, type ReportRow } from '../report.js';
 import { chosenPipeline, refuseOptions } from './stage-helpers.js';
@@ -25,10 +25,15 @@ export interface StallThreshold {
  * organisation's default_stall_days (14 unless the process says otherwise).
  */
 export async function stallThresholds(ctx: ReportContext, pipeline: Pipeline): Promise<StallThreshold[]> {
-  const needMedian = pipeline.stages.some((s) => s.stall_after_days === undefined);
-  const stays = needMedian
-    ? await completedStayDays(ctx.tx, ctx.scope, pipeline.id, ctx.period.to - 365 * DAY_MS, ctx.period.to)
-    : [];
+  // Only the stages without a configured threshold need their median.
+  const needMedian = pipeline.stages.filter((s) => s.stall_after_days === undefined).map((s) => s.id);
+  const stays = await completedStayMedians(
+    ctx.tx,
+    pipeline.id,
+    needMedian,
+    ctx.period.to - 365 * DAY_MS,
+    ctx.period.to,
+  );
   const byStage = new Map(stays.map((d) => [d.key, d]));
   return pipeline.stages.map((s): StallThreshold => {
     if (s.stall_after_days !== undefined) return { stage: s.id, days: s.stall_after_days, basis: 'configured' };

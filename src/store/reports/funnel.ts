@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db.js';
-import { distribution, type DistributionRow } from './distribution.js';
 import { dimension, withTables, type ReportScope } from './scope.js';
 import { valuesTable } from './values-table.js';
 
@@ -46,30 +45,45 @@ export async function funnelCounts(
       stages.map((s) => [s.id, s.index]),
     ),
     // A lead whose first stay in the pipeline began in the period has a stay in the pipeline
-    // entered in the period: only those leads' stays are read (the period's stays by index, then
-    // each lead's stays in the pipeline), not every stay of the pipeline.
+    // entered in the period and none entered before it: only the leads with a stay entered in the
+    // period are looked at (the period's stays by index), and each one's earlier stays, first entry
+    // (for a time bucket) and furthest stage come from its own stays in the pipeline
+    // (stage_stays_lead_stage), never from a join that PostgreSQL may answer by reading every stay
+    // of the pipeline.
     sql`entered as (
       select distinct lead_id from stage_stays
       where entered_at >= ${scope.from} and entered_at < ${scope.to} and pipeline = ${pipeline}
     )`,
     sql`c as (
-      select st.lead_id, min(st.entered_at) as first_at, max(st.stage_index) as furthest
+      select e.lead_id,
+        (select min(st.entered_at) from stage_stays st where st.lead_id = e.lead_id and st.pipeline = ${pipeline}) as first_at,
+        (select max(st.stage_index) from stage_stays st where st.lead_id = e.lead_id and st.pipeline = ${pipeline}) as furthest
       from entered e
-      join stage_stays st on st.lead_id = e.lead_id and st.pipeline = ${pipeline}
-      group by st.lead_id
+      where not exists (select 1 from stage_stays st
+        where st.lead_id = e.lead_id and st.pipeline = ${pipeline} and st.entered_at < ${scope.from})
+    )`,
+    // The cohort grouped by what the counts need before it meets the stages, so that the stages'
+    // cross join multiplies groups rather than leads.
+    sql`g as (
+      select ${d.expr} as key, c.furthest,
+        case when l.status = 'lost' and l.pipeline = ${pipeline} then l.stage end as lost_stage,
+        case when l.status = 'won' and l.pipeline = ${pipeline} then 1 else 0 end as is_won,
+        count(*) as n
+      from c
+      join leads l on l.id = c.lead_id
+      ${d.join}
+      group by 1, c.furthest, 3, 4
     )`,
   ])}
-    select ${d.expr} as key, st.stage_id, st.idx,
-      sum(case when c.furthest >= st.idx then 1 else 0 end) as reached,
-      sum(case when l.status = 'lost' and l.pipeline = ${pipeline} and l.stage = st.stage_id then 1 else 0 end) as lost_at,
-      sum(case when l.status = 'won' and l.pipeline = ${pipeline} then 1 else 0 end) as won
-    from c
-    join leads l on l.id = c.lead_id
+    select g.key, st.stage_id, st.idx,
+      sum(case when g.furthest >= st.idx then g.n else 0 end) as reached,
+      sum(case when g.lost_stage = st.stage_id then g.n else 0 end) as lost_at,
+      sum(g.is_won * g.n) as won
+    from g
     cross join stages st
-    ${d.join}
-    where c.first_at >= ${scope.from} and c.first_at < ${scope.to} and st.idx >= 0
-    group by 1, st.stage_id, st.idx
-    order by 1, st.idx`.execute(tx);
+    where st.idx >= 0
+    group by g.key, st.stage_id, st.idx
+    order by g.key, st.idx`.execute(tx);
   return res.rows.map((r) => ({
     key: String(r['key']),
     stage: String(r['stage_id']),
@@ -80,22 +94,41 @@ export async function funnelCounts(
   }));
 }
 
-/** Days spent in each stage of the pipeline by stays that ended in [from, to), per stage id. */
-export function completedStayDays(
+export interface StageMedian {
+  key: string;
+  count: number;
+  /** Median days, the one or two middle values averaged. */
+  median: number;
+}
+
+/**
+ * The number and the median days of the stays of each of `stages` (stage ids of the pipeline) that
+ * ended in [from, to), per stage id. Only the stages asked for are read (the funnel needs those
+ * without a configured stall threshold, usually few or none), numbered by their duration in ms
+ * (a bigint: PostgreSQL sorts it without a numeric per row), and only the middle ones turned into
+ * days, the same values `distribution` would average.
+ */
+export async function completedStayMedians(
   tx: Tx,
-  scope: ReportScope,
   pipeline: string,
+  stages: readonly string[],
   from: number,
   to: number,
-): Promise<DistributionRow[]> {
-  return distribution(
-    tx,
-    { ...scope, by: null, buckets: [], teams: [] },
-    sql`select s.stage as key, (s.exited_at - s.entered_at) / 86400000.0 as x, s.exited_at - s.entered_at as ord
+): Promise<StageMedian[]> {
+  if (stages.length === 0) return [];
+  const res = await sql<Raw>`with v as (
+      select s.stage as key, s.exited_at - s.entered_at as ord
       from stage_stays s
-      where s.pipeline = ${pipeline} and s.exited_at >= ${from} and s.exited_at < ${to}`,
-    true,
-  );
+      where s.pipeline = ${pipeline} and s.stage in (${sql.join(stages)})
+        and s.exited_at >= ${from} and s.exited_at < ${to}
+    ),
+    r as (select key, ord, row_number() over (partition by key order by ord) as rn, count(*) over (partition by key) as n from v)
+    select key, count(*) as count,
+      avg(case when rn = (n + 1) / 2 or rn = (n + 2) / 2 then ord / 86400000.0 end) as median
+    from r
+    group by key
+    order by key`.execute(tx);
+  return res.rows.map((r) => ({ key: String(r['key']), count: Number(r['count']), median: Number(r['median']) }));
 }
 
 export interface StalledCounts {
