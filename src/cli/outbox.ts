@@ -34,7 +34,12 @@ export function outboxCommands(program: Command): void {
         });
         if (ctx.json)
           return printJson(
-            rows.map((r) => ({ ...r, createdAt: iso(r.createdAt), nextAttemptAt: iso(r.nextAttemptAt) })),
+            rows.map((r) => ({
+              ...r,
+              createdAt: iso(r.createdAt),
+              nextAttemptAt: iso(r.nextAttemptAt),
+              lastAttemptAt: r.lastAttemptAt === null ? null : iso(r.lastAttemptAt),
+            })),
           );
         if (rows.length === 0) return print('outbox is empty');
         const zone = await displayZone(store);
@@ -51,10 +56,13 @@ export function outboxCommands(program: Command): void {
             r.status,
             String(r.attempts),
             formatTime(r.createdAt, zone),
-            truncate(formatPairs(payload) + (r.lastError ? ` error: ${r.lastError}` : ''), 100),
+            r.lastAttemptAt === null ? '-' : formatTime(r.lastAttemptAt, zone),
+            truncate(formatPairs(payload), 80),
+            truncate(r.lastError ?? r.detail ?? '', 80),
           ];
         });
-        for (const line of table([['id', 'kind', 'status', 'tries', 'queued', 'payload'], ...lines])) print(line);
+        const header = ['id', 'kind', 'status', 'tries', 'queued', 'last try', 'payload', 'outcome'];
+        for (const line of table([header, ...lines])) print(line);
       });
     });
 }

@@ -92,7 +92,8 @@ async function deliverOne(
     const error = applied ? `${result.error} (${applied})` : result.error;
     return recordFailure(store, item, error, true, o.now(), random);
   }
-  await recordSent(store, item.id);
+  const detail = [result.detail, applied].filter((part) => part !== undefined && part !== '').join('; ');
+  await recordSent(store, item.id, detail === '' ? null : detail, o.now());
   return 'sent';
 }
 

@@ -207,8 +207,14 @@ async function settleOutbox(
     .where('kind', '!=', LIST_ERASE)
     .executeTakeFirst();
   for (const r of rows) {
-    const payload = JSON.stringify(s.json(parse(r.payload), true));
-    if (payload !== r.payload) await tx.updateTable('outbox').set({ payload }).where('id', '=', r.id).execute();
+    // An SMTP refusal or a far side's answer can quote the address, so these are scrubbed too.
+    const scrubbed = {
+      payload: JSON.stringify(s.json(parse(r.payload), true)),
+      detail: r.detail === null ? null : s.text(r.detail),
+      last_error: r.last_error === null ? null : s.text(r.last_error),
+    };
+    if (scrubbed.payload !== r.payload || scrubbed.detail !== r.detail || scrubbed.last_error !== r.last_error)
+      await tx.updateTable('outbox').set(scrubbed).where('id', '=', r.id).execute();
   }
   return Number(cancelled.numUpdatedRows);
 }
@@ -244,6 +250,8 @@ async function queueListErasures(
         next_attempt_at: now,
         created_at: now,
         last_error: null,
+        last_attempt_at: null,
+        detail: null,
       })),
     )
     .onConflict((oc) => oc.column('id').doNothing())

@@ -125,6 +125,8 @@ async function childRows(tx: Tx, ids: readonly string[]) {
       created_at: iso(o.created_at),
       next_attempt_at: iso(o.next_attempt_at),
       last_error: o.last_error,
+      last_attempt_at: o.last_attempt_at === null ? null : iso(o.last_attempt_at),
+      detail: o.detail,
       payload: parsed(o.payload),
     })),
   };

@@ -194,6 +194,8 @@ export class DecisionWriter {
         next_attempt_at: now,
         created_at: now,
         last_error: null,
+        last_attempt_at: null,
+        detail: null,
       });
   }
 

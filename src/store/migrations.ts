@@ -428,6 +428,18 @@ const reportSpeed: Migration = {
   },
 };
 
+/**
+ * What became of each delivery: when it was last tried, and what the far side said when it
+ * took the row (an SMTP message id, a Mailchimp outcome, a webhook's status), so an admin
+ * looking at the outbox sees more than "sent".
+ */
+const outboxOutcomes: Migration = {
+  async up(db: Any) {
+    await db.schema.alterTable('outbox').addColumn('last_attempt_at', 'bigint').execute();
+    await db.schema.alterTable('outbox').addColumn('detail', 'text').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -436,6 +448,7 @@ export const migrations: Record<string, Migration> = {
   '0005_server': server,
   '0006_login_attempt_ids': loginAttemptIds,
   '0007_report_speed': reportSpeed,
+  '0008_outbox_outcomes': outboxOutcomes,
 };
 
 export const migrationProvider: MigrationProvider = {

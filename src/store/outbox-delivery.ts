@@ -63,10 +63,16 @@ export function backoffMs(attempts: number, random: () => number): number {
 
 export type Recorded = 'sent' | 'failed' | 'dead';
 
-export async function recordSent(store: Store, id: string): Promise<void> {
+export async function recordSent(store: Store, id: string, detail: string | null, now: number): Promise<void> {
   await store.db
     .updateTable('outbox')
-    .set((eb) => ({ status: 'sent', attempts: eb('attempts', '+', 1), last_error: null }))
+    .set((eb) => ({
+      status: 'sent',
+      attempts: eb('attempts', '+', 1),
+      last_error: null,
+      last_attempt_at: now,
+      detail: detail === null ? null : detail.slice(0, 1000),
+    }))
     .where('id', '=', id)
     .execute();
 }
@@ -88,6 +94,7 @@ export async function recordFailure(
       status: dead ? 'dead' : 'failed',
       attempts,
       last_error: error.slice(0, 1000),
+      last_attempt_at: now,
       next_attempt_at: dead ? now : now + backoffMs(item.attempts, random),
     })
     .where('id', '=', item.id)

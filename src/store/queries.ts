@@ -195,6 +195,10 @@ export interface OutboxRecord {
   nextAttemptAt: number;
   createdAt: number;
   lastError: string | null;
+  /** When a worker last tried it (null: never tried). */
+  lastAttemptAt: number | null;
+  /** What the far side said when it took the row. */
+  detail: string | null;
   payload: Record<string, unknown>;
 }
 
@@ -220,6 +224,8 @@ export async function listOutbox(db: Tx, f: OutboxFilter): Promise<OutboxRecord[
     nextAttemptAt: o.next_attempt_at,
     createdAt: o.created_at,
     lastError: o.last_error,
+    lastAttemptAt: o.last_attempt_at,
+    detail: o.detail,
     payload: JSON.parse(o.payload) as Record<string, unknown>,
   }));
 }

@@ -158,6 +158,10 @@ export interface OutboxTable {
   next_attempt_at: number;
   created_at: number;
   last_error: string | null;
+  /** When a worker last tried to deliver the row (null until the first try). */
+  last_attempt_at: number | null;
+  /** What the far side said when it took the row (message id, list outcome, HTTP status). */
+  detail: string | null;
 }
 
 export interface RoutingLoadTable {

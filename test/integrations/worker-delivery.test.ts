@@ -143,10 +143,20 @@ describe.each(dialects)('the worker delivers the outbox on %s', (dialect) => {
       ),
     ).toBe(true);
     expect(JSON.parse(hook?.body ?? '{}')).toMatchObject({ lead: { id: 'L1', stage: 'new', owner: 'anna' } });
-    const statuses = await store.db.selectFrom('outbox').select(['kind', 'status']).orderBy('kind').execute();
+    const statuses = await store.db
+      .selectFrom('outbox')
+      .select(['kind', 'status', 'detail', 'last_attempt_at'])
+      .orderBy('kind')
+      .execute();
+    // Each row keeps what the far side answered: the SMTP message id, the webhook's HTTP status.
     expect(statuses).toEqual([
-      { kind: 'email', status: 'sent' },
-      { kind: 'webhook', status: 'sent' },
+      {
+        kind: 'email',
+        status: 'sent',
+        detail: expect.stringMatching(/^<[^>]+@seller\.example>$/),
+        last_attempt_at: T0 + 1000,
+      },
+      { kind: 'webhook', status: 'sent', detail: expect.stringMatching(/^HTTP 2\d\d$/), last_attempt_at: T0 + 1000 },
     ]);
 
     // A second lead, delivered by a worker whose webhook secret is not set: parked, not sent unsigned.

@@ -102,7 +102,8 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
     }
     await store.db
       .updateTable('outbox')
-      .set({ status: 'sent', attempts: 1 })
+      // A far side's answer can quote the address: the erase must scrub it too.
+      .set({ status: 'sent', attempts: 1, detail: 'subscribed jane.doe@example.com to newsletter' })
       .where('id', '=', 'L1:1:0:list.subscribe')
       .execute();
     return { store, engine };

@@ -62,21 +62,37 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     const deliverers = new Map([
       [
         'webhook',
-        scripted({ b: { status: 'retry', error: 'HTTP 503' }, c: { status: 'dead', error: 'HTTP 404' } }, seen),
+        scripted(
+          {
+            a: { status: 'sent', detail: 'HTTP 204' },
+            b: { status: 'retry', error: 'HTTP 503' },
+            c: { status: 'dead', error: 'HTTP 404' },
+          },
+          seen,
+        ),
       ],
     ]);
     const tally = await deliverOnce(store, { deliverers, now: () => T0, random: () => 0.5 });
     expect(tally).toEqual({ sent: 1, failed: 1, dead: 1 });
     expect(seen.sort()).toEqual(['a', 'b', 'c']);
-    expect(await row(store, 'a')).toMatchObject({ status: 'sent', attempts: 1, last_error: null });
+    // What the far side answered, and when it was asked, stay on the row for the admin's list.
+    expect(await row(store, 'a')).toMatchObject({
+      status: 'sent',
+      attempts: 1,
+      last_error: null,
+      detail: 'HTTP 204',
+      last_attempt_at: T0,
+    });
     expect(await row(store, 'b')).toMatchObject({
       status: 'failed',
       attempts: 1,
       last_error: 'HTTP 503',
       next_attempt_at: T0 + 30_000,
+      last_attempt_at: T0,
+      detail: null,
     });
     expect(await row(store, 'c')).toMatchObject({ status: 'dead', attempts: 1, last_error: 'HTTP 404' });
-    expect(await row(store, 'd')).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await row(store, 'd')).toMatchObject({ status: 'pending', attempts: 0, last_attempt_at: null });
     expect(await row(store, 'later')).toMatchObject({ status: 'pending' });
 
     // Not before its backoff; then again.
@@ -92,6 +108,7 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
       status: 'failed',
       attempts: 2,
       next_attempt_at: T0 + 60_000 + 60_000,
+      last_attempt_at: T0 + 60_000,
     });
   });
 
@@ -130,9 +147,9 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     expect(await claim(now)).toEqual(['hook']);
     expect(await claim(now)).toEqual(['other']);
     expect(await claim(now)).toEqual([]);
-    await recordSent(store, 'sub');
+    await recordSent(store, 'sub', null, now);
     expect(await claim(now)).toEqual(['unsub']);
-    for (const id of ['unsub', 'hook', 'other']) await recordSent(store, id);
+    for (const id of ['unsub', 'hook', 'other']) await recordSent(store, id, `HTTP 200 for ${id}`, now);
     // A row whose lease ran out (its worker died) no longer holds the others back.
     await queue(store, 'sub2', 'list.subscribe', now, 'L3');
     await queue(store, 'unsub2', 'list.unsubscribe', now + 1, 'L3');

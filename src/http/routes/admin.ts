@@ -37,6 +37,7 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
         ...r,
         createdAt: new Date(r.createdAt).toISOString(),
         nextAttemptAt: new Date(r.nextAttemptAt).toISOString(),
+        lastAttemptAt: r.lastAttemptAt === null ? null : new Date(r.lastAttemptAt).toISOString(),
       })),
     }),
   );
