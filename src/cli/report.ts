@@ -19,6 +19,18 @@ interface ReportCliOptions {
   owner?: string;
   window?: string;
   period?: string;
+  team?: string[];
+}
+
+/** `--team a --team b` and `--team a,b` alike: every team id or name, in order. */
+function collectTeams(value: string, previous: string[] | undefined): string[] {
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== ''),
+  ];
 }
 
 const FORMATS = ['table', 'json', 'csv'] as const;
@@ -36,12 +48,18 @@ export function reportCommand(program: Command): void {
     .option('--owner <user>', 'coaching: the rep to coach')
     .option('--window <days>', 'coaching: days back from --to (default 180); adoption: neglect window (default 14)')
     .option('--period <key>', 'forecast, quota: a period key such as 2026-11 or 2026-Q4')
+    .option(
+      '--team <team>',
+      "only this team's members: their leads and their work (a team id or name; repeatable or comma-separated)",
+      collectTeams,
+    )
     .addHelpText('after', `\nReports:\n${REPORTS.map((r) => `  ${r.name.padEnd(18)} ${r.description}`).join('\n')}`)
     .action(async (name: string, opts: ReportCliOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       const format = ctx.json ? 'json' : (opts.format ?? 'table');
       if (!(FORMATS as readonly string[]).includes(format))
         throw new UsageError(`--format must be ${FORMATS.join(', ')}, not "${format}"`);
+      if (opts.team !== undefined && opts.team.length === 0) throw new UsageError('--team needs a team id or name');
       const bar = new ProgressLine(format === 'table' && process.stderr.isTTY === true);
       const out = await withStore(ctx, async (store) => {
         try {
@@ -51,6 +69,7 @@ export function reportCommand(program: Command): void {
             to: opts.to,
             by: opts.by,
             pipeline: opts.pipeline,
+            teams: opts.team,
             options: { owner: opts.owner, window: opts.window, period: opts.period },
             now: ctx.now,
             onProgress: (done, total) => bar.update(name, done, total),

@@ -25,7 +25,10 @@ export interface StageProbabilityInfo {
   won: number | null;
 }
 
-/** Every stage's probability as of `asOf` (only the scope's pipeline, if it has one). */
+/**
+ * Every stage's probability as of `asOf` (only the scope's pipeline, if it has one). A historical
+ * one is learnt from the leads in scope: limited to some owners, from their leads alone.
+ */
 export async function stageProbabilities(
   tx: Tx,
   scope: ReportScope,
@@ -75,7 +78,10 @@ export interface Forecast {
   probabilities: StageProbabilityInfo[];
 }
 
-/** The forecast for [scope.from, scope.to) as of `asOf`, per the scope's grouping, and in total. */
+/**
+ * The forecast for [scope.from, scope.to) as of `asOf`, per the scope's grouping, and in total; the
+ * total is the sum of the groups, so limited to some owners it is theirs.
+ */
 export async function computeForecast(tx: Tx, scope: ReportScope, process: Process, asOf: number): Promise<Forecast> {
   const probabilities = await stageProbabilities(tx, scope, process, asOf);
   const known: StageProbability[] = probabilities.flatMap((s) =>

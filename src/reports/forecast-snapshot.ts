@@ -59,6 +59,7 @@ export async function takeForecastSnapshot(
       pipeline: null,
       buckets: [],
       teams: [],
+      owners: null,
     };
     const f = await computeForecast(tx, scope, process, at);
     const byOwner = new Map(f.groups.filter((g) => g.key !== '').map((g) => [g.key, g]));

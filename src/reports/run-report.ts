@@ -8,8 +8,8 @@ import { findReport, REPORTS } from './registry.js';
 import { ReportError, type ReportRow } from './report.js';
 
 /**
- * Runs a report by name with the common options (period, grouping, pipeline) and returns the one
- * JSON shape the CLI prints and the API will serve:
+ * Runs a report by name with the common options (period, grouping, pipeline, and the people it is
+ * limited to) and returns the one JSON shape the CLI prints and the API serves:
  * `{ report, from, to, by, pipeline, rows: [...], summary?, notes? }`.
  */
 
@@ -21,6 +21,16 @@ export interface ReportRequest {
   to?: string | undefined;
   by?: string | undefined;
   pipeline?: string | undefined;
+  /**
+   * Limits the report to these people (a manager's reach): lead figures over the leads they own now,
+   * figures about reps (adoption, coaching) to them. Undefined for everyone; an empty list matches
+   * nothing.
+   */
+  owners?: readonly string[] | undefined;
+  /** Who `owners` are, for the note saying the report is limited ("your teams"). */
+  ownersLabel?: string | undefined;
+  /** Limits the report to the members of these teams (ids or names in the current process): `--team`. */
+  teams?: readonly string[] | undefined;
   options?: Readonly<Record<string, string | undefined>>;
   now: number;
   onProgress?: (done: number, total: number) => void;
@@ -55,6 +65,7 @@ export async function runReport(store: Store, req: ReportRequest): Promise<Repor
     throw new ReportError(
       `unknown pipeline "${req.pipeline}" (pipelines: ${process.pipelines.map((p) => p.id).join(', ')})`,
     );
+  const limit = limitOf(process, req);
   let period: Period;
   try {
     period = parsePeriod(req.from, req.to, process.organisation.timezone, req.now);
@@ -69,6 +80,7 @@ export async function runReport(store: Store, req: ReportRequest): Promise<Repor
     pipeline: req.pipeline ?? null,
     buckets: by !== null && isTimeDimension(by) ? bucketsOf(period, by) : [],
     teams: by === 'team' || def.name === 'coaching' ? await teamMemberships(store) : [],
+    owners: limit?.owners ?? null,
   };
   const result = await def.run({
     tx: store.db,
@@ -92,7 +104,41 @@ export async function runReport(store: Store, req: ReportRequest): Promise<Repor
     pipeline: scope.pipeline,
     rows: result.rows,
     ...(result.summary ? { summary: result.summary } : {}),
-    ...(result.notes && result.notes.length > 0 ? { notes: result.notes } : {}),
+    ...(limit || (result.notes && result.notes.length > 0)
+      ? { notes: [...(limit ? [limit.note] : []), ...(result.notes ?? [])] }
+      : {}),
+  };
+}
+
+/**
+ * The people the report is limited to, from `owners` and `teams` (both given: the people in both),
+ * with the note that says so; null when it is not limited. An unknown team is an error naming the
+ * known ones.
+ */
+function limitOf(process: Process, req: ReportRequest): { owners: string[]; note: string } | null {
+  if (req.owners === undefined && req.teams === undefined) return null;
+  let owners: string[] | null = req.owners === undefined ? null : [...new Set(req.owners)];
+  let label = req.ownersLabel ?? 'the people given';
+  if (req.teams !== undefined) {
+    const teams = req.teams.map((wanted) => {
+      const team = process.teams.find((t) => t.id === wanted || t.name.toLowerCase() === wanted.toLowerCase());
+      if (!team) {
+        const known = process.teams.map((t) => t.id).join(', ');
+        throw new ReportError(`unknown team "${wanted}" (teams: ${known === '' ? 'none' : known})`);
+      }
+      return team;
+    });
+    const members = new Set(teams.flatMap((t) => t.members));
+    owners = owners === null ? [...members] : owners.filter((o) => members.has(o));
+    const names = [...new Set(teams.map((t) => t.name))];
+    label = `${names.length === 1 ? 'team' : 'teams'} ${names.join(', ')}`;
+  }
+  const sorted = [...(owners ?? [])].sort();
+  const names = new Map(process.users.map((u) => [u.id, u.name]));
+  const who = sorted.length === 0 ? 'nobody' : sorted.map((o) => names.get(o) ?? o).join(', ');
+  return {
+    owners: sorted,
+    note: `limited to ${label}: figures count only the leads owned by (and the work of) ${who}`,
   };
 }
 

@@ -1,33 +1,36 @@
 import { z } from 'zod';
 import { REPORTS } from '../../reports/registry.js';
 import { ReportError, runReport, type ReportOutput } from '../../reports/run-report.js';
-import { EVERYONE, type Caller, type Reach } from '../access.js';
+import { EVERYONE, type Reach } from '../access.js';
 import type { AppContext } from '../app.js';
 import { Problem } from '../problem.js';
 import { callerOf, denyAsMissing, denyForbidden, reachFor, type Api } from './shared.js';
 
 /**
  * Reports over HTTP: the same JSON as `stageflow report NAME --format json`. Who sees what: an
- * admin everything; a manager every report, with rows per rep or per team narrowed to their own
- * teams (rows by product, source, territory or time are organisation-wide figures); a rep only their
- * own coaching plan.
+ * admin everything; a manager every report, computed over their reach only (the leads owned by the
+ * members of the teams they manage and by themselves, and the work of those people), with a note
+ * saying so; a rep only their own coaching plan. Coaching's comparison benchmarks stay
+ * organisation-wide aggregates that name no one outside the reach.
  */
 
 const COMMON = new Set(['from', 'to', 'by', 'pipeline']);
 
-function narrowed(out: ReportOutput, reach: Reach, managedTeams: ReadonlySet<string>): ReportOutput {
+/**
+ * Defence in depth: the report is already computed over the reach, so no row (nor a summary list,
+ * such as forecast-accuracy's by_rep) should name a rep outside it; should one ever do, it is dropped.
+ */
+function narrowed(out: ReportOutput, reach: Reach): ReportOutput {
   if (reach.kind === 'all') return out;
-  const rows = out.rows.filter((r) => {
-    if (typeof r['owner_id'] === 'string') return reach.owners.has(r['owner_id']);
-    if (typeof r['team_id'] === 'string') return managedTeams.has(r['team_id']);
-    return true;
-  });
-  return { ...out, rows };
-}
-
-async function managedTeams(ctx: AppContext, caller: Caller): Promise<Set<string>> {
-  const teams = (await ctx.processes.current())?.process.teams ?? [];
-  return new Set(teams.filter((t) => t.manager === caller.member.id).map((t) => t.id));
+  const keep = (r: unknown): boolean => {
+    if (typeof r !== 'object' || r === null) return true;
+    const owner = (r as Record<string, unknown>)['owner_id'];
+    return typeof owner !== 'string' || reach.owners.has(owner);
+  };
+  const summary = out.summary
+    ? Object.fromEntries(Object.entries(out.summary).map(([k, v]) => [k, Array.isArray(v) ? v.filter(keep) : v]))
+    : undefined;
+  return { ...out, rows: out.rows.filter(keep), ...(summary ? { summary } : {}) };
 }
 
 export function reportRoutes(api: Api, ctx: AppContext): void {
@@ -52,7 +55,8 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
     {
       schema: {
         tags: ['reports'],
-        summary: 'Run a report: ?from=&to=&by=&pipeline= and its own options (coaching: owner=)',
+        summary:
+          "Run a report: ?from=&to=&by=&pipeline= and its own options (coaching: owner=); a manager's report is computed over their teams only",
         params: z.object({ name: z.string().min(1).max(50) }),
         querystring: z
           .object({
@@ -84,10 +88,16 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
           to: q['to'],
           by: q['by'],
           pipeline: q['pipeline'],
+          ...(reach.kind === 'owners'
+            ? {
+                owners: [...reach.owners],
+                ownersLabel: caller.member.role === 'rep' ? 'yourself' : 'your teams and your own leads',
+              }
+            : {}),
           options,
           now: ctx.now(),
         });
-        return narrowed(out, reach, await managedTeams(ctx, caller));
+        return narrowed(out, reach);
       } catch (e) {
         if (e instanceof ReportError)
           throw new Problem(/unknown report/.test(e.message) ? 'not-found' : 'validation-failed', e.message);

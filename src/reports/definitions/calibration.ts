@@ -3,6 +3,7 @@ import { stageWinRates } from '../../store/reports/stage-win-rates.js';
 import { ratio, round } from '../figures.js';
 import { stageProbabilities } from '../forecast-model.js';
 import type { ReportDefinition, ReportRow } from '../report.js';
+import { HISTORICAL_IN_SCOPE } from './forecast.js';
 import { refuseUnread } from './keyed-period.js';
 
 /**
@@ -48,6 +49,7 @@ export const calibration: ReportDefinition = {
         };
       }),
     );
-    return { rows };
+    const limited = ctx.scope.owners !== null && probabilities.some((s) => s.source === 'historical');
+    return { rows, ...(limited ? { notes: [HISTORICAL_IN_SCOPE] } : {}) };
   },
 };

@@ -9,6 +9,11 @@ import { ReportError, type ReportContext, type ReportDefinition, type ReportRow 
  * weakest stage by impact, its guidance, and the stage's tasks top reps complete on time more
  * often. Without: the manager's view, every rep's weakest stage and its impact, largest first.
  * The window is --from/--to when given, else the 180 days (--window) up to --to or now.
+ *
+ * Limited to some owners (a manager's reach, a rep's own plan, --team): only those reps are listed
+ * or may be asked for with --owner. The benchmarks (team rate, top reps' rate, w, the team's mean
+ * won value) stay organisation-wide figures, aggregated over every rep; a top rep outside the
+ * owners is never named, only said to exist.
  */
 
 function coachingWindow(ctx: ReportContext): Window {
@@ -60,13 +65,19 @@ export const coaching: ReportDefinition = {
     ctx.progress(2, 3);
     const figures = coachingFigures(passes, outcomes);
     const names = new Map(ctx.process.users.map((u) => [u.id, u.name]));
+    const owners = ctx.scope.owners === null ? null : new Set(ctx.scope.owners);
+    const inScope = (rep: string): boolean => owners === null || owners.has(rep);
     const notes = [
-      `window ${new Date(w.from).toISOString().slice(0, 10)} to ${new Date(w.to).toISOString().slice(0, 10)}; top reps: ${figures.topReps.map((r) => names.get(r) ?? r).join(', ') || 'none'}`,
+      `window ${new Date(w.from).toISOString().slice(0, 10)} to ${new Date(w.to).toISOString().slice(0, 10)}; top reps: ${topRepsText(figures.topReps, inScope, names)}`,
+      ...(owners === null
+        ? []
+        : ['team_rate, top_rate, w and the team mean won value are benchmarks over every rep of the organisation']),
     ];
 
     const wanted = ctx.options['owner'];
     if (wanted === undefined) {
       const rows = figures.reps
+        .filter((r) => inScope(r.owner))
         .map((r) => ({ r, impact: r.weakest?.impact ?? 0 }))
         .sort((a, b) => b.impact - a.impact || a.r.owner.localeCompare(b.r.owner))
         .map(({ r }) => managerRow(ctx.process, r, names));
@@ -76,6 +87,7 @@ export const coaching: ReportDefinition = {
 
     const user = ctx.process.users.find((u) => u.id === wanted || u.name.toLowerCase() === wanted.toLowerCase());
     if (!user) throw new ReportError(`unknown rep "${wanted}" (a user id or name of the process)`);
+    if (!inScope(user.id)) throw new ReportError(`rep "${wanted}" is outside the people this report is limited to`);
     const rep = figures.reps.find((r) => r.owner === user.id);
     const rows = (rep?.stages ?? []).map((s) => stageRow(ctx.process, s));
     if (!rep?.weakest) {
@@ -118,6 +130,15 @@ export const coaching: ReportDefinition = {
     };
   },
 };
+
+/** The top reps by name; those outside the report's owners only as "others", never by name or count. */
+function topRepsText(top: readonly string[], inScope: (rep: string) => boolean, names: Map<string, string>): string {
+  if (top.length === 0) return 'none';
+  const named = top.filter(inScope).map((r) => names.get(r) ?? r);
+  if (named.length === top.length) return named.join(', ');
+  const others = 'reps outside the people this report is limited to';
+  return named.length === 0 ? others : `${named.join(', ')} and ${others}`;
+}
 
 function managerRow(process: Process, r: RepCoaching, names: Map<string, string>): ReportRow {
   const s = r.weakest;

@@ -13,6 +13,11 @@ import { refuseUnread, setPeriod } from './keyed-period.js';
  * period's 'period_start' snapshot. Rows are one per period and rep, the organisation first (its
  * `owner` is null); the headline per rep (summary.by_rep) averages the scored periods. Without
  * --from the window is the 12 months (4 quarters) before the current one.
+ *
+ * Limited to some owners (a manager's reach, --team): only their rows, and the total row (owner
+ * null) is theirs too: A is the value their leads won, F the sum of their rows in the snapshot
+ * (a snapshot holds a row for every rep, so the sum is what was forecast for them then; the
+ * organisation's stored total is not shown).
  */
 
 export const forecastAccuracy: ReportDefinition = {
@@ -40,10 +45,14 @@ export const forecastAccuracy: ReportDefinition = {
       listSnapshots(ctx.tx, { periods: buckets.map((b) => b.label), kind: 'period_start' }),
     ]);
     const names = new Map(ctx.process.users.map((u) => [u.id, u.name]));
+    const owners = ctx.scope.owners === null ? null : new Set(ctx.scope.owners);
     const rows: ReportRow[] = [];
     const perRep = new Map<string, AccuracyFigures[]>();
     for (const b of buckets) {
-      const snap = firstSnapshot(snapshots.filter((s) => s.period === b.label && s.pipeline === ''));
+      const snap = firstSnapshot(
+        snapshots.filter((s) => s.period === b.label && s.pipeline === ''),
+        owners,
+      );
       const actual = new Map(won.filter((w) => w.bucket === b.label).map((w) => [w.owner, w.wonMinor]));
       const total = [...actual.values()].reduce((a, x) => a + x, 0);
       // A period with neither a snapshot nor a win has nothing to show, not even a null.
@@ -82,18 +91,42 @@ export const forecastAccuracy: ReportDefinition = {
       };
     });
     byRep.sort((x, y) => (x.owner_id ?? '').localeCompare(y.owner_id ?? ''));
+    const notes = [
+      ...(buckets.length === 0 ? [`no ${unit} in the window is finished yet`] : []),
+      ...(owners === null
+        ? []
+        : [
+            'the total row (owner null) is over the people the report is limited to: their wins, and their rows of the snapshot added up',
+          ]),
+    ];
     return {
       rows,
       summary: { unit, periods: buckets.length, by_rep: byRep },
-      ...(buckets.length === 0 ? { notes: [`no ${unit} in the window is finished yet`] } : {}),
+      ...(notes.length > 0 ? { notes } : {}),
     };
   },
 };
 
-function firstSnapshot(rows: readonly SnapshotRow[]): { takenAt: number; rows: Map<string, SnapshotRow> } | null {
+/**
+ * The period's snapshot as forecast per owner ('' the total). Limited to owners, only their rows,
+ * and the total is the sum of those rows, not the organisation's stored total.
+ */
+function firstSnapshot(
+  rows: readonly SnapshotRow[],
+  owners: ReadonlySet<string> | null,
+): { takenAt: number; rows: Map<string, Pick<SnapshotRow, 'forecastMinor'>> } | null {
   const first = rows[0];
   if (!first) return null;
   // One 'period_start' snapshot per period is the rule; should two exist, the earliest counts.
   const mine = rows.filter((r) => r.snapshotId === first.snapshotId);
-  return { takenAt: first.takenAt, rows: new Map(mine.map((r) => [r.owner, r])) };
+  if (owners === null) return { takenAt: first.takenAt, rows: new Map(mine.map((r) => [r.owner, r])) };
+  const reps = mine.filter((r) => r.owner !== '' && owners.has(r.owner));
+  const total = reps.reduce((a, r) => a + r.forecastMinor, 0);
+  return {
+    takenAt: first.takenAt,
+    rows: new Map<string, Pick<SnapshotRow, 'forecastMinor'>>([
+      ['', { forecastMinor: total }],
+      ...reps.map((r): [string, SnapshotRow] => [r.owner, r]),
+    ]),
+  };
 }

@@ -14,6 +14,10 @@ import { keyedPeriod, refuseUnread } from './keyed-period.js';
 /** Minor units (fractional after weighting) as major units, rounded to the cent once. */
 const money = (minor: number): number => major(Math.round(minor)) ?? 0;
 
+/** The note of a limited report whose historical probabilities come from the leads in scope. */
+export const HISTORICAL_IN_SCOPE =
+  'historical stage probabilities are learnt from the closed leads of the people this report is limited to';
+
 export function forecastFields(f: ForecastFigures): ReportRow {
   return {
     won: money(f.wonMinor),
@@ -55,6 +59,8 @@ export const forecast: ReportDefinition = {
       );
     if (f.total.withoutCloseDate > 0)
       notes.push(`${f.total.withoutCloseDate} open lead(s) have no expected_close and are not in the forecast`);
+    if (ctx.scope.owners !== null && f.probabilities.some((s) => s.source === 'historical'))
+      notes.push(HISTORICAL_IN_SCOPE);
     return {
       rows,
       summary: {

@@ -29,6 +29,7 @@ export async function stallThresholds(ctx: ReportContext, pipeline: Pipeline): P
   const needMedian = pipeline.stages.filter((s) => s.stall_after_days === undefined).map((s) => s.id);
   const stays = await completedStayMedians(
     ctx.tx,
+    ctx.scope,
     pipeline.id,
     needMedian,
     ctx.period.to - 365 * DAY_MS,

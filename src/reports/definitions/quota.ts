@@ -8,6 +8,10 @@ import { keyedPeriod, refuseUnread } from './keyed-period.js';
  * METRICS.md §5 quota attainment: value won in the period / the quota set for exactly that period
  * key, per rep (the default) or per team (--by team; a lead counts for its owner's team as the
  * other reports define it). `attainment` is null without a quota (or with a quota of 0).
+ *
+ * Limited to some owners (a manager's reach, --team): wins of their leads, the quotas of those
+ * people, and the team quotas of the teams made of them (every member among the owners); the
+ * summary adds up only those.
  */
 
 export const quota: ReportDefinition = {
@@ -29,10 +33,20 @@ export const quota: ReportDefinition = {
       to: period.to,
       by: byTeam ? ('team' as const) : ('owner' as const),
     };
-    const [won, quotas] = await Promise.all([
+    const [won, allQuotas] = await Promise.all([
       wonSums(ctx.tx, scope),
       listQuotas(ctx.tx, { period: key, scope: byTeam ? 'team' : 'user' }),
     ]);
+    const owners = ctx.scope.owners === null ? null : new Set(ctx.scope.owners);
+    const teamsInScope = new Set(
+      ctx.process.teams
+        .filter((t) => owners !== null && t.members.length > 0 && t.members.every((m) => owners.has(m)))
+        .map((t) => t.id),
+    );
+    const quotas =
+      owners === null
+        ? allQuotas
+        : allQuotas.filter((q) => (byTeam ? teamsInScope.has(q.subject) : owners.has(q.subject)));
     const wonBy = new Map(won.map((w) => [w.key, w]));
     const quotaBy = new Map(quotas.map((q) => [q.subject, q.amountMinor]));
     const names = new Map((byTeam ? ctx.process.teams : ctx.process.users).map((x) => [x.id, x.name]));

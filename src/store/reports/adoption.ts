@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../db.js';
-import { pipelineFilter, withTables, type ReportScope } from './scope.js';
+import { ownerFilter, pipelineFilter, withTables, type ReportScope } from './scope.js';
 import { valuesTable } from './values-table.js';
 
 /**
@@ -9,6 +9,10 @@ import { valuesTable } from './values-table.js';
  * assignee, a stage exit and a neglected lead to the lead's owner at that moment (from
  * owner_history), an activity to the user who logged it (else the lead's owner then). Imported
  * stays were not worked in Stageflow and are left out (see docs/reports.md, adoption).
+ *
+ * Limited to owners (a manager's reach, a team), a figure counts when the rep it belongs to is one
+ * of them, the same rep it is grouped by: a reassigned lead's earlier work stays with (and is seen
+ * by the manager of) the earlier owner, and no row ever names a rep outside the owners.
  */
 
 /** Which rep a row belongs to, as a group key: 'all', the rep, or the rep's team under `version`. */
@@ -104,7 +108,7 @@ export async function taskTimeliness(tx: Tx, scope: ReportScope, until: number):
     ${k.join}
     where t.due_at >= ${scope.from} and t.due_at < ${until}
       and (t.skipped_at is null or t.skipped_at >= t.due_at)
-      ${pipelineFilter(scope, sql`s.pipeline`)}
+      ${pipelineFilter(scope, sql`s.pipeline`)} ${ownerFilter(scope, sql`coalesce(t.assignee, l.owner)`)}
     group by 1
     order by 1`.execute(tx);
   return res.rows.map((r) => ({
@@ -155,6 +159,7 @@ export async function forwardExits(tx: Tx, scope: ReportScope): Promise<ForwardE
         ${pipelineFilter(scope, sql`x.pipeline`)}
     ) f
     ${k.join}
+    ${ownerFilter(scope, sql`f.owner`, 'where')}
     group by 1
     order by 1`.execute(tx);
   return res.rows.map((r) => ({ key: String(r['key']), forward: num(r['forward']), goal: num(r['goal']) }));
@@ -200,6 +205,7 @@ export async function neglectedLeads(tx: Tx, scope: ReportScope, at: number, win
       where 1 = 1 ${pipelineFilter(scope, sql`o.pipeline`)}
     ) n
     ${k.join}
+    ${ownerFilter(scope, sql`n.owner`, 'where')}
     group by 1
     order by 1`.execute(tx);
   return res.rows.map((r) => ({ key: String(r['key']), open: num(r['open_leads']), neglected: num(r['neglected']) }));
@@ -246,7 +252,7 @@ export async function activeReps(tx: Tx, scope: ReportScope, users: readonly str
         and os.starts < ${to} and s.entered_at < ${to}
         and (os.ends is null or (os.ends > ${from} and os.ends > os.starts and os.ends > s.entered_at))
         and (s.exited_at is null or (s.exited_at > ${from} and s.exited_at > s.entered_at and s.exited_at > os.starts))
-        ${pf}
+        ${pf} ${ownerFilter(scope, sql`os.owner`)}
     )`,
     sql`acts (rep) as (
       select coalesce(t.assignee, l.owner)

@@ -7,6 +7,10 @@ import type { Tx } from '../db.js';
  * reached stage s when it has a stay at s or beyond in that pipeline (a manual skip still passes
  * the stages it jumped); it got past s when it entered a later stage, or was won while in s. The
  * time it left s is its first entry beyond s, or its close.
+ *
+ * These queries take no owners: the team and top-rep rates are benchmarks over every rep, and a
+ * report limited to some owners (a manager's reach) lists only those reps, never naming another
+ * (reports/definitions/coaching.ts).
  */
 
 export interface StageRef {

@@ -1,11 +1,12 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db.js';
-import { dimension, pipelineFilter, withTables, type ReportScope } from './scope.js';
+import { dimension, ownerFilter, pipelineFilter, withTables, type ReportScope } from './scope.js';
 
 /**
  * The flow view of METRICS.md §2: stays entered during the period, and stays left during it by
  * exit kind, per pipeline and stage (as recorded on the stay). A time bucket groups entries by
- * entered_at and exits by exited_at.
+ * entered_at and exits by exited_at. Limited to owners, a stay counts when its lead's current owner
+ * is one of them.
  */
 
 export interface FlowCounts {
@@ -26,7 +27,7 @@ type Raw = Record<string, string | number | null>;
 export async function flowCounts(tx: Tx, scope: ReportScope): Promise<FlowCounts[]> {
   const entered = dimension(scope, sql`s.entered_at`);
   const exited = dimension(scope, sql`s.exited_at`);
-  const pf = pipelineFilter(scope, sql`s.pipeline`);
+  const pf = sql`${pipelineFilter(scope, sql`s.pipeline`)} ${ownerFilter(scope)}`;
   const [entries, exits] = await Promise.all([
     sql<Raw>`${withTables(scope)}
       select ${entered.expr} as key, s.pipeline, s.stage, min(s.stage_index) as idx, count(*) as entries

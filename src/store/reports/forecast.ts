@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db.js';
-import { dimension, jsonText, pipelineFilter, withTables, type ReportScope } from './scope.js';
+import { dimension, jsonText, ownerFilter, pipelineFilter, withTables, type ReportScope } from './scope.js';
 
 /**
  * The sums behind METRICS.md §5's forecast for the period [scope.from, scope.to) as of `asOf`:
@@ -8,6 +8,7 @@ import { dimension, jsonText, pipelineFilter, withTables, type ReportScope } fro
  * in the period, the value weighted by their stage's probability, per group and forecast category.
  * Probabilities arrive as a VALUES table (configured ones, and historical ones computed by
  * stageWinRates), so the weighting happens in SQL; a stage missing from it weighs 0 and is counted.
+ * Every query here counts only the leads of scope.owners (current owner) when the report is limited.
  */
 
 export interface StageProbability {
@@ -61,7 +62,7 @@ export async function forecastSums(
     ${d.join}
     where ((l.status = 'won' and l.closed_at >= ${scope.from} and l.closed_at < ${wonTo})
       or (l.status = 'open' and (l.expected_close is null or (l.expected_close >= ${scope.from} and l.expected_close < ${scope.to}))))
-      ${pipelineFilter(scope)}
+      ${pipelineFilter(scope)} ${ownerFilter(scope)}
     group by 1, 2
     order by 1, 2`.execute(tx);
   return res.rows.map((r) => ({
@@ -81,7 +82,7 @@ export async function wonSums(tx: Tx, scope: ReportScope): Promise<{ key: string
   const res = await sql<Raw>`${withTables(scope)}
     select ${d.expr} as key, sum(coalesce(l.value_minor, 0)) as won_minor, count(*) as won
     from leads l ${d.join}
-    where l.status = 'won' and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)}
+    where l.status = 'won' and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)} ${ownerFilter(scope)}
     group by 1
     order by 1`.execute(tx);
   return res.rows.map((r) => ({ key: String(r['key']), wonMinor: Number(r['won_minor']), won: Number(r['won']) }));
@@ -99,7 +100,7 @@ export async function wonByBucketAndOwner(
     select b.label as bucket, coalesce(l.owner, '') as owner, sum(coalesce(l.value_minor, 0)) as won_minor
     from leads l
     join buckets b on l.closed_at >= b.starts and l.closed_at < b.ends
-    where l.status = 'won' and l.closed_at >= ${from} and l.closed_at < ${to} ${pipelineFilter(scope)}
+    where l.status = 'won' and l.closed_at >= ${from} and l.closed_at < ${to} ${pipelineFilter(scope)} ${ownerFilter(scope)}
     group by b.label, coalesce(l.owner, '')
     order by 1, 2`.execute(tx);
   return res.rows.map((r) => ({

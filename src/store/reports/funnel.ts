@@ -1,12 +1,13 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db.js';
-import { dimension, withTables, type ReportScope } from './scope.js';
+import { dimension, ownerFilter, withTables, type ReportScope } from './scope.js';
 import { valuesTable } from './values-table.js';
 
 /**
  * The counts behind METRICS.md §2's cohort funnel for one pipeline: the cohort is the leads whose
  * first stay in the pipeline began in the period; a lead's furthest stage is the highest index of
  * its stays in that pipeline (as recorded on the stays, imported ones included), at any time.
+ * Limited to owners, every figure here is over the leads whose current owner is one of them.
  */
 
 export interface StageRef {
@@ -72,6 +73,7 @@ export async function funnelCounts(
       from c
       join leads l on l.id = c.lead_id
       ${d.join}
+      ${ownerFilter(scope, sql`l.owner`, 'where')}
       group by 1, c.furthest, 3, 4
     )`,
   ])}
@@ -106,10 +108,12 @@ export interface StageMedian {
  * ended in [from, to), per stage id. Only the stages asked for are read (the funnel needs those
  * without a configured stall threshold, usually few or none), numbered by their duration in ms
  * (a bigint: PostgreSQL sorts it without a numeric per row), and only the middle ones turned into
- * days, the same values `distribution` would average.
+ * days, the same values `distribution` would average. Limited to owners, only their leads' stays
+ * count (the join to leads is made only then).
  */
 export async function completedStayMedians(
   tx: Tx,
+  scope: Pick<ReportScope, 'owners'>,
   pipeline: string,
   stages: readonly string[],
   from: number,
@@ -119,8 +123,9 @@ export async function completedStayMedians(
   const res = await sql<Raw>`with v as (
       select s.stage as key, s.exited_at - s.entered_at as ord
       from stage_stays s
+      ${scope.owners === null ? sql`` : sql`join leads l on l.id = s.lead_id`}
       where s.pipeline = ${pipeline} and s.stage in (${sql.join(stages)})
-        and s.exited_at >= ${from} and s.exited_at < ${to}
+        and s.exited_at >= ${from} and s.exited_at < ${to} ${ownerFilter(scope)}
     ),
     r as (select key, ord, row_number() over (partition by key order by ord) as rn, count(*) over (partition by key) as n from v)
     select key, count(*) as count,
@@ -161,6 +166,7 @@ export async function stalledCounts(
     join thresholds th on th.stage_id = l.stage
     ${d.join}
     where l.status = 'open' and l.pipeline = ${pipeline} and cast(${now} as bigint) - l.stage_entered_at > th.ms
+      ${ownerFilter(scope)}
     group by 1, l.stage
     order by 1, l.stage`.execute(tx);
   return res.rows.map((r) => ({ key: String(r['key']), stage: String(r['stage']), stalled: Number(r['stalled']) }));

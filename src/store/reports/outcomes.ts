@@ -1,9 +1,12 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db.js';
 import { distribution, type DistributionRow } from './distribution.js';
-import { dimension, pipelineFilter, withTables, type ReportScope } from './scope.js';
+import { dimension, ownerFilter, pipelineFilter, withTables, type ReportScope } from './scope.js';
 
-/** Win rate, deal size and cycle length: figures over leads closed (or created) in the period. */
+/**
+ * Win rate, deal size and cycle length: figures over leads closed (or created) in the period (whose
+ * current owner is in scope.owners, when the report is limited).
+ */
 
 export interface WinRateCounts {
   key: string;
@@ -19,7 +22,7 @@ export async function closedCounts(tx: Tx, scope: ReportScope): Promise<WinRateC
       sum(case when l.status = 'won' then 1 else 0 end) as won,
       sum(case when l.status = 'lost' then 1 else 0 end) as lost
     from leads l ${d.join}
-    where l.status in ('won', 'lost') and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)}
+    where l.status in ('won', 'lost') and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)} ${ownerFilter(scope)}
     group by 1
     order by 1`.execute(tx);
   return res.rows.map((r) => ({ key: String(r.key), won: Number(r.won), lost: Number(r.lost) }));
@@ -37,7 +40,7 @@ export async function cohortCounts(tx: Tx, scope: ReportScope): Promise<CohortCo
   const res = await sql<{ key: string; size: number | string; won: number | string }>`${withTables(scope)}
     select ${d.expr} as key, count(*) as size, sum(case when l.status = 'won' then 1 else 0 end) as won
     from leads l ${d.join}
-    where l.created_at >= ${scope.from} and l.created_at < ${scope.to} ${pipelineFilter(scope)}
+    where l.created_at >= ${scope.from} and l.created_at < ${scope.to} ${pipelineFilter(scope)} ${ownerFilter(scope)}
     group by 1
     order by 1`.execute(tx);
   return res.rows.map((r) => ({ key: String(r.key), size: Number(r.size), won: Number(r.won) }));
@@ -50,7 +53,7 @@ export function wonValues(tx: Tx, scope: ReportScope): Promise<DistributionRow[]
     tx,
     scope,
     sql`select ${d.expr} as key, coalesce(l.value_minor, 0) as x from leads l ${d.join}
-      where l.status = 'won' and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)}`,
+      where l.status = 'won' and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)} ${ownerFilter(scope)}`,
   );
 }
 
@@ -62,7 +65,7 @@ export function cycleDays(tx: Tx, scope: ReportScope, status: 'won' | 'lost'): P
     scope,
     sql`select ${d.expr} as key, (l.closed_at - l.created_at) / 86400000.0 as x, l.closed_at - l.created_at as ord
       from leads l ${d.join}
-      where l.status = ${status} and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)}`,
+      where l.status = ${status} and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)} ${ownerFilter(scope)}`,
     true,
   );
 }

@@ -3,9 +3,10 @@ import { isTimeDimension, type Bucket, type Dimension, type TeamMembership } fro
 import { jsonField, type DialectName } from '../db.js';
 
 /**
- * What every report query shares: the period, the grouping and the pipeline filter, turned into
- * SQL that runs unchanged on SQLite and PostgreSQL. Teams and time buckets come in as small VALUES
- * tables (`team_map`, `buckets`), so neither database needs to know the process or time zones.
+ * What every report query shares: the period, the grouping, the pipeline filter and the owners the
+ * report is limited to, turned into SQL that runs unchanged on SQLite and PostgreSQL. Teams and time
+ * buckets come in as small VALUES tables (`team_map`, `buckets`), so neither database needs to know
+ * the process or time zones.
  */
 
 export interface ReportScope {
@@ -17,6 +18,13 @@ export interface ReportScope {
   /** The buckets of [from, to) when `by` is week, month or quarter. */
   buckets: readonly Bucket[];
   teams: readonly TeamMembership[];
+  /**
+   * The people the report is limited to (a manager's reach, `--team`), or null for everyone. A
+   * lead-level figure counts a lead whose current owner is one of them (as the lead API scopes
+   * leads, so a lead without an owner is out); a figure about a person (adoption) counts when that
+   * person is one of them. An empty list matches nothing.
+   */
+  owners: readonly string[] | null;
 }
 
 /** `with team_map(...) as (values ...), buckets(...) as (values ...)`, each with at least one row. */
@@ -56,6 +64,22 @@ export function dimension(
 /** `and l.pipeline = ?` when the report is for one pipeline. */
 export function pipelineFilter(scope: ReportScope, column = sql`l.pipeline`): RawBuilder<unknown> {
   return scope.pipeline === null ? sql`` : sql`and ${column} = ${scope.pipeline}`;
+}
+
+/**
+ * `and <column> in (...)` when the report is limited to some owners (`ownerFilter(scope)` filters
+ * `l.owner`, the lead's current owner); nothing when it is not, so an unscoped query keeps its SQL
+ * and its plan. An empty list matches nothing, never everything. `keyword` 'where' starts a clause.
+ */
+export function ownerFilter(
+  scope: Pick<ReportScope, 'owners'>,
+  column: RawBuilder<unknown> = sql`l.owner`,
+  keyword: 'and' | 'where' = 'and',
+): RawBuilder<unknown> {
+  if (scope.owners === null) return sql``;
+  const k = sql.raw(keyword);
+  if (scope.owners.length === 0) return sql`${k} 1 = 0`;
+  return sql`${k} ${column} in (${sql.join(scope.owners)})`;
 }
 
 /** A text field of a JSON column (`leads.fields`), the one place the two databases spell differently. */

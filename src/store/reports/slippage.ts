@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db.js';
-import { dimension, pipelineFilter, withTables, type ReportScope } from './scope.js';
+import { dimension, ownerFilter, pipelineFilter, withTables, type ReportScope } from './scope.js';
 
 /**
  * The expected_close changes made in the period (field_history rows with field 'expected_close'
@@ -19,7 +19,10 @@ export interface CloseDateChange {
 
 type Raw = Record<string, string | number | null>;
 
-/** Grouped by the lead's owner, team, … now; a time bucket groups on the change's time. */
+/**
+ * Grouped by the lead's owner, team, … now; a time bucket groups on the change's time. Limited to
+ * owners, the changes of leads whose current owner is one of them.
+ */
 export async function closeDateChanges(tx: Tx, scope: ReportScope): Promise<CloseDateChange[]> {
   const d = dimension(scope, sql`fh.at`);
   const res = await sql<Raw>`${withTables(scope)}
@@ -28,7 +31,7 @@ export async function closeDateChanges(tx: Tx, scope: ReportScope): Promise<Clos
     join leads l on l.id = fh.lead_id
     ${d.join}
     where fh.field = 'expected_close' and fh.at >= ${scope.from} and fh.at < ${scope.to}
-      and fh.old_value is not null and fh.new_value is not null ${pipelineFilter(scope)}
+      and fh.old_value is not null and fh.new_value is not null ${pipelineFilter(scope)} ${ownerFilter(scope)}
     order by 1, fh.lead_id, fh.at, fh.seq, fh.idx`.execute(tx);
   return res.rows.map((r) => ({
     key: String(r['key']),

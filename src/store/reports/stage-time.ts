@@ -1,10 +1,13 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db.js';
 import { distribution, type DistributionRow } from './distribution.js';
-import { dimension, pipelineFilter, withTables, type ReportScope } from './scope.js';
+import { dimension, ownerFilter, pipelineFilter, withTables, type ReportScope } from './scope.js';
 import { valuesTable } from './values-table.js';
 
-/** METRICS.md §6: days spent in stages, and days from the ask to the decision. */
+/**
+ * METRICS.md §6: days spent in stages, and days from the ask to the decision; limited to owners, over
+ * the stays and leads of leads whose current owner is one of them.
+ */
 
 export interface StageDays extends DistributionRow {
   pipeline: string;
@@ -26,7 +29,7 @@ export async function timeInStage(tx: Tx, scope: ReportScope): Promise<StageDays
       from stage_stays s
       join leads l on l.id = s.lead_id
       ${d.join}
-      where s.exited_at >= ${scope.from} and s.exited_at < ${scope.to} ${pipelineFilter(scope, sql`s.pipeline`)}`,
+      where s.exited_at >= ${scope.from} and s.exited_at < ${scope.to} ${pipelineFilter(scope, sql`s.pipeline`)} ${ownerFilter(scope)}`,
     true,
   );
   return rows.map((r) => {
@@ -76,7 +79,7 @@ export function askToDecision(
         from leads l
         join ask_stages a on a.pipeline = l.pipeline
         ${d.join}
-        where l.status = ${status} and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)}
+        where l.status = ${status} and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)} ${ownerFilter(scope)}
       )
       select key, (closed_at - asked_at) / 86400000.0 as x, closed_at - asked_at as ord from q where asked_at is not null`,
     true,
@@ -102,7 +105,7 @@ export async function closedByPipeline(
         select 1 from stage_stays s join ask_stages a on a.pipeline = s.pipeline and a.stage = s.stage
         where s.lead_id = l.id and s.pipeline = l.pipeline and s.entered_at <= l.closed_at) then 1 else 0 end) as asked
     from leads l
-    where l.status in ('won', 'lost') and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)}
+    where l.status in ('won', 'lost') and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)} ${ownerFilter(scope)}
     group by l.pipeline
     order by l.pipeline`.execute(tx);
   return res.rows.map((r) => ({

@@ -1,12 +1,14 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db.js';
-import { dimension, withTables, type ReportScope } from './scope.js';
+import { dimension, ownerFilter, withTables, type ReportScope } from './scope.js';
 
 /**
  * Per stage: how many leads closed in [closedFrom, closedTo) had reached it, and how many of them
  * were won. "Reached" is METRICS.md §2's: the lead's furthest stage index in that pipeline (as
  * recorded on its stays, imported ones included) is at least the stage's. Won counts the lead's
  * final status wherever it closed. Feeds the `historical` stage probability (§5) and calibration.
+ * Limited to owners, only their leads (current owner) count: a manager's probabilities are learnt
+ * from their teams' history.
  */
 
 export interface StageKey {
@@ -47,7 +49,7 @@ export async function stageWinRates(
       from leads l
       join stage_stays s on s.lead_id = l.id
       ${d.join}
-      where l.status in ('won', 'lost') and l.closed_at >= ${closedFrom} and l.closed_at < ${closedTo} ${pipelineOnly}
+      where l.status in ('won', 'lost') and l.closed_at >= ${closedFrom} and l.closed_at < ${closedTo} ${pipelineOnly} ${ownerFilter(scope)}
       group by 1, l.id, s.pipeline, l.status
     ) r
     join stages st on st.pipeline = r.pipeline and r.furthest >= st.idx
