@@ -350,7 +350,15 @@ describe.each(dialects)('data and forecasting routes on %s', (dialect) => {
     expect(await audit('quota.import')).toHaveLength(1);
   });
 
-  it('takes a forecast snapshot on demand and lists it; a manager sees the total and their reps', async () => {
+  it("takes a forecast snapshot on demand and lists it; a manager sees their reps and their reps' total", async () => {
+    // An open deal closing this month in each team, so the totals differ.
+    for (const owner of ['rep-a1', 'rep-b1']) {
+      const lead = await call(server, 'POST', '/api/v1/leads', {
+        token: admin,
+        body: { owner, fields: { value: 1000, expected_close: '2026-03-20' } },
+      });
+      expect(lead.status).toBe(201);
+    }
     const taken = await call(server, 'POST', '/api/v1/forecast/snapshots', {
       token: admin,
       body: { period: '2026-03' },
@@ -380,8 +388,21 @@ describe.each(dialects)('data and forecasting routes on %s', (dialect) => {
     expect(items.map((s) => s.snapshotId)).toContain(snap.snapshotId);
     expect(items).toHaveLength(2);
     const forManager = await call(server, 'GET', '/api/v1/forecast/snapshots', { token: manager });
-    for (const s of (forManager.body as { items: (typeof snap)[] }).items)
+    type Figures = { owner: string | null; open_leads: number; forecast: number; weighted_pipeline: number };
+    const managerItems = (forManager.body as { items: { snapshotId: string; rows: Figures[] }[] }).items;
+    for (const s of managerItems) {
       expect(s.rows.map((r) => r.owner)).toEqual([null, 'mgr-a', 'rep-a1', 'rep-a2']);
+      // The total is the sum of the manager's own rows, not the organisation's stored total.
+      const [total, ...reps] = s.rows;
+      for (const key of ['open_leads', 'forecast', 'weighted_pipeline'] as const)
+        expect(total?.[key]).toBeCloseTo(
+          reps.reduce((sum, r) => sum + r[key], 0),
+          2,
+        );
+    }
+    const orgTotal = (snap.rows as unknown as Figures[])[0];
+    const managerTotal = managerItems.find((s) => s.snapshotId === snap.snapshotId)?.rows[0];
+    expect(orgTotal?.open_leads).toBeGreaterThan(managerTotal?.open_leads ?? Infinity);
 
     const bad = await call(server, 'POST', '/api/v1/forecast/snapshots', { token: admin, body: { period: '2026-13' } });
     expect(bad.status).toBe(400);

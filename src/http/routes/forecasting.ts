@@ -19,7 +19,8 @@ import { callerOf, reachFor, type Api } from './shared.js';
 /**
  * Quotas and forecast snapshots, as `stageflow quota set|list|import` and `forecast snapshot|list`.
  * Admins see and set everything. A manager sees the quotas of their own teams and their reps, and
- * sets the quotas of those reps; in snapshots they see the organisation's total and their reps' rows.
+ * sets the quotas of those reps; in snapshots they see their reps' rows and, as the total, the sum of
+ * those rows (as in reports, a manager's figures cover their reach only).
  * Quota changes are recorded in the audit log ('quota.set', 'quota.import').
  */
 
@@ -47,13 +48,41 @@ function presentSnapshot(head: SnapshotHeader, rows: readonly SnapshotFigures[],
     period: head.period,
     kind: head.kind,
     takenAt: new Date(head.takenAt).toISOString(),
-    // The total (owner '') is the organisation's figure, as in reports; rep rows narrow to reach.
-    rows: rows.filter((r) => r.owner === '' || reachesRow(reach, r.owner)).map(snapshotFiguresJson),
+    rows: rowsInReach(rows, reach).map(snapshotFiguresJson),
   };
 }
 
 function reachesRow(reach: Reach, owner: string): boolean {
   return reach.kind === 'all' || reach.owners.has(owner);
+}
+
+/**
+ * An admin gets the rows as stored. Anyone else gets the rows of the reps they reach, led by a
+ * total (owner '') summed from those rows: the stored organisation total would tell a manager
+ * other teams' figures.
+ */
+function rowsInReach(rows: readonly SnapshotFigures[], reach: Reach): SnapshotFigures[] {
+  if (reach.kind === 'all') return [...rows];
+  const reps = rows.filter((r) => r.owner !== '' && reachesRow(reach, r.owner));
+  const total: SnapshotFigures = {
+    owner: '',
+    wonMinor: 0,
+    weightedMinor: 0,
+    forecastMinor: 0,
+    openLeads: 0,
+    withoutCloseDate: 0,
+    byCategory: {},
+  };
+  for (const r of reps) {
+    total.wonMinor += r.wonMinor;
+    total.weightedMinor += r.weightedMinor;
+    total.forecastMinor += r.forecastMinor;
+    total.openLeads += r.openLeads;
+    total.withoutCloseDate += r.withoutCloseDate;
+    for (const [category, minor] of Object.entries(r.byCategory))
+      total.byCategory[category] = (total.byCategory[category] ?? 0) + minor;
+  }
+  return [total, ...reps];
 }
 
 /** Rows of several snapshots, one group per snapshot, in the order listed. */
