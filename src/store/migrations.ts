@@ -440,6 +440,18 @@ const outboxOutcomes: Migration = {
   },
 };
 
+/**
+ * Closed leads by status and close time, with the owner and id the reports group and join by, so
+ * win rate, cycle, forecast and calibration read the index alone instead of one lead row (about
+ * 1.3 KB) per closed lead. Same number of indexes for the engine to keep up.
+ */
+const closedLeadsCovering: Migration = {
+  async up(db: Any) {
+    await db.schema.dropIndex('leads_closed').execute();
+    await db.schema.createIndex('leads_closed').on('leads').columns(['status', 'closed_at', 'owner', 'id']).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -449,6 +461,7 @@ export const migrations: Record<string, Migration> = {
   '0006_login_attempt_ids': loginAttemptIds,
   '0007_report_speed': reportSpeed,
   '0008_outbox_outcomes': outboxOutcomes,
+  '0009_closed_leads_covering': closedLeadsCovering,
 };
 
 export const migrationProvider: MigrationProvider = {
