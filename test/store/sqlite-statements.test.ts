@@ -67,6 +67,18 @@ function batches(): TimedEvent[][] {
       ev({ type: 'lead.lost', lead: 'L2', reason: 'no budget' }, 10),
       ev({ type: 'task.completed', lead: 'L9', task: 'call' }, 11), // refused: unknown_lead
     ],
+    [
+      // Owner, stage, status and address change: the columns the indexes of `leads` cover.
+      ev({ type: 'lead.updated', lead: 'L1', fields: { email: 'New@Acme.test' } }, 12),
+      ev({ type: 'lead.reopened', lead: 'L2' }, 13),
+      ev({ type: 'lead.created', lead: 'L3', fields: { email: 'c@acme.test' } }, 14),
+    ],
+    [
+      ev({ type: 'lead.reassigned', lead: 'L1', owner: 'ben' }, 15),
+      ev({ type: 'lead.moved', lead: 'L3', stage: 'close', override: false }, 16),
+      ev({ type: 'lead.reassigned', lead: 'L2', owner: 'ben' }, 17),
+    ],
+    [ev({ type: 'lead.won', lead: 'L3' }, 18), ev({ type: 'lead.updated', lead: 'L1', fields: { email: null } }, 19)],
   ];
 }
 
@@ -87,7 +99,15 @@ it('prepared statements on SQLite leave the same rows as the Kysely writer', asy
   expect(raw.outcomes).toContain('lead_exists');
   expect(raw.outcomes).toContain('unknown_lead');
   expect(raw.rows['activities']).toHaveLength(4);
+  expect(raw.outcomes.filter((o) => !o.startsWith('ok'))).toEqual(['lead_exists', 'unknown_lead']);
   expect(raw).toEqual(kysely);
+  // The rows say what the events did: new owner, stage, status and a cleared address.
+  const leads = raw.rows['leads']?.map((r) => JSON.parse(r as string) as Record<string, unknown>) ?? [];
+  const l = (id: string) => leads.find((r) => r['id'] === id);
+  expect(l('L1')).toMatchObject({ owner: 'ben', email: null });
+  expect(l('L2')).toMatchObject({ owner: 'ben', status: 'open', closed_at: null });
+  expect(l('L3')).toMatchObject({ stage: 'close', status: 'won', email: 'c@acme.test' });
+  expect(l('L3')?.['closed_at']).toEqual(expect.any(Number));
 });
 
 it.each([
