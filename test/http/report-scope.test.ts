@@ -92,6 +92,33 @@ describe.each(dialects)('reports limited to the caller on %s', (dialect) => {
     expect(byProduct.rows.map((r) => r['product'])).toEqual(['alpha', 'beta', 'delta', 'gamma']);
   });
 
+  it("?team= limits a report to a team, as the CLI's --team; a manager may ask only for their own teams", async () => {
+    // Team B's members only: B1, B4 lost, B2, B3 won (R1 is rep-a1's now).
+    const b = await report('admin', 'win-rate', `${PERIOD}&team=team-b`);
+    expect(b.rows).toEqual([
+      { won: 2, lost: 2, closed: 4, win_rate: 0.5, cohort: 5, cohort_won: 2, cohort_win_rate: 0.4 },
+    ]);
+    expect(b.notes?.[0]).toMatch(/^limited to team Team B: .*Bea B1, Ben B2$/);
+    // By name too; for mgr-a, their own team is the reach without their own lead M1.
+    const a = await report('mgr-a', 'win-rate', `${PERIOD}&team=Team%20A`);
+    expect(a.rows).toEqual([
+      { won: 3, lost: 1, closed: 4, win_rate: 0.75, cohort: 7, cohort_won: 3, cohort_win_rate: 0.4286 },
+    ]);
+    const other = await call(server, 'GET', `/api/v1/reports/win-rate?${PERIOD}&team=team-b`, {
+      token: tokens.get('mgr-a') as string,
+    });
+    expect(other.status).toBe(404);
+    const unknown = await call(server, 'GET', `/api/v1/reports/win-rate?${PERIOD}&team=team-z`, {
+      token: tokens.get('admin') as string,
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.text).toContain('unknown team \\"team-z\\" (teams: team-a, team-b)');
+    const empty = await call(server, 'GET', `/api/v1/reports/win-rate?${PERIOD}&team=`, {
+      token: tokens.get('admin') as string,
+    });
+    expect(empty.status).toBe(400);
+  });
+
   it("no report, by any grouping, names anyone outside a manager's reach", async () => {
     let checked = 0;
     for (const manager of ['mgr-a', 'mgr-b'])

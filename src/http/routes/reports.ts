@@ -14,7 +14,7 @@ import { callerOf, denyAsMissing, denyForbidden, reachFor, type Api } from './sh
  * organisation-wide aggregates that name no one outside the reach.
  */
 
-const COMMON = new Set(['from', 'to', 'by', 'pipeline']);
+const COMMON = new Set(['from', 'to', 'by', 'pipeline', 'team']);
 
 /**
  * Defence in depth: the report is already computed over the reach, so no row (nor a summary list,
@@ -56,7 +56,7 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['reports'],
         summary:
-          "Run a report: ?from=&to=&by=&pipeline= and its own options (coaching: owner=); a manager's report is computed over their teams only",
+          "Run a report: ?from=&to=&by=&pipeline=&team= and its own options (coaching: owner=); a manager's report is computed over their teams only",
         params: z.object({ name: z.string().min(1).max(50) }),
         querystring: z
           .object({
@@ -64,6 +64,11 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
             to: z.string().max(40).optional(),
             by: z.string().max(20).optional(),
             pipeline: z.string().max(100).optional(),
+            team: z
+              .string()
+              .max(500)
+              .optional()
+              .describe("Only these teams' members (ids or names, comma-separated), as the CLI's --team"),
           })
           .catchall(z.string().max(200)),
       },
@@ -81,6 +86,21 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
       } else if (reach.kind === 'owners' && options['owner'] !== undefined && !reach.owners.has(options['owner'])) {
         return denyAsMissing(ctx, req, `rep "${options['owner']}"`);
       }
+      const teams = q['team']
+        ?.split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
+      if (teams !== undefined && teams.length === 0)
+        throw new Problem('validation-failed', 'team: give a team id or name (or several, comma-separated)');
+      if (teams !== undefined && reach.kind === 'owners') {
+        // A team is in reach when all its members are (a manager's own teams); others do not exist here.
+        const process = (await ctx.processes.current())?.process;
+        for (const wanted of teams) {
+          const team = process?.teams.find((t) => t.id === wanted || t.name.toLowerCase() === wanted.toLowerCase());
+          if (team && !team.members.every((m) => reach.owners.has(m)))
+            return denyAsMissing(ctx, req, `team "${wanted}"`);
+        }
+      }
       try {
         const out = await runReport(ctx.store, {
           name: req.params.name,
@@ -88,6 +108,7 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
           to: q['to'],
           by: q['by'],
           pipeline: q['pipeline'],
+          ...(teams !== undefined ? { teams } : {}),
           ...(reach.kind === 'owners'
             ? {
                 owners: [...reach.owners],
