@@ -122,3 +122,34 @@ export function snapshotFiguresJson(r: SnapshotFigures): Record<string, string |
     weighted_pipeline: money(r.byCategory['pipeline'] ?? 0),
   };
 }
+
+/**
+ * A snapshot's rows as seen by someone limited to some reps (a manager's reach, --team): those reps'
+ * rows, led by a total (owner '') summed from them. The stored total is the organisation's and
+ * would tell them other teams' figures.
+ */
+export function snapshotRowsWithin(
+  rows: readonly SnapshotFigures[],
+  includes: (owner: string) => boolean,
+): SnapshotFigures[] {
+  const reps = rows.filter((r) => r.owner !== '' && includes(r.owner));
+  const total: SnapshotFigures = {
+    owner: '',
+    wonMinor: 0,
+    weightedMinor: 0,
+    forecastMinor: 0,
+    openLeads: 0,
+    withoutCloseDate: 0,
+    byCategory: {},
+  };
+  for (const r of reps) {
+    total.wonMinor += r.wonMinor;
+    total.weightedMinor += r.weightedMinor;
+    total.forecastMinor += r.forecastMinor;
+    total.openLeads += r.openLeads;
+    total.withoutCloseDate += r.withoutCloseDate;
+    for (const [category, minor] of Object.entries(r.byCategory))
+      total.byCategory[category] = (total.byCategory[category] ?? 0) + minor;
+  }
+  return [total, ...reps];
+}

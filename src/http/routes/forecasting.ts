@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { checkQuota, isPeriodKey, parseQuotaFile } from '../../domain/quotas.js';
-import { SnapshotError, snapshotFiguresJson, takeForecastSnapshot } from '../../reports/forecast-snapshot.js';
+import {
+  SnapshotError,
+  snapshotFiguresJson,
+  snapshotRowsWithin,
+  takeForecastSnapshot,
+} from '../../reports/forecast-snapshot.js';
 import { periodKey } from '../../reports/period.js';
 import { appendAudit } from '../../store/audit.js';
 import { withTransaction } from '../../store/db.js';
@@ -48,41 +53,12 @@ function presentSnapshot(head: SnapshotHeader, rows: readonly SnapshotFigures[],
     period: head.period,
     kind: head.kind,
     takenAt: new Date(head.takenAt).toISOString(),
-    rows: rowsInReach(rows, reach).map(snapshotFiguresJson),
+    rows: (reach.kind === 'all' ? rows : snapshotRowsWithin(rows, (o) => reach.owners.has(o))).map(snapshotFiguresJson),
   };
 }
 
 function reachesRow(reach: Reach, owner: string): boolean {
   return reach.kind === 'all' || reach.owners.has(owner);
-}
-
-/**
- * An admin gets the rows as stored. Anyone else gets the rows of the reps they reach, led by a
- * total (owner '') summed from those rows: the stored organisation total would tell a manager
- * other teams' figures.
- */
-function rowsInReach(rows: readonly SnapshotFigures[], reach: Reach): SnapshotFigures[] {
-  if (reach.kind === 'all') return [...rows];
-  const reps = rows.filter((r) => r.owner !== '' && reachesRow(reach, r.owner));
-  const total: SnapshotFigures = {
-    owner: '',
-    wonMinor: 0,
-    weightedMinor: 0,
-    forecastMinor: 0,
-    openLeads: 0,
-    withoutCloseDate: 0,
-    byCategory: {},
-  };
-  for (const r of reps) {
-    total.wonMinor += r.wonMinor;
-    total.weightedMinor += r.weightedMinor;
-    total.forecastMinor += r.forecastMinor;
-    total.openLeads += r.openLeads;
-    total.withoutCloseDate += r.withoutCloseDate;
-    for (const [category, minor] of Object.entries(r.byCategory))
-      total.byCategory[category] = (total.byCategory[category] ?? 0) + minor;
-  }
-  return [total, ...reps];
 }
 
 /** Rows of several snapshots, one group per snapshot, in the order listed. */

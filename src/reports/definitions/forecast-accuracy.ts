@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
-import { listSnapshots, type SnapshotRow } from '../../store/forecast-snapshots.js';
+import { listSnapshots, type SnapshotFigures, type SnapshotRow } from '../../store/forecast-snapshots.js';
+import { snapshotRowsWithin } from '../forecast-snapshot.js';
 import { wonByBucketAndOwner } from '../../store/reports/forecast.js';
 import { accuracyOf, meanOf, type AccuracyFigures } from '../accuracy-math.js';
 import { major, round } from '../figures.js';
@@ -114,19 +115,11 @@ export const forecastAccuracy: ReportDefinition = {
 function firstSnapshot(
   rows: readonly SnapshotRow[],
   owners: ReadonlySet<string> | null,
-): { takenAt: number; rows: Map<string, Pick<SnapshotRow, 'forecastMinor'>> } | null {
+): { takenAt: number; rows: Map<string, SnapshotFigures> } | null {
   const first = rows[0];
   if (!first) return null;
   // One 'period_start' snapshot per period is the rule; should two exist, the earliest counts.
   const mine = rows.filter((r) => r.snapshotId === first.snapshotId);
-  if (owners === null) return { takenAt: first.takenAt, rows: new Map(mine.map((r) => [r.owner, r])) };
-  const reps = mine.filter((r) => r.owner !== '' && owners.has(r.owner));
-  const total = reps.reduce((a, r) => a + r.forecastMinor, 0);
-  return {
-    takenAt: first.takenAt,
-    rows: new Map<string, Pick<SnapshotRow, 'forecastMinor'>>([
-      ['', { forecastMinor: total }],
-      ...reps.map((r): [string, SnapshotRow] => [r.owner, r]),
-    ]),
-  };
+  const seen = owners === null ? mine : snapshotRowsWithin(mine, (o) => owners.has(o));
+  return { takenAt: first.takenAt, rows: new Map(seen.map((r) => [r.owner, r])) };
 }
