@@ -37,14 +37,16 @@ function repKey(
  * alone, and building them for every lead is what made adoption slow.
  */
 function ownerSpans(leads: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`owner_spans (lead_id, owner, starts, ends) as (
+  // The lead ids once, as a table both halves read (not the stays query twice more).
+  return sql`span_leads (lead_id) as (select distinct lead_id from ${leads}),
+  owner_spans (lead_id, owner, starts, ends) as (
     select h.lead_id, h.to_owner, h.at, lead(h.at) over (partition by h.lead_id order by h.seq, h.idx)
     from owner_history h
-    where h.lead_id in (select lead_id from ${leads})
+    where h.lead_id in (select lead_id from span_leads)
     union all
     select l.id, l.owner, l.created_at, null
     from leads l
-    where l.id in (select lead_id from ${leads})
+    where l.id in (select lead_id from span_leads)
       and l.owner is not null and not exists (select 1 from owner_history h where h.lead_id = l.id)
   )`;
 }
