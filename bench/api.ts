@@ -25,7 +25,6 @@
  */
 import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +36,7 @@ import { createAccount } from '../src/auth/accounts.js';
 import type { EngineEvent } from '../src/domain/events.js';
 import { Engine } from '../src/engine/engine.js';
 import { GroupCommitter } from '../src/engine/group-commit.js';
+import { newLeadId } from '../src/engine/lead-id.js';
 import { applyProcess } from '../src/engine/process-service.js';
 import { buildApp, type App } from '../src/http/app.js';
 import { openStore, type DialectName, type Store } from '../src/store/db.js';
@@ -157,7 +157,7 @@ function createdEvent(tag: string, n: number): EngineEvent {
   const b = leadBody(tag, n);
   return {
     type: 'lead.created',
-    lead: `L-${randomBytes(6).toString('base64url')}`,
+    lead: newLeadId(),
     fields: { ...b.fields, ...b.contact },
     actor: ADMIN_ACTOR,
   };

@@ -6,7 +6,8 @@ import { UsageError } from './errors.js';
 import { renderRunLog, runLogJson } from './lead-why.js';
 import { leadJson, loadLeadPage, renderLead } from './lead-view.js';
 import { formatTime, iso, print, printJson, table } from './output.js';
-import { collect, newLeadId, parseFields, parsePositiveInt } from './parse.js';
+import { newLeadId } from '../engine/lead-id.js';
+import { collect, parseFields, parsePositiveInt } from './parse.js';
 import { submitAndShow } from './submit.js';
 
 /** `stageflow lead ...`: every change is one event through the engine; reads go through store/queries. */
@@ -39,7 +40,7 @@ export function leadCommands(program: Command): void {
     .action(async (opts: CreateOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       const fields = parseFields(opts.field);
-      const id = opts.id ?? newLeadId();
+      const id = opts.id ?? newLeadId(ctx.now);
       await withStore(ctx, (store) =>
         submitAndShow(store, ctx, {
           type: 'lead.created',

@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Fields, FieldValue } from '../domain/conditions.js';
 import { UsageError } from './errors.js';
@@ -46,13 +45,4 @@ export function parsePositiveInt(raw: string, option: string): number {
   if (!/^[1-9]\d*$/.test(raw))
     throw new UsageError(`${option} ${JSON.stringify(raw)}: expected a positive whole number`);
   return Number(raw);
-}
-
-// Crockford's base32: no I, L, O or U, so an id read aloud or copied by hand survives.
-const BASE32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-export function newLeadId(): string {
-  let id = 'L-';
-  for (let i = 0; i < 8; i++) id += BASE32[randomInt(BASE32.length)];
-  return id;
 }

@@ -1,3 +1,4 @@
+import { decodeTime } from 'ulid';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabaseUrl } from '../support/stores.js';
 import { ONE_LINE_ERROR, PROCESS_YAML, session, tempFile, type CliResult } from './helpers.js';
@@ -81,7 +82,9 @@ describe('stageflow lead and task commands (SQLite)', () => {
   it('lead create without --id generates one', async () => {
     const r = ok(await cli(['--json', 'lead', 'create', '--field', 'name=Beta']));
     const out = JSON.parse(r.stdout) as { lead: LeadJson };
-    expect(out.lead.id).toMatch(/^L-[0-9A-HJKMNP-TV-Z]{8}$/);
+    // A ULID whose time part is the command's clock (--now 2026-03-02T09:00:00Z).
+    expect(out.lead.id).toMatch(/^L-[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(decodeTime(out.lead.id.slice(2))).toBe(Date.parse('2026-03-02T09:00:00Z'));
     expect(out.lead.owner).toBe('anna');
   });
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newLeadId } from '../../engine/lead-id.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fieldsSchema } from '../../domain/events.js';
@@ -165,7 +165,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
           errors: [{ field: 'body.owner', message: 'not writable by a rep' }],
         });
       if (req.body.owner !== undefined) await ownerWithinReach(ctx, req, req.body.owner);
-      const id = req.body.id ?? `L-${randomBytes(6).toString('base64url')}`;
+      const id = req.body.id ?? newLeadId(ctx.now());
       const outcome = await submit(ctx, caller, {
         type: 'lead.created',
         lead: id,
