@@ -33,7 +33,7 @@ export function leadCommands(program: Command): void {
   lead
     .command('create')
     .description('create a lead; the entry criteria pick its pipeline and the assignment rules its owner')
-    .option('--id <id>', 'lead id (default: L- and 8 random characters)')
+    .option('--id <id>', 'lead id (default: L- and a ULID, which sorts by creation time)')
     .option('--field <k=v>', 'a field; numbers, true, false and null are typed (repeatable)', collect, [])
     .option('--owner <user>', 'owner, skipping the assignment rules')
     .option('--pipeline <id>', 'pipeline, skipping the entry criteria')

@@ -144,7 +144,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
               .string()
               .regex(/^[A-Za-z0-9._:-]{1,100}$/)
               .optional()
-              .describe('Your id for the lead; default L- and random characters'),
+              .describe('Your id for the lead; default L- and a ULID, which sorts by creation time'),
             contact: contactSchema.optional(),
             fields: fieldsSchema.default({}),
             owner: z
