@@ -20,6 +20,7 @@ import { checkCsrf } from './csrf.js';
 import { finishIdempotent, startIdempotent } from './idempotency.js';
 import { handleError, Problem, PROBLEM_BASE, sendProblem } from './problem.js';
 import { ProcessCache } from './process-cache.js';
+import { TokenCache } from './token-cache.js';
 import { registerRoutes } from './routes/index.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { setupRoutes } from './setup.js';
@@ -58,6 +59,7 @@ export interface AppContext {
   now: () => number;
   session: SessionPolicy;
   processes: ProcessCache;
+  tokens: TokenCache;
 }
 
 export interface RouteInfo {
@@ -110,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     now: deps.now,
     session: deps.session,
     processes: new ProcessCache(deps.store),
+    tokens: new TokenCache(),
   };
   const routeTable: RouteInfo[] = [];
 
@@ -164,10 +167,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const access = req.routeOptions.config.access;
     if (!access || access.roles === 'public') {
       // A stale cookie must not stop anyone from reaching the login route or the docs.
-      req.caller = await authenticate(ctx.store, req, ctx.session, ctx.now()).catch(() => null);
+      req.caller = await authenticate(ctx.store, req, ctx.session, ctx.now(), ctx.tokens).catch(() => null);
       return;
     }
-    req.caller = await authenticate(ctx.store, req, ctx.session, ctx.now());
+    req.caller = await authenticate(ctx.store, req, ctx.session, ctx.now(), ctx.tokens);
     if (!req.caller) throw new Problem('unauthenticated');
     const denial = accessDenial(req.caller, access);
     if (denial) {

@@ -1,11 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { secretHash, SESSION_PREFIX, TOKEN_PREFIX } from '../auth/secrets.js';
 import { findTokenWithMember, touchToken } from '../store/api-tokens.js';
+import { authChangeCount } from '../store/auth-changes.js';
 import type { Store } from '../store/db.js';
 import { findMember } from '../store/members.js';
 import { deleteSession, findSession, touchSession } from '../store/sessions.js';
 import type { Caller } from './access.js';
 import { Problem } from './problem.js';
+import type { TokenCache } from './token-cache.js';
 
 /**
  * Who is calling: a bearer API token, else a session cookie, else nobody. A token or cookie that
@@ -27,26 +29,38 @@ export async function authenticate(
   req: FastifyRequest,
   policy: SessionPolicy,
   now: number,
+  tokens: TokenCache,
 ): Promise<Caller | null> {
   const auth = req.headers.authorization;
-  if (auth !== undefined) return tokenCaller(store, auth, now);
+  if (auth !== undefined) return tokenCaller(store, auth, now, tokens);
   const cookie = req.cookies[SESSION_COOKIE_SECURE] ?? req.cookies[SESSION_COOKIE_PLAIN];
   if (cookie === undefined) return null;
   return sessionCaller(store, cookie, policy, now);
 }
 
-async function tokenCaller(store: Store, header: string, now: number): Promise<Caller> {
+async function tokenCaller(store: Store, header: string, now: number, tokens: TokenCache): Promise<Caller> {
   const m = /^Bearer\s+(\S+)$/i.exec(header);
   if (!m?.[1] || !m[1].startsWith(TOKEN_PREFIX))
     throw new Problem('unauthenticated', `Authorization must be "Bearer ${TOKEN_PREFIX}…"`);
-  const found = await findTokenWithMember(store.db, secretHash(m[1]));
-  if (!found) throw new Problem('unauthenticated', 'unknown API token');
+  const hash = secretHash(m[1]);
+  let found = tokens.get(hash);
+  if (!found) {
+    const changes = authChangeCount();
+    const readAt = performance.now();
+    const read = await findTokenWithMember(store.db, hash);
+    if (!read) throw new Problem('unauthenticated', 'unknown API token');
+    tokens.set(hash, read.token, read.member, changes, readAt);
+    found = { ...read, readAt, changes };
+  }
   const { token, member } = found;
   if (token.revokedAt !== null) throw new Problem('unauthenticated', 'this API token has been revoked');
   if (token.expiresAt <= now) throw new Problem('unauthenticated', 'this API token has expired');
   if (member.disabledAt !== null) throw new Problem('unauthenticated', "the token's user is disabled");
   // At most one write a minute per token, and none on a request that finds a recent mark.
-  if (token.lastUsedAt === null || now - token.lastUsedAt > 60_000) await touchToken(store.db, token.id, now);
+  if (token.lastUsedAt === null || now - token.lastUsedAt > 60_000) {
+    await touchToken(store.db, token.id, now);
+    token.lastUsedAt = now;
+  }
   return { member, via: 'token', scopes: new Set(token.scopes), tokenId: token.id };
 }
 

@@ -1,3 +1,4 @@
+import { noteAuthChange } from './auth-changes.js';
 import type { Tx } from './db.js';
 import { memberOf, type Member } from './members.js';
 import type { ApiTokensTable } from './schema.js';
@@ -98,12 +99,15 @@ export async function listTokens(tx: Tx, memberId: string | null): Promise<ApiTo
 }
 
 export async function revokeToken(tx: Tx, id: string, now: number): Promise<void> {
+  // Before and after: a lookup overlapping the write is not cached as current.
+  noteAuthChange();
   await tx
     .updateTable('api_tokens')
     .set({ revoked_at: now })
     .where('id', '=', id)
     .where('revoked_at', 'is', null)
     .execute();
+  noteAuthChange();
 }
 
 /** Recorded at most once a minute per token, so a busy integration does not write on every request. */

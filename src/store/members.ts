@@ -1,3 +1,4 @@
+import { noteAuthChange } from './auth-changes.js';
 import type { Tx } from './db.js';
 import type { MembersTable } from './schema.js';
 
@@ -115,6 +116,8 @@ export async function updateMember(
   c: MemberChanges,
   now: number,
 ): Promise<boolean> {
+  // Before and after: a token lookup overlapping the write is not cached as current.
+  noteAuthChange();
   let q = tx
     .updateTable('members')
     .set({
@@ -130,5 +133,6 @@ export async function updateMember(
     .where('id', '=', id);
   if (version !== undefined) q = q.where('version', '=', version);
   const r = await q.executeTakeFirst();
+  noteAuthChange();
   return Number(r.numUpdatedRows) === 1;
 }

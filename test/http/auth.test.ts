@@ -7,6 +7,7 @@ import { createAccount } from '../../src/auth/accounts.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import { buildApp } from '../../src/http/app.js';
 import { PROBLEM_BASE } from '../../src/http/problem.js';
+import { TOKEN_CACHE_MS } from '../../src/http/token-cache.js';
 import type { Store } from '../../src/store/db.js';
 import { dialects, freshStore } from '../support/stores.js';
 import {
@@ -375,6 +376,17 @@ describe.each(dialects)('sign-in, sessions, CSRF and tokens on %s', (dialect) =>
 
       const revoked = await call(server, 'DELETE', `/api/v1/tokens/${id}`, s);
       expect(revoked.status, revoked.text).toBe(204);
+      expectProblem(await me({ token }), 401, 'unauthenticated');
+    });
+
+    it('are read again after at most TOKEN_CACHE_MS, so another process revoking one is obeyed', async () => {
+      const s = await login(server, 'rep-a1');
+      const made = await call(server, 'POST', '/api/v1/tokens', { ...s, body: { name: 'cli-revoked', scopes: ['*'] } });
+      const { id, token } = made.body as { id: string; token: string };
+      expect((await me({ token })).status).toBe(200);
+      // As `stageflow` in another process would: straight to the database, not through this server.
+      await sql`update api_tokens set revoked_at = ${server.clock.now} where id = ${id}`.execute(server.store.db);
+      await new Promise((r) => setTimeout(r, TOKEN_CACHE_MS + 50));
       expectProblem(await me({ token }), 401, 'unauthenticated');
     });
 

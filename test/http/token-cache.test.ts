@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TOKEN_CACHE_MS, TokenCache } from '../../src/http/token-cache.js';
+import type { ApiToken } from '../../src/store/api-tokens.js';
+import { authChangeCount, noteAuthChange } from '../../src/store/auth-changes.js';
+import type { Member } from '../../src/store/members.js';
+
+const token: ApiToken = {
+  id: 'tok_1',
+  memberId: 'm1',
+  name: 'ci',
+  scopes: ['*'],
+  createdAt: 0,
+  expiresAt: 10_000,
+  revokedAt: null,
+  lastUsedAt: null,
+};
+const member: Member = {
+  id: 'm1',
+  email: 'm1@test.example',
+  name: 'M One',
+  role: 'rep',
+  canEditProcess: false,
+  disabledAt: null,
+  createdAt: 0,
+  updatedAt: 0,
+  version: 1,
+};
+
+describe('TokenCache', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('serves an entry until TOKEN_CACHE_MS after it was read, and not after', () => {
+    const clock = vi.spyOn(performance, 'now').mockReturnValue(5_000);
+    const cache = new TokenCache();
+    cache.set('h', token, member, authChangeCount(), 5_000);
+    clock.mockReturnValue(5_000 + TOKEN_CACHE_MS - 1);
+    expect(cache.get('h')?.member.id).toBe('m1');
+    clock.mockReturnValue(5_000 + TOKEN_CACHE_MS);
+    expect(cache.get('h')).toBeUndefined();
+    expect(cache.get('other')).toBeUndefined();
+  });
+
+  it('drops every entry when this process changes a token or member', () => {
+    const cache = new TokenCache();
+    cache.set('h', token, member, authChangeCount(), performance.now());
+    expect(cache.get('h')).toBeDefined();
+    noteAuthChange();
+    expect(cache.get('h')).toBeUndefined();
+  });
+
+  it('does not serve a read that a change overlapped', () => {
+    const cache = new TokenCache();
+    const before = authChangeCount();
+    noteAuthChange(); // a revocation lands while the read is under way
+    cache.set('h', token, member, before, performance.now());
+    expect(cache.get('h')).toBeUndefined();
+  });
+});
