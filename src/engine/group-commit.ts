@@ -9,6 +9,8 @@ import type { Engine, EventOutcome, TimedEvent } from './engine.js';
  * which touches only its own event) is retried event by event, so one bad event fails alone.
  */
 
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 interface Pending {
   timed: TimedEvent;
   resolve: (o: EventOutcome) => void;
@@ -41,7 +43,12 @@ export class GroupCommitter {
         await this.commit(this.nextBatch());
         // SQLite answers synchronously: without this turn of the event loop no new request would
         // be read between batches, and each batch would hold only what was already queued.
-        await new Promise((r) => setImmediate(r));
+        await nextTurn();
+        // Requests read in that turn may still be on their way here (authentication, parsing);
+        // a second turn lets them join a half-empty batch. Under load this grew the server's
+        // batches from 29 to 44 events and cut its CPU per request by 7% (bench/README.md); when
+        // idle, a turn with nothing to read costs microseconds.
+        if (this.queue.length < this.maxBatch / 2) await nextTurn();
       }
     } finally {
       this.running = false;
