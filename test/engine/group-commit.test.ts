@@ -59,7 +59,7 @@ describe('GroupCommitter', () => {
   it('still answers a lone event, and never puts two events of one lead in a batch', async () => {
     const commits = new GroupCommitter(engine);
     expect((await commits.submit(created('L1'), T0)).ok).toBe(true);
-    const update: EngineEvent = { type: 'fields.updated', lead: 'L2', actor: { kind: 'api' }, fields: { value: 5 } };
+    const update: EngineEvent = { type: 'lead.updated', lead: 'L2', actor: { kind: 'api' }, fields: { value: 5 } };
     const both = await Promise.all([commits.submit(created('L2'), T0), commits.submit(update, T0 + 1)]);
     expect(both.map((o) => o.ok)).toEqual([true, true]);
     expect(engine.batches).toEqual([1, 1, 1]);
