@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -38,7 +38,9 @@ export async function writeWorkbook(path: string, sheets: SheetInput[]): Promise
       row.commit();
     }
   }
-  await wb.xlsx.writeFile(path);
+  // Through a buffer: exceljs' writeFile resolves before its descriptor is closed, which a test
+  // counting open files would see.
+  writeFileSync(path, Buffer.from(await wb.xlsx.writeBuffer()));
   return path;
 }
 
