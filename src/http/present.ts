@@ -1,5 +1,6 @@
 import type { Fields } from '../domain/conditions.js';
 import type { LeadRow } from '../store/lead-search.js';
+import type { LeadColumns } from '../store/leads.js';
 import type { TaskRecord } from '../store/queries.js';
 
 /** The JSON the API answers for each resource: ISO times, money in major units, names as in METRICS.md. */
@@ -9,7 +10,14 @@ export function isoOrNull(ms: number | null | undefined): string | null {
 }
 
 export function presentLead(r: LeadRow) {
-  const fields = JSON.parse(r.fields) as Fields;
+  return presentLeadWith(r, JSON.parse(r.fields) as Fields);
+}
+
+/** A lead from its columns and its fields already parsed (the engine's state of a lead just created). */
+export function presentLeadWith(
+  r: LeadColumns & Partial<Pick<LeadRow, 'company' | 'phone' | 'import_source'>>,
+  fields: Fields,
+) {
   const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
   return {
     id: r.id,
@@ -37,7 +45,7 @@ export function presentLead(r: LeadRow) {
     closedAt: isoOrNull(r.closed_at),
     closeReason: r.close_reason,
     error: r.error,
-    importedFrom: r.import_source,
+    importedFrom: r.import_source ?? null,
   };
 }
 export type LeadJson = ReturnType<typeof presentLead>;

@@ -154,9 +154,10 @@ function epochOf(v: FieldValue | undefined): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
-/** The lead row: engine state plus the reported fields copied into typed columns. */
-export function leadRow(s: LeadState, version: number, now: number): LeadsTable {
-  const book: LeadBookkeeping = { stay: s.stay, tasks: s.tasks, signals: s.signals, lists: s.lists };
+/** The lead's columns but its two JSON texts: what the API presents a lead from without a read back. */
+export type LeadColumns = Omit<LeadsTable, 'fields' | 'state'>;
+
+export function leadColumns(s: LeadState, version: number, now: number): LeadColumns {
   return {
     id: s.id,
     process_version: s.processVersion,
@@ -177,13 +178,17 @@ export function leadRow(s: LeadState, version: number, now: number): LeadsTable 
     created_at: s.createdAt,
     closed_at: s.closedAt,
     close_reason: s.closeReason,
-    fields: JSON.stringify(s.fields),
-    state: JSON.stringify(book),
     seq: s.seq,
     version,
     error: s.error,
     updated_at: now,
   };
+}
+
+/** The lead row: engine state plus the reported fields copied into typed columns. */
+export function leadRow(s: LeadState, version: number, now: number): LeadsTable {
+  const book: LeadBookkeeping = { stay: s.stay, tasks: s.tasks, signals: s.signals, lists: s.lists };
+  return Object.assign(leadColumns(s, version, now), { fields: JSON.stringify(s.fields), state: JSON.stringify(book) });
 }
 
 /** One task of a lead by id, whatever its stay: a done task of an earlier stage can be reopened. */

@@ -67,6 +67,36 @@ describe.each(dialects)('leads over HTTP on %s', (dialect) => {
     expect(forged.status).toBe(400);
   });
 
+  it('answers a created lead as a read of it shows it, although the answer is built without a read back', async () => {
+    const created = await call(server, 'POST', '/api/v1/leads', {
+      token: admin,
+      body: {
+        contact: { name: 'Ines Ortega', email: 'ines@ortega.example', phone: '+34 600 000 000', company: 'Ortega SL' },
+        fields: {
+          value: 1234.56,
+          source: 'web',
+          territory: 'south',
+          expected_close: '2027-02-01',
+          note: 'met at a fair',
+        },
+      },
+    });
+    expect(created.status).toBe(201);
+    const { log, effects, ...answered } = created.body as Record<string, unknown>;
+    expect(Array.isArray(log) && Array.isArray(effects)).toBe(true);
+    const read = await call(server, 'GET', `/api/v1/leads/${encodeURIComponent(String(answered['id']))}`, {
+      token: admin,
+    });
+    expect(read.status).toBe(200);
+    expect(answered).toEqual(read.body);
+    expect(answered).toMatchObject({
+      contact: { name: 'Ines Ortega', email: 'ines@ortega.example', phone: '+34 600 000 000', company: 'Ortega SL' },
+      value: 1234.56,
+      expectedClose: '2027-02-01T00:00:00.000Z',
+      importedFrom: null,
+    });
+  });
+
   it('lets neither a rep choose an owner nor a manager hand a lead outside their teams', async () => {
     const rep = await tokenFor(server, 'rep-a1');
     const byRep = await call(server, 'POST', '/api/v1/leads', { token: rep, body: { owner: 'rep-a1', fields: {} } });

@@ -4,11 +4,11 @@ import { z } from 'zod';
 import { fieldsSchema } from '../../domain/events.js';
 import { appendAudit } from '../../store/audit.js';
 import { findLeadRow, LEAD_SORTS, searchLeads, type LeadRow } from '../../store/lead-search.js';
-import { leadRow } from '../../store/leads.js';
+import { leadColumns } from '../../store/leads.js';
 import { leadRunLog, leadStays, listTasks } from '../../store/queries.js';
 import { EVERYONE, MANAGERS, reachesOwner } from '../access.js';
 import type { AppContext } from '../app.js';
-import { etagOf, isoOrNull, presentLead, presentTask } from '../present.js';
+import { etagOf, isoOrNull, presentLead, presentLeadWith, presentTask } from '../present.js';
 import { Problem } from '../problem.js';
 import { leadListSchema, leadPageSchema } from '../schemas.js';
 import {
@@ -112,13 +112,8 @@ async function afterEvent(ctx: AppContext, reply: FastifyReply, id: string, outc
  */
 function sendCreated(reply: FastifyReply, outcome: Accepted) {
   const state = outcome.lead;
-  const row: LeadRow = {
-    ...leadRow(state, outcome.version, state.createdAt),
-    company: null,
-    phone: null,
-    import_source: null,
-    source_id: null,
-  };
+  // A lead just created has no imported columns: company and phone come from its fields.
+  const lead = presentLeadWith(leadColumns(state, outcome.version, state.createdAt), state.fields);
   const openTasks = state.tasks
     .filter((t) => t.status === 'open')
     .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : 1))
@@ -126,7 +121,7 @@ function sendCreated(reply: FastifyReply, outcome: Accepted) {
   return reply
     .code(201)
     .header('etag', etagOf(outcome.version))
-    .send({ ...presentLead(row), openTasks, log: outcome.log, effects: outcome.effects.map((e) => e.kind) });
+    .send({ ...lead, openTasks, log: outcome.log, effects: outcome.effects.map((e) => e.kind) });
 }
 
 export function leadRoutes(api: Api, ctx: AppContext): void {
