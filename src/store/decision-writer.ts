@@ -3,7 +3,7 @@ import type { Change, Effect, LogEntry } from '../domain/decide.js';
 import type { Actor, EngineEvent } from '../domain/events.js';
 import type { LeadState, StayState, TaskState } from '../domain/lead.js';
 import type { Tx } from './db.js';
-import { runRows, upsertTail, type Connection } from './sqlite-statements.js';
+import { runRows, runUpdates, upsertTail, type Connection } from './sqlite-statements.js';
 import { leadRow, taskFromRow, taskRow, VersionConflict } from './leads.js';
 import type {
   ActivitiesTable,
@@ -65,8 +65,15 @@ function fromExcluded(cols: readonly string[]): Record<string, RawBuilder<unknow
 }
 
 // A stay changes after insert only by being left or stalled; a task by its status and assignee.
-const STAY_UPDATES = ['exited_at', 'exit_kind', 'stalled_at'];
+const STAY_UPDATES: readonly (keyof StageStaysTable)[] = ['exited_at', 'exit_kind', 'stalled_at'];
+const STAY_KEYED_UPDATES = ['id', ...STAY_UPDATES] as const;
 const TASK_UPDATES = ['status', 'assignee', 'completed_at', 'skipped_at', 'skip_reason', 'due_fired', 'overdue_fired'];
+
+function pick<T extends object, K extends keyof T>(row: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) out[k] = row[k];
+  return out;
+}
 
 function chunks<T extends object>(rows: readonly T[]): T[][] {
   if (rows.length === 0) return [];
@@ -228,21 +235,40 @@ export class DecisionWriter {
       if ((e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw conflictIn(fresh);
       throw e;
     }
+    // A loaded lead is updated over the version this batch loaded: a writer that lost a race
+    // changes fewer rows than it has. An UPDATE, not an upsert, skips the insert attempt.
     const loaded = this.leadRows((isNew) => !isNew);
-    const cols = loaded[0] ? Object.keys(loaded[0]).filter((c) => c !== 'id') : [];
-    // Never SET the key: SQLite would re-check every foreign key that points at it.
-    const written = runRows(db, 'leads', loaded, upsertTail('id', cols, '"leads"."version" = excluded."version" - 1'));
+    const written = runUpdates(db, 'leads', 'id', loaded, '"version" = @version - 1');
     if (written !== loaded.length) throw conflictIn(loaded);
     const stays = [...this.stays.values()];
-    const enteredNow = stays.filter((s) => this.newStays.has(s.id));
-    runRows(db, 'stage_stays', enteredNow);
     runRows(
       db,
       'stage_stays',
-      stays.filter((s) => !this.newStays.has(s.id)),
-      upsertTail('id', STAY_UPDATES),
+      stays.filter((s) => this.newStays.has(s.id)),
     );
-    runRows(db, 'tasks', this.tasks.values(), upsertTail('id', TASK_UPDATES));
+    const older = stays.filter((s) => !this.newStays.has(s.id));
+    const left = runUpdates(
+      db,
+      'stage_stays',
+      'id',
+      older.map((s) => pick(s, STAY_KEYED_UPDATES)),
+    );
+    // A lead whose current stay has no row (written by an older version) gets it now.
+    if (left !== older.length) runRows(db, 'stage_stays', older, upsertTail('id', STAY_UPDATES));
+    // A stay entered in this batch is new, and so are its tasks; a task of an older stay (a
+    // reopened one, or one whose status or assignee moved) may exist and is upserted.
+    const tasks = [...this.tasks.values()];
+    runRows(
+      db,
+      'tasks',
+      tasks.filter((t) => this.newStays.has(t.stay_id)),
+    );
+    runRows(
+      db,
+      'tasks',
+      tasks.filter((t) => !this.newStays.has(t.stay_id)),
+      upsertTail('id', TASK_UPDATES),
+    );
     runRows(db, 'events', this.events);
     runRows(db, 'run_log', this.runLog);
     runRows(db, 'owner_history', this.owners);

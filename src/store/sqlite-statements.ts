@@ -47,6 +47,29 @@ export function upsertTail(key: string, updates: readonly string[], where = ''):
 }
 
 /**
+ * `update table set col = @col, … where key = @key [and <where>]`, bound by name from the row; the
+ * key is never SET, so SQLite re-checks no foreign key that points at it.
+ */
+export function updateText(table: string, key: string, cols: readonly string[], where = ''): string {
+  const set = cols
+    .filter((c) => c !== key)
+    .map((c) => `${quote(c)} = @${c}`)
+    .join(', ');
+  return `update ${quote(table)} set ${set} where ${quote(key)} = @${key}${where ? ` and ${where}` : ''}`;
+}
+
+/** Runs one prepared update per row (`updateText`); returns how many rows it changed. */
+export function runUpdates(db: Connection, table: string, key: string, rows: Iterable<object>, where = ''): number {
+  let stmt: Statement | null = null;
+  let changed = 0;
+  for (const row of rows) {
+    stmt ??= prepared(db, updateText(table, key, Object.keys(row), where));
+    changed += stmt.run(row).changes;
+  }
+  return changed;
+}
+
+/**
  * Runs one prepared insert per row; returns how many rows it inserted or updated (an upsert whose
  * `where` fails, or `do nothing`, counts 0).
  */

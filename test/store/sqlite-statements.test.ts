@@ -149,3 +149,30 @@ it.each([
     .executeTakeFirstOrThrow();
   expect(row).toEqual({ seq: 3, version: 3 });
 });
+
+it('a stay the lead is in but the database lacks is written when the lead leaves it, as the upsert did', async () => {
+  const store = await openStore(await freshDatabaseUrl('sqlite'));
+  open.push(store);
+  await applyProcess(store, basicProcess, T0, 'test');
+  const engine = new Engine(store);
+  const created = await engine.handle({ type: 'lead.created', lead: 'L1', fields: {} }, T0);
+  if (!created.ok) throw new Error('lead.created refused');
+  const stay = created.lead.stay.id;
+  // A row lost outside the engine (an older version, a hand edit): its tasks go with it.
+  store.sqlite?.pragma('foreign_keys = OFF');
+  store.sqlite?.prepare('delete from tasks where stay_id = ?').run(stay);
+  store.sqlite?.prepare('delete from stage_stays where id = ?').run(stay);
+  store.sqlite?.pragma('foreign_keys = ON');
+  const moved = await engine.handle({ type: 'lead.moved', lead: 'L1', stage: 'demo', override: false }, T0 + 60_000);
+  expect(moved.ok ? 'ok' : moved.error).toBe('ok');
+  const stays = await store.db
+    .selectFrom('stage_stays')
+    .select(['id', 'exited_at'])
+    .where('lead_id', '=', 'L1')
+    .orderBy('seq')
+    .execute();
+  expect(stays).toEqual([
+    { id: stay, exited_at: T0 + 60_000 },
+    { id: expect.stringMatching(/^L1#/), exited_at: null },
+  ]);
+});
