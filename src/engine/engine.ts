@@ -2,7 +2,7 @@ import { mayRoute } from '../domain/assignment.js';
 import { decide, type Effect, type LogEntry } from '../domain/decide.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { EngineEvent } from '../domain/events.js';
-import type { LeadState } from '../domain/lead.js';
+import type { LeadState, TaskState } from '../domain/lead.js';
 import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { DecisionWriter } from '../store/decision-writer.js';
@@ -19,7 +19,15 @@ import { suppressionCheck } from '../store/suppressions.js';
  */
 
 export type EventOutcome =
-  | { ok: true; lead: LeadState; version: number; effects: Effect[]; log: LogEntry[] }
+  | {
+      ok: true;
+      lead: LeadState;
+      version: number;
+      effects: Effect[];
+      log: LogEntry[];
+      /** Every task the event created or changed, as it left them (older stays' tasks included). */
+      savedTasks: TaskState[];
+    }
   | { ok: false; error: DomainError; log: LogEntry[]; currentVersion?: number };
 
 export interface TimedEvent {
@@ -163,7 +171,14 @@ export class Engine {
         now: at,
       });
       working.set(event.lead, d.lead);
-      outcomes.push({ ok: true, lead: d.lead, version: (loadedVersion ?? 0) + 1, effects: d.effects, log: d.log });
+      outcomes.push({
+        ok: true,
+        lead: d.lead,
+        version: (loadedVersion ?? 0) + 1,
+        effects: d.effects,
+        log: d.log,
+        savedTasks: d.changes.flatMap((c) => (c.kind === 'task.saved' ? [c.task] : [])),
+      });
     }
     await writer.flush(tx, this.store.sqlite);
     await routing.save();

@@ -135,6 +135,11 @@ describe.each(dialects)('leads over HTTP on %s', (dialect) => {
     const rep = await login(server, 'rep-a1');
     const done = await call(server, 'POST', `/api/v1/tasks/${encodeURIComponent(task?.id ?? '')}/complete`, rep);
     expect(done.status).toBe(200);
+    // The answer's task is the engine's own result; a read of the task shows the same.
+    const answered = (done.body as { task: { status: string; completedAt: string | null } }).task;
+    expect(answered).toMatchObject({ status: 'done', completedAt: expect.any(String) });
+    const reread = await call(server, 'GET', `/api/v1/tasks/${encodeURIComponent(task?.id ?? '')}`, rep);
+    expect(reread.body).toEqual(answered);
     const after = (await call(server, 'GET', `/api/v1/leads/${id}`, { token: admin })).body as LeadBody;
     expect(after.stage).toBe('qualified');
     expect(after.openTasks.map((t) => t.template)).toEqual(['demo']);

@@ -97,7 +97,11 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
       async (req) => {
         const task = await findInReach(req, req.params.id);
         const outcome = await submit(ctx, callerOf(req), { type, lead: task.lead, task: task.id });
-        const after = await findTaskHit(ctx.store.db, task.id);
+        // The engine says how it left the task; its lead and its stay's stage do not change.
+        const saved = outcome.savedTasks.find((t) => t.id === task.id);
+        const after = saved
+          ? { ...saved, lead: task.lead, stage: task.stage }
+          : await findTaskHit(ctx.store.db, task.id);
         return {
           task: after ? presentTask(after) : null,
           log: outcome.log,
