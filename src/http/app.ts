@@ -6,7 +6,6 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
-  serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
@@ -23,6 +22,7 @@ import { ProcessCache } from './process-cache.js';
 import { TokenCache } from './token-cache.js';
 import { registerRoutes } from './routes/index.js';
 import { SECURITY_HEADERS } from './security-headers.js';
+import { responseSerializerCompiler } from './serializer.js';
 import { setupRoutes } from './setup.js';
 
 /**
@@ -117,7 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const routeTable: RouteInfo[] = [];
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, new Problem('not-found', `no route ${req.method} ${req.url.split('?')[0]}`)),
