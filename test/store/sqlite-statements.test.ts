@@ -110,16 +110,22 @@ it('prepared statements on SQLite leave the same rows as the Kysely writer', asy
   expect(l('L3')?.['closed_at']).toEqual(expect.any(Number));
 });
 
-it.each([
-  ['prepared statements', false],
-  ['Kysely', true],
-])('%s: a lead whose version moved on since the batch loaded it is a lost race', async (_path, hide) => {
+/** A fresh SQLite store with the basic process and one lead, L1, just created. */
+async function storeWithLead() {
   const store = await openStore(await freshDatabaseUrl('sqlite'));
   open.push(store);
   await applyProcess(store, basicProcess, T0, 'test');
   const engine = new Engine(store);
   const created = await engine.handle({ type: 'lead.created', lead: 'L1', fields: {} }, T0);
   if (!created.ok) throw new Error('lead.created refused');
+  return { store, engine, created };
+}
+
+it.each([
+  ['prepared statements', false],
+  ['Kysely', true],
+])('%s: a lead whose version moved on since the batch loaded it is a lost race', async (_path, hide) => {
+  const { store, engine, created } = await storeWithLead();
   await engine.handle({ type: 'lead.updated', lead: 'L1', fields: { a: 1 } }, T0 + 1); // version 2 now
   const sqlite = hide ? undefined : store.sqlite;
   const write = (loadedVersion: number | null): Promise<void> =>
@@ -151,12 +157,7 @@ it.each([
 });
 
 it('a stay the lead is in but the database lacks is written when the lead leaves it, as the upsert did', async () => {
-  const store = await openStore(await freshDatabaseUrl('sqlite'));
-  open.push(store);
-  await applyProcess(store, basicProcess, T0, 'test');
-  const engine = new Engine(store);
-  const created = await engine.handle({ type: 'lead.created', lead: 'L1', fields: {} }, T0);
-  if (!created.ok) throw new Error('lead.created refused');
+  const { store, engine, created } = await storeWithLead();
   const stay = created.lead.stay.id;
   // A row lost outside the engine (an older version, a hand edit): its tasks go with it.
   store.sqlite?.pragma('foreign_keys = OFF');
