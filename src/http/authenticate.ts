@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { secretHash, SESSION_PREFIX, TOKEN_PREFIX } from '../auth/secrets.js';
 import { findTokenWithMember, touchToken } from '../store/api-tokens.js';
-import { authChangeCount } from '../store/auth-changes.js';
 import type { Store } from '../store/db.js';
 import { findMember } from '../store/members.js';
 import { deleteSession, findSession, touchSession } from '../store/sessions.js';
@@ -43,23 +42,17 @@ async function tokenCaller(store: Store, header: string, now: number, tokens: To
   if (!m?.[1] || !m[1].startsWith(TOKEN_PREFIX))
     throw new Problem('unauthenticated', `Authorization must be "Bearer ${TOKEN_PREFIX}…"`);
   const hash = secretHash(m[1]);
-  let found = tokens.get(hash);
-  if (!found) {
-    const changes = authChangeCount();
-    const readAt = performance.now();
-    const read = await findTokenWithMember(store.db, hash);
-    if (!read) throw new Problem('unauthenticated', 'unknown API token');
-    tokens.set(hash, read.token, read.member, changes, readAt);
-    found = { ...read, readAt, changes };
-  }
+  const found = await tokens.lookup(hash, () => findTokenWithMember(store.db, hash));
+  if (!found) throw new Problem('unauthenticated', 'unknown API token');
   const { token, member } = found;
   if (token.revokedAt !== null) throw new Problem('unauthenticated', 'this API token has been revoked');
   if (token.expiresAt <= now) throw new Problem('unauthenticated', 'this API token has expired');
   if (member.disabledAt !== null) throw new Problem('unauthenticated', "the token's user is disabled");
   // At most one write a minute per token, and none on a request that finds a recent mark.
   if (token.lastUsedAt === null || now - token.lastUsedAt > 60_000) {
-    await touchToken(store.db, token.id, now);
+    // Marked first: the requests sharing this cached token then do not write it too.
     token.lastUsedAt = now;
+    await touchToken(store.db, token.id, now);
   }
   return { member, via: 'token', scopes: new Set(token.scopes), tokenId: token.id };
 }

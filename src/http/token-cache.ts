@@ -24,6 +24,33 @@ interface Entry {
  */
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
+  /** Reads in flight: requests that miss together (on PostgreSQL, a burst after each expiry) share one. */
+  private readonly reading = new Map<string, { changes: number; entry: Promise<Entry | null> }>();
+
+  /**
+   * The entry for `hash`, read with `read` on a miss. A miss joins a read already in flight for
+   * the same hash unless a token or member changed since that read began.
+   */
+  lookup(hash: string, read: () => Promise<{ token: ApiToken; member: Member } | null>): Promise<Entry | null> {
+    const cached = this.get(hash);
+    if (cached) return Promise.resolve(cached);
+    const changes = authChangeCount();
+    const inFlight = this.reading.get(hash);
+    if (inFlight?.changes === changes) return inFlight.entry;
+    const readAt = performance.now();
+    const entry = read()
+      .then((r) => {
+        if (!r) return null;
+        // A read that a change overlapped answers its own requests but is not kept.
+        if (changes === authChangeCount()) this.set(hash, r.token, r.member, changes, readAt);
+        return { ...r, readAt, changes };
+      })
+      .finally(() => {
+        if (this.reading.get(hash)?.entry === entry) this.reading.delete(hash);
+      });
+    this.reading.set(hash, { changes, entry });
+    return entry;
+  }
 
   get(hash: string): Entry | undefined {
     const e = this.entries.get(hash);

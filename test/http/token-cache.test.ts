@@ -57,4 +57,45 @@ describe('TokenCache', () => {
     cache.set('h', token, member, before, performance.now());
     expect(cache.get('h')).toBeUndefined();
   });
+
+  it('lets misses that arrive together share one read, and keeps its result', async () => {
+    const cache = new TokenCache();
+    let reads = 0;
+    let finish: (v: { token: ApiToken; member: Member } | null) => void = () => undefined;
+    const read = () => {
+      reads++;
+      return new Promise<{ token: ApiToken; member: Member } | null>((r) => (finish = r));
+    };
+    const first = cache.lookup('h', read);
+    const second = cache.lookup('h', read);
+    finish({ token, member });
+    expect((await first)?.member.id).toBe('m1');
+    expect((await second)?.member.id).toBe('m1');
+    expect(reads).toBe(1);
+    expect(cache.get('h')?.token.id).toBe('tok_1');
+    await cache.lookup('h', read);
+    expect(reads).toBe(1);
+  });
+
+  it('does not let a miss join a read that began before a token or member changed', async () => {
+    const cache = new TokenCache();
+    const pending: ((v: { token: ApiToken; member: Member } | null) => void)[] = [];
+    const read = () => new Promise<{ token: ApiToken; member: Member } | null>((r) => pending.push(r));
+    const before = cache.lookup('h', read);
+    noteAuthChange(); // say, the token is revoked while the first read is under way
+    const after = cache.lookup('h', read);
+    expect(pending).toHaveLength(2);
+    pending[1]?.({ token: { ...token, revokedAt: 1 }, member });
+    pending[0]?.({ token, member });
+    expect((await after)?.token.revokedAt).toBe(1);
+    expect((await before)?.token.revokedAt).toBeNull();
+    // The read that the change overlapped is not served to later requests.
+    expect(cache.get('h')?.token.revokedAt).toBe(1);
+  });
+
+  it('caches nothing for an unknown token', async () => {
+    const cache = new TokenCache();
+    expect(await cache.lookup('h', () => Promise.resolve(null))).toBeNull();
+    expect(cache.get('h')).toBeUndefined();
+  });
 });
