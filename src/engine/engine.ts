@@ -162,6 +162,7 @@ export class Engine {
       routing.noteLead(before, d.lead);
       writer.add({
         loadedVersion: loaded.get(event.lead)?.version ?? null,
+        loadedRow: loaded.get(event.lead)?.row ?? null,
         lead: d.lead,
         changes: d.changes,
         effects: d.effects,

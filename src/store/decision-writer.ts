@@ -3,7 +3,7 @@ import type { Change, Effect, LogEntry } from '../domain/decide.js';
 import type { Actor, EngineEvent } from '../domain/events.js';
 import type { LeadState, StayState, TaskState } from '../domain/lead.js';
 import type { Tx } from './db.js';
-import { runRows, runUpdates, upsertTail, type Connection } from './sqlite-statements.js';
+import { runChangedUpdate, runRows, runUpdates, upsertTail, type Connection } from './sqlite-statements.js';
 import { leadRow, taskFromRow, taskRow, VersionConflict } from './leads.js';
 import type {
   ActivitiesTable,
@@ -28,6 +28,8 @@ import type {
 export interface DecisionRows {
   /** The lead's version when the batch loaded it; null for a lead this batch creates. */
   loadedVersion: number | null;
+  /** The lead's row as the batch loaded it (null for a new lead): the UPDATE sets what differs. */
+  loadedRow?: Readonly<Partial<LeadsTable>> | null;
   lead: LeadState;
   changes: Change[];
   effects: Effect[];
@@ -67,7 +69,16 @@ function fromExcluded(cols: readonly string[]): Record<string, RawBuilder<unknow
 // A stay changes after insert only by being left or stalled; a task by its status and assignee.
 const STAY_UPDATES: readonly (keyof StageStaysTable)[] = ['exited_at', 'exit_kind', 'stalled_at'];
 const STAY_KEYED_UPDATES = ['id', ...STAY_UPDATES] as const;
-const TASK_UPDATES = ['status', 'assignee', 'completed_at', 'skipped_at', 'skip_reason', 'due_fired', 'overdue_fired'];
+const TASK_UPDATES: readonly (keyof TasksTable)[] = [
+  'status',
+  'assignee',
+  'completed_at',
+  'skipped_at',
+  'skip_reason',
+  'due_fired',
+  'overdue_fired',
+];
+const TASK_KEYED_UPDATES = ['id', ...TASK_UPDATES] as const;
 
 function pick<T extends object, K extends keyof T>(row: T, keys: readonly K[]): Pick<T, K> {
   const out = {} as Pick<T, K>;
@@ -85,7 +96,10 @@ function chunks<T extends object>(rows: readonly T[]): T[][] {
 
 export class DecisionWriter {
   /** The last state of each lead and its next version; the row is built once, at flush. */
-  private readonly leads = new Map<string, { lead: LeadState; version: number; now: number; isNew: boolean }>();
+  private readonly leads = new Map<
+    string,
+    { lead: LeadState; version: number; now: number; isNew: boolean; loadedRow: Readonly<Partial<LeadsTable>> | null }
+  >();
   private readonly stays = new Map<string, StageStaysTable>();
   /** Stays entered in this batch: not in the database yet. */
   private readonly newStays = new Set<string>();
@@ -109,7 +123,14 @@ export class DecisionWriter {
     const id = lead.id;
     // The version is a concurrency token per write, not an event count (that is `seq`): one
     // batch moves a lead from the version it loaded to the next, however many events it applied.
-    this.leads.set(id, { lead, version: (d.loadedVersion ?? 0) + 1, now, isNew: d.loadedVersion == null });
+    this.leads.set(id, {
+      lead,
+      version: (d.loadedVersion ?? 0) + 1,
+      now,
+      isNew: d.loadedVersion == null,
+      // The row as loaded, not as an earlier event of this batch left it: that one is unwritten.
+      loadedRow: this.leads.get(id)?.loadedRow ?? d.loadedRow ?? null,
+    });
 
     let owner = 0;
     let field = 0;
@@ -236,10 +257,16 @@ export class DecisionWriter {
       throw e;
     }
     // A loaded lead is updated over the version this batch loaded: a writer that lost a race
-    // changes fewer rows than it has. An UPDATE, not an upsert, skips the insert attempt.
-    const loaded = this.leadRows((isNew) => !isNew);
-    const written = runUpdates(db, 'leads', 'id', loaded, '"version" = @version - 1');
-    if (written !== loaded.length) throw conflictIn(loaded);
+    // changes fewer rows than it has. An UPDATE, not an upsert, skips the insert attempt, and it
+    // sets only the columns that differ from the row as loaded, so the indexes of the others
+    // (owner, status, the reports' covering ones) are not rewritten by an event that left them.
+    const loaded = [...this.leads.values()].filter((l) => !l.isNew);
+    const rows = loaded.map((l) => leadRow(l.lead, l.version, l.now));
+    let written = 0;
+    rows.forEach((row, i) => {
+      written += runChangedUpdate(db, 'leads', 'id', row, loaded[i]?.loadedRow ?? null, '"version" = @version - 1');
+    });
+    if (written !== rows.length) throw conflictIn(rows);
     const stays = [...this.stays.values()];
     runRows(
       db,
@@ -255,20 +282,23 @@ export class DecisionWriter {
     );
     // A lead whose current stay has no row (written by an older version) gets it now.
     if (left !== older.length) runRows(db, 'stage_stays', older, upsertTail('id', STAY_UPDATES));
-    // A stay entered in this batch is new, and so are its tasks; a task of an older stay (a
-    // reopened one, or one whose status or assignee moved) may exist and is upserted.
+    // A stay entered in this batch is new, and so are its tasks. A task of an older stay (done,
+    // skipped, reopened or reassigned) exists: its changing columns are updated, which skips an
+    // upsert's insert attempt; one without a row (written by an older version) is upserted.
     const tasks = [...this.tasks.values()];
     runRows(
       db,
       'tasks',
       tasks.filter((t) => this.newStays.has(t.stay_id)),
     );
-    runRows(
+    const known = tasks.filter((t) => !this.newStays.has(t.stay_id));
+    const moved = runUpdates(
       db,
       'tasks',
-      tasks.filter((t) => !this.newStays.has(t.stay_id)),
-      upsertTail('id', TASK_UPDATES),
+      'id',
+      known.map((t) => pick(t, TASK_KEYED_UPDATES)),
     );
+    if (moved !== known.length) runRows(db, 'tasks', known, upsertTail('id', TASK_UPDATES));
     runRows(db, 'events', this.events);
     runRows(db, 'run_log', this.runLog);
     runRows(db, 'owner_history', this.owners);

@@ -24,8 +24,13 @@ export class VersionConflict extends Error {
   }
 }
 
-/** The lead columns the working state is read from; reports' copies of fields are not needed. */
-const STATE_COLUMNS = [
+/**
+ * The lead columns a batch loads: those the working state is read from, and every other indexed
+ * column the engine writes. The row is kept as loaded, so the engine's UPDATE sets only the indexed
+ * columns an event changed (an UPDATE that sets an indexed column rewrites that index's entry,
+ * changed or not); columns not loaded are always set, which costs no index.
+ */
+export const LOADED_LEAD_COLUMNS = [
   'id',
   'process_version',
   'pipeline',
@@ -39,8 +44,23 @@ const STATE_COLUMNS = [
   'seq',
   'version',
   'error',
-] as const;
+  // Indexed, and read only to compare:
+  'stage',
+  'email',
+  'value_minor',
+  'product',
+  'territory',
+  'source',
+] as const satisfies readonly (keyof LeadsTable)[];
+const STATE_COLUMNS = LOADED_LEAD_COLUMNS;
 type StateRow = Pick<LeadsTable, (typeof STATE_COLUMNS)[number]>;
+
+/** A lead as a batch loaded it: its working state, its version, and the row it was read from. */
+export interface LoadedLead {
+  state: LeadState;
+  version: number;
+  row: Readonly<StateRow>;
+}
 const SELECT_BY_ID = `select ${STATE_COLUMNS.map((c) => `"${c}"`).join(', ')} from "leads" where "id" = ?`;
 
 /**
@@ -53,8 +73,8 @@ export async function loadLeads(
   ids: readonly string[],
   lock: boolean,
   sqlite?: Connection,
-): Promise<Map<string, { state: LeadState; version: number }>> {
-  const out = new Map<string, { state: LeadState; version: number }>();
+): Promise<Map<string, LoadedLead>> {
+  const out = new Map<string, LoadedLead>();
   if (sqlite) {
     const byId = prepared(sqlite, SELECT_BY_ID);
     for (const id of ids) {
@@ -73,9 +93,10 @@ export async function loadLeads(
   return out;
 }
 
-function fromRow(row: StateRow): { state: LeadState; version: number } {
+function fromRow(row: StateRow): LoadedLead {
   const book = JSON.parse(row.state) as LeadBookkeeping;
   return {
+    row,
     version: row.version,
     state: {
       id: row.id,

@@ -70,6 +70,25 @@ export function runUpdates(db: Connection, table: string, key: string, rows: Ite
 }
 
 /**
+ * Updates one row, setting only the columns whose values differ from `before` (all of them when
+ * `before` is null) and always `version`, the concurrency token `where` may compare; returns how
+ * many rows changed. Statements are prepared per set of columns, and a few sets recur.
+ */
+export function runChangedUpdate<T extends object>(
+  db: Connection,
+  table: string,
+  key: keyof T & string,
+  row: Readonly<T>,
+  before: Readonly<Partial<T>> | null,
+  where = '',
+): number {
+  const params: Partial<T> = {};
+  for (const c of Object.keys(row) as (keyof T & string)[])
+    if (c === key || c === 'version' || before === null || row[c] !== before[c]) params[c] = row[c];
+  return prepared(db, updateText(table, key, Object.keys(params), where)).run(params).changes;
+}
+
+/**
  * Runs one prepared insert per row; returns how many rows it inserted or updated (an upsert whose
  * `where` fails, or `do nothing`, counts 0).
  */

@@ -4,7 +4,8 @@ import { Engine, type TimedEvent } from '../../src/engine/engine.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import { openStore, withTransaction, type Store } from '../../src/store/db.js';
 import { DecisionWriter } from '../../src/store/decision-writer.js';
-import { VersionConflict } from '../../src/store/leads.js';
+import { leadRow, LOADED_LEAD_COLUMNS, VersionConflict } from '../../src/store/leads.js';
+import { runChangedUpdate } from '../../src/store/sqlite-statements.js';
 import type { Database } from '../../src/store/schema.js';
 import { basicProcess, T0 } from '../support/process-fixtures.js';
 import { freshDatabaseUrl } from '../support/stores.js';
@@ -156,9 +157,11 @@ it.each([
   expect(row).toEqual({ seq: 3, version: 3 });
 });
 
-it('a stay the lead is in but the database lacks is written when the lead leaves it, as the upsert did', async () => {
+it('a stay and tasks the lead has but the database lacks are written when the lead leaves, as the upsert did', async () => {
   const { store, engine, created } = await storeWithLead();
   const stay = created.lead.stay.id;
+  const openTasks = created.lead.tasks.map((t) => t.id).sort();
+  expect(openTasks.length).toBeGreaterThan(0);
   // A row lost outside the engine (an older version, a hand edit): its tasks go with it.
   store.sqlite?.pragma('foreign_keys = OFF');
   store.sqlite?.prepare('delete from tasks where stay_id = ?').run(stay);
@@ -176,4 +179,54 @@ it('a stay the lead is in but the database lacks is written when the lead leaves
     { id: stay, exited_at: T0 + 60_000 },
     { id: expect.stringMatching(/^L1#/), exited_at: null },
   ]);
+  // Its tasks were skipped by the move: updated where they exist, inserted where they do not.
+  const tasks = await store.db
+    .selectFrom('tasks')
+    .select(['id', 'status'])
+    .where('stay_id', '=', stay)
+    .orderBy('id')
+    .execute();
+  expect(tasks).toEqual(openTasks.map((id) => ({ id, status: 'skipped' })));
+});
+
+it('a changed-columns update sets only the columns that differ from the row as loaded, and the version', async () => {
+  const store = await openStore(await freshDatabaseUrl('sqlite'));
+  open.push(store);
+  const db = store.sqlite;
+  if (!db) throw new Error('not SQLite');
+  db.exec(`create table t (id text primary key, a text, b integer, version integer);
+    create table set_columns (name text);
+    create trigger t_a after update of a on t begin insert into set_columns values ('a'); end;
+    create trigger t_b after update of b on t begin insert into set_columns values ('b'); end;
+    create trigger t_version after update of version on t begin insert into set_columns values ('version'); end;
+    insert into t values ('x', 'same', 1, 1);`);
+  // An UPDATE OF trigger fires when its column is SET, whether or not the value changes.
+  const setColumns = () =>
+    (db.prepare('delete from set_columns returning name').all() as { name: string }[]).map((r) => r.name).sort();
+  const before = { id: 'x', a: 'same', b: 1, version: 1 };
+  expect(
+    runChangedUpdate(db, 't', 'id', { id: 'x', a: 'same', b: 2, version: 2 }, before, 'version = @version - 1'),
+  ).toBe(1);
+  expect(setColumns()).toEqual(['b', 'version']);
+  expect(db.prepare('select * from t').get()).toEqual({ id: 'x', a: 'same', b: 2, version: 2 });
+  // A stale version changes nothing; without a loaded row every column is set.
+  expect(
+    runChangedUpdate(db, 't', 'id', { id: 'x', a: 'new', b: 2, version: 2 }, before, 'version = @version - 1'),
+  ).toBe(0);
+  setColumns();
+  expect(runChangedUpdate(db, 't', 'id', { id: 'x', a: 'same', b: 2, version: 3 }, null)).toBe(1);
+  expect(setColumns()).toEqual(['a', 'b', 'version']);
+});
+
+it('a batch loads every indexed lead column the engine writes, so it can leave unchanged ones unset', async () => {
+  const { store, created } = await storeWithLead();
+  const written = Object.keys(leadRow(created.lead, 1, T0));
+  const indexes = store.sqlite
+    ?.prepare("select sql from sqlite_master where type = 'index' and tbl_name = 'leads' and sql is not null")
+    .all() as { sql: string }[];
+  expect(indexes.length).toBeGreaterThan(5);
+  // Every column an index names (expression indexes included), among those the engine writes.
+  const indexed = written.filter((c) => indexes.some((i) => new RegExp(`\\b${c}\\b`).test(i.sql)));
+  expect(indexed).toEqual(expect.arrayContaining(['owner', 'status', 'stage', 'email', 'closed_at', 'value_minor']));
+  expect(LOADED_LEAD_COLUMNS).toEqual(expect.arrayContaining(indexed));
 });
