@@ -66,8 +66,19 @@ function openPostgres(url: string): Store {
   };
 }
 
-/** SQLite durability as shipped: WAL, fsync on every commit, a busy timeout, foreign keys enforced. */
-export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000', 'foreign_keys = ON'];
+/**
+ * SQLite as shipped: WAL, fsync on every commit, a busy timeout, foreign keys enforced, and a page
+ * cache of 64 MiB instead of SQLite's 2 MiB default (pages are allocated as used, so a small file
+ * costs little): at 1,000,000 leads the reports re-read index pages the default cache had
+ * dropped, and adoption took 6.0 s with it against 11.6 s without (bench/README.md).
+ */
+export const SQLITE_PRAGMAS = [
+  'journal_mode = WAL',
+  'synchronous = FULL',
+  'busy_timeout = 5000',
+  'foreign_keys = ON',
+  'cache_size = -65536',
+];
 
 function openSqlite(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });

@@ -44,7 +44,7 @@ async function rowCounts(store: Store): Promise<Record<string, number>> {
   return out;
 }
 
-it('opens SQLite durable: WAL, synchronous=FULL, a busy timeout and foreign keys on', async () => {
+it('opens SQLite durable: WAL, synchronous=FULL, a busy timeout, foreign keys on and a 64 MiB cache', async () => {
   const store = await storeAt(await freshDatabaseUrl('sqlite'));
   const pragma = async (name: string): Promise<unknown> => {
     const r = await sql.raw<Record<string, unknown>>(`pragma ${name}`).execute(store.db);
@@ -54,6 +54,7 @@ it('opens SQLite durable: WAL, synchronous=FULL, a busy timeout and foreign keys
   expect(await pragma('synchronous')).toBe(2); // FULL
   expect(await pragma('busy_timeout')).toBe(5000);
   expect(await pragma('foreign_keys')).toBe(1);
+  expect(await pragma('cache_size')).toBe(-65536); // KiB
 });
 
 it('never loses an update when processes race on one SQLite file', async () => {
