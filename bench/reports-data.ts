@@ -7,6 +7,7 @@
  * them: see bench/README.md for what is generated.
  */
 import { DateTime } from 'luxon';
+import { reachAfter, type StayPlace } from '../src/store/lead-reach.js';
 
 export const ZONE = 'Europe/Berlin';
 const DAY = 86_400_000;
@@ -49,6 +50,8 @@ export const COLUMNS = {
     'version',
     'error',
     'updated_at',
+    'furthest_index',
+    'other_pipelines',
   ],
   stage_stays: [
     'id',
@@ -466,6 +469,7 @@ export function* generate(leads: number, seed: number, chunkLeads: number): Gene
     let stayId: string;
     let stayEntered: number;
     let stage: string;
+    const places: StayPlace[] = [];
     for (;;) {
       seq++;
       const spec = PIPELINES[pl] as (typeof PIPELINES)[number];
@@ -473,6 +477,7 @@ export function* generate(leads: number, seed: number, chunkLeads: number): Gene
       stayId = `${id}#${seq}`;
       stayEntered = at;
       stage = st.id;
+      places.push({ pipeline: spec.id, stage_index: idx });
       const dur = Math.max(HOUR, Math.floor(r.expo(st.meanDays) * (1.15 - rep.skill * 0.15) * DAY));
       const exitAt = at + dur;
       const open = exitAt >= NOW;
@@ -610,10 +615,12 @@ export function* generate(leads: number, seed: number, chunkLeads: number): Gene
       ...(category ? { forecast_category: category } : {}),
       ...(pl === 1 ? { type: 'renewal' } : {}),
     });
+    const pipelineId = (PIPELINES[pl] as (typeof PIPELINES)[number]).id;
+    const reach = reachAfter(pipelineId, null, places);
     chunk.leads.push([
       id,
       1,
-      (PIPELINES[pl] as (typeof PIPELINES)[number]).id,
+      pipelineId,
       stage,
       idx,
       stayId,
@@ -636,6 +643,8 @@ export function* generate(leads: number, seed: number, chunkLeads: number): Gene
       1,
       null,
       closedAt ?? Math.max(stayEntered, created),
+      reach.furthest_index,
+      reach.other_pipelines,
     ]);
   }
   yield chunk;

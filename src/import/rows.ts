@@ -1,5 +1,6 @@
 import type { Actor } from '../domain/events.js';
 import { leadRow } from '../store/leads.js';
+import { reachAfter } from '../store/lead-reach.js';
 import type { ImportedLeadRows } from '../store/import-writer.js';
 import type { PlannedLead } from './plan.js';
 
@@ -14,7 +15,17 @@ export function importedRows(
   const s = plan.state;
   return {
     lead: {
-      ...leadRow(s, 1, ctx.now),
+      // Every rebuilt stay is in the lead's pipeline.
+      ...leadRow(
+        s,
+        1,
+        ctx.now,
+        reachAfter(
+          s.pipeline,
+          null,
+          plan.stays.map((st) => ({ pipeline: s.pipeline, stage_index: st.stageIndex })),
+        ),
+      ),
       company: plan.company,
       phone: plan.phone,
       import_source: ctx.source,

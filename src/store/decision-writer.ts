@@ -4,6 +4,7 @@ import type { Actor, EngineEvent } from '../domain/events.js';
 import type { LeadState, StayState, TaskState } from '../domain/lead.js';
 import type { Tx } from './db.js';
 import { runChangedUpdate, runRows, runUpdates, upsertTail, type Connection } from './sqlite-statements.js';
+import { reachAfter, type LeadReach, type StayPlace } from './lead-reach.js';
 import { leadRow, taskFromRow, taskRow, VersionConflict } from './leads.js';
 import type {
   ActivitiesTable,
@@ -29,7 +30,7 @@ export interface DecisionRows {
   /** The lead's version when the batch loaded it; null for a lead this batch creates. */
   loadedVersion: number | null;
   /** The lead's row as the batch loaded it (null for a new lead): the UPDATE sets what differs. */
-  loadedRow?: Readonly<Partial<LeadsTable>> | null;
+  loadedRow: Readonly<Partial<LeadsTable>> | null;
   lead: LeadState;
   changes: Change[];
   effects: Effect[];
@@ -103,6 +104,8 @@ export class DecisionWriter {
   private readonly stays = new Map<string, StageStaysTable>();
   /** Stays entered in this batch: not in the database yet. */
   private readonly newStays = new Set<string>();
+  /** Where each lead's stays of this batch are, in the order it entered them. */
+  private readonly entered = new Map<string, StayPlace[]>();
   private readonly tasks = new Map<string, TasksTable>();
   private readonly events: EventsTable[] = [];
   private readonly runLog: RunLogTable[] = [];
@@ -129,7 +132,7 @@ export class DecisionWriter {
       now,
       isNew: d.loadedVersion == null,
       // The row as loaded, not as an earlier event of this batch left it: that one is unwritten.
-      loadedRow: this.leads.get(id)?.loadedRow ?? d.loadedRow ?? null,
+      loadedRow: this.leads.get(id)?.loadedRow ?? d.loadedRow,
     });
 
     let owner = 0;
@@ -137,10 +140,14 @@ export class DecisionWriter {
     let activity = 0;
     for (const c of d.changes) {
       switch (c.kind) {
-        case 'stay.entered':
+        case 'stay.entered': {
           this.stays.set(c.stay.id, stayRow(c.stay, id));
           this.newStays.add(c.stay.id);
+          const places = this.entered.get(id) ?? [];
+          places.push({ pipeline: c.stay.pipeline, stage_index: c.stay.stageIndex });
+          this.entered.set(id, places);
           break;
+        }
         case 'stay.exited': {
           const row = this.stays.get(c.stay.id) ?? stayRow(c.stay, id);
           this.stays.set(c.stay.id, { ...row, exited_at: c.exitedAt, exit_kind: c.exit });
@@ -241,7 +248,30 @@ export class DecisionWriter {
   }
 
   private leadRows(which: (isNew: boolean) => boolean = () => true): LeadsTable[] {
-    return [...this.leads.values()].filter((l) => which(l.isNew)).map((l) => leadRow(l.lead, l.version, l.now));
+    return [...this.leads.values()].filter((l) => which(l.isNew)).map((l) => this.leadRowOf(l));
+  }
+
+  /**
+   * A lead's row, with how far it got: its reach as loaded, moved on by the stays this batch
+   * entered.
+   */
+  private leadRowOf(l: {
+    lead: LeadState;
+    version: number;
+    now: number;
+    isNew: boolean;
+    loadedRow: Readonly<Partial<LeadsTable>> | null;
+  }): LeadsTable {
+    const entered = this.entered.get(l.lead.id) ?? [];
+    const row = l.loadedRow;
+    if (l.isNew) return leadRow(l.lead, l.version, l.now, reachAfter(l.lead.pipeline, null, entered));
+    if (!row || row.pipeline === undefined) throw new Error(`lead ${l.lead.id} was loaded without its row`);
+    const before: LeadReach & { pipeline: string } = {
+      pipeline: row.pipeline,
+      furthest_index: row.furthest_index ?? null,
+      other_pipelines: row.other_pipelines ?? 0,
+    };
+    return leadRow(l.lead, l.version, l.now, reachAfter(l.lead.pipeline, before, entered));
   }
 
   private flushSqlite(db: Connection): void {
@@ -261,7 +291,7 @@ export class DecisionWriter {
     // sets only the columns that differ from the row as loaded, so the indexes of the others
     // (owner, status, the reports' covering ones) are not rewritten by an event that left them.
     const loaded = [...this.leads.values()].filter((l) => !l.isNew);
-    const rows = loaded.map((l) => leadRow(l.lead, l.version, l.now));
+    const rows = loaded.map((l) => this.leadRowOf(l));
     let written = 0;
     rows.forEach((row, i) => {
       written += runChangedUpdate(db, 'leads', 'id', row, loaded[i]?.loadedRow ?? null, '"version" = @version - 1');

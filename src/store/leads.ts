@@ -2,6 +2,7 @@ import type { Fields, FieldValue } from '../domain/conditions.js';
 import type { LeadState, StayState, TaskState } from '../domain/lead.js';
 import type { Tx } from './db.js';
 import type { LeadsTable, TasksTable } from './schema.js';
+import type { LeadReach } from './lead-reach.js';
 import { prepared, type Connection } from './sqlite-statements.js';
 
 /** Reads a lead's engine state and writes one decision's rows. */
@@ -51,6 +52,8 @@ export const LOADED_LEAD_COLUMNS = [
   'product',
   'territory',
   'source',
+  'furthest_index',
+  'other_pipelines',
 ] as const satisfies readonly (keyof LeadsTable)[];
 const STATE_COLUMNS = LOADED_LEAD_COLUMNS;
 type StateRow = Pick<LeadsTable, (typeof STATE_COLUMNS)[number]>;
@@ -176,7 +179,7 @@ function epochOf(v: FieldValue | undefined): number | null {
 }
 
 /** The lead's columns but its two JSON texts: what the API presents a lead from without a read back. */
-export type LeadColumns = Omit<LeadsTable, 'fields' | 'state'>;
+export type LeadColumns = Omit<LeadsTable, 'fields' | 'state' | keyof LeadReach>;
 
 export function leadColumns(s: LeadState, version: number, now: number): LeadColumns {
   return {
@@ -206,10 +209,17 @@ export function leadColumns(s: LeadState, version: number, now: number): LeadCol
   };
 }
 
-/** The lead row: engine state plus the reported fields copied into typed columns. */
-export function leadRow(s: LeadState, version: number, now: number): LeadsTable {
+/**
+ * The lead row: engine state plus the reported fields copied into typed columns, and how far the
+ * lead got (which its stays tell, not its state: the writer passes it in).
+ */
+export function leadRow(s: LeadState, version: number, now: number, reach: LeadReach): LeadsTable {
   const book: LeadBookkeeping = { stay: s.stay, tasks: s.tasks, signals: s.signals, lists: s.lists };
-  return Object.assign(leadColumns(s, version, now), { fields: JSON.stringify(s.fields), state: JSON.stringify(book) });
+  return Object.assign(leadColumns(s, version, now), {
+    fields: JSON.stringify(s.fields),
+    state: JSON.stringify(book),
+    ...reach,
+  });
 }
 
 /** One task of a lead by id, whatever its stay: a done task of an earlier stage can be reopened. */

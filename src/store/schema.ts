@@ -45,6 +45,10 @@ export interface LeadsTable {
   version: number;
   error: string | null;
   updated_at: number;
+  /** The furthest stage index among its stays in its current pipeline (see lead-reach.ts). */
+  furthest_index: number | null;
+  /** 1 when the lead has stays in another pipeline too: then read its stays, not furthest_index. */
+  other_pipelines: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportRow } from '../../src/reports/report.js';
 import type { Store } from '../../src/store/db.js';
+import { fillLeadReach } from '../../src/store/migrations.js';
 import { dialects } from '../support/stores.js';
 import { report, scenarioStore } from './scenario-report.js';
 
@@ -179,5 +180,54 @@ describe.each(dialects)('funnel on %s', (dialect) => {
     await expect(report(store, 'funnel', NOW, { ...P, options: { window: '7' } })).rejects.toThrow(
       /funnel has no --window option/,
     );
+  });
+
+  it('calibration counts a lead that moved pipelines in each pipeline it reached', async () => {
+    // Closed in March (C6 was reopened, so it is not closed): C1 won (nb furthest 3), C2 lost (nb 2),
+    // C4 lost (nb 0), C5 won (nb 0, then up scope 0: its stays are in two pipelines). Won counts
+    // wherever the lead closed. Historical p over the 365 days before now adds H01..H20 (lost
+    // in nb demo): qualify 2 won of 24, demo 1 of 22.
+    const out = await report(store, 'calibration', NOW, P);
+    expect(pick(out.rows, 'pipeline', 'stage_id', 'probability', 'reached', 'won', 'realised')).toEqual([
+      ['nb', 'qualify', 0.0833, 4, 2, 0.5],
+      ['nb', 'demo', 0.0455, 2, 1, 0.5],
+      ['nb', 'propose', 0.5, 2, 1, 0.5],
+      ['nb', 'close', 1, 1, 1, 1],
+      ['up', 'scope', 1, 1, 1, 1],
+      ['up', 'done', null, 0, 0, null],
+    ]);
+  });
+
+  it('keeps on each lead how far it got in its pipeline, and whether it has stays elsewhere', async () => {
+    const leads = await store.db
+      .selectFrom('leads')
+      .select(['id', 'furthest_index', 'other_pipelines'])
+      .where('id', 'in', ['C1', 'C3', 'C5', 'C8'])
+      .orderBy('id')
+      .execute();
+    // C3 went back to qualify and on to demo again; C5 and C8 each moved to the other pipeline.
+    expect(leads).toEqual([
+      { id: 'C1', furthest_index: 3, other_pipelines: 0 },
+      { id: 'C3', furthest_index: 1, other_pipelines: 0 },
+      { id: 'C5', furthest_index: 0, other_pipelines: 1 },
+      { id: 'C8', furthest_index: 2, other_pipelines: 1 },
+    ]);
+  });
+});
+
+describe.each(dialects)('lead reach on %s', (dialect) => {
+  it('kept by the engine event by event, equals the reach computed from the stays', async () => {
+    const store = await scenarioStore(dialect, 'funnel');
+    try {
+      const read = () =>
+        store.db.selectFrom('leads').select(['id', 'furthest_index', 'other_pipelines']).orderBy('id').execute();
+      const kept = await read();
+      await store.db.updateTable('leads').set({ furthest_index: null, other_pipelines: 0 }).execute();
+      await fillLeadReach(store.db);
+      expect(await read()).toEqual(kept);
+      expect(kept.filter((l) => l.other_pipelines === 1).map((l) => l.id)).toEqual(['C5', 'C8']);
+    } finally {
+      await store.close();
+    }
   });
 });

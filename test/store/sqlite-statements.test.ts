@@ -136,6 +136,7 @@ it.each([
       const lead = { ...created.lead, seq: 3 };
       writer.add({
         loadedVersion,
+        loadedRow: loadedVersion === null ? null : { pipeline: lead.pipeline, furthest_index: 0, other_pipelines: 0 },
         lead,
         changes: [],
         effects: [],
@@ -220,7 +221,7 @@ it('a changed-columns update sets only the columns that differ from the row as l
 
 it('a batch loads every indexed lead column the engine writes, so it can leave unchanged ones unset', async () => {
   const { store, created } = await storeWithLead();
-  const written = Object.keys(leadRow(created.lead, 1, T0));
+  const written = Object.keys(leadRow(created.lead, 1, T0, { furthest_index: 0, other_pipelines: 0 }));
   const indexes = store.sqlite
     ?.prepare("select sql from sqlite_master where type = 'index' and tbl_name = 'leads' and sql is not null")
     .all() as { sql: string }[];
