@@ -515,6 +515,35 @@ const leadFactsCovering: Migration = {
   },
 };
 
+/** What the created-in-period (cohort) queries read besides the creation time. */
+const COHORT_FACTS = ['status', 'owner', 'pipeline', 'process_version', 'product', 'territory', 'source'];
+
+/**
+ * 0010's covering indexes held every lead, open ones too, so on PostgreSQL each update of an open
+ * lead that could not be HOT (a stage change) wrote two wide index entries more, and the engine
+ * there lost about a fifth of its speed. The closed leads' facts move to an index of closed leads
+ * only, which an open lead's write never touches; leads_closed is again 0009's, for the reports'
+ * lookups of open leads by status; leads_created keeps only what the cohort queries read.
+ */
+const closedLeadFactsOnly: Migration = {
+  async up(db: Any) {
+    await db.schema.dropIndex('leads_closed').execute();
+    await db.schema.createIndex('leads_closed').on('leads').columns(CLOSED_KEY).execute();
+    await db.schema
+      .createIndex('leads_closed_facts')
+      .on('leads')
+      .columns([...CLOSED_KEY, ...LEAD_FACTS.filter((c) => !CLOSED_KEY.includes(c))])
+      .where(sql.ref('closed_at'), 'is not', null)
+      .execute();
+    await db.schema.dropIndex('leads_created').execute();
+    await db.schema
+      .createIndex('leads_created')
+      .on('leads')
+      .columns(['created_at', ...COHORT_FACTS])
+      .execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -526,6 +555,7 @@ export const migrations: Record<string, Migration> = {
   '0008_outbox_outcomes': outboxOutcomes,
   '0009_closed_leads_covering': closedLeadsCovering,
   '0010_lead_facts_covering': leadFactsCovering,
+  '0011_closed_lead_facts_only': closedLeadFactsOnly,
 };
 
 export const migrationProvider: MigrationProvider = {
