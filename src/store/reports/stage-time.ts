@@ -71,8 +71,10 @@ export function askToDecision(
   return distribution(
     tx,
     scope,
+    // Materialized: inlined, q's correlated subquery ran once per use of asked_at (three times a
+    // lead on PostgreSQL).
     sql`with ${askTable(asks)},
-      q as (
+      q as materialized (
         select ${d.expr} as key, l.closed_at,
           (select max(s.entered_at) from stage_stays s
             where s.lead_id = l.id and s.pipeline = a.pipeline and s.stage = a.stage and s.entered_at <= l.closed_at) as asked_at
