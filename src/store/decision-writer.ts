@@ -95,12 +95,18 @@ function chunks<T extends object>(rows: readonly T[]): T[][] {
   return out;
 }
 
+/** A lead this batch writes: its last state, its next version, and its row as the batch loaded it. */
+interface PendingLead {
+  lead: LeadState;
+  version: number;
+  now: number;
+  isNew: boolean;
+  loadedRow: Readonly<Partial<LeadsTable>> | null;
+}
+
 export class DecisionWriter {
   /** The last state of each lead and its next version; the row is built once, at flush. */
-  private readonly leads = new Map<
-    string,
-    { lead: LeadState; version: number; now: number; isNew: boolean; loadedRow: Readonly<Partial<LeadsTable>> | null }
-  >();
+  private readonly leads = new Map<string, PendingLead>();
   private readonly stays = new Map<string, StageStaysTable>();
   /** Stays entered in this batch: not in the database yet. */
   private readonly newStays = new Set<string>();
@@ -255,13 +261,7 @@ export class DecisionWriter {
    * A lead's row, with how far it got: its reach as loaded, moved on by the stays this batch
    * entered.
    */
-  private leadRowOf(l: {
-    lead: LeadState;
-    version: number;
-    now: number;
-    isNew: boolean;
-    loadedRow: Readonly<Partial<LeadsTable>> | null;
-  }): LeadsTable {
+  private leadRowOf(l: PendingLead): LeadsTable {
     const entered = this.entered.get(l.lead.id) ?? [];
     const row = l.loadedRow;
     if (l.isNew) return leadRow(l.lead, l.version, l.now, reachAfter(l.lead.pipeline, null, entered));
