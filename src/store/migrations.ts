@@ -441,11 +441,6 @@ const outboxOutcomes: Migration = {
 };
 
 /**
- * Closed leads by status and close time, with the owner and id the reports group and join by, so
- * win rate, cycle, forecast and calibration read the index alone instead of one lead row (about
- * 1.3 KB) per closed lead. Same number of indexes for the engine to keep up.
- */
-/**
  * Every lead's reach computed from its stays, the definition the engine and the import keep
  * incrementally (lead-reach.ts); a test compares the two.
  */
@@ -475,6 +470,11 @@ const LEAD_FACTS = [
   'other_pipelines',
 ];
 
+/**
+ * Closed leads by status and close time, with the owner and id the reports group and join by, so
+ * win rate, cycle, forecast and calibration read the index alone instead of one lead row (about
+ * 1.3 KB) per closed lead. Same number of indexes for the engine to keep up.
+ */
 const closedLeadsCovering: Migration = {
   async up(db: Any) {
     await db.schema.dropIndex('leads_closed').execute();
