@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import { runImport } from '../../src/import/import-service.js';
-import { ReportError } from '../../src/reports/run-report.js';
+import { ReportError, runReport } from '../../src/reports/run-report.js';
+import { simulate } from '../../src/simulate.js';
 import type { Store } from '../../src/store/db.js';
 import { dialects, freshStore } from '../support/stores.js';
 import { report, scenarioStore } from './scenario-report.js';
@@ -320,5 +321,64 @@ describe.each(dialects)('adoption with imported history on %s', (dialect) => {
         active_rep_share: 0,
       },
     ]);
+  });
+});
+
+/**
+ * Active reps across a handover, counted by hand: M1 is created for carl on 03-02 10:00 and handed
+ * to dave on 03-04 10:00; no other lead. In [03-03, 03-05) both owned it while open (carl's span
+ * ended inside the period, so he is found through the handover, not through a lead he owns now); in
+ * [03-05, 03-06) only dave did.
+ */
+describe.each(dialects)('adoption across a handover on %s', (dialect) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await freshStore(dialect);
+    const dir = join(import.meta.dirname, 'scenarios', 'adoption');
+    const events = [
+      { at: '2026-03-02T10:00:00Z', type: 'lead.created', lead: 'M1', owner: 'carl', fields: { name: 'Handed Co' } },
+      { at: '2026-03-04T10:00:00Z', type: 'lead.reassigned', lead: 'M1', owner: 'dave' },
+    ];
+    const result = await simulate({
+      processText: readFileSync(join(dir, 'process.yaml'), 'utf8'),
+      eventsText: events.map((e) => JSON.stringify(e)).join('\n'),
+      store,
+    });
+    expect(result.rejected).toEqual([]);
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  const reps = async (from: string, to: string, by?: 'owner' | 'team') => {
+    const out = await report(store, 'adoption', NOW, { from, to, ...(by ? { by } : {}) });
+    return out.rows.map((r) => [r[by === 'team' ? 'team_id' : by === 'owner' ? 'owner_id' : 'reps'], r['reps']]);
+  };
+
+  it('counts the earlier owner when the span ended inside the period', async () => {
+    expect(await reps('2026-03-03', '2026-03-05')).toEqual([[2, 2]]);
+    expect(await reps('2026-03-03', '2026-03-05', 'owner')).toEqual([
+      ['carl', 1],
+      ['dave', 1],
+    ]);
+    expect(await reps('2026-03-03', '2026-03-05', 'team')).toEqual([['t2', 2]]);
+  });
+
+  it('leaves the earlier owner out when the span ended before the period', async () => {
+    expect(await reps('2026-03-05', '2026-03-06')).toEqual([[1, 1]]);
+    expect(await reps('2026-03-05', '2026-03-06', 'owner')).toEqual([['dave', 1]]);
+    expect(await reps('2026-03-05', '2026-03-06', 'team')).toEqual([['t2', 1]]);
+  });
+
+  it('finds the earlier owner through the handover in a report limited to him', async () => {
+    const out = await runReport(store, {
+      name: 'adoption',
+      now: Date.parse(NOW),
+      from: '2026-03-03',
+      to: '2026-03-05',
+      by: 'owner',
+      owners: ['carl'],
+    });
+    expect(out.rows.map((r) => [r['owner_id'], r['reps']])).toEqual([['carl', 1]]);
   });
 });

@@ -96,7 +96,14 @@ export interface TaskTimeliness {
  * is min(to, now): a task not yet due cannot be judged.
  */
 export async function taskTimeliness(tx: Tx, scope: ReportScope, until: number): Promise<TaskTimeliness[]> {
-  const k = repKey(scope, sql`coalesce(t.assignee, l.owner)`, sql`l.process_version`);
+  // A team is the assignee's under the lead's process version, so by team every task's lead is
+  // joined. Otherwise the lead is read only for a task without an assignee: both databases evaluate
+  // coalesce's arguments lazily, and a lookup per task was most of this query's time.
+  const byTeam = scope.by === 'team';
+  const rep = byTeam
+    ? sql`coalesce(t.assignee, l.owner)`
+    : sql`coalesce(t.assignee, (select o.owner from leads o where o.id = t.lead_id))`;
+  const k = repKey(scope, rep, sql`l.process_version`);
   const res = await sql<Raw>`${withTables(scope)}
     select ${k.expr} as key,
       count(*) as due,
@@ -105,12 +112,12 @@ export async function taskTimeliness(tx: Tx, scope: ReportScope, until: number):
       sum(case when t.status = 'open' then 1 else 0 end) as still_open,
       sum(case when t.status = 'skipped' then 1 else 0 end) as skipped
     from tasks t
-    join leads l on l.id = t.lead_id
+    ${byTeam ? sql`join leads l on l.id = t.lead_id` : sql``}
     ${stayOfTask(scope)}
     ${k.join}
     where t.due_at >= ${scope.from} and t.due_at < ${until}
       and (t.skipped_at is null or t.skipped_at >= t.due_at)
-      ${pipelineFilter(scope, sql`s.pipeline`)} ${ownerFilter(scope, sql`coalesce(t.assignee, l.owner)`)}
+      ${pipelineFilter(scope, sql`s.pipeline`)} ${ownerFilter(scope, rep)}
     group by 1
     order by 1`.execute(tx);
   return res.rows.map((r) => ({
@@ -226,40 +233,21 @@ export interface ActiveReps {
  * user ids: an activity's actor that is not one of them (an integration) stands for the owner.
  */
 export async function activeReps(tx: Tx, scope: ReportScope, users: readonly string[]): Promise<ActiveReps[]> {
-  const k = repKey(scope, sql`os.owner`, sql`l.process_version`);
   const { from, to } = scope;
   const pf = pipelineFilter(scope, sql`s.pipeline`);
-  const res = await sql<Raw>`${withTables(scope, [
-    // Stageflow stays that overlap [from, to): still open, or left after `from`.
-    sql`ostays as (
-      select s.lead_id, s.pipeline, s.entered_at, s.exited_at from stage_stays s
-      where s.exited_at is null and s.imported = 0 and s.entered_at < ${to}
-      union all
-      select s.lead_id, s.pipeline, s.entered_at, s.exited_at from stage_stays s
-      where s.exited_at > ${from} and s.imported = 0 and s.entered_at < ${to}
-    )`,
-    ownerSpans(sql`ostays`),
-    valuesTable(
-      'users',
-      [{ name: 'user_id', type: 'text' }],
-      users.map((u) => [u]),
-    ),
-    sql`own as (
-      select distinct ${k.expr} as key, os.owner as rep
-      from ostays s
-      join owner_spans os on os.lead_id = s.lead_id
-      join leads l on l.id = os.lead_id
-      ${k.join}
-      where os.owner is not null
-        and os.starts < ${to} and s.entered_at < ${to}
-        and (os.ends is null or (os.ends > ${from} and os.ends > os.starts and os.ends > s.entered_at))
-        and (s.exited_at is null or (s.exited_at > ${from} and s.exited_at > s.entered_at and s.exited_at > os.starts))
-        ${pf} ${ownerFilter(scope, sql`os.owner`)}
-    )`,
-    sql`acts (rep) as (
-      select coalesce(t.assignee, l.owner)
+  const owners = scope.by === 'team' ? ownersByLeadVersion(scope) : ownersInPeriod(scope);
+  const res = await sql<Raw>`${withTables(
+    scope,
+    [
+      ...owners.tables,
+      valuesTable(
+        'users',
+        [{ name: 'user_id', type: 'text' }],
+        users.map((u) => [u]),
+      ),
+      sql`acts (rep) as (
+      select coalesce(t.assignee, (select o.owner from leads o where o.id = t.lead_id))
       from tasks t
-      join leads l on l.id = t.lead_id
       ${stayOfTask(scope)}
       where t.completed_at >= ${from} and t.completed_at < ${to} ${pf}
       union
@@ -269,11 +257,131 @@ export async function activeReps(tx: Tx, scope: ReportScope, users: readonly str
       join leads l on l.id = a.lead_id
       where a.at >= ${from} and a.at < ${to} ${pf}
     )`,
-  ])}
+    ],
+    owners.recursive,
+  )}
     select key, count(*) as reps,
       sum(case when rep in (select rep from acts where rep is not null) then 1 else 0 end) as active
     from own
     group by key
     order by key`.execute(tx);
   return res.rows.map((r) => ({ key: String(r['key']), reps: num(r['reps']), active: num(r['active']) }));
+}
+
+/** The CTEs that end in `own (key, rep)`: each rep who owned an open lead during the period, once per key. */
+interface OwnersQuery {
+  tables: RawBuilder<unknown>[];
+  recursive: boolean;
+}
+
+/**
+ * A Stageflow stay overlapping [from, to) and the owner span [starts, ends) of the same lead, with
+ * a moment inside all three (`ends` null while the span is current).
+ */
+function stayInSpan(
+  scope: ReportScope,
+  starts: RawBuilder<unknown>,
+  ends: RawBuilder<unknown> | null,
+): RawBuilder<unknown> {
+  const { from, to } = scope;
+  return sql`${starts} < ${to} and s.entered_at < ${to}
+    ${ends === null ? sql`` : sql`and (${ends} is null or (${ends} > ${from} and ${ends} > ${starts} and ${ends} > s.entered_at))`}
+    and (s.exited_at is null or (s.exited_at > ${from} and s.exited_at > s.entered_at and s.exited_at > ${starts}))`;
+}
+
+/**
+ * By owner (or for everyone): a rep is found through one lead, not by joining every stay of the
+ * period to every owner span, which took seconds at a million leads for a result of a few hundred
+ * rows. Two kinds of span can overlap the period:
+ * - a current span: the lead's owner since its last assignment (or since it was created, for a lead
+ *   without history). Each owner's leads are read newest first, and the first one with a Stageflow
+ *   stay inside the span and the period settles that owner;
+ * - an ended span: it ended at a handover (an owner_history row with a previous owner) after `from`,
+ *   so only leads handed over since `from` (owner_history_handovers) get their spans built.
+ */
+function ownersInPeriod(scope: ReportScope): OwnersQuery {
+  const { from, to } = scope;
+  const pf = pipelineFilter(scope, sql`s.pipeline`);
+  const k = repKey(scope, sql`r.rep`, sql`null`);
+  const spanStart = sql`coalesce((select max(h.at) from owner_history h where h.lead_id = l.id), l.created_at)`;
+  // Every owner of a lead, one index seek each (leads_owner), or the owners the report is limited to.
+  const candidates =
+    scope.owners === null
+      ? sql`cands (rep) as (
+          select min(owner) from leads
+          union all
+          select (select min(l.owner) from leads l where l.owner > c.rep) from cands c where c.rep is not null
+        )`
+      : valuesTable(
+          'cands',
+          [{ name: 'rep', type: 'text' }],
+          scope.owners.map((o) => [o]),
+        );
+  return {
+    recursive: scope.owners === null,
+    tables: [
+      candidates,
+      sql`current_owners (rep) as (
+        select c.rep from cands c
+        where c.rep is not null and (
+          select l.id from leads l
+          where l.owner = c.rep and l.created_at < ${to}
+            and exists (select 1 from stage_stays s
+              where s.lead_id = l.id and s.imported = 0 and ${stayInSpan(scope, spanStart, null)} ${pf})
+          order by l.created_at desc
+          limit 1) is not null
+      )`,
+      sql`handed (lead_id) as (
+        select distinct h.lead_id from owner_history h where h.at > ${from} and h.from_owner is not null
+      )`,
+      sql`hstays as (
+        select s.lead_id, s.pipeline, s.entered_at, s.exited_at from stage_stays s
+        where s.lead_id in (select lead_id from handed) and s.imported = 0 and s.entered_at < ${to}
+          and (s.exited_at is null or s.exited_at > ${from}) ${pf}
+      )`,
+      ownerSpans(sql`hstays`),
+      sql`earlier_owners (rep) as (
+        select os.owner from hstays s
+        join owner_spans os on os.lead_id = s.lead_id
+        where os.owner is not null and ${stayInSpan(scope, sql`os.starts`, sql`os.ends`)}
+          ${ownerFilter(scope, sql`os.owner`)}
+      )`,
+      sql`own (key, rep) as (
+        select distinct ${k.expr}, r.rep
+        from (select rep from current_owners union select rep from earlier_owners) r
+      )`,
+    ],
+  };
+}
+
+/**
+ * By team: the team is the rep's under the lead's process version, so each (rep, lead version) pair
+ * counts, found by joining the period's stays to their leads' owner spans.
+ */
+function ownersByLeadVersion(scope: ReportScope): OwnersQuery {
+  const { from, to } = scope;
+  const k = repKey(scope, sql`os.owner`, sql`l.process_version`);
+  return {
+    recursive: false,
+    tables: [
+      // Stageflow stays that overlap [from, to): still open, or left after `from`.
+      sql`ostays as (
+      select s.lead_id, s.pipeline, s.entered_at, s.exited_at from stage_stays s
+      where s.exited_at is null and s.imported = 0 and s.entered_at < ${to}
+      union all
+      select s.lead_id, s.pipeline, s.entered_at, s.exited_at from stage_stays s
+      where s.exited_at > ${from} and s.imported = 0 and s.entered_at < ${to}
+    )`,
+      ownerSpans(sql`ostays`),
+      sql`own as (
+      select distinct ${k.expr} as key, os.owner as rep
+      from ostays s
+      join owner_spans os on os.lead_id = s.lead_id
+      join leads l on l.id = os.lead_id
+      ${k.join}
+      where os.owner is not null and ${stayInSpan(scope, sql`os.starts`, sql`os.ends`)}
+        ${pipelineFilter(scope, sql`s.pipeline`)} ${ownerFilter(scope, sql`os.owner`)}
+    )`,
+    ],
+  };
 }

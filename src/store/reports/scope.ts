@@ -27,8 +27,15 @@ export interface ReportScope {
   owners: readonly string[] | null;
 }
 
-/** `with team_map(...) as (values ...), buckets(...) as (values ...)`, each with at least one row. */
-export function withTables(scope: ReportScope, extra: RawBuilder<unknown>[] = []): RawBuilder<unknown> {
+/**
+ * `with team_map(...) as (values ...), buckets(...) as (values ...)`, each with at least one row.
+ * `recursive` when one of `extra` refers to itself (PostgreSQL needs the keyword, SQLite accepts it).
+ */
+export function withTables(
+  scope: ReportScope,
+  extra: RawBuilder<unknown>[] = [],
+  recursive = false,
+): RawBuilder<unknown> {
   const teams = scope.teams.length > 0 ? scope.teams : [{ version: -1, user: '', team: '' }];
   const buckets = scope.buckets.length > 0 ? scope.buckets : [{ label: '', start: 0, end: 0 }];
   const teamRows = sql.join(
@@ -37,7 +44,7 @@ export function withTables(scope: ReportScope, extra: RawBuilder<unknown>[] = []
   const bucketRows = sql.join(
     buckets.map((b) => sql`(cast(${b.label} as text), cast(${b.start} as bigint), cast(${b.end} as bigint))`),
   );
-  return sql`with team_map (version, user_id, team) as (values ${teamRows}),
+  return sql`with ${sql.raw(recursive ? 'recursive ' : '')}team_map (version, user_id, team) as (values ${teamRows}),
     buckets (label, starts, ends) as (values ${bucketRows})${extra.length > 0 ? sql`, ${sql.join(extra)}` : sql``}`;
 }
 
