@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportRow } from '../../src/reports/report.js';
 import type { Store } from '../../src/store/db.js';
 import { fillLeadReach } from '../../src/store/migrations.js';
+import { completedStayMedians } from '../../src/store/reports/funnel.js';
 import { dialects } from '../support/stores.js';
 import { report, scenarioStore } from './scenario-report.js';
 
@@ -170,6 +171,29 @@ describe.each(dialects)('funnel on %s', (dialect) => {
       ['propose', 0, null, 2, 14],
       ['close', 0, null, 0, 14],
     ]);
+  });
+
+  it('takes the median of an even number of stays as the mean of the middle two', async () => {
+    // Demo stays that ended before March: H01..H20, 1..20 days -> (10 + 11) / 2. With C1..C8's
+    // March stays: the 25 of the thresholds above, the 13th smallest 8 days.
+    const before = await completedStayMedians(
+      store.db,
+      { owners: null },
+      'nb',
+      ['demo', 'propose'],
+      0,
+      Date.parse('2026-03-01T00:00:00Z'),
+    );
+    expect(before).toEqual([{ key: 'demo', count: 20, median: 10.5 }]);
+    const year = await completedStayMedians(
+      store.db,
+      { owners: null },
+      'nb',
+      ['demo'],
+      Date.parse('2025-04-01T00:00:00+02:00'),
+      Date.parse('2026-04-01T00:00:00+02:00'),
+    );
+    expect(year).toEqual([{ key: 'demo', count: 25, median: 8 }]);
   });
 
   it('refuses groupings the funnel has no meaning for', async () => {
