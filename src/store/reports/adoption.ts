@@ -298,6 +298,8 @@ function stayInSpan(
  *   stay inside the span and the period settles that owner;
  * - an ended span: it ended at a handover (an owner_history row with a previous owner) after `from`,
  *   so only leads handed over since `from` (owner_history_handovers) get their spans built.
+ * Both rest on what decide() keeps: a lead's owner is the last owner_history row's, and an owner is
+ * never taken away without a new one, so every row but a lead's first names a previous owner.
  */
 function ownersInPeriod(scope: ReportScope): OwnersQuery {
   const { from, to } = scope;
