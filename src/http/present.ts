@@ -14,11 +14,7 @@ export function presentLead(r: LeadRow) {
 }
 
 /** A lead from its columns and its fields already parsed (the engine's state of a lead just created). */
-export function presentLeadWith(
-  r: LeadColumns & Partial<Pick<LeadRow, 'company' | 'phone' | 'import_source'>>,
-  fields: Fields,
-) {
-  const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+export function presentLeadWith(r: LeadColumns & Partial<Pick<LeadRow, 'import_source'>>, fields: Fields) {
   return {
     id: r.id,
     version: r.version,
@@ -30,8 +26,8 @@ export function presentLeadWith(
     contact: {
       name: r.name,
       email: r.email,
-      phone: r.phone ?? text(fields['phone']),
-      company: r.company ?? text(fields['company']),
+      phone: r.phone,
+      company: r.company,
     },
     value: r.value_minor === null ? null : r.value_minor / 100,
     source: r.source,

@@ -1,5 +1,5 @@
 import { sql, type SqlBool } from 'kysely';
-import { jsonField, type DialectName, type Tx } from './db.js';
+import type { Tx } from './db.js';
 
 /**
  * Contacts as the API lists them: the people behind leads, one per address (case and spaces
@@ -19,20 +19,16 @@ export interface ContactSummary {
 
 export async function searchContacts(
   db: Tx,
-  dialect: DialectName,
   s: { q?: string | undefined; reach: readonly string[] | null; limit: number; after?: string | undefined },
 ): Promise<ContactSummary[]> {
   const key = sql<string>`lower(trim(email))`;
-  // API-made leads keep phone and company in their fields; imports write the columns.
-  const phone = sql`coalesce(phone, ${jsonField(dialect, sql.ref('fields'), 'phone')})`;
-  const company = sql`coalesce(company, ${jsonField(dialect, sql.ref('fields'), 'company')})`;
   let q = db
     .selectFrom('leads')
     .select([
       key.as('email'),
       sql<string | null>`max(name)`.as('name'),
-      sql<string | null>`max(${phone})`.as('phone'),
-      sql<string | null>`max(${company})`.as('company'),
+      sql<string | null>`max(phone)`.as('phone'),
+      sql<string | null>`max(company)`.as('company'),
       sql<number>`count(*)`.as('leads'),
       sql<number>`sum(case when status = 'open' then 1 else 0 end)`.as('open_leads'),
       sql<number>`max(updated_at)`.as('last_at'),
@@ -43,7 +39,7 @@ export async function searchContacts(
   if (s.q) {
     const like = `%${s.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q = q.where(
-      sql<SqlBool>`(lower(email) like ${like} escape '\\' or lower(coalesce(name, '')) like ${like} escape '\\' or lower(coalesce(${company}, '')) like ${like} escape '\\')`,
+      sql<SqlBool>`(lower(email) like ${like} escape '\\' or lower(coalesce(name, '')) like ${like} escape '\\' or lower(coalesce(company, '')) like ${like} escape '\\')`,
     );
   }
   if (s.after !== undefined) q = q.where(key, '>', s.after);

@@ -194,6 +194,8 @@ export function leadColumns(s: LeadState, version: number, now: number): LeadCol
     owner: s.owner,
     name: text(s.fields['name']),
     email: text(s.fields['email']),
+    company: text(s.fields['company']),
+    phone: text(s.fields['phone']),
     value_minor: minorUnits(s.fields['value']),
     source: text(s.fields['source']),
     product: text(s.fields['product']),

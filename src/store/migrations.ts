@@ -1,4 +1,11 @@
-import { sql, type Kysely, type Migration, type MigrationProvider, type QueryExecutorProvider } from 'kysely';
+import {
+  PostgresAdapter,
+  sql,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type QueryExecutorProvider,
+} from 'kysely';
 
 /** One migration list for SQLite and PostgreSQL: portable types only (text, integer, bigint). */
 
@@ -589,6 +596,23 @@ const stallMedianIndex: Migration = {
   },
 };
 
+/**
+ * The engine now copies the contact's company and phone from a lead's fields into their columns,
+ * as it does name and email; before, only imports wrote them. Leads made by the API or the CLI
+ * get them from their fields here, so filters and exports see them.
+ */
+const contactColumns: Migration = {
+  async up(db: Any) {
+    // Text values only, as the engine copies them (leadColumns).
+    const field = (key: string) =>
+      db.getExecutor().adapter instanceof PostgresAdapter
+        ? sql`case when json_typeof(cast(fields as json) -> ${key}) = 'string' then nullif(cast(fields as json) ->> ${key}, '') end`
+        : sql`case when json_type(fields, ${`$.${key}`}) = 'text' then nullif(json_extract(fields, ${`$.${key}`}), '') end`;
+    await sql`update leads set company = coalesce(company, ${field('company')}), phone = coalesce(phone, ${field('phone')})
+      where company is null or phone is null`.execute(db);
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -603,6 +627,7 @@ export const migrations: Record<string, Migration> = {
   '0011_closed_lead_facts_only': closedLeadFactsOnly,
   '0012_adoption_indexes': adoptionIndexes,
   '0013_stall_median_index': stallMedianIndex,
+  '0014_contact_columns': contactColumns,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -30,6 +30,9 @@ export interface LeadsTable {
   owner: string | null;
   name: string | null;
   email: string | null;
+  /** The contact's company and phone, copied from the fields like name and email. */
+  company: string | null;
+  phone: string | null;
   value_minor: number | null;
   source: string | null;
   product: string | null;
@@ -52,12 +55,10 @@ export interface LeadsTable {
 }
 
 /**
- * Lead columns the engine's row leaves out (its upsert then leaves them as they are): the
- * contact's company and phone, and for imported leads the export and its record id.
+ * Lead columns the engine's row leaves out (its upsert then leaves them as they are): for imported
+ * leads, the export and its record id.
  */
 export interface LeadImportColumns {
-  company: Optional<string>;
-  phone: Optional<string>;
   import_source: Optional<string>;
   source_id: Optional<string>;
 }

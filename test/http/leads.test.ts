@@ -95,6 +95,17 @@ describe.each(dialects)('leads over HTTP on %s', (dialect) => {
       expectedClose: '2027-02-01T00:00:00.000Z',
       importedFrom: null,
     });
+
+    // The contact's company and phone are stored as columns, so filters and exports see them.
+    const byCompany = (await call(server, 'GET', '/api/v1/leads?company=Ortega%20SL', { token: admin })).body as Page;
+    expect(byCompany.items.map((l) => l.id)).toEqual([answered['id']]);
+    const exported = await call(server, 'GET', '/api/v1/exports/leads?format=jsonl', { token: admin });
+    const row = exported.text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l['id'] === answered['id']);
+    expect(row).toMatchObject({ company: 'Ortega SL', phone: '+34 600 000 000' });
   });
 
   it('lets neither a rep choose an owner nor a manager hand a lead outside their teams', async () => {

@@ -342,7 +342,7 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
     },
     async (req) => {
       const after = decodeCursor(req.query.cursor, contactCursor);
-      const rows = await searchContacts(ctx.store.db, ctx.store.dialect, {
+      const rows = await searchContacts(ctx.store.db, {
         q: req.query.q,
         reach: reachList(await reachFor(ctx, callerOf(req))),
         limit: req.query.limit + 1,
