@@ -6,7 +6,47 @@ import { z } from 'zod';
  */
 
 const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-export const fieldsSchema = z.record(z.string().min(1), fieldValue);
+
+/** The largest deal value taken, in major units: its minor units stay exact in a double. */
+export const MAX_VALUE = 1e12;
+
+/** Lead attributes that events set (reassign, move, win, lose), never a field of the same name. */
+const NOT_FIELDS: Record<string, string> = {
+  id: 'the lead id is fixed at creation',
+  owner: 'set the owner by reassigning the lead',
+  pipeline: 'change the pipeline by moving the lead',
+  stage: 'change the stage by moving the lead',
+  status: 'close the lead by winning or losing it, or reopen it',
+  version: 'the version is kept by Stageflow',
+};
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/**
+ * The fields the reports read are typed: a wrong value is refused with its field named, rather
+ * than stored and then read as "no value" (or as Infinity) by every report.
+ */
+function checkField(key: string, v: z.infer<typeof fieldValue>): string | null {
+  if (key in NOT_FIELDS) return `not a field: ${NOT_FIELDS[key]}`;
+  if (v === null || v === '') return null; // both clear the field
+  if (key === 'value') {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (!Number.isFinite(n)) return 'must be a number';
+    if (n < 0) return 'must not be negative';
+    if (n > MAX_VALUE) return `must be at most ${MAX_VALUE.toExponential()}`;
+  }
+  if (key === 'expected_close' && !(typeof v === 'string' && ISO_DATE.test(v) && !Number.isNaN(Date.parse(v))))
+    return 'must be a date such as 2027-03-31 (or an ISO date and time)';
+  if (key === 'email' && !(typeof v === 'string' && z.email().safeParse(v).success)) return 'must be an email address';
+  return null;
+}
+
+export const fieldsSchema = z.record(z.string().min(1), fieldValue).superRefine((fields, ctx) => {
+  for (const [key, v] of Object.entries(fields)) {
+    const problem = checkField(key, v);
+    if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+  }
+});
 
 export const actorSchema = z
   .object({

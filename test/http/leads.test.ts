@@ -108,6 +108,47 @@ describe.each(dialects)('leads over HTTP on %s', (dialect) => {
     expect(row).toMatchObject({ company: 'Ortega SL', phone: '+34 600 000 000' });
   });
 
+  it('refuses field values the reports could not read, naming each field, and stores nothing', async () => {
+    const bad = await call(server, 'POST', '/api/v1/leads', {
+      token: admin,
+      body: {
+        id: 'BAD1',
+        fields: { value: 1e308, expected_close: 'next week', owner: 'ann', email: 'not-an-address', colour: 'red' },
+      },
+    });
+    expect(bad.status).toBe(400);
+    expect((bad.body as ProblemBody).errors?.map((e) => e.field).sort()).toEqual([
+      'body.fields.email',
+      'body.fields.expected_close',
+      'body.fields.owner',
+      'body.fields.value',
+    ]);
+    expect((await call(server, 'GET', '/api/v1/leads/BAD1', { token: admin })).status).toBe(404);
+
+    const made = await call(server, 'POST', '/api/v1/leads', {
+      token: admin,
+      body: { id: 'OK1', fields: { value: 10 } },
+    });
+    expect(made.status).toBe(201);
+    for (const fields of [{ value: -5 }, { value: 'abc' }, { stage: 'won' }, { status: 'won' }]) {
+      const r = await call(server, 'PATCH', '/api/v1/leads/OK1', {
+        token: admin,
+        body: { fields },
+        headers: { 'if-match': '*' },
+      });
+      expect(r.status, JSON.stringify(fields)).toBe(400);
+    }
+    const read = await call(server, 'GET', '/api/v1/leads/OK1', { token: admin });
+    expect(read.body).toMatchObject({ value: 10, version: 1 });
+    const cleared = await call(server, 'PATCH', '/api/v1/leads/OK1', {
+      token: admin,
+      body: { fields: { value: null, expected_close: '2027-03-31' } },
+      headers: { 'if-match': '*' },
+    });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body).toMatchObject({ value: null, expectedClose: '2027-03-31T00:00:00.000Z' });
+  });
+
   it('lets neither a rep choose an owner nor a manager hand a lead outside their teams', async () => {
     const rep = await tokenFor(server, 'rep-a1');
     const byRep = await call(server, 'POST', '/api/v1/leads', { token: rep, body: { owner: 'rep-a1', fields: {} } });
