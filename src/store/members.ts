@@ -96,6 +96,31 @@ export async function memberCount(tx: Tx): Promise<number> {
   return Number(r.n);
 }
 
+/**
+ * Locks the active admins' rows until the transaction ends (PostgreSQL; SQLite's write lock is
+ * already the whole database), so two admins demoting each other at once are checked in turn.
+ */
+export async function lockActiveAdmins(tx: Tx): Promise<void> {
+  await tx
+    .selectFrom('members')
+    .select('id')
+    .where('role', '=', 'admin')
+    .where('disabled_at', 'is', null)
+    .forUpdate()
+    .execute();
+}
+
+/** Admins who can still sign in: there must always be one, or nobody could manage accounts. */
+export async function activeAdminCount(tx: Tx): Promise<number> {
+  const r = await tx
+    .selectFrom('members')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('role', '=', 'admin')
+    .where('disabled_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
 export interface MemberChanges {
   name?: string;
   email?: string;

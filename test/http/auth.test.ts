@@ -634,3 +634,52 @@ describe.each(dialects)('the server log on %s', (dialect) => {
     }
   });
 });
+
+describe.each(dialects)('the last active admin on %s', (dialect) => {
+  let server: TestServer;
+  let admin: string;
+  beforeAll(async () => {
+    server = await startServer(dialect);
+    admin = await tokenFor(server, 'admin');
+  });
+  afterAll(() => server.close());
+
+  const change = (id: string, body: object) =>
+    call(server, 'PATCH', `/api/v1/users/${id}`, { token: admin, headers: { 'if-match': '*' }, body });
+
+  it('can be neither disabled nor demoted, by themselves or anyone; with a second admin, one of two can', async () => {
+    expectProblem(await change('admin', { disabled: true }), 409, 'conflict');
+    expectProblem(await change('admin', { role: 'manager' }), 409, 'conflict');
+    expect((await call(server, 'GET', '/api/v1/auth/me', { token: admin })).status).toBe(200);
+
+    const second = await call(server, 'POST', '/api/v1/users', {
+      token: admin,
+      body: { id: 'admin-2', email: 'admin-2@test.example', name: 'Second', role: 'admin', password: PASSWORD },
+    });
+    expect(second.status, second.text).toBe(201);
+    // Each demotes the other at once. Whichever goes second is refused: as the last admin (409),
+    // or, when the first change reached its own account before its request was authorized, as a
+    // manager (403). Never both.
+    const token2 = await tokenFor(server, 'admin-2');
+    const both = await Promise.all([
+      call(server, 'PATCH', '/api/v1/users/admin-2', {
+        token: admin,
+        headers: { 'if-match': '*' },
+        body: { role: 'manager' },
+      }),
+      call(server, 'PATCH', '/api/v1/users/admin', {
+        token: token2,
+        headers: { 'if-match': '*' },
+        body: { role: 'manager' },
+      }),
+    ]);
+    expect(both.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(both.filter((r) => r.status === 403 || r.status === 409)).toHaveLength(1);
+    const admins = (
+      (await call(server, 'GET', '/api/v1/users', { token: both[0]?.status === 200 ? admin : token2 })).body as {
+        items: { id: string; account: { role: string } | null }[];
+      }
+    ).items.filter((u) => u.account?.role === 'admin');
+    expect(admins).toHaveLength(1);
+  });
+});

@@ -6,7 +6,9 @@ import { applyProcess, ProcessRejected } from '../../engine/process-service.js';
 import { withTransaction } from '../../store/db.js';
 import { appendAudit } from '../../store/audit.js';
 import {
+  activeAdminCount,
   emailTaken,
+  lockActiveAdmins,
   findMember,
   listMembers,
   ROLES,
@@ -188,11 +190,20 @@ export function userRoutes(api: Api, ctx: AppContext): void {
         ...(b.password !== undefined ? { passwordHash: await hashPassword(b.password) } : {}),
       };
       const now = ctx.now();
+      const mayRemoveAdmin = b.role !== undefined || b.disabled === true;
       await withTransaction(ctx.store, async (tx) => {
+        if (mayRemoveAdmin && ctx.store.dialect === 'postgres') await lockActiveAdmins(tx);
         if (!(await updateMember(tx, member.id, version, changes, now)))
           throw new Problem('precondition-failed', `user "${member.id}" has changed since you read it`, {
             headers: { etag: etagOf(member.version) },
           });
+        // Checked after the write, inside its transaction (the admins locked before it), so two
+        // admins demoting each other at once cannot both pass.
+        if (mayRemoveAdmin && (await activeAdminCount(tx)) === 0)
+          throw new Problem(
+            'conflict',
+            `user "${member.id}" is the last active admin: make another admin first, then ${b.disabled === true ? 'disable' : 'demote'} this one`,
+          );
         const actor = caller.member.id;
         if (b.role !== undefined && b.role !== member.role)
           await appendAudit(
