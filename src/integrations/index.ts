@@ -10,9 +10,9 @@ import { webhookDeliverer } from './webhook.js';
 
 /**
  * The deliverers this build has, by effect kind, configured from the environment: mail (SMTP, or
- * .eml files by default), signed webhooks, enrichment (no paid service needed), and mailing lists
- * when a Mailchimp key is set. Without a key, mailing-list rows wait in the outbox, so nothing is
- * lost while it is being configured. `enrichment` lets tests point DNS and websites at local servers.
+ * .eml files by default), enrichment (no paid service needed), signed webhooks when a secret is set,
+ * and mailing lists when a Mailchimp key is set. Without them, webhook and mailing-list rows wait
+ * in the outbox, so nothing is lost while they are being configured. `enrichment` lets tests point DNS and websites at local servers.
  */
 export function buildDeliverers(
   config: Config,
@@ -23,7 +23,9 @@ export function buildDeliverers(
 } {
   const mail = mailDeliverer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, mailDir: config.MAIL_DIR });
   const deliverers = new Map<string, Deliverer>(MAIL_KINDS.map((k) => [k, mail.deliver]));
-  deliverers.set('webhook', webhookDeliverer({ secret: config.WEBHOOK_SECRET }));
+  // Webhooks are signed or not sent: without a secret their rows wait, as mailing-list rows do.
+  if (config.WEBHOOK_SECRET.trim() !== '')
+    deliverers.set('webhook', webhookDeliverer({ secret: config.WEBHOOK_SECRET }));
   const enrichment = overrides.enrichment ?? {};
   const providers = builtInProviders(enrichment).filter((p) => config.ENRICH_WEBSITES || p.name !== 'website');
   deliverers.set('enrich', enrichDeliverer({ ...enrichment, providers }));
