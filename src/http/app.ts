@@ -164,6 +164,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(SECURITY_HEADERS);
+    // API answers are one caller's view, often personal data or a one-time secret: never cached.
+    if (req.url.startsWith('/api/')) void reply.header('cache-control', 'no-store');
     const access = req.routeOptions.config.access;
     if (!access || access.roles === 'public') {
       // A stale cookie must not stop anyone from reaching the login route or the docs.

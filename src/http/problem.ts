@@ -103,6 +103,8 @@ export function problemBody(p: Problem, instance: string): ProblemBody {
 
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   for (const [k, v] of Object.entries(p.extra.headers ?? {})) void reply.header(k, v);
+  // RFC 9110 §11.6.1: a 401 names the schemes that would do; the cookie is for the browser.
+  if (p.status === 401) void reply.header('www-authenticate', 'Bearer realm="stageflow"');
   return reply
     .code(p.status)
     .type('application/problem+json')

@@ -465,6 +465,14 @@ describe.each(dialects)('sign-in, sessions, CSRF and tokens on %s', (dialect) =>
       expect(answers.find(([w]) => w === '404 route')?.[1].status).toBe(404);
       expect(answers.find(([w]) => w === '401 anonymous')?.[1].status).toBe(401);
       expect(answers.find(([w]) => w === 'openapi')?.[1].status).toBe(200);
+      // API answers are never cached; a 401 names the scheme that would do.
+      for (const [what, a] of answers)
+        if (['me', '404 route', '404 lead', '401 anonymous', '400 validation', 'login 401'].includes(what))
+          expect(a.headers.get('cache-control'), what).toBe('no-store');
+      for (const what of ['401 anonymous', '401 bad token', 'login 401'])
+        expect(answers.find(([w]) => w === what)?.[1].headers.get('www-authenticate'), what).toBe(
+          'Bearer realm="stageflow"',
+        );
     });
 
     it('are on the answers Fastify makes before routing: bad percent-encoding, an over-long path parameter', async () => {
