@@ -149,6 +149,17 @@ describe.each(dialects)('leads over HTTP on %s', (dialect) => {
     expect(cleared.body).toMatchObject({ value: null, expectedClose: '2027-03-31T00:00:00.000Z' });
   });
 
+  it('takes a transition with no body at all, and names what is missing when one is needed', async () => {
+    expect((await call(server, 'POST', '/api/v1/leads', { token: admin, body: { id: 'NB1' } })).status).toBe(201);
+    const lose = await call(server, 'POST', '/api/v1/leads/NB1/lose', { token: admin });
+    expect(lose.status).toBe(400);
+    expect((lose.body as ProblemBody).errors?.map((e) => e.field)).toEqual(['body.reason']);
+    const win = await call(server, 'POST', '/api/v1/leads/NB1/win', { token: admin });
+    expect(win.status, win.text).toBe(200);
+    expect(win.body).toMatchObject({ status: 'won' });
+    expect((await call(server, 'POST', '/api/v1/leads/NB1/reopen', { token: admin })).status).toBe(200);
+  });
+
   it('lets neither a rep choose an owner nor a manager hand a lead outside their teams', async () => {
     const rep = await tokenFor(server, 'rep-a1');
     const byRep = await call(server, 'POST', '/api/v1/leads', { token: rep, body: { owner: 'rep-a1', fields: {} } });

@@ -295,6 +295,10 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
           response: { 200: leadPageSchema },
         },
         config: { access: { roles, scope: 'leads:write' }, idempotent: true },
+        // `POST …/win` with no body at all is a complete request: read it as `{}`.
+        preValidation: async (req) => {
+          req.body ??= {} as typeof req.body;
+        },
       },
       async (req, reply) => {
         const lead = await leadInReach(ctx, req, req.params.id);
