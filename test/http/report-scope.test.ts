@@ -154,5 +154,14 @@ describe.each(dialects)('reports limited to the caller on %s', (dialect) => {
     for (const s of strangers(REACH['rep-b1'] as string[])) expect(text, `rep-b1's plan names ${s}`).not.toContain(s);
     const refused = await call(server, 'GET', `/api/v1/reports/win-rate?${PERIOD}`, { token: tokens.get('rep-b1') });
     expect(refused.status).toBe(403);
+    // Asking for a colleague's plan is not answered with one's own: that rep is out of reach.
+    const own = await call(server, 'GET', `/api/v1/reports/coaching?${PERIOD}&owner=rep-b1`, {
+      token: tokens.get('rep-b1'),
+    });
+    expect(own.status).toBe(200);
+    const colleague = await call(server, 'GET', `/api/v1/reports/coaching?${PERIOD}&owner=rep-b2`, {
+      token: tokens.get('rep-b1'),
+    });
+    expect(colleague.status).toBe(404);
   });
 });

@@ -82,6 +82,9 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
       if (caller.member.role === 'rep') {
         if (req.params.name !== 'coaching')
           return denyForbidden(ctx, req, 'a rep may see only their own coaching plan (coaching?owner=YOU)');
+        // Another rep's plan is out of a rep's reach: answered as missing, not swapped for their own.
+        if (options['owner'] !== undefined && options['owner'] !== caller.member.id)
+          return denyAsMissing(ctx, req, `rep "${options['owner']}"`);
         options['owner'] = caller.member.id;
       } else if (reach.kind === 'owners' && options['owner'] !== undefined && !reach.owners.has(options['owner'])) {
         return denyAsMissing(ctx, req, `rep "${options['owner']}"`);
