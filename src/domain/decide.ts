@@ -416,7 +416,7 @@ class Run {
       return this.settle();
     }
     const from = lead.stay.stageIndex;
-    if (index === from) refuse('unknown_stage', `lead ${lead.id} is already in stage "${stageId}"`);
+    if (index === from) refuse('already_in_stage', `lead ${lead.id} is already in stage "${stageId}"`);
     if (index > from) this.gateForward(target, from, index, override, stageId);
     this.log.push({
       kind: 'event',

@@ -6,6 +6,7 @@ export type DomainErrorCode =
   | 'no_process'
   | 'unknown_pipeline'
   | 'unknown_stage'
+  | 'already_in_stage'
   | 'unknown_task'
   | 'unknown_user'
   | 'task_not_open'

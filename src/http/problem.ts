@@ -62,6 +62,7 @@ const DOMAIN_PROBLEMS: Record<DomainErrorCode, ProblemType> = {
   no_process: 'conflict',
   unknown_pipeline: 'rule-refused',
   unknown_stage: 'rule-refused',
+  already_in_stage: 'conflict',
   unknown_task: 'not-found',
   unknown_user: 'rule-refused',
   task_not_open: 'conflict',

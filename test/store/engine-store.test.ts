@@ -96,10 +96,13 @@ describe.each(dialects)('engine and store on %s', (dialect) => {
 
   it('writes nothing for a refused event', async () => {
     const { store, engine } = await setup();
-    await engine.handle({ type: 'lead.created', lead: 'L1', fields: {} }, T0);
+    const created = await engine.handle({ type: 'lead.created', lead: 'L1', fields: {} }, T0);
     const before = await rowCounts(store);
     const out = await engine.handle({ type: 'lead.moved', lead: 'L1', stage: 'nowhere', override: false }, T0 + 1);
     expect(out.ok ? null : out.error.code).toBe('unknown_stage');
+    const here = created.ok ? created.lead.stay.stage : '';
+    const same = await engine.handle({ type: 'lead.moved', lead: 'L1', stage: here, override: false }, T0 + 2);
+    expect(same.ok ? null : same.error.code).toBe('already_in_stage');
     expect(await rowCounts(store)).toEqual(before);
   });
 
