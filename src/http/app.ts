@@ -116,6 +116,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
   const routeTable: RouteInfo[] = [];
 
+  // JSON only (and the setup page's form): a text/plain body answers 415 rather than being read as
+  // a string and failing validation as if it were a wrong JSON value.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
   app.setErrorHandler(handleError);

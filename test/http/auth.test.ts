@@ -455,6 +455,14 @@ describe.each(dialects)('sign-in, sessions, CSRF and tokens on %s', (dialect) =>
             headers: { 'content-type': 'application/x-www-form-urlencoded' },
           }),
         ],
+        [
+          '415 text',
+          await call(server, 'POST', '/api/v1/leads', {
+            token: admin,
+            body: 'hello',
+            headers: { 'content-type': 'text/plain' },
+          }),
+        ],
         ['400 validation', await call(server, 'GET', '/api/v1/leads?limit=0', { token: admin })],
         ['login 401', await loginAnswer('rep-a1', 'wrong password here')],
       ];
@@ -465,6 +473,7 @@ describe.each(dialects)('sign-in, sessions, CSRF and tokens on %s', (dialect) =>
       expect(answers.find(([w]) => w === '404 route')?.[1].status).toBe(404);
       expect(answers.find(([w]) => w === '401 anonymous')?.[1].status).toBe(401);
       expect(answers.find(([w]) => w === 'openapi')?.[1].status).toBe(200);
+      expect(answers.find(([w]) => w === '415 text')?.[1].status).toBe(415);
       // API answers are never cached; a 401 names the scheme that would do.
       for (const [what, a] of answers)
         if (['me', '404 route', '404 lead', '401 anonymous', '400 validation', 'login 401'].includes(what))
