@@ -229,6 +229,18 @@ describe.each(dialects)('sign-in, sessions, CSRF and tokens on %s', (dialect) =>
       },
     );
 
+    it('lists a bad password with every other failing field in one answer', async () => {
+      const r = await call(server, 'POST', '/api/v1/users', {
+        token: admin,
+        body: { id: unique('pw'), email: 'not-an-address', name: 'Pat Word', role: 'rep', password: 'short' },
+      });
+      expectProblem(r, 400, 'validation-failed');
+      expect((r.body as { errors: { field: string }[] }).errors.map((e) => e.field).sort()).toEqual([
+        'body.email',
+        'body.password',
+      ]);
+    });
+
     it('accepts a long passphrase, which then signs in', async () => {
       const { id, r } = await create(PASSPHRASE);
       expect(r.status, r.text).toBe(201);

@@ -78,6 +78,15 @@ const availabilityBody = z
   })
   .strict();
 
+/** Checked with the rest of the body, so one answer lists every failing field, the password's too. */
+const passwordSchema = z
+  .string()
+  .max(1024)
+  .superRefine((password, ctx) => {
+    const problem = passwordProblem(password);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 export function userRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/users',
@@ -124,7 +133,7 @@ export function userRoutes(api: Api, ctx: AppContext): void {
             email: z.email().max(320),
             name: z.string().min(1).max(200),
             role: z.enum(ROLES),
-            password: z.string().max(1024).optional().describe('At least 8 characters, not a common password'),
+            password: passwordSchema.optional().describe('At least 8 characters, not a common password'),
             canEditProcess: z.boolean().default(false),
           })
           .strict(),
@@ -160,7 +169,7 @@ export function userRoutes(api: Api, ctx: AppContext): void {
             role: z.enum(ROLES).optional(),
             canEditProcess: z.boolean().optional(),
             disabled: z.boolean().optional(),
-            password: z.string().max(1024).optional(),
+            password: passwordSchema.optional(),
           })
           .strict(),
       },
@@ -172,13 +181,6 @@ export function userRoutes(api: Api, ctx: AppContext): void {
       if (!member) throw new Problem('not-found', `user "${req.params.id}" has no account`);
       const version = expectedVersion(req, member.version, true);
       const b = req.body;
-      if (b.password !== undefined) {
-        const problem = passwordProblem(b.password);
-        if (problem)
-          throw new Problem('validation-failed', `password ${problem}`, {
-            errors: [{ field: 'body.password', message: problem }],
-          });
-      }
       if (b.email !== undefined && (await emailTaken(ctx.store.db, b.email, member.id)))
         throw new Problem('conflict', `a user with email ${b.email} already exists`);
       const changes: MemberChanges = {
