@@ -3,9 +3,15 @@ import { z } from 'zod';
 /** The process file's shape. Snake_case keys, because people write it by hand in YAML. */
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" or "_"');
-const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+/** A calendar date that exists: 2026-02-30 would match by string and then never apply. */
+const localDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'is not a date that exists');
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM');
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+const FIELD_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'set'] as const;
 
 /** A condition on lead fields; used by entry criteria, assignment rules and goals. */
 export const fieldTestSchema = z
@@ -20,7 +26,11 @@ export const fieldTestSchema = z
     in: z.array(scalar).optional(),
     set: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => FIELD_OPERATORS.filter((op) => t[op] !== undefined).length === 1, {
+    // Without one, the test would be true for every lead: a goal met at once, a rule always matching.
+    message: `needs exactly one of ${['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'set'].join(', ')}`,
+  });
 
 export type FieldTest = z.infer<typeof fieldTestSchema>;
 
@@ -32,16 +42,31 @@ export type Condition =
   | { activity: string; min?: number }
   | { signal: string };
 
-export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
-    z.object({ all: z.array(conditionSchema).min(1) }).strict(),
-    z.object({ any: z.array(conditionSchema).min(1) }).strict(),
-    z.object({ task_done: id }).strict(),
-    z.object({ activity: z.string().min(1), min: z.number().int().positive().optional() }).strict(),
-    z.object({ signal: z.string().min(1) }).strict(),
-    fieldTestSchema,
-  ]),
-);
+/**
+ * Each kind of condition is told by its key, and parsed by its own schema: a union would report
+ * any mistake inside one as "Invalid input" at the condition, not at the key that is wrong.
+ */
+const conditionKinds: Record<string, () => z.ZodType> = {
+  all: () => z.object({ all: z.array(conditionSchema).min(1) }).strict(),
+  any: () => z.object({ any: z.array(conditionSchema).min(1) }).strict(),
+  task_done: () => z.object({ task_done: id }).strict(),
+  activity: () => z.object({ activity: z.string().min(1), min: z.number().int().positive().optional() }).strict(),
+  signal: () => z.object({ signal: z.string().min(1) }).strict(),
+  field: () => fieldTestSchema,
+};
+
+export const conditionSchema: z.ZodType<Condition> = z
+  .custom<Condition>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be a condition (a mapping)')
+  .superRefine((v, ctx) => {
+    const kind = Object.keys(conditionKinds).find((k) => k in v);
+    if (!kind) {
+      ctx.addIssue({ code: 'custom', message: `needs one of ${Object.keys(conditionKinds).join(', ')}` });
+      return;
+    }
+    const parsed = conditionKinds[kind]?.().safeParse(v);
+    for (const issue of parsed?.error?.issues ?? [])
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });
 
 const workingHoursSchema = z
   .object({
@@ -49,7 +74,11 @@ const workingHoursSchema = z
     start: clockTime.default('09:00'),
     end: clockTime.default('17:00'),
   })
-  .strict();
+  .strict()
+  .refine((h) => h.start < h.end, {
+    message: 'end must be after start (shifts past midnight are not supported)',
+    path: ['end'],
+  });
 
 const periodSchema = z.object({ from: localDate, to: localDate }).strict();
 
@@ -229,7 +258,9 @@ export const processSchema = z
         overdue_after_hours: z.number().min(0).default(24),
         default_stall_days: z.number().positive().default(14),
       })
-      .strict(),
+      .strict()
+      // Every key has its default, so the block may be left out.
+      .prefault({}),
     users: z.array(userSchema).min(1),
     teams: z.array(teamSchema).default([]),
     assignment: assignmentSchema,

@@ -65,6 +65,47 @@ describe('parseProcess', () => {
     expect(r.problems[0]?.line).toBeGreaterThanOrEqual(2);
   });
 
+  it('names the key that is wrong deep inside a condition, and refuses a field test with no operator', () => {
+    const wrongType = valid.replace(
+      'goal: { task_done: demo-prep }',
+      'goal: { all: [{ signal: x }, { field: seats, gte: five }] }',
+    );
+    expect(problems(wrongType)).toEqual([
+      'pipelines[0].stages[1].goal.all[1].gte: Invalid input: expected number, received string (line 19)',
+    ]);
+    const noOperator = valid.replace('goal: { task_done: demo-prep }', 'goal: { field: budget_confirmed }');
+    expect(problems(noOperator)).toEqual([
+      'pipelines[0].stages[1].goal: needs exactly one of eq, ne, gt, gte, lt, lte, in, set (line 19)',
+    ]);
+    const unknownKind = valid.replace('goal: { task_done: demo-prep }', 'goal: { tasks_done: demo-prep }');
+    expect(problems(unknownKind)).toEqual([
+      'pipelines[0].stages[1].goal: needs one of all, any, task_done, activity, signal, field (line 19)',
+    ]);
+  });
+
+  it('refuses dates that do not exist and working hours that end before they start', () => {
+    const text = valid
+      .replace('timezone: Europe/Berlin', 'timezone: Europe/Berlin\n  holidays: [2026-04-31]')
+      .replace(
+        '- { id: anna, name: Anna }',
+        "- { id: anna, name: Anna, working_hours: { start: '17:30', end: '08:30' } }",
+      );
+    const found = problems(text);
+    expect(found).toContain('organisation.holidays[0]: is not a date that exists (line 4)');
+    expect(found).toContain(
+      'users[0].working_hours.end: end must be after start (shifts past midnight are not supported) (line 6)',
+    );
+  });
+
+  it('fills the whole organisation block with its defaults when it is left out', () => {
+    const r = parseProcess(
+      valid
+        .replace('organisation:\n  timezone: Europe/Berlin\n', '')
+        .replace('{ task_done: demo-prep }', '{ signal: trial_started }'),
+    );
+    expect(r.ok && r.process.organisation).toMatchObject({ timezone: 'UTC', currency: 'EUR', default_stall_days: 14 });
+  });
+
   it('refuses task conditions in entry criteria', () => {
     const text = valid.replace('    default: true\n', '    entry: { task_done: call }\n');
     expect(problems(text).join('\n')).toMatch(/pipelines\[0\]\.entry: only field conditions are allowed here/);
