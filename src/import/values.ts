@@ -117,6 +117,21 @@ function wallToEpoch(y: number, mo: number, d: number, h: number, mi: number, s:
   return fromWallClock(zone, wall);
 }
 
+/**
+ * Thousands separators only in the whole part, in groups of three, and one decimal separator at
+ * most: "1.500,50" read with "." for decimals would otherwise become 1.5005, and "12,5" 125.
+ */
+function separatorsFit(t: string, numbers: Mapping['numbers']): boolean {
+  const [whole = '', ...fraction] = t.split(numbers.decimal);
+  if (fraction.length > 1) return false;
+  const th = numbers.thousands;
+  if (th === '') return true;
+  if (fraction.some((f) => f.includes(th))) return false;
+  if (!whole.includes(th)) return true;
+  const group = th.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^-?\\d{1,3}(${group}\\d{3})+$`).test(whole);
+}
+
 /** A money amount or count: currency signs and spaces dropped, the mapping's separators applied. */
 export function parseNumber(text: string, numbers: Mapping['numbers']): Parsed<number> {
   let t = text
@@ -124,6 +139,11 @@ export function parseNumber(text: string, numbers: Mapping['numbers']): Parsed<n
     .replace(/^[A-Z]{3}\s*/, '')
     .replace(/\s*[A-Z]{3}$/, '');
   t = t.replace(/[$€£¥\u00a0]/g, '');
+  if (!separatorsFit(t.trim(), numbers))
+    return {
+      ok: false,
+      message: `"${text.trim()}" does not read as a number with "${numbers.decimal}" for decimals${numbers.thousands ? ` and "${numbers.thousands}" for thousands` : ''} (set the mapping's number format)`,
+    };
   if (numbers.thousands !== '') t = t.split(numbers.thousands).join('');
   if (numbers.decimal === ',') t = t.replace(',', '.');
   t = t.trim();

@@ -116,6 +116,22 @@ describe('parseNumber', () => {
     expect(parseNumber('12k', us)).toEqual({ ok: false, message: '"12k" is not a number' });
   });
 
+  it('refuses a number written with the other convention instead of misreading it', () => {
+    for (const [text, numbers] of [
+      ['1.500,50', us],
+      ['12,5', us],
+      ['1,50,000', us],
+      ['1,500.50', eu],
+      ['12.5', eu],
+    ] as const) {
+      const r = parseNumber(text, numbers);
+      expect(r.ok, text).toBe(false);
+      expect(r.ok ? '' : r.message, text).toMatch(/does not read as a number .* \(set the mapping's number format\)$/);
+    }
+    expect(ok(parseNumber('1,500,000.25', us))).toBe(1500000.25);
+    expect(ok(parseNumber('1.500.000,25', eu))).toBe(1500000.25);
+  });
+
   it('a decimal comma alone brings the dot as thousands separator', () => {
     const m = buildMapping({ source: 'x', columns: { id: 'id' }, numbers: { decimal: ',' } });
     expect(m.numbers).toEqual({ decimal: ',', thousands: '.' });
