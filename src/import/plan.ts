@@ -131,10 +131,13 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
       else dated.push({ index: i, at: d.at });
     }
   }
-  // A closed deal's stage column often says only "won": it closed in the last stage it entered.
+  // A closed deal's stage column often says only "won" or "lost": it closed in the last stage it
+  // entered. With no dated stage at all, a won deal went through the last stage; a lost one is
+  // known only to have entered the first (placing it further would count it as having reached
+  // stages it may never have seen, in the funnel and calibration).
   if (stageIndex === null && pipeline && problems.length === 0) {
     const latest = [...dated].sort((a, b) => a.at - b.at).at(-1);
-    stageIndex = latest ? latest.index : status === 'open' ? 0 : pipeline.stages.length - 1;
+    stageIndex = latest ? latest.index : status === 'won' ? pipeline.stages.length - 1 : 0;
   }
 
   let owner: string | null = null;

@@ -250,7 +250,7 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
     expect((await leads(s)).map((l) => [l.id, l.pipeline, l.stage, l.status, l.owner, l.value, l.closedAt])).toEqual([
       ['salesforce:0065g00000AbCdE1', 'sf', 'quote', 'open', 'anna', 1_250_000, null],
       ['salesforce:0065g00000AbCdE2', 'sf', 'negotiation', 'won', 'ben', 800_000, utc('2026-02-14T23:00')],
-      ['salesforce:0065g00000AbCdE3', 'sf', 'negotiation', 'lost', 'carla', 300_000, utc('2026-01-19T23:00')],
+      ['salesforce:0065g00000AbCdE3', 'sf', 'prospecting', 'lost', 'carla', 300_000, utc('2026-01-19T23:00')],
       ['salesforce:0065g00000AbCdE4', 'sf', 'prospecting', 'open', 'anna', null, null],
     ]);
     expect(await staysOf(s, 'salesforce:0065g00000AbCdE2')).toEqual([
@@ -272,7 +272,7 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
     expect(rows.map((l) => [l.id, l.stage, l.status, l.owner, l.value_minor, l.product, l.territory])).toEqual([
       ['legacy-crm:G-1', 'proposal', 'open', 'anna', 1_250_000, 'GTX Pro', 'DACH'],
       ['legacy-crm:G-2', 'negotiation', 'won', 'ben', 109_950, 'GTX Basic', 'DACH'],
-      ['legacy-crm:G-3', 'negotiation', 'lost', 'carla', 482_100, 'GTX Pro', 'France'],
+      ['legacy-crm:G-3', 'qualified', 'lost', 'carla', 482_100, 'GTX Pro', 'France'],
       ['legacy-crm:G-4', 'qualified', 'open', 'anna', 55_000, 'GTX Basic', 'Italia'],
     ]);
     expect([rows[1]?.created_at, rows[1]?.closed_at]).toEqual([utc('2025-11-09T23:00'), utc('2026-01-15T15:30')]);
