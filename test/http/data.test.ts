@@ -116,6 +116,14 @@ describe.each(dialects)('data and forecasting routes on %s', (dialect) => {
     expect(header.status).toBe(422);
     expect((header.body as Problem).code).toBe('import_rejected');
     expect((header.body as Problem).errors?.[0]?.field).toBe('line 1');
+    const unclosed = await call(server, 'POST', '/api/v1/imports/pipedrive', {
+      token: admin,
+      headers: { 'content-type': 'text/csv' },
+      body: `${GOOD_CSV.split('\n')[0]}\n105,"Unclosed quote,100\n`,
+    });
+    expect(unclosed.status, unclosed.text).toBe(400);
+    expect((unclosed.body as Problem).code).toBe('import_unreadable');
+    expect((unclosed.body as Problem).errors?.[0]?.field).toMatch(/^line \d+$/);
     const generic = await call(server, 'POST', '/api/v1/imports/generic', { token: admin, body: { csv: GOOD_CSV } });
     expect(generic.status).toBe(400);
     expect((generic.body as Problem).errors?.[0]?.field).toBe('body.mapping');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import { z } from 'zod';
+import { CsvSyntaxError } from '../../import/csv.js';
 import { IMPORT_FORMATS, type ImportFormat } from '../../import/formats/index.js';
 import { MAVEN_FILES } from '../../import/formats/maven.js';
 import { ImportRejected, runImport, type ImportReport } from '../../import/import-service.js';
@@ -420,6 +421,12 @@ function importRoute(api: Api, ctx: AppContext): void {
             errors: rejectedErrors(e),
           });
         }
+        // A file CSV cannot read (an unclosed quote) is the caller's to fix: named by its line.
+        if (e instanceof CsvSyntaxError)
+          throw new Problem('validation-failed', `the CSV cannot be read: ${e.message}`, {
+            code: 'import_unreadable',
+            errors: [{ field: `line ${e.line}`, message: e.message.replace(/^.*?:\d+: /, '') }],
+          });
         const code = (e as NodeJS.ErrnoException).code;
         if (format === 'maven' && (code === 'ENOENT' || code === 'EACCES'))
           throw invalid('body.path', `the folder must hold the four Maven files: ${(e as Error).message}`);
