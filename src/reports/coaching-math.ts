@@ -143,16 +143,19 @@ export function taskGaps(
     }
     agg.set(t.template, a);
   }
-  return [...agg]
-    .filter(([, a]) => a.topDue > 0)
-    .map(([template, a]) => ({
-      template,
-      title: a.title,
-      topOnTime: a.topOn / a.topDue,
-      repOnTime: a.repDue === 0 ? null : a.repOn / a.repDue,
-      topDue: a.topDue,
-      repDue: a.repDue,
-    }))
-    .filter((g) => g.repOnTime === null || g.topOnTime > g.repOnTime)
-    .sort((a, b) => b.topOnTime - (b.repOnTime ?? 0) - (a.topOnTime - (a.repOnTime ?? 0)));
+  return (
+    [...agg]
+      .filter(([, a]) => a.topDue > 0)
+      .map(([template, a]) => ({
+        template,
+        title: a.title,
+        topOnTime: a.topOn / a.topDue,
+        repOnTime: a.repDue === 0 ? null : a.repOn / a.repDue,
+        topDue: a.topDue,
+        repDue: a.repDue,
+      }))
+      // Only tasks the rep had: one that goes to another team (a closers' review) is not theirs to improve.
+      .filter((g): g is TaskGap & { repOnTime: number } => g.repOnTime !== null && g.topOnTime > g.repOnTime)
+      .sort((a, b) => b.topOnTime - b.repOnTime - (a.topOnTime - a.repOnTime))
+  );
 }

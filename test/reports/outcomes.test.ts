@@ -146,6 +146,15 @@ describe.each(dialects)('outcome reports on %s', (dialect) => {
     await expect(report('coaching', { ...JAN, options: { owner: 'nobody' } })).rejects.toThrow(/unknown rep "nobody"/);
   });
 
+  it('coaching for someone with no leads says there is nothing to compare, not that they are not behind', async () => {
+    const out = await report('coaching', { from: '2026-01-01', to: '2026-03-01', options: { owner: 'mia' } });
+    expect(out.rows).toEqual([]);
+    expect(out.summary).toMatchObject({ owner_id: 'mia', weakest_stage: null, impact: 0, tasks: [] });
+    expect(out.notes?.at(-1)).toBe(
+      'Mia Manager has no leads that reached or left a stage in this window, so there is nothing to compare',
+    );
+  });
+
   it('refuses a grouping the report does not allow, an unknown pipeline and a bad period', async () => {
     await expect(report('coaching', { by: 'owner' })).rejects.toThrow(/cannot be grouped by "owner"/);
     await expect(report('win-rate', { pipeline: 'nope' })).rejects.toThrow(/unknown pipeline "nope"/);

@@ -2,6 +2,7 @@ import type { Process } from '../../domain/process-schema.js';
 import { repOutcomes, stagePasses, taskTimings, type Window } from '../../store/reports/coaching.js';
 import { coachingFigures, taskGaps, type RepCoaching, type StageFigures } from '../coaching-math.js';
 import { DAY_MS, major, round, roundOrNull } from '../figures.js';
+import { isoDate } from '../period.js';
 import { ReportError, type ReportContext, type ReportDefinition, type ReportRow } from '../report.js';
 
 /**
@@ -57,7 +58,8 @@ export const coaching: ReportDefinition = {
     // The JSON's from/to are the window the figures are for, not the default month.
     ctx.period.from = w.from;
     ctx.period.to = w.to;
-    const stages = ctx.process.pipelines.flatMap((p) => p.stages.map((_, index) => ({ pipeline: p.id, index })));
+    const pipelines = ctx.process.pipelines.filter((p) => ctx.scope.pipeline === null || p.id === ctx.scope.pipeline);
+    const stages = pipelines.flatMap((p) => p.stages.map((_, index) => ({ pipeline: p.id, index })));
     ctx.progress(0, 3);
     const passes = await stagePasses(ctx.tx, stages, w);
     ctx.progress(1, 3);
@@ -67,8 +69,12 @@ export const coaching: ReportDefinition = {
     const names = new Map(ctx.process.users.map((u) => [u.id, u.name]));
     const owners = ctx.scope.owners === null ? null : new Set(ctx.scope.owners);
     const inScope = (rep: string): boolean => owners === null || owners.has(rep);
+    const zone = ctx.process.organisation.timezone;
     const notes = [
-      `window ${new Date(w.from).toISOString().slice(0, 10)} to ${new Date(w.to).toISOString().slice(0, 10)}; top reps: ${topRepsText(figures.topReps, inScope, names)}`,
+      `window ${isoDate(w.from, zone)} to ${isoDate(w.to, zone)}; top reps: ${topRepsText(figures.topReps, inScope, names)}`,
+      ...(ctx.scope.pipeline === null
+        ? []
+        : [`stages of ${ctx.scope.pipeline} only; win rates and won values count every pipeline`]),
       ...(owners === null
         ? []
         : ['team_rate, top_rate, w and the team mean won value are benchmarks over every rep of the organisation']),
@@ -92,10 +98,27 @@ export const coaching: ReportDefinition = {
     const rows = (rep?.stages ?? []).map((s) => stageRow(ctx.process, s));
     if (!rep?.weakest) {
       ctx.progress(3, 3);
+      // No stage figures at all is no evidence, not a clean bill of health: say which it is.
+      const why =
+        rows.length === 0
+          ? `${user.name} has no leads that reached or left a stage in this window, so there is nothing to compare`
+          : `${user.name} has no stage behind the top reps in this window`;
       return {
         rows,
-        summary: { owner: user.name, owner_id: user.id, weakest_stage: null, gap: null, impact: 0 },
-        notes: [...notes, `${user.name} has no stage behind the top reps in this window`],
+        summary: {
+          owner: user.name,
+          owner_id: user.id,
+          win_rate: roundOrNull(rep?.winRate ?? null, 4),
+          mean_won: rep ? major(Math.round(rep.meanWon)) : null,
+          pipeline: null,
+          weakest_stage: null,
+          weakest_stage_id: null,
+          gap: null,
+          impact: 0,
+          guidance: null,
+          tasks: [],
+        },
+        notes: [...notes, why],
       };
     }
     const stage = stageOf(ctx.process, rep.weakest.pipeline, rep.weakest.index);
