@@ -20,13 +20,11 @@ export class PeriodError extends Error {}
 
 export function parsePeriod(from: string | undefined, to: string | undefined, zone: string, now: number): Period {
   const month = DateTime.fromMillis(now, { zone }).startOf('month');
-  const f = from === undefined ? month : parseDay(from, '--from', zone);
-  const t =
-    to === undefined
-      ? from === undefined
-        ? month.plus({ months: 1 })
-        : nextMonthStart(f)
-      : parseDay(to, '--to', zone);
+  const t0 = to === undefined ? null : parseDay(to, '--to', zone);
+  // One bound alone means the calendar month it starts, or the one it ends.
+  const f =
+    from !== undefined ? parseDay(from, '--from', zone) : t0 ? t0.minus({ milliseconds: 1 }).startOf('month') : month;
+  const t = t0 ?? (from === undefined ? month.plus({ months: 1 }) : nextMonthStart(f));
   if (t.toMillis() <= f.toMillis())
     throw new PeriodError(`--to (${t.toISODate()}) must be after --from (${f.toISODate()})`);
   return { from: f.toMillis(), to: t.toMillis(), zone };
