@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { listOutbox } from '../store/queries.js';
 import { contextOf, displayZone, withStore } from './context.js';
 import { formatPairs, formatTime, iso, print, printJson, table, truncate } from './output.js';
@@ -18,7 +18,9 @@ export function outboxCommands(program: Command): void {
   outbox
     .command('list')
     .description('outbox rows, oldest first')
-    .option('--status <status>', 'pending, sent, failed or dead')
+    .addOption(
+      new Option('--status <status>', 'only rows in this state').choices(['pending', 'sent', 'failed', 'dead']),
+    )
     .option('--kind <kind>', 'email, list.subscribe, webhook, task.reminder, ...')
     .option('--lead <id>', 'rows of this lead')
     .option('--limit <n>', 'at most this many', '200')

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { TaskStatus } from '../domain/lead.js';
 import type { Store } from '../store/db.js';
-import { findTask, listTasks } from '../store/queries.js';
+import { findLead, findTask, listTasks } from '../store/queries.js';
 import { contextOf, displayZone, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { taskJson } from './lead-view.js';
@@ -50,6 +50,9 @@ export function taskCommands(program: Command): void {
       if (opts.overdue && opts.status !== 'open' && opts.status !== 'all')
         throw new UsageError(`--overdue lists open tasks; it cannot go with --status ${opts.status}`);
       await withStore(ctx, async (store) => {
+        // "no tasks" for a mistyped lead would read as a lead with nothing to do.
+        if (opts.lead !== undefined && !(await findLead(store.db, opts.lead)))
+          throw new CliError(`lead "${opts.lead}" does not exist [unknown_lead]`);
         const tasks = await listTasks(store.db, {
           ...(opts.lead !== undefined ? { lead: opts.lead } : {}),
           ...(opts.assignee !== undefined ? { assignee: opts.assignee } : {}),

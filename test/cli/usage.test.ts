@@ -12,6 +12,7 @@ describe('stageflow usage errors', () => {
     [['lead', 'show'], "stageflow: lead show: missing required argument 'id'"],
     [['lead', 'list', '--limit', '-3'], 'stageflow: --limit "-3": expected a positive whole number'],
     [['task', 'list', '--status', 'late'], "stageflow: task list: option '--status <status>' argument 'late'"],
+    [['outbox', 'list', '--status', 'bogus'], "stageflow: outbox list: option '--status <status>' argument 'bogus'"],
   ])('%j', async (args, message) => {
     const db = await freshDatabaseUrl('sqlite');
     const r = await stageflow(['--db', db, ...args]);
@@ -19,6 +20,13 @@ describe('stageflow usage errors', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(ONE_LINE_ERROR);
     expect(r.stderr.startsWith(message)).toBe(true);
+  });
+
+  it('a task list for a lead that does not exist says so, instead of "no tasks"', async () => {
+    const db = await freshDatabaseUrl('sqlite');
+    const r = await stageflow(['--db', db, 'task', 'list', '--lead', 'NOPE']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('stageflow: lead "NOPE" does not exist [unknown_lead]\n');
   });
 
   it('an invalid environment variable is named', async () => {
