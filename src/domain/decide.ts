@@ -539,7 +539,7 @@ class Run {
           : 'user' in tpl.assignee
             ? tpl.assignee.user
             : pickTaskAssignee(this.p, tpl.assignee.team, this.routing, this.now);
-      // Working days and holidays are the organisation's; the time of day is the assignee's own.
+      // The organisation's workweek and holidays, counted on the assignee's calendar in their own zone.
       const zone = this.p.users.find((u) => u.id === assignee)?.timezone ?? cal.timezone;
       const due = dueAt(this.now, tpl.due, { ...cal, timezone: zone });
       const task: TaskState = {
