@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { configValue } from '../config.js';
 import type { Actor } from '../domain/events.js';
 import { openStore, type Store } from '../store/db.js';
+import { findMember, memberCount } from '../store/members.js';
 import { latestProcess } from '../store/processes.js';
 import { CliError } from './errors.js';
 import { parseTime } from './parse.js';
@@ -46,10 +47,23 @@ export async function withStore<T>(ctx: Context, fn: (store: Store) => Promise<T
     throw new CliError(`cannot open database ${shown}: ${(e as Error).message}`, 1);
   }
   try {
+    await checkActor(store, ctx.actor.id);
     return await fn(store);
   } finally {
     await store.close();
   }
+}
+
+/**
+ * `--as` names who did it, and an admin override is recorded under that name: it must be someone
+ * the process or the accounts know (once either exists), or a typo would make the record useless.
+ */
+async function checkActor(store: Store, id: string | undefined): Promise<void> {
+  if (id === undefined) return;
+  const process = (await latestProcess(store.db))?.process;
+  if (process?.users.some((u) => u.id === id) || (await findMember(store.db, id))) return;
+  if (process || (await memberCount(store.db)) > 0)
+    throw new CliError(`--as "${id}": no user of the process and no account has this id`);
 }
 
 export function readText(path: string): string {

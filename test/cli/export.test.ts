@@ -11,6 +11,8 @@ const PROCESS = `name: Export CLI
 organisation: { timezone: UTC }
 users:
   - { id: anna, name: Anna, email: anna@example.com }
+  # The data protection officer, who runs the exports and erasures below (--as names a known person).
+  - { id: dpo, name: Data Protection, active: false }
 assignment:
   default_owner: anna
 pipelines:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { freshDatabaseUrl } from '../support/stores.js';
-import { ONE_LINE_ERROR, stageflow } from './helpers.js';
+import { ONE_LINE_ERROR, PROCESS_YAML, stageflow, tempFile } from './helpers.js';
 
 /** Bad command lines: one line on stderr saying what and where, exit 2, and nothing written. */
 
@@ -27,6 +27,16 @@ describe('stageflow usage errors', () => {
     const r = await stageflow(['--db', db, 'task', 'list', '--lead', 'NOPE']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('stageflow: lead "NOPE" does not exist [unknown_lead]\n');
+  });
+
+  it('--as must name someone the process or the accounts know, once either exists', async () => {
+    const db = await freshDatabaseUrl('sqlite');
+    const file = tempFile('process.yaml', PROCESS_YAML);
+    expect((await stageflow(['--db', db, '--as', 'anyone', 'process', 'apply', file])).code).toBe(0);
+    const r = await stageflow(['--db', db, '--admin', '--as', 'nobody', 'lead', 'create', '--id', 'L1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('stageflow: --as "nobody": no user of the process and no account has this id\n');
+    expect((await stageflow(['--db', db, '--admin', '--as', 'anna', 'lead', 'create', '--id', 'L1'])).code).toBe(0);
   });
 
   it('an invalid environment variable is named', async () => {
