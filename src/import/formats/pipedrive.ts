@@ -39,7 +39,7 @@ export const pipedriveMapping = buildMapping({
     'Deal - Source channel',
     'Deal - Product name',
   ],
-  // "deleted" is not listed: a deleted deal is reported, not imported.
+  // "deleted" is not listed: a deleted deal is an invalid record, named by its line (docs/import.md).
   status_values: { open: ['open'], won: ['won'], lost: ['lost'] },
   dates: { formats: ['iso', 'yyyy-MM-dd HH:mm'] },
 });
