@@ -42,6 +42,8 @@ export interface ReportDefinition {
   description: string;
   /** Groupings the metric allows (METRICS.md); null grouping is always allowed. */
   dimensions: readonly Dimension[];
+  /** The grouping the rows carry when --by is not given (the JSON's `by` then names it). */
+  defaultBy?: Dimension;
   /** Options besides the common ones, with a one-line doc each. */
   options?: Readonly<Record<string, string>>;
   run(ctx: ReportContext): Promise<ReportResult>;

@@ -50,7 +50,7 @@ export interface ReportOutput {
 export async function runReport(store: Store, req: ReportRequest): Promise<ReportOutput> {
   const def = findReport(req.name);
   if (!def) throw new ReportError(`unknown report "${req.name}" (reports: ${REPORTS.map((r) => r.name).join(', ')})`);
-  let by: Dimension | null = null;
+  let by: Dimension | null = def.defaultBy ?? null;
   if (req.by !== undefined) {
     if (!isDimension(req.by) || !def.dimensions.includes(req.by))
       throw new ReportError(

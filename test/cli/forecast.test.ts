@@ -44,7 +44,7 @@ it('stageflow quota set, report quota --format json, forecast snapshot', async (
     report: 'quota',
     from: '2026-11-01',
     to: '2026-12-01',
-    by: null,
+    by: 'owner', // quota rows are per rep unless --by team says otherwise
     pipeline: null,
     rows: [{ owner: 'Anna', owner_id: 'anna', won_count: 1, won: 1200, quota: 4800, attainment: 0.25 }],
     summary: { period: '2026-11', won: 1200, quota: 4800, attainment: 0.25 },

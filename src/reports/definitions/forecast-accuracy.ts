@@ -25,6 +25,7 @@ export const forecastAccuracy: ReportDefinition = {
   name: 'forecast-accuracy',
   description: 'start-of-period forecast against value won, per finished month (or quarter) and rep: bias, accuracy',
   dimensions: ['month', 'quarter'],
+  defaultBy: 'month',
   async run(ctx) {
     refuseUnread(ctx, 'forecast-accuracy', []);
     if (ctx.scope.pipeline !== null)

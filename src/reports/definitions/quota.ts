@@ -18,6 +18,7 @@ export const quota: ReportDefinition = {
   name: 'quota',
   description: 'value won in the period / the quota for the period, per rep or team',
   dimensions: ['owner', 'team'],
+  defaultBy: 'owner',
   options: { period: 'a period key such as 2026-11 or 2026-Q4, instead of --from/--to' },
   async run(ctx) {
     refuseUnread(ctx, 'quota', ['period']);
