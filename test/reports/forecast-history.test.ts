@@ -205,6 +205,12 @@ describe.each(dialects)('snapshots, accuracy, quota, slippage, calibration (%s)'
     await expect(runReport(store, { name: 'quota', from: '2026-11-01', to: '2026-11-15', now: NOW })).rejects.toThrow(
       /one whole month or quarter/,
     );
+    // Quotas are not per pipeline: one pipeline's wins against the whole quota would mislead.
+    const pipeline = (await runReport(store, { name: 'quota', options: { period: '2026-11' }, now: NOW })).pipeline;
+    expect(pipeline).toBeNull();
+    await expect(
+      runReport(store, { name: 'quota', pipeline: 'nb', options: { period: '2026-11' }, now: NOW }),
+    ).rejects.toThrow(/quota has no --pipeline/);
   });
 
   it('slippage: pushes, pulls and days pushed of expected_close changes in the period', async () => {

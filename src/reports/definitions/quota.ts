@@ -22,6 +22,10 @@ export const quota: ReportDefinition = {
   options: { period: 'a period key such as 2026-11 or 2026-Q4, instead of --from/--to' },
   async run(ctx) {
     refuseUnread(ctx, 'quota', ['period']);
+    if (ctx.scope.pipeline !== null)
+      throw new ReportError(
+        'quota has no --pipeline: quotas are for all pipelines together, so are the wins set against them',
+      );
     const { key, period } = keyedPeriod(ctx);
     if (key === null)
       throw new ReportError(
