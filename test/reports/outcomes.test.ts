@@ -157,6 +157,9 @@ describe.each(dialects)('outcome reports on %s', (dialect) => {
 
   it('refuses a grouping the report does not allow, an unknown pipeline and a bad period', async () => {
     await expect(report('coaching', { by: 'owner' })).rejects.toThrow(/cannot be grouped by "owner"/);
+    await expect(report('coaching', { from: '2026-01-01', options: { window: '30' } })).rejects.toThrow(
+      /either --window or --from/,
+    );
     await expect(report('win-rate', { pipeline: 'nope' })).rejects.toThrow(/unknown pipeline "nope"/);
     await expect(report('win-rate', { from: '2026-02-01', to: '2026-01-01' })).rejects.toThrow(/must be after/);
     await expect(report('nope')).rejects.toThrow(/unknown report "nope"/);

@@ -22,6 +22,8 @@ function coachingWindow(ctx: ReportContext): Window {
   if (!Number.isInteger(days) || days <= 0)
     throw new ReportError(`--window must be a whole number of days, not "${ctx.options['window']}"`);
   const explicit = ctx.options['fromGiven'] === 'yes';
+  if (explicit && ctx.options['window'] !== undefined)
+    throw new ReportError('give either --window or --from, not both: --from already says where the window starts');
   const to = ctx.options['toGiven'] === 'yes' ? ctx.period.to : ctx.now;
   return { from: explicit ? ctx.period.from : to - days * DAY_MS, to };
 }
