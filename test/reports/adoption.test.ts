@@ -197,6 +197,12 @@ describe.each(dialects)('adoption on %s', (dialect) => {
     expect(out.summary).toEqual({ window_days: 7 });
   });
 
+  it('measures nothing for a period that has not started, rather than today as if it were then', async () => {
+    const out = await report(store, 'adoption', NOW, { from: '2026-04-01', to: '2026-05-01' });
+    expect(out.rows).toEqual([]);
+    expect(out.notes).toEqual(['the period has not started (it starts 2026-04-01): nothing to measure yet']);
+  });
+
   it('filters by pipeline: only the upsell stay of L5 and its task', async () => {
     // In pipeline up: L5's plan task (on time, carl); no forward exits; nothing open at 03-09;
     // carl owned L5 while it was open in up (03-03 12:00 to 03-06 12:00) and completed plan there.

@@ -30,6 +30,15 @@ export const adoption: ReportDefinition = {
   async run(ctx) {
     refuseOptions(ctx, 'adoption', ['window']);
     const days = neglectWindowDays(ctx);
+    // A period still to come has no adoption yet: today's open leads and reps are not its figures.
+    if (ctx.now <= ctx.period.from)
+      return {
+        rows: [],
+        summary: { window_days: days },
+        notes: [
+          `the period has not started (it starts ${isoDate(ctx.period.from, ctx.period.zone)}): nothing to measure yet`,
+        ],
+      };
     const at = Math.min(ctx.period.to, ctx.now);
     ctx.progress(0, 4);
     const tasks = await taskTimeliness(ctx.tx, ctx.scope, at);
