@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configValue } from '../config.js';
 import type { Actor } from '../domain/events.js';
-import { openStore, type Store } from '../store/db.js';
+import { isPostgresUrl, openStore, type Store } from '../store/db.js';
 import { findMember, memberCount } from '../store/members.js';
 import { latestProcess } from '../store/processes.js';
 import { CliError } from './errors.js';
@@ -25,6 +25,31 @@ export interface Context {
   now: number;
   actor: Actor;
   json: boolean;
+  /** The subcommand path, e.g. "lead show": whether it may create a missing database. */
+  command: string;
+}
+
+/**
+ * The commands whose job is to set a database up: they may create a SQLite file that does not
+ * exist yet. Every other command reads or changes data that must already be there, so a mistyped
+ * path is refused rather than answered from a new, empty file (`simulate` never opens --db).
+ */
+const MAY_CREATE_DATABASE = ['migrate', 'serve', 'demo', 'import', 'process apply'];
+
+function mayCreateDatabase(command: string): boolean {
+  return MAY_CREATE_DATABASE.some((c) => command === c || command.startsWith(`${c} `));
+}
+
+/** Refuses a SQLite file that does not exist, before anything (a folder, an empty file) is made. */
+export function requireExistingDatabase(url: string): void {
+  if (isPostgresUrl(url) || url === ':memory:' || existsSync(url)) return;
+  throw new CliError(`no database at ${url}; run "stageflow migrate" to create one`);
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 export function contextOf(cmd: Command): Context {
@@ -33,12 +58,19 @@ export function contextOf(cmd: Command): Context {
   const actor: Actor = g.admin
     ? { kind: 'admin', ...(g.as ? { id: g.as } : {}) }
     : { kind: 'user', ...(g.as ? { id: g.as } : {}) };
-  return { dbUrl: () => g.db ?? configValue('DATABASE_URL'), now, actor, json: g.json === true };
+  return {
+    dbUrl: () => g.db ?? configValue('DATABASE_URL'),
+    now,
+    actor,
+    json: g.json === true,
+    command: commandPath(cmd),
+  };
 }
 
 /** Opens the store (which migrates it), runs `fn`, and always closes it, so no command leaves a pool open. */
 export async function withStore<T>(ctx: Context, fn: (store: Store) => Promise<T>, migrate = true): Promise<T> {
   const url = ctx.dbUrl();
+  if (!mayCreateDatabase(ctx.command)) requireExistingDatabase(url);
   let store: Store;
   try {
     store = await openStore(url, { migrate });

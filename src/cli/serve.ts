@@ -5,6 +5,7 @@ import { buildDeliverers } from '../integrations/index.js';
 import { serve } from '../server/serve.js';
 import { startWorker } from '../server/worker.js';
 import { openStore } from '../store/db.js';
+import { requireExistingDatabase } from './context.js';
 import { print } from './output.js';
 
 /** `stageflow serve` (the API, with the worker inside by default) and `stageflow worker` (the worker alone). */
@@ -41,6 +42,8 @@ export function serveCommands(program: Command): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals<{ db?: string }>();
       const config = loadConfig(g.db ? { ...process.env, DATABASE_URL: g.db } : process.env);
+      // The worker only works on data `serve` or `migrate` set up: a mistyped path must not start it on an empty file.
+      requireExistingDatabase(config.DATABASE_URL);
       const store = await openStore(config.DATABASE_URL);
       const delivery = buildDeliverers(config);
       const worker = startWorker(store, new Engine(store), {

@@ -24,6 +24,7 @@ describe('stageflow usage errors', () => {
 
   it('a task list for a lead that does not exist says so, instead of "no tasks"', async () => {
     const db = await freshDatabaseUrl('sqlite');
+    expect((await stageflow(['--db', db, 'migrate'])).code).toBe(0);
     const r = await stageflow(['--db', db, 'task', 'list', '--lead', 'NOPE']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('stageflow: lead "NOPE" does not exist [unknown_lead]\n');
@@ -48,7 +49,9 @@ describe('stageflow usage errors', () => {
   });
 
   it('an event before any process is refused with a hint', async () => {
-    const r = await stageflow(['--db', await freshDatabaseUrl('sqlite'), 'lead', 'create', '--id', 'X']);
+    const db = await freshDatabaseUrl('sqlite');
+    expect((await stageflow(['--db', db, 'migrate'])).code).toBe(0);
+    const r = await stageflow(['--db', db, 'lead', 'create', '--id', 'X']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(ONE_LINE_ERROR);
     expect(r.stderr).toContain('no process has been applied yet');
