@@ -10,15 +10,21 @@ export function printJson(data: unknown): void {
   print(JSON.stringify(data, null, 2));
 }
 
-/** Pads every column but the last to its widest cell, so rows line up in a terminal. */
-export function table(rows: readonly (readonly string[])[], indent = ''): string[] {
+/**
+ * Pads every column to its widest cell, so rows line up in a terminal. Columns marked in `right`
+ * (numbers, in reports) are right-aligned, so their digits line up; the others are left-aligned
+ * and the last of them is not padded.
+ */
+export function table(rows: readonly (readonly string[])[], indent = '', right: readonly boolean[] = []): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map(
     (row) =>
       indent +
       row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .map((cell, i) =>
+          right[i] === true ? cell.padStart(widths[i] ?? 0) : i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0),
+        )
         .join('  ')
         .trimEnd(),
   );

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
+import { DateTime } from 'luxon';
 import { DIMENSIONS } from '../domain/reporting.js';
+import type { Unit } from '../reports/report.js';
 import { REPORTS } from '../reports/registry.js';
-import { ReportError, runReport, type ReportOutput } from '../reports/run-report.js';
+import { computeReport, ReportError, type ReportLayout, type ReportOutput } from '../reports/run-report.js';
 import { contextOf, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { print, printJson, table } from './output.js';
@@ -63,7 +65,7 @@ export function reportCommand(program: Command): void {
       const bar = new ProgressLine(format === 'table' && process.stderr.isTTY === true);
       const out = await withStore(ctx, async (store) => {
         try {
-          return await runReport(store, {
+          return await computeReport(store, {
             name,
             from: opts.from,
             to: opts.to,
@@ -81,47 +83,158 @@ export function reportCommand(program: Command): void {
           bar.done();
         }
       });
-      if (format === 'json') printJson(out);
-      else if (format === 'csv') process.stdout.write(stringify(out.rows, { header: true, columns: columnsOf(out) }));
-      else printTable(out);
+      if (format === 'json') printJson(out.output);
+      else if (format === 'csv') process.stdout.write(reportCsv(out.output, out.layout));
+      else for (const line of reportTable(out.output, out.layout)) print(line);
     });
 }
 
-function columnsOf(out: ReportOutput): string[] {
-  return [...new Set(out.rows.flatMap((r) => Object.keys(r)))];
+/**
+ * CSV for spreadsheets and scripts: the header (the report's columns, also when there is no row),
+ * the rows with plain values (ratios as fractions, money in major units, an empty cell for null),
+ * then the context a spreadsheet would otherwise lose, each line's first cell `#`: the report, its
+ * period, grouping and pipeline, every summary figure (`#,summary,KEY,VALUE`; a record's fields as
+ * `KEY.FIELD`; a list as `#,summary,KEY,` lines whose first holds the column names) and the notes
+ * (`#,note,TEXT`). Tools that take a comment character (`comment: '#'`, pandas `comment='#'`) skip
+ * them; a `#` inside a value is always quoted, so it never starts a comment.
+ */
+export function reportCsv(out: ReportOutput, layout: ReportLayout): string {
+  const write = (records: unknown[][]): string => stringify(records, { quoted_match: /#/ });
+  const header = write([[...layout.columns]]);
+  const rows = write(out.rows.map((r) => layout.columns.map((c) => csvValue(r[c]))));
+  const trailer: unknown[][] = [
+    ['report', out.report],
+    ['from', out.from],
+    ['to', out.to],
+    ['by', out.by ?? ''],
+    ['pipeline', out.pipeline ?? ''],
+  ];
+  for (const [key, value] of Object.entries(out.summary ?? {})) {
+    if (Array.isArray(value)) {
+      const records = value.filter(isRecord);
+      const cols = [...new Set(records.flatMap((r) => Object.keys(r)))];
+      trailer.push(['summary', key, ...cols]);
+      for (const r of records) trailer.push(['summary', key, ...cols.map((c) => csvValue(r[c]))]);
+    } else if (isRecord(value)) {
+      for (const [field, v] of Object.entries(value)) trailer.push(['summary', `${key}.${field}`, csvValue(v)]);
+    } else trailer.push(['summary', key, csvValue(value)]);
+  }
+  for (const note of out.notes ?? []) trailer.push(['note', note]);
+  // One line per trailer record (line breaks in a text become spaces), so a comment-skipping
+  // reader drops exactly these lines; the leading # is the only one left unquoted.
+  const flat = trailer.map((r) => r.map((c) => (typeof c === 'string' ? c.replace(/\s*\n\s*/g, ' ') : c)));
+  return header + rows + flat.map((r) => `#,${write([r])}`).join('');
 }
 
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '-';
-  if (typeof v === 'number')
+function csvValue(v: unknown): unknown {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return v;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const NUMERIC: ReadonlySet<Unit> = new Set(['count', 'money', 'days', 'ratio', 'points', 'number']);
+const GROUPINGS: ReadonlySet<string> = new Set(DIMENSIONS);
+
+/**
+ * The table a manager reads in a terminal: the title with the period as it was used, a line
+ * naming the units, the rows (ids left out but the stage's, numbers right-aligned, ratios as
+ * percentages, gaps in percentage points, money with separators, days to one decimal, times in
+ * the organisation's zone, a missing figure as `-`, a missing group as `(none)`), a total row
+ * when the report has one, then the summary and the notes.
+ */
+export function reportTable(out: ReportOutput, layout: ReportLayout): string[] {
+  const lines: string[] = [];
+  const scope = `${out.from} to ${out.to}${out.pipeline ? `, pipeline ${out.pipeline}` : ''}${out.by ? `, by ${out.by}` : ''}`;
+  lines.push(`${out.report}: ${scope} (to is exclusive)`);
+  const cols = layout.columns.filter((c) => !c.endsWith('_id') || c === 'stage_id');
+  const summary = { ...(out.summary ?? {}) };
+  const total = isRecord(summary['total']) ? summary['total'] : null;
+  delete summary['total'];
+  const unitsLine = unitsText(layout, [...cols, ...summaryFields(summary)]);
+  if (unitsLine !== '') lines.push(unitsLine);
+  if (out.rows.length === 0) lines.push('no data in this period');
+  else {
+    const cells = (r: Record<string, unknown>): string[] => cols.map((c) => cell(r[c], c, layout, out.rows));
+    const body = [cols, ...out.rows.map(cells)];
+    if (total)
+      body.push(cols.map((c, i) => (c in total ? cell(total[c], c, layout, out.rows) : i === 0 ? 'total' : '')));
+    const right = cols.map((c) => NUMERIC.has(layout.units[c] ?? 'text'));
+    lines.push(...table(body, '  ', right));
+  }
+  lines.push(...summaryLines(summary, layout));
+  for (const n of out.notes ?? []) lines.push(`note: ${n}`);
+  return lines;
+}
+
+function summaryFields(summary: Record<string, unknown>): string[] {
+  return Object.entries(summary).flatMap(([k, v]) =>
+    Array.isArray(v) ? [...new Set(v.filter(isRecord).flatMap((r) => Object.keys(r)))] : [k],
+  );
+}
+
+/** One line naming the units the table uses, so a figure is never read in the wrong one. */
+function unitsText(layout: ReportLayout, fields: readonly string[]): string {
+  const used = new Set(fields.map((f) => layout.units[f]));
+  const parts = [
+    used.has('money') ? `money in ${layout.currency}` : null,
+    used.has('days') ? 'durations in days' : null,
+    used.has('ratio') ? 'rates in %' : null,
+    used.has('points') ? 'gaps in percentage points (pp)' : null,
+    used.has('time') ? `times in ${layout.zone}` : null,
+  ].filter((p): p is string => p !== null);
+  return parts.length === 0 ? '' : `(${parts.join('; ')})`;
+}
+
+/** Scalars on one line; a long text on its own lines; a list of records as a small table. */
+function summaryLines(summary: Record<string, unknown>, layout: ReportLayout): string[] {
+  const lines: string[] = [];
+  const scalars = Object.entries(summary).filter(([, v]) => v === null || typeof v !== 'object');
+  const short = scalars.filter(([, v]) => typeof v !== 'string' || (v.length < 60 && !v.includes('\n')));
+  if (short.length > 0) lines.push(short.map(([k, v]) => `${k}: ${cell(v, k, layout, [])}`).join('  '));
+  for (const [k, v] of scalars)
+    if (typeof v === 'string' && !short.some(([s]) => s === k))
+      lines.push(`${k}:\n  ${v.trim().replace(/\n/g, '\n  ')}`);
+  for (const [k, v] of Object.entries(summary)) {
+    if (!Array.isArray(v) || v.length === 0) continue;
+    const rows = v.filter(isRecord);
+    const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => !c.endsWith('_id') || c === 'task_id');
+    lines.push(`${k}:`);
+    const right = cols.map((c) => NUMERIC.has(layout.units[c] ?? 'text'));
+    lines.push(...table([cols, ...rows.map((r) => cols.map((c) => cell(r[c], c, layout, rows)))], '  ', right));
+  }
+  return lines;
+}
+
+/**
+ * A figure as the table shows it. `column` is every value of the column, so money shows cents
+ * only in a column that has some, and the digits line up.
+ */
+function cell(v: unknown, name: string, layout: ReportLayout, column: readonly Record<string, unknown>[]): string {
+  if (v === null || v === undefined) return layout.nullLabels[name] ?? (GROUPINGS.has(name) ? '(none)' : '-');
+  const unit = layout.units[name];
+  if (typeof v === 'number') {
+    if (unit === 'ratio') return `${(v * 100).toFixed(1)}%`;
+    if (unit === 'points') return `${v > 0 ? '+' : ''}${(v * 100).toFixed(1)} pp`;
+    if (unit === 'days') return fixed(v, 1);
+    if (unit === 'money') {
+      const cents =
+        column.some((r) => typeof r[name] === 'number' && !Number.isInteger(r[name])) || !Number.isInteger(v);
+      return fixed(v, cents ? 2 : 0);
+    }
+    if (unit === 'count') return fixed(v, 0);
     return Number.isInteger(v) ? v.toLocaleString('en') : v.toLocaleString('en', { maximumFractionDigits: 4 });
+  }
+  if (unit === 'time' && typeof v === 'string') {
+    const t = DateTime.fromISO(v, { zone: layout.zone });
+    return t.isValid ? t.toFormat('yyyy-MM-dd HH:mm') : v;
+  }
   return String(v);
 }
 
-function printTable(out: ReportOutput): void {
-  const scope = `${out.from} to ${out.to}${out.pipeline ? `, pipeline ${out.pipeline}` : ''}${out.by ? `, by ${out.by}` : ''}`;
-  print(`${out.report}: ${scope} (to is exclusive)`);
-  if (out.rows.length === 0) print('no data in this period');
-  else {
-    const cols = columnsOf(out).filter((c) => !c.endsWith('_id') || c === 'stage_id');
-    for (const line of table([cols, ...out.rows.map((r) => cols.map((c) => cell(r[c])))], '  ')) print(line);
-  }
-  if (out.summary) printSummary(out.summary);
-  for (const n of out.notes ?? []) print(`note: ${n}`);
-}
-
-/** Scalars on one line; a text on its own lines; a list of records as a small table. */
-function printSummary(summary: Record<string, unknown>): void {
-  const scalars = Object.entries(summary).filter(([, v]) => v === null || typeof v !== 'object');
-  const short = scalars.filter(([, v]) => typeof v !== 'string' || (v.length < 60 && !v.includes('\n')));
-  if (short.length > 0) print(short.map(([k, v]) => `${k}: ${cell(v)}`).join('  '));
-  for (const [k, v] of scalars)
-    if (typeof v === 'string' && !short.some(([s]) => s === k)) print(`${k}:\n  ${v.trim().replace(/\n/g, '\n  ')}`);
-  for (const [k, v] of Object.entries(summary)) {
-    if (!Array.isArray(v) || v.length === 0) continue;
-    const rows = v.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null);
-    const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-    print(`${k}:`);
-    for (const line of table([cols, ...rows.map((r) => cols.map((c) => cell(r[c])))], '  ')) print(line);
-  }
+function fixed(v: number, digits: number): string {
+  return v.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }

@@ -26,7 +26,9 @@ export function parsePeriod(from: string | undefined, to: string | undefined, zo
     from !== undefined ? parseDay(from, '--from', zone) : t0 ? t0.minus({ milliseconds: 1 }).startOf('month') : month;
   const t = t0 ?? (from === undefined ? month.plus({ months: 1 }) : nextMonthStart(f));
   if (t.toMillis() <= f.toMillis())
-    throw new PeriodError(`--to (${t.toISODate()}) must be after --from (${f.toISODate()})`);
+    throw new PeriodError(
+      `--to (${periodBound(t.toMillis(), zone)}) must be after --from (${periodBound(f.toMillis(), zone)})`,
+    );
   return { from: f.toMillis(), to: t.toMillis(), zone };
 }
 
@@ -80,4 +82,15 @@ export function periodOfKey(key: string, zone: string): Period | null {
 
 export function isoDate(ms: number, zone: string): string {
   return DateTime.fromMillis(ms, { zone }).toISODate() ?? '';
+}
+
+/**
+ * A period bound as it was used: the bare date at midnight in the zone (`2026-03-01`), else the
+ * time with its offset (`2026-03-01T12:00+01:00`, seconds only when there are any), so a period
+ * that starts at noon, or a window that ends now, is not shown as if it covered whole days.
+ */
+export function periodBound(ms: number, zone: string): string {
+  const d = DateTime.fromMillis(ms, { zone });
+  if (d.startOf('day').toMillis() === ms) return d.toISODate() ?? '';
+  return d.toISO({ suppressMilliseconds: true, suppressSeconds: true }) ?? '';
 }

@@ -11,6 +11,13 @@ export class ReportError extends Error {}
 
 export type ReportRow = Record<string, string | number | boolean | null>;
 
+/**
+ * What a figure measures, so the table can show it the way a manager reads it (a ratio as a
+ * percentage, money with the currency, days) while JSON and CSV keep the plain number.
+ * `points` is a difference of two ratios (calibration's and coaching's gap).
+ */
+export type Unit = 'count' | 'money' | 'days' | 'ratio' | 'points' | 'number' | 'time' | 'text';
+
 export interface ReportContext {
   tx: Tx;
   scope: ReportScope;
@@ -32,6 +39,11 @@ export interface ReportContext {
 
 export interface ReportResult {
   rows: ReportRow[];
+  /**
+   * The rows' fields in order, known even when there is no row, so a CSV always has its header.
+   * Every row has exactly these keys (test/reports/layout.test.ts checks it for every report).
+   */
+  columns: readonly string[];
   /** Report-level figures (deal size's spread, the coaching plan): JSON values. */
   summary?: Record<string, unknown>;
   notes?: string[];
@@ -44,9 +56,21 @@ export interface ReportDefinition {
   dimensions: readonly Dimension[];
   /** The grouping the rows carry when --by is not given (the JSON's `by` then names it). */
   defaultBy?: Dimension;
+  /**
+   * The unit of each figure, by name: row columns, summary keys and the columns of summary lists
+   * (a name means one thing within a report). Unlisted fields are plain numbers or text.
+   */
+  units: Readonly<Record<string, Unit>>;
+  /** How the table shows a null in a column where null means something (the organisation's total row). */
+  nullLabels?: Readonly<Record<string, string>>;
   /** Options besides the common ones, with a one-line doc each. */
   options?: Readonly<Record<string, string>>;
   run(ctx: ReportContext): Promise<ReportResult>;
+}
+
+/** The columns of a row: the grouping's fields (`owner`, `owner_id`, …), then the figures. */
+export function columnsOf(ctx: Pick<ReportContext, 'dimensionFields'>, figures: readonly string[]): string[] {
+  return [...Object.keys(ctx.dimensionFields('')), ...figures];
 }
 
 /** Rows keyed by group, in key order, merged from several queries. */

@@ -3,9 +3,9 @@ import { isDimension, isTimeDimension, type Dimension, type TeamMembership } fro
 import type { Store } from '../store/db.js';
 import { latestProcess, listProcessVersions, processVersion } from '../store/processes.js';
 import type { ReportScope } from '../store/reports/scope.js';
-import { bucketsOf, isoDate, parsePeriod, type Period } from './period.js';
+import { bucketsOf, parsePeriod, periodBound, type Period } from './period.js';
 import { findReport, REPORTS } from './registry.js';
-import { ReportError, type ReportRow } from './report.js';
+import { ReportError, type ReportRow, type Unit } from './report.js';
 
 /**
  * Runs a report by name with the common options (period, grouping, pipeline, and the people it is
@@ -47,7 +47,27 @@ export interface ReportOutput {
   notes?: string[];
 }
 
+/**
+ * How to show a report's output, beside the JSON (which it does not change): the columns in order
+ * (also when there is no row), each figure's unit, and the organisation's zone and currency.
+ */
+export interface ReportLayout {
+  columns: readonly string[];
+  units: Readonly<Record<string, Unit>>;
+  nullLabels: Readonly<Record<string, string>>;
+  zone: string;
+  currency: string;
+}
+
 export async function runReport(store: Store, req: ReportRequest): Promise<ReportOutput> {
+  return (await computeReport(store, req)).output;
+}
+
+/** The report's JSON and its layout, for the CLI's table and CSV. */
+export async function computeReport(
+  store: Store,
+  req: ReportRequest,
+): Promise<{ output: ReportOutput; layout: ReportLayout }> {
   const def = findReport(req.name);
   if (!def) throw new ReportError(`unknown report "${req.name}" (reports: ${REPORTS.map((r) => r.name).join(', ')})`);
   let by: Dimension | null = def.defaultBy ?? null;
@@ -96,18 +116,43 @@ export async function runReport(store: Store, req: ReportRequest): Promise<Repor
     },
     progress: req.onProgress ?? (() => undefined),
   });
-  return {
+  const notes = [
+    ...(limit ? [limit.note] : []),
+    ...(result.notes ?? []),
+    ...futureNote(def.name, result, period, req.now),
+  ];
+  const output: ReportOutput = {
     report: def.name,
-    from: isoDate(period.from, period.zone),
-    to: isoDate(period.to, period.zone),
+    from: periodBound(period.from, period.zone),
+    to: periodBound(period.to, period.zone),
     by,
     pipeline: scope.pipeline,
     rows: result.rows,
     ...(result.summary ? { summary: result.summary } : {}),
-    ...(limit || (result.notes && result.notes.length > 0)
-      ? { notes: [...(limit ? [limit.note] : []), ...(result.notes ?? [])] }
-      : {}),
+    ...(notes.length > 0 ? { notes } : {}),
   };
+  return {
+    output,
+    layout: {
+      columns: result.columns,
+      units: def.units,
+      nullLabels: def.nullLabels ?? {},
+      zone: process.organisation.timezone,
+      currency: process.organisation.currency,
+    },
+  };
+}
+
+/** Reports that look ahead: a period after now is what they are for, so it needs no note. */
+const FORWARD_LOOKING = new Set(['forecast', 'adoption', 'forecast-accuracy']);
+
+/**
+ * An empty report for a period that starts after now says why, so "no data" does not read as a
+ * team that did nothing. (Adoption says so itself; the forecast is about the future.)
+ */
+function futureNote(name: string, result: { rows: readonly unknown[] }, period: Period, now: number): string[] {
+  if (FORWARD_LOOKING.has(name) || result.rows.length > 0 || period.from <= now) return [];
+  return [`the period starts after now (${periodBound(period.from, period.zone)}): nothing has happened in it yet`];
 }
 
 /**

@@ -186,6 +186,17 @@ describe.each(dialects)('snapshots, accuracy, quota, slippage, calibration (%s)'
     ]);
   });
 
+  it('forecast-accuracy with --to alone: the 12 months before the one --to falls in, not before now', async () => {
+    // to 2026-11-01: November (scored above) is outside the window; September and October are in.
+    const out = await runReport(store, { name: 'forecast-accuracy', to: '2026-11-01', now: NOW });
+    expect([out.from, out.to]).toEqual(['2025-11-01', '2026-11-01']);
+    expect([...new Set(out.rows.map((r) => r['month']))]).toEqual(['2026-09', '2026-10']);
+    // A window with neither snapshots nor wins says there is nothing to score.
+    const empty = await runReport(store, { name: 'forecast-accuracy', from: '2026-01-01', to: '2026-03-01', now: NOW });
+    expect(empty.rows).toEqual([]);
+    expect(empty.notes).toEqual(['no month in the window has a start-of-period snapshot or a win: nothing to score']);
+  });
+
   it('quota: won in the period / the quota, per rep and per team; null without a quota', async () => {
     const out = await runReport(store, { name: 'quota', options: { period: '2026-11' }, now: NOW });
     expect(out.rows).toEqual([
@@ -202,6 +213,9 @@ describe.each(dialects)('snapshots, accuracy, quota, slippage, calibration (%s)'
     ]);
     const none = await runReport(store, { name: 'quota', options: { period: '2026-12' }, now: NOW });
     expect(none.rows).toEqual([]);
+    // No quota for the month: said, with how to set one, instead of a bare "no data".
+    expect(none.notes).toEqual(['no quota is set for 2026-12: set one with `stageflow quota set` or `quota import`']);
+    expect(out.notes).toBeUndefined();
     await expect(runReport(store, { name: 'quota', from: '2026-11-01', to: '2026-11-15', now: NOW })).rejects.toThrow(
       /one whole month or quarter/,
     );
@@ -258,18 +272,20 @@ describe.each(dialects)('snapshots, accuracy, quota, slippage, calibration (%s)'
     ]);
     const total = await runReport(store, { name: 'slippage', from: '2026-11-01', now: NOW });
     // pushes 30, 5, 3: mean 38 / 3 = 12.67, median 5; 2 of 3 leads pushed
-    expect(total.rows).toEqual([
-      {
-        leads_changed: 3,
-        changes: 4,
-        pushes: 3,
-        pulls: 1,
-        leads_pushed: 2,
-        pushed_share: 0.6667,
-        mean_days_pushed: 12.67,
-        median_days_pushed: 5,
-      },
-    ]);
+    const all = {
+      leads_changed: 3,
+      changes: 4,
+      pushes: 3,
+      pulls: 1,
+      leads_pushed: 2,
+      pushed_share: 0.6667,
+      mean_days_pushed: 12.67,
+      median_days_pushed: 5,
+    };
+    expect(total.rows).toEqual([all]);
+    expect(total.summary).toBeUndefined();
+    // Grouped, the total is over every change (the median of 30, 5, 3 is 5; no mean of medians).
+    expect(out.summary).toEqual({ total: all });
     const october = await runReport(store, { name: 'slippage', from: '2026-10-01', now: NOW });
     expect(october.rows).toEqual([]); // dates were only set, never moved
   });

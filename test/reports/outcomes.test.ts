@@ -98,7 +98,8 @@ describe.each(dialects)('outcome reports on %s', (dialect) => {
       ['carl', 1, 80],
     ]);
     // means 100, 60, 80: mean 80, population sd sqrt((400 + 400 + 0) / 3) = 16.33, CV 0.2041
-    expect(byOwner.summary).toEqual({ spread: 0.2041 });
+    // The groups' total: 3 won, 240, mean 80 (the ungrouped row's figures).
+    expect(byOwner.summary).toEqual({ spread: 0.2041, total: { count: 3, sum: 240, mean: 80 } });
   });
 
   it('cycle: won L1 15 days, L4 13, L6 23; lost L2 15; February: L3 22 days, L5 38 from its creation', async () => {

@@ -1,7 +1,14 @@
 import { activeReps, forwardExits, neglectedLeads, taskTimeliness } from '../../store/reports/adoption.js';
 import { DAY_MS, ratio } from '../figures.js';
-import { isoDate } from '../period.js';
-import { mergeByKey, ReportError, type ReportContext, type ReportDefinition, type ReportRow } from '../report.js';
+import { periodBound } from '../period.js';
+import {
+  columnsOf,
+  mergeByKey,
+  ReportError,
+  type ReportContext,
+  type ReportDefinition,
+  type ReportRow,
+} from '../report.js';
 import { refuseOptions } from './stage-helpers.js';
 
 /**
@@ -12,6 +19,24 @@ import { refuseOptions } from './stage-helpers.js';
  */
 
 const DEFAULT_WINDOW_DAYS = 14;
+
+const FIGURES = [
+  'tasks_due',
+  'on_time',
+  'completed_late',
+  'overdue_open',
+  'skipped_overdue',
+  'on_time_rate',
+  'forward_exits',
+  'goal_exits',
+  'goal_driven_share',
+  'open_leads',
+  'neglected',
+  'neglected_share',
+  'reps',
+  'active_reps',
+  'active_rep_share',
+] as const;
 
 function neglectWindowDays(ctx: ReportContext): number {
   const raw = ctx.options['window'];
@@ -26,17 +51,23 @@ export const adoption: ReportDefinition = {
   name: 'adoption',
   description: 'on-time task completion, goal-driven advance share, neglected leads and active reps',
   dimensions: ['owner', 'team'],
+  units: {
+    ...Object.fromEntries(FIGURES.map((f) => [f, /_(rate|share)$/.test(f) ? 'ratio' : 'count'])),
+    window_days: 'count',
+  },
   options: { window: `neglect window in days before --to (default ${DEFAULT_WINDOW_DAYS})` },
   async run(ctx) {
     refuseOptions(ctx, 'adoption', ['window']);
     const days = neglectWindowDays(ctx);
     // A period still to come has no adoption yet: today's open leads and reps are not its figures.
+    const columns = columnsOf(ctx, FIGURES);
     if (ctx.now <= ctx.period.from)
       return {
         rows: [],
+        columns,
         summary: { window_days: days },
         notes: [
-          `the period has not started (it starts ${isoDate(ctx.period.from, ctx.period.zone)}): nothing to measure yet`,
+          `the period has not started (it starts ${periodBound(ctx.period.from, ctx.period.zone)}): nothing to measure yet`,
         ],
       };
     const at = Math.min(ctx.period.to, ctx.now);
@@ -84,8 +115,10 @@ export const adoption: ReportDefinition = {
     });
     const notes =
       at < ctx.period.to
-        ? [`the period has not ended: tasks due and open leads are taken as of now (${isoDate(at, ctx.period.zone)})`]
+        ? [
+            `the period has not ended: tasks due and open leads are taken as of now (${periodBound(at, ctx.period.zone)})`,
+          ]
         : [];
-    return { rows, summary: { window_days: days }, notes };
+    return { rows, columns, summary: { window_days: days }, notes };
   },
 };

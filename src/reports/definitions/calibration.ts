@@ -2,7 +2,7 @@ import { DIMENSIONS } from '../../domain/reporting.js';
 import { stageWinRates } from '../../store/reports/stage-win-rates.js';
 import { ratio, round } from '../figures.js';
 import { stageProbabilities } from '../forecast-model.js';
-import type { ReportDefinition, ReportRow } from '../report.js';
+import { columnsOf, type ReportDefinition, type ReportRow } from '../report.js';
 import { HISTORICAL_IN_SCOPE } from './forecast.js';
 import { refuseUnread } from './keyed-period.js';
 
@@ -19,6 +19,14 @@ export const calibration: ReportDefinition = {
     "each stage's probability beside the win rate realised by leads that reached it and closed in the period",
   // Not by pipeline: every row already names its stage's pipeline (and --pipeline picks one).
   dimensions: DIMENSIONS.filter((d) => d !== 'pipeline'),
+  units: {
+    probability: 'ratio',
+    probability_basis: 'count',
+    reached: 'count',
+    won: 'count',
+    realised: 'ratio',
+    gap: 'points',
+  },
   async run(ctx) {
     refuseUnread(ctx, 'calibration', []);
     const probabilities = await stageProbabilities(ctx.tx, ctx.scope, ctx.process, ctx.now);
@@ -50,6 +58,18 @@ export const calibration: ReportDefinition = {
       }),
     );
     const limited = ctx.scope.owners !== null && probabilities.some((s) => s.source === 'historical');
-    return { rows, ...(limited ? { notes: [HISTORICAL_IN_SCOPE] } : {}) };
+    const columns = columnsOf(ctx, [
+      'pipeline',
+      'stage',
+      'stage_id',
+      'probability_source',
+      'probability',
+      'probability_basis',
+      'reached',
+      'won',
+      'realised',
+      'gap',
+    ]);
+    return { rows, columns, ...(limited ? { notes: [HISTORICAL_IN_SCOPE] } : {}) };
   },
 };

@@ -2,7 +2,7 @@ import type { Process } from '../../domain/process-schema.js';
 import { repOutcomes, stagePasses, taskTimings, type Window } from '../../store/reports/coaching.js';
 import { coachingFigures, taskGaps, type RepCoaching, type StageFigures } from '../coaching-math.js';
 import { DAY_MS, major, round, roundOrNull } from '../figures.js';
-import { isoDate } from '../period.js';
+import { periodBound } from '../period.js';
 import { ReportError, type ReportContext, type ReportDefinition, type ReportRow } from '../report.js';
 
 /**
@@ -33,6 +33,32 @@ function stageOf(process: Process, pipeline: string, index: number): { id: strin
   return { id: s?.id ?? String(index), name: s?.name ?? String(index), guidance: s?.guidance ?? '' };
 }
 
+const STAGE_COLUMNS = [
+  'pipeline',
+  'stage',
+  'stage_id',
+  'n',
+  'x',
+  'rate',
+  'shrunk_rate',
+  'team_rate',
+  'top_rate',
+  'gap',
+  'impact',
+] as const;
+const MANAGER_COLUMNS = [
+  'owner',
+  'owner_id',
+  'win_rate',
+  'pipeline',
+  'weakest_stage',
+  'n',
+  'shrunk_rate',
+  'top_rate',
+  'gap',
+  'impact',
+] as const;
+
 function stageRow(process: Process, s: StageFigures): ReportRow {
   const stage = stageOf(process, s.pipeline, s.index);
   return {
@@ -54,6 +80,22 @@ export const coaching: ReportDefinition = {
   name: 'coaching',
   description: "each rep's weakest stage against the top reps and what it costs; --owner REP for one rep's plan",
   dimensions: [],
+  units: {
+    win_rate: 'ratio',
+    n: 'count',
+    x: 'count',
+    rate: 'ratio',
+    shrunk_rate: 'ratio',
+    team_rate: 'ratio',
+    top_rate: 'ratio',
+    gap: 'points',
+    impact: 'money',
+    mean_won: 'money',
+    top_on_time: 'ratio',
+    rep_on_time: 'ratio',
+    top_due: 'count',
+    rep_due: 'count',
+  },
   options: { owner: 'the rep to coach (id or name)', window: 'days back (default 180)' },
   async run(ctx) {
     const w = coachingWindow(ctx);
@@ -73,7 +115,7 @@ export const coaching: ReportDefinition = {
     const inScope = (rep: string): boolean => owners === null || owners.has(rep);
     const zone = ctx.process.organisation.timezone;
     const notes = [
-      `window ${isoDate(w.from, zone)} to ${isoDate(w.to, zone)}; top reps: ${topRepsText(figures.topReps, inScope, names)}`,
+      `window ${periodBound(w.from, zone)} to ${periodBound(w.to, zone)}; top reps: ${topRepsText(figures.topReps, inScope, names)}`,
       ...(ctx.scope.pipeline === null
         ? []
         : [`stages of ${ctx.scope.pipeline} only; win rates and won values count every pipeline`]),
@@ -90,7 +132,7 @@ export const coaching: ReportDefinition = {
         .sort((a, b) => b.impact - a.impact || a.r.owner.localeCompare(b.r.owner))
         .map(({ r }) => managerRow(ctx.process, r, names));
       ctx.progress(3, 3);
-      return { rows, notes };
+      return { rows, columns: MANAGER_COLUMNS, notes };
     }
 
     const user = ctx.process.users.find((u) => u.id === wanted || u.name.toLowerCase() === wanted.toLowerCase());
@@ -107,6 +149,7 @@ export const coaching: ReportDefinition = {
           : `${user.name} has no stage behind the top reps in this window`;
       return {
         rows,
+        columns: STAGE_COLUMNS,
         summary: {
           owner: user.name,
           owner_id: user.id,
@@ -138,6 +181,7 @@ export const coaching: ReportDefinition = {
     );
     return {
       rows,
+      columns: STAGE_COLUMNS,
       summary: {
         owner: user.name,
         owner_id: user.id,

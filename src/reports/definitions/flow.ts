@@ -1,5 +1,5 @@
 import { flowCounts, type FlowCounts } from '../../store/reports/flow.js';
-import type { ReportDefinition, ReportRow } from '../report.js';
+import { columnsOf, type ReportDefinition, type ReportRow } from '../report.js';
 import { byKeyThenStage, refuseOptions, stagePlace, type StagePlace } from './stage-helpers.js';
 
 /**
@@ -8,10 +8,13 @@ import { byKeyThenStage, refuseOptions, stagePlace, type StagePlace } from './st
  * for each group that has any flow, so a stage nobody passed shows as zeros.
  */
 
+const FIGURES = ['entries', 'exits', 'exit_goal', 'exit_moved', 'exit_won', 'exit_lost', 'exit_pipeline'] as const;
+
 export const flow: ReportDefinition = {
   name: 'flow',
   description: 'entries into each stage during the period and exits by kind (goal, moved, won, lost, pipeline)',
   dimensions: ['owner', 'team', 'product', 'territory', 'source', 'week', 'month', 'quarter'],
+  units: { index: 'number', ...Object.fromEntries(FIGURES.map((f) => [f, 'count'])) },
   async run(ctx) {
     refuseOptions(ctx, 'flow');
     const counts = await flowCounts(ctx.tx, ctx.scope);
@@ -29,7 +32,7 @@ export const flow: ReportDefinition = {
       .map((c) => ({ key: c.key, place: stagePlace(ctx.process, c.pipeline, c.stage, c.index), c }))
       .sort(byKeyThenStage)
       .map(({ key, place, c }) => row(ctx.dimensionFields(key), place, c));
-    return { rows };
+    return { rows, columns: columnsOf(ctx, ['pipeline', 'stage', 'stage_id', 'index', ...FIGURES]) };
   },
 };
 

@@ -26,13 +26,26 @@ export const forecastAccuracy: ReportDefinition = {
   description: 'start-of-period forecast against value won, per finished month (or quarter) and rep: bias, accuracy',
   dimensions: ['month', 'quarter'],
   defaultBy: 'month',
+  units: {
+    actual: 'money',
+    forecast: 'money',
+    snapshot_at: 'time',
+    bias: 'ratio',
+    accuracy: 'ratio',
+    periods: 'count',
+    scored: 'count',
+  },
+  // The row without an owner is the organisation's (or, limited, the people's) total.
+  nullLabels: { owner: '(total)' },
   async run(ctx) {
     refuseUnread(ctx, 'forecast-accuracy', []);
     if (ctx.scope.pipeline !== null)
       throw new ReportError('forecast-accuracy has no --pipeline: snapshots are taken for all pipelines together');
     const unit = ctx.scope.by === 'quarter' ? 'quarter' : 'month';
     if (ctx.options['fromGiven'] !== 'yes') {
-      const current = DateTime.fromMillis(ctx.now, { zone: ctx.period.zone }).startOf(unit);
+      // The 12 months (4 quarters) before the current one, or before the one --to falls in.
+      const end = ctx.options['toGiven'] === 'yes' ? ctx.period.to : ctx.now;
+      const current = DateTime.fromMillis(end, { zone: ctx.period.zone }).startOf(unit);
       setPeriod(ctx, {
         from: current.minus(unit === 'month' ? { months: 12 } : { quarters: 4 }).toMillis(),
         to: current.toMillis(),
@@ -95,6 +108,9 @@ export const forecastAccuracy: ReportDefinition = {
     byRep.sort((x, y) => (x.owner_id ?? '').localeCompare(y.owner_id ?? ''));
     const notes = [
       ...(buckets.length === 0 ? [`no ${unit} in the window is finished yet`] : []),
+      ...(buckets.length > 0 && rows.length === 0
+        ? [`no ${unit} in the window has a start-of-period snapshot or a win: nothing to score`]
+        : []),
       ...(owners === null
         ? []
         : [
@@ -103,6 +119,7 @@ export const forecastAccuracy: ReportDefinition = {
     ];
     return {
       rows,
+      columns: [unit, 'owner', 'owner_id', 'actual', 'forecast', 'snapshot_at', 'bias', 'accuracy', 'null_reason'],
       summary: { unit, periods: buckets.length, by_rep: byRep },
       ...(notes.length > 0 ? { notes } : {}),
     };

@@ -1,7 +1,7 @@
 import { LEAD_DIMENSIONS } from '../../domain/reporting.js';
 import { major, round } from '../figures.js';
 import { computeForecast, type ForecastFigures, type StageProbabilityInfo } from '../forecast-model.js';
-import type { ReportContext, ReportDefinition, ReportRow } from '../report.js';
+import { columnsOf, type ReportContext, type ReportDefinition, type ReportRow } from '../report.js';
 import { keyedPeriod, refuseUnread } from './keyed-period.js';
 
 /**
@@ -46,6 +46,19 @@ export const forecast: ReportDefinition = {
   name: 'forecast',
   description: 'won so far plus open leads expected to close in the period x stage probability; split by category',
   dimensions: LEAD_DIMENSIONS,
+  units: {
+    won: 'money',
+    weighted: 'money',
+    forecast: 'money',
+    open_leads: 'count',
+    without_close_date: 'count',
+    weighted_commit: 'money',
+    weighted_best_case: 'money',
+    weighted_pipeline: 'money',
+    as_of: 'time',
+    probability: 'ratio',
+    closed_leads: 'count',
+  },
   options: { period: 'a period key such as 2026-11 or 2026-Q4, instead of --from/--to' },
   async run(ctx) {
     refuseUnread(ctx, 'forecast', ['period']);
@@ -63,6 +76,7 @@ export const forecast: ReportDefinition = {
       notes.push(HISTORICAL_IN_SCOPE);
     return {
       rows,
+      columns: columnsOf(ctx, Object.keys(forecastFields(f.total))),
       summary: {
         period: key,
         as_of: new Date(ctx.now).toISOString(),

@@ -1,7 +1,7 @@
 import type { Pipeline, Process } from '../../domain/process-schema.js';
 import { completedStayMedians, funnelCounts, stalledCounts } from '../../store/reports/funnel.js';
 import { DAY_MS, ratio, round } from '../figures.js';
-import { mergeByKey, type ReportContext, type ReportDefinition, type ReportRow } from '../report.js';
+import { columnsOf, mergeByKey, type ReportContext, type ReportDefinition, type ReportRow } from '../report.js';
 import { chosenPipeline, refuseOptions } from './stage-helpers.js';
 
 /**
@@ -52,6 +52,16 @@ export const funnel: ReportDefinition = {
   name: 'funnel',
   description: 'cohort funnel of one pipeline: reached, conversion, lost and stalled leads per stage',
   dimensions: ['owner', 'team', 'product', 'territory', 'source'],
+  units: {
+    index: 'number',
+    reached: 'count',
+    conversion: 'ratio',
+    lost_at: 'count',
+    stalled: 'count',
+    stall_after_days: 'days',
+    cohort: 'count',
+    won: 'count',
+  },
   async run(ctx) {
     refuseOptions(ctx, 'funnel');
     const { pipeline, note } = chosenPipeline(ctx);
@@ -99,10 +109,21 @@ export const funnel: ReportDefinition = {
     }
     const notes = [
       ...(note ? [note] : []),
+      ...(cohort === 0 ? [`no lead entered pipeline ${pipeline.id} in this period: the cohort is empty`] : []),
       'stalled counts open leads now (not only the cohort) whose current stay is longer than stall_after_days',
     ];
     return {
       rows,
+      columns: columnsOf(ctx, [
+        'stage',
+        'stage_id',
+        'index',
+        'reached',
+        'conversion',
+        'lost_at',
+        'stalled',
+        'stall_after_days',
+      ]),
       summary: {
         pipeline: pipeline.id,
         cohort,

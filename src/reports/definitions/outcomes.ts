@@ -2,14 +2,42 @@ import { DIMENSIONS } from '../../domain/reporting.js';
 import { closedCounts, cohortCounts, cycleDays, wonValues } from '../../store/reports/outcomes.js';
 import type { DistributionRow } from '../../store/reports/distribution.js';
 import { coefficientOfVariation, major, ratio, round } from '../figures.js';
-import { mergeByKey, type ReportDefinition, type ReportRow } from '../report.js';
+import { columnsOf, mergeByKey, type ReportDefinition, type ReportRow } from '../report.js';
 
 /** METRICS.md §3 win rate, §4 deal size, §6 cycle length. */
+
+const WIN_RATE = ['won', 'lost', 'closed', 'win_rate', 'cohort', 'cohort_won', 'cohort_win_rate'] as const;
+
+function winRateFigures(won: number, lost: number, size: number, cohortWon: number): ReportRow {
+  return {
+    won,
+    lost,
+    closed: won + lost,
+    win_rate: ratio(won, won + lost),
+    cohort: size,
+    cohort_won: cohortWon,
+    cohort_win_rate: ratio(cohortWon, size),
+  };
+}
+
+/** Adds up a numeric field over rows (every grouping here splits the leads, so the groups' sum is the total). */
+function sumOf(rows: readonly ReportRow[], field: string): number {
+  return rows.reduce((a, r) => a + Number(r[field] ?? 0), 0);
+}
 
 export const winRate: ReportDefinition = {
   name: 'win-rate',
   description: 'won / (won + lost) of leads closed in the period; cohort win rate of leads created in it',
   dimensions: DIMENSIONS,
+  units: {
+    won: 'count',
+    lost: 'count',
+    closed: 'count',
+    win_rate: 'ratio',
+    cohort: 'count',
+    cohort_won: 'count',
+    cohort_win_rate: 'ratio',
+  },
   async run(ctx) {
     const [closed, cohort] = await Promise.all([closedCounts(ctx.tx, ctx.scope), cohortCounts(ctx.tx, ctx.scope)]);
     const c = new Map(closed.map((r) => [r.key, r]));
@@ -19,18 +47,19 @@ export const winRate: ReportDefinition = {
       const lost = c.get(key)?.lost ?? 0;
       const size = k.get(key)?.size ?? 0;
       const cohortWon = k.get(key)?.won ?? 0;
-      return {
-        ...ctx.dimensionFields(key),
-        won,
-        lost,
-        closed: won + lost,
-        win_rate: ratio(won, won + lost),
-        cohort: size,
-        cohort_won: cohortWon,
-        cohort_win_rate: ratio(cohortWon, size),
-      };
+      return { ...ctx.dimensionFields(key), ...winRateFigures(won, lost, size, cohortWon) };
     });
-    return { rows };
+    const columns = columnsOf(ctx, WIN_RATE);
+    if (ctx.scope.by === null) return { rows, columns };
+    // Grouped, the organisation's figure a manager looks for first: each lead is in one group
+    // (one owner, team, pipeline, bucket of its close or creation), so the groups add up to it.
+    const total = winRateFigures(
+      sumOf(rows, 'won'),
+      sumOf(rows, 'lost'),
+      sumOf(rows, 'cohort'),
+      sumOf(rows, 'cohort_won'),
+    );
+    return { rows, columns, summary: { total } };
   },
 };
 
@@ -48,14 +77,25 @@ export const dealSize: ReportDefinition = {
   name: 'deal-size',
   description: 'count, sum, mean, median and p90 value of leads won in the period; spread of the group means',
   dimensions: DIMENSIONS,
+  units: { count: 'count', sum: 'money', mean: 'money', median: 'money', p90: 'money', spread: 'ratio' },
   async run(ctx) {
     const values = await wonValues(ctx.tx, ctx.scope);
     const rows = values.map((v) => ({ ...ctx.dimensionFields(v.key), ...money(v) }));
     const means = values.map((v) => v.mean / 100);
+    const columns = columnsOf(ctx, ['count', 'sum', 'mean', 'median', 'p90']);
+    // Spread flags inconsistency between groups: the coefficient of variation of their means.
+    if (ctx.scope.by === null) return { rows, columns, summary: { spread: null } };
+    // The groups' total: count and sum add up (each won lead is in one group); the overall median
+    // and p90 would need a second pass over the leads, so they are left to the ungrouped report.
+    const count = values.reduce((a, v) => a + v.count, 0);
+    const sumMinor = values.reduce((a, v) => a + v.sum, 0);
     return {
       rows,
-      // Spread flags inconsistency between groups: the coefficient of variation of their means.
-      summary: { spread: ctx.scope.by === null ? null : coefficientOfVariation(means) },
+      columns,
+      summary: {
+        spread: coefficientOfVariation(means),
+        total: { count, sum: major(sumMinor) ?? 0, mean: count === 0 ? null : major(sumMinor / count) },
+      },
     };
   },
 };
@@ -73,6 +113,15 @@ export const cycle: ReportDefinition = {
   name: 'cycle',
   description: 'days from creation to close of leads won in the period (mean, median, p90); lost leads apart',
   dimensions: DIMENSIONS,
+  units: {
+    count: 'count',
+    mean: 'days',
+    median: 'days',
+    p90: 'days',
+    lost_count: 'count',
+    lost_mean: 'days',
+    lost_median: 'days',
+  },
   async run(ctx) {
     const [won, lost] = await Promise.all([cycleDays(ctx.tx, ctx.scope, 'won'), cycleDays(ctx.tx, ctx.scope, 'lost')]);
     const w = new Map(won.map((r) => [r.key, r]));
@@ -82,6 +131,9 @@ export const cycle: ReportDefinition = {
       ...days(w.get(key)),
       ...days(l.get(key), 'lost_'),
     }));
-    return { rows };
+    return {
+      rows,
+      columns: columnsOf(ctx, ['count', 'mean', 'median', 'p90', 'lost_count', 'lost_mean', 'lost_median']),
+    };
   },
 };

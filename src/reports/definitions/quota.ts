@@ -19,6 +19,7 @@ export const quota: ReportDefinition = {
   description: 'value won in the period / the quota for the period, per rep or team',
   dimensions: ['owner', 'team'],
   defaultBy: 'owner',
+  units: { won_count: 'count', won: 'money', quota: 'money', attainment: 'ratio' },
   options: { period: 'a period key such as 2026-11 or 2026-Q4, instead of --from/--to' },
   async run(ctx) {
     refuseUnread(ctx, 'quota', ['period']);
@@ -74,6 +75,14 @@ export const quota: ReportDefinition = {
     const totalQuota = quotas.reduce((a, q) => a + q.amountMinor, 0);
     return {
       rows,
+      columns: [field, `${field}_id`, 'won_count', 'won', 'quota', 'attainment'],
+      ...(quotas.length === 0
+        ? {
+            notes: [
+              `no ${byTeam ? 'team ' : ''}quota is set for ${key}: set one with \`stageflow quota set\` or \`quota import\``,
+            ],
+          }
+        : {}),
       summary: {
         period: key,
         won: major(totalWon),

@@ -1,7 +1,7 @@
 import { DIMENSIONS } from '../../domain/reporting.js';
 import { closeDateChanges, type CloseDateChange } from '../../store/reports/slippage.js';
 import { DAY_MS, ratio, round } from '../figures.js';
-import type { ReportDefinition, ReportRow } from '../report.js';
+import { columnsOf, type ReportDefinition, type ReportRow } from '../report.js';
 import { refuseUnread } from './keyed-period.js';
 
 /**
@@ -72,6 +72,16 @@ export const slippage: ReportDefinition = {
   name: 'slippage',
   description: 'how often and how far expected_close was pushed later in the period, per rep',
   dimensions: DIMENSIONS,
+  units: {
+    leads_changed: 'count',
+    changes: 'count',
+    pushes: 'count',
+    pulls: 'count',
+    leads_pushed: 'count',
+    pushed_share: 'ratio',
+    mean_days_pushed: 'days',
+    median_days_pushed: 'days',
+  },
   async run(ctx) {
     refuseUnread(ctx, 'slippage', []);
     const changes = await closeDateChanges(ctx.tx, ctx.scope);
@@ -88,8 +98,13 @@ export const slippage: ReportDefinition = {
       unreadable += f.unreadable;
       if ((f.row['changes'] as number) > 0) rows.push({ ...ctx.dimensionFields(key), ...f.row });
     }
+    // Grouped, the total is computed over all the changes again, not added up: a lead changed in
+    // two weeks is one lead changed, and medians do not add.
+    const total = ctx.scope.by === null || rows.length === 0 ? null : figures(changes).row;
     return {
       rows,
+      columns: columnsOf(ctx, Object.keys(figures([]).row)),
+      ...(total ? { summary: { total } } : {}),
       ...(unreadable > 0 ? { notes: [`${unreadable} change(s) with a value that is not a date were left out`] } : {}),
     };
   },

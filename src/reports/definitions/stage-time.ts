@@ -1,7 +1,7 @@
 import type { DistributionRow } from '../../store/reports/distribution.js';
 import { askToDecision, closedByPipeline, timeInStage, type AskStage } from '../../store/reports/stage-time.js';
 import { round } from '../figures.js';
-import { mergeByKey, type ReportDefinition, type ReportRow } from '../report.js';
+import { columnsOf, mergeByKey, type ReportDefinition, type ReportRow } from '../report.js';
 import { byKeyThenStage, refuseOptions, stagePlace } from './stage-helpers.js';
 
 /** METRICS.md §6: time in stage, and time from the ask to the decision. */
@@ -18,6 +18,7 @@ export const timeInStageReport: ReportDefinition = {
   name: 'time-in-stage',
   description: 'days spent in each stage by stays that ended in the period (count, mean, median)',
   dimensions: ['owner', 'team', 'product', 'territory', 'source', 'week', 'month', 'quarter'],
+  units: { index: 'number', count: 'count', mean: 'days', median: 'days' },
   async run(ctx) {
     refuseOptions(ctx, 'time-in-stage');
     const stays = await timeInStage(ctx.tx, ctx.scope);
@@ -32,7 +33,7 @@ export const timeInStageReport: ReportDefinition = {
         index: place.index,
         ...days(s),
       }));
-    return { rows };
+    return { rows, columns: columnsOf(ctx, ['pipeline', 'stage', 'stage_id', 'index', 'count', 'mean', 'median']) };
   },
 };
 
@@ -40,6 +41,14 @@ export const askToDecisionReport: ReportDefinition = {
   name: 'ask-to-decision',
   description: 'days from the last entry into the ask stage to the close, won and lost apart',
   dimensions: ['owner', 'team', 'product', 'territory', 'source', 'pipeline', 'week', 'month', 'quarter'],
+  units: {
+    won_count: 'count',
+    won_mean: 'days',
+    won_median: 'days',
+    lost_count: 'count',
+    lost_mean: 'days',
+    lost_median: 'days',
+  },
   async run(ctx) {
     refuseOptions(ctx, 'ask-to-decision');
     const notes: string[] = [];
@@ -73,6 +82,7 @@ export const askToDecisionReport: ReportDefinition = {
           `${c.closed - c.asked} lead(s) closed in pipeline ${c.pipeline} never entered its ask stage: not counted`,
         );
     }
-    return { rows, ...(notes.length > 0 ? { notes } : {}) };
+    const columns = columnsOf(ctx, ['won_count', 'won_mean', 'won_median', 'lost_count', 'lost_mean', 'lost_median']);
+    return { rows, columns, ...(notes.length > 0 ? { notes } : {}) };
   },
 };
