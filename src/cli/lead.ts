@@ -145,15 +145,17 @@ export function leadCommands(program: Command): void {
 
   lead
     .command('win')
-    .description('mark a lead won')
+    .description('mark a lead won; strict stages still open on the way hold it unless an admin overrides')
     .argument('<id>', 'lead id')
     .option('--reason <text>', 'why')
-    .action(async (id: string, opts: { reason?: string }, cmd: Command) => {
+    .option('--override', 'win past strict gates (needs --admin; recorded in the run log)')
+    .action(async (id: string, opts: { reason?: string; override?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       await withStore(ctx, (store) =>
         submitAndShow(store, ctx, {
           type: 'lead.won',
           lead: id,
+          ...(opts.override === true ? { override: true } : {}),
           ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
         }),
       );
@@ -161,7 +163,7 @@ export function leadCommands(program: Command): void {
 
   lead
     .command('lose')
-    .description('mark a lead lost')
+    .description('mark a lead lost (never gated: a deal can be lost from any stage)')
     .argument('<id>', 'lead id')
     .requiredOption('--reason <text>', 'why it was lost (needed for the loss reports)')
     .action(async (id: string, opts: { reason: string }, cmd: Command) => {
@@ -171,11 +173,20 @@ export function leadCommands(program: Command): void {
 
   lead
     .command('reopen')
-    .description('reopen a won or lost lead in the stage it closed in')
+    .description('reopen a won or lost lead under the current process version, in the stage it closed in (or --stage)')
     .argument('<id>', 'lead id')
-    .action(async (id: string, _opts: unknown, cmd: Command) => {
+    .option('--stage <id>', 'reopen into this stage (needed when the current version no longer has the old one)')
+    .option('--pipeline <id>', 'the pipeline of --stage, if not the one the lead closed in')
+    .action(async (id: string, opts: { stage?: string; pipeline?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      await withStore(ctx, (store) => submitAndShow(store, ctx, { type: 'lead.reopened', lead: id }));
+      await withStore(ctx, (store) =>
+        submitAndShow(store, ctx, {
+          type: 'lead.reopened',
+          lead: id,
+          ...(opts.stage !== undefined ? { stage: opts.stage } : {}),
+          ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}),
+        }),
+      );
     });
 
   lead

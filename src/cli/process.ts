@@ -60,36 +60,49 @@ export function processCommands(program: Command): void {
 
   proc
     .command('diff')
-    .description('what applying the file would change, against the current version')
+    .description(
+      'what applying the file would change, against the current version, and what it does to the open leads in the stages it changes',
+    )
     .argument('<file>', 'process file')
-    .action(async (file: string, _opts: unknown, cmd: Command) => {
+    .option('--backfill-tasks', 'preview an apply with --backfill-tasks')
+    .action(async (file: string, opts: { backfillTasks?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const text = readText(file);
       await withStore(ctx, (store) =>
         reportingProblems(file, 'invalid', async () => {
-          const diff = await diffAgainstCurrent(store, text);
+          const diff = await diffAgainstCurrent(store, text, { backfillTasks: opts.backfillTasks === true });
           if (ctx.json) return printJson(diff);
           if (diff.changes.length === 0) return print('no changes');
-          for (const c of diff.changes) print(c);
+          for (const c of [...diff.changes, ...diff.inFlight]) print(c);
         }),
       );
     });
 
   proc
     .command('apply')
-    .description('store the file as the new process version; open leads follow it in place')
+    .description(
+      'store the file as the new process version; open leads follow it in place, and those in a stage whose goal or gate changed are checked against it',
+    )
     .argument('<file>', 'process file')
-    .action(async (file: string, _opts: unknown, cmd: Command) => {
+    .option(
+      '--backfill-tasks',
+      'create the tasks a stage gains for the open leads already in it, due from now (recorded in their run log)',
+    )
+    .action(async (file: string, opts: { backfillTasks?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const text = readText(file);
       await withStore(ctx, (store) =>
         reportingProblems(file, 'not applied', async () => {
           const by = ctx.actor.id ?? ctx.actor.kind;
-          const res = await applyProcess(store, text, ctx.now, by);
+          const res = await applyProcess(store, text, ctx.now, by, { backfillTasks: opts.backfillTasks === true });
           if (ctx.json) return printJson(res);
           if (res.unchanged) return print(`no changes: version ${res.version} stays current`);
-          for (const c of res.diff.changes) print(c);
+          for (const c of [...res.diff.changes, ...res.diff.inFlight]) print(c);
           print(`applied version ${res.version}; ${plural(res.migratedLeads, 'in-flight lead')} moved to it`);
+          if (res.checkedLeads > 0)
+            print(
+              `${plural(res.checkedLeads, 'lead')} checked against changed goals and gates: ${res.advancedLeads} advanced; ${plural(res.backfilledTasks, 'task')} backfilled`,
+            );
         }),
       );
     });

@@ -4,7 +4,7 @@ import { describe as describeCondition, evaluate, fieldsRead, type FieldValue, t
 import { domainError, type DomainError } from './errors.js';
 import type { Actor, EngineEvent } from './events.js';
 import type { ExitKind, LeadState, RoutingState, StayState, TaskState } from './lead.js';
-import type { Automation, Pipeline, Process, Stage } from './process-schema.js';
+import type { Automation, Pipeline, Process, Stage, TaskTemplate } from './process-schema.js';
 
 /**
  * The process rules as one pure function: given the process, a lead's state, an event and the
@@ -58,6 +58,11 @@ export interface DecideInput {
   routing: RoutingState;
   /** Whether an address belongs to an erased contact: automation never writes to it again. */
   suppressed?: (email: string) => boolean;
+  /**
+   * The stage of each earlier stay whose task the event names (the engine loads them with the
+   * task), so a refusal can say which stage the task belongs to.
+   */
+  earlierStays?: Readonly<Record<string, string>>;
 }
 
 export type Decision =
@@ -136,6 +141,7 @@ class Run {
   /** What set the current automations off, for webhook payloads. */
   private trigger = '';
   private errorRaised = false;
+  private calendar: ReturnType<typeof orgCalendar> | undefined;
 
   constructor(private readonly input: DecideInput) {
     this.p = input.process;
@@ -155,8 +161,8 @@ class Run {
   result(): Decision {
     const lead = this.lead;
     lead.seq += 1;
-    // A timer is not a fresh attempt at the work, so it leaves a recorded error in place.
-    const timer = ['task.due', 'task.overdue', 'stage.stalled'].includes(this.event.type);
+    // A timer or a new process version is not a fresh attempt at the work, so it leaves a recorded error in place.
+    const timer = ['task.due', 'task.overdue', 'stage.stalled', 'process.upgraded'].includes(this.event.type);
     if (!this.errorRaised && !timer) lead.error = null;
     return { ok: true, lead, changes: this.changes, effects: this.effects, log: this.log, routing: this.routing };
   }
@@ -165,6 +171,7 @@ class Run {
     const e = this.event;
     if (e.type === 'lead.created') return this.create(e.fields, e.owner, e.pipeline);
     const lead = this.lead;
+    this.realignStage();
     switch (e.type) {
       case 'lead.updated':
         return this.updateFields(e.fields);
@@ -183,15 +190,18 @@ class Run {
         return this.settle();
       case 'lead.moved':
         return this.move(e.stage, e.pipeline, e.override, e.reason);
-      case 'lead.won':
+      case 'lead.won': {
         this.requireOpen();
-        this.gateForward(this.pipeline(), lead.stay.stageIndex, this.pipeline().stages.length, false, 'won');
+        const override = e.override === true;
+        this.requireOverrideRight(override);
+        this.gateForward(this.pipeline(), lead.stay.stageIndex, this.pipeline().stages.length, override, 'won');
         return this.close('won', e.reason ?? null);
+      }
       case 'lead.lost':
         this.requireOpen();
         return this.close('lost', e.reason);
       case 'lead.reopened':
-        return this.reopenLead();
+        return this.reopenLead(e.stage, e.pipeline);
       case 'lead.activated':
         return this.activate();
       case 'lead.reassigned':
@@ -206,7 +216,60 @@ class Run {
         return this.taskTimer(e.type, e.task);
       case 'stage.stalled':
         return this.stalled(e.stay);
+      case 'process.upgraded':
+        return this.upgrade(e.backfillTasks);
     }
+  }
+
+  /**
+   * `process apply` moves open leads to the new version with one UPDATE per stage, which sets the
+   * stage's index on the row but not in the working set; a reordered pipeline would otherwise have
+   * the rules read the wrong stage. The stay's stage id is the truth.
+   */
+  private realignStage(): void {
+    const stay = this.lead.stay;
+    const pl = this.p.pipelines.find((x) => x.id === stay.pipeline);
+    if (!pl || pl.stages[stay.stageIndex]?.id === stay.stage) return;
+    const index = pl.stages.findIndex((s) => s.id === stay.stage);
+    if (index >= 0) stay.stageIndex = index;
+  }
+
+  /**
+   * A new process version changed the lead's stage (docs/process.md, versions and leads in
+   * flight): the lead runs under it from now on, gets the tasks the stage gained if the apply
+   * asked for them (due from now, by each task's own rule), and is checked against the stage's
+   * goal, which may now be met.
+   */
+  private upgrade(backfill: readonly string[]): void {
+    this.requireOpen();
+    const lead = this.lead;
+    const pl = this.pipeline();
+    const stage = pl.stages[lead.stay.stageIndex];
+    if (stage?.id !== lead.stay.stage)
+      refuse('unknown_stage', `process version ${this.input.processVersion} has no stage ${pl.id}/${lead.stay.stage}`);
+    const from = lead.processVersion;
+    lead.processVersion = this.input.processVersion;
+    this.log.push({
+      kind: 'event',
+      rule: null,
+      message: `process v${this.input.processVersion} applied (was v${from}); lead stays in ${stage.id}`,
+    });
+    for (const id of backfill) {
+      const tpl = stage.tasks.find((t) => t.id === id);
+      if (!tpl) continue;
+      if (lead.tasks.some((t) => t.stayId === lead.stay.id && t.template === id)) {
+        this.log.push({ kind: 'task', rule: id, message: `task ${id} not backfilled: this stay already has it` });
+        continue;
+      }
+      const task = this.createTask(tpl);
+      this.log.push({
+        kind: 'task',
+        rule: id,
+        message: `task ${id} added to stage ${stage.id} by process v${this.input.processVersion} and created for this lead (--backfill-tasks), due ${new Date(task.dueAt).toISOString()}`,
+        inputs: { task: task.id, backfilled: true },
+      });
+    }
+    this.settle();
   }
 
   // ---- lead creation and routing ----
@@ -383,6 +446,15 @@ class Run {
     this.requireOpen();
     const t = this.findTask(ref);
     if (t.status === 'open') refuse('task_not_closed', `task "${t.id}" is already open`);
+    // A finished stay's tasks are its history: the goal that ended the stay was met with them. To
+    // redo that work the lead goes back to the stage, which starts a new stay with fresh tasks.
+    if (t.stayId !== this.lead.stay.id) {
+      const stage = this.input.earlierStays?.[t.stayId] ?? 'an earlier stage';
+      refuse(
+        'task_not_open',
+        `task "${t.id}" belongs to stage ${stage}, which lead ${this.lead.id} has left (now in ${this.lead.stay.stage}); its tasks are history: move the lead back to ${stage} to do them again`,
+      );
+    }
     t.status = 'open';
     t.completedAt = null;
     t.skippedAt = null;
@@ -403,9 +475,7 @@ class Run {
   private move(stageId: string, pipelineId: string | undefined, override: boolean, reason: string | undefined): void {
     this.requireOpen();
     const lead = this.lead;
-    if (override && this.actor.kind !== 'admin') {
-      refuse('override_forbidden', `only an admin may override a stage gate (actor: ${this.actor.kind})`);
-    }
+    this.requireOverrideRight(override);
     const target = pipelineId ? this.pipelineById(pipelineId) : this.pipeline();
     const index = target.stages.findIndex((s) => s.id === stageId);
     if (index < 0) refuse('unknown_stage', `pipeline "${target.id}" has no stage "${stageId}"`);
@@ -426,6 +496,12 @@ class Run {
     this.transition(target, index, 'moved', 'moved', index > from ? 'moved forward' : 'moved back');
     // A person moved it back to redo the stage: its goal is checked from the next event on, not now.
     if (index > from) this.settle();
+  }
+
+  /** An override passes gates for every writer's rules, so only an admin may ask for one. */
+  private requireOverrideRight(override: boolean): void {
+    if (override && this.actor.kind !== 'admin')
+      refuse('override_forbidden', `only an admin may override a stage gate (actor: ${this.actor.kind})`);
   }
 
   /** Strict stages between `from` (inclusive) and `to` (exclusive) must not be skipped or left unfinished. */
@@ -530,40 +606,45 @@ class Run {
     lead.tasks = lead.tasks.filter((t) => t.status === 'open');
     this.changes.push({ kind: 'stay.entered', stay: { ...lead.stay, activities: {} } });
     this.log.push({ kind: 'event', rule: stage.id, message: `entered stage ${stage.id} (${via})` });
-    const cal = orgCalendar(this.p);
-    for (const tpl of stage.tasks) {
-      const rule = tpl.assignee === 'owner' ? 'owner' : 'user' in tpl.assignee ? 'user' : 'team';
-      const assignee =
-        tpl.assignee === 'owner'
-          ? lead.owner
-          : 'user' in tpl.assignee
-            ? tpl.assignee.user
-            : pickTaskAssignee(this.p, tpl.assignee.team, this.routing, this.now);
-      // The organisation's workweek and holidays, counted on the assignee's calendar in their own zone.
-      const zone = this.p.users.find((u) => u.id === assignee)?.timezone ?? cal.timezone;
-      const due = dueAt(this.now, tpl.due, { ...cal, timezone: zone });
-      const task: TaskState = {
-        id: `${lead.stay.id}:${tpl.id}`,
-        stayId: lead.stay.id,
-        template: tpl.id,
-        title: tpl.title,
-        kind: tpl.kind,
-        status: 'open',
-        assigneeRule: rule,
-        assignee,
-        dueAt: due,
-        overdueAt: due + Math.round(this.p.organisation.overdue_after_hours * 3_600_000),
-        createdAt: this.now,
-        completedAt: null,
-        skippedAt: null,
-        skipReason: null,
-        dueFired: false,
-        overdueFired: false,
-      };
-      lead.tasks.push(task);
-      this.saveTask(task);
-    }
+    for (const tpl of stage.tasks) this.createTask(tpl);
     if (automations) this.runAutomations(stage.on_enter, `${stage.id}.on_enter`, 'stage.entered');
+  }
+
+  /** One task of the current stay from its template, due counted from now. */
+  private createTask(tpl: TaskTemplate): TaskState {
+    const lead = this.lead;
+    const cal = (this.calendar ??= orgCalendar(this.p));
+    const rule = tpl.assignee === 'owner' ? 'owner' : 'user' in tpl.assignee ? 'user' : 'team';
+    const assignee =
+      tpl.assignee === 'owner'
+        ? lead.owner
+        : 'user' in tpl.assignee
+          ? tpl.assignee.user
+          : pickTaskAssignee(this.p, tpl.assignee.team, this.routing, this.now);
+    // The organisation's workweek and holidays, counted on the assignee's calendar in their own zone.
+    const zone = this.p.users.find((u) => u.id === assignee)?.timezone ?? cal.timezone;
+    const due = dueAt(this.now, tpl.due, { ...cal, timezone: zone });
+    const task: TaskState = {
+      id: `${lead.stay.id}:${tpl.id}`,
+      stayId: lead.stay.id,
+      template: tpl.id,
+      title: tpl.title,
+      kind: tpl.kind,
+      status: 'open',
+      assigneeRule: rule,
+      assignee,
+      dueAt: due,
+      overdueAt: due + Math.round(this.p.organisation.overdue_after_hours * 3_600_000),
+      createdAt: this.now,
+      completedAt: null,
+      skippedAt: null,
+      skipReason: null,
+      dueFired: false,
+      overdueFired: false,
+    };
+    lead.tasks.push(task);
+    this.saveTask(task);
+    return task;
   }
 
   /** Advances through every stage whose goal is met, then stops; bounded by the loop guard. */
@@ -606,16 +687,50 @@ class Run {
     this.runAutomations(status === 'won' ? pl.on_won : pl.on_lost, `${pl.id}.on_${status}`, `lead.${status}`);
   }
 
-  private reopenLead(): void {
+  /**
+   * The engine hands a reopen the current process version, not the one the lead closed under: a
+   * lead worked again runs under today's rules. Its stage is found by id; if that version has no
+   * such stage any more, the reopen is refused and names one that exists (`stage` picks it).
+   */
+  private reopenLead(stageId: string | undefined, pipelineId: string | undefined): void {
     const lead = this.lead;
     if (lead.status === 'open') refuse('lead_open', `lead ${lead.id} is already open`);
+    const version = this.input.processVersion;
+    const closedIn = `${lead.stay.pipeline}/${lead.stay.stage}`;
+    const pl = this.p.pipelines.find((x) => x.id === (pipelineId ?? lead.pipeline));
+    if (!pl) {
+      if (pipelineId !== undefined)
+        refuse('unknown_pipeline', `no pipeline "${pipelineId}" in process version ${version}`);
+      const first = this.p.pipelines[0] as Pipeline;
+      refuse(
+        'unknown_stage',
+        `lead ${lead.id} closed in stage ${closedIn}, whose pipeline process version ${version} no longer has: reopen it with --pipeline and --stage (e.g. --pipeline ${first.id} --stage ${(first.stages[0] as Stage).id})`,
+      );
+    }
+    const wanted = stageId ?? lead.stay.stage;
+    const index = pl.stages.findIndex((s) => s.id === wanted);
+    if (index < 0) {
+      if (stageId !== undefined)
+        refuse('unknown_stage', `pipeline "${pl.id}" has no stage "${stageId}" in process version ${version}`);
+      refuse(
+        'unknown_stage',
+        `lead ${lead.id} closed in stage ${closedIn}, which process version ${version} no longer has: reopen it with --stage and one of ${pl.stages.map((s) => s.id).join(', ')}`,
+      );
+    }
+    if (lead.processVersion !== version)
+      this.log.push({
+        kind: 'event',
+        rule: null,
+        message: `reopened under process v${version} (closed under v${lead.processVersion})`,
+      });
+    lead.processVersion = version;
     this.changes.push({ kind: 'status.changed', from: lead.status, to: 'open', reason: 'reopened' });
     lead.status = 'open';
     lead.closedAt = null;
     lead.closeReason = null;
     // A person reopened it to work it again: fresh tasks, but no on-enter automations (they ran
     // the first time) and no goal check in this event, or a goal met long ago would close it again.
-    this.enterStage(this.pipeline(), lead.stay.stageIndex, 'reopened', false);
+    this.enterStage(pl, index, 'reopened', false);
   }
 
   // ---- automations and timers ----

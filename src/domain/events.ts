@@ -94,9 +94,27 @@ export const leadEventSchema = z.discriminatedUnion('type', [
       reason: z.string().optional(),
     })
     .strict(),
-  z.object({ type: z.literal('lead.won'), ...base, reason: z.string().optional() }).strict(),
+  z
+    .object({
+      type: z.literal('lead.won'),
+      ...base,
+      reason: z.string().optional(),
+      override: z.boolean().optional().describe('Admin only: win past strict stages whose gate holds; recorded.'),
+    })
+    .strict(),
   z.object({ type: z.literal('lead.lost'), ...base, reason: z.string().min(1) }).strict(),
-  z.object({ type: z.literal('lead.reopened'), ...base }).strict(),
+  z
+    .object({
+      type: z.literal('lead.reopened'),
+      ...base,
+      stage: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Reopen into this stage (needed when the stage the lead closed in no longer exists).'),
+      pipeline: z.string().min(1).optional().describe('The pipeline of that stage, if not the one it closed in.'),
+    })
+    .strict(),
   z
     .object({
       type: z
@@ -123,7 +141,19 @@ export type TimerEvent =
   | { type: 'task.overdue'; lead: string; task: string }
   | { type: 'stage.stalled'; lead: string; stay: string };
 
-export type EngineEvent = (LeadEvent | TimerEvent) & { actor?: Actor };
+/**
+ * Made by `process apply` for an open lead in a stage the new version changed: the lead moves to
+ * that version, gets the tasks named in `backfillTasks` (`--backfill-tasks`) and is checked
+ * against the stage's goal, so its run log explains what the new version did to it.
+ */
+export interface ProcessEvent {
+  type: 'process.upgraded';
+  lead: string;
+  version: number;
+  backfillTasks: string[];
+}
+
+export type EngineEvent = (LeadEvent | TimerEvent | ProcessEvent) & { actor?: Actor };
 
 /** One line of a simulation file: an event with its time. */
 export const timedEventSchema = z.intersection(

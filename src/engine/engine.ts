@@ -6,7 +6,7 @@ import type { LeadState, TaskState } from '../domain/lead.js';
 import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { DecisionWriter } from '../store/decision-writer.js';
-import { loadLeads, loadTask, VersionConflict } from '../store/leads.js';
+import { loadLeads, loadTask, stayStage, VersionConflict } from '../store/leads.js';
 import { processVersion } from '../store/processes.js';
 import { RoutingSession } from '../store/routing.js';
 import { suppressionCheck } from '../store/suppressions.js';
@@ -100,6 +100,15 @@ export class Engine {
     return this.processFor(tx, Number(v));
   }
 
+  /**
+   * Events decided and written inside a transaction the caller holds, so they commit or roll back
+   * with the caller's own rows (`process apply` and the leads it changes). No retry: a lost race
+   * fails the caller's transaction.
+   */
+  async handleWithin(tx: Tx, events: readonly TimedEvent[]): Promise<EventOutcome[]> {
+    return this.applyBatch(tx, events);
+  }
+
   private async applyBatch(tx: Tx, events: readonly TimedEvent[]): Promise<EventOutcome[]> {
     const ids = [...new Set(events.map((e) => e.event.lead))];
     // PostgreSQL: lock the batch's leads up front; SQLite's BEGIN IMMEDIATE already serialises writers.
@@ -132,11 +141,17 @@ export class Engine {
         });
         continue;
       }
-      const before =
-        stored && namesOlderTask(stored, event) ? await this.withOlderTask(tx, writer, stored, event) : stored;
-      const current = before
-        ? (this.cachedProcess(before.processVersion) ?? (await this.processFor(tx, before.processVersion)))
-        : (latest ??= await this.processFor(tx, null));
+      const older =
+        stored && namesOlderTask(stored, event) ? await this.withOlderTask(tx, writer, stored, event) : null;
+      const before = older?.lead ?? stored;
+      // A lead decides under the version it runs under; a new lead and a reopened one under the
+      // current version, and a process apply's own event under the version it applies.
+      const current =
+        event.type === 'process.upgraded'
+          ? (this.cachedProcess(event.version) ?? (await this.processFor(tx, event.version)))
+          : before && event.type !== 'lead.reopened'
+            ? (this.cachedProcess(before.processVersion) ?? (await this.processFor(tx, before.processVersion)))
+            : (latest ??= await this.processFor(tx, null));
       if (!current) {
         const message = before
           ? `process version ${before.processVersion} of lead ${event.lead} is missing`
@@ -153,6 +168,7 @@ export class Engine {
         now: at,
         routing: routes ? await routing.current(current.process, current.version, at) : { users: {}, cursors: {} },
         suppressed: (suppressed ??= await suppressionCheck(tx)),
+        ...(older ? { earlierStays: older.stays } : {}),
       });
       if (!d.ok) {
         outcomes.push(d);
@@ -195,10 +211,16 @@ export class Engine {
     writer: DecisionWriter,
     lead: LeadState,
     event: EngineEvent & { task: string },
-  ): Promise<LeadState> {
+  ): Promise<{ lead: LeadState; stays: Record<string, string> }> {
     // A task this batch already changed is newer in the writer than in the database.
     const older = writer.pendingTask(event.task) ?? (await loadTask(tx, event.lead, event.task));
-    return older ? { ...lead, tasks: [...lead.tasks, older] } : lead;
+    if (!older) return { lead, stays: {} };
+    // Its stay's stage, for a refusal that names it (a finished stay's tasks are not reopened).
+    const stage = older.stayId === lead.stay.id ? lead.stay.stage : await stayStage(tx, older.stayId);
+    return {
+      lead: { ...lead, tasks: [...lead.tasks, older] },
+      stays: stage === null ? {} : { [older.stayId]: stage },
+    };
   }
 }
 

@@ -234,3 +234,9 @@ export async function loadTask(tx: Tx, leadId: string, taskId: string): Promise<
     .executeTakeFirst();
   return row ? taskFromRow(row) : null;
 }
+
+/** The stage of one stay, by its id: what a refusal about that stay's tasks names. */
+export async function stayStage(tx: Tx, stayId: string): Promise<string | null> {
+  const row = await tx.selectFrom('stage_stays').select('stage').where('id', '=', stayId).executeTakeFirst();
+  return row?.stage ?? null;
+}

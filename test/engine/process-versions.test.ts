@@ -1,0 +1,188 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.js';
+import { applyProcess, diffAgainstCurrent } from '../../src/engine/process-service.js';
+import type { Store } from '../../src/store/db.js';
+import { findLead, leadRunLog, listTasks } from '../../src/store/queries.js';
+import { dialects, freshStore } from '../support/stores.js';
+
+/**
+ * A new process version and the leads already in flight (docs/process.md, "Versions and leads in
+ * flight"): tasks a stage gains, tasks it drops, goals that change, reordered stages, and leads
+ * reopened after their stage was removed. Each on a real SQLite file and a real PostgreSQL.
+ */
+
+const V1 = `name: Versions
+organisation: { timezone: UTC }
+users:
+  - { id: anna, name: Anna }
+assignment: { default_owner: anna }
+pipelines:
+  - id: nb
+    name: NB
+    default: true
+    stages:
+      - id: qualify
+        name: Qualify
+        goal: { task_done: call }
+        tasks:
+          - { id: call, title: Call, kind: call, due: { days: 1 } }
+          - { id: brochure, title: Send brochure, kind: email, due: { days: 2 } }
+      - id: demo
+        name: Demo
+        goal: { signal: trial_started }
+      - id: close
+        name: Close
+`;
+
+/** qualify gains demo-prep (due in 2 business days) and drops brochure; demo's goal becomes a field. */
+const V2 = V1.replace(
+  '          - { id: brochure, title: Send brochure, kind: email, due: { days: 2 } }',
+  '          - { id: demo-prep, title: Prepare the demo, kind: todo, due: { business_days: 2 } }',
+).replace('goal: { signal: trial_started }', 'goal: { field: budget, set: true }');
+
+// Friday 2026-03-06 10:00 UTC: two business days later is Tuesday 10:00.
+const T0 = Date.parse('2026-03-02T09:00:00Z');
+const APPLY = Date.parse('2026-03-06T10:00:00Z');
+
+const open: Store[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+describe.each(dialects)('process versions and leads in flight on %s', (dialect) => {
+  async function setup(): Promise<{ store: Store; engine: Engine }> {
+    const store = await freshStore(dialect);
+    open.push(store);
+    await applyProcess(store, V1, T0, 'test');
+    const engine = new Engine(store);
+    for (const id of ['Q1', 'Q2']) await engine.handle({ type: 'lead.created', lead: id, fields: {} }, T0);
+    // D1 meets the new demo goal already (budget set), D2 does not.
+    await engine.handle({ type: 'lead.created', lead: 'D1', fields: { budget: 5000 } }, T0);
+    await engine.handle({ type: 'lead.created', lead: 'D2', fields: {} }, T0);
+    for (const id of ['D1', 'D2']) await engine.handle({ type: 'task.completed', lead: id, task: 'call' }, T0 + 60_000);
+    return { store, engine };
+  }
+
+  const openTemplates = async (store: Store, lead: string): Promise<string[]> =>
+    (await listTasks(store.db, { lead, status: 'open', limit: 50 })).map((t) => t.template).sort();
+
+  it('diff names, per changed stage, the open leads in it and what they get', async () => {
+    const { store } = await setup();
+    const diff = await diffAgainstCurrent(store, V2);
+    expect(diff.inFlight).toEqual([
+      'stage nb/qualify gains task "demo-prep": 2 open leads in it keep their tasks (new task not created); apply --backfill-tasks creates it for them, due from now',
+      'stage nb/qualify drops task "brochure": on the 2 open leads in it, open ones stay open until done or the lead leaves the stage (the goal no longer asks for it)',
+      'stage nb/demo changes its goal or gate: the 2 open leads in it are checked against it on apply; those that meet it advance then',
+    ]);
+    const preview = await diffAgainstCurrent(store, V2, { backfillTasks: true });
+    expect(preview.inFlight[0]).toBe(
+      'stage nb/qualify gains task "demo-prep": created for the 2 open leads in it (--backfill-tasks), due from the apply time',
+    );
+  });
+
+  it('without --backfill-tasks the leads keep their tasks; a changed goal already met advances the lead on apply', async () => {
+    const { store, engine } = await setup();
+    const applied = await applyProcess(store, V2, APPLY, 'anna');
+    expect(applied).toMatchObject({
+      version: 2,
+      migratedLeads: 4,
+      checkedLeads: 2,
+      advancedLeads: 1,
+      backfilledTasks: 0,
+    });
+    expect(await openTemplates(store, 'Q1')).toEqual(['brochure', 'call']);
+    expect(await findLead(store.db, 'D1')).toMatchObject({ stage: 'close', processVersion: 2 });
+    expect(await findLead(store.db, 'D2')).toMatchObject({ stage: 'demo', processVersion: 2 });
+
+    const why = await leadRunLog(store.db, 'D1');
+    const upgrade = why.find((e) => e.type === 'process.upgraded');
+    expect(upgrade).toMatchObject({ processVersion: 2, actor: { kind: 'system', id: 'anna' } });
+    expect(upgrade?.entries.map((e) => e.message)).toEqual([
+      'process v2 applied (was v1); lead stays in demo',
+      'goal of demo met: budget set true',
+      'entered stage close (goal of demo)',
+    ]);
+    // A lead in an unchanged stage got no event of its own.
+    expect((await leadRunLog(store.db, 'Q1')).map((e) => e.type)).toEqual(['lead.created']);
+
+    // D2 now runs under v2: its new goal is met by the next update, not by the old signal.
+    const signal = await engine.handle({ type: 'signal.received', lead: 'D2', name: 'trial_started' }, APPLY + 1);
+    expect(signal.ok && signal.lead.stay.stage).toBe('demo');
+    const budget = await engine.handle({ type: 'lead.updated', lead: 'D2', fields: { budget: 1 } }, APPLY + 2);
+    expect(budget.ok && budget.lead.stay.stage).toBe('close');
+  });
+
+  it('--backfill-tasks creates the new task for the leads in the stage, due from the apply time, in one transaction', async () => {
+    const { store } = await setup();
+    const applied = await applyProcess(store, V2, APPLY, 'anna', { backfillTasks: true });
+    expect(applied.backfilledTasks).toBe(2);
+    expect(applied.diff.inFlight[0]).toContain('created for the 2 open leads in it');
+    const tasks = await listTasks(store.db, { lead: 'Q1', status: 'open', limit: 50 });
+    const prep = tasks.find((t) => t.template === 'demo-prep');
+    expect(prep).toMatchObject({
+      id: 'Q1#1:demo-prep',
+      stayId: 'Q1#1',
+      assignee: 'anna',
+      createdAt: APPLY,
+      dueAt: Date.parse('2026-03-10T10:00:00Z'),
+    });
+    // The dropped task stays open where it was; the goal no longer asks for it.
+    expect(await openTemplates(store, 'Q1')).toEqual(['brochure', 'call', 'demo-prep']);
+    const why = await leadRunLog(store.db, 'Q1');
+    expect(why.map((e) => e.type)).toEqual(['lead.created', 'process.upgraded']);
+    expect(why[1]?.entries).toContainEqual(
+      expect.objectContaining({
+        kind: 'task',
+        rule: 'demo-prep',
+        message:
+          'task demo-prep added to stage qualify by process v2 and created for this lead (--backfill-tasks), due 2026-03-10T10:00:00.000Z',
+      }),
+    );
+    // Leads that entered the stage later get it on entry, as any stage task.
+    const engine = new Engine(store);
+    await engine.handle({ type: 'lead.created', lead: 'Q3', fields: {} }, APPLY + 1);
+    expect(await openTemplates(store, 'Q3')).toEqual(['call', 'demo-prep']);
+  });
+
+  it('a reordered pipeline: the lead is decided in its own stage, not the one at its old index', async () => {
+    const { store, engine } = await setup();
+    // close before demo: D2 (in demo, index 1 in v1) is at index 2 in v2.
+    const reordered = V1.replace(
+      /( {6}- id: demo\n[\s\S]*?)( {6}- id: close\n {8}name: Close\n)/,
+      (_m, demo: string, close: string) => `${close}${demo}`,
+    );
+    const applied = await applyProcess(store, reordered, APPLY, 'anna');
+    expect(applied.diff.changes).toContain('~ pipeline nb: stages reordered');
+    const out = await engine.handle({ type: 'signal.received', lead: 'D2', name: 'trial_started' }, APPLY + 1);
+    // demo's goal is met, and demo is now the last stage: the lead is won, not moved on to "close".
+    expect(out.ok && [out.lead.status, out.lead.stay.stage]).toEqual(['won', 'demo']);
+  });
+
+  it('reopening a lead moves it to the current version; a stage that is gone is refused, naming it', async () => {
+    const { store, engine } = await setup();
+    await engine.handle({ type: 'lead.lost', lead: 'D2', reason: 'no budget' }, T0 + 120_000);
+    await engine.handle({ type: 'lead.lost', lead: 'Q2', reason: 'no budget' }, T0 + 120_000);
+    // v2 drops demo (no open lead is in it now that D1 is moved on).
+    await engine.handle({ type: 'lead.moved', lead: 'D1', stage: 'close', override: false }, T0 + 180_000);
+    const noDemo = V2.replace(/ {6}- id: demo\n[\s\S]*?(?= {6}- id: close)/, '');
+    expect((await applyProcess(store, noDemo, APPLY, 'anna')).version).toBe(2);
+
+    const refused = await engine.handle({ type: 'lead.reopened', lead: 'D2' }, APPLY + 1);
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.error).toEqual({
+      code: 'unknown_stage',
+      message:
+        'lead D2 closed in stage nb/demo, which process version 2 no longer has: reopen it with --stage and one of qualify, close',
+    });
+    expect(await findLead(store.db, 'D2')).toMatchObject({ status: 'lost', processVersion: 1 });
+
+    const into = await engine.handle({ type: 'lead.reopened', lead: 'D2', stage: 'close' }, APPLY + 2);
+    expect(into.ok && [into.lead.status, into.lead.stay.stage, into.lead.processVersion]).toEqual(['open', 'close', 2]);
+    // A stage that still exists: reopened there, under the current version, with its current tasks.
+    const back = await engine.handle({ type: 'lead.reopened', lead: 'Q2' }, APPLY + 3);
+    expect(back.ok && [back.lead.stay.stage, back.lead.processVersion]).toEqual(['qualify', 2]);
+    expect(await openTemplates(store, 'Q2')).toEqual(['call', 'demo-prep']);
+    const why = await leadRunLog(store.db, 'Q2');
+    expect(why.at(-1)?.entries[0]?.message).toBe('reopened under process v2 (closed under v1)');
+  });
+});
