@@ -434,8 +434,8 @@ async function writePass(
   duplicates: Set<string>,
   report: ImportReport,
 ): Promise<void> {
-  const checksum = await fileChecksum(prep.dataFile);
-  const unfinished = await findUnfinishedRun(store.db, opts.format, prep.dataFile, checksum);
+  const checksum = await importFingerprint(prep, opts);
+  const unfinished = await findUnfinishedRun(store.db, opts.format, checksum);
   const runId = unfinished?.id ?? randomUUID();
   report.runId = runId;
   report.resumedFromLine = unfinished ? unfinished.checkpoint_line : null;
@@ -569,9 +569,21 @@ async function writeMavenCatalog(tx: Tx, maven: MavenSideFiles, now: number): Pr
   );
 }
 
-async function fileChecksum(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  hash.update(String(statSync(path).size));
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/**
+ * What an interrupted run is recognised by, whatever the file's name or folder (an upload's
+ * temporary path, a file moved or renamed): the SHA-256 of its bytes and size, with the format,
+ * the mapping and the worksheet, since each of these changes what the lines become. A changed
+ * file is a new import (and re-importing is idempotent by record id anyway).
+ */
+async function importFingerprint(prep: Prepared, opts: ImportOptions): Promise<string> {
+  const content = createHash('sha256');
+  for await (const chunk of createReadStream(prep.dataFile)) content.update(chunk as Buffer);
+  const what = {
+    content: content.digest('hex'),
+    size: statSync(prep.dataFile).size,
+    format: opts.format,
+    mapping: prep.mapping,
+    sheet: opts.sheet ?? null,
+  };
+  return createHash('sha256').update(JSON.stringify(what)).digest('hex');
 }

@@ -8,18 +8,13 @@ import type { ImportRunsTable } from './schema.js';
 
 export type ImportRun = ImportRunsTable;
 
-export async function findUnfinishedRun(
-  tx: Tx,
-  format: string,
-  path: string,
-  checksum: string,
-): Promise<ImportRun | null> {
+/** By checksum, not path: the same file resumes under another name or temporary upload path. */
+export async function findUnfinishedRun(tx: Tx, format: string, checksum: string): Promise<ImportRun | null> {
   return (
     (await tx
       .selectFrom('import_runs')
       .selectAll()
       .where('format', '=', format)
-      .where('path', '=', path)
       .where('checksum', '=', checksum)
       .where('status', '=', 'writing')
       .orderBy('started_at', 'desc')

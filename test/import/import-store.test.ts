@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -504,6 +504,87 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
     expect(await s.db.selectFrom('import_runs').select('id').where('format', '=', 'pipedrive').execute()).toHaveLength(
       1,
     );
+  });
+
+  it("resumes by the file's content, not its path: renamed it continues, changed it is imported afresh", async () => {
+    const s = await store(dialect);
+    // As above: another lead holds Pipedrive record 104's key, so the batch with 104 fails.
+    await importFile(s, 'generic', fixture('generic-deals.csv'), { mappingFile: 'generic-mapping.yaml' });
+    const hold = (record: string | null): Promise<unknown> =>
+      s.db
+        .updateTable('leads')
+        .set(
+          record
+            ? { import_source: 'pipedrive', source_id: record }
+            : { import_source: 'legacy-crm', source_id: 'G-4' },
+        )
+        .where('id', '=', 'legacy-crm:G-4')
+        .execute();
+    const pipedriveLeads = async (): Promise<string[]> =>
+      (await leads(s)).map((l) => l.id).filter((id) => id.startsWith('pipedrive:'));
+    const runOf = async (id: string | null) =>
+      s.db
+        .selectFrom('import_runs')
+        .selectAll()
+        .where('id', '=', id ?? '')
+        .executeTakeFirstOrThrow();
+
+    await hold('104');
+    const first = join(mkdtempSync(join(tmpdir(), 'stageflow-upload-')), 'upload.csv');
+    copyFileSync(fixture('pipedrive-deals.csv'), first);
+    await expect(importFile(s, 'pipedrive', first, { batchSize: 2 })).rejects.toThrow();
+    expect(await pipedriveLeads()).toEqual(['pipedrive:101', 'pipedrive:102']);
+    const interrupted = await s.db
+      .selectFrom('import_runs')
+      .selectAll()
+      .where('format', '=', 'pipedrive')
+      .executeTakeFirstOrThrow();
+    expect([interrupted.status, interrupted.checkpoint_line]).toEqual(['writing', 3]);
+
+    // The same bytes under another name in another folder (a new upload, a moved file): it resumes.
+    await hold(null);
+    const renamed = join(mkdtempSync(join(tmpdir(), 'stageflow-moved-')), 'deals-march.csv');
+    renameSync(first, renamed);
+    const resumed = await importFile(s, 'pipedrive', renamed, { batchSize: 2 });
+    expect(resumed).toMatchObject({ outcome: 'imported', resumedFromLine: 3, runId: interrupted.id, written: 5 });
+    expect(await pipedriveLeads()).toEqual([
+      'pipedrive:101',
+      'pipedrive:102',
+      'pipedrive:103',
+      'pipedrive:104',
+      'pipedrive:105',
+    ]);
+    expect((await runOf(interrupted.id)).status).toBe('done');
+    const stays = await s.db
+      .selectFrom('stage_stays')
+      .select('lead_id')
+      .where('lead_id', 'like', 'pipedrive:%')
+      .execute();
+    expect(stays).toHaveLength(8); // 101: 2, 102: 2, 103: 1, 104: 1, 105: 2: none twice
+
+    // A longer export (record 106 added) is interrupted at the batch with 106, then changes where it
+    // lies: the unfinished run is not resumed, the file is imported from its first line.
+    const longer = `${readFileSync(renamed, 'utf8')}106,Initrode,1000,EUR,Qualified,New business,anna,open,2026-02-02 10:00:00,,,,,,,,,\n`;
+    writeFileSync(renamed, longer);
+    await hold('106');
+    await expect(importFile(s, 'pipedrive', renamed, { batchSize: 2 })).rejects.toThrow();
+    const second = await s.db
+      .selectFrom('import_runs')
+      .selectAll()
+      .where('status', '=', 'writing')
+      .executeTakeFirstOrThrow();
+    expect(second.checkpoint_line).toBe(5);
+    await hold(null);
+    writeFileSync(renamed, longer.replace('101,Acme Corp deal,12500', '101,Acme Corp deal,13000'));
+    const afresh = await importFile(s, 'pipedrive', renamed, { batchSize: 2 });
+    expect(afresh).toMatchObject({ outcome: 'imported', resumedFromLine: null, written: 6, kept: 0 });
+    expect(afresh.runId).not.toBe(second.id);
+    expect((await runOf(second.id)).status).toBe('writing'); // left unfinished: that file is gone
+    expect(await pipedriveLeads()).toHaveLength(6);
+    expect((await leads(s)).find((l) => l.id === 'pipedrive:101')?.value).toBe(1_300_000);
+    expect(
+      await s.db.selectFrom('stage_stays').select('lead_id').where('lead_id', 'like', 'pipedrive:%').execute(),
+    ).toHaveLength(9);
   });
 
   it('a progress callback that throws fails the import cleanly; the run resumes from its start', async () => {
