@@ -317,14 +317,14 @@ function planRecord(
   line: number,
   dir: ProcessDirectory,
   ctx: PlanContext,
-): { plan: PlannedLead | null; record: ImportRecord | null; sourceId: string | null; problems: ImportProblem[] } {
+): { plan: PlannedLead | null; sourceId: string | null; problems: ImportProblem[] } {
   const mapped = compiled.mapRow(values, line);
   const sourceId = mapped.sourceId;
-  if (!mapped.record) return { plan: null, record: null, sourceId, problems: mapped.problems };
   const completed = prep.maven ? prep.maven.complete(mapped.record) : mapped.record;
   const erased = completed.email !== null && prep.suppressed.has(emailHash(completed.email));
   // An erased contact stays erased: the deal is imported, the person's data is not.
   const record = erased ? withoutPerson(completed) : completed;
+  // Planned even when a cell did not read: the owner, stage and the rest are checked all the same.
   const planned = planLead(record, dir, ctx);
   // The plan names fields (owner, stage); the report names the file's columns.
   const problems = planned.ok ? planned.warnings : planned.problems.map((p) => inFileColumns(p, record, prep.mapping));
@@ -339,9 +339,9 @@ function planRecord(
         },
       ]
     : [];
+  const valid = planned.ok && !mapped.problems.some((p) => p.severity === 'error');
   return {
-    plan: planned.ok ? planned.lead : null,
-    record,
+    plan: valid ? planned.lead : null,
     sourceId,
     problems: [...mapped.problems, ...problems, ...notice],
   };
@@ -384,11 +384,12 @@ async function checkPass(
       const seen = new SeenIds(store, tx);
       for await (const { line, values, compiled } of records(prep, zone, 'checking', opts)) {
         report.records++;
-        const { plan, record, sourceId, problems } = planRecord(prep, compiled, values, line, dir, ctx);
+        const { plan, sourceId, problems } = planRecord(prep, compiled, values, line, dir, ctx);
         problems.forEach(note);
         const errors = problems.filter((p) => p.severity === 'error');
-        if (record) await seen.add(record.sourceId, line);
-        if (plan?.state && plan.createdEstimated) report.createdAtImport++;
+        // Every row's id counts, an invalid row's too: a duplicate is a problem of its own.
+        if (sourceId !== null) await seen.add(sourceId, line);
+        if (plan?.createdEstimated) report.createdAtImport++;
         if (errors.length > 0) invalidLines.push({ line, sourceId, reasons: errors.map((e) => e.message) });
       }
       const dups = await seen.duplicates(10_000);

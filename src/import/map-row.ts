@@ -1,16 +1,18 @@
 import type { Fields } from '../domain/conditions.js';
 import type { MappedField, Mapping } from './mapping.js';
-import type { ImportProblem, ImportRecord, ImportStatus } from './record.js';
+import type { DateCell, ImportProblem, ImportRecord, ImportStatus } from './record.js';
 import { parseDate, parseNumber } from './values.js';
 
 /**
  * Turns one CSV record into an ImportRecord with the mapping compiled against the file's header:
  * column names become indexes once, so each row costs a few array reads. Every problem names its
- * file, line and column; a record with errors is returned with them so that a dry run lists all.
+ * file, line and column. A record with errors is still returned, with the fields that could not be
+ * read left empty and named in `unreadable`, so that the plan checks the rest of the row (owner,
+ * stage, duplicates) and a dry run lists every problem at once.
  */
 
 export interface RowResult {
-  record: ImportRecord | null;
+  record: ImportRecord;
   /** The record id as written, also when the record has errors (for the list of skipped records). */
   sourceId: string | null;
   problems: ImportProblem[];
@@ -77,6 +79,7 @@ export function compileMapping(
 
   function mapRow(values: readonly string[], line: number): RowResult {
     const problems: ImportProblem[] = [];
+    const unreadable = new Set<string>();
     const problem = (field: MappedField | string, message: string): void => {
       const column = columns.has(field as MappedField)
         ? (mapping.columns[field as MappedField] ?? null)
@@ -92,14 +95,17 @@ export function compileMapping(
       return v === '' ? null : v;
     };
     const text = (field: MappedField): string | null => alias(mapping, field, raw(field));
-    const date = (field: MappedField): number | null => {
+    const date = (field: MappedField): DateCell | null => {
       const v = raw(field);
       if (v === null) return null;
-      const d = parseDate(v, mapping.dates.formats, zoneOf);
-      if (!d.ok) problem(field, d.message);
-      return d.ok ? d.value : null;
+      const d = parseDate(v, mapping.dates.formats, zoneOf, zone);
+      if (d.ok) return { at: d.value, text: v, dateOnly: d.dateOnly };
+      problem(field, d.message);
+      unreadable.add(field);
+      return null;
     };
 
+    // Every column is read and checked whatever the others hold, so one pass lists all of a row's problems.
     const sourceId = raw('id');
     if (sourceId === null) problem('id', 'the record id is empty');
     let value: number | null = null;
@@ -109,39 +115,44 @@ export function compileMapping(
       if (n.ok && n.value < 0) problem('value', `${rawValue} is negative`);
       else if (n.ok) value = n.value;
       else problem('value', n.message);
+      if (!n.ok || n.value < 0) unreadable.add('value');
     }
     const dates = Object.fromEntries(DATE_FIELDS.map((f) => [f, date(f)])) as Record<
       (typeof DATE_FIELDS)[number],
-      number | null
+      DateCell | null
     >;
     let status: ImportStatus | null = null;
     const rawStatus = raw('status');
     if (rawStatus !== null) {
       status = statusOf.get(rawStatus.toLowerCase()) ?? null;
-      if (status === null)
+      if (status === null) {
         problem('status', `unknown status "${rawStatus}" (expected ${[...statusOf.keys()].join(', ')})`);
+        unreadable.add('status');
+      }
     }
-    const enteredStages: { stage: string; at: number }[] = [];
+    const enteredStages: { stage: string; date: DateCell }[] = [];
     for (const { stage, i } of stageDates) {
       const v = values[i]?.trim() ?? '';
       if (v === '') continue;
-      const d = parseDate(v, mapping.dates.formats, zoneOf);
-      if (d.ok) enteredStages.push({ stage, at: d.value });
-      else problems.push({ file, line, column: header[i]?.trim() ?? null, message: d.message, severity: 'error' });
+      const d = parseDate(v, mapping.dates.formats, zoneOf, zone);
+      if (d.ok) enteredStages.push({ stage, date: { at: d.value, text: v, dateOnly: d.dateOnly } });
+      else {
+        problems.push({ file, line, column: header[i]?.trim() ?? null, message: d.message, severity: 'error' });
+        unreadable.add('stage_dates');
+      }
     }
     const fields: Fields = {};
     for (const { field, i } of custom) {
       const v = values[i]?.trim() ?? '';
       if (v !== '') fields[field] = alias(mapping, field, v);
     }
-    if (problems.length > 0 || sourceId === null) return { record: null, sourceId, problems };
     return {
       problems,
       sourceId,
       record: {
         file,
         line,
-        sourceId,
+        sourceId: sourceId ?? '',
         name: text('name'),
         email: text('email')?.toLowerCase() ?? null,
         phone: text('phone'),
@@ -162,6 +173,7 @@ export function compileMapping(
         lastStageChange: dates.last_stage_change,
         stageDates: enteredStages,
         fields,
+        unreadable,
       },
     };
   }

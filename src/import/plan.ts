@@ -2,7 +2,8 @@ import type { Fields } from '../domain/conditions.js';
 import type { LeadState, StayState } from '../domain/lead.js';
 import type { Pipeline, Process } from '../domain/process-schema.js';
 import type { ImportProblem, ImportRecord, ImportStatus } from './record.js';
-import { rebuildStays, type RebuiltStay } from './rebuild-history.js';
+import { offsetMinutes } from '../domain/calendar.js';
+import { rebuildStays, type RebuiltStay, type Stamp } from './rebuild-history.js';
 
 /**
  * Checks one ImportRecord against the process and turns it into the lead and stage stays to
@@ -38,6 +39,9 @@ export type PlanResult =
   { ok: true; lead: PlannedLead; warnings: ImportProblem[] } | { ok: false; problems: ImportProblem[] };
 
 const DAY_MS = 86_400_000;
+
+/** What the creation, close and stage history are built from: any of them unread, they are not checked. */
+const HISTORY_FIELDS = ['status', 'created_at', 'closed_at', 'won_at', 'lost_at', 'last_stage_change', 'stage_dates'];
 
 export function importedLeadId(source: string, sourceId: string): string {
   return `${source}:${sourceId}`;
@@ -92,7 +96,10 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   const fail = (column: string | null, message: string): void => {
     problems.push({ file: record.file, line: record.line, column, message, severity: 'error' });
   };
+  const unreadable = (...fields: string[]): boolean => fields.some((f) => record.unreadable.has(f));
   const stageName = (raw: string): string => ctx.stageNames[raw] ?? raw;
+  // Each check below needs only its own columns: one that failed to read skips the checks built
+  // on it (no "needs its close date" after a bad close date), and every other check still runs.
 
   // Status: the status column, else a stage that means won or lost.
   const mappedStage = record.stage === null ? null : stageName(record.stage);
@@ -100,9 +107,13 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   const status: ImportStatus = record.status ?? stageStatus ?? 'open';
 
   let pipeline: Pipeline | null = null;
+  let pipelineUnknown = false;
   if (record.pipeline !== null) {
     pipeline = dir.pipeline(record.pipeline);
-    if (!pipeline) fail('pipeline', `unknown pipeline "${record.pipeline}"`);
+    if (!pipeline) {
+      fail('pipeline', `unknown pipeline "${record.pipeline}"`);
+      pipelineUnknown = true;
+    }
   } else if (mappedStage !== null && stageStatus === null) {
     pipeline = dir.pipelineWithStage(mappedStage);
   } else {
@@ -112,30 +123,34 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
       pipeline ??= closedStatus(name) ? null : dir.pipelineWithStage(name);
     }
   }
-  pipeline ??= problems.length > 0 ? null : dir.defaultPipeline();
+  if (!pipelineUnknown) pipeline ??= dir.defaultPipeline();
 
-  const dated: { index: number; at: number }[] = [];
+  const dated: (Stamp & { index: number })[] = [];
   let stageIndex: number | null = null;
+  let stageUnknown = false;
   if (pipeline) {
     if (mappedStage !== null && stageStatus === null) {
       stageIndex = dir.stage(pipeline, mappedStage);
-      if (stageIndex === null)
+      if (stageIndex === null) {
         fail('stage', `unknown stage "${record.stage}" in pipeline ${pipeline.id} (known: ${stageList(pipeline)})`);
+        stageUnknown = true;
+      }
     }
     for (const d of record.stageDates) {
       const name = stageName(d.stage);
       if (closedStatus(name)) continue; // "Date entered Closed Won" is the close date, not a stay
       const i = dir.stage(pipeline, name);
-      if (i === null)
+      if (i === null) {
         fail(d.stage, `unknown stage "${d.stage}" in pipeline ${pipeline.id} (known: ${stageList(pipeline)})`);
-      else dated.push({ index: i, at: d.at });
+        stageUnknown = true;
+      } else dated.push({ index: i, at: d.date.at, text: d.date.text });
     }
   }
   // A closed deal's stage column often says only "won" or "lost": it closed in the last stage it
   // entered. With no dated stage at all, a won deal went through the last stage; a lost one is
   // known only to have entered the first (placing it further would count it as having reached
   // stages it may never have seen, in the funnel and calibration).
-  if (stageIndex === null && pipeline && problems.length === 0) {
+  if (stageIndex === null && pipeline && !stageUnknown) {
     const latest = [...dated].sort((a, b) => a.at - b.at).at(-1);
     stageIndex = latest ? latest.index : status === 'won' ? pipeline.stages.length - 1 : 0;
   }
@@ -146,32 +161,43 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
     if (!owner) fail('owner', `unknown owner "${record.owner}" (not a user id, name or email of the process)`);
   }
 
-  const closedAt = status === 'open' ? null : record.closedAt;
-  if (status !== 'open' && closedAt === null) fail('closed_at', `a ${status} deal needs its close date`);
-  const earliest = Math.min(...dated.map((d) => d.at), record.lastStageChange ?? Infinity);
-  const createdAt = record.createdAt ?? (Number.isFinite(earliest) ? earliest : (closedAt ?? null));
-  if (createdAt !== null && closedAt !== null && closedAt < createdAt)
-    fail('closed_at', `closes (${isoDay(closedAt)}) before it was created (${isoDay(createdAt)})`);
-  if (problems.length > 0 || !pipeline || stageIndex === null) return { ok: false, problems };
+  const closeUnreadable = unreadable('closed_at', 'won_at', 'lost_at', 'status');
+  const datesReadable = !unreadable(...HISTORY_FIELDS);
+  const closed = status === 'open' ? null : record.closedAt;
+  const before = problems.length;
+  if (status !== 'open' && closed === null && !closeUnreadable)
+    fail('closed_at', `a ${status} deal needs its close date`);
+  const earliest = [...dated, ...(record.lastStageChange ? [record.lastStageChange] : [])].reduce<Stamp | null>(
+    (a, d) => (a === null || d.at < a.at ? d : a),
+    null,
+  );
+  const created = record.createdAt ?? earliest ?? closed ?? null;
+  if (datesReadable && created !== null && closed !== null && closed.at < created.at)
+    fail('closed_at', `closes on "${closed.text}", before it was created on "${created.text}"`);
+
+  // The stays can only be rebuilt (and their order checked) from a known stage and readable dates,
+  // and a close already found wrong is not reported a second time against the stage entry.
+  const closeFailed = problems.length > before;
+  const history =
+    pipeline && stageIndex !== null && datesReadable && !closeFailed
+      ? rebuildStays({
+          leadId: importedLeadId(ctx.source, record.sourceId),
+          pipeline,
+          current: stageIndex,
+          createdAt: created ?? { at: ctx.now, text: 'the import time' },
+          currentEnteredAt: record.lastStageChange,
+          dated,
+          closedAt: closed,
+          status,
+          processVersion: ctx.processVersion,
+          stallDays: (i) => pipeline.stages[i]?.stall_after_days ?? ctx.process.organisation.default_stall_days,
+        })
+      : null;
+  if (history && !history.ok) for (const message of history.problems) fail(null, message);
+  if (problems.length > 0 || !pipeline || !history?.ok) return { ok: false, problems };
 
   const id = importedLeadId(ctx.source, record.sourceId);
-  const created = createdAt ?? ctx.now;
-  const history = rebuildStays({
-    leadId: id,
-    pipeline,
-    current: stageIndex,
-    createdAt: created,
-    currentEnteredAt: record.lastStageChange,
-    dated,
-    closedAt,
-    status,
-    processVersion: ctx.processVersion,
-    stallDays: (i) => pipeline.stages[i]?.stall_after_days ?? ctx.process.organisation.default_stall_days,
-  });
-  if (!history.ok) {
-    for (const message of history.problems) fail(null, message);
-    return { ok: false, problems };
-  }
+  const closedAt = closed?.at ?? null;
   const last = history.stays.at(-1) as RebuiltStay;
   const stallAt = last.enteredAt + Math.round(last.stallDays * DAY_MS);
   const stay: StayState = {
@@ -200,7 +226,10 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   put('product', record.product);
   put('territory', record.territory);
   put('source', record.source);
-  put('expected_close', record.expectedClose === null ? null : new Date(record.expectedClose).toISOString());
+  // In the organisation's zone with its offset: the day reads as the file wrote it, and the instant
+  // the lead's expected_close column is parsed from is that day's midnight there.
+  const zone = ctx.process.organisation.timezone;
+  put('expected_close', record.expectedClose === null ? null : localIso(record.expectedClose.at, zone));
   return {
     ok: true,
     warnings: history.warnings.map((message) => ({
@@ -216,7 +245,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
       line: record.line,
       company: record.company,
       phone: record.phone,
-      createdEstimated: createdAt === null,
+      createdEstimated: created === null,
       stays: history.stays,
       state: {
         id,
@@ -225,7 +254,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
         status,
         owner,
         fields,
-        createdAt: created,
+        createdAt: created?.at ?? ctx.now,
         closedAt,
         closeReason: status === 'open' ? null : record.closeReason,
         stay,
@@ -239,6 +268,15 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   };
 }
 
+/** `2026-03-15T00:00:00+09:00`: an instant as the wall clock and offset of `zone` (memoised offsets). */
+export function localIso(ms: number, zone: string): string {
+  const offset = offsetMinutes(zone, ms);
+  const wall = new Date(ms + offset * 60_000).toISOString().slice(0, 19);
+  const abs = Math.abs(offset);
+  const hhmm = `${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${wall}${offset < 0 ? '-' : '+'}${hhmm}`;
+}
+
 function closedStatus(stage: string | null): 'won' | 'lost' | null {
   const s = stage?.toLowerCase();
   return s === 'won' || s === 'lost' ? s : null;
@@ -246,8 +284,4 @@ function closedStatus(stage: string | null): 'won' | 'lost' | null {
 
 function stageList(p: Pipeline): string {
   return p.stages.map((s) => s.name).join(', ');
-}
-
-function isoDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
 }

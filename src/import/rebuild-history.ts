@@ -21,17 +21,23 @@ export interface RebuiltStay {
   stallDays: number;
 }
 
+/** A time and the text the file wrote for it, which a message quotes rather than a converted date. */
+export interface Stamp {
+  at: number;
+  text: string;
+}
+
 export interface RebuildInput {
   leadId: string;
   pipeline: Pipeline;
   /** The stage the deal is in now, or closed in. */
   current: number;
-  createdAt: number;
+  createdAt: Stamp;
   /** When it entered the current stage, if the export says (Pipedrive "Last stage change"). */
-  currentEnteredAt: number | null;
+  currentEnteredAt: Stamp | null;
   /** Stage index -> entry time, from per-stage date columns. */
-  dated: readonly { index: number; at: number }[];
-  closedAt: number | null;
+  dated: readonly (Stamp & { index: number })[];
+  closedAt: Stamp | null;
   status: 'open' | 'won' | 'lost';
   processVersion: number;
   stallDays: (index: number) => number;
@@ -42,26 +48,32 @@ export type RebuildResult = { ok: true; stays: RebuiltStay[]; warnings: string[]
 export function rebuildStays(input: RebuildInput): RebuildResult {
   const { pipeline, current, createdAt, closedAt } = input;
   const points = input.dated.filter((d) => d.index !== current || input.currentEnteredAt === null);
-  const currentAt =
+  const latestPoint = latest(points);
+  const currentAt: Stamp =
     input.currentEnteredAt ??
     latest(points.filter((p) => p.index === current)) ??
-    Math.max(createdAt, latest(points) ?? createdAt);
+    (latestPoint && latestPoint.at > createdAt.at ? latestPoint : createdAt);
   // A later stage entered after the current one means the deal moved back; the export keeps no exit
   // for it, so the current stage's entry is the truth and the later dates are dropped (and said).
   const warnings = points
-    .filter((p) => p.index !== current && p.at > currentAt)
+    .filter((p) => p.index !== current && p.at > currentAt.at)
     .map((p) => `the date entering ${stageName(pipeline, p.index)} is after the current stage's entry; ignored`);
-  const entries = points.filter((p) => p.index !== current && p.at <= currentAt);
-  entries.push({ index: current, at: currentAt });
+  const entries = points
+    .filter((p) => p.index !== current && p.at <= currentAt.at)
+    .map((p) => ({ index: p.index, at: p.at }));
+  entries.push({ index: current, at: currentAt.at });
   const first = Math.min(...entries.map((e) => e.at));
-  if (createdAt < first && !entries.some((e) => e.index === 0)) entries.push({ index: 0, at: createdAt });
+  if (createdAt.at < first && !entries.some((e) => e.index === 0)) entries.push({ index: 0, at: createdAt.at });
   // Oldest first; on a tie the earlier stage first, so a deal created and moved the same day reads in order.
   entries.sort((a, b) => a.at - b.at || a.index - b.index);
 
-  const problems: string[] = [];
-  if (closedAt !== null && closedAt < currentAt)
-    problems.push(`closes before it entered ${stageName(pipeline, current)} (${day(currentAt)})`);
-  if (problems.length > 0) return { ok: false, problems };
+  if (closedAt !== null && closedAt.at < currentAt.at)
+    return {
+      ok: false,
+      problems: [
+        `closes on "${closedAt.text}", before it entered ${stageName(pipeline, current)} on "${currentAt.text}"`,
+      ],
+    };
 
   // Two dates for one stage in a row (a re-entry we cannot see the exit of) collapse into the first.
   const merged = entries.filter((e, i) => i === 0 || entries[i - 1]?.index !== e.index);
@@ -74,7 +86,7 @@ export function rebuildStays(input: RebuildInput): RebuildResult {
       stage: stageId(pipeline, e.index),
       stageIndex: e.index,
       enteredAt: e.at,
-      exitedAt: next ? next.at : closing ? closedAt : null,
+      exitedAt: next ? next.at : closing ? (closedAt?.at ?? null) : null,
       exitKind: next ? 'moved' : closing ? (input.status as 'won' | 'lost') : null,
       stallDays: input.stallDays(e.index),
     };
@@ -82,8 +94,9 @@ export function rebuildStays(input: RebuildInput): RebuildResult {
   return { ok: true, stays, warnings };
 }
 
-function latest(points: readonly { at: number }[]): number | null {
-  return points.length === 0 ? null : Math.max(...points.map((p) => p.at));
+/** The latest of some stamps (the first of equals), or null. */
+function latest<T extends Stamp>(points: readonly T[]): T | null {
+  return points.reduce<T | null>((a, p) => (a === null || p.at > a.at ? p : a), null);
 }
 
 function stageId(p: Pipeline, i: number): string {
@@ -92,8 +105,4 @@ function stageId(p: Pipeline, i: number): string {
 
 function stageName(p: Pipeline, i: number): string {
   return p.stages[i]?.name ?? String(i);
-}
-
-function day(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
 }

@@ -4,10 +4,19 @@ import type { Fields } from '../domain/conditions.js';
 
 export type ImportStatus = 'open' | 'won' | 'lost';
 
+/** A date cell: the instant it means and the text the file wrote, which messages quote. */
+export interface DateCell {
+  at: number;
+  text: string;
+  /** A calendar day without a time of day: its midnight in the organisation's zone. */
+  dateOnly: boolean;
+}
+
 export interface ImportRecord {
   file: string;
   /** 1-based line of the record in its file (the first line of a multi-line quoted record). */
   line: number;
+  /** Empty when the id cell is (an error already reported). */
   sourceId: string;
   name: string | null;
   email: string | null;
@@ -24,16 +33,22 @@ export interface ImportRecord {
   /** As written in the export, resolved against the process (or the mapping's stage table). */
   stage: string | null;
   status: ImportStatus | null;
-  createdAt: number | null;
-  closedAt: number | null;
-  expectedClose: number | null;
+  createdAt: DateCell | null;
+  closedAt: DateCell | null;
+  expectedClose: DateCell | null;
   closeReason: string | null;
   /** When the deal entered its current stage (Pipedrive's "Last stage change"). */
-  lastStageChange: number | null;
+  lastStageChange: DateCell | null;
   /** Stage name as written -> when the deal entered it (HubSpot "Date entered …", Maven engage_date). */
-  stageDates: { stage: string; at: number }[];
+  stageDates: { stage: string; date: DateCell }[];
   /** Any other mapped columns, kept on the lead as custom fields. */
   fields: Fields;
+  /**
+   * Mapped fields whose cell could not be read (already reported), plus `stage_dates` for a bad
+   * per-stage date: the checks that need them are skipped rather than failing a second time on a
+   * stand-in, while every other column of the row is still checked.
+   */
+  unreadable: ReadonlySet<string>;
 }
 
 export interface ImportProblem {

@@ -6,42 +6,59 @@ import type { Mapping } from './mapping.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
+/** A date read from a cell: the instant, and whether the cell held a calendar day only. */
+export type ParsedDate = { ok: true; value: number; dateOnly: boolean } | { ok: false; message: string };
+
 /**
- * A date or date-time in one of the mapping's formats. Dates without an offset are read in `zone`
- * (a date alone means its midnight there). `iso` also accepts the SQL-ish `2024-03-05 14:22:10`
- * that Pipedrive and HubSpot write.
+ * A date or date-time in one of the mapping's formats. A date-time without an offset is read in
+ * `zone` (the export's clock: the mapping's `dates.zone`, default the organisation's). A date
+ * alone is a calendar day, and means that day in `dayZone`, the organisation's: its midnight
+ * there, so reports that bucket by day or month in that zone put it on the day the file says.
+ * `iso` also accepts the SQL-ish `2024-03-05 14:22:10` that Pipedrive and HubSpot write.
  *
  * Numeric formats (yyyy, MM, dd, HH, mm, ss, h, a and literals) are matched by a compiled pattern
  * and placed in the zone with the memoised offsets of the calendar: Luxon's parser asks Intl for
  * the zone offset on every call, which cost 60% of an import. Anything else goes to Luxon, and
  * test/import/values.test.ts checks the fast path against Luxon.
  */
-export function parseDate(text: string, formats: readonly string[], zone: string): Parsed<number> {
+export function parseDate(text: string, formats: readonly string[], zone: string, dayZone = zone): ParsedDate {
   const t = text.trim();
   for (const format of formats) {
     const fast = compiled(format);
     if (fast) {
-      const ms = fast(t, zone);
-      if (ms !== null) return { ok: true, value: ms };
+      const parsed = fast(t, zone, dayZone);
+      if (parsed !== null) return { ok: true, ...parsed };
     }
     // Offsets, fractions, names of months: Luxon, which is slow but only meets these few.
+    const dateOnly = format !== 'iso' && isDayFormat(format);
     const dt =
-      format === 'iso' ? tryIso(t, zone) : DateTime.fromFormat(t, format, { zone, setZone: false, locale: 'en-US' });
-    if (dt.isValid) return { ok: true, value: dt.toMillis() };
+      format === 'iso'
+        ? tryIso(t, zone, dayZone)
+        : DateTime.fromFormat(t, format, { zone: dateOnly ? dayZone : zone, setZone: false, locale: 'en-US' });
+    if (dt.isValid)
+      return { ok: true, value: dt.toMillis(), dateOnly: dateOnly || (format === 'iso' && ISO_DAY.test(t)) };
   }
   return { ok: false, message: `"${t}" is not a date (expected ${formats.map(describeFormat).join(' or ')})` };
 }
 
-function tryIso(t: string, zone: string): DateTime {
-  const iso = DateTime.fromISO(t, { zone });
-  return iso.isValid ? iso : DateTime.fromSQL(t, { zone });
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function tryIso(t: string, zone: string, dayZone: string): DateTime {
+  const z = ISO_DAY.test(t) ? dayZone : zone;
+  const iso = DateTime.fromISO(t, { zone: z });
+  return iso.isValid ? iso : DateTime.fromSQL(t, { zone: z });
+}
+
+/** A Luxon format without any time-of-day or offset token (quoted literals aside): a calendar day. */
+function isDayFormat(format: string): boolean {
+  return !/[HhmsSaTtZzXx]/.test(format.replace(/'[^']*'/g, ''));
 }
 
 function describeFormat(f: string): string {
   return f === 'iso' ? 'YYYY-MM-DD' : f;
 }
 
-type FastParser = (text: string, zone: string) => number | null;
+type FastParser = (text: string, zone: string, dayZone: string) => { value: number; dateOnly: boolean } | null;
 
 const fastParsers = new Map<string, FastParser | null>();
 
@@ -70,9 +87,20 @@ const TOKENS: Record<string, { re: string; part: 'y' | 'M' | 'd' | 'H' | 'h' | '
 function compileFormat(format: string): FastParser | null {
   if (format === 'iso') {
     const re = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$/;
-    return (text, zone) => {
+    return (text, zone, dayZone) => {
       const m = re.exec(text);
-      return m ? wallToEpoch(+m[1]!, +m[2]!, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), zone) : null;
+      if (!m) return null;
+      const dateOnly = m[4] === undefined;
+      const value = wallToEpoch(
+        +m[1]!,
+        +m[2]!,
+        +m[3]!,
+        +(m[4] ?? 0),
+        +(m[5] ?? 0),
+        +(m[6] ?? 0),
+        dateOnly ? dayZone : zone,
+      );
+      return value === null ? null : { value, dateOnly };
     };
   }
   const parts: string[] = [];
@@ -95,7 +123,8 @@ function compileFormat(format: string): FastParser | null {
   }
   if (!parts.includes('y') || !parts.includes('M') || !parts.includes('d')) return null;
   const re = new RegExp(`${source}$`);
-  return (text, zone) => {
+  const dateOnly = !parts.includes('H') && !parts.includes('h');
+  return (text, zone, dayZone) => {
     const m = re.exec(text);
     if (!m) return null;
     const v: Record<string, string> = {};
@@ -106,7 +135,16 @@ function compileFormat(format: string): FastParser | null {
       const pm = (v['a'] ?? 'am').toLowerCase() === 'pm';
       hour = (hour % 12) + (pm ? 12 : 0);
     }
-    return wallToEpoch(+v['y']!, +v['M']!, +v['d']!, hour, +(v['m'] ?? 0), +(v['s'] ?? 0), zone);
+    const value = wallToEpoch(
+      +v['y']!,
+      +v['M']!,
+      +v['d']!,
+      hour,
+      +(v['m'] ?? 0),
+      +(v['s'] ?? 0),
+      dateOnly ? dayZone : zone,
+    );
+    return value === null ? null : { value, dateOnly };
   };
 }
 

@@ -19,22 +19,41 @@ describe('stageflow import (SQLite)', () => {
     cli = session(db);
   });
 
+  const BAD_LINES = [
+    'pipedrive-bad.csv:4: Deal - Deal created: "2026-13-45 10:00:00" is not a date (expected YYYY-MM-DD or yyyy-MM-dd HH:mm)',
+    'pipedrive-bad.csv:5: Deal - Value: "12k" is not a number',
+    'pipedrive-bad.csv:6: Deal - Stage: unknown stage "Signed" in pipeline nb (known: Qualified, Contact Made, Demo Scheduled, Proposal Made, Negotiations Started)',
+    'pipedrive-bad.csv:7: Deal - Owner: unknown owner "Zed Nobody" (not a user id, name or email of the process)',
+    'pipedrive-bad.csv:8: Deal - ID: duplicate record id "206" (also on line 9)',
+    'pipedrive-bad.csv:9: Deal - ID: duplicate record id "206" (also on line 8)',
+    'pipedrive-bad.csv:10: Deal - Won time: closes on "2025-12-24 09:00:00", before it was created on "2026-01-15 10:00:00"',
+    // One row, three problems: each is listed, so one round of fixes is enough.
+    'pipedrive-bad.csv:12: Deal - Deal created: "2026-02-30 10:00:00" is not a date (expected YYYY-MM-DD or yyyy-MM-dd HH:mm)',
+    'pipedrive-bad.csv:12: Deal - Stage: unknown stage "Signed" in pipeline nb (known: Qualified, Contact Made, Demo Scheduled, Proposal Made, Negotiations Started)',
+    'pipedrive-bad.csv:12: Deal - Owner: unknown owner "Zed Nobody" (not a user id, name or email of the process)',
+  ];
+
   it('a dry run lists every problem as file:line: column: message and exits 1', async () => {
     const r = await cli(['import', 'pipedrive', fixture('pipedrive-bad.csv'), '--dry-run']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
     const lines = r.stdout.split('\n');
-    expect(lines.slice(0, 7)).toEqual([
-      'pipedrive-bad.csv:4: Deal - Deal created: "2026-13-45 10:00:00" is not a date (expected YYYY-MM-DD or yyyy-MM-dd HH:mm)',
-      'pipedrive-bad.csv:5: Deal - Value: "12k" is not a number',
-      'pipedrive-bad.csv:6: Deal - Stage: unknown stage "Signed" in pipeline nb (known: Qualified, Contact Made, Demo Scheduled, Proposal Made, Negotiations Started)',
-      'pipedrive-bad.csv:7: Deal - Owner: unknown owner "Zed Nobody" (not a user id, name or email of the process)',
-      'pipedrive-bad.csv:8: Deal - ID: duplicate record id "206" (also on line 9)',
-      'pipedrive-bad.csv:9: Deal - ID: duplicate record id "206" (also on line 8)',
-      'pipedrive-bad.csv:10: Deal - Won time: closes (2025-12-24) before it was created (2026-01-15)',
-    ]);
-    expect(r.stdout).toContain('9 records, 2 valid, 7 invalid; 7 errors, 0 warnings');
+    expect(lines.slice(0, BAD_LINES.length)).toEqual(BAD_LINES);
+    expect(r.stdout).toContain('10 records, 2 valid, 8 invalid; 10 errors, 0 warnings');
     expect(r.stdout).toContain('dry run: nothing written');
+  });
+
+  it('a refused real run lists the same problems, writes nothing and exits 1', async () => {
+    const r = await cli(['import', 'pipedrive', fixture('pipedrive-bad.csv')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n').slice(0, BAD_LINES.length)).toEqual(BAD_LINES);
+    expect(r.stdout).toContain('nothing imported: fix the errors above');
+    const store = await openStore(db);
+    try {
+      expect(await store.db.selectFrom('leads').select('id').where('id', 'like', 'pipedrive:%').execute()).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('imports a generic CSV with its mapping file', async () => {
@@ -52,7 +71,12 @@ describe('stageflow import (SQLite)', () => {
     expect(report).toMatchObject({ outcome: 'imported', source: 'legacy-crm', written: 4, errors: 0 });
     const store = await openStore(db);
     try {
-      const rows = await store.db.selectFrom('leads').select(['id', 'product', 'value_minor']).orderBy('id').execute();
+      const rows = await store.db
+        .selectFrom('leads')
+        .select(['id', 'product', 'value_minor'])
+        .where('id', 'like', 'legacy-crm:%')
+        .orderBy('id')
+        .execute();
       expect(rows.map((x) => [x.id, x.product, x.value_minor])).toEqual([
         ['legacy-crm:G-1', 'GTX Pro', 1_250_000],
         ['legacy-crm:G-2', 'GTX Basic', 109_950],
@@ -70,5 +94,24 @@ describe('stageflow import (SQLite)', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(ONE_LINE_ERROR);
     expect(r.stderr).toContain('unknown format "zoho" (expected pipedrive, hubspot, salesforce, maven, generic)');
+  });
+});
+
+describe('stageflow import of date-only values in an organisation east of UTC (SQLite)', () => {
+  it('lead show gives the expected close on the day the file says', async () => {
+    const db = await freshDatabaseUrl('sqlite');
+    const store = await openStore(db);
+    const tokyo = fixtureText('process.yaml').replace('timezone: Europe/Berlin', 'timezone: Asia/Tokyo');
+    await applyProcess(store, tokyo, Date.parse('2026-03-01T09:00:00Z'), 'test');
+    await store.close();
+    const cli = session(db);
+    const mapping = ['--mapping', fixture('generic-dates-mapping.yaml')];
+    const r = await cli(['import', 'generic', fixture('generic-dates.csv'), ...mapping]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // 31/03/2026 in the file: 31 March in Tokyo (it is 30 March 15:00 in UTC).
+    const shown = await cli(['lead', 'show', 'dated:D-3']);
+    expect(shown.stdout).toContain('expected_close=2026-03-31T00:00:00+09:00');
+    expect(shown.stdout).toContain('since 2026-03-15 00:00 +09:00');
   });
 });

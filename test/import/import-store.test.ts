@@ -111,6 +111,20 @@ async function staysOf(s: Store, lead: string): Promise<StayRow[]> {
   return rows.map((r) => [r.stage, r.entered_at, r.exited_at, r.exit_kind]);
 }
 
+/** pipedrive-bad.csv: one problem per line, then a line (12) with three, every one of them reported. */
+const BAD_FILE_PROBLEMS = [
+  'pipedrive-bad.csv:4: Deal - Deal created: "2026-13-45 10:00:00" is not a date (expected YYYY-MM-DD or yyyy-MM-dd HH:mm)',
+  'pipedrive-bad.csv:5: Deal - Value: "12k" is not a number',
+  'pipedrive-bad.csv:6: Deal - Stage: unknown stage "Signed" in pipeline nb (known: Qualified, Contact Made, Demo Scheduled, Proposal Made, Negotiations Started)',
+  'pipedrive-bad.csv:7: Deal - Owner: unknown owner "Zed Nobody" (not a user id, name or email of the process)',
+  'pipedrive-bad.csv:8: Deal - ID: duplicate record id "206" (also on line 9)',
+  'pipedrive-bad.csv:9: Deal - ID: duplicate record id "206" (also on line 8)',
+  'pipedrive-bad.csv:10: Deal - Won time: closes on "2025-12-24 09:00:00", before it was created on "2026-01-15 10:00:00"',
+  'pipedrive-bad.csv:12: Deal - Deal created: "2026-02-30 10:00:00" is not a date (expected YYYY-MM-DD or yyyy-MM-dd HH:mm)',
+  'pipedrive-bad.csv:12: Deal - Stage: unknown stage "Signed" in pipeline nb (known: Qualified, Contact Made, Demo Scheduled, Proposal Made, Negotiations Started)',
+  'pipedrive-bad.csv:12: Deal - Owner: unknown owner "Zed Nobody" (not a user id, name or email of the process)',
+];
+
 describe.each(dialects)('stageflow import on %s', (dialect) => {
   it('Pipedrive: leads, statuses, values in minor units, owners by name/email/id and rebuilt stays', async () => {
     const s = await store(dialect);
@@ -326,23 +340,46 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
     const s = await store(dialect);
     const before = await counts(s);
     const r = await importFile(s, 'pipedrive', fixture('pipedrive-bad.csv'));
-    expect(r).toMatchObject({ outcome: 'refused', records: 9, valid: 2, invalid: 7, errors: 7, written: 0 });
-    expect(r.problems.map(formatImportProblem)).toEqual([
-      'pipedrive-bad.csv:4: Deal - Deal created: "2026-13-45 10:00:00" is not a date (expected YYYY-MM-DD or yyyy-MM-dd HH:mm)',
-      'pipedrive-bad.csv:5: Deal - Value: "12k" is not a number',
-      'pipedrive-bad.csv:6: Deal - Stage: unknown stage "Signed" in pipeline nb (known: Qualified, Contact Made, Demo Scheduled, Proposal Made, Negotiations Started)',
-      'pipedrive-bad.csv:7: Deal - Owner: unknown owner "Zed Nobody" (not a user id, name or email of the process)',
-      'pipedrive-bad.csv:8: Deal - ID: duplicate record id "206" (also on line 9)',
-      'pipedrive-bad.csv:9: Deal - ID: duplicate record id "206" (also on line 8)',
-      'pipedrive-bad.csv:10: Deal - Won time: closes (2025-12-24) before it was created (2026-01-15)',
-    ]);
+    expect(r).toMatchObject({ outcome: 'refused', records: 10, valid: 2, invalid: 8, errors: 10, written: 0 });
+    expect(r.problems.map(formatImportProblem)).toEqual(BAD_FILE_PROBLEMS);
     expect(await counts(s)).toEqual(before);
+    // The dry run reports exactly the same, a row's three problems included.
+    const dry = await importFile(s, 'pipedrive', fixture('pipedrive-bad.csv'), { dryRun: true });
+    expect(dry).toMatchObject({ outcome: 'checked', records: 10, invalid: 8, errors: 10 });
+    expect(dry.problems.map(formatImportProblem)).toEqual(BAD_FILE_PROBLEMS);
+    expect(await counts(s)).toEqual(before);
+  });
+
+  it('a row is checked column by column: a bad date does not hide an unknown owner, stage or duplicate id', async () => {
+    const s = await store(dialect);
+    const path = join(mkdtempSync(join(tmpdir(), 'stageflow-import-')), 'deals.csv');
+    writeFileSync(
+      path,
+      [
+        'Deal - ID,Deal - Title,Deal - Value,Deal - Stage,Deal - Owner,Deal - Status,Deal - Deal created,Deal - Won time',
+        '1,Fine,100,Qualified,anna,open,2026-01-05 10:00,',
+        '1,Everything wrong,12k,Signed,Zed,won,yesterday,',
+        '2,Bad status and owner,100,Qualified,Zed,deleted,2026-01-05 10:00,',
+      ].join('\n'),
+    );
+    const r = await importFile(s, 'pipedrive', path, { dryRun: true });
+    expect(r.problems.map(formatImportProblem)).toEqual([
+      'deals.csv:2: Deal - ID: duplicate record id "1" (also on line 3)',
+      'deals.csv:3: Deal - Value: "12k" is not a number',
+      'deals.csv:3: Deal - Deal created: "yesterday" is not a date (expected YYYY-MM-DD or yyyy-MM-dd HH:mm)',
+      'deals.csv:3: Deal - Stage: unknown stage "Signed" in pipeline nb (known: Qualified, Contact Made, Demo Scheduled, Proposal Made, Negotiations Started)',
+      'deals.csv:3: Deal - Owner: unknown owner "Zed" (not a user id, name or email of the process)',
+      'deals.csv:3: Deal - Won time: a won deal needs its close date',
+      'deals.csv:3: Deal - ID: duplicate record id "1" (also on line 2)',
+      'deals.csv:4: Deal - Status: unknown status "deleted" (expected open, won, lost)',
+      'deals.csv:4: Deal - Owner: unknown owner "Zed" (not a user id, name or email of the process)',
+    ]);
   });
 
   it('--skip-invalid imports the valid records and lists the skipped lines with their reasons', async () => {
     const s = await store(dialect);
     const r = await importFile(s, 'pipedrive', fixture('pipedrive-bad.csv'), { skipInvalid: true });
-    expect(r).toMatchObject({ outcome: 'imported', written: 2, errors: 7 });
+    expect(r).toMatchObject({ outcome: 'imported', written: 2, errors: 10 });
     expect(r.skipped.map((x) => [x.line, x.sourceId, x.reasons.length])).toEqual([
       [4, '202', 1],
       [5, '203', 1],
@@ -351,6 +388,7 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
       [8, '206', 1],
       [9, '206', 1],
       [10, '207', 1],
+      [12, '209', 3],
     ]);
     expect(r.skipped[4]?.reasons).toEqual(['duplicate record id']);
     expect(r.skipped[3]?.reasons[0]).toMatch(/^unknown owner "Zed Nobody"/);

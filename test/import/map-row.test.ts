@@ -51,16 +51,18 @@ describe('compileMapping and mapRow', () => {
       status: 'won',
       owner: 'ben@acme.example',
       email: 'hank@globex.example',
-      createdAt: Date.parse('2025-11-10T09:00:00Z'),
-      closedAt: Date.parse('2026-01-15T15:30:00Z'),
-      lastStageChange: Date.parse('2025-12-01T10:00:00Z'),
+      createdAt: { at: Date.parse('2025-11-10T09:00:00Z'), text: '2025-11-10 10:00:00', dateOnly: false },
+      closedAt: { at: Date.parse('2026-01-15T15:30:00Z'), text: '2026-01-15 16:30:00', dateOnly: false },
+      lastStageChange: { at: Date.parse('2025-12-01T10:00:00Z'), text: '2025-12-01 11:00:00', dateOnly: false },
     });
   });
 
   it('names the file, line and column of every problem in a row, and keeps the id of a bad row', () => {
     const c = compileMapping(pipedriveMapping, PD_HEADER, 'deals.csv', 'UTC');
     const r = c.mapRow(['7', 'x', '12k', 'Qualified', 'anna', 'deleted', '2026-13-45', '', 'soon', '', ''], 12);
-    expect(r.record).toBeNull();
+    // The record is kept for the checks of the other columns, with what did not read left out and named.
+    expect(r.record).toMatchObject({ sourceId: '7', value: null, createdAt: null, closedAt: null, status: null });
+    expect([...r.record.unreadable].sort()).toEqual(['created_at', 'lost_at', 'status', 'value']);
     expect(r.sourceId).toBe('7');
     expect(r.problems.map(formatImportProblem)).toEqual([
       'deals.csv:12: Deal - Value: "12k" is not a number',
@@ -127,12 +129,19 @@ describe('compileMapping and mapRow', () => {
       ['9', 'd', 'Closed Won', 'Anna', '2026-01-01 08:00', '2026-01-01 08:00', '', '2026-02-01 09:30'],
       2,
     );
-    expect(r.record?.stageDates).toEqual([
-      { stage: 'Appointment Scheduled', at: Date.parse('2026-01-01T08:00:00Z') },
-      { stage: 'Closed Won', at: Date.parse('2026-02-01T09:30:00Z') },
+    expect(r.record.stageDates).toEqual([
+      {
+        stage: 'Appointment Scheduled',
+        date: { at: Date.parse('2026-01-01T08:00:00Z'), text: '2026-01-01 08:00', dateOnly: false },
+      },
+      {
+        stage: 'Closed Won',
+        date: { at: Date.parse('2026-02-01T09:30:00Z'), text: '2026-02-01 09:30', dateOnly: false },
+      },
     ]);
     const bad = c.mapRow(['9', 'd', 'Closed Won', 'Anna', '2026-01-01 08:00', 'Jan 1', '', ''], 3);
     expect(bad.problems[0]?.column).toBe('Date entered "Appointment Scheduled (Sales Pipeline)"');
+    expect([...bad.record.unreadable]).toEqual(['stage_dates']);
   });
 
   it('applies aliases, custom fields, the mapping pipeline over a pipeline column, and the footer', () => {
@@ -159,5 +168,23 @@ describe('compileMapping and mapRow', () => {
     expect(sf.isFooter(['Grand Totals (4 records)'])).toBe(true);
     expect(sf.isFooter(['Confidential Information - Do Not Distribute'])).toBe(true);
     expect(sf.isFooter(['Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved.'])).toBe(true);
+  });
+
+  it('a date alone is that calendar day in the organisation zone, a date and time is read in the mapping zone', () => {
+    const m = buildMapping({
+      source: 'legacy',
+      columns: { id: 'Ref', created_at: 'Created', expected_close: 'Close' },
+      dates: { formats: ['dd/MM/yyyy HH:mm', 'dd/MM/yyyy', 'iso'], zone: 'Europe/Berlin' },
+    });
+    // Organisation in New York (UTC-5 in winter, UTC-4 from 8 March 2026), export clock in Berlin.
+    const c = compileMapping(m, ['Ref', 'Created', 'Close'], 'g.csv', 'America/New_York');
+    const r = c.mapRow(['1', '15/01/2026 10:00', '15/03/2026'], 2).record;
+    expect(r.createdAt).toEqual({ at: Date.parse('2026-01-15T09:00:00Z'), text: '15/01/2026 10:00', dateOnly: false });
+    expect(r.expectedClose).toEqual({ at: Date.parse('2026-03-15T04:00:00Z'), text: '15/03/2026', dateOnly: true });
+    const iso = c.mapRow(['2', '2026-03-07', '2026-03-08'], 3).record;
+    expect([iso.createdAt?.at, iso.expectedClose?.at]).toEqual([
+      Date.parse('2026-03-07T05:00:00Z'),
+      Date.parse('2026-03-08T05:00:00Z'), // DST begins at 02:00 that day: its midnight is still EST
+    ]);
   });
 });

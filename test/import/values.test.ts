@@ -38,6 +38,28 @@ describe('parseDate', () => {
     expect(ok(parseDate('5 Mar 2026', ['d LLL yyyy'], 'UTC'))).toBe(Date.parse('2026-03-05T00:00:00Z'));
   });
 
+  it('a date alone is that calendar day in the day zone (the organisation), a time of day in the clock zone', () => {
+    // Hand-computed: midnight in Tokyo (UTC+9, no DST) is 15:00 UTC the day before; in New York
+    // midnight is 05:00 UTC in winter, 04:00 UTC in summer time (from 8 March 2026, 02:00).
+    const cases: [string, string[], string, number, boolean][] = [
+      ['2024-03-15', ['iso'], 'Asia/Tokyo', Date.parse('2024-03-14T15:00:00Z'), true],
+      ['15/03/2024', ['dd/MM/yyyy'], 'Asia/Tokyo', Date.parse('2024-03-14T15:00:00Z'), true],
+      ['3/15/2024', ['M/d/yyyy'], 'America/New_York', Date.parse('2024-03-15T04:00:00Z'), true],
+      ['2026-03-07', ['iso'], 'America/New_York', Date.parse('2026-03-07T05:00:00Z'), true],
+      ['2026-03-09', ['iso'], 'America/New_York', Date.parse('2026-03-09T04:00:00Z'), true],
+      ['15 Mar 2024', ['d LLL yyyy'], 'Asia/Tokyo', Date.parse('2024-03-14T15:00:00Z'), true],
+      // With a time of day: the clock zone (here UTC), whatever the organisation's.
+      ['2024-03-15 10:00', ['iso'], 'Asia/Tokyo', Date.parse('2024-03-15T10:00:00Z'), false],
+      ['15/03/2024 10:00', ['dd/MM/yyyy HH:mm'], 'Asia/Tokyo', Date.parse('2024-03-15T10:00:00Z'), false],
+    ];
+    for (const [text, formats, dayZone, expected, dateOnly] of cases)
+      expect(parseDate(text, formats, 'UTC', dayZone), `${text} in ${dayZone}`).toEqual({
+        ok: true,
+        value: expected,
+        dateOnly,
+      });
+  });
+
   it('refuses impossible dates and says which formats it expected', () => {
     for (const [text, formats] of [
       ['2026-13-45 10:00:00', ['iso']],
