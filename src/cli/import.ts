@@ -12,6 +12,7 @@ import { ProgressLine } from './progress.js';
 
 interface ImportCliOptions {
   mapping?: string;
+  rates?: string;
   sheet?: string;
   dryRun?: boolean;
   skipInvalid?: boolean;
@@ -27,6 +28,10 @@ export function importCommand(program: Command): void {
     .argument('<format>', IMPORT_FORMATS.join(' | '))
     .argument('<path>', 'the CSV file, or an .xlsx workbook (for maven: the folder with its four files)')
     .option('--mapping <file>', 'a mapping file (YAML): required for generic, refines the other formats')
+    .option(
+      '--rates <file>',
+      "exchange rates into the organisation's currency: CSV lines currency,rate (1 unit = rate units), or YAML",
+    )
     .option('--sheet <name>', 'the worksheet of an .xlsx workbook to read (default: the first)')
     .option('--dry-run', 'check every record and report the problems; write nothing')
     .option('--skip-invalid', 'import the valid records and list the ones skipped')
@@ -37,6 +42,8 @@ export function importCommand(program: Command): void {
       'after',
       '\nAn .xlsx workbook is read from its first worksheet (or --sheet), its first row the header;\n' +
         'errors name its row numbers.\n' +
+        "A value in another currency than the organisation's is converted at its --rates rate (the\n" +
+        'original amount and currency are kept on the lead); without a rate, the record is an error.\n' +
         'Nothing is written when a record has an error, unless --skip-invalid. Re-running updates the same\n' +
         "leads (keyed by the export's record id); an interrupted run resumes after its last batch.\n" +
         'Imported leads get no tasks and fire no automations (no email reaches an old lead) unless\n' +
@@ -49,6 +56,7 @@ export function importCommand(program: Command): void {
       const batchSize = parsePositiveInt(opts.batch, '--batch');
       const maxProblems = parsePositiveInt(opts.maxProblems, '--max-problems');
       const mapping = opts.mapping ? { text: readText(opts.mapping), label: opts.mapping } : undefined;
+      const rates = opts.rates ? { text: readText(opts.rates), label: opts.rates } : undefined;
       const bar = new ProgressLine(!ctx.json && process.stderr.isTTY === true);
       const report = await withStore(ctx, async (store) => {
         try {
@@ -56,6 +64,7 @@ export function importCommand(program: Command): void {
             format: format as ImportFormat,
             path,
             ...(mapping ? { mapping } : {}),
+            ...(rates ? { rates } : {}),
             ...(opts.sheet !== undefined ? { sheet: opts.sheet } : {}),
             dryRun: opts.dryRun === true,
             skipInvalid: opts.skipInvalid === true,
@@ -90,6 +99,7 @@ function printReport(r: ImportReport): void {
     `${r.format} ${r.file}: ${plural(r.records, 'record')}, ${r.valid} valid, ${r.invalid} invalid; ` +
       `${plural(r.errors, 'error')}, ${plural(r.warnings, 'warning')}`,
   );
+  if (r.converted > 0) print(`${plural(r.converted, 'record')} converted from another currency at the --rates rates`);
   if (r.createdAtImport > 0)
     print(`${plural(r.createdAtImport, 'record')} without any date: created at the import time`);
   if (r.outcome === 'checked') return print('dry run: nothing written');

@@ -22,6 +22,7 @@ import { compileMapping, type CompiledMapping } from './map-row.js';
 import { mappingSchema, refineMapping, refinementSchema, type Mapping, type MappingRefinement } from './mapping.js';
 import { mergeOrganisation } from './organisation.js';
 import { planLead, ProcessDirectory, type PlanContext, type PlannedLead } from './plan.js';
+import { parseRates, type Rates } from './rates.js';
 import type { ImportProblem, ImportRecord } from './record.js';
 import { importedRows } from './rows.js';
 import { readTable, TableFileError, tableKind, type TableKind } from './table.js';
@@ -45,6 +46,8 @@ export interface ImportOptions {
   sheet?: string;
   /** A mapping file (required for `generic`, refines a built-in format otherwise). */
   mapping?: { text: string; label: string };
+  /** An exchange-rate table (`--rates`): values in other currencies are converted with it. */
+  rates?: { text: string; label: string };
   dryRun: boolean;
   skipInvalid: boolean;
   /**
@@ -85,6 +88,8 @@ export interface ImportReport {
   problems: ImportProblem[];
   /** Records without any date: created at the import time. */
   createdAtImport: number;
+  /** Valid records whose value was converted from another currency (`--rates`). */
+  converted: number;
   processVersion: number | null;
   /** The process version this import added (Maven's people, teams and pipeline), if any. */
   processApplied: number | null;
@@ -125,6 +130,7 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
     warnings: 0,
     problems: [],
     createdAtImport: 0,
+    converted: 0,
     processVersion: null,
     processApplied: null,
     resumedFromLine: null,
@@ -147,6 +153,7 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
     source: prep.mapping.source,
     stageNames: prep.mapping.stages,
     now: opts.now,
+    rates: readRates(opts, process.organisation.currency),
   };
 
   // Pass 1: check everything, inside a transaction that is rolled back (it only holds scratch rows).
@@ -214,6 +221,13 @@ async function prepareFormat(opts: ImportOptions): Promise<Omit<Prepared, 'suppr
     maven: null,
     sideProblems: [],
   };
+}
+
+function readRates(opts: ImportOptions, home: string): Rates {
+  if (!opts.rates) return new Map();
+  const parsed = parseRates(opts.rates.text, opts.rates.label, home);
+  if (!parsed.ok) throw new ImportRejected(parsed.problems.join('\n'));
+  return parsed.rates;
 }
 
 function kindOf(path: string): TableKind {
@@ -390,6 +404,7 @@ async function checkPass(
         // Every row's id counts, an invalid row's too: a duplicate is a problem of its own.
         if (sourceId !== null) await seen.add(sourceId, line);
         if (plan?.createdEstimated) report.createdAtImport++;
+        if (plan?.converted) report.converted++;
         if (errors.length > 0) invalidLines.push({ line, sourceId, reasons: errors.map((e) => e.message) });
       }
       const dups = await seen.duplicates(10_000);
@@ -435,7 +450,7 @@ async function writePass(
   duplicates: Set<string>,
   report: ImportReport,
 ): Promise<void> {
-  const checksum = await importFingerprint(prep, opts);
+  const checksum = await importFingerprint(prep, opts, ctx.rates);
   const unfinished = await findUnfinishedRun(store.db, opts.format, checksum);
   const runId = unfinished?.id ?? randomUUID();
   report.runId = runId;
@@ -573,10 +588,10 @@ async function writeMavenCatalog(tx: Tx, maven: MavenSideFiles, now: number): Pr
 /**
  * What an interrupted run is recognised by, whatever the file's name or folder (an upload's
  * temporary path, a file moved or renamed): the SHA-256 of its bytes and size, with the format,
- * the mapping and the worksheet, since each of these changes what the lines become. A changed
- * file is a new import (and re-importing is idempotent by record id anyway).
+ * the mapping, the worksheet and the exchange rates, since each of these changes what the lines
+ * become. A changed file is a new import (and re-importing is idempotent by record id anyway).
  */
-async function importFingerprint(prep: Prepared, opts: ImportOptions): Promise<string> {
+async function importFingerprint(prep: Prepared, opts: ImportOptions, rates: Rates): Promise<string> {
   const content = createHash('sha256');
   for await (const chunk of createReadStream(prep.dataFile)) content.update(chunk as Buffer);
   const what = {
@@ -585,6 +600,7 @@ async function importFingerprint(prep: Prepared, opts: ImportOptions): Promise<s
     format: opts.format,
     mapping: prep.mapping,
     sheet: opts.sheet ?? null,
+    rates: [...rates].sort(([a], [b]) => a.localeCompare(b)),
   };
   return createHash('sha256').update(JSON.stringify(what)).digest('hex');
 }

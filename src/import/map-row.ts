@@ -109,14 +109,17 @@ export function compileMapping(
     const sourceId = raw('id');
     if (sourceId === null) problem('id', 'the record id is empty');
     let value: number | null = null;
+    let amountCurrency: string | null = null;
+    let amountSign: string | null = null;
     const rawValue = raw('value');
     if (rawValue !== null) {
       const n = parseNumber(rawValue, mapping.numbers);
       if (n.ok && n.value < 0) problem('value', `${rawValue} is negative`);
-      else if (n.ok) value = n.value;
+      else if (n.ok) [value, amountCurrency, amountSign] = [n.value, n.code, n.sign];
       else problem('value', n.message);
       if (!n.ok || n.value < 0) unreadable.add('value');
     }
+    const currency = currencyOf(raw('currency'), amountCurrency, amountSign, rawValue, problem, unreadable);
     const dates = Object.fromEntries(DATE_FIELDS.map((f) => [f, date(f)])) as Record<
       (typeof DATE_FIELDS)[number],
       DateCell | null
@@ -159,6 +162,8 @@ export function compileMapping(
         company: text('company'),
         owner: text('owner'),
         value,
+        currency: currency?.code ?? null,
+        currencyFrom: currency?.from ?? null,
         product: text('product'),
         territory: text('territory'),
         source: text('source'),
@@ -176,6 +181,36 @@ export function compileMapping(
         unreadable,
       },
     };
+  }
+
+  /**
+   * The value's currency: the currency column, else a code in the amount (`USD 12,500.00`), else
+   * the mapping's `currency`, else a sign in the amount ($, €, £, ¥); null means the organisation's.
+   * A column and a code that disagree are an error: which one is right is for the user to say.
+   */
+  function currencyOf(
+    column: string | null,
+    code: string | null,
+    sign: string | null,
+    rawValue: string | null,
+    problem: (field: MappedField, message: string) => void,
+    unreadable: Set<string>,
+  ): { code: string; from: 'currency' | 'value' | null } | null {
+    if (column !== null && !/^[A-Za-z]{3}$/.test(column)) {
+      problem('currency', `"${column}" is not a currency code (three letters such as EUR or USD)`);
+      unreadable.add('currency');
+      return null;
+    }
+    const named = column?.toUpperCase() ?? null;
+    if (named !== null && code !== null && named !== code) {
+      problem('value', `"${rawValue}" is in ${code}, but the currency column says ${named}`);
+      unreadable.add('currency');
+      return null;
+    }
+    if (named !== null) return { code: named, from: 'currency' };
+    if (code !== null) return { code, from: 'value' };
+    if (mapping.currency !== undefined) return { code: mapping.currency, from: null };
+    return sign === null ? null : { code: sign, from: 'value' };
   }
 
   return {

@@ -8,6 +8,12 @@ import { z } from 'zod';
 
 const columnName = z.string().min(1);
 
+/** An ISO 4217 code such as EUR or USD (written in any case, kept in capitals). */
+export const currencyCode = z
+  .string()
+  .regex(/^[A-Za-z]{3}$/, 'must be a three-letter currency code such as EUR or USD')
+  .transform((c) => c.toUpperCase());
+
 export const mappingColumnsSchema = z
   .object({
     id: columnName,
@@ -17,6 +23,8 @@ export const mappingColumnsSchema = z
     company: columnName,
     owner: columnName,
     value: columnName,
+    /** The ISO code of the value's currency (Pipedrive's "Deal - Currency"). */
+    currency: columnName,
     product: columnName,
     territory: columnName,
     source: columnName,
@@ -42,6 +50,8 @@ export const mappingSchema = z
     source: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" or "_"'),
     /** Every record goes to this pipeline (otherwise a `pipeline` column, then the stage's pipeline). */
     pipeline: z.string().min(1).optional(),
+    /** The currency of values whose row names none (no currency column, no code or sign in the amount). */
+    currency: currencyCode.optional(),
     columns: mappingColumnsSchema.refine((c) => c.id !== undefined, 'must name the record id column (id)'),
     /** Columns a built-in format may do without; a user's mapping requires every column it names. */
     optional_columns: z.array(z.string()).default([]),
@@ -110,6 +120,7 @@ export function refineMapping(base: Mapping, extra: MappingRefinement): Mapping 
     ...base,
     ...(extra.source ? { source: extra.source } : {}),
     ...(extra.pipeline ? { pipeline: extra.pipeline } : {}),
+    ...(extra.currency ? { currency: extra.currency } : {}),
     ...(extra.stage_date_pattern ? { stage_date_pattern: extra.stage_date_pattern } : {}),
     columns: { ...base.columns, ...(extra.columns ?? {}) },
     optional_columns: [...base.optional_columns, ...(extra.optional_columns ?? [])],

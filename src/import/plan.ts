@@ -21,6 +21,8 @@ export interface PlanContext {
   stageNames: Record<string, string>;
   /** Used for created_at when the export has no date at all for a record. */
   now: number;
+  /** Currency code -> units of the organisation's currency one unit is worth (`--rates`). */
+  rates: ReadonlyMap<string, number>;
 }
 
 export interface PlannedLead {
@@ -33,6 +35,8 @@ export interface PlannedLead {
   stays: RebuiltStay[];
   /** No date in the record: created_at is the import time. */
   createdEstimated: boolean;
+  /** The value was converted from another currency. */
+  converted: boolean;
 }
 
 export type PlanResult =
@@ -161,6 +165,8 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
     if (!owner) fail('owner', `unknown owner "${record.owner}" (not a user id, name or email of the process)`);
   }
 
+  const money = convertValue(record, ctx, fail);
+
   const closeUnreadable = unreadable('closed_at', 'won_at', 'lost_at', 'status');
   const datesReadable = !unreadable(...HISTORY_FIELDS);
   const closed = status === 'open' ? null : record.closedAt;
@@ -214,7 +220,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
     via: 'import',
     processVersion: ctx.processVersion,
   };
-  const fields: Fields = { ...record.fields };
+  const fields: Fields = { ...record.fields, ...money.fields };
   const put = (k: string, v: string | number | null): void => {
     if (v !== null) fields[k] = v;
   };
@@ -222,7 +228,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   put('email', record.email);
   put('phone', record.phone);
   put('company', record.company);
-  put('value', record.value);
+  put('value', money.value);
   put('product', record.product);
   put('territory', record.territory);
   put('source', record.source);
@@ -246,6 +252,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
       company: record.company,
       phone: record.phone,
       createdEstimated: created === null,
+      converted: money.converted,
       stays: history.stays,
       state: {
         id,
@@ -265,6 +272,39 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
         error: null,
       },
     },
+  };
+}
+
+/**
+ * The value in the organisation's currency. A value in another currency is converted at the
+ * user's rate, and the amount and currency the file gave are kept on the lead beside it, so
+ * nothing is lost; without a rate the record is an error that names the fix.
+ */
+function convertValue(
+  record: ImportRecord,
+  ctx: PlanContext,
+  fail: (column: string | null, message: string) => void,
+): { value: number | null; fields: Fields; converted: boolean } {
+  const home = ctx.process.organisation.currency.toUpperCase();
+  const code = record.currency;
+  const unchanged = { value: record.value, fields: {}, converted: false };
+  if (code === null || code === home) return unchanged;
+  // No amount, nothing to convert; a bad amount is reported on its own, but a missing rate still is.
+  if (record.value === null && !record.unreadable.has('value')) return unchanged;
+  const rate = ctx.rates.get(code);
+  if (rate === undefined) {
+    fail(
+      record.currencyFrom,
+      `the value is in ${code}, not ${home} (the organisation's currency), and no exchange rate for ${code} was given: ` +
+        `pass --rates FILE with a line "${code},RATE" (1 ${code} = RATE ${home})`,
+    );
+    return unchanged;
+  }
+  if (record.value === null) return unchanged;
+  return {
+    value: Math.round(record.value * rate * 100) / 100,
+    fields: { original_value: record.value, original_currency: code, exchange_rate: rate },
+    converted: true,
   };
 }
 

@@ -24,8 +24,15 @@ export interface ImportRecord {
   company: string | null;
   /** As written in the export: a user id, name or email, resolved against the process. */
   owner: string | null;
-  /** Major units (the export's own number); the store keeps minor units. */
+  /** Major units (the export's own number, in `currency`); the store keeps minor units. */
   value: number | null;
+  /**
+   * The ISO code the value is in, as the row says it (a currency column, or a code or sign in the
+   * amount) or the mapping's `currency`; null: the organisation's.
+   */
+  currency: string | null;
+  /** Which mapped field said the currency (`currency` or `value`), null for the mapping's default. */
+  currencyFrom: 'currency' | 'value' | null;
   product: string | null;
   territory: string | null;
   source: string | null;

@@ -170,12 +170,29 @@ function separatorsFit(t: string, numbers: Mapping['numbers']): boolean {
   return new RegExp(`^-?\\d{1,3}(${group}\\d{3})+$`).test(whole);
 }
 
-/** A money amount or count: currency signs and spaces dropped, the mapping's separators applied. */
-export function parseNumber(text: string, numbers: Mapping['numbers']): Parsed<number> {
-  let t = text
-    .trim()
-    .replace(/^[A-Z]{3}\s*/, '')
-    .replace(/\s*[A-Z]{3}$/, '');
+/** Signs that name one currency; a sign is used only when nothing else in the row or mapping says. */
+const CURRENCY_SIGNS: Record<string, string> = { $: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY' };
+
+/** A number, and the currency its text named: an ISO code before or after it (`USD 12,500.00`) or a sign. */
+export type ParsedAmount =
+  { ok: true; value: number; code: string | null; sign: string | null } | { ok: false; message: string };
+
+/** A money amount or count: currency codes, signs and spaces set aside, the mapping's separators applied. */
+export function parseNumber(text: string, numbers: Mapping['numbers']): ParsedAmount {
+  let t = text.trim();
+  let code: string | null = null;
+  const before = /^([A-Z]{3})\s*/.exec(t);
+  if (before) {
+    code = before[1] ?? null;
+    t = t.slice(before[0].length);
+  }
+  const after = /\s*([A-Z]{3})$/.exec(t);
+  if (after) {
+    code ??= after[1] ?? null;
+    t = t.slice(0, after.index);
+  }
+  const signChar = /[$€£¥]/.exec(t)?.[0];
+  const sign = signChar === undefined ? null : (CURRENCY_SIGNS[signChar] ?? null);
   t = t.replace(/[$€£¥\u00a0]/g, '');
   if (!separatorsFit(t.trim(), numbers))
     return {
@@ -186,5 +203,5 @@ export function parseNumber(text: string, numbers: Mapping['numbers']): Parsed<n
   if (numbers.decimal === ',') t = t.replace(',', '.');
   t = t.trim();
   if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(t)) return { ok: false, message: `"${text.trim()}" is not a number` };
-  return { ok: true, value: Number(t) };
+  return { ok: true, value: Number(t), code, sign };
 }

@@ -56,6 +56,23 @@ describe('stageflow import (SQLite)', () => {
     }
   });
 
+  it('--rates converts values in another currency; without it the lines and the fix are named', async () => {
+    const args = ['import', 'salesforce', fixture('salesforce-opportunities.csv'), '--mapping'];
+    const refused = await cli([...args, fixture('salesforce-mapping.yaml')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(
+      'salesforce-opportunities.csv:2: Amount: the value is in USD, not EUR (the organisation\'s currency), and no exchange rate for USD was given: pass --rates FILE with a line "USD,RATE" (1 USD = RATE EUR)',
+    );
+    const r = await cli([...args, fixture('salesforce-mapping.yaml'), '--rates', fixture('rates.csv')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('3 records converted from another currency at the --rates rates');
+    const shown = await cli(['lead', 'show', 'salesforce:0065g00000AbCdE2']);
+    expect(shown.stdout).toContain('original_currency=USD');
+    expect(shown.stdout).toContain('original_value=8000');
+    expect(shown.stdout).toContain('value=7200');
+  });
+
   it('imports a generic CSV with its mapping file', async () => {
     const r = await cli([
       'import',

@@ -257,16 +257,43 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
 
   it('Salesforce report: quoted values, US dates, "USD 12,500.00", footer lines skipped; a mapping file refines it', async () => {
     const s = await store(dialect);
-    const r = await importFile(s, 'salesforce', fixture('salesforce-opportunities.csv'), {
+    // The amounts are in US dollars ("USD 12,500.00", "$8,000.00") and the organisation's currency is
+    // the euro: without a rate nothing is imported, and each line says why and what to do.
+    const refused = await importFile(s, 'salesforce', fixture('salesforce-opportunities.csv'), {
       mappingFile: 'salesforce-mapping.yaml',
     });
-    expect(r).toMatchObject({ outcome: 'imported', records: 4, written: 4, errors: 0, warnings: 0 });
+    expect(refused).toMatchObject({ outcome: 'refused', records: 4, invalid: 3, errors: 3, written: 0 });
+    const noRate =
+      "Amount: the value is in USD, not EUR (the organisation's currency), and no exchange rate for USD was given: " +
+      'pass --rates FILE with a line "USD,RATE" (1 USD = RATE EUR)';
+    expect(refused.problems.map(formatImportProblem)).toEqual(
+      [2, 3, 4].map((line) => `salesforce-opportunities.csv:${line}: ${noRate}`),
+    );
+    expect((await counts(s)).leads).toBe(0);
+
+    const r = await importFile(s, 'salesforce', fixture('salesforce-opportunities.csv'), {
+      mappingFile: 'salesforce-mapping.yaml',
+      rates: { text: fixtureText('rates.csv'), label: 'rates.csv' },
+    });
+    expect(r).toMatchObject({ outcome: 'imported', records: 4, written: 4, errors: 0, warnings: 0, converted: 3 });
+    // At 1 USD = 0.9 EUR: 12,500.00 -> 11,250.00; 8,000.00 -> 7,200.00; 3,000.00 -> 2,700.00.
     expect((await leads(s)).map((l) => [l.id, l.pipeline, l.stage, l.status, l.owner, l.value, l.closedAt])).toEqual([
-      ['salesforce:0065g00000AbCdE1', 'sf', 'quote', 'open', 'anna', 1_250_000, null],
-      ['salesforce:0065g00000AbCdE2', 'sf', 'negotiation', 'won', 'ben', 800_000, utc('2026-02-14T23:00')],
-      ['salesforce:0065g00000AbCdE3', 'sf', 'prospecting', 'lost', 'carla', 300_000, utc('2026-01-19T23:00')],
+      ['salesforce:0065g00000AbCdE1', 'sf', 'quote', 'open', 'anna', 1_125_000, null],
+      ['salesforce:0065g00000AbCdE2', 'sf', 'negotiation', 'won', 'ben', 720_000, utc('2026-02-14T23:00')],
+      ['salesforce:0065g00000AbCdE3', 'sf', 'prospecting', 'lost', 'carla', 270_000, utc('2026-01-19T23:00')],
       ['salesforce:0065g00000AbCdE4', 'sf', 'prospecting', 'open', 'anna', null, null],
     ]);
+    const e1 = await s.db
+      .selectFrom('leads')
+      .select('fields')
+      .where('id', '=', 'salesforce:0065g00000AbCdE1')
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(e1.fields)).toMatchObject({
+      value: 11250,
+      original_value: 12500,
+      original_currency: 'USD',
+      exchange_rate: 0.9,
+    });
     expect(await staysOf(s, 'salesforce:0065g00000AbCdE2')).toEqual([
       ['negotiation', utc('2025-11-02T23:00'), utc('2026-02-14T23:00'), 'won'],
     ]);
@@ -276,6 +303,53 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
       .where('id', '=', 'salesforce:0065g00000AbCdE2')
       .executeTakeFirstOrThrow();
     expect([l.source, l.company, l.name]).toEqual(['Partner Referral', 'Globex', 'Globex renewal']);
+  });
+
+  it("Pipedrive's currency column: the organisation's currency as it is, others at the --rates rate", async () => {
+    const s = await store(dialect);
+    const path = join(mkdtempSync(join(tmpdir(), 'stageflow-import-')), 'deals.csv');
+    writeFileSync(
+      path,
+      [
+        'Deal - ID,Deal - Title,Deal - Value,Deal - Currency,Deal - Stage,Deal - Owner,Deal - Status,Deal - Deal created',
+        '1,Euro deal,1000,EUR,Qualified,anna,open,2026-01-05 10:00',
+        '2,Franc deal,1000,chf,Qualified,anna,open,2026-01-05 10:00',
+        '3,Dollar deal,2500.5,USD,Qualified,ben,open,2026-01-05 10:00',
+        '4,Krona deal,1000,SEK,Qualified,ben,open,2026-01-05 10:00',
+      ].join('\n'),
+    );
+    const rates = { text: fixtureText('rates.yaml'), label: 'rates.yaml' };
+    const refused = await importFile(s, 'pipedrive', path, { rates });
+    expect(refused.problems.map(formatImportProblem)).toEqual([
+      'deals.csv:5: Deal - Currency: the value is in SEK, not EUR (the organisation\'s currency), and no exchange rate for SEK was given: pass --rates FILE with a line "SEK,RATE" (1 SEK = RATE EUR)',
+    ]);
+    const r = await importFile(s, 'pipedrive', path, { rates, skipInvalid: true });
+    expect(r).toMatchObject({ outcome: 'imported', written: 3, converted: 2 });
+    const rows = await s.db.selectFrom('leads').select(['id', 'value_minor', 'fields']).orderBy('id').execute();
+    expect(rows.map((l) => [l.id, l.value_minor, JSON.parse(l.fields)['original_currency'] ?? null])).toEqual([
+      ['pipedrive:1', 100_000, null],
+      ['pipedrive:2', 105_000, 'CHF'],
+      ['pipedrive:3', 225_045, 'USD'],
+    ]);
+    expect(JSON.parse(rows[2]?.fields ?? '{}')).toMatchObject({ value: 2250.45, original_value: 2500.5 });
+  });
+
+  it('a rates file with mistakes is refused whole, each mistake with its line', async () => {
+    const s = await store(dialect);
+    const text = 'currency,rate\nUSD,0.9\nUS,1\nGBP,-1\nUSD,0.95\nEUR,2\n';
+    await expect(
+      importFile(s, 'pipedrive', fixture('pipedrive-deals.csv'), { rates: { text, label: 'r.csv' } }),
+    ).rejects.toThrow(
+      new ImportRejected(
+        [
+          'r.csv:3: "US" is not a currency code (three letters such as USD)',
+          'r.csv:4: the rate "-1" is not a positive number with a decimal point (such as 0.92)',
+          'r.csv:5: USD has a rate already (line 2)',
+          "r.csv:6: EUR is the organisation's currency: its rate can only be 1",
+        ].join('\n'),
+      ),
+    );
+    expect((await counts(s)).leads).toBe(0);
   });
 
   it('generic CSV with a mapping: dd/MM/yyyy, decimal commas, aliases, stage names, custom fields', async () => {

@@ -187,4 +187,28 @@ describe('compileMapping and mapRow', () => {
       Date.parse('2026-03-08T05:00:00Z'), // DST begins at 02:00 that day: its midnight is still EST
     ]);
   });
+
+  it('reads the currency from its column, from a code in the amount, from the mapping or from a sign', () => {
+    const m = buildMapping({ source: 'x', columns: { id: 'Id', value: 'Amount', currency: 'Currency' } });
+    const c = compileMapping(m, ['Id', 'Amount', 'Currency'], 'c.csv', 'UTC');
+    const cur = (amount: string, currency: string): [string | null, string | null, number | null] => {
+      const r = c.mapRow(['1', amount, currency], 2).record;
+      return [r.currency, r.currencyFrom, r.value];
+    };
+    expect(cur('100', 'usd')).toEqual(['USD', 'currency', 100]);
+    expect(cur('USD 12,500.00', '')).toEqual(['USD', 'value', 12500]);
+    expect(cur('12,500.00 GBP', '')).toEqual(['GBP', 'value', 12500]);
+    expect(cur('€99.50', '')).toEqual(['EUR', 'value', 99.5]);
+    expect(cur('$8,000.00', 'CAD')).toEqual(['CAD', 'currency', 8000]);
+    expect(cur('100', '')).toEqual([null, null, 100]);
+    expect(c.mapRow(['1', 'USD 5', 'EUR'], 7).problems.map(formatImportProblem)).toEqual([
+      'c.csv:7: Amount: "USD 5" is in USD, but the currency column says EUR',
+    ]);
+    expect(c.mapRow(['1', '5', 'dollars'], 8).problems.map(formatImportProblem)).toEqual([
+      'c.csv:8: Currency: "dollars" is not a currency code (three letters such as EUR or USD)',
+    ]);
+    const fileWide = compileMapping({ ...m, currency: 'CHF' }, ['Id', 'Amount', 'Currency'], 'c.csv', 'UTC');
+    expect(fileWide.mapRow(['1', '$5', ''], 2).record.currency).toBe('CHF');
+    expect(fileWide.mapRow(['1', 'USD 5', ''], 2).record.currency).toBe('USD');
+  });
 });

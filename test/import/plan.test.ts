@@ -12,6 +12,7 @@ const ctx: PlanContext = {
   source: 'test',
   stageNames: { 'Closed Won': 'won', 'Closed Lost': 'lost', Angebot: 'proposal' },
   now: IMPORT_NOW,
+  rates: new Map(),
 };
 
 /** A date cell as a file would give it: the instant, and the text a message quotes. */
@@ -28,6 +29,8 @@ function record(r: Partial<ImportRecord>): ImportRecord {
     company: null,
     owner: null,
     value: null,
+    currency: null,
+    currencyFrom: null,
     product: null,
     territory: null,
     source: null,
@@ -215,5 +218,36 @@ describe('planLead', () => {
     // A won deal whose close date did not read is not also told it needs one.
     expect(errors(planLead(record({ status: 'won', unreadable: new Set(['won_at']) }), dir, ctx))).toEqual([]);
     expect(planLead(record({ status: 'won', unreadable: new Set(['won_at']) }), dir, ctx).ok).toBe(false);
+  });
+
+  it("converts a value in another currency at the user's rate and keeps the original amount and currency", () => {
+    const rates = new Map([['USD', 0.9]]);
+    const usd = planned(
+      planLead(record({ value: 12500, currency: 'USD', currencyFrom: 'currency' }), dir, { ...ctx, rates }),
+    );
+    expect(usd.converted).toBe(true);
+    expect(usd.state.fields).toMatchObject({
+      value: 11250,
+      original_value: 12500,
+      original_currency: 'USD',
+      exchange_rate: 0.9,
+    });
+    // The organisation's own currency (EUR), or none named, imports as it is.
+    for (const currency of ['EUR', null]) {
+      const eur = planned(planLead(record({ value: 99.99, currency }), dir, { ...ctx, rates }));
+      expect([eur.converted, eur.state.fields['value'], eur.state.fields['original_currency']]).toEqual([
+        false,
+        99.99,
+        undefined,
+      ]);
+    }
+    // No rate for the currency: an error naming it, where it was said, and the fix.
+    expect(
+      errors(planLead(record({ value: 100, currency: 'GBP', currencyFrom: 'currency' }), dir, { ...ctx, rates })),
+    ).toEqual([
+      'deals.csv:7: currency: the value is in GBP, not EUR (the organisation\'s currency), and no exchange rate for GBP was given: pass --rates FILE with a line "GBP,RATE" (1 GBP = RATE EUR)',
+    ]);
+    // Without an amount there is nothing to convert.
+    expect(planned(planLead(record({ currency: 'GBP' }), dir, ctx)).state.fields['value']).toBeUndefined();
   });
 });

@@ -99,11 +99,14 @@ describe.each(dialects)('stageflow import of XLSX on %s', (dialect) => {
       { extraRows: footer },
     );
     const [fromCsv, fromXlsx] = [await store(dialect), await store(dialect)];
+    // The report's amounts are in US dollars ("USD 12,500.00"): converted at the rates file's rate.
+    const rates = { text: fixtureText('rates.csv'), label: 'rates.csv' };
     await importFile(fromCsv, 'salesforce', fixture('salesforce-opportunities.csv'), {
       mappingFile: 'salesforce-mapping.yaml',
+      rates,
     });
-    const r = await importFile(fromXlsx, 'salesforce', xlsx, { mappingFile: 'salesforce-mapping.yaml' });
-    expect(r).toMatchObject({ outcome: 'imported', records: 4, written: 4, errors: 0 });
+    const r = await importFile(fromXlsx, 'salesforce', xlsx, { mappingFile: 'salesforce-mapping.yaml', rates });
+    expect(r).toMatchObject({ outcome: 'imported', records: 4, written: 4, errors: 0, converted: 3 });
     expect(await imported(fromXlsx)).toEqual(await imported(fromCsv));
   });
 

@@ -12,6 +12,7 @@ export const hubspotMapping = buildMapping({
     stage: 'Deal Stage',
     pipeline: 'Pipeline',
     value: 'Amount',
+    currency: 'Currency',
     closed_at: 'Close Date',
     expected_close: 'Close Date',
     owner: 'Deal owner',
@@ -22,6 +23,7 @@ export const hubspotMapping = buildMapping({
     email: 'Associated Contact Email',
   },
   optional_columns: [
+    'Currency',
     'Pipeline',
     'Amount',
     'Close Date',

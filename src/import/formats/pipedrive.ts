@@ -10,6 +10,7 @@ export const pipedriveMapping = buildMapping({
     id: 'Deal - ID',
     name: 'Deal - Title',
     value: 'Deal - Value',
+    currency: 'Deal - Currency',
     stage: 'Deal - Stage',
     pipeline: 'Deal - Pipeline',
     owner: 'Deal - Owner',
@@ -27,6 +28,7 @@ export const pipedriveMapping = buildMapping({
     product: 'Deal - Product name',
   },
   optional_columns: [
+    'Deal - Currency',
     'Deal - Pipeline',
     'Deal - Won time',
     'Deal - Lost time',
