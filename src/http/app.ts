@@ -3,12 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Engine } from '../engine/engine.js';
 import { GroupCommitter } from '../engine/group-commit.js';
 import type { Store } from '../store/db.js';
@@ -17,7 +12,10 @@ import { accessDenial, callerLabel, type Access, type Caller } from './access.js
 import { authenticate, type SessionPolicy } from './authenticate.js';
 import { checkCsrf } from './csrf.js';
 import { finishIdempotent, startIdempotent } from './idempotency.js';
-import { handleError, Problem, PROBLEM_BASE, sendProblem } from './problem.js';
+import { RouteMethods } from './method-not-allowed.js';
+import { transformObject } from './openapi-document.js';
+import { handleError, Problem, PROBLEM_BASE, sendProblem, type ProblemType } from './problem.js';
+import { problemResponses, problemTypesOf } from './problem-responses.js';
 import { ProcessCache } from './process-cache.js';
 import { TokenCache } from './token-cache.js';
 import { registerRoutes } from './routes/index.js';
@@ -36,6 +34,8 @@ declare module 'fastify' {
     access?: Access;
     /** Creating and transitioning routes accept an Idempotency-Key. */
     idempotent?: boolean;
+    /** Problems the handler itself answers beyond those its access and schemas imply (problem-responses.ts). */
+    problems?: readonly ProblemType[];
   }
   interface FastifyRequest {
     caller: Caller | null;
@@ -67,6 +67,8 @@ export interface RouteInfo {
   url: string;
   access: Access;
   idempotent: boolean;
+  /** Every problem type the route can answer, as its OpenAPI operation lists them. */
+  problems: ProblemType[];
 }
 
 export type App = FastifyInstance & { routeTable: RouteInfo[] };
@@ -122,15 +124,34 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, new Problem('not-found', `no route ${req.method} ${req.url.split('?')[0]}`)),
-  );
+  const methods = new RouteMethods();
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '/';
+    const allowed = methods.allowed(path);
+    if (allowed.length > 0 && !allowed.includes(req.method))
+      return sendProblem(
+        reply,
+        new Problem('method-not-allowed', `${path} answers ${allowed.join(', ')}, not ${req.method}`, {
+          headers: { allow: allowed.join(', ') },
+        }),
+      );
+    return sendProblem(reply, new Problem('not-found', `no route ${req.method} ${path}`));
+  });
   app.decorateRequest('caller', null);
   app.addHook('onRoute', (r) => {
-    if (!r.config?.access || r.url.endsWith('*')) return;
-    for (const method of [r.method].flat())
-      if (method !== 'HEAD')
-        routeTable.push({ method, url: r.url, access: r.config.access, idempotent: r.config.idempotent === true });
+    for (const method of [r.method].flat()) methods.add(method, r.url);
+    const access = r.config?.access;
+    if (!access || r.url.endsWith('*')) return;
+    const idempotent = r.config?.idempotent === true;
+    const facts = { access, idempotent, schema: r.schema ?? {}, problems: r.config?.problems ?? [] };
+    // Error answers are declared here, from the route's own declarations, before Fastify compiles
+    // the serializers: the document lists them and the serializer writes them with one schema.
+    for (const method of [r.method].flat()) {
+      const problems = problemTypesOf({ ...facts, method });
+      if (method !== 'HEAD') routeTable.push({ method, url: r.url, access, idempotent, problems });
+      if (r.schema && method !== 'HEAD')
+        r.schema.response = { ...problemResponses(problems), ...(r.schema.response as object | undefined) };
+    }
   });
 
   await app.register(fastifyCookie);
@@ -161,7 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       security: [{ token: [] }, { session: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: false });
 

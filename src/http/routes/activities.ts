@@ -2,17 +2,26 @@ import { z } from 'zod';
 import { openLeadsByEmail } from '../../store/lead-search.js';
 import { ADMINS, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
-import { callerOf, idParams, leadInReach, submit, type Api } from './shared.js';
+import { NOT_A_RECORD } from '../problem-responses.js';
+import { activityListSchema, inboundSignalSchema, leadEventOutcomeSchema } from '../schemas.js';
+import { callerOf, ENGINE_PROBLEMS, idParams, leadInReach, submit, type Api } from './shared.js';
 
 /** Activities and signals: what happened with a lead outside Stageflow, logged so goals can see it. */
 
 const signalName = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a signal name: lower case letters, digits, _ . -');
+// Any well-formed name is a signal a goal may wait for: an unknown one is recorded, never a 404.
+NOT_A_RECORD.add(signalName);
 
 export function activityRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/leads/:id/activities',
     {
-      schema: { tags: ['activities'], summary: "A lead's logged activities, oldest first", params: idParams },
+      schema: {
+        tags: ['activities'],
+        summary: "A lead's logged activities, oldest first",
+        params: idParams,
+        response: { 200: activityListSchema },
+      },
       config: { access: { roles: EVERYONE, scope: 'leads:read' } },
     },
     async (req) => {
@@ -45,8 +54,9 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
         params: idParams,
         headers: z.object({ 'idempotency-key': z.string().optional() }),
         body: z.object({ kind: z.string().min(1).max(50), note: z.string().max(5000).optional() }).strict(),
+        response: { 201: leadEventOutcomeSchema },
       },
-      config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true },
+      config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true, problems: ENGINE_PROBLEMS },
     },
     async (req, reply) => {
       const lead = await leadInReach(ctx, req, req.params.id);
@@ -69,8 +79,9 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
         params: idParams.extend({ name: signalName }),
         headers: z.object({ 'idempotency-key': z.string().optional() }),
         body: z.object({}).strict().nullish(),
+        response: { 200: leadEventOutcomeSchema },
       },
-      config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true },
+      config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true, problems: ENGINE_PROBLEMS },
     },
     async (req) => {
       const lead = await leadInReach(ctx, req, req.params.id);
@@ -93,8 +104,9 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
         params: z.object({ name: signalName }),
         headers: z.object({ 'idempotency-key': z.string().optional() }),
         body: z.object({ email: z.email().max(320) }).strict(),
+        response: { 200: inboundSignalSchema },
       },
-      config: { access: { roles: ADMINS, scope: 'signals:inbound' }, idempotent: true },
+      config: { access: { roles: ADMINS, scope: 'signals:inbound' }, idempotent: true, problems: ENGINE_PROBLEMS },
     },
     async (req) => {
       const caller = callerOf(req);

@@ -8,6 +8,15 @@ import { boardData, listOutbox } from '../../store/queries.js';
 import { ADMINS, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
 import { Problem } from '../problem.js';
+import {
+  auditListSchema,
+  boardSchema,
+  configListSchema,
+  outboxListSchema,
+  replayedSchema,
+  retriedSchema,
+  tickSchema,
+} from '../schemas.js';
 import { callerOf, limitSchema, reachFor, type Api } from './shared.js';
 
 /** The outbox, the audit log, the scheduler by hand, and the board. */
@@ -29,6 +38,7 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
             limit: limitSchema,
           })
           .strict(),
+        response: { 200: outboxListSchema },
       },
       config: { access: admin },
     },
@@ -49,6 +59,7 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
         tags: ['outbox'],
         summary: 'Deliver this row again now',
         params: z.object({ id: z.string().min(1).max(200) }),
+        response: { 200: retriedSchema },
       },
       config: { access: admin },
     },
@@ -68,7 +79,11 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
   api.post(
     '/outbox/replay-dead',
     {
-      schema: { tags: ['outbox'], summary: 'Give every dead row another round of delivery' },
+      schema: {
+        tags: ['outbox'],
+        summary: 'Give every dead row another round of delivery',
+        response: { 200: replayedSchema },
+      },
       config: { access: admin },
     },
     async (req) => {
@@ -92,6 +107,7 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
         querystring: z
           .object({ action: z.string().optional(), target: z.string().optional(), limit: limitSchema })
           .strict(),
+        response: { 200: auditListSchema },
       },
       config: { access: admin },
     },
@@ -106,6 +122,7 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['admin'],
         summary: 'Fire every timer due now and take due forecast snapshots (the worker does this itself)',
+        response: { 200: tickSchema },
       },
       config: { access: admin },
     },
@@ -120,7 +137,11 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/board',
     {
-      schema: { tags: ['leads'], summary: 'Open leads you can see, by pipeline and stage' },
+      schema: {
+        tags: ['leads'],
+        summary: 'Open leads you can see, by pipeline and stage',
+        response: { 200: boardSchema },
+      },
       config: { access: { roles: EVERYONE, scope: 'leads:read' } },
     },
     async (req) => {
@@ -139,6 +160,7 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['admin'],
         summary: 'The environment variables the server reads, with their values (credentials masked)',
+        response: { 200: configListSchema },
       },
       config: { access: admin },
     },

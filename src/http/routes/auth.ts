@@ -16,7 +16,8 @@ import { EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
 import { SESSION_COOKIE_PLAIN, SESSION_COOKIE_SECURE } from '../authenticate.js';
 import { Problem } from '../problem.js';
-import { callerOf, type Api } from './shared.js';
+import { loginSchema, meSchema } from '../schemas.js';
+import { callerOf, NO_CONTENT, type Api } from './shared.js';
 
 /**
  * Sign-in with email and password. A new session is made at every login (the old cookie's session
@@ -53,8 +54,9 @@ export function authRoutes(api: Api, ctx: AppContext): void {
         tags: ['auth'],
         summary: 'Sign in; sets the session cookie and returns the CSRF token for writes',
         body: z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1024) }).strict(),
+        response: { 200: loginSchema },
       },
-      config: { access: { roles: 'public' } },
+      config: { access: { roles: 'public' }, problems: ['unauthenticated', 'too-many-requests'] },
     },
     async (req, reply) => {
       const now = ctx.now();
@@ -122,7 +124,10 @@ export function authRoutes(api: Api, ctx: AppContext): void {
 
   api.post(
     '/auth/logout',
-    { schema: { tags: ['auth'], summary: 'End this session' }, config: { access: { roles: EVERYONE } } },
+    {
+      schema: { tags: ['auth'], summary: 'End this session', response: { 204: NO_CONTENT } },
+      config: { access: { roles: EVERYONE } },
+    },
     async (req, reply: FastifyReply) => {
       const caller = callerOf(req);
       if (caller.session) await deleteSession(ctx.store.db, caller.session.hash);
@@ -134,7 +139,11 @@ export function authRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/auth/me',
     {
-      schema: { tags: ['auth'], summary: 'Who you are, and the CSRF token of your session' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Who you are, and the CSRF token of your session',
+        response: { 200: meSchema },
+      },
       config: { access: { roles: EVERYONE } },
     },
     async (req) => {

@@ -2,6 +2,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CsvSyntaxError } from '../../import/csv.js';
 import { IMPORT_FORMATS, type ImportFormat } from '../../import/formats/index.js';
@@ -21,6 +22,15 @@ import { ADMINS, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
 import { isoOrNull } from '../present.js';
 import { Problem, problemBody, type FieldError } from '../problem.js';
+import {
+  accountListSchema,
+  companyAccountSchema,
+  contactExportSchema,
+  contactListSchema,
+  erasureSchema,
+  exportText,
+  importReportSchema,
+} from '../schemas.js';
 import {
   callerOf,
   cursorSchema,
@@ -196,6 +206,23 @@ function presentAccount(a: AccountsTable) {
   };
 }
 
+/** A download, streamed: its 200 schema documents the text, which the route's typed reply cannot take as a stream. */
+function sendStream(reply: FastifyReply, body: NodeJS.ReadableStream, type: string, filename: string): FastifyReply {
+  return reply
+    .type(type)
+    .header('content-disposition', `attachment; filename="${filename}"`)
+    .header('cache-control', 'no-store')
+    .send(body);
+}
+
+/** An import refused for its records: the problem, and the whole report as an extension member. */
+function sendProblemWithReport(reply: FastifyReply, problem: Problem, report: object): FastifyReply {
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .send({ ...problemBody(problem, reply.request.url.split('?')[0] ?? '/'), report });
+}
+
 export function dataRoutes(api: Api, ctx: AppContext): void {
   // Its own scope, so the text/csv body parser applies to these routes only.
   void api.register(async (scope: Api) => {
@@ -218,6 +245,15 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
             updated_since: isoQuery.describe('Only leads changed at or after this ISO 8601 time'),
           })
           .strict(),
+        response: {
+          200: {
+            description: 'The rows, streamed as an attachment in the format asked for',
+            content: {
+              [EXPORT_TYPES.jsonl]: { schema: exportText.describe('One JSON object per line') },
+              'text/csv': { schema: exportText.describe('CSV with a header line') },
+            },
+          },
+        },
       },
       config: { access: ADMIN },
     },
@@ -252,11 +288,7 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
         ).catch((e: unknown) => req.log.error({ err: e }, 'export audit failed'));
       });
       const day = new Date(ctx.now()).toISOString().slice(0, 10);
-      return reply
-        .type(EXPORT_TYPES[format])
-        .header('content-disposition', `attachment; filename="stageflow-${kind}-${day}.${format}"`)
-        .header('cache-control', 'no-store')
-        .send(body);
+      return sendStream(reply, body, EXPORT_TYPES[format], `stageflow-${kind}-${day}.${format}`);
     },
   );
 
@@ -268,8 +300,10 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
         tags: ['data'],
         summary: 'Everything held about the person with this address, as one JSON document (audited)',
         body: z.object({ email: z.string().min(1).max(320) }).strict(),
+        response: { 200: contactExportSchema },
       },
-      config: { access: ADMIN },
+      // not-found: nothing is held about the address.
+      config: { access: ADMIN, problems: ['not-found'] },
     },
     async (req, reply) => {
       const caller = callerOf(req);
@@ -289,8 +323,9 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
         summary:
           'Pseudonymise the person, cancel their messages, erase them from mailing lists, suppress the address; cannot be undone (audited)',
         body: z.object({ email: z.string().min(1).max(320) }).strict(),
+        response: { 200: erasureSchema },
       },
-      config: { access: ADMIN },
+      config: { access: ADMIN, problems: ['not-found'] },
     },
     async (req) => {
       const caller = callerOf(req);
@@ -310,6 +345,7 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
         tags: ['accounts'],
         summary: 'Accounts (companies) imports brought along, by name',
         querystring: z.object({ limit: limitSchema, cursor: cursorSchema }).strict(),
+        response: { 200: accountListSchema },
       },
       config: { access: leadsRead },
     },
@@ -338,6 +374,7 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
             cursor: cursorSchema,
           })
           .strict(),
+        response: { 200: contactListSchema },
       },
       config: { access: leadsRead },
     },
@@ -361,7 +398,7 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/accounts/:id',
     {
-      schema: { tags: ['accounts'], summary: 'One account', params: idParams },
+      schema: { tags: ['accounts'], summary: 'One account', params: idParams, response: { 200: companyAccountSchema } },
       config: { access: leadsRead },
     },
     async (req) => {
@@ -389,8 +426,10 @@ function importRoute(api: Api, ctx: AppContext): void {
         params: z.object({ format: z.enum(IMPORT_FORMATS) }),
         querystring: importQuery,
         body: importBody,
+        response: { 200: importReportSchema },
       },
-      config: { access: ADMIN },
+      // conflict: no process yet; rule-refused: the records' problems (with the whole report in `report`).
+      config: { access: ADMIN, problems: ['conflict', 'rule-refused'] },
     },
     async (req, reply) => {
       const caller = callerOf(req);
@@ -462,10 +501,7 @@ function importRoute(api: Api, ctx: AppContext): void {
             ? 'dry run, nothing written'
             : 'nothing imported (fix them, or pass skip_invalid=true to import the valid records)');
         const problem = new Problem('rule-refused', detail, { code: 'import_invalid', errors });
-        return reply
-          .code(problem.status)
-          .type('application/problem+json')
-          .send({ ...problemBody(problem, req.url.split('?')[0] ?? '/'), report: out });
+        return sendProblemWithReport(reply, problem, out);
       }
       return out;
     },

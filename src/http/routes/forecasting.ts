@@ -19,6 +19,7 @@ import { importQuotasAudited, listQuotas, setQuotaAudited, type Quota } from '..
 import { callerLabel, MANAGERS, ADMINS, type Caller, type Reach } from '../access.js';
 import type { AppContext } from '../app.js';
 import { Problem, type FieldError } from '../problem.js';
+import { quotaImportSchema, quotaListSchema, quotaSchema, snapshotListSchema, snapshotSchema } from '../schemas.js';
 import { callerOf, reachFor, type Api } from './shared.js';
 
 /**
@@ -103,6 +104,7 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
         tags: ['forecast'],
         summary: 'Quotas by period (a manager: those of their teams and reps)',
         querystring: z.object({ period: periodSchema.optional(), scope: z.enum(['user', 'team']).optional() }).strict(),
+        response: { 200: quotaListSchema },
       },
       config: { access: read },
     },
@@ -136,8 +138,10 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
             amount: z.union([z.number().min(0), z.string().max(30)]).describe('Major units, at most 2 decimals'),
           })
           .strict(),
+        response: { 200: quotaSchema },
       },
-      config: { access: { roles: MANAGERS, scope: 'forecast:write' } },
+      // conflict: no process yet.
+      config: { access: { roles: MANAGERS, scope: 'forecast:write' }, problems: ['conflict'] },
     },
     async (req) => {
       const caller = callerOf(req);
@@ -188,8 +192,10 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
             text: z.string().min(1).max(1_000_000),
           })
           .strict(),
+        response: { 200: quotaImportSchema },
       },
-      config: { access: { roles: ADMINS, scope: 'forecast:write' } },
+      // conflict: no process yet; rule-refused: the file's problems, one per line.
+      config: { access: { roles: ADMINS, scope: 'forecast:write' }, problems: ['conflict', 'rule-refused'] },
     },
     async (req) => {
       const caller = callerOf(req);
@@ -224,6 +230,7 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
         querystring: z
           .object({ period: periodSchema.optional(), kind: z.enum(['period_start', 'on_demand']).optional() })
           .strict(),
+        response: { 200: snapshotListSchema },
       },
       config: { access: read },
     },
@@ -245,8 +252,10 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
         summary: "Record a period's forecast now, in total and per rep (default: the current month)",
         // No body (fastify hands the validator null) takes the current month.
         body: z.object({ period: periodSchema.optional() }).strict().nullish(),
+        response: { 201: snapshotSchema },
       },
-      config: { access: { roles: MANAGERS, scope: 'forecast:write' } },
+      // conflict: no process yet, or the snapshot cannot be taken.
+      config: { access: { roles: MANAGERS, scope: 'forecast:write' }, problems: ['conflict'] },
     },
     async (req, reply) => {
       const reach = await reachFor(ctx, callerOf(req));

@@ -10,13 +10,14 @@ import { EVERYONE, MANAGERS, reachesOwner } from '../access.js';
 import type { AppContext } from '../app.js';
 import { etagOf, isoOrNull, presentLead, presentLeadWith, presentTask } from '../present.js';
 import { Problem } from '../problem.js';
-import { leadListSchema, leadPageSchema } from '../schemas.js';
+import { leadListSchema, leadPageSchema, staysSchema, timelineSchema } from '../schemas.js';
 import {
   callerOf,
   cursorSchema,
   decodeCursor,
   denyForbidden,
   encodeCursor,
+  ENGINE_PROBLEMS,
   idParams,
   isoQuery,
   leadInReach,
@@ -49,8 +50,13 @@ function withContact(fields: Record<string, unknown>, contact: z.infer<typeof co
 }
 
 const ifMatchHeader = z.object({ 'if-match': z.string().optional().describe('ETag of the lead; required on PATCH') });
-const idempotencyHeader = z.object({
-  'idempotency-key': z.string().optional().describe('Replays the first answer for retries with the same key and body'),
+const idempotencyKey = z
+  .string()
+  .optional()
+  .describe('Replays the first answer for retries with the same key and body');
+/** A new lead has no version to match, so creating takes only the key; transitions take both. */
+const createHeaders = z.object({ 'idempotency-key': idempotencyKey });
+const idempotencyHeader = createHeaders.extend({
   'if-match': z.string().optional().describe('Apply only if the lead is still at this ETag'),
 });
 
@@ -132,7 +138,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         tags: ['leads'],
         summary: 'Create a lead: the entry criteria pick its pipeline and the assignment rules its owner',
         response: { 201: leadPageSchema },
-        headers: idempotencyHeader,
+        headers: createHeaders,
         body: z
           .object({
             id: z
@@ -151,7 +157,8 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
           })
           .strict(),
       },
-      config: { access: write, idempotent: true },
+      // A rep naming an owner, an owner outside a manager's teams, and the engine's refusals.
+      config: { access: write, idempotent: true, problems: ['field-not-writable', ...ENGINE_PROBLEMS] },
     },
     async (req, reply) => {
       const caller = callerOf(req);
@@ -256,7 +263,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         headers: ifMatchHeader,
         body: z.object({ contact: contactSchema.optional(), fields: fieldsSchema.default({}) }).strict(),
       },
-      config: { access: write },
+      config: { access: write, problems: ENGINE_PROBLEMS },
     },
     async (req, reply) => {
       const lead = await leadInReach(ctx, req, req.params.id);
@@ -294,7 +301,12 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
           body,
           response: { 200: leadPageSchema },
         },
-        config: { access: { roles, scope: 'leads:write' }, idempotent: true },
+        // forbidden: an override by someone other than an admin, or an owner outside a manager's teams.
+        config: {
+          access: { roles, scope: 'leads:write' },
+          idempotent: true,
+          problems: ['forbidden', ...ENGINE_PROBLEMS],
+        },
         // `POST …/win` with no body at all is a complete request: read it as `{}`.
         preValidation: async (req) => {
           req.body ??= {} as typeof req.body;
@@ -400,6 +412,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         tags: ['leads'],
         summary: 'Every event applied to the lead, with what the rules did about it',
         params: idParams,
+        response: { 200: timelineSchema },
       },
       config: { access: read },
     },
@@ -413,7 +426,12 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/leads/:id/stays',
     {
-      schema: { tags: ['leads'], summary: 'The stages the lead has been through', params: idParams },
+      schema: {
+        tags: ['leads'],
+        summary: 'The stages the lead has been through',
+        params: idParams,
+        response: { 200: staysSchema },
+      },
       config: { access: read },
     },
     async (req) => {

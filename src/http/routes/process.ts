@@ -6,6 +6,15 @@ import { EVERYONE, MANAGERS } from '../access.js';
 import type { AppContext } from '../app.js';
 import { EventFileError, simulate } from '../../simulate.js';
 import { Problem } from '../problem.js';
+import {
+  applySchema,
+  currentProcessSchema,
+  diffSchema,
+  processVersionListSchema,
+  processVersionSchema,
+  simulationSchema,
+  validationSchema,
+} from '../schemas.js';
 import { callerOf, type Api } from './shared.js';
 
 /** The process: current version, history, validate, diff and apply (YAML or JSON text, as the CLI takes). */
@@ -27,7 +36,15 @@ export function processRoutes(api: Api, ctx: AppContext): void {
 
   api.get(
     '/process',
-    { schema: { tags: ['process'], summary: 'The current process version, with guidance' }, config: { access: read } },
+    {
+      schema: {
+        tags: ['process'],
+        summary: 'The current process version, with guidance',
+        response: { 200: currentProcessSchema },
+      },
+      // Before any process has been applied.
+      config: { access: read, problems: ['not-found'] },
+    },
     async () => {
       const current = await ctx.processes.current();
       if (!current) throw new Problem('not-found', 'no process has been applied yet');
@@ -42,7 +59,14 @@ export function processRoutes(api: Api, ctx: AppContext): void {
 
   api.get(
     '/process/versions',
-    { schema: { tags: ['process'], summary: 'Every version applied, oldest first' }, config: { access: read } },
+    {
+      schema: {
+        tags: ['process'],
+        summary: 'Every version applied, oldest first',
+        response: { 200: processVersionListSchema },
+      },
+      config: { access: read },
+    },
     async () => ({
       items: (await processHistory(ctx.store.db)).map((v) => ({
         ...v,
@@ -58,6 +82,7 @@ export function processRoutes(api: Api, ctx: AppContext): void {
         tags: ['process'],
         summary: 'One version, with its source text',
         params: z.object({ version: z.coerce.number().int().min(1) }),
+        response: { 200: processVersionSchema },
       },
       config: { access: read },
     },
@@ -80,6 +105,7 @@ export function processRoutes(api: Api, ctx: AppContext): void {
         tags: ['process'],
         summary: 'Check a process file; every problem names its path and line',
         body: sourceBody,
+        response: { 200: validationSchema },
       },
       config: { access: { roles: MANAGERS, scope: 'process:read' } },
     },
@@ -96,12 +122,18 @@ export function processRoutes(api: Api, ctx: AppContext): void {
   api.post(
     '/process/diff',
     {
-      schema: { tags: ['process'], summary: 'What applying this file would change', body: sourceBody },
+      schema: {
+        tags: ['process'],
+        summary: 'What applying this file would change',
+        body: sourceBody,
+        response: { 200: diffSchema },
+      },
       config: { access: { roles: MANAGERS, scope: 'process:read' } },
     },
     async (req) => {
       try {
-        return await diffAgainstCurrent(ctx.store, req.body.source);
+        // Copied as plain objects: the answers' schemas let the service's results gain members.
+        return { ...(await diffAgainstCurrent(ctx.store, req.body.source)) };
       } catch (e) {
         return rejected(e);
       }
@@ -115,6 +147,10 @@ export function processRoutes(api: Api, ctx: AppContext): void {
         tags: ['process'],
         summary: 'Apply a process file as a new version (admins, and managers granted process editing)',
         body: sourceBody,
+        response: {
+          201: applySchema,
+          200: applySchema.describe('The file equals the current version: nothing applied'),
+        },
       },
       config: { access: { roles: MANAGERS, scope: 'process:write', processEditor: true } },
     },
@@ -123,7 +159,7 @@ export function processRoutes(api: Api, ctx: AppContext): void {
       try {
         const now = ctx.now();
         const result = await applyProcess(ctx.store, req.body.source, now, caller.member.id);
-        return reply.code(result.unchanged ? 200 : 201).send(result);
+        return reply.code(result.unchanged ? 200 : 201).send({ ...result, diff: { ...result.diff } });
       } catch (e) {
         return rejected(e);
       }
@@ -143,17 +179,20 @@ export function processRoutes(api: Api, ctx: AppContext): void {
             until: z.iso.datetime({ offset: true }).optional().describe('Keep the clock running to this time'),
           })
           .strict(),
+        response: { 200: simulationSchema },
       },
       bodyLimit: 24 * 1024 * 1024,
       config: { access: { roles: MANAGERS, scope: 'process:read' } },
     },
     async (req) => {
       try {
-        return await simulate({
-          processText: req.body.source,
-          eventsText: req.body.events,
-          ...(req.body.until !== undefined ? { until: Date.parse(req.body.until) } : {}),
-        });
+        return {
+          ...(await simulate({
+            processText: req.body.source,
+            eventsText: req.body.events,
+            ...(req.body.until !== undefined ? { until: Date.parse(req.body.until) } : {}),
+          })),
+        };
       } catch (e) {
         if (e instanceof EventFileError)
           throw new Problem('validation-failed', e.message, {

@@ -4,6 +4,7 @@ import { ReportError, runReport, type ReportOutput } from '../../reports/run-rep
 import { EVERYONE, type Reach } from '../access.js';
 import type { AppContext } from '../app.js';
 import { Problem } from '../problem.js';
+import { reportListSchema, reportSchema } from '../schemas.js';
 import { callerOf, denyAsMissing, denyForbidden, reachFor, type Api } from './shared.js';
 
 /**
@@ -37,15 +38,19 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/reports',
     {
-      schema: { tags: ['reports'], summary: 'The reports, their groupings and options' },
+      schema: {
+        tags: ['reports'],
+        summary: 'The reports, their groupings and options',
+        response: { 200: reportListSchema },
+      },
       config: { access: { roles: EVERYONE, scope: 'reports:read' } },
     },
     async () => ({
       items: REPORTS.map((r) => ({
         name: r.name,
         description: r.description,
-        by: r.dimensions,
-        options: r.options ?? {},
+        by: [...r.dimensions],
+        options: { ...r.options },
       })),
     }),
   );
@@ -71,6 +76,7 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
               .describe("Only these teams' members (ids or names, comma-separated), as the CLI's --team"),
           })
           .catchall(z.string().max(200)),
+        response: { 200: reportSchema },
       },
       config: { access: { roles: EVERYONE, scope: 'reports:read' } },
     },
@@ -121,7 +127,8 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
           options,
           now: ctx.now(),
         });
-        return narrowed(out, reach);
+        // A copy as a plain object: the answer's schema lets a report add members of its own.
+        return { ...narrowed(out, reach) };
       } catch (e) {
         if (e instanceof ReportError)
           throw new Problem(/unknown report/.test(e.message) ? 'not-found' : 'validation-failed', e.message);

@@ -15,7 +15,7 @@ import { findLeadRow, type LeadRow } from '../../store/lead-search.js';
 import { callerLabel, reachesOwner, reachOf, type Caller, type Reach } from '../access.js';
 import type { AppContext } from '../app.js';
 import { etagOf } from '../present.js';
-import { domainProblem, Problem } from '../problem.js';
+import { domainProblem, Problem, type ProblemType } from '../problem.js';
 
 /** What every route module shares: the typed app, the caller, reach checks and event submission. */
 
@@ -144,6 +144,12 @@ export function expectedVersion(req: FastifyRequest, current: number, required: 
 }
 
 export const idParams = z.object({ id: z.string().min(1).max(200) });
+
+/** A 204 answer: OpenAPI shows a `null` schema as a response without content. */
+export const NO_CONTENT = z.null().describe('No content');
+
+/** What a lead event refused by the engine answers (problem.ts maps each refusal code to one). */
+export const ENGINE_PROBLEMS = ['conflict', 'rule-refused'] as const satisfies readonly ProblemType[];
 
 export const cursorSchema = z.string().max(500).optional().describe('The nextCursor of the previous page.');
 export const limitSchema = z.coerce.number().int().min(1).max(500).default(50);

@@ -4,13 +4,14 @@ import { reachesTask, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
 import { presentTask } from '../present.js';
 import { Problem } from '../problem.js';
-import { taskListSchema, taskSchema } from '../schemas.js';
+import { taskListSchema, taskOutcomeSchema, taskSchema } from '../schemas.js';
 import {
   callerOf,
   cursorSchema,
   decodeCursor,
   denyAsMissing,
   encodeCursor,
+  ENGINE_PROBLEMS,
   limitSchema,
   reachFor,
   reachList,
@@ -91,8 +92,9 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
           params: taskParams,
           headers: z.object({ 'idempotency-key': z.string().optional() }),
           body: z.object({}).strict().nullish(),
+          response: { 200: taskOutcomeSchema },
         },
-        config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true },
+        config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true, problems: ENGINE_PROBLEMS },
       },
       async (req) => {
         const task = await findInReach(req, req.params.id);

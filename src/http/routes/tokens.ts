@@ -7,7 +7,8 @@ import { EVERYONE, SCOPE_NAMES, type Scope } from '../access.js';
 import type { AppContext } from '../app.js';
 import { isoOrNull } from '../present.js';
 import { Problem } from '../problem.js';
-import { callerOf, denyAsMissing, denyForbidden, type Api } from './shared.js';
+import { tokenCreatedSchema, tokenListSchema } from '../schemas.js';
+import { callerOf, denyAsMissing, denyForbidden, NO_CONTENT, type Api } from './shared.js';
 
 /**
  * API tokens: made by a signed-in person for an integration, shown once, stored as a hash, scoped
@@ -34,7 +35,11 @@ export function tokenRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/tokens',
     {
-      schema: { tags: ['tokens'], summary: 'Your API tokens (an admin sees everyone’s); never the secrets' },
+      schema: {
+        tags: ['tokens'],
+        summary: 'Your API tokens (an admin sees everyone’s); never the secrets',
+        response: { 200: tokenListSchema },
+      },
       config: { access: { roles: EVERYONE } },
     },
     async (req) => {
@@ -57,8 +62,10 @@ export function tokenRoutes(api: Api, ctx: AppContext): void {
             expiresInDays: z.number().int().min(1).max(366).default(90),
           })
           .strict(),
+        response: { 201: tokenCreatedSchema },
       },
-      config: { access: { roles: EVERYONE } },
+      // A token asking for a token is refused in the handler.
+      config: { access: { roles: EVERYONE }, problems: ['forbidden'] },
     },
     async (req, reply) => {
       const caller = callerOf(req);
@@ -91,7 +98,12 @@ export function tokenRoutes(api: Api, ctx: AppContext): void {
   api.delete(
     '/tokens/:id',
     {
-      schema: { tags: ['tokens'], summary: 'Revoke a token', params: z.object({ id: z.string().min(1).max(100) }) },
+      schema: {
+        tags: ['tokens'],
+        summary: 'Revoke a token',
+        params: z.object({ id: z.string().min(1).max(100) }),
+        response: { 204: NO_CONTENT },
+      },
       config: { access: { roles: EVERYONE } },
     },
     async (req, reply) => {
@@ -106,7 +118,7 @@ export function tokenRoutes(api: Api, ctx: AppContext): void {
         { actor: caller.member.id, action: 'token.revoked', target: token.id, details: { owner: token.memberId } },
         ctx.now(),
       );
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 }

@@ -21,6 +21,7 @@ import { ADMINS, EVERYONE, MANAGERS, reachesOwner } from '../access.js';
 import type { AppContext } from '../app.js';
 import { etagOf } from '../present.js';
 import { Problem } from '../problem.js';
+import { availabilitySchema, teamListSchema, userListSchema, userSchema } from '../schemas.js';
 import { presentMember } from './auth.js';
 import { callerOf, denyAsMissing, expectedVersion, reachFor, type Api } from './shared.js';
 
@@ -91,7 +92,11 @@ export function userRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/users',
     {
-      schema: { tags: ['users'], summary: 'Everyone: sign-in accounts and process users, with availability' },
+      schema: {
+        tags: ['users'],
+        summary: 'Everyone: sign-in accounts and process users, with availability',
+        response: { 200: userListSchema },
+      },
       config: { access: { roles: EVERYONE, scope: 'users:read' } },
     },
     async () => {
@@ -105,7 +110,12 @@ export function userRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/users/:id',
     {
-      schema: { tags: ['users'], summary: 'One user', params: z.object({ id: z.string().min(1).max(100) }) },
+      schema: {
+        tags: ['users'],
+        summary: 'One user; the ETag is its account’s version',
+        params: z.object({ id: z.string().min(1).max(100) }),
+        response: { 200: userSchema },
+      },
       config: { access: { roles: EVERYONE, scope: 'users:read' } },
     },
     async (req, reply) => {
@@ -137,8 +147,10 @@ export function userRoutes(api: Api, ctx: AppContext): void {
             canEditProcess: z.boolean().default(false),
           })
           .strict(),
+        response: { 201: userSchema },
       },
-      config: { access: { roles: ADMINS, scope: 'users:write' } },
+      // An id or email already taken.
+      config: { access: { roles: ADMINS, scope: 'users:write' }, problems: ['conflict'] },
     },
     async (req, reply) => {
       const caller = callerOf(req);
@@ -172,8 +184,10 @@ export function userRoutes(api: Api, ctx: AppContext): void {
             password: passwordSchema.optional(),
           })
           .strict(),
+        response: { 200: userSchema },
       },
-      config: { access: { roles: ADMINS, scope: 'users:write' } },
+      // An email already taken, or the last active admin demoted or disabled.
+      config: { access: { roles: ADMINS, scope: 'users:write' }, problems: ['conflict'] },
     },
     async (req, reply) => {
       const caller = callerOf(req);
@@ -259,8 +273,10 @@ export function userRoutes(api: Api, ctx: AppContext): void {
           "Change a rep's availability, out-of-office periods, capacity or working hours (stores a new process version)",
         params: z.object({ id: z.string().min(1).max(100) }),
         body: availabilityBody,
+        response: { 200: availabilitySchema },
       },
-      config: { access: { roles: MANAGERS, scope: 'users:write' } },
+      // The changed process fails its own checks.
+      config: { access: { roles: MANAGERS, scope: 'users:write' }, problems: ['rule-refused'] },
     },
     async (req) => {
       const caller = callerOf(req);
@@ -293,7 +309,7 @@ export function userRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/teams',
     {
-      schema: { tags: ['users'], summary: 'Teams with their manager and members' },
+      schema: { tags: ['users'], summary: 'Teams with their manager and members', response: { 200: teamListSchema } },
       config: { access: { roles: EVERYONE, scope: 'users:read' } },
     },
     async () => ({

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { isoTime, itemsOf, jsonObject } from './common.js';
+
+/** The outbox, the audit log, the scheduler by hand, the server's configuration. */
+
+export const outboxListSchema = itemsOf(
+  z
+    .object({
+      id: z.string().describe('Also the idempotency key of its delivery'),
+      lead: z.string(),
+      kind: z.string(),
+      status: z.string().describe('pending, sent, failed or dead'),
+      attempts: z.number().int(),
+      nextAttemptAt: isoTime,
+      createdAt: isoTime,
+      lastError: z.string().nullable(),
+      lastAttemptAt: isoTime.nullable(),
+      detail: z.string().nullable().describe('What the far side answered when it took the row'),
+      payload: jsonObject,
+    })
+    .meta({ id: 'OutboxRow' }),
+);
+
+export const retriedSchema = z.object({ retried: z.string() });
+export const replayedSchema = z.object({ replayed: z.number().int().describe('Dead rows queued again') });
+
+export const auditListSchema = itemsOf(
+  z
+    .object({
+      id: z.string(),
+      at: isoTime,
+      actor: z.string(),
+      action: z.string(),
+      target: z.string().nullable(),
+      details: jsonObject,
+    })
+    .meta({ id: 'AuditEntry' }),
+);
+
+export const tickSchema = z.object({ fired: z.number().int().describe('Timers fired'), at: isoTime });
+
+export const configListSchema = itemsOf(
+  z.object({ name: z.string(), value: z.string().describe('Credentials show as (set) or (unset)'), doc: z.string() }),
+);

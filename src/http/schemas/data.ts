@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { isoTime, jsonObject, pageOf } from './common.js';
+
+/** Data in and out: accounts, contacts, a contact's export and erasure, imports, exports. */
+
+export const companyAccountSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    sector: z.string().nullable(),
+    yearEstablished: z.number().nullable(),
+    revenue: z.number().nullable().describe('In major units'),
+    employees: z.number().nullable(),
+    location: z.string().nullable(),
+    parent: z.string().nullable(),
+    importedFrom: z.string().nullable(),
+    updatedAt: isoTime.nullable(),
+  })
+  .meta({ id: 'CompanyAccount' });
+
+export const accountListSchema = pageOf(companyAccountSchema);
+
+export const contactListSchema = pageOf(
+  z
+    .object({
+      email: z.string(),
+      name: z.string().nullable(),
+      phone: z.string().nullable(),
+      company: z.string().nullable(),
+      leads: z.number().int(),
+      openLeads: z.number().int(),
+      lastActivityAt: isoTime,
+    })
+    .meta({ id: 'Contact' }),
+);
+
+export const contactExportSchema = z.object({
+  format: z.string().describe('stageflow.contact-export/1'),
+  email: z.string(),
+  exported_at: isoTime,
+  suppressed: z.boolean().describe('The address is on the erasure list'),
+  leads: z
+    .array(jsonObject)
+    .describe(
+      'Each lead as `stageflow export leads` writes it (id, name, email, …, fields), with lists and every row ' +
+        'recorded about it: stays, tasks, activities, events, field_history, owner_history, run_log, outbox',
+    ),
+});
+
+export const erasureSchema = z.object({
+  emailHash: z.string(),
+  pseudonym: z.string(),
+  leads: z.array(z.string()).describe('Leads pseudonymised by this call'),
+  cancelled: z.number().int().describe('Undelivered outbox rows of those leads now cancelled'),
+  listErasures: z.array(z.object({ id: z.string(), lead: z.string(), list: z.string() })),
+  alreadyErased: z.boolean(),
+});
+
+/** Loose: the import service's report, as the CLI's --json prints it; a member it gains is not dropped. */
+export const importReportSchema = z
+  .looseObject({
+    format: z.string(),
+    source: z.string(),
+    file: z.string(),
+    dryRun: z.boolean(),
+    outcome: z.enum(['checked', 'refused', 'imported']),
+    records: z.number().int(),
+    valid: z.number().int(),
+    invalid: z.number().int(),
+    written: z.number().int(),
+    kept: z.number().int().describe('Leads worked in Stageflow since an earlier import: left as they are'),
+    skipped: z.array(
+      z.object({ line: z.number().int(), sourceId: z.string().nullable(), reasons: z.array(z.string()) }),
+    ),
+    errors: z.number().int(),
+    warnings: z.number().int(),
+    problems: z.array(
+      z.object({
+        file: z.string(),
+        line: z.number().int(),
+        column: z.string().nullable(),
+        message: z.string(),
+        severity: z.enum(['error', 'warning']),
+      }),
+    ),
+    createdAtImport: z.number().int().describe('Records without any date: created at the import time'),
+    processVersion: z.number().int().nullable(),
+    processApplied: z.number().int().nullable(),
+    resumedFromLine: z.number().int().nullable(),
+    runId: z.string().nullable(),
+    activated: z.number().int(),
+  })
+  .meta({ id: 'ImportReport' });
+
+export const exportText = z.string().describe('One row per line; streamed');

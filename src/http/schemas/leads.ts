@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { effectsSchema, fieldValue, isoTime, itemsOf, jsonObject, logEntrySchema, pageOf } from './common.js';
+
+/** Leads and the work on them: tasks, timeline, stays, activities, signals, the board. */
+
+export const taskSchema = z
+  .object({
+    id: z.string(),
+    lead: z.string(),
+    stage: z.string(),
+    template: z.string(),
+    title: z.string(),
+    kind: z.string(),
+    status: z.string().describe('open, done or skipped'),
+    assignee: z.string().nullable(),
+    dueAt: isoTime,
+    overdueAt: isoTime,
+    createdAt: isoTime,
+    completedAt: isoTime.nullable(),
+    skippedAt: isoTime.nullable(),
+    skipReason: z.string().nullable(),
+  })
+  .meta({ id: 'Task' });
+
+export const leadSchema = z
+  .object({
+    id: z.string(),
+    version: z.number().int().describe('The ETag; send it back in If-Match'),
+    pipeline: z.string(),
+    stage: z.string(),
+    stageEnteredAt: isoTime,
+    status: z.string().describe('open, won or lost'),
+    owner: z.string().nullable(),
+    contact: z.object({
+      name: z.string().nullable(),
+      email: z.string().nullable(),
+      phone: z.string().nullable(),
+      company: z.string().nullable(),
+    }),
+    value: z.number().nullable().describe('In major units of the organisation currency'),
+    source: z.string().nullable(),
+    product: z.string().nullable(),
+    territory: z.string().nullable(),
+    expectedClose: isoTime.nullable(),
+    fields: z.record(z.string(), fieldValue),
+    processVersion: z.number().int(),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    closedAt: isoTime.nullable(),
+    closeReason: z.string().nullable(),
+    error: z.string().nullable().describe('Why the last automation failed, if it did'),
+    importedFrom: z.string().nullable(),
+  })
+  .meta({ id: 'Lead' });
+
+export const leadPageSchema = leadSchema
+  .extend({
+    openTasks: z.array(taskSchema),
+    log: z.array(logEntrySchema).optional().describe('What the rules did with this request'),
+    effects: effectsSchema.optional(),
+  })
+  .meta({ id: 'LeadWithTasks' });
+
+export const leadListSchema = pageOf(leadSchema);
+export const taskListSchema = pageOf(taskSchema);
+
+/** POST /tasks/{id}/complete and /reopen: the task as the engine left it, and what the rules did. */
+export const taskOutcomeSchema = z.object({
+  task: taskSchema.nullable(),
+  log: z.array(logEntrySchema),
+  effects: effectsSchema,
+});
+
+export const timelineSchema = itemsOf(
+  z
+    .object({
+      seq: z.number().int(),
+      at: isoTime,
+      type: z.string().describe('The event type: lead.created, task.completed, …'),
+      actor: z.object({
+        kind: z.string().describe('user, api, admin, automation, system or import'),
+        id: z.string().optional(),
+      }),
+      payload: jsonObject.describe('The event as applied'),
+      processVersion: z.number().int(),
+      entries: z.array(
+        z.object({
+          kind: z.string(),
+          rule: z.string().nullable(),
+          message: z.string(),
+          inputs: jsonObject.nullable(),
+        }),
+      ),
+    })
+    .meta({ id: 'TimelineEvent' }),
+);
+
+export const staysSchema = itemsOf(
+  z
+    .object({
+      id: z.string(),
+      seq: z.number().int(),
+      pipeline: z.string(),
+      stage: z.string(),
+      processVersion: z.number().int(),
+      enteredAt: isoTime,
+      exitedAt: isoTime.nullable(),
+      exit: z.string().nullable().describe('How the stay ended: moved, won, lost, …; null while in the stage'),
+      via: z.string().describe('How the lead entered the stage'),
+      stalledAt: isoTime.nullable(),
+    })
+    .meta({ id: 'StageStay' }),
+);
+
+export const activityListSchema = itemsOf(
+  z
+    .object({
+      kind: z.string(),
+      note: z.string().nullable(),
+      at: isoTime,
+      actor: z.string().nullable(),
+      stay: z.string().describe('The stage stay it was logged in'),
+    })
+    .meta({ id: 'Activity' }),
+);
+
+/** An activity or a signal recorded on a lead. */
+export const leadEventOutcomeSchema = z.object({
+  lead: z.string(),
+  log: z.array(logEntrySchema),
+  effects: effectsSchema,
+});
+
+export const inboundSignalSchema = z.object({
+  matched: z.number().int().describe('Open leads whose contact has the address'),
+  leads: z.array(z.object({ lead: z.string(), effects: effectsSchema })),
+});
+
+export const boardSchema = z.object({
+  leads: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string().nullable(),
+      pipeline: z.string(),
+      stage: z.string(),
+      status: z.string(),
+      owner: z.string().nullable(),
+    }),
+  ),
+  openTasks: z.array(
+    z.object({
+      lead: z.string(),
+      template: z.string(),
+      assignee: z.string().nullable(),
+      dueAt: z.number().describe('Epoch milliseconds'),
+    }),
+  ),
+  outboxByKind: z.record(z.string(), z.number()).describe('Outbox rows by kind (admins; empty for others)'),
+});
