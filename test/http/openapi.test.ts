@@ -4,7 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PROBLEM_BASE, PROBLEM_TYPES } from '../../src/http/problem.js';
 import { dialects } from '../support/stores.js';
-import { call, leadOf, startServer, TEST_PROCESS, tokenFor, type Answer, type TestServer } from '../support/http.js';
+import {
+  call,
+  leadOf,
+  login,
+  startServer,
+  TEST_PROCESS,
+  tokenFor,
+  type Answer,
+  type TestServer,
+} from '../support/http.js';
 
 /**
  * /openapi.json tells the whole truth: every operation declares its success answer and every
@@ -144,24 +153,34 @@ describe.each(dialects)('the OpenAPI document on %s', (dialect) => {
     expect(refusals).toMatch(/csrf-failed/);
   });
 
-  it('answers within the statuses it documents, with bodies its schemas accept', async () => {
+  it('answers wrong requests of every kind with statuses it documents for the operation', async () => {
+    const rep = await tokenFor(server, 'rep-a1');
+    const session = await login(server, 'rep-a2');
     const undeclared: string[] = [];
-    const check = (method: string, path: string, a: Answer) => {
+    let checked = 0;
+    const send = async (method: string, path: string, url: string, o: Parameters<typeof call>[3] = {}) => {
+      const a = await call(server, method, url, o);
+      checked++;
       if (!doc.paths[path]?.[method.toLowerCase()]?.responses[String(a.status)])
         undeclared.push(`${method} ${path}: ${a.status} ${a.text.slice(0, 120)}`);
     };
     for (const { method, path } of operations(doc)) {
       const url = filled(path);
-      check(method, path, await call(server, method, url));
-      if (method !== 'GET')
-        check(
-          method,
-          path,
-          await call(server, method, url, { token: admin, body: 'x', headers: { 'content-type': 'text/plain' } }),
-        );
-      else check(method, path, await call(server, method, `${url}?limit=0`, { token: admin }));
+      // Nobody; a rep's token; a rep's cookie (writes without the CSRF token); a query no route takes.
+      await send(method, path, url);
+      await send(method, path, url, { token: rep });
+      await send(method, path, url, { cookie: session.cookie });
+      await send(method, path, `${url}?limit=0&bogus=1`, { token: admin });
+      if (method === 'GET') continue;
+      // Bodies that are not JSON, not readable, not the right shape, or too large.
+      await send(method, path, url, { token: admin, body: 'x', headers: { 'content-type': 'text/plain' } });
+      await send(method, path, url, { token: admin, body: '{"unclosed": ' });
+      await send(method, path, url, { token: admin, body: [] });
+      await send(method, path, url, { token: admin, body: { bogus: true }, headers: { 'if-match': 'nonsense' } });
+      await send(method, path, url, { token: admin, body: 'x'.repeat(1024 * 1024 + 1) });
     }
     expect(undeclared).toEqual([]);
+    expect(checked).toBeGreaterThan(300);
   });
 
   it('answers real requests with bodies that validate against the document', async () => {
