@@ -45,7 +45,7 @@ export function problemTypesOf(f: RouteFacts): ProblemType[] {
   if (authenticated && (f.access.roles.length < ALL_ROLES || f.access.scope || f.access.processEditor))
     types.add('forbidden');
   if (authenticated && writes) types.add('csrf-failed');
-  if (s.params || s.querystring || s.body || s.headers || writes) types.add('validation-failed');
+  if (s.params || s.querystring || s.body || s.headers) types.add('validation-failed');
   if (writes)
     for (const t of ['malformed-request', 'payload-too-large', 'unsupported-media-type'] as const) types.add(t);
   if (Object.values(shapeOf(s.params)).some(namesRecord)) types.add('not-found');
