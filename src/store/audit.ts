@@ -34,11 +34,20 @@ export interface AuditRow extends AuditEntry {
 
 export async function listAudit(
   tx: Tx,
-  filter: { action?: string; target?: string; limit?: number } = {},
+  filter: {
+    action?: string;
+    target?: string;
+    limit?: number;
+    /** Keyset position: rows after this one in the list's order (newest first, then id). */
+    after?: { at: number; id: string } | undefined;
+  } = {},
 ): Promise<AuditRow[]> {
   let q = tx.selectFrom('audit_log').selectAll();
   if (filter.action) q = q.where('action', '=', filter.action);
   if (filter.target) q = q.where('target', '=', filter.target);
+  const after = filter.after;
+  if (after)
+    q = q.where((eb) => eb.or([eb('at', '<', after.at), eb.and([eb('at', '=', after.at), eb('id', '>', after.id)])]));
   const rows = await q
     .orderBy('at', 'desc')
     .orderBy('id')

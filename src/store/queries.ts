@@ -207,6 +207,8 @@ export interface OutboxFilter {
   kind?: string;
   lead?: string;
   limit: number;
+  /** Keyset position: rows after this (created at, id), the order the list is in. */
+  after?: { createdAt: number; id: string } | undefined;
 }
 
 export async function listOutbox(db: Tx, f: OutboxFilter): Promise<OutboxRecord[]> {
@@ -214,6 +216,14 @@ export async function listOutbox(db: Tx, f: OutboxFilter): Promise<OutboxRecord[
   if (f.status) q = q.where('status', '=', f.status);
   if (f.kind) q = q.where('kind', '=', f.kind);
   if (f.lead) q = q.where('lead_id', '=', f.lead);
+  const after = f.after;
+  if (after)
+    q = q.where((eb) =>
+      eb.or([
+        eb('created_at', '>', after.createdAt),
+        eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
+      ]),
+    );
   const rows = await q.orderBy('created_at').orderBy('id').limit(f.limit).execute();
   return rows.map((o) => ({
     id: o.id,

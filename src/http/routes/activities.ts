@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { openLeadsByEmail } from '../../store/lead-search.js';
 import { ADMINS, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
+import { cursorTuple, pageFromRows, pageQuery } from '../paging.js';
 import { NOT_A_RECORD } from '../problem-responses.js';
 import { activityListSchema, inboundSignalSchema, leadEventOutcomeSchema } from '../schemas.js';
 import { callerOf, ENGINE_PROBLEMS, idParams, leadInReach, submit, type Api } from './shared.js';
@@ -20,28 +21,31 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
         tags: ['activities'],
         summary: "A lead's logged activities, oldest first",
         params: idParams,
+        querystring: z.object(pageQuery).strict(),
         response: { 200: activityListSchema },
       },
       config: { access: { roles: EVERYONE, scope: 'leads:read' } },
     },
     async (req) => {
       const lead = await leadInReach(ctx, req, req.params.id);
-      const rows = await ctx.store.db
-        .selectFrom('activities')
-        .selectAll()
-        .where('lead_id', '=', lead.id)
+      const after = cursorTuple(req.query.cursor, ['number', 'number']);
+      // (event seq, index within the event) is the activity's key: unique, and the order it happened in.
+      let q = ctx.store.db.selectFrom('activities').selectAll().where('lead_id', '=', lead.id);
+      if (after)
+        q = q.where((eb) =>
+          eb.or([eb('seq', '>', after[0]), eb.and([eb('seq', '=', after[0]), eb('idx', '>', after[1])])]),
+        );
+      const rows = await q
         .orderBy('seq')
         .orderBy('idx')
+        .limit(req.query.limit + 1)
         .execute();
-      return {
-        items: rows.map((a) => ({
-          kind: a.kind,
-          note: a.note,
-          at: new Date(a.at).toISOString(),
-          actor: a.actor,
-          stay: a.stay_id,
-        })),
-      };
+      return pageFromRows(
+        rows,
+        req.query.limit,
+        (a) => [a.seq, a.idx],
+        (a) => ({ kind: a.kind, note: a.note, at: new Date(a.at).toISOString(), actor: a.actor, stay: a.stay_id }),
+      );
     },
   );
 

@@ -7,6 +7,7 @@ import { replayDeadRows, retryOutboxRow } from '../../store/outbox-admin.js';
 import { boardData, listOutbox } from '../../store/queries.js';
 import { ADMINS, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
+import { cursorTuple, pageFromRows, pageQuery } from '../paging.js';
 import { Problem } from '../problem.js';
 import {
   auditListSchema,
@@ -17,7 +18,7 @@ import {
   retriedSchema,
   tickSchema,
 } from '../schemas.js';
-import { callerOf, limitSchema, reachFor, type Api } from './shared.js';
+import { callerOf, reachFor, type Api } from './shared.js';
 
 /** The outbox, the audit log, the scheduler by hand, and the board. */
 
@@ -35,21 +36,33 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
             status: z.enum(['pending', 'sent', 'failed', 'dead']).optional(),
             kind: z.string().optional(),
             lead: z.string().optional(),
-            limit: limitSchema,
+            ...pageQuery,
           })
           .strict(),
         response: { 200: outboxListSchema },
       },
       config: { access: admin },
     },
-    async (req) => ({
-      items: (await listOutbox(ctx.store.db, { ...req.query })).map((r) => ({
-        ...r,
-        createdAt: new Date(r.createdAt).toISOString(),
-        nextAttemptAt: new Date(r.nextAttemptAt).toISOString(),
-        lastAttemptAt: r.lastAttemptAt === null ? null : new Date(r.lastAttemptAt).toISOString(),
-      })),
-    }),
+    async (req) => {
+      const { cursor, limit, ...filter } = req.query;
+      const after = cursorTuple(cursor, ['number', 'string']);
+      const rows = await listOutbox(ctx.store.db, {
+        ...filter,
+        limit: limit + 1,
+        after: after ? { createdAt: after[0], id: after[1] } : undefined,
+      });
+      return pageFromRows(
+        rows,
+        limit,
+        (r) => [r.createdAt, r.id],
+        (r) => ({
+          ...r,
+          createdAt: new Date(r.createdAt).toISOString(),
+          nextAttemptAt: new Date(r.nextAttemptAt).toISOString(),
+          lastAttemptAt: r.lastAttemptAt === null ? null : new Date(r.lastAttemptAt).toISOString(),
+        }),
+      );
+    },
   );
 
   api.post(
@@ -104,16 +117,26 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['audit'],
         summary: 'The audit log, newest first',
-        querystring: z
-          .object({ action: z.string().optional(), target: z.string().optional(), limit: limitSchema })
-          .strict(),
+        querystring: z.object({ action: z.string().optional(), target: z.string().optional(), ...pageQuery }).strict(),
         response: { 200: auditListSchema },
       },
       config: { access: admin },
     },
-    async (req) => ({
-      items: (await listAudit(ctx.store.db, req.query)).map((r) => ({ ...r, at: new Date(r.at).toISOString() })),
-    }),
+    async (req) => {
+      const { cursor, limit, ...filter } = req.query;
+      const after = cursorTuple(cursor, ['number', 'string']);
+      const rows = await listAudit(ctx.store.db, {
+        ...filter,
+        limit: limit + 1,
+        after: after ? { at: after[0], id: after[1] } : undefined,
+      });
+      return pageFromRows(
+        rows,
+        limit,
+        (r) => [r.at, r.id],
+        (r) => ({ ...r, at: new Date(r.at).toISOString() }),
+      );
+    },
   );
 
   api.post(

@@ -18,6 +18,7 @@ import {
 import { importQuotasAudited, listQuotas, setQuotaAudited, type Quota } from '../../store/quotas.js';
 import { callerLabel, MANAGERS, ADMINS, type Caller, type Reach } from '../access.js';
 import type { AppContext } from '../app.js';
+import { pageOfAll, pageQuery } from '../paging.js';
 import { Problem, type FieldError } from '../problem.js';
 import { quotaImportSchema, quotaListSchema, quotaSchema, snapshotListSchema, snapshotSchema } from '../schemas.js';
 import { callerOf, reachFor, type Api } from './shared.js';
@@ -103,7 +104,9 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['forecast'],
         summary: 'Quotas by period (a manager: those of their teams and reps)',
-        querystring: z.object({ period: periodSchema.optional(), scope: z.enum(['user', 'team']).optional() }).strict(),
+        querystring: z
+          .object({ period: periodSchema.optional(), scope: z.enum(['user', 'team']).optional(), ...pageQuery })
+          .strict(),
         response: { 200: quotaListSchema },
       },
       config: { access: read },
@@ -120,7 +123,8 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
         teams === null
           ? rows
           : rows.filter((q) => (q.scope === 'team' ? teams.has(q.subject) : reachesRow(reach, q.subject)));
-      return { items: visible.map(presentQuota) };
+      // A quota is keyed by its period, scope and subject: that triple is unique.
+      return pageOfAll(visible, req.query, (q) => [q.period, q.scope, q.subject], presentQuota);
     },
   );
 
@@ -228,7 +232,11 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
         tags: ['forecast'],
         summary: 'Recorded forecast snapshots, oldest first (a manager: the total and their reps)',
         querystring: z
-          .object({ period: periodSchema.optional(), kind: z.enum(['period_start', 'on_demand']).optional() })
+          .object({
+            period: periodSchema.optional(),
+            kind: z.enum(['period_start', 'on_demand']).optional(),
+            ...pageQuery,
+          })
           .strict(),
         response: { 200: snapshotListSchema },
       },
@@ -240,7 +248,13 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
         ...(req.query.period !== undefined ? { periods: [req.query.period] } : {}),
         ...(req.query.kind !== undefined ? { kind: req.query.kind } : {}),
       });
-      return { items: grouped(rows).map(({ head, rows: r }) => presentSnapshot(head, r, reach)) };
+      return pageOfAll(
+        grouped(rows),
+        req.query,
+        // Snapshots taken in the same millisecond are told apart by their id.
+        ({ head }) => [head.period, head.takenAt, head.snapshotId],
+        ({ head, rows: r }) => presentSnapshot(head, r, reach),
+      );
     },
   );
 

@@ -9,6 +9,7 @@ import { leadRunLog, leadStays, listTasks } from '../../store/queries.js';
 import { EVERYONE, MANAGERS, reachesOwner } from '../access.js';
 import type { AppContext } from '../app.js';
 import { etagOf, isoOrNull, presentLead, presentLeadWith, presentTask } from '../present.js';
+import { pageOfAll, pageQuery } from '../paging.js';
 import { Problem } from '../problem.js';
 import { leadListSchema, leadPageSchema, staysSchema, timelineSchema } from '../schemas.js';
 import {
@@ -410,16 +411,22 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
     {
       schema: {
         tags: ['leads'],
-        summary: 'Every event applied to the lead, with what the rules did about it',
+        summary: 'Every event applied to the lead, with what the rules did about it, oldest first',
         params: idParams,
+        querystring: z.object(pageQuery).strict(),
         response: { 200: timelineSchema },
       },
       config: { access: read },
     },
     async (req) => {
       const lead = await leadInReach(ctx, req, req.params.id);
-      const events = await leadRunLog(ctx.store.db, lead.id);
-      return { items: events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
+      // Event seq is unique per lead and gives the order the events were applied in.
+      return pageOfAll(
+        await leadRunLog(ctx.store.db, lead.id),
+        req.query,
+        (e) => [e.seq],
+        (e) => ({ ...e, at: new Date(e.at).toISOString() }),
+      );
     },
   );
 
@@ -428,23 +435,27 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
     {
       schema: {
         tags: ['leads'],
-        summary: 'The stages the lead has been through',
+        summary: 'The stages the lead has been through, first stay first',
         params: idParams,
+        querystring: z.object(pageQuery).strict(),
         response: { 200: staysSchema },
       },
       config: { access: read },
     },
     async (req) => {
       const lead = await leadInReach(ctx, req, req.params.id);
-      const stays = await leadStays(ctx.store.db, lead.id);
-      return {
-        items: stays.map((s) => ({
+      return pageOfAll(
+        await leadStays(ctx.store.db, lead.id),
+        req.query,
+        // Several stays can start in the same event (a goal advancing twice): the id breaks the tie.
+        (s) => [s.seq, s.id],
+        (s) => ({
           ...s,
           enteredAt: new Date(s.enteredAt).toISOString(),
           exitedAt: isoOrNull(s.exitedAt),
           stalledAt: isoOrNull(s.stalledAt),
-        })),
-      };
+        }),
+      );
     },
   );
 }

@@ -4,6 +4,7 @@ import { processVersion } from '../../store/processes.js';
 import { processHistory } from '../../store/queries.js';
 import { EVERYONE, MANAGERS } from '../access.js';
 import type { AppContext } from '../app.js';
+import { pageOfAll, pageQuery } from '../paging.js';
 import { EventFileError, simulate } from '../../simulate.js';
 import { Problem } from '../problem.js';
 import {
@@ -63,16 +64,18 @@ export function processRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['process'],
         summary: 'Every version applied, oldest first',
+        querystring: z.object(pageQuery).strict(),
         response: { 200: processVersionListSchema },
       },
       config: { access: read },
     },
-    async () => ({
-      items: (await processHistory(ctx.store.db)).map((v) => ({
-        ...v,
-        appliedAt: new Date(v.appliedAt).toISOString(),
-      })),
-    }),
+    async (req) =>
+      pageOfAll(
+        await processHistory(ctx.store.db),
+        req.query,
+        (v) => [v.version],
+        (v) => ({ ...v, appliedAt: new Date(v.appliedAt).toISOString() }),
+      ),
   );
 
   api.get(

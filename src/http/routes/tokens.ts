@@ -5,6 +5,7 @@ import { findToken, insertToken, listTokens, revokeToken, type ApiToken } from '
 import { appendAudit } from '../../store/audit.js';
 import { EVERYONE, SCOPE_NAMES, type Scope } from '../access.js';
 import type { AppContext } from '../app.js';
+import { pageOfAll, pageQuery } from '../paging.js';
 import { isoOrNull } from '../present.js';
 import { Problem } from '../problem.js';
 import { tokenCreatedSchema, tokenListSchema } from '../schemas.js';
@@ -37,7 +38,8 @@ export function tokenRoutes(api: Api, ctx: AppContext): void {
     {
       schema: {
         tags: ['tokens'],
-        summary: 'Your API tokens (an admin sees everyone’s); never the secrets',
+        summary: 'Your API tokens (an admin sees everyone’s), newest first; never the secrets',
+        querystring: z.object(pageQuery).strict(),
         response: { 200: tokenListSchema },
       },
       config: { access: { roles: EVERYONE } },
@@ -45,7 +47,8 @@ export function tokenRoutes(api: Api, ctx: AppContext): void {
     async (req) => {
       const caller = callerOf(req);
       const tokens = await listTokens(ctx.store.db, caller.member.role === 'admin' ? null : caller.member.id);
-      return { items: tokens.map(presentToken) };
+      // Newest first: the negated creation time sorts descending; the id breaks ties.
+      return pageOfAll(tokens, req.query, (t) => [-t.createdAt, t.id], presentToken);
     },
   );
 

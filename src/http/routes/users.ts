@@ -21,6 +21,7 @@ import { ADMINS, EVERYONE, MANAGERS, reachesOwner } from '../access.js';
 import type { AppContext } from '../app.js';
 import { etagOf } from '../present.js';
 import { Problem } from '../problem.js';
+import { pageOfAll, pageQuery } from '../paging.js';
 import { availabilitySchema, teamListSchema, userListSchema, userSchema } from '../schemas.js';
 import { presentMember } from './auth.js';
 import { callerOf, denyAsMissing, expectedVersion, reachFor, type Api } from './shared.js';
@@ -94,16 +95,22 @@ export function userRoutes(api: Api, ctx: AppContext): void {
     {
       schema: {
         tags: ['users'],
-        summary: 'Everyone: sign-in accounts and process users, with availability',
+        summary: 'Everyone: sign-in accounts and process users, with availability, by id',
+        querystring: z.object(pageQuery).strict(),
         response: { 200: userListSchema },
       },
       config: { access: { roles: EVERYONE, scope: 'users:read' } },
     },
-    async () => {
+    async (req) => {
       const process = (await ctx.processes.current())?.process ?? null;
       const members = new Map((await listMembers(ctx.store.db)).map((m) => [m.id, m]));
-      const ids = [...new Set([...(process?.users ?? []).map((u) => u.id), ...members.keys()])].sort();
-      return { items: ids.map((id) => presentUser(id, members.get(id), process)) };
+      const ids = [...new Set([...(process?.users ?? []).map((u) => u.id), ...members.keys()])];
+      return pageOfAll(
+        ids,
+        req.query,
+        (id) => [id],
+        (id) => presentUser(id, members.get(id), process),
+      );
     },
   );
 
@@ -309,16 +316,20 @@ export function userRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/teams',
     {
-      schema: { tags: ['users'], summary: 'Teams with their manager and members', response: { 200: teamListSchema } },
+      schema: {
+        tags: ['users'],
+        summary: 'Teams with their manager and members, by id',
+        querystring: z.object(pageQuery).strict(),
+        response: { 200: teamListSchema },
+      },
       config: { access: { roles: EVERYONE, scope: 'users:read' } },
     },
-    async () => ({
-      items: ((await ctx.processes.current())?.process.teams ?? []).map((t) => ({
-        id: t.id,
-        name: t.name,
-        manager: t.manager ?? null,
-        members: t.members,
-      })),
-    }),
+    async (req) =>
+      pageOfAll(
+        (await ctx.processes.current())?.process.teams ?? [],
+        req.query,
+        (t) => [t.id],
+        (t) => ({ id: t.id, name: t.name, manager: t.manager ?? null, members: t.members }),
+      ),
   );
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { isoTime, itemsOf, jsonObject } from './common.js';
+import { isoTime, itemsOf, jsonObject, pageOf } from './common.js';
 
 /** The outbox, the audit log, the scheduler by hand, the server's configuration. */
 
-export const outboxListSchema = itemsOf(
+export const outboxListSchema = pageOf(
   z
     .object({
       id: z.string().describe('Also the idempotency key of its delivery'),
@@ -24,7 +24,7 @@ export const outboxListSchema = itemsOf(
 export const retriedSchema = z.object({ retried: z.string() });
 export const replayedSchema = z.object({ replayed: z.number().int().describe('Dead rows queued again') });
 
-export const auditListSchema = itemsOf(
+export const auditListSchema = pageOf(
   z
     .object({
       id: z.string(),

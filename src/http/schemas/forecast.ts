@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, itemsOf } from './common.js';
+import { isoTime, pageOf } from './common.js';
 
 /** Quotas and forecast snapshots. */
 
@@ -14,7 +14,7 @@ export const quotaSchema = z
   })
   .meta({ id: 'Quota' });
 
-export const quotaListSchema = itemsOf(quotaSchema);
+export const quotaListSchema = pageOf(quotaSchema);
 export const quotaImportSchema = z.object({ imported: z.number().int() });
 
 export const snapshotSchema = z
@@ -32,4 +32,4 @@ export const snapshotSchema = z
   })
   .meta({ id: 'ForecastSnapshot' });
 
-export const snapshotListSchema = itemsOf(snapshotSchema);
+export const snapshotListSchema = pageOf(snapshotSchema);

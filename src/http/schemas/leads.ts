@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { effectsSchema, fieldValue, isoTime, itemsOf, jsonObject, logEntrySchema, pageOf } from './common.js';
+import { effectsSchema, fieldValue, isoTime, jsonObject, logEntrySchema, pageOf } from './common.js';
 
 /** Leads and the work on them: tasks, timeline, stays, activities, signals, the board. */
 
@@ -71,7 +71,7 @@ export const taskOutcomeSchema = z.object({
   effects: effectsSchema,
 });
 
-export const timelineSchema = itemsOf(
+export const timelineSchema = pageOf(
   z
     .object({
       seq: z.number().int(),
@@ -95,7 +95,7 @@ export const timelineSchema = itemsOf(
     .meta({ id: 'TimelineEvent' }),
 );
 
-export const staysSchema = itemsOf(
+export const staysSchema = pageOf(
   z
     .object({
       id: z.string(),
@@ -112,7 +112,7 @@ export const staysSchema = itemsOf(
     .meta({ id: 'StageStay' }),
 );
 
-export const activityListSchema = itemsOf(
+export const activityListSchema = pageOf(
   z
     .object({
       kind: z.string(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, itemsOf, jsonObject } from './common.js';
+import { isoTime, jsonObject, pageOf } from './common.js';
 
 /**
  * The process: current version, history, validation, diff, apply, and simulation. The results
@@ -26,7 +26,7 @@ export const currentProcessSchema = z.object({
   process: processDocument,
 });
 
-export const processVersionListSchema = itemsOf(
+export const processVersionListSchema = pageOf(
   z.object({
     version: z.number().int(),
     name: z.string(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, itemsOf } from './common.js';
+import { isoTime, pageOf } from './common.js';
 
 /** Accounts, users with their routing data, teams, sign-in and API tokens. */
 
@@ -45,12 +45,12 @@ export const userSchema = z
   })
   .meta({ id: 'User' });
 
-export const userListSchema = itemsOf(userSchema);
+export const userListSchema = pageOf(userSchema);
 export const availabilitySchema = userSchema.extend({
   processVersion: z.number().int().describe('The process version the change stored'),
 });
 
-export const teamListSchema = itemsOf(
+export const teamListSchema = pageOf(
   z.object({ id: z.string(), name: z.string(), manager: z.string().nullable(), members: z.array(z.string()) }),
 );
 
@@ -80,7 +80,7 @@ export const tokenSchema = z
   })
   .meta({ id: 'ApiToken' });
 
-export const tokenListSchema = itemsOf(tokenSchema);
+export const tokenListSchema = pageOf(tokenSchema);
 export const tokenCreatedSchema = tokenSchema.extend({
   token: z.string().describe('The secret (sf_pat_…): shown in this answer only'),
 });
