@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { DomainErrorCode } from '../domain/errors.js';
+import type { LeadEvent } from '../domain/events.js';
 
 /**
  * RFC 9457 problem details. Every error the API answers has a stable `type` URI from the table
@@ -27,6 +28,7 @@ export const PROBLEM_TYPES = {
   'not-found': [404, 'No such resource'],
   'method-not-allowed': [405, 'Method not allowed'],
   conflict: [409, 'The request conflicts with the current state'],
+  'task-stay-ended': [409, 'The task belongs to a stage the lead has left'],
   'idempotency-key-in-use': [409, 'A request with this Idempotency-Key is still running'],
   'precondition-failed': [412, 'The resource has changed since you read it'],
   'payload-too-large': [413, 'The request body is too large'],
@@ -76,8 +78,24 @@ const DOMAIN_PROBLEMS: Record<DomainErrorCode, ProblemType> = {
   stale_version: 'precondition-failed',
 };
 
-export function domainProblem(code: DomainErrorCode, message: string, headers?: Record<string, string>): Problem {
-  return new Problem(DOMAIN_PROBLEMS[code], message, { code, ...(headers ? { headers } : {}) });
+/**
+ * Where a code means something more particular for one kind of event, that event's own type. The
+ * engine refuses to reopen a task of a stay the lead has left with task_not_open (an open task is
+ * task_not_closed), so for task.reopened that code always means the stay has ended.
+ */
+const EVENT_PROBLEMS: Partial<Record<LeadEvent['type'], Partial<Record<DomainErrorCode, ProblemType>>>> = {
+  'task.reopened': { task_not_open: 'task-stay-ended' },
+};
+
+/** The problem an engine refusal answers; the detail is the rule's own message, as the CLI prints it. */
+export function domainProblem(
+  code: DomainErrorCode,
+  message: string,
+  headers?: Record<string, string>,
+  event?: LeadEvent['type'],
+): Problem {
+  const type = (event ? EVENT_PROBLEMS[event]?.[code] : undefined) ?? DOMAIN_PROBLEMS[code];
+  return new Problem(type, message, { code, ...(headers ? { headers } : {}) });
 }
 
 export interface ProblemBody {

@@ -315,14 +315,29 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       },
       async (req, reply) => {
         const lead = await leadInReach(ctx, req, req.params.id);
-        const owner = (req.body as { owner?: unknown } | null)?.owner;
+        const { owner, override } = (req.body ?? {}) as { owner?: unknown; override?: unknown };
         if (typeof owner === 'string') await ownerWithinReach(ctx, req, owner);
+        // The engine refuses it too; refused here it is a denial like any other, in the audit log.
+        if (override === true && callerOf(req).member.role !== 'admin')
+          await denyForbidden(ctx, req, 'only an admin may override a stage gate');
         const outcome = await submit(
           ctx,
           callerOf(req),
           event(lead.id, req.body as z.output<B>),
           expectedVersion(req, lead.version, false),
         );
+        // An admin's override passes gates every other writer is held by: the audit log keeps it too.
+        if (override === true)
+          await appendAudit(
+            ctx.store.db,
+            {
+              actor: callerOf(req).member.id,
+              action: 'lead.gate_overridden',
+              target: lead.id,
+              details: { via: name, gates: outcome.log.filter((e) => e.kind === 'gate').map((e) => e.message) },
+            },
+            ctx.now(),
+          );
         // Owner changes by people are audited; those made by the rules are in the owner history.
         if (outcome.lead.owner !== lead.owner)
           await appendAudit(
@@ -346,7 +361,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       .object({
         stage: z.string().min(1),
         pipeline: z.string().min(1).optional(),
-        override: z.boolean().default(false),
+        override: z.boolean().default(false).describe('Admin only: pass strict gates; recorded in the run log'),
         reason: z.string().max(500).optional(),
       })
       .strict(),
@@ -361,14 +376,18 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
   );
   transition(
     'win',
-    'Mark the lead won',
+    'Mark the lead won (strict stages still open on the way hold it; an admin may override, and that is recorded)',
     z
-      .object({ reason: z.string().max(500).optional() })
+      .object({
+        reason: z.string().max(500).optional(),
+        override: z.boolean().default(false).describe('Admin only: win past strict gates; recorded in the run log'),
+      })
       .strict()
-      .default({}),
+      .default({ override: false }),
     (id, b) => ({
       type: 'lead.won',
       lead: id,
+      ...(b.override ? { override: true } : {}),
       ...(b.reason ? { reason: b.reason } : {}),
     }),
   );
@@ -382,10 +401,27 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       reason: b.reason,
     }),
   );
-  transition('reopen', 'Reopen a won or lost lead', z.object({}).strict().default({}), (id) => ({
-    type: 'lead.reopened',
-    lead: id,
-  }));
+  transition(
+    'reopen',
+    'Reopen a won or lost lead under the current process version, in the stage it closed in (or the one named)',
+    z
+      .object({
+        stage: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Reopen into this stage: needed when the current version no longer has the one it closed in'),
+        pipeline: z.string().min(1).optional().describe('The pipeline of that stage, if not the one it closed in'),
+      })
+      .strict()
+      .default({}),
+    (id, b) => ({
+      type: 'lead.reopened',
+      lead: id,
+      ...(b.stage !== undefined ? { stage: b.stage } : {}),
+      ...(b.pipeline !== undefined ? { pipeline: b.pipeline } : {}),
+    }),
+  );
   transition(
     'activate',
     'An imported lead goes live in its current stage',

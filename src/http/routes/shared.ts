@@ -97,7 +97,7 @@ export async function submit(
   const outcome = await ctx.commits.submit(parsed, ctx.now(), ifVersion);
   if (!outcome.ok) {
     const headers = outcome.currentVersion !== undefined ? { etag: etagOf(outcome.currentVersion) } : undefined;
-    throw domainProblem(outcome.error.code, outcome.error.message, headers);
+    throw domainProblem(outcome.error.code, outcome.error.message, headers, parsed.type);
   }
   return outcome;
 }

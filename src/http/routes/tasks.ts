@@ -79,9 +79,14 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
     async (req) => presentTask(await findInReach(req, req.params.id)),
   );
 
-  for (const [verb, type, summary] of [
-    ['complete', 'task.completed', 'Complete a task; if that meets the stage goal, the lead advances'],
-    ['reopen', 'task.reopened', 'Reopen a done or skipped task'],
+  for (const [verb, type, summary, problems] of [
+    ['complete', 'task.completed', 'Complete a task; if that meets the stage goal, the lead advances', ENGINE_PROBLEMS],
+    [
+      'reopen',
+      'task.reopened',
+      "Reopen a done or skipped task of the lead's current stage (a left stage's tasks are history: 409 task-stay-ended)",
+      [...ENGINE_PROBLEMS, 'task-stay-ended'],
+    ],
   ] as const) {
     api.post(
       `/tasks/:id/${verb}`,
@@ -94,7 +99,7 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
           body: z.object({}).strict().nullish(),
           response: { 200: taskOutcomeSchema },
         },
-        config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true, problems: ENGINE_PROBLEMS },
+        config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true, problems },
       },
       async (req) => {
         const task = await findInReach(req, req.params.id);
