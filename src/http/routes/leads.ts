@@ -11,6 +11,7 @@ import type { AppContext } from '../app.js';
 import { etagOf, isoOrNull, presentLead, presentLeadWith, presentTask } from '../present.js';
 import { pageOfAll, pageQuery } from '../paging.js';
 import { Problem } from '../problem.js';
+import { instantOf, timeQuery } from '../time-filter.js';
 import { leadListSchema, leadPageSchema, staysSchema, timelineSchema } from '../schemas.js';
 import {
   callerOf,
@@ -20,7 +21,6 @@ import {
   encodeCursor,
   ENGINE_PROBLEMS,
   idParams,
-  isoQuery,
   leadInReach,
   limitSchema,
   reachFor,
@@ -76,12 +76,12 @@ const listQuery = z
     q: z.string().max(200).optional().describe('Text in name, email or company'),
     value_min: z.coerce.number().optional(),
     value_max: z.coerce.number().optional(),
-    created_from: isoQuery,
-    created_to: isoQuery,
-    closed_from: isoQuery,
-    closed_to: isoQuery,
-    expected_close_from: isoQuery,
-    expected_close_to: isoQuery,
+    created_from: timeQuery('from'),
+    created_to: timeQuery('to'),
+    closed_from: timeQuery('from'),
+    closed_to: timeQuery('to'),
+    expected_close_from: timeQuery('from'),
+    expected_close_to: timeQuery('to'),
     sort: z
       .enum(Object.keys(LEAD_SORTS) as [keyof typeof LEAD_SORTS, ...(keyof typeof LEAD_SORTS)[]])
       .default('created_at'),
@@ -201,9 +201,12 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         throw new Problem('validation-failed', 'the cursor belongs to another sort order', {
           errors: [{ field: 'query.cursor', message: `made for sort=${cursor.s}&order=${cursor.o}` }],
         });
+      const process = (await ctx.processes.current())?.process;
+      // A date alone in a filter is the start of that day where the organisation is.
+      const zone = process?.organisation.timezone ?? 'UTC';
       let owners: string[] | undefined;
       if (q.team !== undefined) {
-        const team = (await ctx.processes.current())?.process.teams.find((t) => t.id === q.team);
+        const team = process?.teams.find((t) => t.id === q.team);
         owners = team ? team.members : [];
       }
       const { rows, next } = await searchLeads(ctx.store.db, {
@@ -220,12 +223,12 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         q: q.q,
         valueMin: q.value_min === undefined ? undefined : Math.round(q.value_min * 100),
         valueMax: q.value_max === undefined ? undefined : Math.round(q.value_max * 100),
-        createdFrom: q.created_from,
-        createdTo: q.created_to,
-        closedFrom: q.closed_from,
-        closedTo: q.closed_to,
-        expectedCloseFrom: q.expected_close_from,
-        expectedCloseTo: q.expected_close_to,
+        createdFrom: instantOf(q.created_from, zone),
+        createdTo: instantOf(q.created_to, zone),
+        closedFrom: instantOf(q.closed_from, zone),
+        closedTo: instantOf(q.closed_to, zone),
+        expectedCloseFrom: instantOf(q.expected_close_from, zone),
+        expectedCloseTo: instantOf(q.expected_close_to, zone),
         reach,
         sort: q.sort,
         order: q.order,
