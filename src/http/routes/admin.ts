@@ -170,10 +170,13 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
     async (req) => {
       const reach = await reachFor(ctx, callerOf(req));
       const data = await boardData(ctx.store.db);
-      if (reach.kind === 'all') return data;
+      // Times leave as ISO 8601 like on every other route (the store's epoch ms serve the CLI's board).
+      const present = (tasks: typeof data.openTasks) =>
+        tasks.map((t) => ({ ...t, dueAt: new Date(t.dueAt).toISOString() }));
+      if (reach.kind === 'all') return { ...data, openTasks: present(data.openTasks) };
       const leads = data.leads.filter((l) => l.owner !== null && reach.owners.has(l.owner));
       const visible = new Set(leads.map((l) => l.id));
-      return { leads, openTasks: data.openTasks.filter((t) => visible.has(t.lead)), outboxByKind: {} };
+      return { leads, openTasks: present(data.openTasks.filter((t) => visible.has(t.lead))), outboxByKind: {} };
     },
   );
 

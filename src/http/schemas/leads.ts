@@ -152,7 +152,7 @@ export const boardSchema = z.object({
       lead: z.string(),
       template: z.string(),
       assignee: z.string().nullable(),
-      dueAt: z.number().describe('Epoch milliseconds'),
+      dueAt: isoTime,
     }),
   ),
   outboxByKind: z.record(z.string(), z.number()).describe('Outbox rows by kind (admins; empty for others)'),
