@@ -143,8 +143,8 @@ const GROUPINGS: ReadonlySet<string> = new Set(DIMENSIONS);
  * The table a manager reads in a terminal: the title with the period as it was used, a line
  * naming the units, the rows (ids left out but the stage's, numbers right-aligned, ratios as
  * percentages, gaps in percentage points, money with separators, days to one decimal, times in
- * the organisation's zone, a missing figure as `-`, a missing group as `(none)`), a total row
- * when the report has one, then the summary and the notes.
+ * the organisation's zone, a missing figure as `-`, a missing group as `(none)`), the total rows
+ * when the report has them (one, or one per stage), then the summary and the notes.
  */
 export function reportTable(out: ReportOutput, layout: ReportLayout): string[] {
   const lines: string[] = [];
@@ -152,15 +152,17 @@ export function reportTable(out: ReportOutput, layout: ReportLayout): string[] {
   lines.push(`${out.report}: ${scope} (to is exclusive)`);
   const cols = layout.columns.filter((c) => !c.endsWith('_id') || c === 'stage_id');
   const summary = { ...(out.summary ?? {}) };
-  const total = isRecord(summary['total']) ? summary['total'] : null;
-  delete summary['total'];
+  // One total row (win-rate, deal-size, …) or one per stage (flow, time-in-stage grouped).
+  const rawTotal = summary['total'];
+  const totals = isRecord(rawTotal) ? [rawTotal] : Array.isArray(rawTotal) ? rawTotal.filter(isRecord) : [];
+  if (isRecord(rawTotal) || Array.isArray(rawTotal)) delete summary['total'];
   const unitsLine = unitsText(layout, [...cols, ...summaryFields(summary)]);
   if (unitsLine !== '') lines.push(unitsLine);
   if (out.rows.length === 0) lines.push('no data in this period');
   else {
     const cells = (r: Record<string, unknown>): string[] => cols.map((c) => cell(r[c], c, layout, out.rows));
     const body = [cols, ...out.rows.map(cells)];
-    if (total)
+    for (const total of totals)
       body.push(cols.map((c, i) => (c in total ? cell(total[c], c, layout, out.rows) : i === 0 ? 'total' : '')));
     const right = cols.map((c) => NUMERIC.has(layout.units[c] ?? 'text'));
     lines.push(...table(body, '  ', right));

@@ -51,6 +51,25 @@ import { report, scenarioStore } from './scenario-report.js';
 const NOW = '2026-03-20T00:00:00Z';
 const P = { from: '2026-03-02', to: '2026-03-09' };
 
+/** The organisation's figures for P: the ungrouped row, and the grouped reports' total. */
+const ORGANISATION = {
+  tasks_due: 9,
+  on_time: 3,
+  completed_late: 3,
+  overdue_open: 1,
+  skipped_overdue: 2,
+  on_time_rate: 0.3333,
+  forward_exits: 6,
+  goal_exits: 4,
+  goal_driven_share: 0.6667,
+  open_leads: 5,
+  neglected: 1,
+  neglected_share: 0.2,
+  reps: 4,
+  active_reps: 3,
+  active_rep_share: 0.75,
+};
+
 describe.each(dialects)('adoption on %s', (dialect) => {
   let store: Store;
   beforeAll(async () => {
@@ -63,25 +82,7 @@ describe.each(dialects)('adoption on %s', (dialect) => {
   it('gives the organisation total without --by', async () => {
     const out = await report(store, 'adoption', NOW, P);
     expect(out).toMatchObject({ report: 'adoption', from: '2026-03-02', to: '2026-03-09', by: null });
-    expect(out.rows).toEqual([
-      {
-        tasks_due: 9,
-        on_time: 3,
-        completed_late: 3,
-        overdue_open: 1,
-        skipped_overdue: 2,
-        on_time_rate: 0.3333,
-        forward_exits: 6,
-        goal_exits: 4,
-        goal_driven_share: 0.6667,
-        open_leads: 5,
-        neglected: 1,
-        neglected_share: 0.2,
-        reps: 4,
-        active_reps: 3,
-        active_rep_share: 0.75,
-      },
-    ]);
+    expect(out.rows).toEqual([ORGANISATION]);
     expect(out.summary).toEqual({ window_days: 14 });
   });
 
@@ -189,6 +190,11 @@ describe.each(dialects)('adoption on %s', (dialect) => {
       ['t2', 3, 0.3333, 1, 1, 0, 2, 2],
     ]);
     expect(out.rows[0]).toMatchObject({ team: 'Team One', completed_late: 2, skipped_overdue: 2 });
+    // The total row is the organisation's: the ungrouped figures (t1 + t2 here: 9 tasks, 3 on
+    // time, exits 6 of which 4 by goal, 5 open leads, 1 neglected, 4 reps of whom 3 active).
+    expect(out.summary).toEqual({ window_days: 14, total: ORGANISATION });
+    const byOwner = await report(store, 'adoption', NOW, { ...P, by: 'owner' });
+    expect(byOwner.summary).toEqual({ window_days: 14, total: ORGANISATION });
   });
 
   it('takes the neglect window from --window', async () => {

@@ -64,6 +64,19 @@ describe.each(dialects)('ask-to-decision on %s', (dialect) => {
         lost_median: 3,
       },
     ]);
+    // The total over every lead: won 4, 6; lost 2 (anna), 3 (ben).
+    expect(out.summary).toEqual({
+      total: { won_count: 2, won_mean: 5, won_median: 5, lost_count: 2, lost_mean: 2.5, lost_median: 2.5 },
+    });
+  });
+
+  it('takes the total median over the leads: by week, the lost are 2 and 3 in two weeks', async () => {
+    const out = await report(store, 'ask-to-decision', NOW, { ...P, by: 'week' });
+    expect(out.summary).toEqual({
+      total: { won_count: 2, won_mean: 5, won_median: 5, lost_count: 2, lost_mean: 2.5, lost_median: 2.5 },
+    });
+    const ungrouped = await report(store, 'ask-to-decision', NOW, P);
+    expect(ungrouped.summary).toBeUndefined();
   });
 
   it('counts nothing in a pipeline without an ask stage, and says so', async () => {

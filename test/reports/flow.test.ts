@@ -75,6 +75,30 @@ describe.each(dialects)('flow on %s', (dialect) => {
       ['nb', 'close', 0, 0, 0, 0, 0, 0, 0],
     ]);
     expect([...new Set(out.rows.map((r) => r['owner_id']))]).toEqual(['anna', 'ben', 'carl', 'dave']);
+    // The total per stage over every owner: the ungrouped report's nb rows (each stay is one lead's).
+    const total = out.summary?.['total'] as ReportRow[];
+    expect(pick(total, COLS)).toEqual([
+      ['nb', 'qualify', 8, 9, 1, 6, 0, 1, 1],
+      ['nb', 'demo', 7, 5, 0, 4, 0, 1, 0],
+      ['nb', 'propose', 4, 2, 0, 1, 0, 1, 0],
+      ['nb', 'close', 1, 1, 0, 0, 1, 0, 0],
+    ]);
+    expect(total[0]).toEqual(expect.not.objectContaining({ owner: expect.anything() as unknown }));
+    expect(total[0]).toMatchObject({ stage: 'Qualify', index: 0 });
+  });
+
+  it("notes the lost exits of leads reopened since, which win-rate's lost does not count", async () => {
+    // Lost exits in March: C4 (qualify), C6 (demo), C2 (propose). C6 was reopened 03-15 and is
+    // open now: flow has 3 lost exits, win-rate 2 lost leads closed in March.
+    const out = await report(store, 'flow', NOW, P);
+    expect(out.notes).toEqual([
+      '1 lost exit(s) in the period are of leads reopened since: flow counts every exit, win-rate each lead once, by its outcome now and the time of its last close (docs/reports.md, flow)',
+    ]);
+    const winRate = await report(store, 'win-rate', NOW, P);
+    expect(winRate.rows[0]).toMatchObject({ lost: 2 });
+    // Before the reopen (February has no lost exit), no note.
+    const feb = await report(store, 'flow', NOW, { from: '2026-02-01', to: '2026-03-01' });
+    expect(feb.notes).toBeUndefined();
   });
 
   it('buckets entries by entry time and exits by exit time', async () => {

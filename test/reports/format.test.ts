@@ -53,6 +53,42 @@ describe('report table', () => {
     ]);
   });
 
+  it('prints a total per stage after the groups, labelled total, with the stage columns it has', () => {
+    const row = (team: string | null, stage: string, count: number, median: number): ReportOutput['rows'][number] => ({
+      team,
+      team_id: team?.toLowerCase() ?? null,
+      stage,
+      stage_id: stage.toLowerCase(),
+      count,
+      median,
+    });
+    const out: ReportOutput = {
+      report: 'time-in-stage',
+      from: '2026-03-01',
+      to: '2026-04-01',
+      by: 'team',
+      pipeline: 'nb',
+      rows: [row('North', 'Qualify', 4, 1.5), row('North', 'Demo', 2, 1.5), row('South', 'Qualify', 3, 2)],
+      summary: {
+        total: [
+          { stage: 'Qualify', stage_id: 'qualify', count: 7, median: 2 },
+          { stage: 'Demo', stage_id: 'demo', count: 2, median: 1.5 },
+        ],
+      },
+    };
+    const l = layout(['team', 'team_id', 'stage', 'stage_id', 'count', 'median'], { count: 'count', median: 'days' });
+    expect(reportTable(out, l)).toEqual([
+      'time-in-stage: 2026-03-01 to 2026-04-01, pipeline nb, by team (to is exclusive)',
+      '(durations in days)',
+      '  team   stage    stage_id  count  median',
+      '  North  Qualify  qualify       4     1.5',
+      '  North  Demo     demo          2     1.5',
+      '  South  Qualify  qualify       3     2.0',
+      '  total  Qualify  qualify       7     2.0',
+      '  total  Demo     demo          2     1.5',
+    ]);
+  });
+
   it('shows money with the currency, days to a tenth, gaps in points, times in the zone and a labelled null', () => {
     const out: ReportOutput = {
       report: 'x',
@@ -161,7 +197,7 @@ describe('stageflow report --format csv (the real CLI)', () => {
         '  Anna Berg       1  100   100     100  100',
         '  Ben Okafor      1   60    60      60   60',
         '  Carl Diaz       1   80    80      80   80',
-        '  total           3  240    80',
+        '  total           3  240    80      80  100',
         'spread: 20.4%',
         '',
       ].join('\n'),

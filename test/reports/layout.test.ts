@@ -73,7 +73,7 @@ describe.each(dialects)('report layout on %s', (dialect) => {
     );
   });
 
-  it('grouped win rate and deal size carry the total a manager adds up, computed from the groups', async () => {
+  it('grouped win rate and deal size carry the organisation total a manager looks for', async () => {
     // January by owner: anna 1 won 1 lost, ben 1 won, carl 1 won; cohorts 2 + 2 + 2, won 1 + 2 + 1.
     const wr = await report('win-rate', { ...JAN, by: 'owner' });
     expect(wr.summary).toEqual({
@@ -81,10 +81,10 @@ describe.each(dialects)('report layout on %s', (dialect) => {
     });
     // Ungrouped, the one row is the total: no summary.
     expect((await report('win-rate', JAN)).summary).toBeUndefined();
-    // Won 100 (anna), 60 (ben), 80 (carl): count 3, sum 240, mean 80, the same as the ungrouped row.
-    // North (anna 100, ben 60) and South (carl 80) both average 80: spread 0.
+    // Won 100 (anna), 60 (ben), 80 (carl): count 3, sum 240, mean 80, median 80, p90 100, the same
+    // as the ungrouped row. North (anna 100, ben 60) and South (carl 80) both average 80: spread 0.
     const ds = await report('deal-size', { ...JAN, by: 'team' });
-    expect(ds.summary).toEqual({ spread: 0, total: { count: 3, sum: 240, mean: 80 } });
+    expect(ds.summary).toEqual({ spread: 0, total: { count: 3, sum: 240, mean: 80, median: 80, p90: 100 } });
     expect((await report('deal-size', JAN)).rows).toMatchObject([{ count: 3, sum: 240, mean: 80 }]);
   });
 

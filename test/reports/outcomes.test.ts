@@ -98,8 +98,43 @@ describe.each(dialects)('outcome reports on %s', (dialect) => {
       ['carl', 1, 80],
     ]);
     // means 100, 60, 80: mean 80, population sd sqrt((400 + 400 + 0) / 3) = 16.33, CV 0.2041
-    // The groups' total: 3 won, 240, mean 80 (the ungrouped row's figures).
-    expect(byOwner.summary).toEqual({ spread: 0.2041, total: { count: 3, sum: 240, mean: 80 } });
+    // The groups' total: 3 won, 240, mean 80, and over the values 60, 80, 100 the median 80 and
+    // p90 (rank ceil(2.7) = 3) 100: the ungrouped row's figures.
+    expect(byOwner.summary).toEqual({
+      spread: 0.2041,
+      total: { count: 3, sum: 240, mean: 80, median: 80, p90: 100 },
+    });
+  });
+
+  it('cycle by team: the total median is over every lead, not the median of the teams medians', async () => {
+    // north: L1 15, L4 13 (median 14), lost L2 15; south: L6 23 (median 23). Over all three won
+    // leads: 13, 15, 23 -> mean 17, median 15 (the teams' medians would give 18.5), p90 23.
+    const out = await report('cycle', { ...JAN, by: 'team' });
+    expect(out.rows.map((r) => [r['team_id'], r['count'], r['median'], r['lost_count']])).toEqual([
+      ['north', 2, 14, 1],
+      ['south', 1, 23, 0],
+    ]);
+    expect(out.summary).toEqual({
+      total: { count: 3, mean: 17, median: 15, p90: 23, lost_count: 1, lost_mean: 15, lost_median: 15 },
+    });
+  });
+
+  it("flow counts L5's January loss, which it lost again in February: a note says why win-rate does not", async () => {
+    // Lost exits in January: L2 (final) and L5 01-30, reopened 02-02 and lost again 02-10 (its
+    // lead is lost, but at another time). Win-rate's January lost is L2 alone.
+    const flow = await report('flow', JAN);
+    expect(flow.rows.reduce((a, r) => a + Number(r['exit_lost']), 0)).toBe(2);
+    expect((await report('win-rate', JAN)).rows[0]).toMatchObject({ lost: 1 });
+    expect(flow.notes).toEqual([
+      '1 lost exit(s) in the period are of leads reopened since: flow counts every exit, win-rate each lead once, by its outcome now and the time of its last close (docs/reports.md, flow)',
+    ]);
+    // February's exit of L5 is its last close: no note.
+    expect((await report('flow', { from: '2026-02-01', to: '2026-03-01' })).notes).toBeUndefined();
+  });
+
+  it('an ungrouped outcome report has no total (its one row is the total)', async () => {
+    expect((await report('cycle', JAN)).summary).toBeUndefined();
+    expect((await report('deal-size', JAN)).summary).toEqual({ spread: null });
   });
 
   it('cycle: won L1 15 days, L4 13, L6 23; lost L2 15; February: L3 22 days, L5 38 from its creation', async () => {

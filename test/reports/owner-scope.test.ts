@@ -151,8 +151,12 @@ describe.each(dialects)('reports limited to owners on %s', (dialect) => {
       { product: 'beta', count: 1, sum: 500, mean: 500, median: 500, p90: 500 },
     ]);
     // means 1500 and 500: mean 1000, population sd 500
-    // The total is team A's alone, like the ungrouped row: 3 won, 3500, mean 3500 / 3.
-    expect(byProduct.summary).toEqual({ spread: 0.5, total: { count: 3, sum: 3500, mean: 1166.67 } });
+    // The total is team A's alone, like the ungrouped row: 3 won, 3500, mean 3500 / 3, and over
+    // 500, 1000 and 2000 the median 1000 and p90 2000.
+    expect(byProduct.summary).toEqual({
+      spread: 0.5,
+      total: { count: 3, sum: 3500, mean: 1166.67, median: 1000, p90: 2000 },
+    });
   });
 
   it('funnel by hand: team A cohort A1..A6, stalled A5 in qualify and A6 in propose', async () => {

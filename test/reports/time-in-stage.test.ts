@@ -60,6 +60,17 @@ describe.each(dialects)('time-in-stage on %s', (dialect) => {
       ['ben', 'up', 'offer', 1, 2, 2],
       ['carl', 'nb', 'qualify', 2, 2, 2],
     ]);
+    // The total per stage is over every stay, the ungrouped rows: nb qualify's median is 2 (of
+    // 1,1,1,2,2,2,3.5), not 1.5, the median of the owners' medians 1.5, 1 and 2.
+    expect(out.summary).toEqual({
+      total: [
+        { pipeline: 'nb', stage: 'Qualify', stage_id: 'qualify', index: 0, count: 7, mean: 1.79, median: 2 },
+        { pipeline: 'nb', stage: 'Demo', stage_id: 'demo', index: 1, count: 2, mean: 1.5, median: 1.5 },
+        { pipeline: 'nb', stage: 'Propose', stage_id: 'propose', index: 2, count: 6, mean: 3.17, median: 3 },
+        { pipeline: 'up', stage: 'Scope', stage_id: 'scope', index: 0, count: 1, mean: 2, median: 2 },
+        { pipeline: 'up', stage: 'Offer', stage_id: 'offer', index: 1, count: 1, mean: 2, median: 2 },
+      ],
+    });
   });
 
   it('buckets by the week the stay ended, and filters by pipeline', async () => {

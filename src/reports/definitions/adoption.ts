@@ -1,4 +1,13 @@
-import { activeReps, forwardExits, neglectedLeads, taskTimeliness } from '../../store/reports/adoption.js';
+import {
+  activeReps,
+  forwardExits,
+  neglectedLeads,
+  taskTimeliness,
+  type ActiveReps,
+  type ForwardExits,
+  type Neglect,
+  type TaskTimeliness,
+} from '../../store/reports/adoption.js';
 import { DAY_MS, ratio } from '../figures.js';
 import { periodBound } from '../period.js';
 import {
@@ -89,36 +98,74 @@ export const adoption: ReportDefinition = {
     const e = new Map(exits.map((r) => [r.key, r]));
     const n = new Map(neglect.map((r) => [r.key, r]));
     const a = new Map(reps.map((r) => [r.key, r]));
-    const rows = mergeByKey([tasks, exits, neglect, reps]).map((key): ReportRow => {
-      const task = t.get(key);
-      const exit = e.get(key);
-      const open = n.get(key);
-      const rep = a.get(key);
-      return {
-        ...ctx.dimensionFields(key),
-        tasks_due: task?.due ?? 0,
-        on_time: task?.onTime ?? 0,
-        completed_late: task?.late ?? 0,
-        overdue_open: task?.open ?? 0,
-        skipped_overdue: task?.skipped ?? 0,
-        on_time_rate: ratio(task?.onTime ?? 0, task?.due ?? 0),
-        forward_exits: exit?.forward ?? 0,
-        goal_exits: exit?.goal ?? 0,
-        goal_driven_share: ratio(exit?.goal ?? 0, exit?.forward ?? 0),
-        open_leads: open?.open ?? 0,
-        neglected: open?.neglected ?? 0,
-        neglected_share: ratio(open?.neglected ?? 0, open?.open ?? 0),
-        reps: rep?.reps ?? 0,
-        active_reps: rep?.active ?? 0,
-        active_rep_share: ratio(rep?.active ?? 0, rep?.reps ?? 0),
-      };
-    });
+    const rows = mergeByKey([tasks, exits, neglect, reps]).map((key): ReportRow => ({
+      ...ctx.dimensionFields(key),
+      ...figures(t.get(key), e.get(key), n.get(key), a.get(key)),
+    }));
     const notes =
       at < ctx.period.to
         ? [
             `the period has not ended: tasks due and open leads are taken as of now (${periodBound(at, ctx.period.zone)})`,
           ]
         : [];
-    return { rows, columns, summary: { window_days: days }, notes };
+    if (ctx.scope.by === null) return { rows, columns, summary: { window_days: days }, notes };
+    // Grouped, the organisation's figures. A task, an exit and a neglected lead belong to one rep
+    // and that rep to one group, so those add up. A rep is one owner row, but by team a rep whose
+    // team changed between process versions is in both teams' rows: reps are then counted again
+    // over everyone (one more query, over people, not leads).
+    const overall =
+      ctx.scope.by === 'team'
+        ? (
+            await activeReps(
+              ctx.tx,
+              { ...ctx.scope, by: null },
+              ctx.process.users.map((u) => u.id),
+            )
+          )[0]
+        : { key: '', reps: sumOf(reps, (r) => r.reps), active: sumOf(reps, (r) => r.active) };
+    const total = figures(
+      {
+        key: '',
+        due: sumOf(tasks, (r) => r.due),
+        onTime: sumOf(tasks, (r) => r.onTime),
+        late: sumOf(tasks, (r) => r.late),
+        open: sumOf(tasks, (r) => r.open),
+        skipped: sumOf(tasks, (r) => r.skipped),
+      },
+      { key: '', forward: sumOf(exits, (r) => r.forward), goal: sumOf(exits, (r) => r.goal) },
+      { key: '', open: sumOf(neglect, (r) => r.open), neglected: sumOf(neglect, (r) => r.neglected) },
+      overall,
+    );
+    return { rows, columns, summary: { window_days: days, total }, notes };
   },
 };
+
+function sumOf<T>(list: readonly T[], field: (r: T) => number): number {
+  return list.reduce((acc, r) => acc + field(r), 0);
+}
+
+/** A row's figures from its four counts (a missing one is zeros). */
+function figures(
+  task: TaskTimeliness | undefined,
+  exit: ForwardExits | undefined,
+  open: Neglect | undefined,
+  rep: ActiveReps | undefined,
+): ReportRow {
+  return {
+    tasks_due: task?.due ?? 0,
+    on_time: task?.onTime ?? 0,
+    completed_late: task?.late ?? 0,
+    overdue_open: task?.open ?? 0,
+    skipped_overdue: task?.skipped ?? 0,
+    on_time_rate: ratio(task?.onTime ?? 0, task?.due ?? 0),
+    forward_exits: exit?.forward ?? 0,
+    goal_exits: exit?.goal ?? 0,
+    goal_driven_share: ratio(exit?.goal ?? 0, exit?.forward ?? 0),
+    open_leads: open?.open ?? 0,
+    neglected: open?.neglected ?? 0,
+    neglected_share: ratio(open?.neglected ?? 0, open?.open ?? 0),
+    reps: rep?.reps ?? 0,
+    active_reps: rep?.active ?? 0,
+    active_rep_share: ratio(rep?.active ?? 0, rep?.reps ?? 0),
+  };
+}

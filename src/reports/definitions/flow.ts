@@ -28,16 +28,67 @@ export const flow: ReportDefinition = {
           const id = `${key}\u0000${p.id}\u0000${s.id}`;
           if (!cells.has(id)) cells.set(id, empty(key, p.id, s.id, index));
         });
-    const rows = [...cells.values()]
+    const sorted = [...cells.values()]
       .map((c) => ({ key: c.key, place: stagePlace(ctx.process, c.pipeline, c.stage, c.index), c }))
+      .sort(byKeyThenStage);
+    const rows = sorted.map(({ key, place, c }) => row(ctx.dimensionFields(key), place, c));
+    const columns = columnsOf(ctx, ['pipeline', 'stage', 'stage_id', 'index', ...FIGURES]);
+    const notes = reopenNotes(counts);
+    if (ctx.scope.by === null) return { rows, columns, ...notes };
+    // Grouped, each stage's flow over every group: a stay is in exactly one group (one lead, one
+    // entry and one exit time), so the groups add up to the ungrouped report's row.
+    const totals = new Map<string, { place: StagePlace; c: FlowCounts }>();
+    for (const { place, c } of sorted) {
+      const id = `${c.pipeline}\u0000${c.stage}`;
+      const t = totals.get(id) ?? { place, c: empty('', c.pipeline, c.stage, c.index) };
+      t.c.entries += c.entries;
+      t.c.goal += c.goal;
+      t.c.moved += c.moved;
+      t.c.won += c.won;
+      t.c.lost += c.lost;
+      t.c.pipelineMoves += c.pipelineMoves;
+      totals.set(id, t);
+    }
+    const total = [...totals.values()]
+      .map(({ place, c }) => ({ key: '', place, c }))
       .sort(byKeyThenStage)
-      .map(({ key, place, c }) => row(ctx.dimensionFields(key), place, c));
-    return { rows, columns: columnsOf(ctx, ['pipeline', 'stage', 'stage_id', 'index', ...FIGURES]) };
+      .map(({ place, c }) => row({}, place, c));
+    return { rows, columns, summary: { total }, ...notes };
   },
 };
 
 function empty(key: string, pipeline: string, stage: string, index: number): FlowCounts {
-  return { key, pipeline, stage, index, entries: 0, goal: 0, moved: 0, won: 0, lost: 0, pipelineMoves: 0 };
+  return {
+    key,
+    pipeline,
+    stage,
+    index,
+    entries: 0,
+    goal: 0,
+    moved: 0,
+    won: 0,
+    lost: 0,
+    pipelineMoves: 0,
+    wonReopened: 0,
+    lostReopened: 0,
+  };
+}
+
+/**
+ * Flow counts every exit, win-rate each closed lead once by its outcome now: a lead lost, reopened
+ * and then won (or lost again later) is an exit_lost here and no loss (or a loss at another date)
+ * there. Said where a manager compares the two, only when it happens.
+ */
+function reopenNotes(counts: readonly FlowCounts[]): { notes?: string[] } {
+  const lost = counts.reduce((a, c) => a + c.lostReopened, 0);
+  const won = counts.reduce((a, c) => a + c.wonReopened, 0);
+  const notes: string[] = [];
+  const say = (n: number, kind: string): string =>
+    `${n} ${kind} exit(s) in the period are of leads reopened since: flow counts every exit, win-rate ` +
+    `each lead once, by its outcome now and the time of its last close (docs/reports.md, flow)`;
+  if (lost > 0) notes.push(say(lost, 'lost'));
+  if (won > 0) notes.push(say(won, 'won'));
+  return notes.length > 0 ? { notes } : {};
 }
 
 function row(dim: ReportRow, place: StagePlace, c: FlowCounts): ReportRow {

@@ -1,6 +1,6 @@
 import { DIMENSIONS } from '../../domain/reporting.js';
 import { closedCounts, cohortCounts, cycleDays, wonValues } from '../../store/reports/outcomes.js';
-import type { DistributionRow } from '../../store/reports/distribution.js';
+import type { Distribution, DistributionRow } from '../../store/reports/distribution.js';
 import { coefficientOfVariation, major, ratio, round } from '../figures.js';
 import { columnsOf, mergeByKey, type ReportDefinition, type ReportRow } from '../report.js';
 
@@ -80,25 +80,21 @@ export const dealSize: ReportDefinition = {
   units: { count: 'count', sum: 'money', mean: 'money', median: 'money', p90: 'money', spread: 'ratio' },
   async run(ctx) {
     const values = await wonValues(ctx.tx, ctx.scope);
-    const rows = values.map((v) => ({ ...ctx.dimensionFields(v.key), ...money(v) }));
-    const means = values.map((v) => v.mean / 100);
+    const rows = values.groups.map((v) => ({ ...ctx.dimensionFields(v.key), ...money(v) }));
+    const means = values.groups.map((v) => v.mean / 100);
     const columns = columnsOf(ctx, ['count', 'sum', 'mean', 'median', 'p90']);
     // Spread flags inconsistency between groups: the coefficient of variation of their means.
     if (ctx.scope.by === null) return { rows, columns, summary: { spread: null } };
-    // The groups' total: count and sum add up (each won lead is in one group); the overall median
-    // and p90 would need a second pass over the leads, so they are left to the ungrouped report.
-    const count = values.reduce((a, v) => a + v.count, 0);
-    const sumMinor = values.reduce((a, v) => a + v.sum, 0);
-    return {
-      rows,
-      columns,
-      summary: {
-        spread: coefficientOfVariation(means),
-        total: { count, sum: major(sumMinor) ?? 0, mean: count === 0 ? null : major(sumMinor / count) },
-      },
-    };
+    // The groups' total, median and p90 over every won lead's value (SQL numbers them all once
+    // more), not the median of the groups' medians.
+    return { rows, columns, summary: { spread: coefficientOfVariation(means), total: totalOf(values, money) } };
   },
 };
+
+/** The grouped report's total row from the distribution's one grand total (none when nothing matched). */
+function totalOf(d: Distribution, figures: (r: DistributionRow | undefined) => ReportRow): ReportRow {
+  return figures(d.totals.find((t) => t.key === ''));
+}
 
 function days(d: DistributionRow | undefined, prefix = ''): ReportRow {
   return {
@@ -124,16 +120,17 @@ export const cycle: ReportDefinition = {
   },
   async run(ctx) {
     const [won, lost] = await Promise.all([cycleDays(ctx.tx, ctx.scope, 'won'), cycleDays(ctx.tx, ctx.scope, 'lost')]);
-    const w = new Map(won.map((r) => [r.key, r]));
-    const l = new Map(lost.map((r) => [r.key, r]));
-    const rows = mergeByKey([won, lost]).map((key) => ({
+    const w = new Map(won.groups.map((r) => [r.key, r]));
+    const l = new Map(lost.groups.map((r) => [r.key, r]));
+    const rows = mergeByKey([won.groups, lost.groups]).map((key) => ({
       ...ctx.dimensionFields(key),
       ...days(w.get(key)),
       ...days(l.get(key), 'lost_'),
     }));
-    return {
-      rows,
-      columns: columnsOf(ctx, ['count', 'mean', 'median', 'p90', 'lost_count', 'lost_mean', 'lost_median']),
-    };
+    const columns = columnsOf(ctx, ['count', 'mean', 'median', 'p90', 'lost_count', 'lost_mean', 'lost_median']);
+    if (ctx.scope.by === null) return { rows, columns };
+    // Grouped, the organisation's cycle: mean, median and p90 over every lead's days, in SQL.
+    const total = { ...totalOf(won, (d) => days(d)), ...totalOf(lost, (d) => days(d, 'lost_')) };
+    return { rows, columns, summary: { total } };
   },
 };

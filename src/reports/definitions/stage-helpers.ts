@@ -1,5 +1,5 @@
 import type { Pipeline, Process } from '../../domain/process-schema.js';
-import { ReportError, type ReportContext } from '../report.js';
+import { ReportError, type ReportContext, type ReportRow } from '../report.js';
 
 /** What the stage reports (funnel, flow, time in stage, ask to decision) share. */
 
@@ -65,4 +65,12 @@ export function byKeyThenStage<T extends { key: string; place: StagePlace }>(a: 
     a.place.pipelineOrder - b.place.pipelineOrder ||
     (a.place.index ?? Number.MAX_SAFE_INTEGER) - (b.place.index ?? Number.MAX_SAFE_INTEGER)
   );
+}
+
+/** A total row carries no group fields (the table labels it `total`). */
+export function withoutGroup(row: ReportRow, by: string | null): ReportRow {
+  if (by === null) return row;
+  const out: ReportRow = {};
+  for (const [k, v] of Object.entries(row)) if (k !== by && k !== `${by}_id`) out[k] = v;
+  return out;
 }

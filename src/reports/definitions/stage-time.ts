@@ -1,8 +1,14 @@
 import type { DistributionRow } from '../../store/reports/distribution.js';
-import { askToDecision, closedByPipeline, timeInStage, type AskStage } from '../../store/reports/stage-time.js';
+import {
+  askToDecision,
+  closedByPipeline,
+  timeInStage,
+  type AskStage,
+  type StageDays,
+} from '../../store/reports/stage-time.js';
 import { round } from '../figures.js';
 import { columnsOf, mergeByKey, type ReportDefinition, type ReportRow } from '../report.js';
-import { byKeyThenStage, refuseOptions, stagePlace } from './stage-helpers.js';
+import { byKeyThenStage, refuseOptions, stagePlace, withoutGroup } from './stage-helpers.js';
 
 /** METRICS.md §6: time in stage, and time from the ask to the decision. */
 
@@ -22,18 +28,26 @@ export const timeInStageReport: ReportDefinition = {
   async run(ctx) {
     refuseOptions(ctx, 'time-in-stage');
     const stays = await timeInStage(ctx.tx, ctx.scope);
-    const rows = stays
-      .map((s) => ({ key: s.key, place: stagePlace(ctx.process, s.pipeline, s.stage, null), s }))
-      .sort(byKeyThenStage)
-      .map(({ key, place, s }) => ({
-        ...ctx.dimensionFields(key),
-        pipeline: s.pipeline,
-        stage: place.name,
-        stage_id: s.stage,
-        index: place.index,
-        ...days(s),
-      }));
-    return { rows, columns: columnsOf(ctx, ['pipeline', 'stage', 'stage_id', 'index', 'count', 'mean', 'median']) };
+    const stageRows = (list: readonly StageDays[]): ReportRow[] =>
+      list
+        .map((s) => ({ key: s.key, place: stagePlace(ctx.process, s.pipeline, s.stage, null), s }))
+        .sort(byKeyThenStage)
+        .map(({ key, place, s }) => ({
+          ...ctx.dimensionFields(key),
+          pipeline: s.pipeline,
+          stage: place.name,
+          stage_id: s.stage,
+          index: place.index,
+          ...days(s),
+        }));
+    const rows = stageRows(stays.groups);
+    const columns = columnsOf(ctx, ['pipeline', 'stage', 'stage_id', 'index', 'count', 'mean', 'median']);
+    if (ctx.scope.by === null) return { rows, columns };
+    // Grouped, each stage's figures over every group (what the ungrouped report shows): a stay
+    // is in one group, and the median is taken over the stays, not over the groups' medians. One
+    // total per stage, since days in different stages do not add up to a meaningful figure.
+    const total = stageRows(stays.totals).map((r) => withoutGroup(r, ctx.scope.by));
+    return { rows, columns, summary: { total } };
   },
 };
 
@@ -66,9 +80,9 @@ export const askToDecisionReport: ReportDefinition = {
       askToDecision(ctx.tx, ctx.scope, asks, 'lost'),
       closedByPipeline(ctx.tx, ctx.scope, asks),
     ]);
-    const w = new Map(won.map((r) => [r.key, r]));
-    const l = new Map(lost.map((r) => [r.key, r]));
-    const rows = mergeByKey([won, lost]).map((key) => ({
+    const w = new Map(won.groups.map((r) => [r.key, r]));
+    const l = new Map(lost.groups.map((r) => [r.key, r]));
+    const rows = mergeByKey([won.groups, lost.groups]).map((key) => ({
       ...ctx.dimensionFields(key),
       ...days(w.get(key), 'won_'),
       ...days(l.get(key), 'lost_'),
@@ -83,6 +97,20 @@ export const askToDecisionReport: ReportDefinition = {
         );
     }
     const columns = columnsOf(ctx, ['won_count', 'won_mean', 'won_median', 'lost_count', 'lost_mean', 'lost_median']);
-    return { rows, columns, ...(notes.length > 0 ? { notes } : {}) };
+    // Grouped, the organisation's figures over every closed lead's days (medians from the values).
+    const total =
+      ctx.scope.by === null
+        ? null
+        : {
+            ...days(
+              won.totals.find((t) => t.key === ''),
+              'won_',
+            ),
+            ...days(
+              lost.totals.find((t) => t.key === ''),
+              'lost_',
+            ),
+          };
+    return { rows, columns, ...(total ? { summary: { total } } : {}), ...(notes.length > 0 ? { notes } : {}) };
   },
 };

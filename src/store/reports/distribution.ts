@@ -17,6 +17,17 @@ export interface DistributionRow {
   p90: number;
 }
 
+/** Per-group rows, and the same figures over all groups' values together. */
+export interface Distribution {
+  groups: DistributionRow[];
+  /**
+   * The figures over every group's values, per total key (`tkey`: '' for one grand total). They are
+   * computed from the values, not from the groups' figures: the median of all values is not the
+   * median of the groups' medians.
+   */
+  totals: DistributionRow[];
+}
+
 /**
  * `values` must be a query selecting `key` and `x` (a number, never null) per item; it may use
  * the `team_map` and `buckets` tables of the scope. With `byOrd`, it also selects `ord`, an
@@ -34,21 +45,63 @@ export async function distribution(
     sql`v as (${values})`,
     sql`r as (select key, x, row_number() over (partition by key order by ${order}) as rn, count(*) over (partition by key) as n from v)`,
   ])}
-    select key,
-      count(*) as count,
-      sum(x) as sum,
-      avg(x) as mean,
-      avg(case when rn = (n + 1) / 2 or rn = (n + 2) / 2 then x end) as median,
-      max(case when rn = (9 * n + 9) / 10 then x end) as p90
+    select key, ${figures('rn', 'n')}
     from r
     group by key
     order by key`.execute(tx);
-  return rows.rows.map((r) => ({
-    key: String(r.key),
-    count: Number(r.count),
-    sum: Number(r.sum),
-    mean: Number(r.mean),
-    median: Number(r.median),
-    p90: Number(r.p90),
-  }));
+  return rows.rows.map(distributionRow);
+}
+
+/**
+ * As `distribution`, plus, when `totals` is true (a grouped report), the totals: `values` must
+ * also select `tkey`, the total a value counts in (a constant '' for one grand total; pipeline and
+ * stage for per-stage totals). The value query runs once, into a materialized CTE that both the
+ * groups and the totals read, so a total costs a second numbering of the selected values (a sort
+ * of them), not a second scan of leads or stays. Ungrouped, the one group is the total: no totals.
+ */
+export async function distributionWithTotals(
+  tx: Tx,
+  scope: ReportScope,
+  values: RawBuilder<unknown>,
+  byOrd: boolean,
+  totals: boolean,
+): Promise<Distribution> {
+  if (!totals) return { groups: await distribution(tx, scope, values, byOrd), totals: [] };
+  const order = byOrd ? sql`ord` : sql`x`;
+  const rows = await sql<Record<keyof DistributionRow | 'total', string | number>>`${withTables(scope, [
+    sql`v as (${values})`,
+    sql`r as materialized (select key, tkey, x,
+      row_number() over (partition by key order by ${order}) as rn, count(*) over (partition by key) as n,
+      row_number() over (partition by tkey order by ${order}) as trn, count(*) over (partition by tkey) as tn
+      from v)`,
+  ])}
+    select 0 as total, key, ${figures('rn', 'n')} from r group by key
+    union all
+    select 1 as total, tkey as key, ${figures('trn', 'tn')} from r group by tkey
+    order by 1, 2`.execute(tx);
+  return {
+    groups: rows.rows.filter((r) => Number(r.total) === 0).map(distributionRow),
+    totals: rows.rows.filter((r) => Number(r.total) === 1).map(distributionRow),
+  };
+}
+
+/** The figures over the numbered values: `rn` the value's rank in its partition, `n` the partition's size. */
+function figures(rn: 'rn' | 'trn', n: 'n' | 'tn'): RawBuilder<unknown> {
+  const [r, c] = [sql.raw(rn), sql.raw(n)];
+  return sql`count(*) as count,
+      sum(x) as sum,
+      avg(x) as mean,
+      avg(case when ${r} = (${c} + 1) / 2 or ${r} = (${c} + 2) / 2 then x end) as median,
+      max(case when ${r} = (9 * ${c} + 9) / 10 then x end) as p90`;
+}
+
+function distributionRow(r: Record<string, string | number>): DistributionRow {
+  return {
+    key: String(r['key']),
+    count: Number(r['count']),
+    sum: Number(r['sum']),
+    mean: Number(r['mean']),
+    median: Number(r['median']),
+    p90: Number(r['p90']),
+  };
 }

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../db.js';
 import { dimension, ownerFilter, pipelineFilter, withTables, type ReportScope } from './scope.js';
 
@@ -20,9 +20,24 @@ export interface FlowCounts {
   won: number;
   lost: number;
   pipelineMoves: number;
+  /**
+   * Won and lost exits whose lead was reopened afterwards: its outcome now (the one win-rate counts,
+   * at its closed_at) is not this exit.
+   */
+  wonReopened: number;
+  lostReopened: number;
 }
 
 type Raw = Record<string, string | number | null>;
+
+/**
+ * The exit's lead was reopened since: it is no longer closed with this outcome at this exit's time
+ * (reopened and open now, closed the other way, or closed this way again later). Read from the lead
+ * row the query joins anyway, so the count costs no extra scan.
+ */
+function reopened(kind: 'won' | 'lost'): RawBuilder<unknown> {
+  return sql`(l.status <> ${kind} or l.closed_at is null or l.closed_at <> s.exited_at)`;
+}
 
 export async function flowCounts(tx: Tx, scope: ReportScope): Promise<FlowCounts[]> {
   const entered = dimension(scope, sql`s.entered_at`);
@@ -42,7 +57,9 @@ export async function flowCounts(tx: Tx, scope: ReportScope): Promise<FlowCounts
         sum(case when s.exit_kind = 'moved' then 1 else 0 end) as moved,
         sum(case when s.exit_kind = 'won' then 1 else 0 end) as won,
         sum(case when s.exit_kind = 'lost' then 1 else 0 end) as lost,
-        sum(case when s.exit_kind = 'pipeline' then 1 else 0 end) as pipeline_moves
+        sum(case when s.exit_kind = 'pipeline' then 1 else 0 end) as pipeline_moves,
+        sum(case when s.exit_kind = 'won' and ${reopened('won')} then 1 else 0 end) as won_reopened,
+        sum(case when s.exit_kind = 'lost' and ${reopened('lost')} then 1 else 0 end) as lost_reopened
       from stage_stays s
       join leads l on l.id = s.lead_id
       ${exited.join}
@@ -65,6 +82,8 @@ export async function flowCounts(tx: Tx, scope: ReportScope): Promise<FlowCounts
         won: 0,
         lost: 0,
         pipelineMoves: 0,
+        wonReopened: 0,
+        lostReopened: 0,
       };
       out.set(id, f);
     }
@@ -78,6 +97,8 @@ export async function flowCounts(tx: Tx, scope: ReportScope): Promise<FlowCounts
     f.won = Number(r['won']);
     f.lost = Number(r['lost']);
     f.pipelineMoves = Number(r['pipeline_moves']);
+    f.wonReopened = Number(r['won_reopened']);
+    f.lostReopened = Number(r['lost_reopened']);
   }
   return [...out.values()];
 }

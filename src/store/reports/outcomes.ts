@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db.js';
-import { distribution, type DistributionRow } from './distribution.js';
+import { distributionWithTotals, type Distribution } from './distribution.js';
 import { dimension, ownerFilter, pipelineFilter, withTables, type ReportScope } from './scope.js';
 
 /**
@@ -46,26 +46,33 @@ export async function cohortCounts(tx: Tx, scope: ReportScope): Promise<CohortCo
   return res.rows.map((r) => ({ key: String(r.key), size: Number(r.size), won: Number(r.won) }));
 }
 
-/** Values (minor units) of leads won in the period; a won lead without a value counts as 0. */
-export function wonValues(tx: Tx, scope: ReportScope): Promise<DistributionRow[]> {
+/**
+ * Values (minor units) of leads won in the period, per group and, grouped,
+ * in total; a won lead without a
+ * value counts as 0.
+ */
+export function wonValues(tx: Tx, scope: ReportScope): Promise<Distribution> {
   const d = dimension(scope, sql`l.closed_at`);
-  return distribution(
+  return distributionWithTotals(
     tx,
     scope,
-    sql`select ${d.expr} as key, coalesce(l.value_minor, 0) as x from leads l ${d.join}
+    sql`select ${d.expr} as key, '' as tkey, coalesce(l.value_minor, 0) as x from leads l ${d.join}
       where l.status = 'won' and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)} ${ownerFilter(scope)}`,
+    false,
+    scope.by !== null,
   );
 }
 
-/** Days from creation to close of leads closed in the period with this status. */
-export function cycleDays(tx: Tx, scope: ReportScope, status: 'won' | 'lost'): Promise<DistributionRow[]> {
+/** Days from creation to close of leads closed in the period with this status, per group and, grouped, in total. */
+export function cycleDays(tx: Tx, scope: ReportScope, status: 'won' | 'lost'): Promise<Distribution> {
   const d = dimension(scope, sql`l.closed_at`);
-  return distribution(
+  return distributionWithTotals(
     tx,
     scope,
-    sql`select ${d.expr} as key, (l.closed_at - l.created_at) / 86400000.0 as x, l.closed_at - l.created_at as ord
+    sql`select ${d.expr} as key, '' as tkey, (l.closed_at - l.created_at) / 86400000.0 as x, l.closed_at - l.created_at as ord
       from leads l ${d.join}
       where l.status = ${status} and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)} ${ownerFilter(scope)}`,
     true,
+    scope.by !== null,
   );
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db.js';
-import { distribution, type DistributionRow } from './distribution.js';
+import { distributionWithTotals, type Distribution, type DistributionRow } from './distribution.js';
 import { dimension, ownerFilter, pipelineFilter, withTables, type ReportScope } from './scope.js';
 import { valuesTable } from './values-table.js';
 
@@ -18,26 +18,36 @@ export interface StageDays extends DistributionRow {
 // the group (which may hold anything) when read from the right.
 const SEP = '|';
 
-/** Days in stage of stays that ended in the period, per group, pipeline and stage. */
-export async function timeInStage(tx: Tx, scope: ReportScope): Promise<StageDays[]> {
+/** Days in stage, per group, pipeline and stage; grouped, also per pipeline and stage over every group. */
+export interface StageDaysByGroup {
+  groups: StageDays[];
+  /** Per pipeline and stage over all groups (key ''), when grouped. */
+  totals: StageDays[];
+}
+
+/** Days in stage of stays that ended in the period, per group, pipeline and stage (and per stage in total when grouped). */
+export async function timeInStage(tx: Tx, scope: ReportScope): Promise<StageDaysByGroup> {
   const d = dimension(scope, sql`s.exited_at`);
-  const rows = await distribution(
+  const res = await distributionWithTotals(
     tx,
     scope,
-    sql`select ${d.expr} || '|' || s.pipeline || '|' || s.stage as key,
+    sql`select ${d.expr} || '|' || s.pipeline || '|' || s.stage as key, '|' || s.pipeline || '|' || s.stage as tkey,
         (s.exited_at - s.entered_at) / 86400000.0 as x, s.exited_at - s.entered_at as ord
       from stage_stays s
       join leads l on l.id = s.lead_id
       ${d.join}
       where s.exited_at >= ${scope.from} and s.exited_at < ${scope.to} ${pipelineFilter(scope, sql`s.pipeline`)} ${ownerFilter(scope)}`,
     true,
+    scope.by !== null,
   );
-  return rows.map((r) => {
-    const parts = r.key.split(SEP);
-    const stage = parts.pop() ?? '';
-    const pipeline = parts.pop() ?? '';
-    return { ...r, key: parts.join(SEP), pipeline, stage };
-  });
+  return { groups: res.groups.map(splitStage), totals: res.totals.map(splitStage) };
+}
+
+function splitStage(r: DistributionRow): StageDays {
+  const parts = r.key.split(SEP);
+  const stage = parts.pop() ?? '';
+  const pipeline = parts.pop() ?? '';
+  return { ...r, key: parts.join(SEP), pipeline, stage };
 }
 
 export interface AskStage {
@@ -58,17 +68,18 @@ function askTable(asks: readonly AskStage[]): ReturnType<typeof valuesTable> {
 
 /**
  * Days from the last entry into the ask stage of the pipeline a lead closed in to its close, over
- * leads closed in the period with this status that entered that stage (before they closed).
+ * leads closed in the period with this status that entered that stage (before they closed), per
+ * group and, grouped, in total.
  */
 export function askToDecision(
   tx: Tx,
   scope: ReportScope,
   asks: readonly AskStage[],
   status: 'won' | 'lost',
-): Promise<DistributionRow[]> {
+): Promise<Distribution> {
   const d = dimension(scope, sql`l.closed_at`);
   // The ask table is nested inside the value query: distribution() owns the outer WITH.
-  return distribution(
+  return distributionWithTotals(
     tx,
     scope,
     // Materialized: inlined, q's correlated subquery ran once per use of asked_at (three times a
@@ -83,8 +94,9 @@ export function askToDecision(
         ${d.join}
         where l.status = ${status} and l.closed_at >= ${scope.from} and l.closed_at < ${scope.to} ${pipelineFilter(scope)} ${ownerFilter(scope)}
       )
-      select key, (closed_at - asked_at) / 86400000.0 as x, closed_at - asked_at as ord from q where asked_at is not null`,
+      select key, '' as tkey, (closed_at - asked_at) / 86400000.0 as x, closed_at - asked_at as ord from q where asked_at is not null`,
     true,
+    scope.by !== null,
   );
 }
 
