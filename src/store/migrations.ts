@@ -613,6 +613,22 @@ const contactColumns: Migration = {
   },
 };
 
+/**
+ * Accounts are the companies on leads (store/accounts.ts), matched by `lower(trim(company))`: this
+ * index holds that key with the owner (a rep's or manager's reach), status and value the figures
+ * sum, so a page of accounts reads one index range instead of grouping every lead. An entry changes
+ * only when a lead's company, owner, status or value does (owner and status are in other indexes
+ * already), so the engine's other writes (tasks, activities) stay HOT on PostgreSQL. Both databases
+ * index the expression as written; queries must spell it the same way. (PostgreSQL already has an
+ * `accounts_name_key`: the unique constraint on the exact name.)
+ */
+const accountKeys: Migration = {
+  async up(db: Any) {
+    await sql`create index leads_company_key on leads (lower(trim(company)), owner, status, value_minor)`.execute(db);
+    await sql`create index accounts_name_folded on accounts (lower(trim(name)))`.execute(db);
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -628,6 +644,7 @@ export const migrations: Record<string, Migration> = {
   '0012_adoption_indexes': adoptionIndexes,
   '0013_stall_median_index': stallMedianIndex,
   '0014_contact_columns': contactColumns,
+  '0015_account_keys': accountKeys,
 };
 
 export const migrationProvider: MigrationProvider = {

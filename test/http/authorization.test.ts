@@ -186,6 +186,12 @@ const RECORDS = {
     target: (p) => `token "${p['id']}"`,
   },
   user: { reaches: (c) => reaches(c.member, c.role, OWNER), refusal: 404, target: (p) => `user "${p['id']}"` },
+  // An account is reached through its leads: here OWNER's lead is its one lead.
+  account: {
+    reaches: (c) => reaches(c.member, c.role, OWNER),
+    refusal: 404,
+    target: (p) => `account "${p['id']}"`,
+  },
   // A manager sets the quotas of the reps of their own teams (not their own); an admin any.
   quota: {
     reaches: (c) => c.role === 'admin' || (c.member !== OWNER && reaches(c.member, c.role, OWNER)),
@@ -195,7 +201,7 @@ const RECORDS = {
 } satisfies Record<string, RecordRule>;
 type RecordKind = keyof typeof RECORDS;
 
-/** An account (company), as a Maven import would bring along. */
+/** An account (company), as a Maven import would bring along, and the company of OWNER's lead. */
 const ACCOUNT = 'acct-matrix';
 
 /** A one-deal Pipedrive export, for a dry-run import. */
@@ -350,7 +356,8 @@ const ROUTES: Record<string, RouteCase> = {
   },
   'GET /api/v1/contacts': { query: '?limit=5' },
   'GET /api/v1/accounts': { query: '?limit=5' },
-  'GET /api/v1/accounts/:id': { params: () => ({ id: ACCOUNT }) },
+  'GET /api/v1/accounts/:id': { record: 'account', params: () => ({ id: ACCOUNT }) },
+  'GET /api/v1/accounts/:id/leads': { record: 'account', params: () => ({ id: ACCOUNT }), query: '?limit=5' },
   'GET /api/v1/quotas': {},
   'PUT /api/v1/quotas': {
     record: 'quota',
@@ -573,6 +580,12 @@ describe.each(dialects)('authorization matrix on %s', (dialect) => {
     const outbox = await call(server, 'GET', '/api/v1/outbox?limit=1', { token: adminToken });
     const rows = (outbox.body as { items: { id: string }[] }).items;
     fx = { lead, leadEmail: body.contact.email, task, outbox: rows[0]?.id ?? null };
+    const company = await call(server, 'PATCH', `/api/v1/leads/${lead}`, {
+      token: adminToken,
+      headers: { 'if-match': '*' },
+      body: { contact: { company: 'Matrix Co' } },
+    });
+    if (company.status !== 200) throw new Error(`company of ${lead}: ${company.status} ${company.text}`);
     await upsertAccounts(server.store.db, [
       {
         id: ACCOUNT,

@@ -439,12 +439,16 @@ describe.each(dialects)('data and forecasting routes on %s', (dialect) => {
     const readOnly = await tokenFor(server, 'admin', ['leads:read']);
     expect((await call(server, 'GET', '/api/v1/exports/leads', { token: readOnly })).status).toBe(403);
 
+    // Accounts are the companies on the leads they see: rep-a1 owns the Acme deal the import brought, no other.
     const accounts = await call(server, 'GET', '/api/v1/accounts', { token: rep });
     expect(accounts.status).toBe(200);
-    expect(accounts.body).toEqual({ items: [], nextCursor: null });
+    expect(accounts.body).toMatchObject({
+      items: [{ id: 'company:acme corp', name: 'Acme Corp', leads: 1, openLeads: 1, pipelineValue: 12500 }],
+      nextCursor: null,
+    });
   });
 
-  it('imports a Maven folder named by path; its accounts are listed page by page', async () => {
+  it('imports a Maven folder named by path; its accounts are listed page by page, merged with the leads', async () => {
     // A small copy of the data set: the three side files and the first 40 deals.
     const dir = mkdtempSync(join(tmpdir(), 'stageflow-maven-'));
     for (const f of ['accounts.csv', 'products.csv', 'sales_teams.csv']) copyFileSync(join(MAVEN_DIR, f), join(dir, f));
@@ -468,21 +472,24 @@ describe.each(dialects)('data and forecasting routes on %s', (dialect) => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ outcome: 'imported', records: 40, written: 40, errors: 0 });
 
-    const page1 = await call(server, 'GET', '/api/v1/accounts?limit=50', { token: rep });
+    // An admin sees every account: Maven's 85 companies (Initech among them, merged with the Pipedrive
+    // deal's), and the two other companies of the Pipedrive import, Acme Corp and Globex.
+    const page1 = await call(server, 'GET', '/api/v1/accounts?limit=50', { token: admin });
     const p1 = page1.body as { items: { id: string; name: string }[]; nextCursor: string | null };
     expect(p1.items).toHaveLength(50);
     expect(p1.nextCursor).not.toBeNull();
-    const page2 = await call(server, 'GET', `/api/v1/accounts?limit=50&cursor=${p1.nextCursor}`, { token: rep });
+    const page2 = await call(server, 'GET', `/api/v1/accounts?limit=50&cursor=${p1.nextCursor}`, { token: admin });
     const p2 = page2.body as typeof p1;
-    expect(p2.items).toHaveLength(35);
+    expect(p2.items).toHaveLength(37);
     expect(p2.nextCursor).toBeNull();
-    const names = [...p1.items, ...p2.items].map((a) => a.name);
-    expect(names).toEqual([...names].sort());
+    const keys = [...p1.items, ...p2.items].map((a) => a.name.toLowerCase());
+    expect(keys).toEqual([...keys].sort());
+    expect([...p1.items, ...p2.items].find((a) => a.name === 'Initech')?.id).toBe('maven:Initech');
 
-    const acme = await call(server, 'GET', `/api/v1/accounts/${encodeURIComponent('maven:Acme Corporation')}`, {
-      token: rep,
-    });
+    const acmeId = `/api/v1/accounts/${encodeURIComponent('maven:Acme Corporation')}`;
+    const acme = await call(server, 'GET', acmeId, { token: admin });
     expect(acme.status).toBe(200);
+    // Its one deal among the first 40: N4SD17JR, won by Reed Clapper for 556.
     expect(acme.body).toMatchObject({
       name: 'Acme Corporation',
       sector: 'technology',
@@ -490,7 +497,13 @@ describe.each(dialects)('data and forecasting routes on %s', (dialect) => {
       revenue: 1_100_040_000,
       employees: 2822,
       importedFrom: 'maven',
+      leads: 1,
+      wonLeads: 1,
+      wonValue: 556,
+      owners: [{ id: 'reed-clapper', leads: 1 }],
     });
+    // None of its leads is rep-a1's: out of their reach.
+    expect((await call(server, 'GET', acmeId, { token: rep })).status).toBe(404);
     expect((await call(server, 'GET', '/api/v1/accounts/nope', { token: rep })).status).toBe(404);
   });
 });

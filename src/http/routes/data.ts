@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CsvSyntaxError } from '../../import/csv.js';
 import { IMPORT_FORMATS, type ImportFormat } from '../../import/formats/index.js';
@@ -13,14 +13,14 @@ import { appendAudit } from '../../store/audit.js';
 import { eraseContact } from '../../store/contact-erase.js';
 import { exportContact } from '../../store/contact-export.js';
 import { ContactError } from '../../store/contact.js';
-import { accountPage, findAccount } from '../../store/accounts.js';
+import { accountLeads } from '../../store/account-leads.js';
+import { accountPage, findAccount, type Account } from '../../store/accounts.js';
 import { searchContacts } from '../../store/contact-search.js';
 import { csvWriter, jsonLinesWriter } from '../../store/export-writers.js';
 import { auditExport, EXPORT_KINDS, exportRows, type ExportFilter, type ExportRow } from '../../store/export.js';
-import type { AccountsTable } from '../../store/schema.js';
 import { ADMINS, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
-import { isoOrNull } from '../present.js';
+import { isoOrNull, presentLead } from '../present.js';
 import { Problem, problemBody, type FieldError } from '../problem.js';
 import {
   accountListSchema,
@@ -30,23 +30,25 @@ import {
   erasureSchema,
   exportText,
   importReportSchema,
+  leadListSchema,
 } from '../schemas.js';
 import {
   callerOf,
   cursorSchema,
   decodeCursor,
   encodeCursor,
-  idParams,
   isoQuery,
   limitSchema,
   reachFor,
   reachList,
+  denyAsMissing,
   type Api,
 } from './shared.js';
 
 /**
  * Data in and out, as `stageflow import`, `export` and `contact export|erase` do it, for admins;
- * and the accounts (companies) imports bring along, for everyone who reads leads.
+ * and the accounts (the companies on leads, with what imports brought along about them) and
+ * contacts, for everyone who reads leads, each within the caller's reach.
  *
  * Imports: a single-file export (pipedrive, hubspot, salesforce, generic) is the request body,
  * either as `text/csv`, as JSON `{csv, mapping?}` (a mapping is YAML text, as the CLI's --mapping
@@ -57,6 +59,7 @@ import {
  */
 
 const ADMIN = { roles: ADMINS, scope: 'admin' } as const;
+const leadsRead = { roles: EVERYONE, scope: 'leads:read' } as const;
 
 /** Uploads larger than this are better imported with the CLI, which streams the file from disk. */
 export const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
@@ -188,21 +191,35 @@ function contactProblem(e: unknown, field: string): never {
   throw e;
 }
 
-const accountCursor = z.object({ n: z.string() }).strict();
+const accountCursor = z.object({ k: z.string() }).strict();
 const contactCursor = z.object({ e: z.string() }).strict();
+const accountLeadCursor = z.object({ c: z.number(), id: z.string() }).strict();
 
-function presentAccount(a: AccountsTable) {
+/** Account ids hold a company's name (`company:acme corp`), so they may be longer than other ids. */
+const accountParams = z.object({ id: z.string().min(1).max(1000) });
+
+function presentAccount(a: Account) {
+  const r = a.record;
+  const f = a.figures;
   return {
     id: a.id,
     name: a.name,
-    sector: a.sector,
-    yearEstablished: a.year_established === null ? null : Number(a.year_established),
-    revenue: a.revenue_minor === null ? null : Number(a.revenue_minor) / 100,
-    employees: a.employees === null ? null : Number(a.employees),
-    location: a.location,
-    parent: a.parent,
-    importedFrom: a.import_source,
-    updatedAt: isoOrNull(Number(a.updated_at)),
+    leads: f.leads,
+    openLeads: f.openLeads,
+    wonLeads: f.wonLeads,
+    lostLeads: f.lostLeads,
+    pipelineValue: f.pipelineMinor / 100,
+    wonValue: f.wonMinor / 100,
+    owners: f.owners,
+    lastActivityAt: isoOrNull(f.lastActivityAt),
+    sector: r?.sector ?? null,
+    yearEstablished: r?.year_established == null ? null : Number(r.year_established),
+    revenue: r?.revenue_minor == null ? null : Number(r.revenue_minor) / 100,
+    employees: r?.employees == null ? null : Number(r.employees),
+    location: r?.location ?? null,
+    parent: r?.parent ?? null,
+    importedFrom: r?.import_source ?? null,
+    updatedAt: r ? isoOrNull(Number(r.updated_at)) : null,
   };
 }
 
@@ -336,31 +353,6 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
     },
   );
 
-  const leadsRead = { roles: EVERYONE, scope: 'leads:read' } as const;
-
-  api.get(
-    '/accounts',
-    {
-      schema: {
-        tags: ['accounts'],
-        summary: 'Accounts (companies) imports brought along, by name',
-        querystring: z.object({ limit: limitSchema, cursor: cursorSchema }).strict(),
-        response: { 200: accountListSchema },
-      },
-      config: { access: leadsRead },
-    },
-    async (req) => {
-      const after = decodeCursor(req.query.cursor, accountCursor);
-      const rows = await accountPage(ctx.store.db, req.query.limit + 1, after?.n);
-      const page = rows.slice(0, req.query.limit);
-      const last = page[page.length - 1];
-      return {
-        items: page.map(presentAccount),
-        nextCursor: rows.length > req.query.limit && last ? encodeCursor({ n: last.name }) : null,
-      };
-    },
-  );
-
   api.get(
     '/contacts',
     {
@@ -395,16 +387,101 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
     },
   );
 
+  accountRoutes(api, ctx);
+}
+
+/**
+ * Accounts: every company on a lead, merged with its imported record. A rep or manager sees the
+ * accounts with at least one lead in their reach, counted over those leads only; an admin sees
+ * every account, imported records without leads included. One out of reach is a 404, as a lead is.
+ */
+function accountRoutes(api: Api, ctx: AppContext): void {
   api.get(
-    '/accounts/:id',
+    '/accounts',
     {
-      schema: { tags: ['accounts'], summary: 'One account', params: idParams, response: { 200: companyAccountSchema } },
+      schema: {
+        tags: ['accounts'],
+        summary: 'The companies on the leads you can see, by name, with their lead counts and values',
+        querystring: z
+          .object({
+            q: z.string().max(200).optional().describe('Text in the name (case ignored)'),
+            limit: limitSchema,
+            cursor: cursorSchema,
+          })
+          .strict(),
+        response: { 200: accountListSchema },
+      },
       config: { access: leadsRead },
     },
     async (req) => {
-      const account = await findAccount(ctx.store.db, req.params.id);
-      if (!account) throw new Problem('not-found', `account "${req.params.id}" does not exist`);
-      return presentAccount(account);
+      const after = decodeCursor(req.query.cursor, accountCursor);
+      const rows = await accountPage(ctx.store.db, {
+        reach: reachList(await reachFor(ctx, callerOf(req))),
+        q: req.query.q,
+        after: after?.k,
+        limit: req.query.limit + 1,
+      });
+      const page = rows.slice(0, req.query.limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map(presentAccount),
+        nextCursor: rows.length > req.query.limit && last ? encodeCursor({ k: last.key }) : null,
+      };
+    },
+  );
+
+  /** The account, within the caller's reach; one that exists but is out of reach is audited as a denial. */
+  async function accountInReach(req: FastifyRequest, id: string): Promise<Account> {
+    const reach = reachList(await reachFor(ctx, callerOf(req)));
+    const account = await findAccount(ctx.store.db, id, reach);
+    if (account) return account;
+    if (reach !== null && (await findAccount(ctx.store.db, id, null)))
+      return denyAsMissing(ctx, req, `account "${id}"`);
+    throw new Problem('not-found', `account "${id}" does not exist`);
+  }
+
+  api.get(
+    '/accounts/:id',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'One account, with the figures of its leads you can see',
+        params: accountParams,
+        response: { 200: companyAccountSchema },
+      },
+      config: { access: leadsRead },
+    },
+    async (req) => presentAccount(await accountInReach(req, req.params.id)),
+  );
+
+  api.get(
+    '/accounts/:id/leads',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: "The account's leads you can see, newest first, a page at a time",
+        params: accountParams,
+        querystring: z
+          .object({ status: z.enum(['open', 'won', 'lost']).optional(), limit: limitSchema, cursor: cursorSchema })
+          .strict(),
+        response: { 200: leadListSchema },
+      },
+      config: { access: leadsRead },
+    },
+    async (req) => {
+      const account = await accountInReach(req, req.params.id);
+      const after = decodeCursor(req.query.cursor, accountLeadCursor);
+      const { rows, next } = await accountLeads(ctx.store.db, {
+        key: account.key,
+        reach: reachList(await reachFor(ctx, callerOf(req))),
+        status: req.query.status,
+        limit: req.query.limit,
+        after: after ? { createdAt: after.c, id: after.id } : undefined,
+      });
+      return {
+        items: rows.map(presentLead),
+        nextCursor: next ? encodeCursor({ c: next.createdAt, id: next.id }) : null,
+      };
     },
   );
 }

@@ -5,16 +5,28 @@ import { isoTime, jsonObject, pageOf } from './common.js';
 
 export const companyAccountSchema = z
   .object({
-    id: z.string(),
-    name: z.string(),
+    id: z
+      .string()
+      .describe("The imported record's id (`maven:Acme Corporation`), else `company:` and the normalised name"),
+    name: z.string().describe('As the imported record, else the leads, spell it'),
+    leads: z.number().int().describe('Leads of this company within your reach'),
+    openLeads: z.number().int(),
+    wonLeads: z.number().int(),
+    lostLeads: z.number().int(),
+    pipelineValue: z.number().describe("The open leads' value, in major units of the organisation's currency"),
+    wonValue: z.number().describe("The won leads' value, in major units"),
+    owners: z
+      .array(z.object({ id: z.string(), leads: z.number().int() }))
+      .describe('Who owns those leads, most leads first'),
+    lastActivityAt: isoTime.nullable().describe('The latest change to any of those leads'),
     sector: z.string().nullable(),
     yearEstablished: z.number().nullable(),
     revenue: z.number().nullable().describe('In major units'),
     employees: z.number().nullable(),
     location: z.string().nullable(),
     parent: z.string().nullable(),
-    importedFrom: z.string().nullable(),
-    updatedAt: isoTime.nullable(),
+    importedFrom: z.string().nullable().describe('The import that brought the company record, if any'),
+    updatedAt: isoTime.nullable().describe('When an import last wrote the company record'),
   })
   .meta({ id: 'CompanyAccount' });
 
