@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
 /**
@@ -10,6 +11,7 @@ export const transformObject: typeof jsonSchemaTransformObject = (input) => {
     paths?: unknown;
     components?: { schemas?: Record<string, unknown> };
   };
+  describeSuccesses(doc.paths);
   const schemas = doc.components?.schemas;
   if (!schemas) return doc;
   const used = new Set<string>();
@@ -22,6 +24,34 @@ export const transformObject: typeof jsonSchemaTransformObject = (input) => {
   for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name];
   return doc;
 };
+
+/** What @fastify/swagger writes for an answer whose schema has no description. */
+const DEFAULT_DESCRIPTION = 'Default Response';
+
+interface OperationDoc {
+  summary?: string;
+  responses?: Record<string, { description?: string }>;
+}
+
+/**
+ * A success answer says what it is in one line, derived here for every route from its summary:
+ * a 200 is what the operation gives, any other success is its status and then the summary.
+ */
+export function successDescription(status: string, summary: string | undefined): string {
+  const reason = STATUS_CODES[Number(status)] ?? 'Success';
+  if (!summary) return reason;
+  return status === '200' ? summary : `${reason}: ${summary}`;
+}
+
+function describeSuccesses(paths: unknown): void {
+  if (paths === null || typeof paths !== 'object') return;
+  for (const ops of Object.values(paths as Record<string, Record<string, OperationDoc>>))
+    for (const op of Object.values(ops))
+      for (const [status, response] of Object.entries(op.responses ?? {}))
+        // A 204's schema only says it has no content (NO_CONTENT): the summary says what was done.
+        if (/^2\d\d$/.test(status) && (response.description === DEFAULT_DESCRIPTION || status === '204'))
+          response.description = successDescription(status, op.summary);
+}
 
 const REF = '#/components/schemas/';
 

@@ -21,7 +21,7 @@ import { MAVEN_FILES, readMavenSideFiles, type MavenSideFiles } from './formats/
 import { compileMapping, type CompiledMapping } from './map-row.js';
 import { mappingSchema, refineMapping, refinementSchema, type Mapping, type MappingRefinement } from './mapping.js';
 import { mergeOrganisation } from './organisation.js';
-import { planLead, ProcessDirectory, type PlanContext, type PlannedLead } from './plan.js';
+import { planLead, ProcessDirectory, type PlanContext, type PlannedLead, type RateHint } from './plan.js';
 import { parseRates, type Rates } from './rates.js';
 import type { ImportProblem, ImportRecord } from './record.js';
 import { importedRows } from './rows.js';
@@ -48,6 +48,8 @@ export interface ImportOptions {
   mapping?: { text: string; label: string };
   /** An exchange-rate table (`--rates`): values in other currencies are converted with it. */
   rates?: { text: string; label: string };
+  /** How a missing rate is given, in the caller's terms (the HTTP route's query parameter); default `--rates`. */
+  rateHint?: RateHint;
   dryRun: boolean;
   skipInvalid: boolean;
   /**
@@ -154,6 +156,7 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
     stageNames: prep.mapping.stages,
     now: opts.now,
     rates: readRates(opts, process.organisation.currency),
+    ...(opts.rateHint ? { rateHint: opts.rateHint } : {}),
   };
 
   // Pass 1: check everything, inside a transaction that is rolled back (it only holds scratch rows).

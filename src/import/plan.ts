@@ -23,7 +23,14 @@ export interface PlanContext {
   now: number;
   /** Currency code -> units of the organisation's currency one unit is worth (`--rates`). */
   rates: ReadonlyMap<string, number>;
+  /** How the caller gives a missing rate, in their own terms (default: the CLI's `--rates FILE`). */
+  rateHint?: RateHint;
 }
+
+/** The fix for a value in `code` without a rate, ending the error's message. */
+export type RateHint = (code: string, home: string) => string;
+
+const cliRateHint: RateHint = (code, home) => `pass --rates FILE with a line "${code},RATE" (1 ${code} = RATE ${home})`;
 
 export interface PlannedLead {
   id: string;
@@ -296,7 +303,7 @@ function convertValue(
     fail(
       record.currencyFrom,
       `the value is in ${code}, not ${home} (the organisation's currency), and no exchange rate for ${code} was given: ` +
-        `pass --rates FILE with a line "${code},RATE" (1 ${code} = RATE ${home})`,
+        (ctx.rateHint ?? cliRateHint)(code, home),
     );
     return unchanged;
   }

@@ -105,6 +105,20 @@ describe.each(dialects)('the OpenAPI document on %s', (dialect) => {
     expect(missing).toEqual([]);
   });
 
+  it('describes every success answer in one line of its own, never "Default Response"', () => {
+    const vague: string[] = [];
+    for (const { method, path, op } of operations(doc))
+      for (const [status, r] of Object.entries(op.responses))
+        if (/^2\d\d$/.test(status) && (r.description === 'Default Response' || !/^\S[^\n]{5,}$/.test(r.description)))
+          vague.push(`${method} ${path}: ${status} "${r.description}"`);
+    expect(vague).toEqual([]);
+    expect(doc.paths['/api/v1/leads']?.['get']?.responses['200']?.description).toBe(
+      'List leads you can see, filtered and sorted, a page at a time',
+    );
+    expect(doc.paths['/api/v1/leads']?.['post']?.responses['201']?.description).toMatch(/^Created: Create a lead/);
+    expect(doc.paths['/api/v1/tokens/{id}']?.['delete']?.responses['204']?.description).toMatch(/^No Content: \w/);
+  });
+
   it('gives every operation but the public ones a 401, and every error the Problem schema as problem+json', () => {
     const wrong: string[] = [];
     const publicRoutes = new Set(

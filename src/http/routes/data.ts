@@ -20,6 +20,7 @@ import { csvWriter, jsonLinesWriter } from '../../store/export-writers.js';
 import { auditExport, EXPORT_KINDS, exportRows, type ExportFilter, type ExportRow } from '../../store/export.js';
 import { ADMINS, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
+import { httpRateHint, ratesErrors, ratesQuery } from '../import-rates.js';
 import { isoOrNull, presentLead } from '../present.js';
 import { Problem, problemBody, type FieldError } from '../problem.js';
 import {
@@ -95,6 +96,7 @@ const importQuery = z
     skip_invalid: flag.describe('Import the valid records and list the ones skipped'),
     automations: flag.describe("Take open leads live: their stage's tasks and automations (emails too) run now"),
     max_problems: z.coerce.number().int().min(1).max(10_000).default(200).describe('Problems listed (all are counted)'),
+    rates: ratesQuery,
     filename: z
       .string()
       .regex(/^[A-Za-z0-9][\w.-]{0,99}$/, 'letters, digits, ".", "_" and "-"')
@@ -176,6 +178,11 @@ function rejectedErrors(e: ImportRejected): FieldError[] {
       return { field: 'body', message: line };
     });
 }
+
+/** Every member of the service's report is in the documented schema: one added there and not here fails the type check. */
+type UndocumentedReportMember = Exclude<keyof ImportReport, keyof typeof importReportSchema.shape>;
+const reportDocumented: [UndocumentedReportMember] extends [never] ? true : UndocumentedReportMember = true;
+void reportDocumented;
 
 /** The report as the CLI's --json prints it, with the upload's name rather than its temporary path. */
 function presentReport(r: ImportReport, source: ImportSource) {
@@ -498,7 +505,9 @@ function importRoute(api: Api, ctx: AppContext): void {
         description:
           'As `stageflow import`. Nothing is written when a record has an error, unless skip_invalid. Problems ' +
           '(on a dry run, or a refused import) answer 422 with one error per line and the whole report in `report`. ' +
-          'Re-importing updates the same leads (keyed by the export’s record id). Uploads are limited to 32 MiB; ' +
+          'Re-importing updates the same leads (keyed by the export’s record id). Values in another currency than ' +
+          'the organisation’s are converted at the `rates` given (USD:0.92,GBP:1.17); without a rate, their records ' +
+          'are errors. Uploads are limited to 32 MiB; ' +
           'import larger files with the CLI. maven reads a folder on the server: admins only.',
         params: z.object({ format: z.enum(IMPORT_FORMATS) }),
         querystring: importQuery,
@@ -521,6 +530,8 @@ function importRoute(api: Api, ctx: AppContext): void {
           path: source.path,
           ...(source.mapping ? { mapping: source.mapping } : {}),
           ...(source.sheet !== undefined ? { sheet: source.sheet } : {}),
+          ...(q.rates ? { rates: q.rates } : {}),
+          rateHint: httpRateHint,
           dryRun: q.dry_run,
           skipInvalid: q.skip_invalid,
           automations: q.automations,
@@ -530,6 +541,12 @@ function importRoute(api: Api, ctx: AppContext): void {
         });
       } catch (e) {
         if (e instanceof ImportRejected) {
+          // The rates read, but the service refused one (the organisation's own currency at a rate other than 1).
+          const rateErrors = ratesErrors(e.message);
+          if (rateErrors)
+            throw new Problem('validation-failed', `the rates cannot be used: ${rateErrors[0]?.message ?? ''}`, {
+              errors: rateErrors,
+            });
           if (e.message.startsWith('no process has been applied'))
             throw new Problem('conflict', 'no process has been applied yet: apply one (POST /api/v1/process) first');
           throw new Problem('rule-refused', e.message.split('\n')[0] ?? e.message, {

@@ -96,6 +96,10 @@ export const importReportSchema = z
       }),
     ),
     createdAtImport: z.number().int().describe('Records without any date: created at the import time'),
+    converted: z
+      .number()
+      .int()
+      .describe('Valid records whose value was converted from another currency at the `rates` given'),
     processVersion: z.number().int().nullable(),
     processApplied: z.number().int().nullable(),
     resumedFromLine: z.number().int().nullable(),
