@@ -1,5 +1,6 @@
 import { countRouted, pickTaskAssignee, routeLead } from './assignment.js';
 import { dueAt, orgCalendar } from './calendar.js';
+import { closeDateField } from './close-date.js';
 import { describe as describeCondition, evaluate, fieldsRead, type FieldValue, type Fields } from './conditions.js';
 import { domainError, type DomainError } from './errors.js';
 import type { Actor, EngineEvent } from './events.js';
@@ -274,8 +275,9 @@ class Run {
 
   // ---- lead creation and routing ----
 
-  private create(fields: Fields, owner: string | undefined, pipelineId: string | undefined): void {
+  private create(typed: Fields, owner: string | undefined, pipelineId: string | undefined): void {
     if (this.leadState) refuse('lead_exists', `lead "${this.event.lead}" already exists`);
+    const fields = Object.fromEntries(Object.entries(typed).map(([k, v]) => [k, this.stored(k, v)]));
     const pipeline = pipelineId ? this.pipelineById(pipelineId) : this.routePipeline(fields);
     if (owner !== undefined) this.requireUser(owner);
     const first = pipeline.stages[0] as Stage;
@@ -405,8 +407,9 @@ class Run {
   private updateFields(fields: Fields): void {
     const lead = this.lead;
     const changed: string[] = [];
-    for (const [field, to] of Object.entries(fields)) {
+    for (const [field, typed] of Object.entries(fields)) {
       const from = lead.fields[field] ?? null;
+      const to = this.stored(field, typed);
       if (from === to) continue;
       lead.fields[field] = to;
       changed.push(field);
@@ -755,9 +758,10 @@ class Run {
     }
     if ('set' in a) {
       const from = lead.fields[a.set.field] ?? null;
-      if (from !== a.set.value) {
-        lead.fields[a.set.field] = a.set.value;
-        this.changes.push({ kind: 'field.changed', field: a.set.field, from, to: a.set.value });
+      const to = this.stored(a.set.field, a.set.value);
+      if (from !== to) {
+        lead.fields[a.set.field] = to;
+        this.changes.push({ kind: 'field.changed', field: a.set.field, from, to });
       }
       return note(`set ${a.set.field} = ${JSON.stringify(a.set.value)}`);
     }
@@ -922,6 +926,15 @@ class Run {
 
   private pipeline(): Pipeline {
     return this.pipelineById(this.lead.pipeline);
+  }
+
+  /**
+   * A field's value as the lead keeps it: an expected close is that day (or time) in the
+   * organisation's zone, with its offset, whoever wrote it (docs/process.md, expected close).
+   */
+  private stored(field: string, v: FieldValue): FieldValue {
+    if (field !== 'expected_close' || typeof v !== 'string' || v === '') return v;
+    return closeDateField(v, this.p.organisation.timezone);
   }
 
   private pipelineById(id: string): Pipeline {

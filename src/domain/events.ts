@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCloseDate } from './close-date.js';
 
 /**
  * Events that drive a lead. The same schema validates CLI input, simulation files
@@ -20,8 +21,6 @@ const NOT_FIELDS: Record<string, string> = {
   version: 'the version is kept by Stageflow',
 };
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
-
 /**
  * The fields the reports read are typed: a wrong value is refused with its field named, rather
  * than stored and then read as "no value" (or as Infinity) by every report.
@@ -35,7 +34,7 @@ function checkField(key: string, v: z.infer<typeof fieldValue>): string | null {
     if (n < 0) return 'must not be negative';
     if (n > MAX_VALUE) return `must be at most ${MAX_VALUE.toExponential()}`;
   }
-  if (key === 'expected_close' && !(typeof v === 'string' && ISO_DATE.test(v) && !Number.isNaN(Date.parse(v))))
+  if (key === 'expected_close' && !(typeof v === 'string' && isCloseDate(v)))
     return 'must be a date such as 2027-03-31 (or an ISO date and time)';
   if (key === 'email' && !(typeof v === 'string' && z.email().safeParse(v).success)) return 'must be an email address';
   return null;

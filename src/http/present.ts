@@ -1,3 +1,4 @@
+import { presentCloseDate } from '../domain/close-date.js';
 import type { Fields } from '../domain/conditions.js';
 import type { LeadRow } from '../store/lead-search.js';
 import type { LeadColumns } from '../store/leads.js';
@@ -33,7 +34,8 @@ export function presentLeadWith(r: LeadColumns & Partial<Pick<LeadRow, 'import_s
     source: r.source,
     product: r.product,
     territory: r.territory,
-    expectedClose: isoOrNull(r.expected_close),
+    // A calendar day: the instant with the organisation's offset, so it reads as that day there.
+    expectedClose: presentCloseDate(r.expected_close, fields['expected_close']),
     fields,
     processVersion: r.process_version,
     createdAt: new Date(r.created_at).toISOString(),

@@ -1,3 +1,4 @@
+import { presentCloseDate } from '../domain/close-date.js';
 import { appendAudit } from './audit.js';
 import type { Tx } from './db.js';
 import type { Selectable } from 'kysely';
@@ -109,6 +110,7 @@ export const EXPORT_COLUMNS: Record<ExportKind, readonly string[]> = {
 export type LeadRow = Selectable<Database['leads']>;
 
 export function presentLead(r: LeadRow): ExportRow {
+  const fields = parseJson(r.fields);
   return {
     id: r.id,
     name: r.name,
@@ -126,7 +128,8 @@ export function presentLead(r: LeadRow): ExportRow {
     source: r.source,
     product: r.product,
     territory: r.territory,
-    expected_close: iso(r.expected_close),
+    // A calendar day: the instant with the organisation's offset, so it reads as that day there.
+    expected_close: presentCloseDate(r.expected_close, fields['expected_close']),
     created_at: iso(r.created_at),
     closed_at: iso(r.closed_at),
     close_reason: r.close_reason,
@@ -134,7 +137,7 @@ export function presentLead(r: LeadRow): ExportRow {
     import_source: r.import_source,
     source_id: r.source_id,
     updated_at: iso(r.updated_at),
-    fields: parseJson(r.fields),
+    fields,
   };
 }
 

@@ -67,6 +67,26 @@ function run(events: LeadEvent[]): { lead: LeadState | null; changes: Change[][]
 const created: LeadEvent = { type: 'lead.created', lead: 'L1', fields: { name: 'Acme' } };
 
 describe('decide', () => {
+  it('keeps an expected close typed as a date as that day in the organisation zone (Berlin), whoever types it', () => {
+    const closeChanges = (cs: Change[] | undefined) =>
+      (cs ?? []).flatMap((c) => (c.kind === 'field.changed' && c.field === 'expected_close' ? [[c.from, c.to]] : []));
+    const { lead, changes } = run([
+      { type: 'lead.created', lead: 'L1', fields: { expected_close: '2026-03-27' } },
+      // Berlin moves to summer time on 29 March 2026: the 31st starts at +02:00.
+      { type: 'lead.updated', lead: 'L1', fields: { expected_close: '2026-03-31' } },
+      // The same day typed again is no change.
+      { type: 'lead.updated', lead: 'L1', fields: { expected_close: '2026-03-31' } },
+      { type: 'lead.updated', lead: 'L1', fields: { expected_close: '2026-04-02T10:00:00Z' } },
+    ]);
+    expect(changes.map(closeChanges)).toEqual([
+      [[null, '2026-03-27T00:00:00+01:00']],
+      [['2026-03-27T00:00:00+01:00', '2026-03-31T00:00:00+02:00']],
+      [],
+      [['2026-03-31T00:00:00+02:00', '2026-04-02T12:00:00+02:00']],
+    ]);
+    expect(lead?.fields['expected_close']).toBe('2026-04-02T12:00:00+02:00');
+  });
+
   it('advances on a met goal, skipping nothing that was done', () => {
     const { lead, changes } = run([created, { type: 'task.completed', lead: 'L1', task: 'call' }]);
     expect(lead?.stay.stage).toBe('s2');
