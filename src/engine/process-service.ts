@@ -4,6 +4,7 @@ import { backfillFor, describeImpacts, needsEngine, stageImpacts } from '../doma
 import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
+import { LOCK_ORDER } from '../store/leads.js';
 import { insertProcessVersion, latestProcess } from '../store/processes.js';
 import { Engine, type TimedEvent } from './engine.js';
 
@@ -96,6 +97,7 @@ export async function applyProcess(
   const next = loadProcessText(text);
   const backfill = opts.backfillTasks === true;
   return withTransaction(store, async (tx) => {
+    if (store.dialect === 'postgres') await lockOpenLeads(tx);
     const current = await latestProcess(tx);
     const open = await openLeadCounts(tx);
     const impacts = stageImpacts(current?.process ?? null, next);
@@ -134,7 +136,8 @@ export async function applyProcess(
       for (const [index, stage] of pl.stages.entries()) {
         const res = await tx
           .updateTable('leads')
-          .set({ process_version: version, stage_index: index })
+          // A new version of the lead: an engine batch or an If-Match that read it before sees it changed.
+          .set((eb) => ({ process_version: version, stage_index: index, version: eb('version', '+', 1) }))
           .where('status', '=', 'open')
           .where('pipeline', '=', pl.id)
           .where('stage', '=', stage.id)
@@ -169,6 +172,18 @@ export async function applyProcess(
       unchanged: false,
     };
   });
+}
+
+/**
+ * PostgreSQL: the open leads' rows are locked before anything is read, in id order as the engine
+ * locks a batch's, so an event on one of them either commits first (and apply then reads the
+ * stage it left the lead in) or waits for the apply and decides under the new version. Without
+ * it, an event that moved a lead while apply was running left it on the old version: apply's
+ * update for its old stage waited for the lead's lock, then no longer matched it. SQLite's
+ * BEGIN IMMEDIATE already runs one writer at a time.
+ */
+async function lockOpenLeads(tx: Tx): Promise<void> {
+  await tx.selectFrom('leads').select('id').where('status', '=', 'open').orderBy(LOCK_ORDER).forUpdate().execute();
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Fields, FieldValue } from '../domain/conditions.js';
 import type { LeadState, StayState, TaskState } from '../domain/lead.js';
+import { sql } from 'kysely';
 import type { Tx } from './db.js';
 import type { LeadsTable, TasksTable } from './schema.js';
 import type { LeadReach } from './lead-reach.js';
@@ -64,6 +65,8 @@ export interface LoadedLead {
   version: number;
   row: Readonly<StateRow>;
 }
+/** The order lead rows are locked in on PostgreSQL: the id's bytes, as JavaScript sorts ASCII ids. */
+export const LOCK_ORDER = sql<string>`"id" collate "C"`;
 const SELECT_BY_ID = `select ${STATE_COLUMNS.map((c) => `"${c}"`).join(', ')} from "leads" where "id" = ?`;
 
 /**
@@ -86,12 +89,16 @@ export async function loadLeads(
     }
     return out;
   }
-  for (let i = 0; i < ids.length; i += 500) {
+  // Locked in one order (byte order of the id, as `process apply` locks open leads), so two
+  // writers locking several of the same leads wait for each other instead of deadlocking.
+  const ordered = lock ? [...ids].sort() : ids;
+  for (let i = 0; i < ordered.length; i += 500) {
     const query = tx
       .selectFrom('leads')
       .select(STATE_COLUMNS)
-      .where('id', 'in', ids.slice(i, i + 500));
-    for (const row of await (lock ? query.forUpdate() : query).execute()) out.set(row.id, fromRow(row));
+      .where('id', 'in', ordered.slice(i, i + 500));
+    const rows = await (lock ? query.orderBy(LOCK_ORDER).forUpdate() : query).execute();
+    for (const row of rows) out.set(row.id, fromRow(row));
   }
   return out;
 }

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { applyProcess, diffAgainstCurrent } from '../../src/engine/process-service.js';
-import type { Store } from '../../src/store/db.js';
+import { sql } from 'kysely';
+import { withTransaction, type Store } from '../../src/store/db.js';
 import { findLead, leadRunLog, listTasks } from '../../src/store/queries.js';
 import { dialects, freshStore } from '../support/stores.js';
 
@@ -186,3 +187,62 @@ describe.each(dialects)('process versions and leads in flight on %s', (dialect) 
     expect(why.at(-1)?.entries[0]?.message).toBe('reopened under process v2 (closed under v1)');
   });
 });
+
+/**
+ * The race of docs/process.md ("Versions and leads in flight"): a lead event holding the lead's
+ * row lock when `process apply` starts. Apply waits for it (PostgreSQL; SQLite runs one writer at
+ * a time), then moves the lead as that event left it: on the new version, the event applied.
+ */
+describe('process apply racing a lead event on postgres', () => {
+  it('a lead moved back while apply runs ends on the new version, in the stage the event chose', async () => {
+    const store = await freshStore('postgres');
+    open.push(store);
+    await applyProcess(store, V1, T0, 'test');
+    const engine = new Engine(store);
+    await engine.handle({ type: 'lead.created', lead: 'R1', fields: {} }, T0);
+    await engine.handle({ type: 'lead.moved', lead: 'R1', stage: 'demo', override: false }, T0 + 60_000);
+    expect(await leadRow(store, 'R1')).toEqual({ stage: 'demo', stage_index: 1, process_version: 1, version: 2 });
+
+    // A rename only: no stage's goal or tasks change, so apply sends no event to R1 itself.
+    const renamed = V1.replace('name: Close', 'name: Closing');
+    let commitEvent = (): void => undefined;
+    const eventMayCommit = new Promise<void>((resolve) => (commitEvent = resolve));
+    let eventDecided = (): void => undefined;
+    const decided = new Promise<void>((resolve) => (eventDecided = resolve));
+    const event = withTransaction(store, async (tx) => {
+      const [out] = await engine.handleWithin(tx, [
+        { event: { type: 'lead.moved', lead: 'R1', stage: 'qualify', override: false }, at: APPLY },
+      ]);
+      eventDecided();
+      await eventMayCommit;
+      return out;
+    });
+    await decided;
+    const applied = applyProcess(store, renamed, APPLY, 'test');
+    await waitForLockWait(store);
+    commitEvent();
+    expect((await event)?.ok).toBe(true);
+    expect((await applied).version).toBe(2);
+    // Created 1, moved 2, moved back 3, new process version 4: an If-Match on 3 is now stale.
+    expect(await leadRow(store, 'R1')).toEqual({ stage: 'qualify', stage_index: 0, process_version: 2, version: 4 });
+  });
+});
+
+async function leadRow(store: Store, id: string) {
+  return store.db
+    .selectFrom('leads')
+    .select(['stage', 'stage_index', 'process_version', 'version'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Until some statement of this database waits for a row lock (the apply, behind the event). */
+async function waitForLockWait(store: Store): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const { rows } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock'`.execute(store.db);
+    if (Number(rows[0]?.n) > 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('apply never waited for the lead event');
+}
