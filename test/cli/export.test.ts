@@ -113,3 +113,30 @@ describe('stageflow export and contact erase (SQLite)', () => {
     expect(audit.stdout.toLowerCase()).not.toContain('jane');
   });
 });
+
+describe('stageflow lead create/update with an expected close, in New York (SQLite)', () => {
+  it('keeps a typed date as that day in New York and exports it with the offset of the day', async () => {
+    const cli = session(await freshDatabaseUrl('sqlite'));
+    const file = tempFile('process.yaml', PROCESS.replace('timezone: UTC', 'timezone: America/New_York'));
+    const ok = (r: CliResult): CliResult => {
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return r;
+    };
+    ok(await cli(['process', 'apply', file]));
+    ok(await cli(['lead', 'create', '--id', 'NY1', '--field', 'expected_close=2027-01-15']));
+    // New York is on summer time (UTC-4) from 14 March 2027; 15 January is UTC-5.
+    ok(await cli(['lead', 'update', 'NY1', '--field', 'expected_close=2027-03-31']));
+    const out = join(dirname(file), 'ny-leads.jsonl');
+    ok(await cli(['export', 'leads', '--out', out]));
+    const [row] = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { expected_close: string; fields: Record<string, unknown> });
+    expect(row?.expected_close).toBe('2027-03-31T00:00:00.000-04:00');
+    expect(Date.parse(row?.expected_close ?? '')).toBe(Date.parse('2027-03-31T04:00:00Z'));
+    expect(row?.fields['expected_close']).toBe('2027-03-31T00:00:00-04:00');
+    // lead show reads the day as typed.
+    expect(ok(await cli(['lead', 'show', 'NY1'])).stdout).toContain('expected_close=2027-03-31T00:00:00-04:00');
+  });
+});
