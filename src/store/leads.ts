@@ -49,6 +49,7 @@ export const LOADED_LEAD_COLUMNS = [
   // Indexed, and read only to compare:
   'stage',
   'email',
+  'company', // in leads_company_key (the accounts' index)
   'value_minor',
   'product',
   'territory',
