@@ -1,5 +1,5 @@
 import {
-  activeReps,
+  activeRepsWithTotal,
   forwardExits,
   neglectedLeads,
   taskTimeliness,
@@ -87,10 +87,12 @@ export const adoption: ReportDefinition = {
     ctx.progress(2, 4);
     const neglect = await neglectedLeads(ctx.tx, ctx.scope, at, days * DAY_MS);
     ctx.progress(3, 4);
-    const reps = await activeReps(
+    // By team, the reps counted once over all teams too (see the total below), in the same query.
+    const { groups: reps, total: allReps } = await activeRepsWithTotal(
       ctx.tx,
       ctx.scope,
       ctx.process.users.map((u) => u.id),
+      ctx.scope.by === 'team',
     );
     ctx.progress(4, 4);
 
@@ -111,18 +113,13 @@ export const adoption: ReportDefinition = {
     if (ctx.scope.by === null) return { rows, columns, summary: { window_days: days }, notes };
     // Grouped, the organisation's figures. A task, an exit and a neglected lead belong to one rep
     // and that rep to one group, so those add up. A rep is one owner row, but by team a rep whose
-    // team changed between process versions is in both teams' rows: reps are then counted again
-    // over everyone (one more query, over people, not leads).
-    const overall =
-      ctx.scope.by === 'team'
-        ? (
-            await activeReps(
-              ctx.tx,
-              { ...ctx.scope, by: null },
-              ctx.process.users.map((u) => u.id),
-            )
-          )[0]
-        : { key: '', reps: sumOf(reps, (r) => r.reps), active: sumOf(reps, (r) => r.active) };
+    // team changed between process versions is in both teams' rows: reps are then counted once
+    // over everyone, by the same query.
+    const overall = allReps ?? {
+      key: '',
+      reps: sumOf(reps, (r) => r.reps),
+      active: sumOf(reps, (r) => r.active),
+    };
     const total = figures(
       {
         key: '',

@@ -231,8 +231,16 @@ export interface ActiveReps {
  * overlap inside [from, to)), and how many of them completed a task (as its assignee) or logged an
  * activity (as its actor, else as the lead's owner then) in the period. `users` are the process's
  * user ids: an activity's actor that is not one of them (an integration) stands for the owner.
+ * With `total`, also the reps counted once over every group: by team, a rep whose team changed
+ * between process versions is in two groups. The same statement reads the owners once (a CTE used
+ * twice is materialized on both databases), so the total costs no second scan.
  */
-export async function activeReps(tx: Tx, scope: ReportScope, users: readonly string[]): Promise<ActiveReps[]> {
+export async function activeRepsWithTotal(
+  tx: Tx,
+  scope: ReportScope,
+  users: readonly string[],
+  total: boolean,
+): Promise<{ groups: ActiveReps[]; total: ActiveReps | null }> {
   const { from, to } = scope;
   const pf = pipelineFilter(scope, sql`s.pipeline`);
   const owners = scope.by === 'team' ? ownersByLeadVersion(scope) : ownersInPeriod(scope);
@@ -260,12 +268,25 @@ export async function activeReps(tx: Tx, scope: ReportScope, users: readonly str
     ],
     owners.recursive,
   )}
-    select key, count(*) as reps,
+    select 0 as total, key, count(*) as reps,
       sum(case when rep in (select rep from acts where rep is not null) then 1 else 0 end) as active
     from own
     group by key
-    order by key`.execute(tx);
-  return res.rows.map((r) => ({ key: String(r['key']), reps: num(r['reps']), active: num(r['active']) }));
+    ${
+      total
+        ? sql`union all
+    select 1 as total, '' as key, count(distinct rep) as reps,
+      count(distinct case when rep in (select rep from acts where rep is not null) then rep end) as active
+    from own`
+        : sql``
+    }
+    order by 1, 2`.execute(tx);
+  const row = (r: Raw): ActiveReps => ({ key: String(r['key']), reps: num(r['reps']), active: num(r['active']) });
+  const totalRow = res.rows.find((r) => Number(r['total']) === 1);
+  return {
+    groups: res.rows.filter((r) => Number(r['total']) === 0).map(row),
+    total: totalRow ? row(totalRow) : null,
+  };
 }
 
 /** The CTEs that end in `own (key, rep)`: each rep who owned an open lead during the period, once per key. */
