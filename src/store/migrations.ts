@@ -6,6 +6,8 @@ import {
   type MigrationProvider,
   type QueryExecutorProvider,
 } from 'kysely';
+import { closeDateField } from '../domain/close-date.js';
+import type { Process } from '../domain/process-schema.js';
 
 /** One migration list for SQLite and PostgreSQL: portable types only (text, integer, bigint). */
 
@@ -629,6 +631,44 @@ const accountKeys: Migration = {
   },
 };
 
+/**
+ * A lead's expected_close typed as a date alone (CLI, API, event files) was kept as typed and its
+ * column set to UTC midnight, the previous day in the organisation's zone west of UTC. It now means
+ * that day in the organisation's zone, kept with the zone's offset (docs/process.md, Expected
+ * close): leads written before get their field and column rewritten here, in the zone of the
+ * process version each runs under. A time without an offset is read on that zone's clock; one
+ * with an offset keeps its instant, shown in the zone (an import's field is already so: untouched).
+ */
+const closeDatesInZone: Migration = {
+  async up(db: Any) {
+    const zones = new Map<number, string>();
+    const versions = await sql<{ version: number; definition: string }>`
+      select version, definition from process_versions`.execute(db);
+    for (const v of versions.rows)
+      zones.set(Number(v.version), (JSON.parse(v.definition) as Process).organisation.timezone);
+    // Pages in key order, each resuming after the last key seen, so memory stays flat.
+    for (let after = ''; ;) {
+      const page = await sql<{ id: string; process_version: number; fields: string }>`
+        select id, process_version, fields from leads
+        where id > ${after} and expected_close is not null order by id limit 2000`.execute(db);
+      for (const lead of page.rows) {
+        const fields = JSON.parse(lead.fields) as Record<string, unknown>;
+        const typed = fields['expected_close'];
+        const zone = zones.get(Number(lead.process_version));
+        if (typeof typed !== 'string' || zone === undefined) continue;
+        const kept = closeDateField(typed, zone);
+        if (kept === typed) continue;
+        fields['expected_close'] = kept;
+        await sql`update leads set fields = ${JSON.stringify(fields)}, expected_close = ${Date.parse(kept)}
+          where id = ${lead.id}`.execute(db);
+      }
+      const last = page.rows.at(-1);
+      if (!last) break;
+      after = last.id;
+    }
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -645,6 +685,7 @@ export const migrations: Record<string, Migration> = {
   '0013_stall_median_index': stallMedianIndex,
   '0014_contact_columns': contactColumns,
   '0015_account_keys': accountKeys,
+  '0016_close_dates_in_zone': closeDatesInZone,
 };
 
 export const migrationProvider: MigrationProvider = {
