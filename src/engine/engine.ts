@@ -7,7 +7,7 @@ import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { DecisionWriter } from '../store/decision-writer.js';
 import { loadLeads, loadTask, stayStage, VersionConflict } from '../store/leads.js';
-import { processVersion } from '../store/processes.js';
+import { lockProcessVersions, processVersion } from '../store/processes.js';
 import { RoutingSession } from '../store/routing.js';
 import { suppressionCheck } from '../store/suppressions.js';
 
@@ -111,6 +111,11 @@ export class Engine {
 
   private async applyBatch(tx: Tx, events: readonly TimedEvent[]): Promise<EventOutcome[]> {
     const ids = [...new Set(events.map((e) => e.event.lead))];
+    // PostgreSQL: a new or reopened lead runs under the latest version, so a process apply must not
+    // be half-way through (its version not yet visible, its open leads already moved): wait for it.
+    // Before the leads' row locks, which an apply takes after this one.
+    if (this.store.dialect === 'postgres' && events.some((e) => readsLatest(e.event)))
+      await lockProcessVersions(tx, 'read-latest');
     // PostgreSQL: lock the batch's leads up front; SQLite's BEGIN IMMEDIATE already serialises writers.
     const loaded = await loadLeads(tx, ids, this.store.dialect === 'postgres', this.store.sqlite);
     const working = new Map([...loaded].map(([id, l]) => [id, l.state]));
@@ -228,6 +233,11 @@ export class Engine {
 function namesOlderTask(lead: LeadState, event: EngineEvent): event is EngineEvent & { task: string } {
   if (event.type !== 'task.completed' && event.type !== 'task.reopened') return false;
   return event.task.includes('#') && !lead.tasks.some((t) => t.id === event.task);
+}
+
+/** An event decided under the latest process version rather than the lead's own. */
+function readsLatest(e: EngineEvent): boolean {
+  return e.type === 'lead.created' || e.type === 'lead.reopened';
 }
 
 function timerEvent(e: EngineEvent): boolean {

@@ -5,7 +5,7 @@ import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { LOCK_ORDER } from '../store/leads.js';
-import { insertProcessVersion, latestProcess } from '../store/processes.js';
+import { insertProcessVersion, latestProcess, lockProcessVersions } from '../store/processes.js';
 import { Engine, type TimedEvent } from './engine.js';
 
 /**
@@ -97,7 +97,12 @@ export async function applyProcess(
   const next = loadProcessText(text);
   const backfill = opts.backfillTasks === true;
   return withTransaction(store, async (tx) => {
-    if (store.dialect === 'postgres') await lockOpenLeads(tx);
+    if (store.dialect === 'postgres') {
+      // First the lock new and reopened leads take to read the latest version, then the open
+      // leads: the order the engine takes them in, so neither waits for the other in a cycle.
+      await lockProcessVersions(tx, 'apply');
+      await lockOpenLeads(tx);
+    }
     const current = await latestProcess(tx);
     const open = await openLeadCounts(tx);
     const impacts = stageImpacts(current?.process ?? null, next);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Process } from '../domain/process-schema.js';
+import { sql } from 'kysely';
 import type { Tx } from './db.js';
 
 /** Process versions: each apply stores a new immutable version. */
@@ -73,4 +74,18 @@ export async function insertProcessVersion(
     })
     .execute();
   return version;
+}
+
+/**
+ * PostgreSQL: the transaction-scoped advisory lock that orders process applies against the writers
+ * that read the latest version (a new lead, a reopened one). An apply holds it exclusively, so a
+ * lead created meanwhile waits and then runs under the new version rather than under the old one
+ * without apply seeing it; those writers share it, so they never wait for each other. (SQLite's
+ * BEGIN IMMEDIATE already runs one writer at a time.)
+ */
+const PROCESS_APPLY_LOCK = 0x5f_70_72_6f; // "_pro": any constant, the same in every process
+
+export async function lockProcessVersions(tx: Tx, mode: 'apply' | 'read-latest'): Promise<void> {
+  if (mode === 'apply') await sql`select pg_advisory_xact_lock(${PROCESS_APPLY_LOCK})`.execute(tx);
+  else await sql`select pg_advisory_xact_lock_shared(${PROCESS_APPLY_LOCK})`.execute(tx);
 }

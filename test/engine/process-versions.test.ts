@@ -226,6 +226,39 @@ describe('process apply racing a lead event on postgres', () => {
     // Created 1, moved 2, moved back 3, new process version 4: an If-Match on 3 is now stale.
     expect(await leadRow(store, 'R1')).toEqual({ stage: 'qualify', stage_index: 0, process_version: 2, version: 4 });
   });
+
+  it('a lead being created when apply starts is waited for and moved to the new version', async () => {
+    const store = await freshStore('postgres');
+    open.push(store);
+    await applyProcess(store, V1, T0, 'test');
+    const engine = new Engine(store);
+    let commitEvent = (): void => undefined;
+    const eventMayCommit = new Promise<void>((resolve) => (commitEvent = resolve));
+    let eventDecided = (): void => undefined;
+    const decided = new Promise<void>((resolve) => (eventDecided = resolve));
+    // N1 is created under version 1 and not yet committed when apply starts: apply cannot see it.
+    const created = withTransaction(store, async (tx) => {
+      const [out] = await engine.handleWithin(tx, [
+        { event: { type: 'lead.created', lead: 'N1', fields: {} }, at: APPLY },
+      ]);
+      eventDecided();
+      await eventMayCommit;
+      return out;
+    });
+    await decided;
+    const applied = applyProcess(store, V1.replace('name: Close', 'name: Closing'), APPLY, 'test');
+    try {
+      await waitForLockWait(store);
+    } finally {
+      commitEvent();
+    }
+    expect((await created)?.ok).toBe(true);
+    expect((await applied).version).toBe(2);
+    expect(await leadRow(store, 'N1')).toMatchObject({ stage: 'qualify', process_version: 2 });
+    // One created afterwards runs under the new version.
+    expect((await engine.handle({ type: 'lead.created', lead: 'N2', fields: {} }, APPLY))?.ok).toBe(true);
+    expect(await leadRow(store, 'N2')).toMatchObject({ process_version: 2 });
+  });
 });
 
 async function leadRow(store: Store, id: string) {
