@@ -28,6 +28,13 @@ export interface Distribution {
   totals: DistributionRow[];
 }
 
+/** The figures over numbered values: `rn` a value's rank in its partition, `n` the partition's size. */
+const FIGURES = sql`count(*) as count,
+      sum(x) as sum,
+      avg(x) as mean,
+      avg(case when rn = (n + 1) / 2 or rn = (n + 2) / 2 then x end) as median,
+      max(case when rn = (9 * n + 9) / 10 then x end) as p90`;
+
 /**
  * `values` must be a query selecting `key` and `x` (a number, never null) per item; it may use
  * the `team_map` and `buckets` tables of the scope. With `byOrd`, it also selects `ord`, an
@@ -45,7 +52,7 @@ export async function distribution(
     sql`v as (${values})`,
     sql`r as (select key, x, row_number() over (partition by key order by ${order}) as rn, count(*) over (partition by key) as n from v)`,
   ])}
-    select key, ${figures('rn', 'n')}
+    select key, ${FIGURES}
     from r
     group by key
     order by key`.execute(tx);
@@ -56,8 +63,8 @@ export async function distribution(
  * As `distribution`, plus, when `totals` is true (a grouped report), the totals: `values` must
  * also select `tkey`, the total a value counts in (a constant '' for one grand total; pipeline and
  * stage for per-stage totals). The value query runs once, into a materialized CTE that both the
- * groups and the totals read, so a total costs a second numbering of the selected values (a sort
- * of them), not a second scan of leads or stays. Ungrouped, the one group is the total: no totals.
+ * groups and the totals number, so a total costs a second sort of the selected values, not a
+ * second scan of leads or stays. Ungrouped, the one group is the total: no totals.
  */
 export async function distributionWithTotals(
   tx: Tx,
@@ -69,30 +76,18 @@ export async function distributionWithTotals(
   if (!totals) return { groups: await distribution(tx, scope, values, byOrd), totals: [] };
   const order = byOrd ? sql`ord` : sql`x`;
   const rows = await sql<Record<keyof DistributionRow | 'total', string | number>>`${withTables(scope, [
-    sql`v as (${values})`,
-    sql`r as materialized (select key, tkey, x,
-      row_number() over (partition by key order by ${order}) as rn, count(*) over (partition by key) as n,
-      row_number() over (partition by tkey order by ${order}) as trn, count(*) over (partition by tkey) as tn
-      from v)`,
+    sql`v as materialized (${values})`,
+    sql`r as (select key, x, row_number() over (partition by key order by ${order}) as rn, count(*) over (partition by key) as n from v)`,
+    sql`t as (select tkey, x, row_number() over (partition by tkey order by ${order}) as rn, count(*) over (partition by tkey) as n from v)`,
   ])}
-    select 0 as total, key, ${figures('rn', 'n')} from r group by key
+    select 0 as total, key, ${FIGURES} from r group by key
     union all
-    select 1 as total, tkey as key, ${figures('trn', 'tn')} from r group by tkey
+    select 1 as total, tkey as key, ${FIGURES} from t group by tkey
     order by 1, 2`.execute(tx);
   return {
     groups: rows.rows.filter((r) => Number(r.total) === 0).map(distributionRow),
     totals: rows.rows.filter((r) => Number(r.total) === 1).map(distributionRow),
   };
-}
-
-/** The figures over the numbered values: `rn` the value's rank in its partition, `n` the partition's size. */
-function figures(rn: 'rn' | 'trn', n: 'n' | 'tn'): RawBuilder<unknown> {
-  const [r, c] = [sql.raw(rn), sql.raw(n)];
-  return sql`count(*) as count,
-      sum(x) as sum,
-      avg(x) as mean,
-      avg(case when ${r} = (${c} + 1) / 2 or ${r} = (${c} + 2) / 2 then x end) as median,
-      max(case when ${r} = (9 * ${c} + 9) / 10 then x end) as p90`;
 }
 
 function distributionRow(r: Record<string, string | number>): DistributionRow {
