@@ -24,6 +24,16 @@ const sourceBody = z
   .object({ source: z.string().min(1).max(2_000_000).describe('The process file, YAML or JSON') })
   .strict();
 
+/** Diff and apply also take the CLI's --backfill-tasks (docs/process.md, leads in flight). */
+const changeBody = sourceBody
+  .extend({
+    backfillTasks: z
+      .boolean()
+      .optional()
+      .describe('Create the tasks a stage gains for the open leads already in it, due from the apply time'),
+  })
+  .strict();
+
 function rejected(e: unknown): never {
   if (e instanceof ProcessRejected)
     throw new Problem('validation-failed', `the process has ${e.problems.length} problem(s)`, {
@@ -128,7 +138,7 @@ export function processRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['process'],
         summary: 'What applying this file would change',
-        body: sourceBody,
+        body: changeBody,
         response: { 200: diffSchema },
       },
       config: { access: { roles: MANAGERS, scope: 'process:read' } },
@@ -136,7 +146,9 @@ export function processRoutes(api: Api, ctx: AppContext): void {
     async (req) => {
       try {
         // Copied as plain objects: the answers' schemas let the service's results gain members.
-        return { ...(await diffAgainstCurrent(ctx.store, req.body.source)) };
+        return {
+          ...(await diffAgainstCurrent(ctx.store, req.body.source, { backfillTasks: req.body.backfillTasks === true })),
+        };
       } catch (e) {
         return rejected(e);
       }
@@ -149,7 +161,7 @@ export function processRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['process'],
         summary: 'Apply a process file as a new version (admins, and managers granted process editing)',
-        body: sourceBody,
+        body: changeBody,
         response: {
           201: applySchema,
           200: applySchema.describe('The file equals the current version: nothing applied'),
@@ -161,7 +173,9 @@ export function processRoutes(api: Api, ctx: AppContext): void {
       const caller = callerOf(req);
       try {
         const now = ctx.now();
-        const result = await applyProcess(ctx.store, req.body.source, now, caller.member.id);
+        const result = await applyProcess(ctx.store, req.body.source, now, caller.member.id, {
+          backfillTasks: req.body.backfillTasks === true,
+        });
         return reply.code(result.unchanged ? 200 : 201).send({ ...result, diff: { ...result.diff } });
       } catch (e) {
         return rejected(e);
