@@ -3,7 +3,8 @@ import type { LeadState, StayState } from '../domain/lead.js';
 import type { Pipeline, Process } from '../domain/process-schema.js';
 import type { ImportProblem, ImportRecord, ImportStatus } from './record.js';
 import { offsetMinutes } from '../domain/calendar.js';
-import { rebuildStays, type RebuiltStay, type Stamp } from './rebuild-history.js';
+import { rebuildStays, type RebuiltStay } from './rebuild-history.js';
+import { settleSameDay, type DayStamp } from './same-day.js';
 
 /**
  * Checks one ImportRecord against the process and turns it into the lead and stage stays to
@@ -136,7 +137,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   }
   if (!pipelineUnknown) pipeline ??= dir.defaultPipeline();
 
-  const dated: (Stamp & { index: number })[] = [];
+  const found: (DayStamp & { index: number })[] = [];
   let stageIndex: number | null = null;
   let stageUnknown = false;
   if (pipeline) {
@@ -154,9 +155,17 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
       if (i === null) {
         fail(d.stage, `unknown stage "${d.stage}" in pipeline ${pipeline.id} (known: ${stageList(pipeline)})`);
         stageUnknown = true;
-      } else dated.push({ index: i, at: d.date.at, text: d.date.text });
+      } else found.push({ index: i, at: d.date.at, text: d.date.text, dateOnly: d.date.dateOnly });
     }
   }
+  // Days alone placed after the timed evidence of their own day (a close "on the creation day").
+  const zone = ctx.process.organisation.timezone;
+  const closedCell = status === 'open' ? null : record.closedAt;
+  const settled = settleSameDay(
+    { createdAt: record.createdAt, lastStageChange: record.lastStageChange, dated: found, closedAt: closedCell },
+    zone,
+  );
+  const dated = settled.dated;
   // A closed deal's stage column often says only "won" or "lost": it closed in the last stage it
   // entered. With no dated stage at all, a won deal went through the last stage; a lost one is
   // known only to have entered the first (placing it further would count it as having reached
@@ -176,15 +185,11 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
 
   const closeUnreadable = unreadable('closed_at', 'won_at', 'lost_at', 'status');
   const datesReadable = !unreadable(...HISTORY_FIELDS);
-  const closed = status === 'open' ? null : record.closedAt;
+  const closed = settled.closedAt;
   const before = problems.length;
   if (status !== 'open' && closed === null && !closeUnreadable)
     fail('closed_at', `a ${status} deal needs its close date`);
-  const earliest = [...dated, ...(record.lastStageChange ? [record.lastStageChange] : [])].reduce<Stamp | null>(
-    (a, d) => (a === null || d.at < a.at ? d : a),
-    null,
-  );
-  const created = record.createdAt ?? earliest ?? closed ?? null;
+  const created = settled.created;
   if (datesReadable && created !== null && closed !== null && closed.at < created.at)
     fail('closed_at', `closes on "${closed.text}", before it was created on "${created.text}"`);
 
@@ -198,7 +203,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
           pipeline,
           current: stageIndex,
           createdAt: created ?? { at: ctx.now, text: 'the import time' },
-          currentEnteredAt: record.lastStageChange,
+          currentEnteredAt: settled.lastStageChange,
           dated,
           closedAt: closed,
           status,
@@ -241,7 +246,6 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   put('source', record.source);
   // In the organisation's zone with its offset: the day reads as the file wrote it, and the instant
   // the lead's expected_close column is parsed from is that day's midnight there.
-  const zone = ctx.process.organisation.timezone;
   put('expected_close', record.expectedClose === null ? null : localIso(record.expectedClose.at, zone));
   return {
     ok: true,

@@ -142,3 +142,126 @@ describe.each(dialects)('date-only values on %s', (dialect) => {
     ]);
   });
 });
+
+/**
+ * hubspot-same-day.csv: "Create Date" with a time of day, "Close Date" and some "Date entered"
+ * columns as a day alone, as HubSpot exports them. A day alone on the creation's day (in the
+ * organisation's zone) is placed no earlier than that day's timed dates: the creation, or the
+ * latest stage entry. New York is UTC-4 on 10 March 2026 (summer time since the 8th), Tokyo UTC+9.
+ * Per lead: [created_at, closed_at, stays as [stage, entered, exited, exit kind]].
+ */
+type Stay = [string, number, number | null, string | null];
+const SAME_DAY: { zone: string; leads: Record<string, [number, number, Stay[]]> }[] = [
+  {
+    zone: 'America/New_York',
+    leads: {
+      // 09:15 EDT is 13:15 UTC; the close "2026-03-10" (04:00 UTC) is placed at the creation.
+      'hubspot:9101': [
+        utc('2026-03-10T13:15'),
+        utc('2026-03-10T13:15'),
+        [['appointment', utc('2026-03-10T13:15'), utc('2026-03-10T13:15'), 'won']],
+      ],
+      // Qualified To Buy "2026-03-10" is entered at the creation, Presentation at 16:40 EDT (20:40 UTC),
+      // and the close that day at the latest of them.
+      'hubspot:9102': [
+        utc('2026-03-10T13:15'),
+        utc('2026-03-10T20:40'),
+        [
+          ['qualified-to-buy', utc('2026-03-10T13:15'), utc('2026-03-10T20:40'), 'moved'],
+          ['presentation', utc('2026-03-10T20:40'), utc('2026-03-10T20:40'), 'won'],
+        ],
+      ],
+      // 21:30 EDT on the 10th is 01:30 UTC on the 11th: still the 10th in New York, the close's day.
+      'hubspot:9104': [
+        utc('2026-03-11T01:30'),
+        utc('2026-03-11T01:30'),
+        [['contract', utc('2026-03-11T01:30'), utc('2026-03-11T01:30'), 'won']],
+      ],
+      // A close the next day is that day's midnight, 04:00 UTC: two and a half hours after the creation.
+      'hubspot:9105': [
+        utc('2026-03-11T01:30'),
+        utc('2026-03-11T04:00'),
+        [['contract', utc('2026-03-11T01:30'), utc('2026-03-11T04:00'), 'won']],
+      ],
+    },
+  },
+  {
+    zone: 'Asia/Tokyo',
+    leads: {
+      // 09:15 JST is 00:15 UTC; the close "2026-03-10" (15:00 UTC on the 9th) is placed at the creation.
+      'hubspot:9101': [
+        utc('2026-03-10T00:15'),
+        utc('2026-03-10T00:15'),
+        [['appointment', utc('2026-03-10T00:15'), utc('2026-03-10T00:15'), 'won']],
+      ],
+      'hubspot:9102': [
+        utc('2026-03-10T00:15'),
+        utc('2026-03-10T07:40'),
+        [
+          ['qualified-to-buy', utc('2026-03-10T00:15'), utc('2026-03-10T07:40'), 'moved'],
+          ['presentation', utc('2026-03-10T07:40'), utc('2026-03-10T07:40'), 'won'],
+        ],
+      ],
+      'hubspot:9104': [
+        utc('2026-03-10T12:30'),
+        utc('2026-03-10T12:30'),
+        [['contract', utc('2026-03-10T12:30'), utc('2026-03-10T12:30'), 'won']],
+      ],
+      // Midnight of the 11th in Tokyo is 15:00 UTC on the 10th.
+      'hubspot:9105': [
+        utc('2026-03-10T12:30'),
+        utc('2026-03-10T15:00'),
+        [['contract', utc('2026-03-10T12:30'), utc('2026-03-10T15:00'), 'won']],
+      ],
+    },
+  },
+];
+
+describe.each(dialects)('a day alone on the creation day on %s', (dialect) => {
+  it.each(SAME_DAY)('closes or enters a stage no earlier than the creation: $zone', async ({ zone, leads }) => {
+    const s = await storeIn(dialect, zone);
+    const r = await runImport(s, {
+      format: 'hubspot',
+      path: fixture('hubspot-same-day.csv'),
+      dryRun: false,
+      skipInvalid: true,
+      now: IMPORT_NOW,
+      actor: { kind: 'import' },
+    });
+    // A close on the day before the creation is still refused, quoting both dates as written.
+    expect(r.problems.map(formatImportProblem)).toEqual([
+      'hubspot-same-day.csv:4: Close Date: closes on "2026-03-09", before it was created on "2026-03-10 09:15"',
+    ]);
+    expect(r).toMatchObject({ outcome: 'imported', records: 5, valid: 4, written: 4 });
+    expect(r.skipped.map((x) => x.line)).toEqual([4]);
+
+    const rows = await s.db.selectFrom('leads').select(['id', 'created_at', 'closed_at']).orderBy('id').execute();
+    const stays = await s.db
+      .selectFrom('stage_stays')
+      .select(['lead_id', 'stage', 'entered_at', 'exited_at', 'exit_kind'])
+      .orderBy('lead_id')
+      .orderBy('seq')
+      .execute();
+    expect(
+      Object.fromEntries(
+        rows.map((l) => [
+          l.id,
+          [
+            Number(l.created_at),
+            Number(l.closed_at),
+            stays
+              .filter((x) => x.lead_id === l.id)
+              .map((x) => [
+                x.stage,
+                Number(x.entered_at),
+                x.exited_at === null ? null : Number(x.exited_at),
+                x.exit_kind,
+              ]),
+          ],
+        ]),
+      ),
+    ).toEqual(leads);
+    // Cycle lengths and stays are zero or more, never negative.
+    for (const x of stays) expect(Number(x.exited_at) - Number(x.entered_at)).toBeGreaterThanOrEqual(0);
+  });
+});
