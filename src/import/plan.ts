@@ -304,8 +304,9 @@ function convertValue(
   if (record.value === null && !record.unreadable.has('value')) return unchanged;
   const rate = ctx.rates.get(code);
   if (rate === undefined) {
+    // A currency the mapping gives the whole file (Maven's dollars) is the amount column's.
     fail(
-      record.currencyFrom,
+      record.currencyFrom ?? 'value',
       `the value is in ${code}, not ${home} (the organisation's currency), and no exchange rate for ${code} was given: ` +
         (ctx.rateHint ?? cliRateHint)(code, home),
     );

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyProcess } from '../../src/engine/process-service.js';
 import { openStore } from '../../src/store/db.js';
-import { fixture, fixtureText } from '../import/support.js';
+import { fixture, fixtureText, MAVEN_DIR } from '../import/support.js';
 import { freshDatabaseUrl } from '../support/stores.js';
 import { ONE_LINE_ERROR, session } from './helpers.js';
 
@@ -103,6 +103,20 @@ describe('stageflow import (SQLite)', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("maven into this EUR organisation: Maven's dollars need a USD rate, and --rates converts them", async () => {
+    const refused = await cli(['import', 'maven', MAVEN_DIR, '--dry-run', '--max-problems', '20']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(
+      'sales_pipeline.csv:2: close_value: the value is in USD, not EUR (the organisation\'s currency), and no exchange rate for USD was given: pass --rates FILE with a line "USD,RATE" (1 USD = RATE EUR)',
+    );
+    expect(refused.stdout).toContain('8800 records, 0 valid, 8800 invalid; 8800 errors');
+    const r = await cli(['import', 'maven', MAVEN_DIR, '--dry-run', '--rates', fixture('rates.csv')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('8800 records, 8800 valid, 0 invalid; 0 errors');
+    expect(r.stdout).toContain('8800 records converted from another currency at the --rates rates');
   });
 
   it('an unknown format is a usage error', async () => {

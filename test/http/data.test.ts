@@ -468,7 +468,8 @@ describe.each(dialects)('data and forecasting routes on %s', (dialect) => {
       ).status,
     ).toBe(400);
 
-    const r = await call(server, 'POST', '/api/v1/imports/maven', { token: admin, body: { path: dir } });
+    // Maven's values are US dollars; this organisation's currency is EUR.
+    const r = await call(server, 'POST', '/api/v1/imports/maven?rates=USD:0.9', { token: admin, body: { path: dir } });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ outcome: 'imported', records: 40, written: 40, errors: 0 });
 
@@ -489,7 +490,7 @@ describe.each(dialects)('data and forecasting routes on %s', (dialect) => {
     const acmeId = `/api/v1/accounts/${encodeURIComponent('maven:Acme Corporation')}`;
     const acme = await call(server, 'GET', acmeId, { token: admin });
     expect(acme.status).toBe(200);
-    // Its one deal among the first 40: N4SD17JR, won by Reed Clapper for 556.
+    // Its one deal among the first 40: N4SD17JR, won by Reed Clapper for 556 dollars, 500.40 euros at 0.9.
     expect(acme.body).toMatchObject({
       name: 'Acme Corporation',
       sector: 'technology',
@@ -499,7 +500,7 @@ describe.each(dialects)('data and forecasting routes on %s', (dialect) => {
       importedFrom: 'maven',
       leads: 1,
       wonLeads: 1,
-      wonValue: 556,
+      wonValue: 500.4,
       owners: [{ id: 'reed-clapper', leads: 1 }],
     });
     // None of its leads is rep-a1's: out of their reach.

@@ -266,7 +266,8 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
     const noRate =
       "Amount: the value is in USD, not EUR (the organisation's currency), and no exchange rate for USD was given: " +
       'pass --rates FILE with a line "USD,RATE" (1 USD = RATE EUR)';
-    expect(refused.problems.map(formatImportProblem)).toEqual(
+    const errors = refused.problems.filter((p) => p.severity === 'error').slice(0, 3);
+    expect(errors.map(formatImportProblem)).toEqual(
       [2, 3, 4].map((line) => `salesforce-opportunities.csv:${line}: ${noRate}`),
     );
     expect((await counts(s)).leads).toBe(0);
@@ -401,6 +402,8 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
     const maven = await runImport(s, {
       format: 'maven',
       path: MAVEN_DIR,
+      // Maven's dollars into this EUR organisation need their rate.
+      rates: { text: fixtureText('rates.csv'), label: 'rates.csv' },
       dryRun: true,
       skipInvalid: false,
       now: IMPORT_NOW,
@@ -742,7 +745,15 @@ describe.each(dialects)('Maven data set on %s', (dialect) => {
       now: IMPORT_NOW,
       actor: { kind: 'import' },
     });
-    expect(r).toMatchObject({ outcome: 'imported', records: facts.rows.length, errors: 0, processApplied: 1 });
+    // A fresh organisation takes Maven's currency, USD: nothing is converted.
+    expect(r).toMatchObject({
+      outcome: 'imported',
+      records: facts.rows.length,
+      errors: 0,
+      processApplied: 1,
+      converted: 0,
+    });
+    expect((await latestProcess(s.db))?.process.organisation.currency).toBe('USD');
 
     const byStage = (stage: string): Record<string, string>[] => facts.rows.filter((x) => x['deal_stage'] === stage);
     const status = async (st: string): Promise<number> =>
@@ -855,6 +866,7 @@ it('Maven into an organisation that already has a process: its deals go to the M
   const r = await runImport(s, {
     format: 'maven',
     path: MAVEN_DIR,
+    rates: { text: fixtureText('rates.csv'), label: 'rates.csv' },
     dryRun: false,
     skipInvalid: false,
     now: IMPORT_NOW,
@@ -866,4 +878,60 @@ it('Maven into an organisation that already has a process: its deals go to the M
   const process = (await latestProcess(s.db))?.process;
   expect(process?.users.map((u) => u.id)).toEqual(expect.arrayContaining(['anna', 'ben', 'carla']));
   expect(process?.pipelines.find((p) => p.default)?.id).toBe('nb');
+});
+
+describe.each(dialects)('Maven into a EUR organisation on %s', (dialect) => {
+  const maven = (s: Store, rates?: string): Promise<ImportReport> =>
+    runImport(s, {
+      format: 'maven',
+      path: MAVEN_DIR,
+      ...(rates ? { rates: { text: rates, label: 'rates.csv' } } : {}),
+      dryRun: false,
+      skipInvalid: false,
+      maxProblems: 50,
+      now: IMPORT_NOW,
+      actor: { kind: 'import' },
+    });
+
+  it("close_value is USD: refused without a USD rate, converted at --rates and kept as the file's dollars", async () => {
+    const s = await store(dialect);
+    const before = await counts(s);
+    const refused = await maven(s);
+    // Every deal has a dollar value (an open one its product's list price): each is refused, as any format's.
+    expect(refused).toMatchObject({ outcome: 'refused', records: 8800, invalid: 8800, errors: 8800, written: 0 });
+    const errors = refused.problems.filter((p) => p.severity === 'error').slice(0, 3);
+    expect(errors.map(formatImportProblem)).toEqual(
+      [2, 3, 4].map(
+        (line) =>
+          `sales_pipeline.csv:${line}: close_value: the value is in USD, not EUR (the organisation's currency), ` +
+          'and no exchange rate for USD was given: pass --rates FILE with a line "USD,RATE" (1 USD = RATE EUR)',
+      ),
+    );
+    expect(await counts(s)).toEqual(before);
+
+    const r = await maven(s, 'USD,0.9\n');
+    expect(r).toMatchObject({ outcome: 'imported', errors: 0, written: 8800, converted: 8800 });
+    // By hand from the CSV: each won deal's dollars at 0.9, rounded to the cent, in minor units.
+    const won = mavenFacts().rows.filter((x) => x['deal_stage'] === 'Won');
+    const euros = won.reduce((a, x) => a + Math.round(Number(x['close_value']) * 0.9 * 100), 0);
+    const sum = await s.db
+      .selectFrom('leads')
+      .select((eb) => eb.fn.sum<number>('value_minor').as('v'))
+      .where('status', '=', 'won')
+      .executeTakeFirstOrThrow();
+    expect(Number(sum.v)).toBe(euros);
+    const first = won[0] as Record<string, string>;
+    const lead = await s.db
+      .selectFrom('leads')
+      .select(['value_minor', 'fields'])
+      .where('id', '=', `maven:${first['opportunity_id']}`)
+      .executeTakeFirstOrThrow();
+    expect(Number(lead.value_minor)).toBe(Math.round(Number(first['close_value']) * 90));
+    expect(JSON.parse(lead.fields)).toMatchObject({
+      value: Math.round(Number(first['close_value']) * 90) / 100,
+      original_value: Number(first['close_value']),
+      original_currency: 'USD',
+      exchange_rate: 0.9,
+    });
+  });
 });

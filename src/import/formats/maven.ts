@@ -168,6 +168,9 @@ export async function readMavenSideFiles(dir: string): Promise<MavenSideFiles> {
       value: 'close_value',
     },
     stage_dates: { Engaging: 'engage_date' },
+    // close_value and the list prices are US dollars and the file has no currency column: into an
+    // organisation in another currency they are converted at the --rates rate, like any other format.
+    currency: 'USD',
     aliases: { product: productAliases },
     numbers: NUMBERS,
     dates: { formats: ['yyyy-MM-dd'] },
