@@ -21,7 +21,9 @@ export function timeQuery(bound: 'from' | 'to') {
   return z
     .string()
     .refine(isTime, {
-      message: 'a date (2026-03-31) or an ISO 8601 date and time with offset (2026-03-31T09:00:00Z)',
+      // The value is quoted (cut short) so a client sees which of its inputs was refused.
+      error: (iss) =>
+        `not an instant or a date ${JSON.stringify(String(iss.input).slice(0, 40))}: give a date (2026-03-31) or an ISO 8601 date and time with offset (2026-03-31T09:00:00Z)`,
     })
     .optional()
     .describe(

@@ -46,6 +46,9 @@ export interface LeadSearch {
   closedTo?: number | undefined;
   expectedCloseFrom?: number | undefined;
   expectedCloseTo?: number | undefined;
+  /** The lead's last change (any event, stay, task or activity moves it), half-open like the others. */
+  updatedFrom?: number | undefined;
+  updatedTo?: number | undefined;
   /** The caller's reach: null for everyone's leads. */
   reach: readonly string[] | null;
   sort: LeadSort;
@@ -93,6 +96,8 @@ export async function searchLeads(
   if (s.closedTo !== undefined) q = q.where('closed_at', '<', s.closedTo);
   if (s.expectedCloseFrom !== undefined) q = q.where('expected_close', '>=', s.expectedCloseFrom);
   if (s.expectedCloseTo !== undefined) q = q.where('expected_close', '<', s.expectedCloseTo);
+  if (s.updatedFrom !== undefined) q = q.where('updated_at', '>=', s.updatedFrom);
+  if (s.updatedTo !== undefined) q = q.where('updated_at', '<', s.updatedTo);
   if (s.after) {
     const { value, id } = s.after;
     q =

@@ -82,6 +82,9 @@ const listQuery = z
     closed_to: timeQuery('to'),
     expected_close_from: timeQuery('from'),
     expected_close_to: timeQuery('to'),
+    // A client syncing changes asks for what changed since its last walk (sort=updated_at&order=asc).
+    updated_since: timeQuery('from'),
+    updated_before: timeQuery('to'),
     sort: z
       .enum(Object.keys(LEAD_SORTS) as [keyof typeof LEAD_SORTS, ...(keyof typeof LEAD_SORTS)[]])
       .default('created_at'),
@@ -229,6 +232,8 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         closedTo: instantOf(q.closed_to, zone),
         expectedCloseFrom: instantOf(q.expected_close_from, zone),
         expectedCloseTo: instantOf(q.expected_close_to, zone),
+        updatedFrom: instantOf(q.updated_since, zone),
+        updatedTo: instantOf(q.updated_before, zone),
         reach,
         sort: q.sort,
         order: q.order,
