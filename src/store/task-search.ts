@@ -14,6 +14,9 @@ export interface TaskSearch {
   lead?: string | undefined;
   status?: string | undefined;
   overdueAt?: number | undefined;
+  /** Due at or after `dueFrom` and before `dueTo` (half-open, as every time filter). */
+  dueFrom?: number | undefined;
+  dueTo?: number | undefined;
   reach: readonly string[] | null;
   limit: number;
   after?: { due: number; id: string } | undefined;
@@ -42,6 +45,8 @@ export async function searchTasks(
   if (s.lead) q = q.where('tasks.lead_id', '=', s.lead);
   if (s.status) q = q.where('tasks.status', '=', s.status);
   if (s.overdueAt !== undefined) q = q.where('tasks.status', '=', 'open').where('tasks.overdue_at', '<=', s.overdueAt);
+  if (s.dueFrom !== undefined) q = q.where('tasks.due_at', '>=', s.dueFrom);
+  if (s.dueTo !== undefined) q = q.where('tasks.due_at', '<', s.dueTo);
   if (s.after) {
     const { due, id } = s.after;
     q = q.where(sql<SqlBool>`(tasks.due_at > ${due} or (tasks.due_at = ${due} and tasks.id > ${id}))`);

@@ -4,6 +4,7 @@ import { reachesTask, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
 import { presentTask } from '../present.js';
 import { Problem } from '../problem.js';
+import { instantOf, timeQuery } from '../time-filter.js';
 import { taskListSchema, taskOutcomeSchema, taskSchema } from '../schemas.js';
 import {
   callerOf,
@@ -38,6 +39,9 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
             lead: z.string().optional(),
             status: z.enum(['open', 'done', 'skipped']).optional(),
             overdue: z.enum(['true', 'false']).optional().describe('Only open tasks past their overdue time'),
+            // "What is due this week": a half-open range over the due time, as the lead list's time filters.
+            due_after: timeQuery('from'),
+            due_before: timeQuery('to'),
             limit: limitSchema,
             cursor: cursorSchema,
           })
@@ -49,11 +53,15 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
       const caller = callerOf(req);
       const q = req.query;
       const cursor = decodeCursor(q.cursor, taskCursor);
+      // A date alone in a filter is the start of that day where the organisation is.
+      const zone = (await ctx.processes.current())?.process.organisation.timezone ?? 'UTC';
       const { rows, next } = await searchTasks(ctx.store.db, {
         assignee: q.assignee === 'me' ? caller.member.id : q.assignee,
         lead: q.lead,
         status: q.status,
         overdueAt: q.overdue === 'true' ? ctx.now() : undefined,
+        dueFrom: instantOf(q.due_after, zone),
+        dueTo: instantOf(q.due_before, zone),
         reach: reachList(await reachFor(ctx, caller)),
         limit: q.limit,
         after: cursor ? { due: cursor.d, id: cursor.id } : undefined,
