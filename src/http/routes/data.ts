@@ -23,6 +23,7 @@ import type { AppContext } from '../app.js';
 import { httpRateHint, ratesErrors, ratesQuery } from '../import-rates.js';
 import { isoOrNull, presentLead } from '../present.js';
 import { Problem, problemBody, type FieldError } from '../problem.js';
+import { instantOf, timeQuery } from '../time-filter.js';
 import {
   accountListSchema,
   companyAccountSchema,
@@ -38,7 +39,6 @@ import {
   cursorSchema,
   decodeCursor,
   encodeCursor,
-  isoQuery,
   limitSchema,
   reachFor,
   reachList,
@@ -266,7 +266,9 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
             format: z.enum(['jsonl', 'csv']).default('jsonl'),
             pipeline: z.string().min(1).max(200).optional().describe('Only leads in this pipeline (and their rows)'),
             status: z.enum(['open', 'won', 'lost']).optional(),
-            updated_since: isoQuery.describe('Only leads changed at or after this ISO 8601 time'),
+            updated_since: timeQuery('from').describe(
+              'Only leads changed at or after this time (inclusive): ISO 8601 with offset, or a date for the start of that day in the organisation’s time zone',
+            ),
           })
           .strict(),
         response: {
@@ -284,7 +286,10 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
     async (req, reply) => {
       const caller = callerOf(req);
       const kind = req.params.table;
-      const { format, pipeline: pl, status, updated_since } = req.query;
+      const { format, pipeline: pl, status } = req.query;
+      // A date alone is the start of that day where the organisation is, as in the lead filters.
+      const zone = (await ctx.processes.current())?.process.organisation.timezone ?? 'UTC';
+      const updated_since = instantOf(req.query.updated_since, zone);
       const filter: ExportFilter = {
         ...(pl !== undefined ? { pipeline: pl } : {}),
         ...(status !== undefined ? { status } : {}),
