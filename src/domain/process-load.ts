@@ -1,6 +1,7 @@
 import { IANAZone } from 'luxon';
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Document } from 'yaml';
 import type { z } from 'zod';
+import { checkAutomationFields } from './automation-fields.js';
 import type { Condition, Process } from './process-schema.js';
 import { processSchema } from './process-schema.js';
 
@@ -174,6 +175,8 @@ function crossCheck(p: Process): RawProblem[] {
           });
         if ('move' in a && !stageIds.has(a.move))
           out.push({ path: [...where, k, 'move'], message: `unknown stage "${a.move}" in pipeline "${pl.id}"` });
+        for (const problem of checkAutomationFields(a))
+          out.push({ path: [...where, k, ...problem.path], message: problem.message });
       });
     checkAutomations(pl.on_won, [...at, 'on_won']);
     checkAutomations(pl.on_lost, [...at, 'on_lost']);
