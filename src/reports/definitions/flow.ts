@@ -1,4 +1,4 @@
-import { flowCounts, type FlowCounts } from '../../store/reports/flow.js';
+import { emptyFlowCounts, flowCounts, type FlowCounts } from '../../store/reports/flow.js';
 import { columnsOf, type ReportDefinition, type ReportRow } from '../report.js';
 import { byKeyThenStage, refuseOptions, stagePlace, type StagePlace } from './stage-helpers.js';
 
@@ -26,7 +26,7 @@ export const flow: ReportDefinition = {
       for (const p of pipelines)
         p.stages.forEach((s, index) => {
           const id = `${key}\u0000${p.id}\u0000${s.id}`;
-          if (!cells.has(id)) cells.set(id, empty(key, p.id, s.id, index));
+          if (!cells.has(id)) cells.set(id, emptyFlowCounts(key, p.id, s.id, index));
         });
     const sorted = [...cells.values()]
       .map((c) => ({ key: c.key, place: stagePlace(ctx.process, c.pipeline, c.stage, c.index), c }))
@@ -40,7 +40,7 @@ export const flow: ReportDefinition = {
     const totals = new Map<string, { place: StagePlace; c: FlowCounts }>();
     for (const { place, c } of sorted) {
       const id = `${c.pipeline}\u0000${c.stage}`;
-      const t = totals.get(id) ?? { place, c: empty('', c.pipeline, c.stage, c.index) };
+      const t = totals.get(id) ?? { place, c: emptyFlowCounts('', c.pipeline, c.stage, c.index) };
       t.c.entries += c.entries;
       t.c.goal += c.goal;
       t.c.moved += c.moved;
@@ -56,23 +56,6 @@ export const flow: ReportDefinition = {
     return { rows, columns, summary: { total }, ...notes };
   },
 };
-
-function empty(key: string, pipeline: string, stage: string, index: number): FlowCounts {
-  return {
-    key,
-    pipeline,
-    stage,
-    index,
-    entries: 0,
-    goal: 0,
-    moved: 0,
-    won: 0,
-    lost: 0,
-    pipelineMoves: 0,
-    wonReopened: 0,
-    lostReopened: 0,
-  };
-}
 
 /**
  * Flow counts every exit, win-rate each closed lead once by its outcome now: a lead lost, reopened

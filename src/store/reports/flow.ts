@@ -71,20 +71,7 @@ export async function flowCounts(tx: Tx, scope: ReportScope): Promise<FlowCounts
     const id = [r['key'], r['pipeline'], r['stage']].map(String).join('\u0000');
     let f = out.get(id);
     if (!f) {
-      f = {
-        key: String(r['key']),
-        pipeline: String(r['pipeline']),
-        stage: String(r['stage']),
-        index: Number(r['idx']),
-        entries: 0,
-        goal: 0,
-        moved: 0,
-        won: 0,
-        lost: 0,
-        pipelineMoves: 0,
-        wonReopened: 0,
-        lostReopened: 0,
-      };
+      f = emptyFlowCounts(String(r['key']), String(r['pipeline']), String(r['stage']), Number(r['idx']));
       out.set(id, f);
     }
     return f;
@@ -101,4 +88,22 @@ export async function flowCounts(tx: Tx, scope: ReportScope): Promise<FlowCounts
     f.lostReopened = Number(r['lost_reopened']);
   }
   return [...out.values()];
+}
+
+/** A stage's counts before any stay is counted: the row a stage nobody passed shows. */
+export function emptyFlowCounts(key: string, pipeline: string, stage: string, index: number): FlowCounts {
+  return {
+    key,
+    pipeline,
+    stage,
+    index,
+    entries: 0,
+    goal: 0,
+    moved: 0,
+    won: 0,
+    lost: 0,
+    pipelineMoves: 0,
+    wonReopened: 0,
+    lostReopened: 0,
+  };
 }
