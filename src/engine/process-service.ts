@@ -141,8 +141,14 @@ export async function applyProcess(
       for (const [index, stage] of pl.stages.entries()) {
         const res = await tx
           .updateTable('leads')
-          // A new version of the lead: an engine batch or an If-Match that read it before sees it changed.
-          .set((eb) => ({ process_version: version, stage_index: index, version: eb('version', '+', 1) }))
+          // A new version of the lead: an engine batch or an If-Match that read it before sees it
+          // changed, and a client syncing by updated_since reads it again.
+          .set((eb) => ({
+            process_version: version,
+            stage_index: index,
+            version: eb('version', '+', 1),
+            updated_at: now,
+          }))
           .where('status', '=', 'open')
           .where('pipeline', '=', pl.id)
           .where('stage', '=', stage.id)

@@ -148,6 +148,20 @@ describe.each(dialects)('lead list updated_* filters on %s', (dialect) => {
     expect(byField['query.updated_before']).toMatch(/^not an instant or a date "yesterday"/);
   });
 
+  it('a process apply that moves the open leads to the new version puts them in the feed; closed leads stay out', async () => {
+    // Open leads get a new version (ETag) on apply: a client that synced before must read them again.
+    server.clock.now = Date.parse('2026-03-10T00:00:00.000Z');
+    const r = await call(server, 'POST', '/api/v1/process', {
+      token: admin,
+      body: { source: TOKYO.replace('name: Test process', 'name: Test process v2') },
+    });
+    expect(r.status, r.text).toBe(201);
+    expect(await ids('updated_since=2026-03-10')).toEqual(['S-A', 'S-B', 'S-D', 'S-E']);
+    const byId = Object.fromEntries((await page('limit=50')).items.map((l) => [l.id, l.updatedAt]));
+    expect(byId['S-B']).toBe('2026-03-10T00:00:00.000Z');
+    expect(byId['S-C']).toBe('2026-03-05T00:00:00.000Z');
+  });
+
   it('is in the OpenAPI document', async () => {
     const r = await call(server, 'GET', '/openapi.json');
     const doc = r.body as { paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> };
