@@ -11,10 +11,10 @@ import {
   type ExportRow,
 } from '../store/export.js';
 import { csvWriter, jsonLinesWriter } from '../store/export-writers.js';
-import { contextOf, withStore } from './context.js';
+import { contextOf, displayZone, withStore } from './context.js';
 import { UsageError } from './errors.js';
 import { plural, print } from './output.js';
-import { parseTime } from './parse.js';
+import { parseTimeFilter } from './parse.js';
 
 /**
  * `stageflow export <leads|stays|tasks|activities>`: a table as JSON lines (exact, for tools) or
@@ -45,11 +45,14 @@ function parseKind(raw: string): ExportKind {
   return raw as ExportKind;
 }
 
-function filterOf(opts: ExportOptions): ExportFilter {
+/** A date alone in --updated-since is the start of that day in the organisation's zone, as in the API. */
+function filterOf(opts: ExportOptions, zone: string): ExportFilter {
   return {
     ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}),
     ...(opts.status !== undefined ? { status: opts.status } : {}),
-    ...(opts.updatedSince !== undefined ? { updatedSince: parseTime(opts.updatedSince, '--updated-since') } : {}),
+    ...(opts.updatedSince !== undefined
+      ? { updatedSince: parseTimeFilter(opts.updatedSince, '--updated-since', zone) }
+      : {}),
   };
 }
 
@@ -78,13 +81,16 @@ export function exportCommand(program: Command): void {
     .option('--out <file>', 'write to this file instead of stdout')
     .option('--pipeline <id>', 'only leads in this pipeline (and their stays, tasks, activities)')
     .option('--status <status>', 'only leads with this status: open, won or lost')
-    .option('--updated-since <time>', 'only leads changed at or after this ISO 8601 time')
+    .option(
+      '--updated-since <time>',
+      'only leads changed at or after this ISO 8601 time, or the start of this date in the organisation’s zone',
+    )
     .action(async (what: string, opts: ExportOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       const kind = parseKind(what);
       const format = parseFormat(opts.format);
-      const filter = filterOf(opts);
       await withStore(ctx, async (store) => {
+        const filter = filterOf(opts, await displayZone(store));
         let count = 0;
         async function* counted(): AsyncGenerator<ExportRow> {
           for await (const row of exportRows(store.db, kind, filter)) {

@@ -41,6 +41,17 @@ export function parseTime(raw: string, option: string): number {
   return t.toMillis();
 }
 
+/**
+ * A time filter as the API reads one (http/time-filter.ts): a date alone is the start of that day
+ * in `zone` (the organisation's, where people think in days); anything else is `parseTime`'s.
+ */
+export function parseTimeFilter(raw: string, option: string, zone: string): number {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(raw)) return parseTime(raw, option);
+  const day = DateTime.fromISO(raw, { zone });
+  if (!day.isValid) throw new UsageError(`${option} ${JSON.stringify(raw)}: not a date (e.g. 2026-03-06)`);
+  return day.toMillis();
+}
+
 export function parsePositiveInt(raw: string, option: string): number {
   if (!/^[1-9]\d*$/.test(raw))
     throw new UsageError(`${option} ${JSON.stringify(raw)}: expected a positive whole number`);
