@@ -168,9 +168,3 @@ export function decodeCursor<T>(raw: string | undefined, schema: z.ZodType<T>): 
     });
   }
 }
-
-/** Optional ISO 8601 time in a query, as epoch ms. */
-export const isoQuery = z.iso
-  .datetime({ offset: true })
-  .transform((v) => Date.parse(v))
-  .optional();
