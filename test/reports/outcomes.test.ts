@@ -191,6 +191,15 @@ describe.each(dialects)('outcome reports on %s', (dialect) => {
     );
   });
 
+  it('coaching without --from/--to: the --window days up to now, now taken to the whole minute', async () => {
+    // 2026-03-01T12:00:41.250Z in Berlin (UTC+1) is 13:00:41.250; the window ends at 13:00.
+    const out = await report('coaching', { now: NOW + 41_250, options: { owner: 'anna', window: '59' } });
+    expect([out.from, out.to]).toEqual(['2026-01-01T13:00+01:00', '2026-03-01T13:00+01:00']);
+    // The window starts 59 days back, at noon UTC on 1 January: L1 entered demo on 01-07, so its
+    // qualify stay ended inside, as in the whole-period run above.
+    expect(out.rows.map((r) => r['stage_id'])).toContain('qualify');
+  });
+
   it('refuses a grouping the report does not allow, an unknown pipeline and a bad period', async () => {
     await expect(report('coaching', { by: 'owner' })).rejects.toThrow(/cannot be grouped by "owner"/);
     await expect(report('coaching', { from: '2026-01-01', options: { window: '30' } })).rejects.toThrow(

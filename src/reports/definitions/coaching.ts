@@ -17,6 +17,8 @@ import { ReportError, type ReportContext, type ReportDefinition, type ReportRow 
  * owners is never named, only said to exist.
  */
 
+const MINUTE_MS = 60_000;
+
 function coachingWindow(ctx: ReportContext): Window {
   const days = ctx.options['window'] === undefined ? 180 : Number(ctx.options['window']);
   if (!Number.isInteger(days) || days <= 0)
@@ -24,7 +26,9 @@ function coachingWindow(ctx: ReportContext): Window {
   const explicit = ctx.options['fromGiven'] === 'yes';
   if (explicit && ctx.options['window'] !== undefined)
     throw new ReportError('give either --window or --from, not both: --from already says where the window starts');
-  const to = ctx.options['toGiven'] === 'yes' ? ctx.period.to : ctx.now;
+  // "Now" to the whole minute: the window then reads 2026-11-29T02:58+01:00, not with seconds and
+  // milliseconds nobody asked for, and two runs in the same minute give the same figures.
+  const to = ctx.options['toGiven'] === 'yes' ? ctx.period.to : Math.floor(ctx.now / MINUTE_MS) * MINUTE_MS;
   return { from: explicit ? ctx.period.from : to - days * DAY_MS, to };
 }
 
