@@ -293,8 +293,9 @@ async function* records(
   zone: string,
   phase: ImportProgress['phase'],
   opts: ImportOptions,
-): AsyncGenerator<{ line: number; values: string[]; compiled: CompiledMapping }> {
+): AsyncGenerator<RecordRow> {
   let compiled: CompiledMapping | null = null;
+  let stageColumns: StageDateColumn[] = [];
   let count = 0;
   const onProgress = opts.onProgress;
   const progress = onProgress ? (p: CsvProgress): void => onProgress({ ...p, phase, records: count }) : undefined;
@@ -309,12 +310,52 @@ async function* records(
       compiled = compileMapping(prep.mapping, r.values, prep.label, zone);
       if (compiled.headerProblems.length > 0)
         throw new ImportRejected(compiled.headerProblems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
+      stageColumns = stageDateColumns(prep.mapping, r.values);
       continue;
     }
     if (compiled.isFooter(r.values)) return; // the rest of a report export is totals and notices
     count++;
-    yield { line: r.line, values: r.values, compiled };
+    yield { line: r.line, values: r.values, compiled, stageColumns };
   }
+}
+
+/** A data row with what reads it: the compiled mapping and the header's per-stage date columns. */
+interface RecordRow {
+  line: number;
+  values: string[];
+  compiled: CompiledMapping;
+  stageColumns: readonly StageDateColumn[];
+}
+
+/** A column of the header holding when a deal entered a stage (HubSpot `Date entered "…"`, a mapping's stage_dates). */
+interface StageDateColumn {
+  stage: string;
+  index: number;
+  header: string;
+}
+
+/** The header's per-stage date columns, found as the mapping finds them: its stage_dates, then its pattern. */
+function stageDateColumns(mapping: Mapping, header: readonly string[]): StageDateColumn[] {
+  const names = header.map((h) => h.trim());
+  const listed = Object.entries(mapping.stage_dates).map(([stage, name]) => ({
+    stage,
+    index: names.indexOf(name),
+    header: name,
+  }));
+  const pattern = mapping.stage_date_pattern ? new RegExp(mapping.stage_date_pattern) : null;
+  const matched = names.flatMap((name, index) => {
+    const stage = pattern?.exec(name)?.[1];
+    return stage ? [{ stage, index, header: name }] : [];
+  });
+  return [...listed.filter((c) => c.index >= 0), ...matched];
+}
+
+/**
+ * The header of the row's non-empty date column for a stage (the plan names a per-stage date by its
+ * stage as written), so a problem names the column as the file does, as a bad date in it is named.
+ */
+function stageDateHeader(stage: string, columns: readonly StageDateColumn[], values: readonly string[]): string | null {
+  return columns.find((c) => c.stage === stage && (values[c.index]?.trim() ?? '') !== '')?.header ?? null;
 }
 
 /** A workbook that cannot be read is refused like a bad header: one message naming the file. */
@@ -329,9 +370,7 @@ async function* unreadable<T>(rows: AsyncGenerator<T>): AsyncGenerator<T> {
 
 function planRecord(
   prep: Prepared,
-  compiled: CompiledMapping,
-  values: string[],
-  line: number,
+  { compiled, values, line, stageColumns }: RecordRow,
   dir: ProcessDirectory,
   ctx: PlanContext,
 ): { plan: PlannedLead | null; sourceId: string | null; problems: ImportProblem[] } {
@@ -344,7 +383,10 @@ function planRecord(
   // Planned even when a cell did not read: the owner, stage and the rest are checked all the same.
   const planned = planLead(record, dir, ctx);
   // The plan names fields (owner, stage); the report names the file's columns.
-  const problems = planned.ok ? planned.warnings : planned.problems.map((p) => inFileColumns(p, record, prep.mapping));
+  const stageHeader = (stage: string): string | null => stageDateHeader(stage, stageColumns, values);
+  const problems = planned.ok
+    ? planned.warnings
+    : planned.problems.map((p) => inFileColumns(p, record, prep.mapping, stageHeader));
   const notice: ImportProblem[] = erased
     ? [
         {
@@ -368,7 +410,12 @@ function withoutPerson(r: ImportRecord): ImportRecord {
   return { ...r, name: r.email ? pseudonymFor(r.email) : null, email: null, phone: null };
 }
 
-function inFileColumns(p: ImportProblem, record: ImportRecord, mapping: Mapping): ImportProblem {
+function inFileColumns(
+  p: ImportProblem,
+  record: ImportRecord,
+  mapping: Mapping,
+  stageHeader: (stage: string) => string | null,
+): ImportProblem {
   const c = mapping.columns;
   const closing = record.status === 'lost' ? (c.lost_at ?? c.won_at) : (c.won_at ?? c.lost_at);
   const column =
@@ -378,7 +425,7 @@ function inFileColumns(p: ImportProblem, record: ImportRecord, mapping: Mapping)
         ? (c[p.column as keyof Mapping['columns']] ?? p.column)
         : p.column === 'closed_at'
           ? (closing ?? p.column)
-          : p.column;
+          : (stageHeader(p.column) ?? p.column);
   return { ...p, column };
 }
 
@@ -399,9 +446,10 @@ async function checkPass(
   try {
     await withTransaction(store, async (tx: Tx) => {
       const seen = new SeenIds(store, tx);
-      for await (const { line, values, compiled } of records(prep, zone, 'checking', opts)) {
+      for await (const row of records(prep, zone, 'checking', opts)) {
+        const line = row.line;
         report.records++;
-        const { plan, sourceId, problems } = planRecord(prep, compiled, values, line, dir, ctx);
+        const { plan, sourceId, problems } = planRecord(prep, row, dir, ctx);
         problems.forEach(note);
         const errors = problems.filter((p) => p.severity === 'error');
         // Every row's id counts, an invalid row's too: a duplicate is a problem of its own.
@@ -503,10 +551,11 @@ async function writePass(
     if (opts.automations) await activate(store, rows, new Set(res.kept), opts.now, report);
   };
   const zone = dir.process.organisation.timezone;
-  for await (const { line, values, compiled } of records(prep, zone, 'writing', opts)) {
+  for await (const row of records(prep, zone, 'writing', opts)) {
+    const line = row.line;
     progress.read++;
     if (line <= progress.checkpointLine) continue; // committed by the interrupted run
-    const { plan } = planRecord(prep, compiled, values, line, dir, ctx);
+    const { plan } = planRecord(prep, row, dir, ctx);
     lastLine = line;
     if (!plan || duplicates.has(plan.sourceId)) {
       progress.skipped++;

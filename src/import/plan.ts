@@ -3,7 +3,7 @@ import type { LeadState, StayState } from '../domain/lead.js';
 import type { Pipeline, Process } from '../domain/process-schema.js';
 import type { ImportProblem, ImportRecord, ImportStatus } from './record.js';
 import { offsetMinutes } from '../domain/calendar.js';
-import { rebuildStays, type RebuiltStay } from './rebuild-history.js';
+import { rebuildStays, type RebuiltStay, type Stamp } from './rebuild-history.js';
 import { settleSameDay, type DayStamp } from './same-day.js';
 
 /**
@@ -137,7 +137,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   }
   if (!pipelineUnknown) pipeline ??= dir.defaultPipeline();
 
-  const found: (DayStamp & { index: number })[] = [];
+  const found: (DayStamp & { index: number; stage: string })[] = [];
   let stageIndex: number | null = null;
   let stageUnknown = false;
   if (pipeline) {
@@ -155,7 +155,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
       if (i === null) {
         fail(d.stage, `unknown stage "${d.stage}" in pipeline ${pipeline.id} (known: ${stageList(pipeline)})`);
         stageUnknown = true;
-      } else found.push({ index: i, at: d.date.at, text: d.date.text, dateOnly: d.date.dateOnly });
+      } else found.push({ index: i, stage: d.stage, at: d.date.at, text: d.date.text, dateOnly: d.date.dateOnly });
     }
   }
   // Days alone placed after the timed evidence of their own day (a close "on the creation day").
@@ -186,10 +186,13 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   const closeUnreadable = unreadable('closed_at', 'won_at', 'lost_at', 'status');
   const datesReadable = !unreadable(...HISTORY_FIELDS);
   const closed = settled.closedAt;
-  const before = problems.length;
   if (status !== 'open' && closed === null && !closeUnreadable)
     fail('closed_at', `a ${status} deal needs its close date`);
   const created = settled.created;
+  if (datesReadable && created !== null)
+    for (const early of entriesBefore(created, settled.dated, settled.lastStageChange))
+      fail(early.column, `entered on "${early.text}", before it was created on "${created.text}"`);
+  const before = problems.length;
   if (datesReadable && created !== null && closed !== null && closed.at < created.at)
     fail('closed_at', `closes on "${closed.text}", before it was created on "${created.text}"`);
 
@@ -318,6 +321,23 @@ function convertValue(
     fields: { original_value: record.value, original_currency: code, exchange_rate: rate },
     converted: true,
   };
+}
+
+/**
+ * Stage entries the file dates before the deal's creation (same-day days alone are already moved up
+ * to it): a stay would start before created_at, and the cohorts, cycle and time in stage disagree.
+ * A per-stage date is named by its stage as written (the report names its column), the entry into
+ * the current stage by its field.
+ */
+function entriesBefore(
+  created: Stamp,
+  dated: readonly (Stamp & { stage: string })[],
+  lastStageChange: Stamp | null,
+): { column: string; text: string }[] {
+  const early = dated.filter((d) => d.at < created.at).map((d) => ({ column: d.stage, text: d.text }));
+  if (lastStageChange !== null && lastStageChange.at < created.at)
+    early.push({ column: 'last_stage_change', text: lastStageChange.text });
+  return early;
 }
 
 /** `2026-03-15T00:00:00+09:00`: an instant as the wall clock and offset of `zone` (memoised offsets). */
