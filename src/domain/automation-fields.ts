@@ -16,14 +16,26 @@ export interface AutomationFieldProblem {
  */
 export function checkAutomationFields(a: Automation): AutomationFieldProblem[] {
   if (!('set' in a)) return [];
-  const { field, value } = a.set;
+  const { field, value, after } = a.set;
   // A null value only clears the field, so this parse fails on the field's name alone.
   const name = fieldsSchema.safeParse({ [field]: null });
   if (!name.success) return issuesAt(['set', 'field'], `"${field}" is`, name.error.issues);
-  const typed = fieldsSchema.safeParse({ [field]: value });
+  if (after !== undefined) {
+    // `after` writes a date such as 2026-04-05: the field must take one (not `value`, not `email`).
+    const dated = fieldsSchema.safeParse({ [field]: SAMPLE_DATE });
+    if (!dated.success)
+      return dated.error.issues.map((issue) => ({
+        path: ['set', 'after'],
+        message: `after writes a date, and ${field} ${issue.message}`,
+      }));
+    return [];
+  }
+  const typed = fieldsSchema.safeParse({ [field]: value ?? null });
   if (!typed.success) return issuesAt(['set', 'value'], field, typed.error.issues, value);
   return [];
 }
+
+const SAMPLE_DATE = '2026-01-31';
 
 function issuesAt(
   path: (string | number)[],

@@ -1,5 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
-import type { DueSpec, Process, User } from './process-schema.js';
+import type { DateAfter, DueSpec, Process, User } from './process-schema.js';
 
 /** Calendar and clock rules. Times are epoch milliseconds; zones are IANA names. */
 
@@ -113,6 +113,15 @@ export function dueAt(enteredAt: number, due: DueSpec, cal: OrgCalendar): number
     timeOfDay = ((hour ?? 0) * 60 + (minute ?? 0)) * MINUTE;
   }
   return fromWallClock(cal.timezone, day + timeOfDay);
+}
+
+/**
+ * The organisation's date (`2026-04-05`) that many days, or business days, after `at`: counted from
+ * the day `at` falls on in the organisation's zone, by the same rules as a task's due day.
+ */
+export function dateAfter(at: number, after: DateAfter, cal: OrgCalendar): string {
+  const due = dueAt(at, after.days !== undefined ? { days: after.days } : { business_days: after.business_days }, cal);
+  return DateTime.fromMillis(due, { zone: cal.timezone }).toISODate() ?? '';
 }
 
 export function userZone(u: User, p: Process): string {

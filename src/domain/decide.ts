@@ -1,11 +1,11 @@
 import { countRouted, pickTaskAssignee, routeLead } from './assignment.js';
-import { dueAt, orgCalendar } from './calendar.js';
+import { dateAfter, dueAt, orgCalendar } from './calendar.js';
 import { closeDateField } from './close-date.js';
 import { describe as describeCondition, evaluate, fieldsRead, type FieldValue, type Fields } from './conditions.js';
 import { domainError, type DomainError } from './errors.js';
 import type { Actor, EngineEvent } from './events.js';
 import type { ExitKind, LeadState, RoutingState, StayState, TaskState } from './lead.js';
-import type { Automation, Pipeline, Process, Stage, TaskTemplate } from './process-schema.js';
+import type { Automation, Pipeline, Process, SetAutomation, Stage, TaskTemplate } from './process-schema.js';
 
 /**
  * The process rules as one pure function: given the process, a lead's state, an event and the
@@ -756,15 +756,7 @@ class Run {
       if (this.ownerSettled) return note('assign skipped: the owner was already chosen by this event');
       return this.assignByRules(`automation ${rule}`);
     }
-    if ('set' in a) {
-      const from = lead.fields[a.set.field] ?? null;
-      const to = this.stored(a.set.field, a.set.value);
-      if (from !== to) {
-        lead.fields[a.set.field] = to;
-        this.changes.push({ kind: 'field.changed', field: a.set.field, from, to });
-      }
-      return note(`set ${a.set.field} = ${JSON.stringify(a.set.value)}`);
-    }
+    if ('set' in a) return note(this.setField(a.set));
     if ('status' in a) {
       if (lead.status !== 'open') return note(`status ${a.status} ignored: lead already ${lead.status}`);
       note(`status ${a.status}`);
@@ -932,6 +924,23 @@ class Run {
    * A field's value as the lead keeps it: an expected close is that day (or time) in the
    * organisation's zone, with its offset, whoever wrote it (docs/process.md, expected close).
    */
+  /** Runs a `set` automation; returns what it did, for the run log. */
+  private setField(s: SetAutomation): string {
+    const lead = this.lead;
+    const from = lead.fields[s.field] ?? null;
+    if (s.if_empty && from !== null && from !== '') return `set ${s.field} skipped: already ${JSON.stringify(from)}`;
+    const cal = (this.calendar ??= orgCalendar(this.p));
+    const value = s.after ? dateAfter(this.now, s.after, cal) : (s.value ?? null);
+    const to = this.stored(s.field, value);
+    if (from !== to) {
+      lead.fields[s.field] = to;
+      this.changes.push({ kind: 'field.changed', field: s.field, from, to });
+    }
+    if (!s.after) return `set ${s.field} = ${JSON.stringify(value)}`;
+    const counted = s.after.days !== undefined ? `${s.after.days} days` : `${s.after.business_days} business days`;
+    return `set ${s.field} = ${JSON.stringify(value)} (${counted} after ${dateAfter(this.now, { days: 0 }, cal)})`;
+  }
+
   private stored(field: string, v: FieldValue): FieldValue {
     if (field !== 'expected_close' || typeof v !== 'string' || v === '') return v;
     return closeDateField(v, this.p.organisation.timezone);

@@ -188,9 +188,39 @@ const taskTemplateSchema = z
   .strict();
 export type TaskTemplate = z.infer<typeof taskTemplateSchema>;
 
+/** A date relative to the event that runs a `set`: exactly one of days, business_days (the organisation's calendar). */
+const dateAfterSchema = z
+  .object({
+    days: z.number().int().min(0).optional(),
+    business_days: z.number().int().min(0).optional(),
+  })
+  .strict()
+  .refine((d) => (d.days === undefined) !== (d.business_days === undefined), {
+    message: 'needs exactly one of days, business_days',
+  });
+export type DateAfter = z.infer<typeof dateAfterSchema>;
+
+/**
+ * Writes a field: `value` as written (null clears it), or `after`, the organisation's date that
+ * many (business) days after the event, as in "expected close 30 days after entering Proposal".
+ * `if_empty` leaves a field someone already filled in alone.
+ */
+const setSchema = z
+  .object({
+    field: z.string().min(1),
+    value: z.union([scalar, z.null()]).optional(),
+    after: dateAfterSchema.optional(),
+    if_empty: z.boolean().default(false),
+  })
+  .strict()
+  .refine((s) => (s.value === undefined) !== (s.after === undefined), {
+    message: 'needs exactly one of value, after',
+  });
+export type SetAutomation = z.infer<typeof setSchema>;
+
 export const automationSchema = z.union([
   z.object({ assign: z.literal('rules') }).strict(),
-  z.object({ set: z.object({ field: z.string().min(1), value: z.union([scalar, z.null()]) }).strict() }).strict(),
+  z.object({ set: setSchema }).strict(),
   z.object({ status: z.enum(['won', 'lost']), reason: z.string().optional() }).strict(),
   z
     .object({

@@ -95,6 +95,38 @@ describe('set automations are held to the lead field rules', () => {
       expect(problems(processWith(set)), set).toEqual([]);
   });
 
+  it('accepts a date relative to the event, with or without if_empty, for any field that takes a date', () => {
+    for (const set of [
+      '{ field: expected_close, after: { days: 30 }, if_empty: true }',
+      '{ field: follow_up_on, after: { business_days: 2 } }',
+      '{ field: expected_close, after: { days: 0 } }',
+      '{ field: lifecycle, value: proposal, if_empty: true }',
+    ])
+      expect(problems(processWith(set)), set).toEqual([]);
+  });
+
+  it('refuses a relative date for a field that is not a date, naming the rule it breaks', () => {
+    expect(problems(processWith('{ field: value, after: { days: 30 } }'))).toEqual([
+      `${at}.after: after writes a date, and value must be a number (line 15)`,
+    ]);
+    expect(problems(processWith('{ field: email, after: { days: 30 } }'))).toEqual([
+      `${at}.after: after writes a date, and email must be an email address (line 15)`,
+    ]);
+  });
+
+  it('refuses a set with both value and after, with neither, and a relative date that is not whole days', () => {
+    const both = problems(processWith('{ field: expected_close, value: 2027-03-31, after: { days: 3 } }'));
+    expect(both).toHaveLength(1);
+    expect(both[0]).toMatch(/needs exactly one of value, after \(line 15\)$/);
+    const neither = problems(processWith('{ field: expected_close, if_empty: true }'));
+    expect(neither).toHaveLength(1);
+    expect(neither[0]).toMatch(/needs exactly one of value, after \(line 15\)$/);
+    expect(problems(processWith('{ field: expected_close, after: { hours: 4 } }')).join('\n')).toMatch(/hours/);
+    expect(problems(processWith('{ field: expected_close, after: { days: 1, business_days: 1 } }')).join('\n')).toMatch(
+      /needs exactly one of days, business_days/,
+    );
+  });
+
   it('still accepts the example process', () => {
     const text = readFileSync(new URL('../../examples/b2b-saas.process.yaml', import.meta.url), 'utf8');
     expect(problems(text)).toEqual([]);
