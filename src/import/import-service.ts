@@ -17,7 +17,7 @@ import { advanceRun, finishRun, findUnfinishedRun, SeenIds, startRun } from '../
 import { latestProcess } from '../store/processes.js';
 import type { CsvProgress } from './csv.js';
 import { builtinMappings, type ImportFormat } from './formats/index.js';
-import { MAVEN_FILES, readMavenSideFiles, type MavenSideFiles } from './formats/maven.js';
+import { accountsInCurrency, MAVEN_FILES, readMavenSideFiles, type MavenSideFiles } from './formats/maven.js';
 import { compileMapping, type CompiledMapping } from './map-row.js';
 import { mappingSchema, refineMapping, refinementSchema, type Mapping, type MappingRefinement } from './mapping.js';
 import { mergeOrganisation } from './organisation.js';
@@ -114,12 +114,12 @@ interface Prepared {
 }
 
 export async function runImport(store: Store, opts: ImportOptions): Promise<ImportReport> {
-  const prep: Prepared = { ...(await prepare(opts)), suppressed: await suppressedHashes(store.db) };
+  const read: Prepared = { ...(await prepare(opts)), suppressed: await suppressedHashes(store.db) };
   const maxProblems = opts.maxProblems ?? 1000;
   const report: ImportReport = {
     format: opts.format,
-    source: prep.mapping.source,
-    file: prep.dataFile,
+    source: read.mapping.source,
+    file: read.dataFile,
     dryRun: opts.dryRun,
     outcome: 'checked',
     records: 0,
@@ -144,20 +144,21 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
     else report.warnings++;
     if (report.problems.length < maxProblems) report.problems.push(p);
   };
-  prep.sideProblems.forEach(note);
 
-  const { process, version, pendingOrg } = await resolveProcess(store, prep, opts);
+  const { process, version, pendingOrg } = await resolveProcess(store, read, opts);
   report.processVersion = version;
   const dir = new ProcessDirectory(process);
   const planCtx: PlanContext = {
     process,
     processVersion: version ?? 0,
-    source: prep.mapping.source,
-    stageNames: prep.mapping.stages,
+    source: read.mapping.source,
+    stageNames: read.mapping.stages,
     now: opts.now,
     rates: readRates(opts, process.organisation.currency),
     ...(opts.rateHint ? { rateHint: opts.rateHint } : {}),
   };
+  const prep = withMavenAccountsConverted(read, process.organisation.currency, planCtx);
+  prep.sideProblems.forEach(note);
 
   // Pass 1: check everything, inside a transaction that is rolled back (it only holds scratch rows).
   const duplicates = await checkPass(store, prep, opts, dir, planCtx, report, note);
@@ -224,6 +225,13 @@ async function prepareFormat(opts: ImportOptions): Promise<Omit<Prepared, 'suppr
     maven: null,
     sideProblems: [],
   };
+}
+
+/** Maven's account revenue in the organisation's currency, or its accounts refused for want of a USD rate. */
+function withMavenAccountsConverted(prep: Prepared, home: string, ctx: PlanContext): Prepared {
+  if (!prep.maven) return prep;
+  const { accounts, problems } = accountsInCurrency(prep.maven.accounts, home, ctx.rates, ctx.rateHint);
+  return { ...prep, maven: { ...prep.maven, accounts }, sideProblems: [...prep.sideProblems, ...problems] };
 }
 
 function readRates(opts: ImportOptions, home: string): Rates {

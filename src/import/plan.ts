@@ -33,6 +33,14 @@ export type RateHint = (code: string, home: string) => string;
 
 const cliRateHint: RateHint = (code, home) => `pass --rates FILE with a line "${code},RATE" (1 ${code} = RATE ${home})`;
 
+/** Why an amount in `code` cannot be stored in the organisation's `home` currency, and the fix. */
+export function missingRateMessage(code: string, home: string, hint: RateHint = cliRateHint): string {
+  return (
+    `the value is in ${code}, not ${home} (the organisation's currency), and no exchange rate for ${code} was given: ` +
+    hint(code, home)
+  );
+}
+
 export interface PlannedLead {
   id: string;
   sourceId: string;
@@ -308,11 +316,7 @@ function convertValue(
   const rate = ctx.rates.get(code);
   if (rate === undefined) {
     // A currency the mapping gives the whole file (Maven's dollars) is the amount column's.
-    fail(
-      record.currencyFrom ?? 'value',
-      `the value is in ${code}, not ${home} (the organisation's currency), and no exchange rate for ${code} was given: ` +
-        (ctx.rateHint ?? cliRateHint)(code, home),
-    );
+    fail(record.currencyFrom ?? 'value', missingRateMessage(code, home, ctx.rateHint));
     return unchanged;
   }
   if (record.value === null) return unchanged;

@@ -11,8 +11,9 @@ import { dialects, freshStore } from '../support/stores.js';
 import { fixtureText, IMPORT_NOW, utc } from './support.js';
 
 /**
- * Guards of `stageflow import`, on both databases: a stage entered on a day before the deal was
- * created is refused like a close before it (a stay would start before created_at).
+ * Two guards of `stageflow import`, on both databases: a stage entered on a day before the deal was
+ * created is refused like a close before it (a stay would start before created_at), and Maven's
+ * account revenue, in US dollars, is converted into the organisation's currency like its deals.
  * The organisation of process.yaml is in Europe/Berlin (UTC+1 in February) and counts in EUR.
  */
 
@@ -136,5 +137,74 @@ describe.each(dialects)('a stage entered before the deal was created, on %s', (d
     expect(stays.map((x) => [x.lead_id, x.stage, Number(x.entered_at)])).toEqual([
       ['pipedrive:501', 'demo', utc('2026-02-10T08:15')],
     ]);
+  });
+});
+
+/** A tiny copy of the Maven data set: one rep, one product, three accounts (one without revenue), one deal. */
+function mavenFolder(deals = true): string {
+  return folder({
+    'sales_teams.csv': 'sales_agent,manager,regional_office\nMoses Frase,Dustin Brinkmann,Central\n',
+    'products.csv': 'product,series,sales_price\nGTX Plus Basic,GTX,1096\n',
+    'accounts.csv': [
+      'account,sector,year_established,revenue,employees,office_location,subsidiary_of',
+      'Acme Corporation,technolgy,1996,1100.04,2822,United States,',
+      'Betasoloin,medical,1999,251.41,495,United States,',
+      'Cancity,retail,2001,,,United States,',
+    ].join('\n'),
+    'sales_pipeline.csv': [
+      'opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value',
+      ...(deals ? ['1C1I7A6R,Moses Frase,GTX Plus Basic,Cancity,Won,2016-10-20,2017-03-01,1054'] : []),
+    ].join('\n'),
+  });
+}
+
+async function revenues(s: Store): Promise<Record<string, number | null>> {
+  const rows = await s.db.selectFrom('accounts').select(['name', 'revenue_minor']).orderBy('name').execute();
+  return Object.fromEntries(rows.map((a) => [a.name, a.revenue_minor === null ? null : Number(a.revenue_minor)]));
+}
+
+const noUsdRate = (file: string, line: number, column: string): string =>
+  `${file}:${line}: ${column}: the value is in USD, not EUR (the organisation's currency), and no exchange rate ` +
+  'for USD was given: pass --rates FILE with a line "USD,RATE" (1 USD = RATE EUR)';
+
+describe.each(dialects)('Maven account revenue on %s', (dialect) => {
+  it('is converted into EUR at the --rates USD rate, as the deals are', async () => {
+    const s = await store(dialect);
+    const r = await importAt(s, 'maven', mavenFolder(), { rates: { text: 'USD,0.9\n', label: 'rates.csv' } });
+    expect(r).toMatchObject({ outcome: 'imported', errors: 0, written: 1, converted: 1 });
+    // By hand: 1100.04 million dollars is 110,004,000,000 cents, at 0.9 990,036,000.00 euros;
+    // 251.41 million is 25,141,000,000 cents, 226,269,000.00 euros. The deal: 1054 dollars, 948.60 euros.
+    expect(await revenues(s)).toEqual({
+      'Acme Corporation': 99_003_600_000,
+      Betasoloin: 22_626_900_000,
+      Cancity: null,
+    });
+    const lead = await s.db.selectFrom('leads').select('value_minor').executeTakeFirstOrThrow();
+    expect(Number(lead.value_minor)).toBe(94_860);
+  });
+
+  it('is refused without a USD rate, also when no deal would say so, and --skip-invalid cannot skip it', async () => {
+    const s = await store(dialect);
+    // Once, at the first account with a revenue: one rate is missing, not one per account.
+    const accountErrors = [noUsdRate('accounts.csv', 2, 'revenue')];
+    const withDeals = await importAt(s, 'maven', mavenFolder(), { skipInvalid: true });
+    expect(errorsOf(withDeals)).toEqual([...accountErrors, noUsdRate('sales_pipeline.csv', 2, 'close_value')]);
+    expect(withDeals.outcome).toBe('refused');
+    // A deals file without a row: the accounts alone say it.
+    const noDeals = await importAt(s, 'maven', mavenFolder(false), { skipInvalid: true });
+    expect(errorsOf(noDeals)).toEqual(accountErrors);
+    expect(noDeals).toMatchObject({ outcome: 'refused', records: 0 });
+    expect([await count(s, 'accounts'), await count(s, 'leads')]).toEqual([0, 0]);
+  });
+
+  it('stays in dollars in a fresh database, whose currency is then USD', async () => {
+    const s = await store(dialect, false);
+    const r = await importAt(s, 'maven', mavenFolder());
+    expect(r).toMatchObject({ outcome: 'imported', errors: 0, written: 1, converted: 0 });
+    expect(await revenues(s)).toEqual({
+      'Acme Corporation': 110_004_000_000,
+      Betasoloin: 25_141_000_000,
+      Cancity: null,
+    });
   });
 });

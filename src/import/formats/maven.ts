@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { readCsv } from '../csv.js';
 import { buildMapping, type Mapping } from '../mapping.js';
 import { slug, type Organisation } from '../organisation.js';
+import { missingRateMessage, type RateHint } from '../plan.js';
+import type { Rates } from '../rates.js';
 import type { ImportProblem, ImportRecord } from '../record.js';
 import { parseNumber } from '../values.js';
 
@@ -25,10 +27,16 @@ const ACCOUNT_FIXES: Record<string, Record<string, string>> = {
   office_location: { Philipines: 'Philippines' },
 };
 
+/** The data set's amounts (close_value, list prices, account revenue) are US dollars. */
+const MAVEN_CURRENCY = 'USD';
+
 export interface MavenAccount {
+  /** Its line in accounts.csv, which a problem names. */
+  line: number;
   name: string;
   sector: string | null;
   yearEstablished: number | null;
+  /** Minor units: US cents as read, the organisation's currency once accountsInCurrency has run. */
   revenueMinor: number | null;
   employees: number | null;
   location: string | null;
@@ -136,6 +144,7 @@ export async function readMavenSideFiles(dir: string): Promise<MavenSideFiles> {
     };
     const revenue = number(MAVEN_FILES.accounts, line, 'revenue', row['revenue'] ?? '');
     accounts.push({
+      line,
       name,
       sector: fixed('sector'),
       yearEstablished: number(MAVEN_FILES.accounts, line, 'year_established', row['year_established'] ?? ''),
@@ -170,7 +179,7 @@ export async function readMavenSideFiles(dir: string): Promise<MavenSideFiles> {
     stage_dates: { Engaging: 'engage_date' },
     // close_value and the list prices are US dollars and the file has no currency column: into an
     // organisation in another currency they are converted at the --rates rate, like any other format.
-    currency: 'USD',
+    currency: MAVEN_CURRENCY,
     aliases: { product: productAliases },
     numbers: NUMBERS,
     dates: { formats: ['yyyy-MM-dd'] },
@@ -180,7 +189,7 @@ export async function readMavenSideFiles(dir: string): Promise<MavenSideFiles> {
     organisation: {
       users,
       teams: [...teams.values()],
-      currency: 'USD',
+      currency: MAVEN_CURRENCY,
       pipeline: {
         id: 'maven',
         name: 'Maven sales',
@@ -216,5 +225,45 @@ export async function readMavenSideFiles(dir: string): Promise<MavenSideFiles> {
         fields: estimate ? { ...record.fields, value_source: 'list_price' } : record.fields,
       };
     },
+  };
+}
+
+/**
+ * The accounts with their revenue in the organisation's currency: converted at the same `--rates`
+ * USD rate as the deals' close_value, so an EUR organisation does not show dollars as euros. Without
+ * a rate, the accounts file is refused in the deals' words, with the fix, at its first revenue (also
+ * when no deal would have said it: a deals file without rows, or every deal skipped as invalid).
+ */
+export function accountsInCurrency(
+  accounts: readonly MavenAccount[],
+  home: string,
+  rates: Rates,
+  hint?: RateHint,
+): { accounts: MavenAccount[]; problems: ImportProblem[] } {
+  const code = home.toUpperCase();
+  if (code === MAVEN_CURRENCY) return { accounts: [...accounts], problems: [] };
+  const rate = rates.get(MAVEN_CURRENCY);
+  if (rate === undefined) {
+    // Once, at the first revenue: the whole file needs the one rate, and the deals' own problems,
+    // one per deal, should not drown under 85 copies of it.
+    const first = accounts.find((a) => a.revenueMinor !== null);
+    const problems: ImportProblem[] = first
+      ? [
+          {
+            file: MAVEN_FILES.accounts,
+            line: first.line,
+            column: 'revenue',
+            message: missingRateMessage(MAVEN_CURRENCY, code, hint),
+            severity: 'error',
+          },
+        ]
+      : [];
+    return { accounts: [...accounts], problems };
+  }
+  return {
+    accounts: accounts.map((a) =>
+      a.revenueMinor === null ? a : { ...a, revenueMinor: Math.round(a.revenueMinor * rate) },
+    ),
+    problems: [],
   };
 }
