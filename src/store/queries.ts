@@ -125,8 +125,24 @@ export interface StayRecord {
   stalledAt: number | null;
 }
 
-export async function leadStays(db: Tx, lead: string): Promise<StayRecord[]> {
-  const rows = await db.selectFrom('stage_stays').selectAll().where('lead_id', '=', lead).orderBy('seq').execute();
+/** One page of a lead's history: rows after a keyset position, at most `limit` of them. */
+export interface HistoryPage<K> {
+  after?: K | undefined;
+  limit: number;
+}
+
+/** A lead's stays in order (seq, then id); with `page`, only those after its position. */
+export async function leadStays(
+  db: Tx,
+  lead: string,
+  page?: HistoryPage<readonly [number, string]>,
+): Promise<StayRecord[]> {
+  let q = db.selectFrom('stage_stays').selectAll().where('lead_id', '=', lead);
+  const after = page?.after;
+  if (after !== undefined)
+    q = q.where((eb) => eb.or([eb('seq', '>', after[0]), eb.and([eb('seq', '=', after[0]), eb('id', '>', after[1])])]));
+  if (page) q = q.limit(page.limit);
+  const rows = await q.orderBy('seq').orderBy('id').execute();
   return rows.map((s) => ({
     id: s.id,
     seq: s.seq,
@@ -159,11 +175,28 @@ export interface RunLogEvent {
 }
 
 /** Every event applied to a lead with what the rules did about it: the answer to "why is it here?". */
-export async function leadRunLog(db: Tx, lead: string): Promise<RunLogEvent[]> {
-  const [events, log] = await Promise.all([
-    db.selectFrom('events').selectAll().where('lead_id', '=', lead).orderBy('seq').execute(),
-    db.selectFrom('run_log').selectAll().where('lead_id', '=', lead).orderBy('seq').orderBy('idx').execute(),
-  ]);
+/**
+ * The events applied to a lead, oldest first, each with its run-log entries; with `page`, only the
+ * events after seq `after`, at most `limit`, and the entries of those alone (a busy lead's history
+ * is read a page at a time, not whole for every page).
+ */
+export async function leadRunLog(db: Tx, lead: string, page?: HistoryPage<number>): Promise<RunLogEvent[]> {
+  let eq = db.selectFrom('events').selectAll().where('lead_id', '=', lead);
+  if (page?.after !== undefined) eq = eq.where('seq', '>', page.after);
+  if (page) eq = eq.limit(page.limit);
+  const events = await eq.orderBy('seq').execute();
+  const first = events[0]?.seq;
+  const last = events.at(-1)?.seq;
+  if (first === undefined || last === undefined) return [];
+  const log = await db
+    .selectFrom('run_log')
+    .selectAll()
+    .where('lead_id', '=', lead)
+    .where('seq', '>=', first)
+    .where('seq', '<=', last)
+    .orderBy('seq')
+    .orderBy('idx')
+    .execute();
   const bySeq = new Map<number, RunLogEntry[]>();
   for (const l of log) {
     const list = bySeq.get(l.seq) ?? [];

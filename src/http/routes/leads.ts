@@ -9,7 +9,7 @@ import { leadRunLog, leadStays, listTasks } from '../../store/queries.js';
 import { EVERYONE, MANAGERS, reachesOwner } from '../access.js';
 import type { AppContext } from '../app.js';
 import { etagOf, isoOrNull, presentLead, presentLeadWith, presentTask } from '../present.js';
-import { pageOfAll, pageQuery } from '../paging.js';
+import { cursorTuple, pageFromRows, pageQuery } from '../paging.js';
 import { Problem } from '../problem.js';
 import { instantOf, timeQuery } from '../time-filter.js';
 import { leadListSchema, leadPageSchema, staysSchema, timelineSchema } from '../schemas.js';
@@ -465,9 +465,10 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
     async (req) => {
       const lead = await leadInReach(ctx, req, req.params.id);
       // Event seq is unique per lead and gives the order the events were applied in.
-      return pageOfAll(
-        await leadRunLog(ctx.store.db, lead.id),
-        req.query,
+      const after = cursorTuple(req.query.cursor, ['number'] as const)?.[0];
+      return pageFromRows(
+        await leadRunLog(ctx.store.db, lead.id, { after, limit: req.query.limit + 1 }),
+        req.query.limit,
         (e) => [e.seq],
         (e) => ({ ...e, at: new Date(e.at).toISOString() }),
       );
@@ -488,9 +489,10 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
     },
     async (req) => {
       const lead = await leadInReach(ctx, req, req.params.id);
-      return pageOfAll(
-        await leadStays(ctx.store.db, lead.id),
-        req.query,
+      const after = cursorTuple(req.query.cursor, ['number', 'string'] as const);
+      return pageFromRows(
+        await leadStays(ctx.store.db, lead.id, { after, limit: req.query.limit + 1 }),
+        req.query.limit,
         // Several stays can start in the same event (a goal advancing twice): the id breaks the tie.
         (s) => [s.seq, s.id],
         (s) => ({
