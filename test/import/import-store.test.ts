@@ -897,16 +897,17 @@ describe.each(dialects)('Maven into a EUR organisation on %s', (dialect) => {
     const s = await store(dialect);
     const before = await counts(s);
     const refused = await maven(s);
-    // Every deal has a dollar value (an open one its product's list price): each is refused, as any format's.
-    expect(refused).toMatchObject({ outcome: 'refused', records: 8800, invalid: 8800, errors: 8800, written: 0 });
+    // Every deal has a dollar value (an open one its product's list price): each is refused, as any
+    // format's; and the accounts' revenue, in dollars too, once for the file.
+    expect(refused).toMatchObject({ outcome: 'refused', records: 8800, invalid: 8800, errors: 8801, written: 0 });
     const errors = refused.problems.filter((p) => p.severity === 'error').slice(0, 3);
-    expect(errors.map(formatImportProblem)).toEqual(
-      [2, 3, 4].map(
-        (line) =>
-          `sales_pipeline.csv:${line}: close_value: the value is in USD, not EUR (the organisation's currency), ` +
-          'and no exchange rate for USD was given: pass --rates FILE with a line "USD,RATE" (1 USD = RATE EUR)',
-      ),
-    );
+    const noRate =
+      "the value is in USD, not EUR (the organisation's currency), " +
+      'and no exchange rate for USD was given: pass --rates FILE with a line "USD,RATE" (1 USD = RATE EUR)';
+    expect(errors.map(formatImportProblem)).toEqual([
+      `accounts.csv:2: revenue: ${noRate}`,
+      ...[2, 3].map((line) => `sales_pipeline.csv:${line}: close_value: ${noRate}`),
+    ]);
     expect(await counts(s)).toEqual(before);
 
     const r = await maven(s, 'USD,0.9\n');
