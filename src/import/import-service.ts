@@ -17,7 +17,7 @@ import { advanceRun, finishRun, findUnfinishedRun, SeenIds, startRun } from '../
 import { latestProcess } from '../store/processes.js';
 import type { CsvProgress } from './csv.js';
 import { builtinMappings, type ImportFormat } from './formats/index.js';
-import { accountsInCurrency, MAVEN_FILES, readMavenSideFiles, type MavenSideFiles } from './formats/maven.js';
+import { catalogInCurrency, MAVEN_FILES, readMavenSideFiles, type MavenSideFiles } from './formats/maven.js';
 import { compileMapping, type CompiledMapping } from './map-row.js';
 import { mappingSchema, refineMapping, refinementSchema, type Mapping, type MappingRefinement } from './mapping.js';
 import { mergeOrganisation } from './organisation.js';
@@ -157,7 +157,7 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
     rates: readRates(opts, process.organisation.currency),
     ...(opts.rateHint ? { rateHint: opts.rateHint } : {}),
   };
-  const prep = withMavenAccountsConverted(read, process.organisation.currency, planCtx);
+  const prep = withMavenCatalogConverted(read, process.organisation.currency, planCtx);
   prep.sideProblems.forEach(note);
 
   // Pass 1: check everything, inside a transaction that is rolled back (it only holds scratch rows).
@@ -227,11 +227,11 @@ async function prepareFormat(opts: ImportOptions): Promise<Omit<Prepared, 'suppr
   };
 }
 
-/** Maven's account revenue in the organisation's currency, or its accounts refused for want of a USD rate. */
-function withMavenAccountsConverted(prep: Prepared, home: string, ctx: PlanContext): Prepared {
+/** Maven's account revenue and list prices in the organisation's currency, or refused for want of a USD rate. */
+function withMavenCatalogConverted(prep: Prepared, home: string, ctx: PlanContext): Prepared {
   if (!prep.maven) return prep;
-  const { accounts, problems } = accountsInCurrency(prep.maven.accounts, home, ctx.rates, ctx.rateHint);
-  return { ...prep, maven: { ...prep.maven, accounts }, sideProblems: [...prep.sideProblems, ...problems] };
+  const { accounts, products, problems } = catalogInCurrency(prep.maven, home, ctx.rates, ctx.rateHint);
+  return { ...prep, maven: { ...prep.maven, accounts, products }, sideProblems: [...prep.sideProblems, ...problems] };
 }
 
 function readRates(opts: ImportOptions, home: string): Rates {

@@ -167,7 +167,7 @@ const noUsdRate = (file: string, line: number, column: string): string =>
   `${file}:${line}: ${column}: the value is in USD, not EUR (the organisation's currency), and no exchange rate ` +
   'for USD was given: pass --rates FILE with a line "USD,RATE" (1 USD = RATE EUR)';
 
-describe.each(dialects)('Maven account revenue on %s', (dialect) => {
+describe.each(dialects)('Maven account revenue and list prices on %s', (dialect) => {
   it('is converted into EUR at the --rates USD rate, as the deals are', async () => {
     const s = await store(dialect);
     const r = await importAt(s, 'maven', mavenFolder(), { rates: { text: 'USD,0.9\n', label: 'rates.csv' } });
@@ -181,6 +181,9 @@ describe.each(dialects)('Maven account revenue on %s', (dialect) => {
     });
     const lead = await s.db.selectFrom('leads').select('value_minor').executeTakeFirstOrThrow();
     expect(Number(lead.value_minor)).toBe(94_860);
+    // The catalog's list price too: 1096 dollars, 986.40 euros.
+    const product = await s.db.selectFrom('products').select('list_price_minor').executeTakeFirstOrThrow();
+    expect(Number(product.list_price_minor)).toBe(98_640);
   });
 
   it('is refused without a USD rate, also when no deal would say so, and --skip-invalid cannot skip it', async () => {
@@ -201,6 +204,8 @@ describe.each(dialects)('Maven account revenue on %s', (dialect) => {
     const s = await store(dialect, false);
     const r = await importAt(s, 'maven', mavenFolder());
     expect(r).toMatchObject({ outcome: 'imported', errors: 0, written: 1, converted: 0 });
+    const product = await s.db.selectFrom('products').select('list_price_minor').executeTakeFirstOrThrow();
+    expect(Number(product.list_price_minor)).toBe(109_600);
     expect(await revenues(s)).toEqual({
       'Acme Corporation': 110_004_000_000,
       Betasoloin: 25_141_000_000,

@@ -44,6 +44,7 @@ export interface MavenAccount {
 }
 
 export interface MavenProduct {
+  line: number;
   name: string;
   series: string | null;
   listPriceMinor: number | null;
@@ -123,6 +124,7 @@ export async function readMavenSideFiles(dir: string): Promise<MavenSideFiles> {
     }
     const price = number(MAVEN_FILES.products, line, 'sales_price', row['sales_price'] ?? '');
     products.push({
+      line,
       name,
       series: row['series'] || null,
       listPriceMinor: price === null ? null : Math.round(price * 100),
@@ -229,41 +231,40 @@ export async function readMavenSideFiles(dir: string): Promise<MavenSideFiles> {
 }
 
 /**
- * The accounts with their revenue in the organisation's currency: converted at the same `--rates`
- * USD rate as the deals' close_value, so an EUR organisation does not show dollars as euros. Without
- * a rate, the accounts file is refused in the deals' words, with the fix, at its first revenue (also
- * when no deal would have said it: a deals file without rows, or every deal skipped as invalid).
+ * The accounts' revenue and the products' list prices in the organisation's currency: converted at
+ * the same `--rates` USD rate as the deals' close_value, so an EUR organisation does not show
+ * dollars as euros. Without a rate, the side files are refused in the deals' words, with the fix,
+ * once, at the first revenue (else the first list price): also when no deal would have said it (a
+ * deals file without rows, or every deal skipped as invalid).
  */
-export function accountsInCurrency(
-  accounts: readonly MavenAccount[],
+export function catalogInCurrency(
+  side: { accounts: readonly MavenAccount[]; products: readonly MavenProduct[] },
   home: string,
   rates: Rates,
   hint?: RateHint,
-): { accounts: MavenAccount[]; problems: ImportProblem[] } {
+): { accounts: MavenAccount[]; products: MavenProduct[]; problems: ImportProblem[] } {
   const code = home.toUpperCase();
-  if (code === MAVEN_CURRENCY) return { accounts: [...accounts], problems: [] };
+  if (code === MAVEN_CURRENCY) return { accounts: [...side.accounts], products: [...side.products], problems: [] };
   const rate = rates.get(MAVEN_CURRENCY);
   if (rate === undefined) {
-    // Once, at the first revenue: the whole file needs the one rate, and the deals' own problems,
-    // one per deal, should not drown under 85 copies of it.
-    const first = accounts.find((a) => a.revenueMinor !== null);
-    const problems: ImportProblem[] = first
-      ? [
-          {
-            file: MAVEN_FILES.accounts,
-            line: first.line,
-            column: 'revenue',
-            message: missingRateMessage(MAVEN_CURRENCY, code, hint),
-            severity: 'error',
-          },
-        ]
+    // Once: the whole file set needs the one rate, and the deals' own problems, one per deal,
+    // should not drown under a copy per account and product.
+    const account = side.accounts.find((a) => a.revenueMinor !== null);
+    const product = side.products.find((p) => p.listPriceMinor !== null);
+    const at = account
+      ? { file: MAVEN_FILES.accounts, line: account.line, column: 'revenue' }
+      : product
+        ? { file: MAVEN_FILES.products, line: product.line, column: 'sales_price' }
+        : null;
+    const problems: ImportProblem[] = at
+      ? [{ ...at, message: missingRateMessage(MAVEN_CURRENCY, code, hint), severity: 'error' }]
       : [];
-    return { accounts: [...accounts], problems };
+    return { accounts: [...side.accounts], products: [...side.products], problems };
   }
+  const convert = (minor: number | null): number | null => (minor === null ? null : Math.round(minor * rate));
   return {
-    accounts: accounts.map((a) =>
-      a.revenueMinor === null ? a : { ...a, revenueMinor: Math.round(a.revenueMinor * rate) },
-    ),
+    accounts: side.accounts.map((a) => ({ ...a, revenueMinor: convert(a.revenueMinor) })),
+    products: side.products.map((p) => ({ ...p, listPriceMinor: convert(p.listPriceMinor) })),
     problems: [],
   };
 }
