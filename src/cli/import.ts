@@ -85,12 +85,12 @@ export function importCommand(program: Command): void {
         }
       });
       if (ctx.json) printJson(report);
-      else printReport(report);
+      else printReport(report, opts.skipInvalid === true);
       if (report.outcome === 'refused' || (report.dryRun && report.errors > 0)) process.exitCode = 1;
     });
 }
 
-function printReport(r: ImportReport): void {
+function printReport(r: ImportReport, skipInvalid: boolean): void {
   for (const p of r.problems) print(formatImportProblem(p));
   const listed = r.problems.length;
   const total = r.errors + r.warnings;
@@ -104,7 +104,12 @@ function printReport(r: ImportReport): void {
     print(`${plural(r.createdAtImport, 'record')} without any date: created at the import time`);
   if (r.outcome === 'checked') return print('dry run: nothing written');
   if (r.outcome === 'refused')
-    return print('nothing imported: fix the errors above, or pass --skip-invalid to import the valid records');
+    // With --skip-invalid, what still refuses is an error no record can be skipped for (a side file's).
+    return print(
+      skipInvalid
+        ? 'nothing imported: the errors above are not in a record that can be skipped; fix them'
+        : 'nothing imported: fix the errors above, or pass --skip-invalid to import the valid records',
+    );
   if (r.processApplied !== null)
     print(`process version ${r.processApplied} applied with the export's people, teams and pipeline`);
   if (r.activated > 0) print(`${plural(r.activated, 'open lead')} taken live: stage tasks and automations ran`);

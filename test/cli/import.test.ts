@@ -113,6 +113,13 @@ describe('stageflow import (SQLite)', () => {
     );
     // Every deal's close_value, and the accounts' revenue once.
     expect(refused.stdout).toContain('8800 records, 0 valid, 8800 invalid; 8801 errors');
+    // --skip-invalid skips records, not the accounts file's missing rate: the advice is not to pass it again.
+    const still = await cli(['import', 'maven', MAVEN_DIR, '--skip-invalid', '--max-problems', '20']);
+    expect(still.code).toBe(1);
+    expect(still.stdout).toContain('accounts.csv:2: revenue: the value is in USD');
+    expect(still.stdout).toMatch(
+      /nothing imported: the errors above are not in a record that can be skipped; fix them\n$/,
+    );
     const r = await cli(['import', 'maven', MAVEN_DIR, '--dry-run', '--rates', fixture('rates.csv')]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
