@@ -31,6 +31,8 @@ export interface RepProfile {
   activity: number;
   /** `pipeline/stage` where this rep falls behind, or null. */
   weakStage: string | null;
+  /** How much more often and further than most (1) this rep pushes a close date out. */
+  slip: number;
   top: boolean;
 }
 
@@ -41,6 +43,7 @@ export const STAFF_PROFILE: Omit<RepProfile, 'id' | 'team' | 'tier'> = {
   diligence: 0.8,
   activity: 0.6,
   weakStage: null,
+  slip: 1,
   top: false,
 };
 
@@ -247,6 +250,7 @@ function profile(r: Random, id: string, team: string, tier: RepTier): RepProfile
     diligence: r.between(0.55, 0.9),
     activity: r.between(0.5, 1.2),
     weakStage: null,
+    slip: 1,
     top: false,
   };
 }
@@ -311,6 +315,9 @@ export function buildOrganisation(seed: number, range: DemoRange, pipelines: rea
   return { users, teams, assignment: assignmentRules(vp.id), reps, vp: vp.id, dealDesk: desk.id };
 }
 
+/** How much more often and further a struggling rep pushes close dates than most reps. */
+const STRUGGLER_SLIP = 1.6;
+
 /** Two regional reps weak at one stage each; one visibly better rep in every team. */
 function markStrugglersAndStars(r: Random, reps: RepProfile[], weak: readonly string[]): void {
   const strugglers = ['emea', 'americas'].map((team, i) => {
@@ -319,6 +326,8 @@ function markStrugglersAndStars(r: Random, reps: RepProfile[], weak: readonly st
     p.weakStage = weak[i % weak.length] ?? null;
     p.skill = 0.97;
     p.onTime = 0.74;
+    // A rep who falls behind keeps promising dates the deal does not make.
+    p.slip = STRUGGLER_SLIP;
     return p.id;
   });
   for (const team of TEAMS) {

@@ -1,3 +1,5 @@
+import { DateTime } from 'luxon';
+import { closeDateInstant } from '../domain/close-date.js';
 import { evaluate, type Fields, type FieldValue } from '../domain/conditions.js';
 import type { LeadState } from '../domain/lead.js';
 import type { Pipeline, Process, Stage } from '../domain/process-schema.js';
@@ -18,6 +20,23 @@ import { nextAtWork, workPattern, type WorkPattern } from './worktime.js';
  */
 
 const DAY = 86_400_000;
+
+/** Chance that a rep reviewing a close date still well ahead pulls it in: about one change in five is a pull. */
+const PULL_CHANCE = 0.05;
+/** Only a date at least this many days after the stay began is worth pulling in. */
+const PULL_MIN_DAYS = 10;
+
+/** A field update the owner makes during a stay; a pull remembers the date it pulled in. */
+interface OwnerUpdate {
+  share: number;
+  fields: Fields;
+  pulledFrom?: string;
+}
+
+/** A date alone, as reps write close dates. */
+function dateOnly(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
 
 /** Chance of getting past each stage, by position, for pipelines of the example's lengths. */
 const BASE_CONVERSION: Record<number, readonly number[]> = {
@@ -186,7 +205,8 @@ export class DemoWorkload {
     const outcome = this.outcome(a, lead, pl, stage, stageKey);
     if (outcome.kind === 'move' && outcome.stage === pl.stages[lead.stay.stageIndex - 1]?.id) a.backMoves++;
     if (outcome.kind === 'pipeline') a.movedPipeline = true;
-    return planStay({
+    const updates = this.updates(a, lead, pl);
+    const planned = planStay({
       stage,
       stageKey,
       lead,
@@ -195,9 +215,30 @@ export class DemoWorkload {
       r: a.r,
       people: this.people,
       hint: (field) => this.fieldHint(a, lead, pl, field),
-      updates: this.updates(a, lead, pl),
+      updates,
       nextStage: pl.stages[lead.stay.stageIndex + 1]?.id ?? null,
       gap: (pipeline, stage) => this.gap(pipeline, stage),
+    });
+    return this.keepPullsAhead(planned, updates);
+  }
+
+  /**
+   * A pull's date is drawn before the stay's timing is known. Now that it is: a pulled date never
+   * falls before the day the rep makes the change (in the organisation's zone), and a pull whose
+   * old date has come by then is dropped, since there is nothing left to pull in.
+   */
+  private keepPullsAhead(planned: PlannedEvent[], updates: readonly OwnerUpdate[]): PlannedEvent[] {
+    const pulls = updates.filter((u) => u.pulledFrom !== undefined);
+    if (pulls.length === 0) return planned;
+    const zone = this.o.process.organisation.timezone;
+    return planned.flatMap((p) => {
+      const e = p.event;
+      const pull = e.type === 'lead.updated' ? pulls.find((u) => u.fields === e.fields) : undefined;
+      if (e.type !== 'lead.updated' || pull?.pulledFrom === undefined) return [p];
+      const today = DateTime.fromMillis(p.at, { zone }).toISODate() ?? '';
+      if (today >= pull.pulledFrom) return [];
+      if (String(e.fields['expected_close']) >= today) return [p];
+      return [{ ...p, event: { ...e, fields: { ...e.fields, expected_close: today } } }];
     });
   }
 
@@ -290,9 +331,9 @@ export class DemoWorkload {
   }
 
   /** Close date, its slips, and forecast categories, as the owner maintains them. */
-  private updates(a: LeadAgent, lead: LeadState, pl: Pipeline): { share: number; fields: Fields }[] {
+  private updates(a: LeadAgent, lead: LeadState, pl: Pipeline): OwnerUpdate[] {
     const { r } = a;
-    const out: { share: number; fields: Fields }[] = [];
+    const out: OwnerUpdate[] = [];
     const idx = lead.stay.stageIndex;
     const renewal = pl.id !== this.defaultPipeline.id;
     const close = lead.fields['expected_close'];
@@ -302,12 +343,8 @@ export class DemoWorkload {
       if (r.chance(0.82))
         out.push({ share: r.between(0.05, 0.5), fields: { expected_close: this.closeDate(a, lead, pl) } });
     } else if (typeof close === 'string') {
-      const due = Date.parse(close);
-      // The date comes and the deal is not done: the rep pushes it out. Sometimes they do it early.
-      if ((due < lead.stay.enteredAt + 5 * DAY && r.chance(0.7)) || r.chance(0.08)) {
-        const pushed = new Date(Math.max(due, lead.stay.enteredAt) + r.between(10, 40) * a.pace * DAY);
-        out.push({ share: r.between(0.1, 0.6), fields: { expected_close: pushed.toISOString().slice(0, 10) } });
-      }
+      const moved = this.movedCloseDate(a, lead, close);
+      if (moved) out.push(moved);
     }
     const category = lead.fields['forecast_category'];
     if (!renewal && (idx === 2 || idx === 3) && (category === undefined || category === null) && r.chance(0.45))
@@ -317,6 +354,32 @@ export class DemoWorkload {
     if (renewal && idx === 1 && r.chance(0.5))
       out.push({ share: r.between(0.1, 0.6), fields: { forecast_category: 'commit' } });
     return out;
+  }
+
+  /**
+   * A close date already set, reviewed as the stay begins. The date comes and the deal is not
+   * done: the rep pushes it out, sometimes early; a struggling rep (slip above 1) more often and
+   * further. A date still well ahead is now and then pulled in: the buyer signs early, or the rep
+   * tidies an optimistic date (never before the stage entry; keepPullsAhead keeps it from the past).
+   */
+  private movedCloseDate(a: LeadAgent, lead: LeadState, close: string): OwnerUpdate | null {
+    const { r } = a;
+    const entered = lead.stay.enteredAt;
+    const due = Date.parse(close);
+    const slip = this.people.profile(lead.owner).slip;
+    if ((due < entered + 5 * DAY && r.chance(Math.min(0.95, 0.7 * slip))) || r.chance(0.08 * slip)) {
+      const pushed = Math.max(due, entered) + r.between(10, 40) * a.pace * slip * DAY;
+      return { share: r.between(0.1, 0.6), fields: { expected_close: dateOnly(pushed) } };
+    }
+    // A rep who slips is the optimist: the one least likely to bring a date in.
+    if (due >= entered + PULL_MIN_DAYS * DAY && r.chance(PULL_CHANCE / slip)) {
+      const pulled = entered + (due - entered) * r.between(0.3, 0.8);
+      // The field holds the instant in the organisation's zone; the day it names is what a pull moves.
+      const from = closeDateInstant(close, this.o.process.organisation.timezone)?.toISODate();
+      if (!from) return null;
+      return { share: r.between(0.05, 0.3), fields: { expected_close: dateOnly(pulled) }, pulledFrom: from };
+    }
+    return null;
   }
 
   /** A lost lead is now and then revived: the buyer came back. */
