@@ -920,10 +920,6 @@ class Run {
     return this.pipelineById(this.lead.pipeline);
   }
 
-  /**
-   * A field's value as the lead keeps it: an expected close is that day (or time) in the
-   * organisation's zone, with its offset, whoever wrote it (docs/process.md, expected close).
-   */
   /** Runs a `set` automation; returns what it did, for the run log. */
   private setField(s: SetAutomation): string {
     const lead = this.lead;
@@ -941,6 +937,10 @@ class Run {
     return `set ${s.field} = ${JSON.stringify(value)} (${counted} after ${dateAfter(this.now, { days: 0 }, cal)})`;
   }
 
+  /**
+   * A field's value as the lead keeps it: an expected close is that day (or time) in the
+   * organisation's zone, with its offset, whoever wrote it (docs/process.md, expected close).
+   */
   private stored(field: string, v: FieldValue): FieldValue {
     if (field !== 'expected_close' || typeof v !== 'string' || v === '') return v;
     return closeDateField(v, this.p.organisation.timezone);

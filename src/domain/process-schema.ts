@@ -210,7 +210,8 @@ const setSchema = z
     field: z.string().min(1),
     value: z.union([scalar, z.null()]).optional(),
     after: dateAfterSchema.optional(),
-    if_empty: z.boolean().default(false),
+    // Optional, not defaulted: a stored version without it must compare equal to the same file re-applied.
+    if_empty: z.boolean().optional(),
   })
   .strict()
   .refine((s) => (s.value === undefined) !== (s.after === undefined), {

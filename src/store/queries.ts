@@ -174,11 +174,10 @@ export interface RunLogEvent {
   entries: RunLogEntry[];
 }
 
-/** Every event applied to a lead with what the rules did about it: the answer to "why is it here?". */
 /**
- * The events applied to a lead, oldest first, each with its run-log entries; with `page`, only the
- * events after seq `after`, at most `limit`, and the entries of those alone (a busy lead's history
- * is read a page at a time, not whole for every page).
+ * Every event applied to a lead with what the rules did about it (the answer to "why is it here?"),
+ * oldest first; with `page`, only the events after seq `after`, at most `limit`, and the run-log
+ * entries of those alone (a busy lead's history is read a page at a time, not whole for each page).
  */
 export async function leadRunLog(db: Tx, lead: string, page?: HistoryPage<number>): Promise<RunLogEvent[]> {
   let eq = db.selectFrom('events').selectAll().where('lead_id', '=', lead);

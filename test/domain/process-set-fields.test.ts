@@ -105,6 +105,12 @@ describe('set automations are held to the lead field rules', () => {
       expect(problems(processWith(set)), set).toEqual([]);
   });
 
+  it('adds no key the file did not write, so a version stored before if_empty existed diffs equal to the same file', () => {
+    const r = parseProcess(processWith('{ field: lifecycle, value: trial }'));
+    if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
+    expect(r.process.pipelines[0]?.stages[0]?.on_enter[1]).toEqual({ set: { field: 'lifecycle', value: 'trial' } });
+  });
+
   it('refuses a relative date for a field that is not a date, naming the rule it breaks', () => {
     expect(problems(processWith('{ field: value, after: { days: 30 } }'))).toEqual([
       `${at}.after: after writes a date, and value must be a number (line 15)`,
