@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Fields, FieldValue } from '../domain/conditions.js';
+import { instantOf, isTime } from '../http/time-filter.js';
 import { UsageError } from './errors.js';
 
 /** Turning command-line strings into typed values, with errors that name the option and the value. */
@@ -42,14 +43,17 @@ export function parseTime(raw: string, option: string): number {
 }
 
 /**
- * A time filter as the API reads one (http/time-filter.ts): a date alone is the start of that day
- * in `zone` (the organisation's, where people think in days); anything else is `parseTime`'s.
+ * A time filter read exactly as the API reads one (http/time-filter.ts): a date alone is the start of
+ * that day in `zone` (the organisation's, where people think in days), else an ISO 8601 date and
+ * time with its offset; anything else (a week, a month, a time without offset) is refused.
  */
 export function parseTimeFilter(raw: string, option: string, zone: string): number {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(raw)) return parseTime(raw, option);
-  const day = DateTime.fromISO(raw, { zone });
-  if (!day.isValid) throw new UsageError(`${option} ${JSON.stringify(raw)}: not a date (e.g. 2026-03-06)`);
-  return day.toMillis();
+  const at = isTime(raw) ? instantOf(raw, zone) : undefined;
+  if (at === undefined)
+    throw new UsageError(
+      `${option} ${JSON.stringify(raw)}: give a date (2026-03-31) or an ISO 8601 date and time with offset (2026-03-31T09:00:00Z)`,
+    );
+  return at;
 }
 
 export function parsePositiveInt(raw: string, option: string): number {

@@ -11,7 +11,8 @@ import { z } from 'zod';
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const dateTime = z.iso.datetime({ offset: true });
 
-function isTime(v: string): boolean {
+/** A date alone, or an ISO 8601 date and time with its offset: what a time filter accepts. */
+export function isTime(v: string): boolean {
   if (DATE_ONLY.test(v)) return DateTime.fromISO(v, { zone: 'UTC' }).isValid;
   return dateTime.safeParse(v).success;
 }

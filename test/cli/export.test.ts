@@ -138,5 +138,17 @@ describe('stageflow lead create/update with an expected close, in New York (SQLi
     expect(row?.fields['expected_close']).toBe('2027-03-31T00:00:00-04:00');
     // lead show reads the day as typed.
     expect(ok(await cli(['lead', 'show', 'NY1'])).stdout).toContain('expected_close=2027-03-31T00:00:00-04:00');
+
+    // --updated-since with a date alone is that day's midnight in New York (05:00 UTC in March),
+    // as the API reads it: NY2 (23:30 on 2 March there) is before it, NY3 (midnight) is not.
+    ok(await cli(['lead', 'create', '--id', 'NY2'], '2026-03-03T04:30:00Z'));
+    ok(await cli(['lead', 'create', '--id', 'NY3'], '2026-03-03T05:00:00Z'));
+    const since = ok(await cli(['export', 'leads', '--updated-since', '2026-03-03'])).stdout;
+    expect(
+      since
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: string }).id),
+    ).toEqual(['NY3']);
   });
 });

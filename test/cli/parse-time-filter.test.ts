@@ -21,10 +21,12 @@ describe('parseTimeFilter', () => {
     ).toBe('2026-03-01T16:00:00.000Z');
   });
 
-  it('refuses an impossible date and a non-time, naming the option and the value', () => {
-    expect(() => parseTimeFilter('2026-02-30', '--updated-since', 'UTC')).toThrow(
-      new UsageError('--updated-since "2026-02-30": not a date (e.g. 2026-03-06)'),
-    );
-    expect(() => parseTimeFilter('yesterday', '--updated-since', 'UTC')).toThrow(/^--updated-since "yesterday": /);
+  it('refuses what the API refuses: an impossible date, other date forms, a time without offset, a non-time', () => {
+    for (const raw of ['2026-02-30', '20260306', '2026-03', '2026-W10', '2026-03-06T10:00', 'yesterday'])
+      expect(() => parseTimeFilter(raw, '--updated-since', 'Asia/Tokyo'), raw).toThrow(
+        new UsageError(
+          `--updated-since ${JSON.stringify(raw)}: give a date (2026-03-31) or an ISO 8601 date and time with offset (2026-03-31T09:00:00Z)`,
+        ),
+      );
   });
 });
