@@ -90,6 +90,16 @@ export function importCommand(program: Command): void {
     });
 }
 
+/** Why nothing was written, and the way out: --skip-invalid skips records, never a side file's error. */
+function refusal(r: ImportReport, skipInvalid: boolean): string {
+  const recordErrors = r.errors - r.sideErrors;
+  if (r.sideErrors === 0)
+    return 'nothing imported: fix the errors above, or pass --skip-invalid to import the valid records';
+  const side = `${plural(r.sideErrors, 'error')} in the people, products or accounts files`;
+  if (recordErrors === 0 || skipInvalid) return `nothing imported: fix the ${side}; no record can be skipped for them`;
+  return `nothing imported: fix the ${side} (no record can be skipped for them); then fix the records, or pass --skip-invalid`;
+}
+
 function printReport(r: ImportReport, skipInvalid: boolean): void {
   for (const p of r.problems) print(formatImportProblem(p));
   const listed = r.problems.length;
@@ -103,13 +113,7 @@ function printReport(r: ImportReport, skipInvalid: boolean): void {
   if (r.createdAtImport > 0)
     print(`${plural(r.createdAtImport, 'record')} without any date: created at the import time`);
   if (r.outcome === 'checked') return print('dry run: nothing written');
-  if (r.outcome === 'refused')
-    // With --skip-invalid, what still refuses is an error no record can be skipped for (a side file's).
-    return print(
-      skipInvalid
-        ? 'nothing imported: the errors above are not in a record that can be skipped; fix them'
-        : 'nothing imported: fix the errors above, or pass --skip-invalid to import the valid records',
-    );
+  if (r.outcome === 'refused') return print(refusal(r, skipInvalid));
   if (r.processApplied !== null)
     print(`process version ${r.processApplied} applied with the export's people, teams and pipeline`);
   if (r.activated > 0) print(`${plural(r.activated, 'open lead')} taken live: stage tasks and automations ran`);

@@ -86,6 +86,8 @@ export interface ImportReport {
   /** Records skipped (with --skip-invalid): line and reasons. */
   skipped: { line: number; sourceId: string | null; reasons: string[] }[];
   errors: number;
+  /** Of the errors, those in a side file (people, products, accounts): no record can be skipped for them. */
+  sideErrors: number;
   warnings: number;
   problems: ImportProblem[];
   /** Records without any date: created at the import time. */
@@ -129,6 +131,7 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
     kept: 0,
     skipped: [],
     errors: 0,
+    sideErrors: 0,
     warnings: 0,
     problems: [],
     createdAtImport: 0,
@@ -159,13 +162,13 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
   };
   const prep = withMavenCatalogConverted(read, process.organisation.currency, planCtx);
   prep.sideProblems.forEach(note);
+  report.sideErrors = prep.sideProblems.filter((p) => p.severity === 'error').length;
 
   // Pass 1: check everything, inside a transaction that is rolled back (it only holds scratch rows).
   const duplicates = await checkPass(store, prep, opts, dir, planCtx, report, note);
   if (opts.dryRun) return report;
   // Errors outside the records (in a side file) cannot be skipped record by record.
-  const sideErrors = prep.sideProblems.some((p) => p.severity === 'error');
-  if (report.errors > 0 && (!opts.skipInvalid || sideErrors)) {
+  if (report.errors > 0 && (!opts.skipInvalid || report.sideErrors > 0)) {
     report.outcome = 'refused';
     return report;
   }

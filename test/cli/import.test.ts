@@ -106,19 +106,24 @@ describe('stageflow import (SQLite)', () => {
   });
 
   it("maven into this EUR organisation: Maven's dollars need a USD rate, and --rates converts them", async () => {
-    const refused = await cli(['import', 'maven', MAVEN_DIR, '--dry-run', '--max-problems', '20']);
+    // A real run: refused, nothing written.
+    const refused = await cli(['import', 'maven', MAVEN_DIR, '--max-problems', '20']);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain(
       'sales_pipeline.csv:2: close_value: the value is in USD, not EUR (the organisation\'s currency), and no exchange rate for USD was given: pass --rates FILE with a line "USD,RATE" (1 USD = RATE EUR)',
     );
     // Every deal's close_value, and the accounts' revenue once.
     expect(refused.stdout).toContain('8800 records, 0 valid, 8800 invalid; 8801 errors');
+    // Both kinds of error: the accounts file's first, since no record can be skipped for it.
+    expect(refused.stdout).toMatch(
+      /nothing imported: fix the 1 error in the people, products or accounts files \(no record can be skipped for them\); then fix the records, or pass --skip-invalid\n$/,
+    );
     // --skip-invalid skips records, not the accounts file's missing rate: the advice is not to pass it again.
     const still = await cli(['import', 'maven', MAVEN_DIR, '--skip-invalid', '--max-problems', '20']);
     expect(still.code).toBe(1);
     expect(still.stdout).toContain('accounts.csv:2: revenue: the value is in USD');
     expect(still.stdout).toMatch(
-      /nothing imported: the errors above are not in a record that can be skipped; fix them\n$/,
+      /nothing imported: fix the 1 error in the people, products or accounts files; no record can be skipped for them\n$/,
     );
     const r = await cli(['import', 'maven', MAVEN_DIR, '--dry-run', '--rates', fixture('rates.csv')]);
     expect(r.stderr).toBe('');

@@ -85,6 +85,12 @@ export const importReportSchema = z
       z.object({ line: z.number().int(), sourceId: z.string().nullable(), reasons: z.array(z.string()) }),
     ),
     errors: z.number().int(),
+    sideErrors: z
+      .number()
+      .int()
+      .describe(
+        'Of the errors, those in a side file (people, products, accounts): skip_invalid cannot skip a record for them',
+      ),
     warnings: z.number().int(),
     problems: z.array(
       z.object({
