@@ -18,7 +18,7 @@ import { latestProcess } from '../store/processes.js';
 import type { CsvProgress } from './csv.js';
 import { builtinMappings, type ImportFormat } from './formats/index.js';
 import { catalogInCurrency, MAVEN_FILES, readMavenSideFiles, type MavenSideFiles } from './formats/maven.js';
-import { compileMapping, type CompiledMapping } from './map-row.js';
+import { compileMapping, type CompiledMapping, type StageDateColumn } from './map-row.js';
 import { mappingSchema, refineMapping, refinementSchema, type Mapping, type MappingRefinement } from './mapping.js';
 import { mergeOrganisation } from './organisation.js';
 import { planLead, ProcessDirectory, type PlanContext, type PlannedLead, type RateHint } from './plan.js';
@@ -306,7 +306,6 @@ async function* records(
   opts: ImportOptions,
 ): AsyncGenerator<RecordRow> {
   let compiled: CompiledMapping | null = null;
-  let stageColumns: StageDateColumn[] = [];
   let count = 0;
   const onProgress = opts.onProgress;
   const progress = onProgress ? (p: CsvProgress): void => onProgress({ ...p, phase, records: count }) : undefined;
@@ -321,44 +320,19 @@ async function* records(
       compiled = compileMapping(prep.mapping, r.values, prep.label, zone);
       if (compiled.headerProblems.length > 0)
         throw new ImportRejected(compiled.headerProblems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
-      stageColumns = stageDateColumns(prep.mapping, r.values);
       continue;
     }
     if (compiled.isFooter(r.values)) return; // the rest of a report export is totals and notices
     count++;
-    yield { line: r.line, values: r.values, compiled, stageColumns };
+    yield { line: r.line, values: r.values, compiled };
   }
 }
 
-/** A data row with what reads it: the compiled mapping and the header's per-stage date columns. */
+/** A data row with what reads it: the mapping compiled against the file's header. */
 interface RecordRow {
   line: number;
   values: string[];
   compiled: CompiledMapping;
-  stageColumns: readonly StageDateColumn[];
-}
-
-/** A column of the header holding when a deal entered a stage (HubSpot `Date entered "…"`, a mapping's stage_dates). */
-interface StageDateColumn {
-  stage: string;
-  index: number;
-  header: string;
-}
-
-/** The header's per-stage date columns, found as the mapping finds them: its stage_dates, then its pattern. */
-function stageDateColumns(mapping: Mapping, header: readonly string[]): StageDateColumn[] {
-  const names = header.map((h) => h.trim());
-  const listed = Object.entries(mapping.stage_dates).map(([stage, name]) => ({
-    stage,
-    index: names.indexOf(name),
-    header: name,
-  }));
-  const pattern = mapping.stage_date_pattern ? new RegExp(mapping.stage_date_pattern) : null;
-  const matched = names.flatMap((name, index) => {
-    const stage = pattern?.exec(name)?.[1];
-    return stage ? [{ stage, index, header: name }] : [];
-  });
-  return [...listed.filter((c) => c.index >= 0), ...matched];
 }
 
 /**
@@ -381,7 +355,7 @@ async function* unreadable<T>(rows: AsyncGenerator<T>): AsyncGenerator<T> {
 
 function planRecord(
   prep: Prepared,
-  { compiled, values, line, stageColumns }: RecordRow,
+  { compiled, values, line }: RecordRow,
   dir: ProcessDirectory,
   ctx: PlanContext,
 ): { plan: PlannedLead | null; sourceId: string | null; problems: ImportProblem[] } {
@@ -394,7 +368,7 @@ function planRecord(
   // Planned even when a cell did not read: the owner, stage and the rest are checked all the same.
   const planned = planLead(record, dir, ctx);
   // The plan names fields (owner, stage); the report names the file's columns.
-  const stageHeader = (stage: string): string | null => stageDateHeader(stage, stageColumns, values);
+  const stageHeader = (stage: string): string | null => stageDateHeader(stage, compiled.stageDateColumns, values);
   const problems = planned.ok
     ? planned.warnings
     : planned.problems.map((p) => inFileColumns(p, record, prep.mapping, stageHeader));

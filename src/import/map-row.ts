@@ -24,6 +24,15 @@ export interface CompiledMapping {
   mapRow(values: readonly string[], line: number): RowResult;
   /** Whether this record ends the data (a report footer such as Salesforce's "Grand Totals"). */
   isFooter(values: readonly string[]): boolean;
+  /** The header's per-stage date columns (a mapping's stage_dates, then its pattern), by the header as written. */
+  stageDateColumns: readonly StageDateColumn[];
+}
+
+/** A column holding when a deal entered a stage (HubSpot `Date entered "…"`, a mapping's stage_dates). */
+export interface StageDateColumn {
+  stage: string;
+  index: number;
+  header: string;
 }
 
 const DATE_FIELDS = ['created_at', 'closed_at', 'won_at', 'lost_at', 'expected_close', 'last_stage_change'] as const;
@@ -63,14 +72,14 @@ export function compileMapping(
   const custom = Object.entries(mapping.fields)
     .map(([field, name]) => ({ field, i: col(`field ${field}`, name) }))
     .filter((c): c is { field: string; i: number } => c.i !== null);
-  const stageDates = Object.entries(mapping.stage_dates)
-    .map(([stage, name]) => ({ stage, i: col(`the date entering ${stage}`, name) }))
-    .filter((c): c is { stage: string; i: number } => c.i !== null);
+  const stageDates: StageDateColumn[] = Object.entries(mapping.stage_dates)
+    .map(([stage, name]) => ({ stage, index: col(`the date entering ${stage}`, name), header: name }))
+    .filter((c): c is StageDateColumn => c.index !== null);
   if (mapping.stage_date_pattern) {
     const pattern = new RegExp(mapping.stage_date_pattern);
-    header.forEach((h, i) => {
+    header.forEach((h, index) => {
       const m = pattern.exec(h.trim());
-      if (m?.[1]) stageDates.push({ stage: m[1], i });
+      if (m?.[1]) stageDates.push({ stage: m[1], index, header: h.trim() });
     });
   }
   const footers = mapping.footer.map((f) => new RegExp(f, 'i'));
@@ -134,13 +143,13 @@ export function compileMapping(
       }
     }
     const enteredStages: { stage: string; date: DateCell }[] = [];
-    for (const { stage, i } of stageDates) {
-      const v = values[i]?.trim() ?? '';
+    for (const { stage, index, header: column } of stageDates) {
+      const v = values[index]?.trim() ?? '';
       if (v === '') continue;
       const d = parseDate(v, mapping.dates.formats, zoneOf, zone);
       if (d.ok) enteredStages.push({ stage, date: { at: d.value, text: v, dateOnly: d.dateOnly } });
       else {
-        problems.push({ file, line, column: header[i]?.trim() ?? null, message: d.message, severity: 'error' });
+        problems.push({ file, line, column, message: d.message, severity: 'error' });
         unreadable.add('stage_dates');
       }
     }
@@ -217,6 +226,7 @@ export function compileMapping(
     headerProblems,
     mapRow,
     isFooter: (values) => footers.some((f) => f.test(values[0]?.trim() ?? '')),
+    stageDateColumns: stageDates,
   };
 }
 
