@@ -1,12 +1,43 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { capacityKeys, dueAt, inWorkingHours, nextWorkStart, type OrgCalendar } from '../../src/domain/calendar.js';
+import {
+  capacityKeys,
+  dateAfter,
+  dueAt,
+  inWorkingHours,
+  nextWorkStart,
+  type OrgCalendar,
+} from '../../src/domain/calendar.js';
 import type { DueSpec, User } from '../../src/domain/process-schema.js';
 
 const berlin: OrgCalendar = { timezone: 'Europe/Berlin', workweek: [1, 2, 3, 4, 5], holidays: new Set(['2026-04-03']) };
 const t = (iso: string): number => Date.parse(iso);
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+describe("dateAfter (a set automation's relative date)", () => {
+  const newYork: OrgCalendar = { timezone: 'America/New_York', workweek: [1, 2, 3, 4, 5], holidays: new Set() };
+
+  it("counts from the organisation's day across the spring-forward night", () => {
+    // 23:30Z on Saturday 28 March is 00:30 on Sunday 29 March in Berlin, the night clocks go forward.
+    expect(dateAfter(t('2026-03-28T23:30:00Z'), { days: 0 }, berlin)).toBe('2026-03-29');
+    expect(dateAfter(t('2026-03-28T23:30:00Z'), { days: 1 }, berlin)).toBe('2026-03-30');
+    // Sunday: the next business day is Monday 30 March; two are Tuesday 31 March.
+    expect(dateAfter(t('2026-03-28T23:30:00Z'), { business_days: 2 }, berlin)).toBe('2026-03-31');
+  });
+
+  it("counts from the organisation's day late on the fall-back day, when UTC is already a day ahead", () => {
+    // 04:30Z on Monday 2 November is 23:30 on Sunday 1 November in New York (EST since 02:00 that day).
+    expect(dateAfter(t('2026-11-02T04:30:00Z'), { days: 0 }, newYork)).toBe('2026-11-01');
+    expect(dateAfter(t('2026-11-02T04:30:00Z'), { days: 30 }, newYork)).toBe('2026-12-01');
+    expect(dateAfter(t('2026-11-02T04:30:00Z'), { business_days: 1 }, newYork)).toBe('2026-11-02');
+  });
+
+  it("skips holidays as a task's due day does", () => {
+    // Thursday 2 April in Berlin; Good Friday is a holiday: one business day is Monday 6 April.
+    expect(dateAfter(t('2026-04-02T20:00:00Z'), { business_days: 1 }, berlin)).toBe('2026-04-06');
+  });
+});
 
 describe('dueAt', () => {
   it('skips the weekend for business days', () => {
