@@ -65,6 +65,16 @@ export async function searchLeads(
   s: LeadSearch,
 ): Promise<{ rows: LeadRow[]; next: { value: number; id: string } | null }> {
   const col = LEAD_SORTS[s.sort];
+  const rows = (await leadSearchQuery(db, s).execute()) as LeadRow[];
+  const page = rows.slice(0, s.limit);
+  const last = page[page.length - 1];
+  const next = rows.length > s.limit && last ? { value: (last[col] as number | null) ?? NULL_KEY, id: last.id } : null;
+  return { rows: page, next };
+}
+
+/** The query behind `searchLeads` (one row more than the page, to know that another follows); tests read its plan. */
+export function leadSearchQuery(db: Tx, s: LeadSearch) {
+  const col = LEAD_SORTS[s.sort];
   const key = sql<number>`coalesce(${sql.ref(col)}, ${NULL_KEY})`;
   let q = db.selectFrom('leads').selectAll();
   if (s.reach !== null) q = s.reach.length === 0 ? q.where(sql<SqlBool>`1 = 0`) : q.where('owner', 'in', s.reach);
@@ -105,15 +115,10 @@ export async function searchLeads(
         ? q.where(sql<SqlBool>`(${key} > ${value} or (${key} = ${value} and id > ${id}))`)
         : q.where(sql<SqlBool>`(${key} < ${value} or (${key} = ${value} and id < ${id}))`);
   }
-  const rows = (await q
+  return q
     .orderBy(key, s.order)
     .orderBy('id', s.order)
-    .limit(s.limit + 1)
-    .execute()) as LeadRow[];
-  const page = rows.slice(0, s.limit);
-  const last = page[page.length - 1];
-  const next = rows.length > s.limit && last ? { value: (last[col] as number | null) ?? NULL_KEY, id: last.id } : null;
-  return { rows: page, next };
+    .limit(s.limit + 1);
 }
 
 export async function findLeadRow(db: Tx, id: string): Promise<LeadRow | null> {

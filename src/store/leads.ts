@@ -56,6 +56,7 @@ export const LOADED_LEAD_COLUMNS = [
   'source',
   'furthest_index',
   'other_pipelines',
+  'updated_at', // in leads_updated; it moves with nearly every write, but two events in one millisecond leave it
 ] as const satisfies readonly (keyof LeadsTable)[];
 const STATE_COLUMNS = LOADED_LEAD_COLUMNS;
 type StateRow = Pick<LeadsTable, (typeof STATE_COLUMNS)[number]>;
