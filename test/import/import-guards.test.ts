@@ -1,14 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { applyProcess } from '../../src/engine/process-service.js';
+import { describe, expect, it } from 'vitest';
 import type { ImportFormat } from '../../src/import/formats/index.js';
 import { runImport, type ImportOptions, type ImportReport } from '../../src/import/import-service.js';
 import { formatImportProblem } from '../../src/import/record.js';
 import type { Store } from '../../src/store/db.js';
-import { dialects, freshStore } from '../support/stores.js';
-import { fixtureText, IMPORT_NOW, utc } from './support.js';
+import { dialects } from '../support/stores.js';
+import { IMPORT_NOW, importStores, utc } from './support.js';
 
 /**
  * Two guards of `stageflow import`, on both databases: a stage entered on a day before the deal was
@@ -17,17 +16,7 @@ import { fixtureText, IMPORT_NOW, utc } from './support.js';
  * The organisation of process.yaml is in Europe/Berlin (UTC+1 in February) and counts in EUR.
  */
 
-const open: Store[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-async function store(dialect: 'sqlite' | 'postgres', withProcess = true): Promise<Store> {
-  const s = await freshStore(dialect);
-  open.push(s);
-  if (withProcess) await applyProcess(s, fixtureText('process.yaml'), IMPORT_NOW - 86_400_000, 'test');
-  return s;
-}
+const store = importStores();
 
 /** Writes files into a new temporary folder and gives its path. */
 function folder(files: Record<string, string>): string {

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import { fireTimers } from '../../src/engine/scheduler.js';
@@ -13,22 +13,12 @@ import { withTransaction, type Store } from '../../src/store/db.js';
 import { emailHash, pseudonymFor } from '../../src/store/personal-data.js';
 import { suppress } from '../../src/store/suppressions.js';
 import { latestProcess } from '../../src/store/processes.js';
-import { dialects, freshStore } from '../support/stores.js';
-import { fixture, fixtureText, IMPORT_NOW, MAVEN_DIR, utc } from './support.js';
+import { dialects } from '../support/stores.js';
+import { fixture, fixtureText, IMPORT_NOW, importStores, MAVEN_DIR, utc } from './support.js';
 
 /** `stageflow import` against real databases: the fixtures of each format, safety, re-runs, resume, Maven. */
 
-const open: Store[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-async function store(dialect: 'sqlite' | 'postgres', withProcess = true): Promise<Store> {
-  const s = await freshStore(dialect);
-  open.push(s);
-  if (withProcess) await applyProcess(s, fixtureText('process.yaml'), IMPORT_NOW - 86_400_000, 'test');
-  return s;
-}
+const store = importStores();
 
 function importFile(
   s: Store,
