@@ -1,13 +1,14 @@
 import { Option, type Command } from 'commander';
 import type { LeadStatus } from '../domain/lead.js';
-import { leadRunLog, listLeads } from '../store/queries.js';
+import { LEAD_SORTS, searchLeads, type LeadSearch, type LeadSort } from '../store/lead-search.js';
+import { leadRecord, leadRunLog } from '../store/queries.js';
 import { contextOf, displayZone, withStore } from './context.js';
 import { UsageError } from './errors.js';
 import { renderRunLog, runLogJson } from './lead-why.js';
 import { leadJson, loadLeadPage, renderLead } from './lead-view.js';
 import { formatTime, iso, print, printJson, table } from './output.js';
 import { newLeadId } from '../engine/lead-id.js';
-import { collect, parseFields, parsePositiveInt } from './parse.js';
+import { collect, parseFields, parsePositiveInt, parseTimeFilter } from './parse.js';
 import { submitAndShow } from './submit.js';
 
 /** `stageflow lead ...`: every change is one event through the engine; reads go through store/queries. */
@@ -24,7 +25,34 @@ interface ListOptions {
   owner?: string;
   pipeline?: string;
   stage?: string;
+  source?: string;
+  product?: string;
+  territory?: string;
+  search?: string;
+  updatedSince?: string;
+  sort: LeadSort;
+  order: 'asc' | 'desc';
   limit: string;
+}
+
+/** The API's lead search (store/lead-search.ts) with the options given; the CLI sees every lead. */
+function searchOf(opts: ListOptions, limit: number, zone: string): LeadSearch {
+  return {
+    status: opts.status,
+    owner: opts.owner,
+    pipeline: opts.pipeline,
+    stage: opts.stage,
+    source: opts.source,
+    product: opts.product,
+    territory: opts.territory,
+    q: opts.search,
+    updatedFrom:
+      opts.updatedSince === undefined ? undefined : parseTimeFilter(opts.updatedSince, '--updated-since', zone),
+    reach: null,
+    sort: opts.sort,
+    order: opts.order,
+    limit,
+  };
 }
 
 export function leadCommands(program: Command): void {
@@ -67,17 +95,28 @@ export function leadCommands(program: Command): void {
 
   lead
     .command('list')
-    .description('leads, newest first')
+    .description('leads, newest first (or in the order --sort and --order say), filtered as the API filters them')
     .addOption(new Option('--status <status>', 'only leads with this status').choices(['open', 'won', 'lost']))
     .option('--owner <user>', 'only leads of this owner')
     .option('--pipeline <id>', 'only leads in this pipeline')
     .option('--stage <id>', 'only leads in this stage')
+    .option('--source <source>', 'only leads from this source')
+    .option('--product <product>', 'only leads for this product')
+    .option('--territory <territory>', 'only leads in this territory')
+    .option('--search <text>', 'only leads whose name, email or company contains this (any case)')
+    .option(
+      '--updated-since <time>',
+      'only leads changed at or after this time, or since this date began (organisation’s zone)',
+    )
+    .addOption(new Option('--sort <field>', 'order by this').choices(Object.keys(LEAD_SORTS)).default('created_at'))
+    .addOption(new Option('--order <order>', 'ascending or descending').choices(['asc', 'desc']).default('desc'))
     .option('--limit <n>', 'at most this many', '100')
     .action(async (opts: ListOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       const limit = parsePositiveInt(opts.limit, '--limit');
       await withStore(ctx, async (store) => {
-        const leads = await listLeads(store.db, { ...opts, limit });
+        const zone = await displayZone(store);
+        const leads = (await searchLeads(store.db, searchOf(opts, limit, zone))).rows.map(leadRecord);
         if (ctx.json)
           return printJson(
             leads.map((l) => ({
@@ -89,7 +128,6 @@ export function leadCommands(program: Command): void {
             })),
           );
         if (leads.length === 0) return print('no leads');
-        const zone = await displayZone(store);
         const rows = leads.map((l) => [
           l.id,
           l.name ?? '',

@@ -4,7 +4,7 @@ import { Engine, type TimedEvent } from '../engine/engine.js';
 import { applyProcess, loadProcessText } from '../engine/process-service.js';
 import { takeForecastSnapshot } from '../reports/forecast-snapshot.js';
 import { withTransaction, type Store } from '../store/db.js';
-import { listLeads } from '../store/queries.js';
+import { hasLeads } from '../store/queries.js';
 import { setQuotas } from '../store/quotas.js';
 import { dueTimers, type DueTimer } from '../store/timers.js';
 import { EventQueue } from './event-queue.js';
@@ -87,8 +87,7 @@ type Item = { kind: 'event'; at: number; planned: PlannedEvent } | { kind: 'time
 
 export async function runDemo(store: Store, o: DemoOptions): Promise<DemoSummary> {
   const started = performance.now();
-  const existing = await listLeads(store.db, { limit: 1 });
-  if (existing.length > 0 && !o.force)
+  if ((await hasLeads(store.db)) && !o.force)
     throw new DemoRefused(
       `the database at ${store.location} already has leads; the demo fills an empty database ` +
         '(--force adds it anyway, next to what is there)',

@@ -27,7 +27,8 @@ export interface LeadRecord {
   updatedAt: number;
 }
 
-function leadRecord(r: LeadsTable): LeadRecord {
+/** A lead row as the CLI and the engine's readers see it. */
+export function leadRecord(r: LeadsTable): LeadRecord {
   return {
     id: r.id,
     name: r.name,
@@ -51,23 +52,9 @@ export async function findLead(db: Tx, id: string): Promise<LeadRecord | null> {
   return row ? leadRecord(row) : null;
 }
 
-export interface LeadFilter {
-  status?: LeadStatus;
-  owner?: string;
-  pipeline?: string;
-  stage?: string;
-  limit: number;
-}
-
-/** Newest first, so a limit keeps the leads people are most likely working on. */
-export async function listLeads(db: Tx, f: LeadFilter): Promise<LeadRecord[]> {
-  let q = db.selectFrom('leads').selectAll();
-  if (f.status) q = q.where('status', '=', f.status);
-  if (f.owner) q = q.where('owner', '=', f.owner);
-  if (f.pipeline) q = q.where('pipeline', '=', f.pipeline);
-  if (f.stage) q = q.where('stage', '=', f.stage);
-  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
-  return rows.map(leadRecord);
+/** Whether the database holds any lead (the demo fills only an empty one). */
+export async function hasLeads(db: Tx): Promise<boolean> {
+  return (await db.selectFrom('leads').select('id').limit(1).executeTakeFirst()) !== undefined;
 }
 
 /** A task as the engine knows it, with its lead and stage for listing. */

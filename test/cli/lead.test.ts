@@ -175,6 +175,14 @@ describe('stageflow lead and task commands (SQLite)', () => {
     const leads = JSON.parse(list.stdout) as LeadJson[];
     expect(leads.map((l) => l.owner)).toEqual(['anna', 'anna']);
     expect(leads.map((l) => l.id)).toContain('L3');
+    // The API's search: name, email or company in any case; and its sorts.
+    const found = JSON.parse(ok(await cli(['lead', 'list', '--search', 'gAM', '--json'])).stdout) as LeadJson[];
+    expect(found.map((l) => l.id)).toEqual(['L3']);
+    const oldestFirst = JSON.parse(
+      ok(await cli(['lead', 'list', '--sort', 'created_at', '--order', 'asc', '--json'])).stdout,
+    ) as LeadJson[];
+    expect(oldestFirst.length).toBeGreaterThan(2);
+    expect(oldestFirst.at(-1)?.id).toBe('L3');
 
     const board = ok(await cli(['board']));
     const lines = board.stdout.split('\n');
