@@ -6,7 +6,7 @@ import { contextOf, displayZone, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { taskJson } from './lead-view.js';
 import { formatTime, print, printJson, table } from './output.js';
-import { parsePositiveInt } from './parse.js';
+import { parsePositiveInt, parseTimeFilter } from './parse.js';
 import { submitAndShow } from './submit.js';
 
 /** `stageflow task ...`: a rep's to-do list, and completing or reopening tasks. */
@@ -16,6 +16,8 @@ interface ListOptions {
   assignee?: string;
   status: TaskStatus | 'all';
   overdue?: boolean;
+  dueAfter?: string;
+  dueBefore?: string;
   limit: string;
 }
 
@@ -43,6 +45,14 @@ export function taskCommands(program: Command): void {
       new Option('--status <status>', 'task status').choices(['open', 'done', 'skipped', 'all']).default('open'),
     )
     .option('--overdue', 'only open tasks past their overdue time (due + organisation.overdue_after_hours)')
+    .option(
+      '--due-after <time>',
+      'only tasks due at or after this time, or from the start of this date (organisation’s zone)',
+    )
+    .option(
+      '--due-before <time>',
+      'only tasks due before this time, or before the start of this date (organisation’s zone)',
+    )
     .option('--limit <n>', 'at most this many', '200')
     .action(async (opts: ListOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
@@ -53,16 +63,23 @@ export function taskCommands(program: Command): void {
         // "no tasks" for a mistyped lead would read as a lead with nothing to do.
         if (opts.lead !== undefined && !(await findLead(store.db, opts.lead)))
           throw new CliError(`lead "${opts.lead}" does not exist [unknown_lead]`);
+        const zone = await displayZone(store);
+        // As the API's due_after/due_before: half-open, a date alone that day's midnight in the zone.
+        const due = (raw: string | undefined, option: string): number | undefined =>
+          raw === undefined ? undefined : parseTimeFilter(raw, option, zone);
+        const dueFrom = due(opts.dueAfter, '--due-after');
+        const dueTo = due(opts.dueBefore, '--due-before');
         const tasks = await listTasks(store.db, {
           ...(opts.lead !== undefined ? { lead: opts.lead } : {}),
           ...(opts.assignee !== undefined ? { assignee: opts.assignee } : {}),
           ...(opts.status !== 'all' ? { status: opts.status } : {}),
           ...(opts.overdue ? { overdueAt: ctx.now } : {}),
+          ...(dueFrom !== undefined ? { dueFrom } : {}),
+          ...(dueTo !== undefined ? { dueTo } : {}),
           limit,
         });
         if (ctx.json) return printJson(tasks.map(taskJson));
         if (tasks.length === 0) return print('no tasks');
-        const zone = await displayZone(store);
         const rows = tasks.map((t) => [
           t.id,
           t.title,

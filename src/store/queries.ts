@@ -80,6 +80,9 @@ export interface TaskFilter {
   status?: TaskStatus;
   /** Only open tasks whose overdue time (due + the organisation's grace hours) is at or before this. */
   overdueAt?: number;
+  /** Due in [dueFrom, dueTo). */
+  dueFrom?: number;
+  dueTo?: number;
   limit: number;
 }
 
@@ -90,6 +93,8 @@ export async function listTasks(db: Tx, f: TaskFilter): Promise<TaskRecord[]> {
   if (f.assignee) q = q.where('tasks.assignee', '=', f.assignee);
   if (f.status) q = q.where('tasks.status', '=', f.status);
   if (f.overdueAt !== undefined) q = q.where('tasks.status', '=', 'open').where('tasks.overdue_at', '<=', f.overdueAt);
+  if (f.dueFrom !== undefined) q = q.where('tasks.due_at', '>=', f.dueFrom);
+  if (f.dueTo !== undefined) q = q.where('tasks.due_at', '<', f.dueTo);
   const rows = await q.orderBy('tasks.due_at').orderBy('tasks.id').limit(f.limit).execute();
   return rows.map(taskRecord);
 }

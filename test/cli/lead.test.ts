@@ -157,6 +157,13 @@ describe('stageflow lead and task commands (SQLite)', () => {
     ok(await cli(['lead', 'create', '--id', 'L3', '--field', 'name=Gamma'], '2026-03-02T10:00:00Z'));
     const before = ok(await cli(['task', 'list', '--overdue'], '2026-03-02T12:00:00Z'));
     expect(before.stdout.trim()).toBe('no tasks');
+    // L3's call is due a day after its creation, 10:00 on 3 March: in [3 March, 4 March), not before 3 March.
+    const dueIds = async (...range: string[]): Promise<string[]> =>
+      (JSON.parse(ok(await cli(['task', 'list', '--lead', 'L3', ...range, '--json'])).stdout) as { id: string }[]).map(
+        (t) => t.id,
+      );
+    expect(await dueIds('--due-after', '2026-03-03', '--due-before', '2026-03-04')).toEqual(['L3#1:call']);
+    expect(await dueIds('--due-before', '2026-03-03T10:00:00Z')).toEqual([]);
 
     const later = '2026-03-05T10:00:00Z';
     const overdue = ok(await cli(['task', 'list', '--overdue', '--assignee', 'anna'], later));
