@@ -43,6 +43,12 @@ export interface People {
   pattern(id: string | null): WorkPattern;
 }
 
+/** Fields a person sets at a time. */
+export interface FieldUpdate {
+  at: number;
+  fields: Fields;
+}
+
 export interface StayPlanInput {
   stage: Stage;
   /** `pipeline/stage`, to match a rep's weak stage. */
@@ -60,6 +66,11 @@ export interface StayPlanInput {
   nextStage: string | null;
   /** See PlannedEvent.timerGap. */
   gap(pipeline: string, stage: string): number;
+  /**
+   * The close dates the owner writes once the deal has firmed up, given when the stay is planned
+   * to end (won, lost, moved on or its goal met): when and what, earliest first; none leaves the date alone.
+   */
+  firmClose?: (stayEnd: number) => readonly FieldUpdate[];
 }
 
 const MINUTE = 60_000;
@@ -221,8 +232,30 @@ export function planStay(i: StayPlanInput): PlannedEvent[] {
 
   const end = terminal(i, E, Math.max(span, DAY), atWork, rep);
   items.sort((a, b) => a.at - b.at);
+  const plain = settle(i, items, facts, end);
+  const endAt = plain.endAt;
+  const firm = endAt === null ? [] : (i.firmClose?.(endAt) ?? []).filter((u) => u.at < endAt);
+  return firm.length === 0 ? plain.out : withFirmClose(i, items, facts, end, plain, firm);
+}
+
+interface Settled {
+  out: PlannedEvent[];
+  /** When the stay is planned to end: its terminal event, or the event that meets its goal; null if it does not. */
+  endAt: number | null;
+}
+
+/** The planned items in time order, up to the event that ends the stay; items that would meet the goal too early are left out. */
+function settle(
+  i: StayPlanInput,
+  items: readonly Item[],
+  start: Facts,
+  end: { at: number; event: LeadEvent; timerGap: number | null } | null,
+): Settled {
+  const { lead, stage, outcome } = i;
+  const facts = copyFacts(start);
   const out: PlannedEvent[] = [];
   const stay = lead.stay.id;
+  let endAt = end?.at ?? null;
   for (const item of items) {
     if (end && item.at >= end.at) break;
     const next = copyFacts(facts);
@@ -233,10 +266,51 @@ export function planStay(i: StayPlanInput): PlannedEvent[] {
     for (const a of item.actions) apply(facts, a);
     const timerGap = meets && i.nextStage !== null ? i.gap(lead.pipeline, i.nextStage) : null;
     out.push({ at: item.at, event: item.event, stay, timerGap });
-    if (meets) break;
+    if (meets) {
+      endAt = item.at;
+      break;
+    }
   }
   if (end) out.push({ ...end, stay });
-  return out;
+  return { out, endAt };
+}
+
+/**
+ * The plan with the owner's firm close date in it. If the update would change how the stay ends
+ * (a strict stage's last missing field filled early), the date goes into the update that fills
+ * that field instead, at its planned time; if there is none, the date is left as it was.
+ */
+function withFirmClose(
+  i: StayPlanInput,
+  items: readonly Item[],
+  start: Facts,
+  end: { at: number; event: LeadEvent; timerGap: number | null } | null,
+  plain: Settled,
+  firm: readonly FieldUpdate[],
+): PlannedEvent[] {
+  const owner = i.lead.owner;
+  const added: Item[] = firm.map((u) => ({
+    at: u.at,
+    actions: Object.entries(u.fields).map(([field, value]): Action => ({ kind: 'field', field, value })),
+    event: update(i.lead.id, u.fields, { kind: 'user', ...(owner ? { id: owner } : {}) }),
+  }));
+  const settled = settle(
+    i,
+    [...items, ...added].sort((a, b) => a.at - b.at),
+    start,
+    end,
+  );
+  const kept = new Set(settled.out.map((p) => p.event));
+  if (settled.endAt === plain.endAt && added.every((x) => kept.has(x.event))) return settled.out;
+  const first = firm[0];
+  if (!first) return plain.out;
+  const keys = Object.keys(first.fields);
+  const sets = (e: LeadEvent): boolean => e.type === 'lead.updated' && keys.some((k) => k in e.fields);
+  const filler = plain.out.findIndex((p) => sets(p.event));
+  const found = plain.out[filler];
+  if (!found || found.event.type !== 'lead.updated') return plain.out;
+  const merged: LeadEvent = { ...found.event, fields: { ...found.event.fields, ...first.fields } };
+  return plain.out.map((p, k) => (k === filler ? { ...p, event: merged } : p));
 }
 
 /** The event that ends the stay other than by its goal, and when. */

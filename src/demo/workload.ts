@@ -6,7 +6,7 @@ import type { Pipeline, Process, Stage } from '../domain/process-schema.js';
 import { arrivals, leadId } from './arrivals.js';
 import { ENTERPRISE_FROM, SMB_BELOW, STAFF_PROFILE, type DemoOrganisation, type DemoRange } from './organisation.js';
 import { Random } from './random.js';
-import { planStay, type People, type PlannedEvent, type StayOutcome } from './stay-plan.js';
+import { planStay, type FieldUpdate, type People, type PlannedEvent, type StayOutcome } from './stay-plan.js';
 import { stageTimerGaps } from './timer-gap.js';
 import { nextAtWork, workPattern, type WorkPattern } from './worktime.js';
 
@@ -25,6 +25,10 @@ const DAY = 86_400_000;
 const PULL_CHANCE = 0.05;
 /** Only a date at least this many days after the stay began is worth pulling in. */
 const PULL_MIN_DAYS = 10;
+/** The stages, counted from the end, where a rep dates the deal by what they know rather than guess. */
+const FIRM_STAGES = 2;
+/** Chance that a rep firming up a deal pulls in a date that lies later than what they now know. */
+const FIRM_PULL_CHANCE = 0.35;
 
 /** A field update the owner makes during a stay; a pull remembers the date it pulled in. */
 interface OwnerUpdate {
@@ -205,7 +209,8 @@ export class DemoWorkload {
     const outcome = this.outcome(a, lead, pl, stage, stageKey);
     if (outcome.kind === 'move' && outcome.stage === pl.stages[lead.stay.stageIndex - 1]?.id) a.backMoves++;
     if (outcome.kind === 'pipeline') a.movedPipeline = true;
-    const updates = this.updates(a, lead, pl);
+    const firming = this.firmsUp(lead, pl);
+    const updates = this.updates(a, lead, pl, firming);
     const planned = planStay({
       stage,
       stageKey,
@@ -218,8 +223,62 @@ export class DemoWorkload {
       updates,
       nextStage: pl.stages[lead.stay.stageIndex + 1]?.id ?? null,
       gap: (pipeline, stage) => this.gap(pipeline, stage),
+      ...(firming ? { firmClose: (end: number) => this.firmClose(a, lead, pl, end) } : {}),
     });
     return this.keepPullsAhead(planned, updates);
+  }
+
+  /**
+   * Whether the deal has firmed up enough in this stay for the owner to date it by what they now
+   * know: in the last two stages (the first stage, where no rep dates a lead yet, never).
+   */
+  private firmsUp(lead: LeadState, pl: Pipeline): boolean {
+    return pl.stages.length - lead.stay.stageIndex <= FIRM_STAGES && lead.stay.stageIndex > 0;
+  }
+
+  /**
+   * The close date the owner writes once the deal is firm: near when the stay's plan closes it (in
+   * the last stage, the end of the stay; one stage earlier, that plus a typical last stage), a few
+   * days off and more often too early than too late. A struggling rep writes it later in the stay
+   * and further off, and sometimes not at all. Never a day already past when it is written.
+   */
+  private firmClose(a: LeadAgent, lead: LeadState, pl: Pipeline, end: number): FieldUpdate[] {
+    const { r } = a;
+    const struggling = this.people.profile(lead.owner).slip > 1;
+    if (!r.chance(struggling ? 0.75 : 0.92)) return [];
+    const last = lead.stay.stageIndex === pl.stages.length - 1;
+    const close = end + (last ? 0 : r.between(2, 7) * a.pace * DAY);
+    // Days too early / too late a rep may be: a struggling rep is further off, and more hopeful.
+    const [early, late] = struggling ? [12, 3] : [6, 2];
+    const E = lead.stay.enteredAt;
+    const pattern = this.people.pattern(lead.owner);
+    let at = nextAtWork(pattern, E + (end - E) * (struggling ? r.between(0.4, 0.9) : r.between(0.05, 0.4)));
+    let date = this.dayNoEarlierThan(close + r.between(-early, late) * DAY, at);
+    const current = lead.fields['expected_close'];
+    const zone = this.o.process.organisation.timezone;
+    const out: FieldUpdate[] = [];
+    const was = typeof current === 'string' ? (closeDateInstant(current, zone)?.toISODate() ?? null) : null;
+    // A later date already there is often left alone: reps pull a date in far less than they push one out.
+    if (was !== null && date < was && !r.chance(FIRM_PULL_CHANCE)) date = was;
+    else if (was !== date) out.push({ at, fields: { expected_close: date } });
+    // The date comes and the deal is not signed yet: the rep moves it to when it now looks likely;
+    // a struggling rep, still hopeful, may miss that one too.
+    for (let k = 0; k < 3; k++) {
+      const passed = DateTime.fromISO(date, { zone }).plus({ days: 1 }).toMillis();
+      if (passed >= end || !r.chance(struggling ? 0.95 : 0.6)) break;
+      at = nextAtWork(pattern, passed);
+      date = this.dayNoEarlierThan(close + r.between(-early / 2, late) * DAY, at);
+      out.push({ at, fields: { expected_close: date } });
+    }
+    return out;
+  }
+
+  /** The day `ms` falls on in the organisation's zone, or the day of `now` if that is later. */
+  private dayNoEarlierThan(ms: number, now: number): string {
+    const zone = this.o.process.organisation.timezone;
+    const today = DateTime.fromMillis(now, { zone }).toISODate() ?? '';
+    const day = DateTime.fromMillis(ms, { zone }).toISODate() ?? '';
+    return day < today ? today : day;
   }
 
   /**
@@ -325,25 +384,38 @@ export class DemoWorkload {
 
   /** The rep's guess at the close date: a little optimistic, as reps are. */
   private closeDate(a: LeadAgent, lead: LeadState, pl: Pipeline): string {
-    const left = pl.stages.length - lead.stay.stageIndex;
-    const days = left * 8 * a.pace * a.r.between(0.6, 1.3);
+    // A struggling rep (slip above 1) is the optimist: their guesses come early.
+    const optimism = this.people.profile(lead.owner).slip > 1 ? 0.7 : 1;
+    const days = this.typicalDaysLeft(a, lead, pl) * a.r.between(0.5, 1.25) * optimism;
     return new Date(lead.stay.enteredAt + days * DAY).toISOString().slice(0, 10);
   }
 
+  /** What experience tells a rep about the time a deal at this stage still needs: about a week a stage, a bit more for a big deal. */
+  private typicalDaysLeft(a: LeadAgent, lead: LeadState, pl: Pipeline): number {
+    return (pl.stages.length - lead.stay.stageIndex) * 6.5 * Math.sqrt(a.pace);
+  }
+
   /** Close date, its slips, and forecast categories, as the owner maintains them. */
-  private updates(a: LeadAgent, lead: LeadState, pl: Pipeline): OwnerUpdate[] {
+  private updates(a: LeadAgent, lead: LeadState, pl: Pipeline, firming: boolean): OwnerUpdate[] {
     const { r } = a;
     const out: OwnerUpdate[] = [];
     const idx = lead.stay.stageIndex;
     const renewal = pl.id !== this.defaultPipeline.id;
     const close = lead.fields['expected_close'];
-    if ((close === undefined || close === null) && !a.closeDateDecided && (idx >= 1 || renewal)) {
+    // A firm deal is dated by what the plan knows (firmClose), not by a guess; a struggling rep
+    // still reviews the old date by habit first, and firms it up only later in the stay.
+    const struggling = this.people.profile(lead.owner).slip > 1;
+    if (!firming && (close === undefined || close === null) && !a.closeDateDecided && (idx >= 1 || renewal)) {
       a.closeDateDecided = true;
-      // Most reps put a close date on a lead once it is qualified; some never do until asked.
-      if (r.chance(0.82))
-        out.push({ share: r.between(0.05, 0.5), fields: { expected_close: this.closeDate(a, lead, pl) } });
-    } else if (typeof close === 'string') {
-      const moved = this.movedCloseDate(a, lead, close);
+      // Most reps put a close date on a lead once it is qualified; some never do until asked. A
+      // renewal comes with its date to think about, so it is dated sooner.
+      if (r.chance(renewal ? 0.92 : 0.82))
+        out.push({
+          share: renewal ? r.between(0.05, 0.3) : r.between(0.05, 0.5),
+          fields: { expected_close: this.closeDate(a, lead, pl) },
+        });
+    } else if ((!firming || struggling) && typeof close === 'string') {
+      const moved = this.movedCloseDate(a, lead, pl, close);
       if (moved) out.push(moved);
     }
     const category = lead.fields['forecast_category'];
@@ -362,13 +434,14 @@ export class DemoWorkload {
    * further. A date still well ahead is now and then pulled in: the buyer signs early, or the rep
    * tidies an optimistic date (never before the stage entry; keepPullsAhead keeps it from the past).
    */
-  private movedCloseDate(a: LeadAgent, lead: LeadState, close: string): OwnerUpdate | null {
+  private movedCloseDate(a: LeadAgent, lead: LeadState, pl: Pipeline, close: string): OwnerUpdate | null {
     const { r } = a;
     const entered = lead.stay.enteredAt;
     const due = Date.parse(close);
     const slip = this.people.profile(lead.owner).slip;
     if ((due < entered + 5 * DAY && r.chance(Math.min(0.95, 0.7 * slip))) || r.chance(0.08 * slip)) {
-      const pushed = Math.max(due, entered) + r.between(10, 40) * a.pace * slip * DAY;
+      // Out by about what the deal still needs: the rep re-guesses rather than adding a month.
+      const pushed = Math.max(due, entered) + this.typicalDaysLeft(a, lead, pl) * r.between(0.5, 1.5) * slip * DAY;
       return { share: r.between(0.1, 0.6), fields: { expected_close: dateOnly(pushed) } };
     }
     // A rep who slips is the optimist: the one least likely to bring a date in.
