@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Fields, FieldValue } from '../domain/conditions.js';
-import { instantOf, isTime } from '../http/time-filter.js';
+import { instantOf, isTime } from '../domain/time-filter.js';
 import { UsageError } from './errors.js';
 
 /** Turning command-line strings into typed values, with errors that name the option and the value. */
@@ -43,7 +43,7 @@ export function parseTime(raw: string, option: string): number {
 }
 
 /**
- * A time filter read exactly as the API reads one (http/time-filter.ts): a date alone is the start of
+ * A time filter read exactly as the API reads one (domain/time-filter.ts): a date alone is the start of
  * that day in `zone` (the organisation's, where people think in days), else an ISO 8601 date and
  * time with its offset; anything else (a week, a month, a time without offset) is refused.
  */

@@ -1,21 +1,11 @@
-import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { isTime } from '../domain/time-filter.js';
 
 /**
- * Time filters in a list's query: an ISO 8601 date and time with its offset, or a date alone,
- * which means the start of that day in the organisation's time zone (the zone the process names,
- * the one people there think in). The zone is known only per request, so the schema checks the
- * spelling and `instantOf` turns the value into epoch milliseconds in the handler.
+ * Time filters in a list's query (domain/time-filter.ts says what they accept). The zone is known
+ * only per request, so the schema checks the spelling and the handler turns the value into epoch
+ * milliseconds with `instantOf`.
  */
-
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const dateTime = z.iso.datetime({ offset: true });
-
-/** A date alone, or an ISO 8601 date and time with its offset: what a time filter accepts. */
-export function isTime(v: string): boolean {
-  if (DATE_ONLY.test(v)) return DateTime.fromISO(v, { zone: 'UTC' }).isValid;
-  return dateTime.safeParse(v).success;
-}
 
 /** An optional time filter; `bound` says which end of the half-open range it is. */
 export function timeQuery(bound: 'from' | 'to') {
@@ -32,11 +22,4 @@ export function timeQuery(bound: 'from' | 'to') {
         ? 'From this time on (inclusive): ISO 8601 with offset, or a date for the start of that day in the organisation’s time zone'
         : 'Before this time (exclusive): ISO 8601 with offset, or a date for the start of that day in the organisation’s time zone',
     );
-}
-
-/** The instant a checked time filter names, a date alone read in `zone`. */
-export function instantOf(v: string | undefined, zone: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (DATE_ONLY.test(v)) return DateTime.fromISO(v, { zone }).toMillis();
-  return Date.parse(v);
 }

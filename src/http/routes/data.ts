@@ -23,7 +23,8 @@ import type { AppContext } from '../app.js';
 import { httpRateHint, ratesErrors, ratesQuery } from '../import-rates.js';
 import { isoOrNull, presentLead } from '../present.js';
 import { Problem, problemBody, type FieldError } from '../problem.js';
-import { instantOf, timeQuery } from '../time-filter.js';
+import { instantOf } from '../../domain/time-filter.js';
+import { timeQuery } from '../time-filter.js';
 import {
   accountListSchema,
   companyAccountSchema,

@@ -11,7 +11,8 @@ import type { AppContext } from '../app.js';
 import { etagOf, isoOrNull, presentLead, presentLeadWith, presentTask } from '../present.js';
 import { cursorTuple, pageFromRows, pageQuery } from '../paging.js';
 import { Problem } from '../problem.js';
-import { instantOf, timeQuery } from '../time-filter.js';
+import { instantOf } from '../../domain/time-filter.js';
+import { timeQuery } from '../time-filter.js';
 import { leadListSchema, leadPageSchema, staysSchema, timelineSchema } from '../schemas.js';
 import {
   callerOf,

@@ -4,7 +4,8 @@ import { reachesTask, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
 import { presentTask } from '../present.js';
 import { Problem } from '../problem.js';
-import { instantOf, timeQuery } from '../time-filter.js';
+import { instantOf } from '../../domain/time-filter.js';
+import { timeQuery } from '../time-filter.js';
 import { taskListSchema, taskOutcomeSchema, taskSchema } from '../schemas.js';
 import {
   callerOf,
