@@ -68,3 +68,48 @@ export function closeDateDays(fromMs: number, toMs: number, zone: string): numbe
   const to = DateTime.fromMillis(toMs, { zone });
   return to.diff(from, 'days').days;
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Close dates read for one pass over many changes: each distinct stored value and each distinct
+ * instant goes through Luxon once. A zone-aware Luxon call costs tens of microseconds, and a
+ * quarter's slippage reads tens of thousands of changes among a few thousand dates.
+ */
+export class CloseDateReader {
+  private readonly instants = new Map<string, number | null>();
+  private readonly localDays = new Map<number, { day: number; msOfDay: number }>();
+
+  constructor(private readonly zone: string) {}
+
+  /** A stored value (an ISO date or date and time) as epoch ms, as `closeDateInstant` reads it. */
+  instant(v: string): number | null {
+    let at = this.instants.get(v);
+    if (at === undefined) {
+      at = closeDateInstant(v, this.zone)?.toMillis() ?? null;
+      this.instants.set(v, at);
+    }
+    return at;
+  }
+
+  /** `closeDateDays(fromMs, toMs, zone)`: two instants at the same wall-clock time are whole days apart. */
+  daysBetween(fromMs: number, toMs: number): number {
+    const from = this.localDay(fromMs);
+    const to = this.localDay(toMs);
+    if (from.msOfDay === to.msOfDay) return to.day - from.day;
+    return closeDateDays(fromMs, toMs, this.zone);
+  }
+
+  private localDay(ms: number): { day: number; msOfDay: number } {
+    let local = this.localDays.get(ms);
+    if (!local) {
+      const t = DateTime.fromMillis(ms, { zone: this.zone });
+      local = {
+        day: Date.UTC(t.year, t.month - 1, t.day) / DAY_MS,
+        msOfDay: ((t.hour * 60 + t.minute) * 60 + t.second) * 1000 + t.millisecond,
+      };
+      this.localDays.set(ms, local);
+    }
+    return local;
+  }
+}

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoRefused, runDemo, type DemoSummary } from '../../src/demo/demo-service.js';
+import { CloseDateReader } from '../../src/domain/close-date.js';
 import { closeDateOf } from '../../src/reports/definitions/slippage.js';
 import type { ReportRow } from '../../src/reports/report.js';
 import { runReport } from '../../src/reports/run-report.js';
@@ -61,9 +62,10 @@ async function pullsToPastDays(store: Store): Promise<{ checked: number; early: 
     .execute();
   let checked = 0;
   const early: string[] = [];
+  const dates = new CloseDateReader(zone);
   for (const c of changes) {
-    const from = closeDateOf(c.old_value ?? '', zone);
-    const to = closeDateOf(c.new_value ?? '', zone);
+    const from = closeDateOf(c.old_value ?? '', dates);
+    const to = closeDateOf(c.new_value ?? '', dates);
     if (from === null || to === null || to >= from) continue;
     checked++;
     if (dayOf(to) < dayOf(c.at)) early.push(`${c.lead_id} pulled to ${dayOf(to)} on ${dayOf(c.at)}`);

@@ -1,5 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { closeDateDays, closeDateField, isCloseDate, presentCloseDate } from '../../src/domain/close-date.js';
+import {
+  CloseDateReader,
+  closeDateDays,
+  closeDateField,
+  closeDateInstant,
+  isCloseDate,
+  presentCloseDate,
+} from '../../src/domain/close-date.js';
 import { leadEventSchema } from '../../src/domain/events.js';
 
 /** A lead's expected close in the organisation's zone, hand-computed (docs/process.md, "Expected close"). */
@@ -53,5 +61,57 @@ describe('expected close', () => {
     expect(closeDateDays(day('2026-03-01T05:00:00Z'), day('2026-03-31T04:00:00Z'), 'America/New_York')).toBe(30);
     expect(closeDateDays(day('2026-10-01T04:00:00Z'), day('2026-11-30T05:00:00Z'), 'America/New_York')).toBe(60);
     expect(closeDateDays(day('2026-03-30T15:00:00Z'), day('2026-04-01T03:00:00Z'), 'Asia/Tokyo')).toBe(1.5);
+  });
+});
+
+describe('CloseDateReader (the cached reading slippage uses)', () => {
+  const ZONES = ['America/New_York', 'America/Santiago', 'Asia/Tokyo', 'Europe/Berlin', 'Australia/Lord_Howe'];
+  // Dates around DST changes, midnights, and times of day: where whole days and fractions differ.
+  const day = fc.date({
+    min: new Date('2026-01-01T00:00:00Z'),
+    max: new Date('2027-12-31T00:00:00Z'),
+    noInvalidDate: true,
+  });
+  const value = fc.oneof(
+    day.map((d) => d.toISOString().slice(0, 10)),
+    day.map((d) => d.toISOString()),
+    day.map((d) => d.toISOString().slice(0, 16)),
+  );
+
+  it('reads each value and counts days exactly as the functions it caches do', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ZONES),
+        fc.array(fc.tuple(value, value), { minLength: 1, maxLength: 20 }),
+        (zone, pairs) => {
+          const reader = new CloseDateReader(zone);
+          // Twice, so the second round answers from the caches.
+          for (const round of [1, 2]) {
+            for (const [a, b] of pairs) {
+              const from = closeDateInstant(a, zone)?.toMillis() ?? null;
+              const to = closeDateInstant(b, zone)?.toMillis() ?? null;
+              expect(reader.instant(a), `round ${round}`).toBe(from);
+              expect(reader.instant(b), `round ${round}`).toBe(to);
+              if (from !== null && to !== null)
+                expect(reader.daysBetween(from, to)).toBe(closeDateDays(from, to, zone));
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('counts whole days across a DST change, and a day that starts at 01:00', () => {
+    const ny = new CloseDateReader('America/New_York');
+    const at = (v: string): number => ny.instant(v) ?? Number.NaN;
+    expect(ny.daysBetween(at('2026-03-01'), at('2026-03-31'))).toBe(30);
+    expect(ny.daysBetween(at('2026-03-31'), at('2026-03-01'))).toBe(-30);
+    const santiago = new CloseDateReader('America/Santiago');
+    const st = (v: string): number => santiago.instant(v) ?? Number.NaN;
+    expect(santiago.daysBetween(st('2026-09-01'), st('2026-09-06'))).toBe(
+      closeDateDays(st('2026-09-01'), st('2026-09-06'), 'America/Santiago'),
+    );
+    expect(ny.instant('2027-02-30')).toBeNull();
   });
 });

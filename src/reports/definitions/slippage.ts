@@ -1,4 +1,4 @@
-import { closeDateDays, closeDateInstant } from '../../domain/close-date.js';
+import { CloseDateReader } from '../../domain/close-date.js';
 import { DIMENSIONS } from '../../domain/reporting.js';
 import { closeDateChanges, type CloseDateChange } from '../../store/reports/slippage.js';
 import { ratio, round } from '../figures.js';
@@ -13,9 +13,9 @@ import { refuseUnread } from './keyed-period.js';
 
 /**
  * A stored field value (JSON text: an ISO date string or epoch ms) as epoch ms. A date alone
- * (written before close dates carried the organisation's offset) is that day in `zone`.
+ * (written before close dates carried the organisation's offset) is that day in the reader's zone.
  */
-export function closeDateOf(json: string, zone: string): number | null {
+export function closeDateOf(json: string, dates: CloseDateReader): number | null {
   let v: unknown;
   try {
     v = JSON.parse(json);
@@ -24,7 +24,7 @@ export function closeDateOf(json: string, zone: string): number | null {
   }
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (typeof v !== 'string' || v === '') return null;
-  return closeDateInstant(v, zone)?.toMillis() ?? null;
+  return dates.instant(v);
 }
 
 function median(xs: readonly number[]): number | null {
@@ -34,15 +34,15 @@ function median(xs: readonly number[]): number | null {
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
-function figures(changes: readonly CloseDateChange[], zone: string): { row: ReportRow; unreadable: number } {
+function figures(changes: readonly CloseDateChange[], dates: CloseDateReader): { row: ReportRow; unreadable: number } {
   const leads = new Set<string>();
   const pushedLeads = new Set<string>();
   const pushedDays: number[] = [];
   let pulls = 0;
   let unreadable = 0;
   for (const c of changes) {
-    const from = closeDateOf(c.oldValue, zone);
-    const to = closeDateOf(c.newValue, zone);
+    const from = closeDateOf(c.oldValue, dates);
+    const to = closeDateOf(c.newValue, dates);
     if (from === null || to === null) {
       unreadable++;
       continue;
@@ -52,7 +52,7 @@ function figures(changes: readonly CloseDateChange[], zone: string): { row: Repo
     if (to > from) {
       pushedLeads.add(c.lead);
       // Calendar days in the organisation's zone: a push across a DST change is still whole days.
-      pushedDays.push(closeDateDays(from, to, zone));
+      pushedDays.push(dates.daysBetween(from, to));
     } else pulls++;
   }
   const mean = pushedDays.length === 0 ? null : pushedDays.reduce((a, b) => a + b, 0) / pushedDays.length;
@@ -95,20 +95,20 @@ export const slippage: ReportDefinition = {
       if (list) list.push(c);
       else byKey.set(c.key, [c]);
     }
-    const zone = ctx.process.organisation.timezone;
+    const dates = new CloseDateReader(ctx.process.organisation.timezone);
     let unreadable = 0;
     const rows: ReportRow[] = [];
     for (const [key, list] of [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const f = figures(list, zone);
+      const f = figures(list, dates);
       unreadable += f.unreadable;
       if ((f.row['changes'] as number) > 0) rows.push({ ...ctx.dimensionFields(key), ...f.row });
     }
     // Grouped, the total is computed over all the changes again, not added up: a lead changed in
     // two weeks is one lead changed, and medians do not add.
-    const total = ctx.scope.by === null || rows.length === 0 ? null : figures(changes, zone).row;
+    const total = ctx.scope.by === null || rows.length === 0 ? null : figures(changes, dates).row;
     return {
       rows,
-      columns: columnsOf(ctx, Object.keys(figures([], zone).row)),
+      columns: columnsOf(ctx, Object.keys(figures([], dates).row)),
       ...(total ? { summary: { total } } : {}),
       ...(unreadable > 0 ? { notes: [`${unreadable} change(s) with a value that is not a date were left out`] } : {}),
     };
