@@ -211,11 +211,14 @@ export function leadCommands(program: Command): void {
 
   lead
     .command('reopen')
-    .description('reopen a won or lost lead under the current process version, in the stage it closed in (or --stage)')
+    .description(
+      'reopen a won or lost lead under the current process version, in the stage it closed in (or --stage); strict stages it would skip hold it unless an admin overrides',
+    )
     .argument('<id>', 'lead id')
     .option('--stage <id>', 'reopen into this stage (needed when the current version no longer has the old one)')
     .option('--pipeline <id>', 'the pipeline of --stage, if not the one the lead closed in')
-    .action(async (id: string, opts: { stage?: string; pipeline?: string }, cmd: Command) => {
+    .option('--override', 'reopen past strict stages (needs --admin; recorded in the run log)')
+    .action(async (id: string, opts: { stage?: string; pipeline?: string; override?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       await withStore(ctx, (store) =>
         submitAndShow(store, ctx, {
@@ -223,6 +226,7 @@ export function leadCommands(program: Command): void {
           lead: id,
           ...(opts.stage !== undefined ? { stage: opts.stage } : {}),
           ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}),
+          ...(opts.override === true ? { override: true } : {}),
         }),
       );
     });

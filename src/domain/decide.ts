@@ -202,7 +202,7 @@ class Run {
         this.requireOpen();
         return this.close('lost', e.reason);
       case 'lead.reopened':
-        return this.reopenLead(e.stage, e.pipeline);
+        return this.reopenLead(e.stage, e.pipeline, e.override === true);
       case 'lead.activated':
         return this.activate();
       case 'lead.reassigned':
@@ -484,6 +484,8 @@ class Run {
     if (index < 0) refuse('unknown_stage', `pipeline "${target.id}" has no stage "${stageId}"`);
     const why = reason ? ` (${reason})` : '';
     if (target.id !== lead.pipeline) {
+      // Entering another pipeline past its strict stages skips them just as a forward move would.
+      this.gateEntry(target, index, override, stageId);
       this.log.push({ kind: 'event', rule: null, message: `moved to pipeline ${target.id}, stage ${stageId}${why}` });
       this.transition(target, index, 'pipeline', 'moved', 'pipeline');
       return this.settle();
@@ -507,9 +509,20 @@ class Run {
       refuse('override_forbidden', `only an admin may override a stage gate (actor: ${this.actor.kind})`);
   }
 
-  /** Strict stages between `from` (inclusive) and `to` (exclusive) must not be skipped or left unfinished. */
-  private gateForward(pl: Pipeline, from: number, to: number, override: boolean, target: string): void {
-    for (let k = from; k < to; k++) {
+  /**
+   * Strict stages between `from` (inclusive) and `to` (exclusive) must not be skipped or left
+   * unfinished; `from` null enters the pipeline at `to`, skipping every stage before it. `mover`
+   * names the writer in the run log (the event's actor unless an automation moves the lead).
+   */
+  private gateForward(
+    pl: Pipeline,
+    from: number | null,
+    to: number,
+    override: boolean,
+    target: string,
+    mover: string = this.actor.kind,
+  ): void {
+    for (let k = from ?? 0; k < to; k++) {
       const s = pl.stages[k] as Stage;
       if (!s.strict) continue;
       const problem = k === from ? this.exitBlocker(s) : `it would skip strict stage "${s.id}"`;
@@ -523,9 +536,18 @@ class Run {
         continue;
       }
       const message = `stage "${s.id}" is strict: cannot move to "${target}" because ${problem}`;
-      this.log.push({ kind: 'gate', rule: s.id, message: `refused ${this.actor.kind} move: ${problem}` });
+      this.log.push({ kind: 'gate', rule: s.id, message: `refused ${mover} move: ${problem}` });
       refuse('gate_refused', message);
     }
+  }
+
+  /**
+   * Entering pipeline `pl` at stage `index` from outside it (a move from another pipeline, a reopen
+   * into it): the strict stages before `index` are skipped. The lead may have passed them on an
+   * earlier visit, but the work they ask for cannot be vouched for now, so an admin decides.
+   */
+  private gateEntry(pl: Pipeline, index: number, override: boolean, target: string): void {
+    this.gateForward(pl, null, index, override, target);
   }
 
   /** Why the lead may not leave a strict stage now, or null. */
@@ -695,9 +717,10 @@ class Run {
    * lead worked again runs under today's rules. Its stage is found by id; if that version has no
    * such stage any more, the reopen is refused and names one that exists (`stage` picks it).
    */
-  private reopenLead(stageId: string | undefined, pipelineId: string | undefined): void {
+  private reopenLead(stageId: string | undefined, pipelineId: string | undefined, override: boolean): void {
     const lead = this.lead;
     if (lead.status === 'open') refuse('lead_open', `lead ${lead.id} is already open`);
+    this.requireOverrideRight(override);
     const version = this.input.processVersion;
     const closedIn = `${lead.stay.pipeline}/${lead.stay.stage}`;
     const pl = this.p.pipelines.find((x) => x.id === (pipelineId ?? lead.pipeline));
@@ -720,6 +743,11 @@ class Run {
         `lead ${lead.id} closed in stage ${closedIn}, which process version ${version} no longer has: reopen it with --stage and one of ${pl.stages.map((s) => s.id).join(', ')}`,
       );
     }
+    // Reopening past the stage it closed in is a forward move from there; into another pipeline,
+    // or when that stage is gone, it enters the pipeline at the stage named.
+    const closedIndex = pl.id === lead.stay.pipeline ? pl.stages.findIndex((s) => s.id === lead.stay.stage) : -1;
+    if (closedIndex < 0) this.gateEntry(pl, index, override, wanted);
+    else if (index > closedIndex) this.gateForward(pl, closedIndex, index, override, wanted);
     if (lead.processVersion !== version)
       this.log.push({
         kind: 'event',
@@ -841,7 +869,7 @@ class Run {
     if (index === lead.stay.stageIndex) return note(`move to ${a.move} ignored: already there`);
     if (index > lead.stay.stageIndex) {
       try {
-        this.gateForward(pl, lead.stay.stageIndex, index, false, a.move);
+        this.gateForward(pl, lead.stay.stageIndex, index, false, a.move, `automation ${rule}`);
       } catch (e) {
         if (!(e instanceof Refusal)) throw e;
         this.recordError(`automation ${rule} refused: ${e.error.message}`);

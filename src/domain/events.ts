@@ -112,6 +112,10 @@ export const leadEventSchema = z.discriminatedUnion('type', [
         .optional()
         .describe('Reopen into this stage (needed when the stage the lead closed in no longer exists).'),
       pipeline: z.string().min(1).optional().describe('The pipeline of that stage, if not the one it closed in.'),
+      override: z
+        .boolean()
+        .optional()
+        .describe('Admin only: reopen past strict stages (a later stage, or into another pipeline); recorded.'),
     })
     .strict(),
   z

@@ -412,7 +412,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
   );
   transition(
     'reopen',
-    'Reopen a won or lost lead under the current process version, in the stage it closed in (or the one named)',
+    'Reopen a won or lost lead under the current process version, in the stage it closed in (or the one named; strict stages it would skip hold it, and an admin may override, which is recorded)',
     z
       .object({
         stage: z
@@ -421,14 +421,21 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
           .optional()
           .describe('Reopen into this stage: needed when the current version no longer has the one it closed in'),
         pipeline: z.string().min(1).optional().describe('The pipeline of that stage, if not the one it closed in'),
+        override: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Admin only: reopen past strict stages (a later stage, or into another pipeline); recorded in the run log',
+          ),
       })
       .strict()
-      .default({}),
+      .default({ override: false }),
     (id, b) => ({
       type: 'lead.reopened',
       lead: id,
       ...(b.stage !== undefined ? { stage: b.stage } : {}),
       ...(b.pipeline !== undefined ? { pipeline: b.pipeline } : {}),
+      ...(b.override ? { override: true } : {}),
     }),
   );
   transition(
