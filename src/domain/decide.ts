@@ -152,6 +152,17 @@ class Run {
     this.routing = copyRouting(input.routing);
     this.suppressed = input.suppressed ?? (() => false);
     this.leadState = input.lead ? copyLead(input.lead) : null;
+    // An event dated before the lead's last change (a clock set back, a late timer, a typed --now)
+    // is handled as of that change: a stay must never end before it began.
+    const last = this.leadState ? Math.max(this.leadState.stay.enteredAt, this.leadState.closedAt ?? 0) : null;
+    if (last !== null && input.now < last) {
+      this.now = last;
+      this.log.push({
+        kind: 'event',
+        rule: null,
+        message: `dated ${new Date(input.now).toISOString()}, before the lead's last change at ${new Date(last).toISOString()}: handled as of then`,
+      });
+    }
   }
 
   get lead(): LeadState {
