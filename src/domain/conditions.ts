@@ -49,6 +49,15 @@ function looseEquals(a: FieldValue, b: string | number | boolean): boolean {
   return a === b;
 }
 
+/**
+ * Whether two values of a field are the same to every condition: text differing only in letter
+ * case is (`EMEA` and `Emea` match the same rules), so such a change re-routes nobody.
+ */
+export function sameToConditions(a: FieldValue | null, b: FieldValue | null): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
+  return a === b;
+}
+
 /** The lead fields a condition reads, for the run log's inputs. */
 export function fieldsRead(c: Condition, into: Set<string> = new Set()): Set<string> {
   if ('all' in c) c.all.forEach((s) => fieldsRead(s, into));

@@ -1,7 +1,14 @@
 import { countRouted, pickTaskAssignee, routeLead } from './assignment.js';
 import { dateAfter, dueAt, orgCalendar } from './calendar.js';
 import { closeDateField } from './close-date.js';
-import { describe as describeCondition, evaluate, fieldsRead, type FieldValue, type Fields } from './conditions.js';
+import {
+  describe as describeCondition,
+  evaluate,
+  fieldsRead,
+  sameToConditions,
+  type FieldValue,
+  type Fields,
+} from './conditions.js';
 import { domainError, type DomainError } from './errors.js';
 import type { Actor, EngineEvent } from './events.js';
 import type { ExitKind, LeadState, RoutingState, StayState, TaskState } from './lead.js';
@@ -417,13 +424,14 @@ class Run {
 
   private updateFields(fields: Fields): void {
     const lead = this.lead;
+    // Fields whose change the rules can see: a change of letter case alone is recorded but routes nobody.
     const changed: string[] = [];
     for (const [field, typed] of Object.entries(fields)) {
       const from = lead.fields[field] ?? null;
       const to = this.stored(field, typed);
       if (from === to) continue;
       lead.fields[field] = to;
-      changed.push(field);
+      if (!sameToConditions(from, to)) changed.push(field);
       this.changes.push({ kind: 'field.changed', field, from, to });
     }
     const reroute = changed.filter((f) => this.p.assignment.reroute_on_change.includes(f));
