@@ -185,7 +185,8 @@ describe.each(dialects)('outcome reports on %s', (dialect) => {
   it('coaching for someone with no leads says there is nothing to compare, not that they are not behind', async () => {
     const out = await report('coaching', { from: '2026-01-01', to: '2026-03-01', options: { owner: 'mia' } });
     expect(out.rows).toEqual([]);
-    expect(out.summary).toMatchObject({ owner_id: 'mia', weakest_stage: null, impact: 0, tasks: [] });
+    // No stage, no cost to state: impact is null like gap, not a 0 that sorts with reps on par.
+    expect(out.summary).toMatchObject({ owner_id: 'mia', weakest_stage: null, gap: null, impact: null, tasks: [] });
     expect(out.notes?.at(-1)).toBe(
       'Mia Manager has no leads that reached or left a stage in this window, so there is nothing to compare',
     );

@@ -4,6 +4,7 @@ import { coachingFigures, taskGaps, type RepCoaching, type StageFigures } from '
 import { DAY_MS, major, round, roundOrNull } from '../figures.js';
 import { periodBound } from '../period.js';
 import { ReportError, type ReportContext, type ReportDefinition, type ReportRow } from '../report.js';
+import { refuseUnread } from './keyed-period.js';
 
 /**
  * METRICS.md §7. With --owner: the rep's per-stage rates against the team and the top reps, the
@@ -102,6 +103,7 @@ export const coaching: ReportDefinition = {
   },
   options: { owner: 'the rep to coach (id or name)', window: 'days back (default 180)' },
   async run(ctx) {
+    refuseUnread(ctx, 'coaching', ['owner', 'window']);
     const w = coachingWindow(ctx);
     // The JSON's from/to are the window the figures are for, not the default month.
     ctx.period.from = w.from;
@@ -163,7 +165,8 @@ export const coaching: ReportDefinition = {
           weakest_stage: null,
           weakest_stage_id: null,
           gap: null,
-          impact: 0,
+          // No stage figures: no cost to state (null), unlike a rep on par with the top reps (0).
+          impact: rows.length === 0 ? null : 0,
           guidance: null,
           tasks: [],
         },

@@ -3,6 +3,7 @@ import { closedCounts, cohortCounts, cycleDays, wonValues } from '../../store/re
 import type { Distribution, DistributionRow } from '../../store/reports/distribution.js';
 import { coefficientOfVariation, major, ratio, round } from '../figures.js';
 import { columnsOf, mergeByKey, type ReportDefinition, type ReportRow } from '../report.js';
+import { refuseUnread } from './keyed-period.js';
 
 /** METRICS.md §3 win rate, §4 deal size, §6 cycle length. */
 
@@ -39,6 +40,7 @@ export const winRate: ReportDefinition = {
     cohort_win_rate: 'ratio',
   },
   async run(ctx) {
+    refuseUnread(ctx, 'win-rate', []);
     const [closed, cohort] = await Promise.all([closedCounts(ctx.tx, ctx.scope), cohortCounts(ctx.tx, ctx.scope)]);
     const c = new Map(closed.map((r) => [r.key, r]));
     const k = new Map(cohort.map((r) => [r.key, r]));
@@ -79,6 +81,7 @@ export const dealSize: ReportDefinition = {
   dimensions: DIMENSIONS,
   units: { count: 'count', sum: 'money', mean: 'money', median: 'money', p90: 'money', spread: 'ratio' },
   async run(ctx) {
+    refuseUnread(ctx, 'deal-size', []);
     const values = await wonValues(ctx.tx, ctx.scope);
     const rows = values.groups.map((v) => ({ ...ctx.dimensionFields(v.key), ...money(v) }));
     const means = values.groups.map((v) => v.mean / 100);
@@ -119,6 +122,7 @@ export const cycle: ReportDefinition = {
     lost_median: 'days',
   },
   async run(ctx) {
+    refuseUnread(ctx, 'cycle', []);
     const [won, lost] = await Promise.all([cycleDays(ctx.tx, ctx.scope, 'won'), cycleDays(ctx.tx, ctx.scope, 'lost')]);
     const w = new Map(won.groups.map((r) => [r.key, r]));
     const l = new Map(lost.groups.map((r) => [r.key, r]));
