@@ -5,6 +5,7 @@ import { DIMENSIONS } from '../domain/reporting.js';
 import type { Unit } from '../reports/report.js';
 import { REPORTS } from '../reports/registry.js';
 import { computeReport, ReportError, type ReportLayout, type ReportOutput } from '../reports/run-report.js';
+import { defuseFormula } from '../store/export-writers.js';
 import { contextOf, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { print, printJson, table } from './output.js';
@@ -96,10 +97,13 @@ export function reportCommand(program: Command): void {
  * period, grouping and pipeline, every summary figure (`#,summary,KEY,VALUE`; a record's fields as
  * `KEY.FIELD`; a list as `#,summary,KEY,` lines whose first holds the column names) and the notes
  * (`#,note,TEXT`). Tools that take a comment character (`comment: '#'`, pandas `comment='#'`) skip
- * them; a `#` inside a value is always quoted, so it never starts a comment.
+ * them; a `#` inside a value is always quoted, so it never starts a comment. A text cell a
+ * spreadsheet would run as a formula gets a leading quote, as in `stageflow export` (group values
+ * such as a lead's source come from web forms); numbers, negative ones too, stay numbers.
  */
 export function reportCsv(out: ReportOutput, layout: ReportLayout): string {
-  const write = (records: unknown[][]): string => stringify(records, { quoted_match: /#/ });
+  const write = (records: unknown[][]): string =>
+    stringify(records, { quoted_match: /#/, cast: { string: defuseFormula } });
   const header = write([[...layout.columns]]);
   const rows = write(out.rows.map((r) => layout.columns.map((c) => csvValue(r[c]))));
   const trailer: unknown[][] = [
