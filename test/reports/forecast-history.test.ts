@@ -215,7 +215,10 @@ describe.each(dialects)('snapshots, accuracy, quota, slippage, calibration (%s)'
     expect(none.rows).toEqual([]);
     // No quota for the month: said, with how to set one, instead of a bare "no data".
     expect(none.notes).toEqual(['no quota is set for 2026-12: set one with `stageflow quota set` or `quota import`']);
-    expect(out.notes).toBeUndefined();
+    // Cleo's 400 has no quota behind it: said, with the attainment without it, 2000 / 3500.
+    expect(out.notes).toEqual([
+      '400 of the 2,400 won (1 win) is on rows without a quota for 2026-11; attainment of the quota holders alone: 57.1%',
+    ]);
     await expect(runReport(store, { name: 'quota', from: '2026-11-01', to: '2026-11-15', now: NOW })).rejects.toThrow(
       /one whole month or quarter/,
     );

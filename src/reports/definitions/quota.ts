@@ -56,15 +56,16 @@ export const quota: ReportDefinition = {
     const wonBy = new Map(won.map((w) => [w.key, w]));
     const quotaBy = new Map(quotas.map((q) => [q.subject, q.amountMinor]));
     const names = new Map((byTeam ? ctx.process.teams : ctx.process.users).map((x) => [x.id, x.name]));
-    // Leads without an owner (or a team) are in the total but belong to no one's attainment.
-    const subjects = [...new Set([...quotaBy.keys(), ...wonBy.keys()])].filter((s) => s !== '').sort();
+    // Wins of leads without an owner (or of a rep in no team) are a row of their own, `(none)`,
+    // so the rows add up to the summary's won.
+    const subjects = [...new Set([...quotaBy.keys(), ...wonBy.keys()])].sort();
     const field = byTeam ? 'team' : 'owner';
     const rows = subjects.map((s): ReportRow => {
       const wonMinor = wonBy.get(s)?.wonMinor ?? 0;
       const q = quotaBy.get(s) ?? null;
       return {
-        [field]: names.get(s) ?? s,
-        [`${field}_id`]: s,
+        [field]: s === '' ? null : (names.get(s) ?? s),
+        [`${field}_id`]: s === '' ? null : s,
         won_count: wonBy.get(s)?.won ?? 0,
         won: major(wonMinor),
         quota: major(q),
@@ -73,16 +74,16 @@ export const quota: ReportDefinition = {
     });
     const totalWon = won.reduce((a, w) => a + w.wonMinor, 0);
     const totalQuota = quotas.reduce((a, q) => a + q.amountMinor, 0);
+    const notes =
+      quotas.length === 0
+        ? [
+            `no ${byTeam ? 'team ' : ''}quota is set for ${key}: set one with \`stageflow quota set\` or \`quota import\``,
+          ]
+        : unquotedWinsNote(won, quotaBy, key);
     return {
       rows,
       columns: [field, `${field}_id`, 'won_count', 'won', 'quota', 'attainment'],
-      ...(quotas.length === 0
-        ? {
-            notes: [
-              `no ${byTeam ? 'team ' : ''}quota is set for ${key}: set one with \`stageflow quota set\` or \`quota import\``,
-            ],
-          }
-        : {}),
+      ...(notes.length > 0 ? { notes } : {}),
       summary: {
         period: key,
         won: major(totalWon),
@@ -92,3 +93,28 @@ export const quota: ReportDefinition = {
     };
   },
 };
+
+/**
+ * The summary's attainment sets every win against the quotas, also wins no quota stands behind
+ * (a rep or team without one, the `(none)` row): say how much, and the attainment without them.
+ */
+function unquotedWinsNote(
+  won: readonly { key: string; won: number; wonMinor: number }[],
+  quotaBy: ReadonlyMap<string, number>,
+  key: string,
+): string[] {
+  const unquoted = won.filter((w) => !quotaBy.has(w.key) && w.won > 0);
+  if (unquoted.length === 0) return [];
+  const minor = unquoted.reduce((a, w) => a + w.wonMinor, 0);
+  const count = unquoted.reduce((a, w) => a + w.won, 0);
+  const totalMinor = won.reduce((a, w) => a + w.wonMinor, 0);
+  const quotaMinor = [...quotaBy.values()].reduce((a, q) => a + q, 0);
+  // From the unrounded ratio, so the percentage is not rounded twice.
+  const alone = quotaMinor === 0 ? '-' : `${((100 * (totalMinor - minor)) / quotaMinor).toFixed(1)}%`;
+  const amount = (m: number): string => (major(m) ?? 0).toLocaleString('en');
+  const wins = `${count} ${count === 1 ? 'win' : 'wins'}`;
+  return [
+    `${amount(minor)} of the ${amount(totalMinor)} won (${wins}) is on rows without a quota for ${key}; ` +
+      `attainment of the quota holders alone: ${alone}`,
+  ];
+}
