@@ -954,9 +954,14 @@ class Run {
     return this.p.users.find((u) => u.id === user)?.email ?? null;
   }
 
+  /**
+   * The manager of the first team listing `user` with a manager other than themselves: a
+   * player-coach is nobody's report in their own team, so their own deal does not congratulate
+   * them twice, nor alert them twice as rep and as manager.
+   */
   private managerOf(user: string | null): string | null {
     if (!user) return null;
-    return this.p.teams.find((t) => t.members.includes(user) && t.manager)?.manager ?? null;
+    return this.p.teams.find((t) => t.members.includes(user) && t.manager && t.manager !== user)?.manager ?? null;
   }
 
   private stageName(): string {
