@@ -81,7 +81,7 @@ export function processCommands(program: Command): void {
   proc
     .command('apply')
     .description(
-      'store the file as the new process version; open leads follow it in place, and those in a stage whose goal or gate changed are checked against it',
+      'store the file as the new process version; open leads follow it in place, those in a stage whose goal or gate changed are checked against it, and changed stall and overdue thresholds reach their open stays and tasks',
     )
     .argument('<file>', 'process file')
     .option(
@@ -102,6 +102,11 @@ export function processCommands(program: Command): void {
           if (res.checkedLeads > 0)
             print(
               `${plural(res.checkedLeads, 'lead')} checked against changed goals and gates: ${res.advancedLeads} advanced; ${plural(res.backfilledTasks, 'task')} backfilled`,
+            );
+          const { stays, tasks } = res.rescheduled;
+          if (stays > 0 || tasks > 0)
+            print(
+              `rescheduled: the stall alert of ${plural(stays, 'open stay')}, the overdue alert of ${plural(tasks, 'open task')}; alerts already sent are not sent again`,
             );
         }),
       );

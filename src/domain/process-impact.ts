@@ -1,12 +1,20 @@
-import type { Process, Stage } from './process-schema.js';
+import type { Pipeline, Process, Stage } from './process-schema.js';
 
 /**
  * What a new process version does to the leads already in a stage it changes. Tasks are created
  * on entry, so a task the stage gains reaches those leads only when asked (`--backfill-tasks`); a
  * task it drops stays open where it is; a changed goal (or gate) is checked for them on apply, so
- * a goal they already meet advances them then, not at some later unrelated event. Pure: the
- * caller brings the open lead counts.
+ * a goal they already meet advances them then, not at some later unrelated event. A changed stall
+ * threshold (the stage's or the organisation's default) and a changed `overdue_after_hours` reach
+ * them on apply, counted from when they entered the stage or the task was due; an alert already
+ * sent is not sent again. Pure: the caller brings the open lead counts.
  */
+
+/** A number of days or hours, before and after the new version. */
+export interface Threshold {
+  before: number;
+  after: number;
+}
 
 export interface StageImpact {
   pipeline: string;
@@ -15,9 +23,17 @@ export interface StageImpact {
   droppedTasks: string[];
   /** The goal, the strict flag or the required fields changed: what decides when a lead leaves. */
   exitChanged: boolean;
+  /** Days after entry a stay stalls (its own stall_after_days, else the organisation's default), if changed. */
+  stallDays: Threshold | null;
 }
 
-/** Stages present in both versions whose tasks or exit rules differ, in the new version's order. */
+/** As decide() counts them when a stay is entered or a task created. */
+export const stallAfterMs = (days: number): number => Math.round(days * 86_400_000);
+export const overdueAfterMs = (hours: number): number => Math.round(hours * 3_600_000);
+
+const stallDaysOf = (p: Process, stage: Stage): number => stage.stall_after_days ?? p.organisation.default_stall_days;
+
+/** Stages present in both versions whose tasks, exit rules or stall threshold differ, in the new version's order. */
 export function stageImpacts(before: Process | null, after: Process): StageImpact[] {
   if (!before) return [];
   const out: StageImpact[] = [];
@@ -34,8 +50,10 @@ export function stageImpacts(before: Process | null, after: Process): StageImpac
         JSON.stringify(old.goal ?? null) !== JSON.stringify(stage.goal ?? null) ||
         old.strict !== stage.strict ||
         JSON.stringify(old.required_fields) !== JSON.stringify(stage.required_fields);
-      if (gainedTasks.length > 0 || droppedTasks.length > 0 || exitChanged)
-        out.push({ pipeline: pl.id, stage: stage.id, gainedTasks, droppedTasks, exitChanged });
+      const stall = { before: stallDaysOf(before, old), after: stallDaysOf(after, stage) };
+      const stallDays = stall.before === stall.after ? null : stall;
+      if (gainedTasks.length > 0 || droppedTasks.length > 0 || exitChanged || stallDays)
+        out.push({ pipeline: pl.id, stage: stage.id, gainedTasks, droppedTasks, exitChanged, stallDays });
     }
   }
   return out;
@@ -50,7 +68,20 @@ export function needsEngine(impact: StageImpact, backfillTasks: boolean): boolea
   return impact.exitChanged || backfillFor(impact, backfillTasks).length > 0;
 }
 
+/** The organisation's overdue_after_hours, if the new version changes it: every open task's alert moves. */
+export function overdueHoursChange(before: Process | null, after: Process): Threshold | null {
+  if (!before) return null;
+  const change = { before: before.organisation.overdue_after_hours, after: after.organisation.overdue_after_hours };
+  return change.before === change.after ? null : change;
+}
+
 const leads = (n: number): string => `${n} open lead${n === 1 ? '' : 's'}`;
+const days = (n: number): string => `${n} day${n === 1 ? '' : 's'}`;
+const hours = (n: number): string => `${n} hour${n === 1 ? '' : 's'}`;
+const notAgain = (n: number): string =>
+  n === 0
+    ? ''
+    : `; ${n} already alerted ${n === 1 ? 'stays' : 'stay'} alerted and ${n === 1 ? 'is' : 'are'} not alerted again`;
 const quoted = (ids: readonly string[]): string => ids.map((id) => `"${id}"`).join(', ');
 const tasks = (ids: readonly string[]): string => `task${ids.length === 1 ? '' : 's'} ${quoted(ids)}`;
 
@@ -63,6 +94,7 @@ export function describeImpacts(
   impacts: readonly StageImpact[],
   openLeads: (pipeline: string, stage: string) => number,
   backfillTasks: boolean,
+  stalledLeads: (pipeline: string, stage: string) => number = () => 0,
 ): string[] {
   const lines: string[] = [];
   for (const i of impacts) {
@@ -94,6 +126,102 @@ export function describeImpacts(
           : `${what}: the ${leads(n)} in it are checked against it on apply; those that meet it advance then`,
       );
     }
+    if (i.stallDays) lines.push(describeStall(where, i.stallDays, n, stalledLeads(i.pipeline, i.stage)));
   }
   return lines;
+}
+
+/** `n` open leads in the stage, `alerted` of them already flagged stalled in their current stay. */
+function describeStall(where: string, t: Threshold, n: number, alerted: number): string {
+  const what = `${where} stalls after ${days(t.after)} instead of ${t.before}`;
+  if (n === 0) return `${what}: no open leads in it`;
+  const sooner = t.after < t.before ? `; those in it ${days(t.after)} or longer are alerted at the next tick` : '';
+  return `${what}: ${leads(n)} in it: stall alert now ${days(t.after)} after entry${sooner}${notAgain(alerted)}`;
+}
+
+/** `open` open tasks of open leads, `alerted` of them already past their overdue alert. */
+export function describeOverdueChange(t: Threshold, open: number, alerted: number): string {
+  const what = `organisation overdue_after_hours ${t.before} -> ${t.after}`;
+  if (open === 0) return `${what}: no open tasks`;
+  const tasks = `${open} open task${open === 1 ? '' : 's'}`;
+  const sooner = t.after < t.before ? '; those already that far past due are alerted at the next tick' : '';
+  return `${what}: ${tasks}: overdue alert now ${hours(t.after)} after due (due times unchanged)${sooner}${notAgain(alerted)}`;
+}
+
+/**
+ * Open leads in a stage or pipeline the new version removes: apply refuses the version. `path`
+ * is where the pipeline or stage is in the current version (`pipelines[1]`,
+ * `pipelines[0].stages[3]`), so a user finds it in the file they are changing.
+ */
+export interface RemovedHolding {
+  /** Null when the current version does not have it either (leads left behind by an older one). */
+  path: string | null;
+  /** `pipeline renewals` or `stage new-business/proposal`. */
+  what: string;
+  /** Open leads in it, and per stage for a pipeline. */
+  n: number;
+  byStage: { stage: string; n: number }[];
+  /** Where its leads can go: another stage, or (for a whole pipeline) another pipeline. */
+  moveTo: 'stage' | 'pipeline';
+}
+
+export function removedHoldings(
+  before: Process | null,
+  after: Process,
+  open: readonly { pipeline: string; stage: string; n: number }[],
+): RemovedHolding[] {
+  const out: RemovedHolding[] = [];
+  const pipelines = new Map<string, RemovedHolding>();
+  for (const g of open) {
+    if (g.n === 0) continue;
+    const kept = after.pipelines.find((p) => p.id === g.pipeline);
+    if (kept?.stages.some((s) => s.id === g.stage)) continue;
+    if (kept) {
+      const path = stagePath(before, g.pipeline, g.stage);
+      out.push({ path, what: `stage ${g.pipeline}/${g.stage}`, n: g.n, byStage: [], moveTo: 'stage' });
+      continue;
+    }
+    let whole = pipelines.get(g.pipeline);
+    if (!whole) {
+      whole = pipelineHolding(before, g.pipeline);
+      pipelines.set(g.pipeline, whole);
+      out.push(whole);
+    }
+    whole.n += g.n;
+    whole.byStage.push({ stage: g.stage, n: g.n });
+  }
+  return out;
+}
+
+function pipelineHolding(before: Process | null, id: string): RemovedHolding {
+  const index = before?.pipelines.findIndex((p) => p.id === id) ?? -1;
+  return {
+    path: index < 0 ? null : `pipelines[${index}]`,
+    what: `pipeline ${id}`,
+    n: 0,
+    byStage: [],
+    moveTo: 'pipeline',
+  };
+}
+
+function stagePath(before: Process | null, pipeline: string, stage: string): string | null {
+  const pi = before?.pipelines.findIndex((p) => p.id === pipeline) ?? -1;
+  const pl: Pipeline | undefined = before?.pipelines[pi];
+  const si = pl?.stages.findIndex((s) => s.id === stage) ?? -1;
+  return si < 0 ? null : `pipelines[${pi}].stages[${si}]`;
+}
+
+const stageCounts = (h: RemovedHolding): string =>
+  h.byStage.length === 0 ? '' : ` (${h.byStage.map((s) => `${s.stage} ${s.n}`).join(', ')})`;
+
+/** What `process diff` says of it: the apply it previews would be refused. */
+export function describeRemovedHolding(h: RemovedHolding): string {
+  const where = h.path ? ` (${h.path} in the current version)` : '';
+  return `${h.what}${where} is removed but holds ${leads(h.n)}${stageCounts(h)}: apply will be refused; move ${h.n === 1 ? 'it' : 'them'} first`;
+}
+
+/** Apply's refusal, placed at the current version's path as validation problems are placed. */
+export function removedHoldingProblem(h: RemovedHolding): string {
+  const where = h.path ? `${h.path} in the current version: ` : '';
+  return `${where}${h.what} is removed but holds ${leads(h.n)}${stageCounts(h)}; move ${h.n === 1 ? 'it' : 'them'} to another ${h.moveTo} first`;
 }

@@ -1,11 +1,31 @@
 import { formatProblem, parseProcess } from '../domain/process-load.js';
 import { diffProcesses, type ProcessDiff } from '../domain/process-diff.js';
-import { backfillFor, describeImpacts, needsEngine, stageImpacts } from '../domain/process-impact.js';
+import {
+  backfillFor,
+  describeImpacts,
+  describeOverdueChange,
+  describeRemovedHolding,
+  needsEngine,
+  overdueAfterMs,
+  overdueHoursChange,
+  removedHoldingProblem,
+  removedHoldings,
+  stageImpacts,
+  stallAfterMs,
+  type StageImpact,
+} from '../domain/process-impact.js';
 import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { LOCK_ORDER } from '../store/leads.js';
 import { insertProcessVersion, latestProcess, lockProcessVersions } from '../store/processes.js';
+import {
+  openTaskCounts,
+  rescheduleThresholds,
+  stalledOpenLeadCounts,
+  type NewThresholds,
+  type Rescheduled,
+} from '../store/threshold-refresh.js';
 import { Engine, type TimedEvent } from './engine.js';
 
 /**
@@ -15,7 +35,9 @@ import { Engine, type TimedEvent } from './engine.js';
  * move those leads first. Closed leads keep the version they closed under. Open leads in a stage
  * whose goal or gate changed, or that gains tasks when `backfillTasks` is asked, also go through
  * the engine (one `process.upgraded` event each, in the same transaction): their run log then
- * says what the version did to them (docs/process.md, versions and leads in flight).
+ * says what the version did to them (docs/process.md, versions and leads in flight). A changed
+ * stall threshold or overdue_after_hours moves the open stays' stall times and the open tasks'
+ * overdue times in the same transaction; alerts already sent stay sent.
  */
 
 export class ProcessRejected extends Error {
@@ -45,13 +67,35 @@ export async function diffAgainstCurrent(store: Store, text: string, opts: Apply
   const next = loadProcessText(text);
   const current = await latestProcess(store.db);
   const diff = diffProcesses(current?.process ?? null, next);
-  const open = await openLeadCounts(store.db);
-  const inFlight = describeImpacts(
-    stageImpacts(current?.process ?? null, next),
-    countIn(open),
-    opts.backfillTasks === true,
-  );
+  const inFlight = await describeInFlight(store.db, current?.process ?? null, next, opts.backfillTasks === true);
   return { ...diff, inFlight };
+}
+
+/**
+ * The lines `diff` and `apply` print for the leads in flight: removed stages and pipelines that
+ * still hold open leads (apply refuses those), then per changed stage what its open leads get,
+ * then the open tasks' new overdue time.
+ */
+async function describeInFlight(
+  tx: Tx,
+  current: Process | null,
+  next: Process,
+  backfill: boolean,
+  open?: readonly OpenCount[],
+): Promise<string[]> {
+  const counts = open ?? (await openLeadCounts(tx));
+  const impacts = stageImpacts(current, next);
+  const stalled = impacts.some((i) => i.stallDays) ? await stalledOpenLeadCounts(tx) : [];
+  const lines = [
+    ...removedHoldings(current, next, counts).map(describeRemovedHolding),
+    ...describeImpacts(impacts, countIn(counts), backfill, countIn(stalled)),
+  ];
+  const overdue = overdueHoursChange(current, next);
+  if (overdue) {
+    const tasks = await openTaskCounts(tx);
+    lines.push(describeOverdueChange(overdue, tasks.open, tasks.alerted));
+  }
+  return lines;
 }
 
 export type ApplyResult = {
@@ -64,6 +108,8 @@ export type ApplyResult = {
   advancedLeads: number;
   /** Tasks created by `backfillTasks`. */
   backfilledTasks: number;
+  /** Open stays given the new stall time, open tasks the new overdue time. */
+  rescheduled: Rescheduled;
   unchanged: boolean;
 };
 
@@ -108,7 +154,7 @@ export async function applyProcess(
     const impacts = stageImpacts(current?.process ?? null, next);
     const diff = {
       ...diffProcesses(current?.process ?? null, next),
-      inFlight: describeImpacts(impacts, countIn(open), backfill),
+      inFlight: await describeInFlight(tx, current?.process ?? null, next, backfill, open),
     };
     if (current && diff.changes.length === 0) {
       return {
@@ -118,24 +164,17 @@ export async function applyProcess(
         checkedLeads: 0,
         advancedLeads: 0,
         backfilledTasks: 0,
+        rescheduled: { stays: 0, tasks: 0 },
         unchanged: true,
       };
     }
-    const orphans = open.filter((g) => {
-      const pl = next.pipelines.find((p) => p.id === g.pipeline);
-      return !pl || !pl.stages.some((s) => s.id === g.stage);
-    });
-    if (orphans.length > 0) {
-      throw new ProcessRejected(
-        orphans.map(
-          (o) =>
-            `pipelines: stage ${o.pipeline}/${o.stage} is removed but holds ${o.n} open lead(s); move them to another stage first`,
-        ),
-      );
-    }
+    const orphans = removedHoldings(current?.process ?? null, next, open);
+    if (orphans.length > 0) throw new ProcessRejected(orphans.map(removedHoldingProblem));
     const version = await insertProcessVersion(tx, next, text, now, by);
     // Before the bulk move below, so each lead's run log says which version it came from.
     const engineRun = await upgradeChangedStages(store, tx, version, impacts, backfill, now, by);
+    // After the engine: a lead it advanced entered its new stage under the new thresholds already.
+    const rescheduled = await rescheduleThresholds(tx, newThresholds(current?.process ?? null, next, impacts));
     let migrated = 0;
     for (const pl of next.pipelines) {
       for (const [index, stage] of pl.stages.entries()) {
@@ -169,6 +208,8 @@ export async function applyProcess(
           checkedLeads: engineRun.checked,
           advancedLeads: engineRun.advanced,
           backfilledTasks: engineRun.backfilled,
+          rescheduledStays: rescheduled.stays,
+          rescheduledTasks: rescheduled.tasks,
         },
       },
       now,
@@ -180,9 +221,21 @@ export async function applyProcess(
       checkedLeads: engineRun.checked,
       advancedLeads: engineRun.advanced,
       backfilledTasks: engineRun.backfilled,
+      rescheduled,
       unchanged: false,
     };
   });
+}
+
+/** The stall and overdue times the open leads' stays and tasks move to, for what changed. */
+function newThresholds(current: Process | null, next: Process, impacts: readonly StageImpact[]): NewThresholds {
+  const overdue = overdueHoursChange(current, next);
+  return {
+    stall: impacts.flatMap((i) =>
+      i.stallDays ? [{ pipeline: i.pipeline, stage: i.stage, afterMs: stallAfterMs(i.stallDays.after) }] : [],
+    ),
+    overdueAfterMs: overdue ? overdueAfterMs(overdue.after) : null,
+  };
 }
 
 /**
@@ -205,7 +258,7 @@ async function upgradeChangedStages(
   store: Store,
   tx: Tx,
   version: number,
-  impacts: ReturnType<typeof stageImpacts>,
+  impacts: readonly StageImpact[],
   backfill: boolean,
   now: number,
   by: string | null,
