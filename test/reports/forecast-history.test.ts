@@ -274,7 +274,7 @@ describe.each(dialects)('snapshots, accuracy, quota, slippage, calibration (%s)'
       },
     ]);
     const total = await runReport(store, { name: 'slippage', from: '2026-11-01', now: NOW });
-    // pushes 30, 5, 3: mean 38 / 3 = 12.67, median 5; 2 of 3 leads pushed
+    // pushes 30, 5, 3: mean 38 / 3 = 12.6667, median 5; 2 of 3 leads pushed
     const all = {
       leads_changed: 3,
       changes: 4,
@@ -282,7 +282,7 @@ describe.each(dialects)('snapshots, accuracy, quota, slippage, calibration (%s)'
       pulls: 1,
       leads_pushed: 2,
       pushed_share: 0.6667,
-      mean_days_pushed: 12.67,
+      mean_days_pushed: 12.6667,
       median_days_pushed: 5,
     };
     expect(total.rows).toEqual([all]);

@@ -103,7 +103,7 @@ describe.each(dialects)('the Maven data set through the reports (%s)', (dialect)
     const l = lost.map(days);
     expect(out.rows[0]).toMatchObject({
       count: won.length,
-      mean: Math.round((w.reduce((a, b) => a + b, 0) / w.length) * 100) / 100,
+      mean: Math.round((w.reduce((a, b) => a + b, 0) / w.length) * 10_000) / 10_000,
       median: median(w),
       p90: p90(w),
       lost_count: lost.length,

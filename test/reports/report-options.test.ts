@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeadEvent } from '../../src/domain/events.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import { REPORTS } from '../../src/reports/registry.js';
-import { runReport, type ReportRequest } from '../../src/reports/run-report.js';
+import { reportTable } from '../../src/cli/report.js';
+import { computeReport, runReport, type ReportRequest } from '../../src/reports/run-report.js';
 import type { Store } from '../../src/store/db.js';
 import { setQuota } from '../../src/store/quotas.js';
 import { at, play } from '../support/forecast-fixtures.js';
@@ -11,7 +12,7 @@ import { dialects, freshStore } from '../support/stores.js';
 /**
  * Options a report does not read are refused, not ignored (F1); quota by team lists the wins of a
  * rep in no team as `(none)` so the rows add up to the summary (F2); coaching's impact is null
- * when there is nothing to compare (F5). Dora, the default owner, is in no team; Cleo has no lead.
+ * when there is nothing to compare (F5); days are rounded once for the table (F4). Dora, the default owner, is in no team; Cleo has no lead.
  */
 
 const PROCESS = `name: Options
@@ -45,7 +46,8 @@ const NOVEMBER: [string, LeadEvent][] = [
   ['2026-11-02T10:00:00Z', create('A1', 'anna', 1000)],
   ['2026-11-03T10:00:00Z', create('D1', 'dora', 500)],
   ['2026-11-04T10:00:00Z', create('B1', 'ben', 700)],
-  ['2026-11-10T10:00:00Z', { type: 'lead.won', lead: 'A1' }],
+  // 8 days 13:06:14 = 8.546 days: the table must say 8.5 (rounded once), not 8.55 then 8.6.
+  ['2026-11-10T23:06:14Z', { type: 'lead.won', lead: 'A1' }],
   ['2026-11-11T10:00:00Z', { type: 'lead.won', lead: 'D1' }],
   ['2026-11-12T10:00:00Z', { type: 'lead.lost', lead: 'B1', reason: 'no budget' }],
 ];
@@ -122,5 +124,18 @@ describe.each(dialects)('report options, quota (none), coaching impact (%s)', (d
     const one = await run({ name: 'coaching', from: '2026-11-01', to: '2026-12-01', options: { owner: 'cleo' } });
     expect(one.rows).toEqual([]);
     expect(one.summary).toMatchObject({ weakest_stage: null, gap: null, impact: null });
+  });
+
+  it('cycle days keep four decimals, so the table rounds them once: 8.546 shows 8.5', async () => {
+    const out = await computeReport(store, {
+      name: 'cycle',
+      by: 'owner',
+      from: '2026-11-01',
+      to: '2026-12-01',
+      now: NOW,
+    });
+    expect(out.output.rows.find((r) => r['owner_id'] === 'anna')).toMatchObject({ count: 1, mean: 8.546, p90: 8.546 });
+    const anna = reportTable(out.output, out.layout).find((l) => l.trimStart().startsWith('Anna'));
+    expect(anna?.trim().split(/\s+/).slice(0, 5)).toEqual(['Anna', '1', '8.5', '8.5', '8.5']);
   });
 });

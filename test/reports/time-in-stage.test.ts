@@ -9,11 +9,11 @@ import { report, scenarioStore } from './scenario-report.js';
  * days (entered to exited).
  *   nb qualify: A2 3.5 (02-26 to 03-01 12:00, entered before March: counted, it ended in it),
  *               A6 2 (left for pipeline up), A1 2, A3 1, A4 1, A7 2 (lost), A8 1
- *               -> 7 stays, mean 12.5 / 7 = 1.79, median of [1,1,1,2,2,2,3.5] = 2.
+ *               -> 7 stays, mean 12.5 / 7 = 1.7857, median of [1,1,1,2,2,2,3.5] = 2.
  *               A9's stay ends 04-02: not counted.
  *   nb demo:    A1 1 (03-04 to 03-05), A1 2 (03-06 to 03-08, after being moved back) -> 2, 1.5, 1.5
  *   nb propose: A2 2, A1 1, A1 4, A3 3 (lost), A3 6 (after the reopen, won), A4 3
- *               -> 6, mean 19 / 6 = 3.17, median of [1,2,3,3,4,6] = 3
+ *               -> 6, mean 19 / 6 = 3.1667, median of [1,2,3,3,4,6] = 3
  *   up scope:   A5 2 (A6's stay is still open) -> 1, 2, 2;  up offer: A5 2 -> 1, 2, 2.
  *   No stay of nb close ended: no row.
  */
@@ -37,21 +37,21 @@ describe.each(dialects)('time-in-stage on %s', (dialect) => {
   it('gives count, mean and median days per pipeline and stage', async () => {
     const out = await report(store, 'time-in-stage', NOW, P);
     expect(out.rows).toEqual([
-      { pipeline: 'nb', stage: 'Qualify', stage_id: 'qualify', index: 0, count: 7, mean: 1.79, median: 2 },
+      { pipeline: 'nb', stage: 'Qualify', stage_id: 'qualify', index: 0, count: 7, mean: 1.7857, median: 2 },
       { pipeline: 'nb', stage: 'Demo', stage_id: 'demo', index: 1, count: 2, mean: 1.5, median: 1.5 },
-      { pipeline: 'nb', stage: 'Propose', stage_id: 'propose', index: 2, count: 6, mean: 3.17, median: 3 },
+      { pipeline: 'nb', stage: 'Propose', stage_id: 'propose', index: 2, count: 6, mean: 3.1667, median: 3 },
       { pipeline: 'up', stage: 'Scope', stage_id: 'scope', index: 0, count: 1, mean: 2, median: 2 },
       { pipeline: 'up', stage: 'Offer', stage_id: 'offer', index: 1, count: 1, mean: 2, median: 2 },
     ]);
   });
 
   it('groups by owner', async () => {
-    // anna (A1, A2, A3, A8): qualify 3.5, 2, 1, 1 -> 4, 1.88, 1.5; demo 1, 2; propose 2, 1, 4, 3, 6
+    // anna (A1, A2, A3, A8): qualify 3.5, 2, 1, 1 -> 4, 1.875, 1.5; demo 1, 2; propose 2, 1, 4, 3, 6
     //   -> 5, 3.2, 3. ben (A4, A5): qualify 1; propose 3; up scope 2; up offer 2.
     // carl (A6, A7): qualify 2, 2.
     const out = await report(store, 'time-in-stage', NOW, { ...P, by: 'owner' });
     expect(pick(out.rows, 'owner_id', 'pipeline', 'stage_id', 'count', 'mean', 'median')).toEqual([
-      ['anna', 'nb', 'qualify', 4, 1.88, 1.5],
+      ['anna', 'nb', 'qualify', 4, 1.875, 1.5],
       ['anna', 'nb', 'demo', 2, 1.5, 1.5],
       ['anna', 'nb', 'propose', 5, 3.2, 3],
       ['ben', 'nb', 'qualify', 1, 1, 1],
@@ -64,9 +64,9 @@ describe.each(dialects)('time-in-stage on %s', (dialect) => {
     // 1,1,1,2,2,2,3.5), not 1.5, the median of the owners' medians 1.5, 1 and 2.
     expect(out.summary).toEqual({
       total: [
-        { pipeline: 'nb', stage: 'Qualify', stage_id: 'qualify', index: 0, count: 7, mean: 1.79, median: 2 },
+        { pipeline: 'nb', stage: 'Qualify', stage_id: 'qualify', index: 0, count: 7, mean: 1.7857, median: 2 },
         { pipeline: 'nb', stage: 'Demo', stage_id: 'demo', index: 1, count: 2, mean: 1.5, median: 1.5 },
-        { pipeline: 'nb', stage: 'Propose', stage_id: 'propose', index: 2, count: 6, mean: 3.17, median: 3 },
+        { pipeline: 'nb', stage: 'Propose', stage_id: 'propose', index: 2, count: 6, mean: 3.1667, median: 3 },
         { pipeline: 'up', stage: 'Scope', stage_id: 'scope', index: 0, count: 1, mean: 2, median: 2 },
         { pipeline: 'up', stage: 'Offer', stage_id: 'offer', index: 1, count: 1, mean: 2, median: 2 },
       ],

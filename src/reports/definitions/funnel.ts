@@ -1,6 +1,6 @@
 import type { Pipeline, Process } from '../../domain/process-schema.js';
 import { completedStayMedians, funnelCounts, stalledCounts } from '../../store/reports/funnel.js';
-import { DAY_MS, ratio, round } from '../figures.js';
+import { DAY_MS, ratio, roundDays } from '../figures.js';
 import { columnsOf, mergeByKey, type ReportContext, type ReportDefinition, type ReportRow } from '../report.js';
 import { chosenPipeline, refuseOptions } from './stage-helpers.js';
 
@@ -103,7 +103,7 @@ export const funnel: ReportDefinition = {
           conversion: ratio(next, reached),
           lost_at: c?.lostAt ?? 0,
           stalled: stall.get(`${key}\u0000${s.id}`) ?? 0,
-          stall_after_days: round(thresholds[i]?.days ?? 0, 2),
+          stall_after_days: roundDays(thresholds[i]?.days ?? 0),
         });
       });
     }

@@ -1,7 +1,7 @@
 import { DIMENSIONS } from '../../domain/reporting.js';
 import { closedCounts, cohortCounts, cycleDays, wonValues } from '../../store/reports/outcomes.js';
 import type { Distribution, DistributionRow } from '../../store/reports/distribution.js';
-import { coefficientOfVariation, major, ratio, round } from '../figures.js';
+import { coefficientOfVariation, major, ratio, roundDays } from '../figures.js';
 import { columnsOf, mergeByKey, type ReportDefinition, type ReportRow } from '../report.js';
 import { refuseUnread } from './keyed-period.js';
 
@@ -102,9 +102,9 @@ function totalOf(d: Distribution, figures: (r: DistributionRow | undefined) => R
 function days(d: DistributionRow | undefined, prefix = ''): ReportRow {
   return {
     [`${prefix}count`]: d?.count ?? 0,
-    [`${prefix}mean`]: d ? round(d.mean, 2) : null,
-    [`${prefix}median`]: d ? round(d.median, 2) : null,
-    ...(prefix === '' ? { p90: d ? round(d.p90, 2) : null } : {}),
+    [`${prefix}mean`]: d ? roundDays(d.mean) : null,
+    [`${prefix}median`]: d ? roundDays(d.median) : null,
+    ...(prefix === '' ? { p90: d ? roundDays(d.p90) : null } : {}),
   };
 }
 

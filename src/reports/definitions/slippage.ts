@@ -1,7 +1,7 @@
 import { CloseDateReader } from '../../domain/close-date.js';
 import { DIMENSIONS } from '../../domain/reporting.js';
 import { closeDateChanges, type CloseDateChange } from '../../store/reports/slippage.js';
-import { ratio, round } from '../figures.js';
+import { ratio, roundDays } from '../figures.js';
 import { columnsOf, type ReportDefinition, type ReportRow } from '../report.js';
 import { refuseUnread } from './keyed-period.js';
 
@@ -65,8 +65,8 @@ function figures(changes: readonly CloseDateChange[], dates: CloseDateReader): {
       pulls,
       leads_pushed: pushedLeads.size,
       pushed_share: ratio(pushedLeads.size, leads.size),
-      mean_days_pushed: mean === null ? null : round(mean, 2),
-      median_days_pushed: med === null ? null : round(med, 2),
+      mean_days_pushed: mean === null ? null : roundDays(mean),
+      median_days_pushed: med === null ? null : roundDays(med),
     },
     unreadable,
   };

@@ -6,7 +6,7 @@ import {
   type AskStage,
   type StageDays,
 } from '../../store/reports/stage-time.js';
-import { round } from '../figures.js';
+import { roundDays } from '../figures.js';
 import { columnsOf, mergeByKey, type ReportDefinition, type ReportRow } from '../report.js';
 import { byKeyThenStage, refuseOptions, stagePlace, withoutGroup } from './stage-helpers.js';
 
@@ -15,8 +15,8 @@ import { byKeyThenStage, refuseOptions, stagePlace, withoutGroup } from './stage
 function days(d: DistributionRow | undefined, prefix = ''): ReportRow {
   return {
     [`${prefix}count`]: d?.count ?? 0,
-    [`${prefix}mean`]: d ? round(d.mean, 2) : null,
-    [`${prefix}median`]: d ? round(d.median, 2) : null,
+    [`${prefix}mean`]: d ? roundDays(d.mean) : null,
+    [`${prefix}median`]: d ? roundDays(d.median) : null,
   };
 }
 
