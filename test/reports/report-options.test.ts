@@ -138,4 +138,16 @@ describe.each(dialects)('report options, quota (none), coaching impact (%s)', (d
     const anna = reportTable(out.output, out.layout).find((l) => l.trimStart().startsWith('Anna'));
     expect(anna?.trim().split(/\s+/).slice(0, 5)).toEqual(['Anna', '1', '8.5', '8.5', '8.5']);
   });
+
+  it('forecast-accuracy says why no month is scored: cut by --from or --to, or not ended, not "not finished yet"', async () => {
+    const cut = await run({ name: 'forecast-accuracy', from: '2026-10-15', to: '2026-11-20' });
+    expect(cut.rows).toEqual([]);
+    expect(cut.notes).toEqual([
+      'no whole month that has ended lies in 2026-10-15 to 2026-11-20 (2026-10 starts before --from; 2026-11 ends after --to): only those are scored',
+    ]);
+    const running = await run({ name: 'forecast-accuracy', by: 'quarter', from: '2026-10-01', to: '2027-01-01' });
+    expect(running.notes).toEqual([
+      'no whole quarter that has ended lies in 2026-10-01 to 2027-01-01 (2026-Q4 has not ended): only those are scored',
+    ]);
+  });
 });

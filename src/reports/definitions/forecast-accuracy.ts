@@ -4,7 +4,7 @@ import { snapshotRowsWithin } from '../forecast-snapshot.js';
 import { wonByBucketAndOwner } from '../../store/reports/forecast.js';
 import { accuracyOf, meanOf, type AccuracyFigures } from '../accuracy-math.js';
 import { major, round } from '../figures.js';
-import { bucketsOf } from '../period.js';
+import { bucketsOf, periodBound, type Period } from '../period.js';
 import { ReportError, type ReportDefinition, type ReportRow } from '../report.js';
 import { refuseUnread, setPeriod } from './keyed-period.js';
 
@@ -107,7 +107,7 @@ export const forecastAccuracy: ReportDefinition = {
     });
     byRep.sort((x, y) => (x.owner_id ?? '').localeCompare(y.owner_id ?? ''));
     const notes = [
-      ...(buckets.length === 0 ? [`no ${unit} in the window is finished yet`] : []),
+      ...(buckets.length === 0 ? [nothingScorable(ctx.period, unit, ctx.now)] : []),
       ...(buckets.length > 0 && rows.length === 0
         ? [`no ${unit} in the window has a start-of-period snapshot or a win: nothing to score`]
         : []),
@@ -140,4 +140,21 @@ function firstSnapshot(
   const mine = rows.filter((r) => r.snapshotId === first.snapshotId);
   const seen = owners === null ? mine : snapshotRowsWithin(mine, (o) => owners.has(o));
   return { takenAt: first.takenAt, rows: new Map(seen.map((r) => [r.owner, r])) };
+}
+
+/**
+ * Why no period is scored: each month (quarter) the window touches, and what keeps it out. A month
+ * cut by --from is over but not whole: "not finished yet" would send the user waiting for it.
+ */
+function nothingScorable(period: Period, unit: 'month' | 'quarter', now: number): string {
+  const window = `${periodBound(period.from, period.zone)} to ${periodBound(period.to, period.zone)}`;
+  const reasons = bucketsOf(period, unit).map((b) => {
+    const why = [
+      ...(b.start < period.from ? ['starts before --from'] : []),
+      ...(b.end > period.to ? ['ends after --to'] : []),
+      ...(b.end > now ? ['has not ended'] : []),
+    ];
+    return `${b.label} ${why.join(' and ')}`;
+  });
+  return `no whole ${unit} that has ended lies in ${window} (${reasons.join('; ')}): only those are scored`;
 }
