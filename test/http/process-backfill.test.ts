@@ -50,6 +50,8 @@ describe.each(dialects)('process backfill over HTTP on %s', (dialect) => {
       });
       expect(applied.status).toBe(201);
       expect((applied.body as { backfilledTasks: number }).backfilledTasks).toBe(backfill ? 1 : 0);
+      // No threshold changed: nothing rescheduled, and the API says so as the CLI does.
+      expect((applied.body as { rescheduled: unknown }).rescheduled).toEqual({ stays: 0, tasks: 0 });
       expect(await openTaskTemplates(server, admin, lead)).toEqual(
         backfill ? ['first-call', 'research'] : ['first-call'],
       );

@@ -58,6 +58,18 @@ export const applySchema = z.looseObject({
   version: z.number().int(),
   diff: diffSchema,
   migratedLeads: z.number().int(),
+  checkedLeads: z
+    .number()
+    .int()
+    .describe('Open leads the engine saw because their stage’s goal, gate or tasks changed'),
+  advancedLeads: z.number().int().describe('Of those, how many left their stage because its new goal was met'),
+  backfilledTasks: z.number().int().describe('Tasks created by backfillTasks'),
+  rescheduled: z
+    .object({
+      stays: z.number().int().describe('Open stays given the new stall time'),
+      tasks: z.number().int().describe('Open tasks given the new overdue time'),
+    })
+    .describe('Leads in flight brought to a changed stall_after_days, default_stall_days or overdue_after_hours'),
   unchanged: z.boolean().describe('True (and 200, not 201) when the file equals the current version'),
 });
 
