@@ -1,5 +1,13 @@
 import type { Process } from '../domain/process-schema.js';
-import { isDimension, isTimeDimension, type Dimension, type TeamMembership } from '../domain/reporting.js';
+import { DateTime } from 'luxon';
+import {
+  isDimension,
+  isTimeDimension,
+  type Bucket,
+  type Dimension,
+  type TeamMembership,
+  type TimeDimension,
+} from '../domain/reporting.js';
 import type { Store } from '../store/db.js';
 import { latestProcess, listProcessVersions, processVersion } from '../store/processes.js';
 import type { ReportScope } from '../store/reports/scope.js';
@@ -98,7 +106,7 @@ export async function computeReport(
     to: period.to,
     by,
     pipeline: req.pipeline ?? null,
-    buckets: by !== null && isTimeDimension(by) ? bucketsOf(period, by) : [],
+    buckets: by !== null && isTimeDimension(by) ? boundedBuckets(period, by) : [],
     teams: by === 'team' || def.name === 'coaching' ? await teamMemberships(store) : [],
     owners: limit?.owners ?? null,
   };
@@ -141,6 +149,26 @@ export async function computeReport(
       currency: process.organisation.currency,
     },
   };
+}
+
+/**
+ * At most this many time buckets: each is three bound parameters of the query, and SQLite takes
+ * about 32,000 (PostgreSQL 65,535). 5,000 weeks is 96 years, which no report needs.
+ */
+export const MAX_BUCKETS = 5_000;
+
+/** The period's buckets, or a usage error naming the limit for a range too long to group so finely. */
+function boundedBuckets(period: Period, unit: TimeDimension): Bucket[] {
+  const start = DateTime.fromMillis(period.from, { zone: period.zone });
+  const span = DateTime.fromMillis(period.to, { zone: period.zone }).diff(start, `${unit}s`).as(`${unit}s`);
+  // Counted before listing them: a range of centuries by week would build every bucket first.
+  if (span + 1 > MAX_BUCKETS) {
+    const range = `${periodBound(period.from, period.zone)} to ${periodBound(period.to, period.zone)}`;
+    throw new ReportError(
+      `--by ${unit} over ${range} is about ${Math.ceil(span).toLocaleString('en')} ${unit}s; a report takes at most ${MAX_BUCKETS.toLocaleString('en')}: narrow --from/--to${unit === 'quarter' ? '' : ' or group by a longer unit'}`,
+    );
+  }
+  return bucketsOf(period, unit);
 }
 
 /** Reports that look ahead: a period after now is what they are for, so it needs no note. */

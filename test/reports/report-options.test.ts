@@ -150,4 +150,14 @@ describe.each(dialects)('report options, quota (none), coaching impact (%s)', (d
       'no whole quarter that has ended lies in 2026-10-01 to 2027-01-01 (2026-Q4 has not ended): only those are scored',
     ]);
   });
+
+  it('a time grouping over too long a range is a usage error naming the limit; just under it runs', async () => {
+    await expect(run({ name: 'win-rate', by: 'week', from: '1700-01-01', to: '2026-01-01' })).rejects.toThrow(
+      '--by week over 1700-01-01 to 2026-01-01 is about 17,010 weeks; a report takes at most 5,000: narrow --from/--to or group by a longer unit',
+    );
+    // Just under 95 years of weeks (4,953 buckets): within both engines' limit on bound parameters.
+    const long = await run({ name: 'win-rate', by: 'week', from: '1932-01-01', to: '2026-12-01' });
+    expect(long.rows.map((r) => r['week'])).toEqual(['2026-W45', '2026-W46']);
+    expect(long.summary?.['total']).toMatchObject({ won: 2, lost: 1 });
+  });
 });
