@@ -2,7 +2,7 @@ import { IANAZone } from 'luxon';
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { checkAutomationFields } from './automation-fields.js';
-import type { Condition, Process } from './process-schema.js';
+import type { Condition, Pipeline, Process } from './process-schema.js';
 import { processSchema } from './process-schema.js';
 
 export type PathSegment = string | number;
@@ -36,8 +36,22 @@ export function parseProcess(text: string): ProcessParseResult {
     message,
     line: parsed.lineOf(path),
   }));
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, process: parsed.value };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, process: withImplicitDefault(parsed.value) };
 }
+
+/**
+ * With no pipeline marked `default: true`, the one pipeline without entry criteria is the default:
+ * it matches no lead by entry, so without this a process of one plain pipeline would validate
+ * and then refuse every lead. Marked in the parsed process, so the stored version, `process show
+ * --json` and the engine's routing all say so. (Two such pipelines are refused by `crossCheck`.)
+ */
+function withImplicitDefault(p: Process): Process {
+  const open = entryless(p.pipelines);
+  if (p.pipelines.some((pl) => pl.default) || open.length !== 1) return p;
+  return { ...p, pipelines: p.pipelines.map((pl) => (pl === open[0] ? { ...pl, default: true } : pl)) };
+}
+
+const entryless = (pipelines: Pipeline[]): Pipeline[] => pipelines.filter((pl) => pl.entry === undefined);
 
 export type YamlParseResult<T> =
   | { ok: true; value: T; lineOf: (path: readonly PathSegment[]) => number | null }
@@ -160,6 +174,14 @@ function crossCheck(p: Process): RawProblem[] {
   const defaults = p.pipelines.filter((pl) => pl.default).length;
   if (defaults > 1)
     out.push({ path: ['pipelines'], message: `${defaults} pipelines are marked default; at most one may be` });
+  const open = entryless(p.pipelines);
+  if (defaults === 0 && open.length > 1)
+    out.push({
+      path: ['pipelines', p.pipelines.indexOf(open[1] as Pipeline)],
+      message:
+        `pipelines ${open.map((pl) => `"${pl.id}"`).join(', ')} have no entry criteria and none is marked default, ` +
+        'so a lead that matches no entry criteria would be refused: mark the one such leads go to with `default: true`',
+    });
 
   p.pipelines.forEach((pl, pi) => {
     const at: PathSegment[] = ['pipelines', pi];

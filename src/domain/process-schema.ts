@@ -11,6 +11,69 @@ const localDate = z
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM');
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A mapping told by which of `kinds`' keys it holds and parsed by that kind's schema alone, with
+ * its defaults (or one of `words`, as written). A z.union would report any mistake inside one kind
+ * as "Invalid input" at the mapping: neither the key nor the value that is wrong, nor the kinds there are.
+ */
+function oneKindOf<K extends Record<string, z.ZodType>, W extends string = never>(
+  what: string,
+  kinds: K,
+  words: readonly W[] = [],
+) {
+  const names = Object.keys(kinds);
+  const isWord = (v: unknown): v is W => words.some((w) => w === v);
+  const expected = [...words, `a mapping with one of ${names.join(', ')}`].join(' or ');
+  return z
+    .custom<W | Record<string, unknown>>((v) => isWord(v) || isMapping(v), `must be ${expected}`)
+    .transform((v, ctx): W | z.output<K[keyof K]> => {
+      if (isWord(v)) return v;
+      const present = names.filter((k) => k in v);
+      const [kind, second] = present;
+      if (kind === undefined || second !== undefined) {
+        ctx.addIssue({ code: 'custom', message: kindProblem(what, names, Object.keys(v), present) });
+        return z.NEVER;
+      }
+      const parsed = (kinds[kind] as K[keyof K]).safeParse(v);
+      if (parsed.success) return parsed.data as z.output<K[keyof K]>;
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+      return z.NEVER;
+    });
+}
+
+/** Why a mapping is no known kind: an unknown key (and the likely one meant), none, or two kinds at once. */
+function kindProblem(what: string, names: string[], keys: string[], present: string[]): string {
+  if (present.length > 1)
+    return `has both ${present.slice(0, 2).join(' and ')}: one ${what} per entry (write each as its own list item)`;
+  const known = `${what}s are ${names.join(', ')}`;
+  if (keys.length === 0) return `is empty: ${known}`;
+  const unknown = keys.map((k) => `"${k}"`).join(', ');
+  const meant = keys.map((k) => closestName(k, names)).find((n) => n !== undefined);
+  return `unknown ${what} ${unknown}${meant ? ` (did you mean ${meant}?)` : ''}: ${known}`;
+}
+
+/** A name within two edits of `typed`, the usual size of a typo ("emial", "statuz", "usr"). */
+function closestName(typed: string, names: string[]): string | undefined {
+  return names.find((n) => editDistance(typed, n) <= Math.min(2, n.length - 1));
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitute = (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      next.push(Math.min(substitute, (row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1));
+    }
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}
+
 const FIELD_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'set'] as const;
 
 /** A condition on lead fields; used by entry criteria, assignment rules and goals. */
@@ -125,17 +188,17 @@ const poolSchema = z
   .object({
     territory: z.boolean().default(false),
     product: z.boolean().default(false),
-    tier: z.array(z.string()).optional(),
+    tier: z.array(z.string(), { error: 'must be a list of tiers, such as [closer]' }).optional(),
     team: id.optional(),
   })
   .strict();
 export type Pool = z.infer<typeof poolSchema>;
 
-const targetSchema = z.union([
-  z.object({ user: id }).strict(),
-  z.object({ team: id, strategy: strategySchema.default('round_robin') }).strict(),
-  z.object({ pool: poolSchema, strategy: strategySchema.default('round_robin') }).strict(),
-]);
+const targetSchema = oneKindOf('target', {
+  user: z.object({ user: id }).strict(),
+  team: z.object({ team: id, strategy: strategySchema.default('round_robin') }).strict(),
+  pool: z.object({ pool: poolSchema, strategy: strategySchema.default('round_robin') }).strict(),
+});
 export type AssignmentTarget = z.infer<typeof targetSchema>;
 
 const assignmentRuleSchema = z
@@ -170,11 +233,11 @@ const dueSchema = z
   .refine((d) => d.at === undefined || d.hours === undefined, { message: '"at" goes with days, not hours' });
 export type DueSpec = z.infer<typeof dueSchema>;
 
-const taskAssigneeSchema = z.union([
-  z.literal('owner'),
-  z.object({ user: id }).strict(),
-  z.object({ team: id }).strict(),
-]);
+const taskAssigneeSchema = oneKindOf(
+  'assignee',
+  { user: z.object({ user: id }).strict(), team: z.object({ team: id }).strict() },
+  ['owner'],
+);
 export type TaskAssignee = z.infer<typeof taskAssigneeSchema>;
 
 const taskTemplateSchema = z
@@ -219,24 +282,27 @@ const setSchema = z
   });
 export type SetAutomation = z.infer<typeof setSchema>;
 
-export const automationSchema = z.union([
-  z.object({ assign: z.literal('rules') }).strict(),
-  z.object({ set: setSchema }).strict(),
-  z.object({ status: z.enum(['won', 'lost']), reason: z.string().optional() }).strict(),
-  z
+/** A webhook posts lead data: only to a web address, not ftp:, file: or a custom scheme. */
+const webhookUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
+
+export const automationSchema = oneKindOf('automation', {
+  assign: z.object({ assign: z.literal('rules') }).strict(),
+  set: z.object({ set: setSchema }).strict(),
+  status: z.object({ status: z.enum(['won', 'lost']), reason: z.string().optional() }).strict(),
+  email: z
     .object({
       email: z.object({ template: id, to: z.enum(['contact', 'owner', 'manager']).default('contact') }).strict(),
     })
     .strict(),
-  z
+  subscribe: z
     .object({ subscribe: z.object({ list: z.string().min(1), tags: z.array(z.string()).default([]) }).strict() })
     .strict(),
-  z.object({ unsubscribe: z.object({ list: z.string().min(1) }).strict() }).strict(),
-  z.object({ congratulate: z.enum(['owner', 'manager']), message: z.string().optional() }).strict(),
-  z.object({ webhook: z.object({ url: z.url() }).strict() }).strict(),
-  z.object({ enrich: z.literal(true) }).strict(),
-  z.object({ move: id }).strict(),
-]);
+  unsubscribe: z.object({ unsubscribe: z.object({ list: z.string().min(1) }).strict() }).strict(),
+  congratulate: z.object({ congratulate: z.enum(['owner', 'manager']), message: z.string().optional() }).strict(),
+  webhook: z.object({ webhook: z.object({ url: webhookUrl }).strict() }).strict(),
+  enrich: z.object({ enrich: z.literal(true) }).strict(),
+  move: z.object({ move: id }).strict(),
+});
 export type Automation = z.infer<typeof automationSchema>;
 
 const stageSchema = z
