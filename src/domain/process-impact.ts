@@ -225,3 +225,49 @@ export function removedHoldingProblem(h: RemovedHolding): string {
   const where = h.path ? `${h.path} in the current version: ` : '';
   return `${where}${h.what} is removed but holds ${leads(h.n)}${stageCounts(h)}; move ${h.n === 1 ? 'it' : 'them'} to another ${h.moveTo} first`;
 }
+
+/** A person the new version drops while they still own open leads or hold open tasks. */
+export interface RemovedUser {
+  /** Where they are in the current version (`users[3]`). */
+  path: string | null;
+  user: string;
+  leads: number;
+  tasks: number;
+}
+
+/**
+ * People removed with open work: their leads would keep running for an owner the process no
+ * longer knows (new tasks and reminders addressed to nobody), so apply refuses, as it does for a
+ * stage that still holds leads. A user kept with `active: false` gets no new leads and keeps theirs.
+ */
+export function removedUsersWithWork(
+  before: Process | null,
+  after: Process,
+  work: readonly { user: string; leads: number; tasks: number }[],
+): RemovedUser[] {
+  if (!before) return [];
+  const kept = new Set(after.users.map((u) => u.id));
+  return before.users.flatMap((u, i) => {
+    const w = work.find((x) => x.user === u.id);
+    if (kept.has(u.id) || !w || w.leads + w.tasks === 0) return [];
+    return [{ path: `users[${i}]`, user: u.id, leads: w.leads, tasks: w.tasks }];
+  });
+}
+
+const workOf = (u: RemovedUser): string =>
+  [
+    u.leads > 0 ? `owns ${leads(u.leads)}` : '',
+    u.tasks > 0 ? `has ${u.tasks} open task${u.tasks === 1 ? '' : 's'}` : '',
+  ]
+    .filter((s) => s !== '')
+    .join(' and ');
+
+/** What `process diff` says of it: the apply it previews would be refused. */
+export function describeRemovedUser(u: RemovedUser): string {
+  return `user ${u.user} (${u.path} in the current version) is removed but ${workOf(u)}: apply will be refused; reassign them first, or keep the user with active: false`;
+}
+
+/** Apply's refusal, placed at the current version's path. */
+export function removedUserProblem(u: RemovedUser): string {
+  return `${u.path} in the current version: user ${u.user} is removed but ${workOf(u)}; reassign them first, or keep the user with active: false`;
+}

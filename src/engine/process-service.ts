@@ -5,11 +5,14 @@ import {
   describeImpacts,
   describeOverdueChange,
   describeRemovedHolding,
+  describeRemovedUser,
   needsEngine,
   overdueAfterMs,
   overdueHoursChange,
   removedHoldingProblem,
   removedHoldings,
+  removedUserProblem,
+  removedUsersWithWork,
   stageImpacts,
   stallAfterMs,
   type StageImpact,
@@ -18,6 +21,7 @@ import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { LOCK_ORDER } from '../store/leads.js';
+import { openWorkByUser } from '../store/user-work.js';
 import { insertProcessVersion, latestProcess, lockProcessVersions } from '../store/processes.js';
 import {
   openTaskCounts,
@@ -32,7 +36,8 @@ import { Engine, type TimedEvent } from './engine.js';
  * Applying a process file. Leads in flight follow the new version in place when their stage
  * still exists (stages are identified by id, so a renamed stage keeps its leads and history).
  * A version that removes a stage or pipeline still holding open leads is refused, naming them:
- * move those leads first. Closed leads keep the version they closed under. Open leads in a stage
+ * move those leads first; so is one that removes a person who owns open leads or holds open
+ * tasks (reassign them, or keep the person with `active: false`). Closed leads keep the version they closed under. Open leads in a stage
  * whose goal or gate changed, or that gains tasks when `backfillTasks` is asked, also go through
  * the engine (one `process.upgraded` event each, in the same transaction): their run log then
  * says what the version did to them (docs/process.md, versions and leads in flight). A changed
@@ -88,6 +93,7 @@ async function describeInFlight(
   const stalled = impacts.some((i) => i.stallDays) ? await stalledOpenLeadCounts(tx) : [];
   const lines = [
     ...removedHoldings(current, next, counts).map(describeRemovedHolding),
+    ...removedUsersWithWork(current, next, await openWorkByUser(tx)).map(describeRemovedUser),
     ...describeImpacts(impacts, countIn(counts), backfill, countIn(stalled)),
   ];
   const overdue = overdueHoursChange(current, next);
@@ -168,8 +174,11 @@ export async function applyProcess(
         unchanged: true,
       };
     }
-    const orphans = removedHoldings(current?.process ?? null, next, open);
-    if (orphans.length > 0) throw new ProcessRejected(orphans.map(removedHoldingProblem));
+    const orphans = [
+      ...removedHoldings(current?.process ?? null, next, open).map(removedHoldingProblem),
+      ...removedUsersWithWork(current?.process ?? null, next, await openWorkByUser(tx)).map(removedUserProblem),
+    ];
+    if (orphans.length > 0) throw new ProcessRejected(orphans);
     const version = await insertProcessVersion(tx, next, text, now, by);
     // Before the bulk move below, so each lead's run log says which version it came from.
     const engineRun = await upgradeChangedStages(store, tx, version, impacts, backfill, now, by);
