@@ -1,3 +1,4 @@
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
 /**
@@ -79,7 +80,13 @@ export const mappingSchema = z
         /** Luxon format tokens (e.g. `dd/MM/yyyy`, `M/d/yyyy h:mm a`), or `iso`; tried in order. */
         formats: z.array(z.string().min(1)).min(1).default(['iso']),
         /** Time zone of dates without an offset; default the organisation's. */
-        zone: z.string().optional(),
+        zone: z
+          .string()
+          .refine((zone) => IANAZone.isValidZone(zone), {
+            error: (issue) =>
+              `unknown time zone "${String(issue.input)}" (an IANA name such as Europe/Berlin or America/New_York)`,
+          })
+          .optional(),
       })
       .strict()
       .default({ formats: ['iso'] }),

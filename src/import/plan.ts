@@ -1,7 +1,7 @@
 import type { Fields } from '../domain/conditions.js';
 import type { LeadState, StayState } from '../domain/lead.js';
 import type { Pipeline, Process } from '../domain/process-schema.js';
-import type { ImportProblem, ImportRecord, ImportStatus } from './record.js';
+import type { DateCell, ImportProblem, ImportRecord, ImportStatus } from './record.js';
 import { offsetMinutes } from '../domain/calendar.js';
 import { rebuildStays, type RebuiltStay, type Stamp } from './rebuild-history.js';
 import { settleSameDay, type DayStamp } from './same-day.js';
@@ -22,6 +22,11 @@ export interface PlanContext {
   stageNames: Record<string, string>;
   /** Used for created_at when the export has no date at all for a record. */
   now: number;
+  /**
+   * An undated record's created_at from its first import: a re-run keeps it rather than moving the
+   * lead's creation (and its stays and stall clock) to every new run's time.
+   */
+  undatedCreatedAt?: number;
   /** Currency code -> units of the organisation's currency one unit is worth (`--rates`). */
   rates: ReadonlyMap<string, number>;
   /** How the caller gives a missing rate, in their own terms (default: the CLI's `--rates FILE`). */
@@ -49,7 +54,7 @@ export interface PlannedLead {
   phone: string | null;
   state: LeadState;
   stays: RebuiltStay[];
-  /** No date in the record: created_at is the import time. */
+  /** No date in the record: created_at is the import time (of its first import, on a re-run). */
   createdEstimated: boolean;
   /** The value was converted from another currency. */
   converted: boolean;
@@ -192,7 +197,10 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   const money = convertValue(record, ctx, fail);
 
   const closeUnreadable = unreadable('closed_at', 'won_at', 'lost_at', 'status');
-  const datesReadable = !unreadable(...HISTORY_FIELDS);
+  const implausible = implausibleDates(record, closedCell, ctx.now, zone);
+  for (const i of implausible) fail(i.column, i.message);
+  // An implausible date is not built into a history: its errors would only repeat it.
+  const datesReadable = !unreadable(...HISTORY_FIELDS) && implausible.length === 0;
   const closed = settled.closedAt;
   if (status !== 'open' && closed === null && !closeUnreadable)
     fail('closed_at', `a ${status} deal needs its close date`);
@@ -213,7 +221,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
           leadId: importedLeadId(ctx.source, record.sourceId),
           pipeline,
           current: stageIndex,
-          createdAt: created ?? { at: ctx.now, text: 'the import time' },
+          createdAt: created ?? undatedCreation(ctx),
           currentEnteredAt: settled.lastStageChange,
           dated,
           closedAt: closed,
@@ -283,7 +291,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
         status,
         owner,
         fields,
-        createdAt: created?.at ?? ctx.now,
+        createdAt: created?.at ?? undatedCreation(ctx).at,
         closedAt,
         closeReason: status === 'open' ? null : record.closeReason,
         stay,
@@ -325,6 +333,58 @@ function convertValue(
     fields: { original_value: record.value, original_currency: code, exchange_rate: rate },
     converted: true,
   };
+}
+
+/** When a record without any date was created: at its first import. */
+function undatedCreation(ctx: PlanContext): Stamp {
+  return ctx.undatedCreatedAt === undefined
+    ? { at: ctx.now, text: 'the import time' }
+    : { at: ctx.undatedCreatedAt, text: 'its first import' };
+}
+
+/** Before this year a deal's date is a placeholder or a typo (`0001-01-01`), not a date to store. */
+const EARLIEST_YEAR = 1970;
+/** An expected close further ahead than this many years is a typo (`2062` for `2026`). */
+const EXPECTED_CLOSE_YEARS_AHEAD = 5;
+
+/**
+ * Dates no deal can have, each an error naming its field: any year before 1970, a close after the
+ * import's `now` (the deal would count as won or lost in a period that has not happened), an expected
+ * close more than a few years ahead. The value is refused as written, never moved to a plausible one.
+ */
+function implausibleDates(
+  record: ImportRecord,
+  closedCell: DateCell | null,
+  now: number,
+  zone: string,
+): { column: string; message: string }[] {
+  const out: { column: string; message: string }[] = [];
+  const yearOf = (at: number): number => new Date(at + offsetMinutes(zone, at) * 60_000).getUTCFullYear();
+  const cells: [string, DateCell | null][] = [
+    ['created_at', record.createdAt],
+    ['closed_at', closedCell],
+    ['expected_close', record.expectedClose],
+    ['last_stage_change', record.lastStageChange],
+    ...record.stageDates.map((d): [string, DateCell] => [d.stage, d.date]),
+  ];
+  for (const [column, cell] of cells)
+    if (cell !== null && yearOf(cell.at) < EARLIEST_YEAR)
+      out.push({
+        column,
+        message: `"${cell.text}" is before ${EARLIEST_YEAR}: not a plausible date (fix or empty the cell)`,
+      });
+  if (closedCell !== null && closedCell.at > now && yearOf(closedCell.at) >= EARLIEST_YEAR)
+    out.push({
+      column: 'closed_at',
+      message: `closes on "${closedCell.text}", after the import's current time (${localIso(now, zone).slice(0, 16).replace('T', ' ')}): a close date cannot be in the future`,
+    });
+  const latest = yearOf(now) + EXPECTED_CLOSE_YEARS_AHEAD;
+  if (record.expectedClose !== null && yearOf(record.expectedClose.at) > latest)
+    out.push({
+      column: 'expected_close',
+      message: `"${record.expectedClose.text}" is after ${latest}, more than ${EXPECTED_CLOSE_YEARS_AHEAD} years ahead: not a plausible expected close (a typo in the year?)`,
+    });
+  return out;
 }
 
 /**

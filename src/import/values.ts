@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import { fromWallClock } from '../domain/calendar.js';
 import type { Mapping } from './mapping.js';
 
@@ -38,6 +38,12 @@ export function parseDate(text: string, formats: readonly string[], zone: string
     if (dt.isValid)
       return { ok: true, value: dt.toMillis(), dateOnly: dateOnly || (format === 'iso' && ISO_DAY.test(t)) };
   }
+  // An unknown zone makes every wall-clock time unplaceable: say so rather than "not a date".
+  if (!IANAZone.isValidZone(zone) || !IANAZone.isValidZone(dayZone))
+    return {
+      ok: false,
+      message: `"${t}" cannot be placed in time: unknown time zone "${IANAZone.isValidZone(zone) ? dayZone : zone}"`,
+    };
   return { ok: false, message: `"${t}" is not a date (expected ${formats.map(describeFormat).join(' or ')})` };
 }
 
@@ -150,9 +156,13 @@ function compileFormat(format: string): FastParser | null {
 
 function wallToEpoch(y: number, mo: number, d: number, h: number, mi: number, s: number, zone: string): number | null {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return null;
-  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
-  if (new Date(wall).getUTCDate() !== d) return null; // 31 April, 29 February of a common year
-  return fromWallClock(zone, wall);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0 to 99 as 1900 to 1999.
+  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, s));
+  date.setUTCFullYear(y, mo - 1, d);
+  if (date.getUTCDate() !== d) return null; // 31 April, 29 February of a common year
+  const at = fromWallClock(zone, date.getTime());
+  // An unknown zone has no offsets: NaN must never pass as an instant (it reaches the store as NULL).
+  return Number.isFinite(at) ? at : null;
 }
 
 /**
