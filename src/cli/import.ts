@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { IMPORT_FORMATS, type ImportFormat } from '../import/formats/index.js';
-import { ImportRejected, runImport, type ImportReport } from '../import/import-service.js';
+import { ImportInterrupted, ImportRejected, runImport, type ImportReport } from '../import/import-service.js';
 import { formatImportProblem } from '../import/record.js';
 import { contextOf, readText, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
@@ -78,6 +78,7 @@ export function importCommand(program: Command): void {
         } catch (e) {
           if (e instanceof ImportRejected)
             throw new CliError(e.message.split('\n')[0] ?? e.message, 1, e.message.split('\n').slice(1));
+          if (e instanceof ImportInterrupted) throw new CliError(e.message);
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`${(e as Error).message}`);
           throw e;
         } finally {

@@ -3,7 +3,6 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { z } from 'zod';
-import { formatProblem, parseYamlWith } from '../domain/process-load.js';
 import type { Actor } from '../domain/events.js';
 import { Engine } from '../engine/engine.js';
 import { applyProcess, loadProcessText } from '../engine/process-service.js';
@@ -12,13 +11,14 @@ import { emailHash, pseudonymFor } from '../store/personal-data.js';
 import { suppressedHashes } from '../store/suppressions.js';
 import { upsertAccounts, upsertProducts } from '../store/catalog.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
-import { recountOpenLeads, writeImportBatch, type ImportedLeadRows } from '../store/import-writer.js';
+import { recountOpenLeads, storedCreatedAt, writeImportBatch, type ImportedLeadRows } from '../store/import-writer.js';
 import { advanceRun, finishRun, findUnfinishedRun, SeenIds, startRun } from '../store/import-runs.js';
 import { latestProcess } from '../store/processes.js';
 import type { CsvProgress } from './csv.js';
 import { builtinMappings, type ImportFormat } from './formats/index.js';
 import { catalogInCurrency, MAVEN_FILES, readMavenSideFiles, type MavenSideFiles } from './formats/maven.js';
 import { compileMapping, type CompiledMapping, type StageDateColumn } from './map-row.js';
+import { readMappingFile } from './mapping-file.js';
 import { mappingSchema, refineMapping, refinementSchema, type Mapping, type MappingRefinement } from './mapping.js';
 import { mergeOrganisation } from './organisation.js';
 import { planLead, ProcessDirectory, type PlanContext, type PlannedLead, type RateHint } from './plan.js';
@@ -37,6 +37,29 @@ import { XlsxReadError } from './xlsx.js';
  */
 
 export class ImportRejected extends Error {}
+
+/**
+ * The write pass failed after some batches were committed. The run stays open at its checkpoint,
+ * so the same command resumes after it; the message says what was written and how to go on.
+ */
+export class ImportInterrupted extends Error {
+  constructor(
+    readonly runId: string,
+    readonly checkpointLine: number,
+    readonly written: number,
+    cause: unknown,
+  ) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `the import stopped: ${why}. ` +
+        (checkpointLine > 0
+          ? `${written} leads up to line ${checkpointLine} are saved (run ${runId}); `
+          : `nothing was saved (run ${runId}); `) +
+        'run the same command again to resume after the last saved line',
+      { cause },
+    );
+  }
+}
 
 export interface ImportOptions {
   format: ImportFormat;
@@ -266,8 +289,8 @@ function parseMapping(file: { text: string; label: string }, partial: true): Map
 function parseMapping(file: { text: string; label: string }, partial: false): Mapping;
 function parseMapping(file: { text: string; label: string }, partial: boolean): MappingRefinement | Mapping {
   const schema: z.ZodType<MappingRefinement | Mapping> = partial ? refinementSchema : mappingSchema;
-  const parsed = parseYamlWith(schema, file.text);
-  if (!parsed.ok) throw new ImportRejected(parsed.problems.map((p) => `${file.label}: ${formatProblem(p)}`).join('\n'));
+  const parsed = readMappingFile(schema, file.text, file.label);
+  if (!parsed.ok) throw new ImportRejected(parsed.problems.join('\n'));
   for (const pattern of [...(parsed.value.footer ?? []), parsed.value.stage_date_pattern ?? '']) {
     try {
       new RegExp(pattern);
@@ -317,7 +340,7 @@ async function* records(
   };
   for await (const r of unreadable(readTable(prep.dataFile, prep.label, prep.kind, table))) {
     if (!compiled) {
-      compiled = compileMapping(prep.mapping, r.values, prep.label, zone);
+      compiled = compileMapping(prep.mapping, r.values, prep.label, zone, prep.kind === 'csv');
       if (compiled.headerProblems.length > 0)
         throw new ImportRejected(compiled.headerProblems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
       continue;
@@ -361,6 +384,7 @@ function planRecord(
 ): { plan: PlannedLead | null; sourceId: string | null; problems: ImportProblem[] } {
   const mapped = compiled.mapRow(values, line);
   const sourceId = mapped.sourceId;
+  if (mapped.misshapen) return { plan: null, sourceId, problems: mapped.problems };
   const completed = prep.maven ? prep.maven.complete(mapped.record) : mapped.record;
   const erased = completed.email !== null && prep.suppressed.has(emailHash(completed.email));
   // An erased contact stays erased: the deal is imported, the person's data is not.
@@ -520,12 +544,14 @@ async function writePass(
     if (prep.maven) await writeMavenCatalog(tx, prep.maven, opts.now);
   });
 
-  let batch: ImportedLeadRows[] = [];
+  let batch: { row: RecordRow; plan: PlannedLead }[] = [];
   let lastLine = progress.checkpointLine;
   const flush = async (): Promise<void> => {
-    const rows = batch;
+    const planned = batch;
     batch = [];
+    let rows: ImportedLeadRows[] = [];
     const res = await withTransaction(store, async (tx) => {
+      rows = (await keepingFirstCreation(tx, prep, planned, dir, ctx)).map((p) => importedRows(p, rowCtx));
       const written = await writeImportBatch(store, tx, rows);
       report.kept += written.kept.length;
       progress.written += written.written;
@@ -536,20 +562,24 @@ async function writePass(
     if (opts.automations) await activate(store, rows, new Set(res.kept), opts.now, report);
   };
   const zone = dir.process.organisation.timezone;
-  for await (const row of records(prep, zone, 'writing', opts)) {
-    const line = row.line;
-    progress.read++;
-    if (line <= progress.checkpointLine) continue; // committed by the interrupted run
-    const { plan } = planRecord(prep, row, dir, ctx);
-    lastLine = line;
-    if (!plan || duplicates.has(plan.sourceId)) {
-      progress.skipped++;
-      continue;
+  try {
+    for await (const row of records(prep, zone, 'writing', opts)) {
+      const line = row.line;
+      progress.read++;
+      if (line <= progress.checkpointLine) continue; // committed by the interrupted run
+      const { plan } = planRecord(prep, row, dir, ctx);
+      lastLine = line;
+      if (!plan || duplicates.has(plan.sourceId)) {
+        progress.skipped++;
+        continue;
+      }
+      batch.push({ row, plan });
+      if (batch.length >= (opts.batchSize ?? 5000)) await flush();
     }
-    batch.push(importedRows(plan, rowCtx));
-    if (batch.length >= (opts.batchSize ?? 5000)) await flush();
+    await flush();
+  } catch (e) {
+    throw new ImportInterrupted(runId, progress.checkpointLine, progress.written, e);
   }
-  await flush();
   report.written = progress.written;
   await withTransaction(store, async (tx) => {
     await recountOpenLeads(tx);
@@ -570,6 +600,27 @@ async function writePass(
       },
       opts.now,
     );
+  });
+}
+
+/**
+ * The batch's plans, those of undated records already imported re-planned with their stored
+ * created_at: the file has no date for them, so the first import's time is their creation, and a
+ * re-run of the same file leaves them as they were.
+ */
+async function keepingFirstCreation(
+  tx: Tx,
+  prep: Prepared,
+  batch: readonly { row: RecordRow; plan: PlannedLead }[],
+  dir: ProcessDirectory,
+  ctx: PlanContext,
+): Promise<PlannedLead[]> {
+  const undated = batch.filter((b) => b.plan.createdEstimated).map((b) => b.plan.id);
+  const stored = undated.length > 0 ? await storedCreatedAt(tx, undated) : new Map<string, number>();
+  return batch.map(({ row, plan }) => {
+    const first = plan.createdEstimated ? stored.get(plan.id) : undefined;
+    if (first === undefined || first === plan.state.createdAt) return plan;
+    return planRecord(prep, row, dir, { ...ctx, undatedCreatedAt: first }).plan ?? plan;
   });
 }
 

@@ -16,6 +16,11 @@ export interface RowResult {
   /** The record id as written, also when the record has errors (for the list of skipped records). */
   sourceId: string | null;
   problems: ImportProblem[];
+  /**
+   * The row has more or fewer fields than the header: its cells cannot be trusted to be under the
+   * right columns, so its only problem is the field count and nothing else is checked.
+   */
+  misshapen: boolean;
 }
 
 export interface CompiledMapping {
@@ -42,6 +47,8 @@ export function compileMapping(
   header: readonly string[],
   file: string,
   zone: string,
+  /** Whether every row must have the header's number of fields (CSV; a worksheet drops empty trailing cells). */
+  fieldCount = false,
 ): CompiledMapping {
   const index = new Map<string, number>();
   header.forEach((h, i) => {
@@ -158,9 +165,11 @@ export function compileMapping(
       const v = values[i]?.trim() ?? '';
       if (v !== '') fields[field] = alias(mapping, field, v);
     }
+    const width = fieldCount ? widthProblem(values.length, line) : null;
     return {
-      problems,
+      problems: width ? [width] : problems,
       sourceId,
+      misshapen: width !== null,
       record: {
         file,
         line,
@@ -189,6 +198,26 @@ export function compileMapping(
         fields,
         unreadable,
       },
+    };
+  }
+
+  /**
+   * A row of another width than the header: a truncated export, or an unquoted delimiter inside a
+   * value (`1,500`) that moves every later cell one column on. Said once, instead of the errors of
+   * each shifted cell.
+   */
+  function widthProblem(fields: number, line: number): ImportProblem | null {
+    if (fields === header.length) return null;
+    const why =
+      fields > header.length
+        ? `: a value holding the delimiter "${mapping.delimiter}" must be in double quotes`
+        : ': the row is cut short';
+    return {
+      file,
+      line,
+      column: null,
+      message: `the row has ${fields} fields, the header has ${header.length}${why}`,
+      severity: 'error',
     };
   }
 

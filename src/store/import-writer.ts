@@ -135,6 +135,20 @@ function chunk<T extends object>(rows: readonly T[]): T[][] {
   return out;
 }
 
+/** The stored created_at of those of `ids` already in the store (an earlier import's). */
+export async function storedCreatedAt(tx: Tx, ids: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const rows = await tx
+      .selectFrom('leads')
+      .select(['id', 'created_at'])
+      .where('id', 'in', ids.slice(i, i + 1000))
+      .execute();
+    for (const r of rows) out.set(r.id, Number(r.created_at));
+  }
+  return out;
+}
+
 /** Open leads per owner, recounted after an import so that least-open routing and caps see them. */
 export async function recountOpenLeads(tx: Tx): Promise<void> {
   await tx.deleteFrom('routing_load').execute();
