@@ -12,10 +12,16 @@ import { parsePositiveInt } from './parse.js';
 /** `stageflow process ...`: check a process file, see what it would change, apply it, look back. */
 
 function summary(p: Process): string {
-  const pipelines = p.pipelines.map((pl) => `${pl.id}: ${pl.stages.map((s) => s.id).join(' > ')}`).join('; ');
+  const pipelines = p.pipelines
+    .map((pl) => `${pl.id}${pl.default ? ' (default)' : ''}: ${pl.stages.map((s) => s.id).join(' > ')}`)
+    .join('; ');
+  // With no default, a lead no pipeline's entry criteria match is refused: worth saying up front.
+  const fallback = p.pipelines.some((pl) => pl.default)
+    ? ''
+    : ', no default pipeline (a lead no entry criteria match is refused)';
   return [
     `process "${p.name}"`,
-    `${plural(p.pipelines.length, 'pipeline')} (${pipelines})`,
+    `${plural(p.pipelines.length, 'pipeline')} (${pipelines})${fallback}`,
     plural(p.users.length, 'user'),
     plural(p.teams.length, 'team'),
     plural(p.assignment.rules.length, 'assignment rule'),

@@ -25,7 +25,18 @@ describe('stageflow process', () => {
     const r = await stageflow(['process', 'validate', tempFile('process.yaml', PROCESS_YAML)]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^OK .*process "CLI test", 1 pipeline \(nb: qualify > demo > close\), 2 users/);
+    expect(r.stdout).toMatch(
+      /^OK .*process "CLI test", 1 pipeline \(nb \(default\): qualify > demo > close\), 2 users/,
+    );
+  });
+
+  it('validate says when no pipeline is the default, since unmatched leads are then refused', async () => {
+    const routed = PROCESS_YAML.replace('    default: true\n', '    entry: { field: territory, eq: us }\n');
+    const r = await stageflow(['process', 'validate', tempFile('process.yaml', routed)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '1 pipeline (nb: qualify > demo > close), no default pipeline (a lead no entry criteria match is refused), 2 users',
+    );
   });
 
   it('a missing file is one line naming the file', async () => {
