@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { z } from 'zod';
@@ -221,6 +221,7 @@ async function prepare(opts: ImportOptions): Promise<Omit<Prepared, 'suppressed'
 
 async function prepareFormat(opts: ImportOptions): Promise<Omit<Prepared, 'suppressed'>> {
   if (opts.format === 'maven') {
+    assertMavenFolder(opts.path);
     const maven = await readMavenSideFiles(opts.path);
     return {
       mapping: opts.mapping ? refine(maven.mapping, opts.mapping) : maven.mapping,
@@ -267,7 +268,21 @@ function readRates(opts: ImportOptions, home: string): Rates {
   return parsed.rates;
 }
 
+/** The path the user gave, named as given, rather than the system's ENOENT of a file they never named. */
+function assertMavenFolder(path: string): void {
+  const files = Object.values(MAVEN_FILES);
+  if (!existsSync(path)) throw new ImportRejected(`folder not found: ${path}`);
+  const missing = statSync(path).isDirectory() ? files.filter((f) => !existsSync(join(path, f))) : files;
+  if (missing.length > 0)
+    throw new ImportRejected(
+      `${path} is not the Maven CRM folder: ${files.join(', ')} expected` +
+        (missing.length < files.length ? ` (missing: ${missing.join(', ')})` : ''),
+    );
+}
+
 function kindOf(path: string): TableKind {
+  if (!existsSync(path)) throw new ImportRejected(`file not found: ${path}`);
+  if (statSync(path).isDirectory()) throw new ImportRejected(`${path} is a folder: give the export file`);
   try {
     return tableKind(path, basename(path));
   } catch (e) {
@@ -349,6 +364,9 @@ async function* records(
     count++;
     yield { line: r.line, values: r.values, compiled };
   }
+  // Not even a header: a failed or truncated export, which must not pass for an import of nothing.
+  if (!compiled)
+    throw new ImportRejected(`${prep.label}: the file is empty (not even a header row): nothing to import`);
 }
 
 /** A data row with what reads it: the mapping compiled against the file's header. */
@@ -393,9 +411,9 @@ function planRecord(
   const planned = planLead(record, dir, ctx);
   // The plan names fields (owner, stage); the report names the file's columns.
   const stageHeader = (stage: string): string | null => stageDateHeader(stage, compiled.stageDateColumns, values);
-  const problems = planned.ok
-    ? planned.warnings
-    : planned.problems.map((p) => inFileColumns(p, record, prep.mapping, stageHeader));
+  const problems = (planned.ok ? planned.warnings : planned.problems).map((p) =>
+    inFileColumns(p, record, prep.mapping, stageHeader),
+  );
   const notice: ImportProblem[] = erased
     ? [
         {
@@ -467,6 +485,8 @@ async function checkPass(
         if (plan?.converted) report.converted++;
         if (errors.length > 0) invalidLines.push({ line, sourceId, reasons: errors.map((e) => e.message) });
       }
+      // Maven's corrected product names, one warning each with its count (after every record is read).
+      prep.maven?.corrections().forEach(note);
       const dups = await seen.duplicates(10_000);
       duplicates = new Set(dups.map((d) => d.sourceId));
       for (const d of dups)

@@ -268,10 +268,11 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   put('expected_close', record.expectedClose === null ? null : localIso(record.expectedClose.at, zone));
   return {
     ok: true,
-    warnings: history.warnings.map((message) => ({
+    warnings: history.warnings.map((message, i) => ({
       file: record.file,
       line: record.line,
-      column: null,
+      // The stage as written: the report names the date column it came from.
+      column: dated.find((d) => d === history.ignored[i])?.stage ?? null,
       message,
       severity: 'warning' as const,
     })),

@@ -43,7 +43,15 @@ export interface RebuildInput {
   stallDays: (index: number) => number;
 }
 
-export type RebuildResult = { ok: true; stays: RebuiltStay[]; warnings: string[] } | { ok: false; problems: string[] };
+export type RebuildResult =
+  | {
+      ok: true;
+      stays: RebuiltStay[];
+      warnings: string[];
+      /** The dated points each warning is about, in the same order: the caller names their columns. */
+      ignored: (Stamp & { index: number })[];
+    }
+  | { ok: false; problems: string[] };
 
 export function rebuildStays(input: RebuildInput): RebuildResult {
   const { pipeline, current, createdAt, closedAt } = input;
@@ -55,9 +63,10 @@ export function rebuildStays(input: RebuildInput): RebuildResult {
     (latestPoint && latestPoint.at > createdAt.at ? latestPoint : createdAt);
   // A later stage entered after the current one means the deal moved back; the export keeps no exit
   // for it, so the current stage's entry is the truth and the later dates are dropped (and said).
-  const warnings = points
-    .filter((p) => p.index !== current && p.at > currentAt.at)
-    .map((p) => `the date entering ${stageName(pipeline, p.index)} is after the current stage's entry; ignored`);
+  const ignored = points.filter((p) => p.index !== current && p.at > currentAt.at);
+  const warnings = ignored.map(
+    (p) => `the date entering ${stageName(pipeline, p.index)} is after the current stage's entry; ignored`,
+  );
   const entries = points
     .filter((p) => p.index !== current && p.at <= currentAt.at)
     .map((p) => ({ index: p.index, at: p.at }));
@@ -91,7 +100,7 @@ export function rebuildStays(input: RebuildInput): RebuildResult {
       stallDays: input.stallDays(e.index),
     };
   });
-  return { ok: true, stays, warnings };
+  return { ok: true, stays, warnings, ignored };
 }
 
 /** The latest of some stamps (the first of equals), or null. */

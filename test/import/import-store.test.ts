@@ -215,7 +215,8 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
     const r = await importFile(s, 'hubspot', fixture('hubspot-deals.csv'));
     expect(r).toMatchObject({ outcome: 'imported', records: 4, written: 4, errors: 0, warnings: 1 });
     expect(r.problems.map(formatImportProblem)).toEqual([
-      "hubspot-deals.csv:5: warning: the date entering Decision Maker Bought-In is after the current stage's entry; ignored",
+      'hubspot-deals.csv:5: Date entered "Decision Maker Bought-In (Sales Pipeline)": warning: ' +
+        "the date entering Decision Maker Bought-In is after the current stage's entry; ignored",
     ]);
     expect((await leads(s)).map((l) => [l.id, l.pipeline, l.stage, l.status, l.owner, l.value])).toEqual([
       ['hubspot:9001', 'hs', 'presentation', 'open', 'anna', 2_400_000],

@@ -56,8 +56,13 @@ export interface MavenSideFiles {
   products: MavenProduct[];
   /** The deals file's mapping, with product aliases learnt from products.csv. */
   mapping: Mapping;
-  /** Fills what the deals file leaves out: the rep's office as territory, an open deal's list price. */
+  /**
+   * Fills what the deals file leaves out (the rep's office as territory, an open deal's list price)
+   * and corrects its product names to products.csv's, counting each correction.
+   */
   complete(record: ImportRecord): ImportRecord;
+  /** One warning per product name corrected since the last call, with its first line and count. */
+  corrections(): ImportProblem[];
   problems: ImportProblem[];
 }
 
@@ -158,9 +163,19 @@ export async function readMavenSideFiles(dir: string): Promise<MavenSideFiles> {
     });
   }
 
-  // "GTXPro" in the deals is "GTX Pro" in products.csv: names compared without spaces or case.
-  const productAliases: Record<string, string> = {};
-  for (const p of products) productAliases[p.name.replace(/\s+/g, '')] = p.name;
+  // "GTXPro" in the deals is "GTX Pro" in products.csv: names compared without spaces. Corrected in
+  // complete(), not by the mapping's aliases, so that the correction is counted and reported.
+  const productAliases = new Map(products.map((p) => [p.name.replace(/\s+/g, ''), p.name]));
+  const productFixes = new Map<string, { to: string; line: number; count: number }>();
+  const correctProduct = (record: ImportRecord): string | null => {
+    const written = record.product;
+    const fixed = written === null ? undefined : productAliases.get(written);
+    if (written === null || fixed === undefined || fixed === written) return written;
+    const seen = productFixes.get(written) ?? { to: fixed, line: record.line, count: 0 };
+    seen.count++;
+    productFixes.set(written, seen);
+    return fixed;
+  };
   const listPrice = new Map(products.map((p) => [p.name, p.listPriceMinor]));
 
   const mapping = buildMapping({
@@ -182,7 +197,6 @@ export async function readMavenSideFiles(dir: string): Promise<MavenSideFiles> {
     // close_value and the list prices are US dollars and the file has no currency column: into an
     // organisation in another currency they are converted at the --rates rate, like any other format.
     currency: MAVEN_CURRENCY,
-    aliases: { product: productAliases },
     numbers: NUMBERS,
     dates: { formats: ['yyyy-MM-dd'] },
   });
@@ -214,7 +228,8 @@ export async function readMavenSideFiles(dir: string): Promise<MavenSideFiles> {
     products,
     mapping,
     problems,
-    complete(record) {
+    complete(written) {
+      const record = { ...written, product: correctProduct(written) };
       const territory = record.territory ?? (record.owner ? (officeOf.get(record.owner.toLowerCase()) ?? null) : null);
       const open = record.closedAt === null && !/^(won|lost)$/i.test(record.stage ?? '');
       const price = record.product ? listPrice.get(record.product) : undefined;
@@ -226,6 +241,17 @@ export async function readMavenSideFiles(dir: string): Promise<MavenSideFiles> {
         value: estimate ? price / 100 : record.value,
         fields: estimate ? { ...record.fields, value_source: 'list_price' } : record.fields,
       };
+    },
+    corrections() {
+      const out = [...productFixes].map(([from, fix]): ImportProblem => ({
+        file: MAVEN_FILES.pipeline,
+        line: fix.line,
+        column: 'product',
+        message: `"${from}" corrected to "${fix.to}" (the name in ${MAVEN_FILES.products}) on ${fix.count} ${fix.count === 1 ? 'row' : 'rows'}`,
+        severity: 'warning',
+      }));
+      productFixes.clear();
+      return out;
     },
   };
 }
