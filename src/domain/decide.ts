@@ -503,7 +503,10 @@ class Run {
     if (index < 0) refuse('unknown_stage', `pipeline "${target.id}" has no stage "${stageId}"`);
     const why = reason ? ` (${reason})` : '';
     if (target.id !== lead.pipeline) {
-      // Entering another pipeline past its strict stages skips them just as a forward move would.
+      // Leaving a strict stage for another pipeline needs what leaving it forward needs, and
+      // entering that pipeline past its strict stages skips them just as a forward move would.
+      const from = lead.stay.stageIndex;
+      this.gateForward(this.pipeline(), from, from + 1, override, stageId);
       this.gateEntry(target, index, override, stageId);
       this.log.push({ kind: 'event', rule: null, message: `moved to pipeline ${target.id}, stage ${stageId}${why}` });
       this.transition(target, index, 'pipeline', 'moved', 'pipeline');

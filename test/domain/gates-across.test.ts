@@ -148,6 +148,26 @@ describe('strict stages on a move between pipelines', () => {
     expect(byAdmin.lead?.stay.stage).toBe('s3');
   });
 
+  it('refuses to leave a strict stage that holds the lead for another pipeline, even at its first stage', () => {
+    const held = [created, moveTo('s2')];
+    for (const stage of ['r1', 'r2']) {
+      const r = run([...held, moveTo(stage, 'rn')]);
+      expect(r.refused).toEqual([
+        {
+          code: 'gate_refused',
+          message: `stage "s2" is strict: cannot move to "${stage}" because required field value not set`,
+        },
+      ]);
+      expect(r.lead?.stay.stage).toBe('s2');
+    }
+    // Its exit met, or by an admin's override, the lead may go.
+    const withValue = run([...held, { type: 'lead.updated', lead: 'L', fields: { value: 900 } }, moveTo('r2', 'rn')]);
+    expect(withValue.lead?.stay.stage).toBe('r2');
+    expect(run([...held, { ...moveTo('r2', 'rn'), override: true, actor: admin }]).lead?.stay.stage).toBe('r2');
+    // From a stage that is not strict, nothing holds it.
+    expect(run([created, moveTo('r2', 'rn')]).lead?.stay.stage).toBe('r2');
+  });
+
   it('names an automation, not the event actor, when a gate holds its move', () => {
     const p = parseProcess(`name: Auto
 organisation: { timezone: UTC }
