@@ -374,11 +374,26 @@ function implausibleDates(
         column,
         message: `"${cell.text}" is before ${EARLIEST_YEAR}: not a plausible date (fix or empty the cell)`,
       });
-  if (closedCell !== null && closedCell.at > now && yearOf(closedCell.at) >= EARLIEST_YEAR)
-    out.push({
-      column: 'closed_at',
-      message: `closes on "${closedCell.text}", after the import's current time (${localIso(now, zone).slice(0, 16).replace('T', ' ')}): a close date cannot be in the future`,
-    });
+  // What already happened cannot be dated after now: a future stage entry would also put every
+  // later event on the lead at that future time (the engine never dates a change before the last).
+  const nowText = localIso(now, zone).slice(0, 16).replace('T', ' ');
+  const happened: [string, DateCell | null, string, string][] = [
+    ['created_at', record.createdAt, 'created on', 'a creation date'],
+    ['closed_at', closedCell, 'closes on', 'a close date'],
+    ['last_stage_change', record.lastStageChange, 'changed stage on', 'a stage change'],
+    ...record.stageDates.map((d): [string, DateCell, string, string] => [
+      d.stage,
+      d.date,
+      'entered the stage on',
+      'a stage entry',
+    ]),
+  ];
+  for (const [column, cell, what, kind] of happened)
+    if (cell !== null && cell.at > now && yearOf(cell.at) >= EARLIEST_YEAR)
+      out.push({
+        column,
+        message: `${what} "${cell.text}", after the import's current time (${nowText}): ${kind} cannot be in the future`,
+      });
   const latest = yearOf(now) + EXPECTED_CLOSE_YEARS_AHEAD;
   if (record.expectedClose !== null && yearOf(record.expectedClose.at) > latest)
     out.push({

@@ -108,6 +108,9 @@ describe.each(dialects)('date guards on %s', (dialect) => {
         '3,Far ahead,100,EUR,Demo Scheduled,New business,Anna Schmidt,open,2026-01-01,,,,2062-01-31,,Org,,',
         '4,Later today,100,EUR,Demo Scheduled,New business,Anna Schmidt,lost,2026-01-01,,2026-03-02 11:00:00,,,,Org,,',
         '5,Fine,100,EUR,Demo Scheduled,New business,Anna Schmidt,won,2026-01-01,2026-03-02,,,2031-12-31,,Org,,',
+        // A stage change or a creation after now would put every later event on the lead there too.
+        '6,Moved later,100,EUR,Demo Scheduled,New business,Anna Schmidt,open,2026-01-01,,,,,2027-06-01 14:00:00,Org,,',
+        '7,Made later,100,EUR,Demo Scheduled,New business,Anna Schmidt,open,2026-04-01,,,,,,Org,,',
       ].join('\n'),
     );
     const r = await importAt(s, { format: 'pipedrive', path: data, skipInvalid: true });
@@ -116,8 +119,10 @@ describe.each(dialects)('date guards on %s', (dialect) => {
       'pd.csv:3: Deal - Deal created: "0001-01-01" is before 1970: not a plausible date (fix or empty the cell)',
       'pd.csv:4: Deal - Expected close date: "2062-01-31" is after 2031, more than 5 years ahead: not a plausible expected close (a typo in the year?)',
       `pd.csv:5: Deal - Lost time: closes on "2026-03-02 11:00:00", after the import's current time (2026-03-02 10:00): a close date cannot be in the future`,
+      `pd.csv:7: Deal - Last stage change: changed stage on "2027-06-01 14:00:00", after the import's current time (2026-03-02 10:00): a stage change cannot be in the future`,
+      `pd.csv:8: Deal - Deal created: created on "2026-04-01", after the import's current time (2026-03-02 10:00): a creation date cannot be in the future`,
     ]);
-    expect(r).toMatchObject({ outcome: 'imported', records: 5, valid: 1, written: 1 });
+    expect(r).toMatchObject({ outcome: 'imported', records: 7, valid: 1, written: 1 });
     const leads = await s.db.selectFrom('leads').select(['id', 'closed_at']).execute();
     expect(leads.map((l) => [l.id, Number(l.closed_at)])).toEqual([['pipedrive:5', utc('2026-03-01T23:00')]]);
   });
