@@ -271,7 +271,10 @@ export class DecisionWriter {
       furthest_index: row.furthest_index ?? null,
       other_pipelines: row.other_pipelines ?? 0,
     };
-    return leadRow(l.lead, l.version, l.now, reachAfter(l.lead.pipeline, before, entered));
+    // updated_at never goes back, even for an event dated before the last one (handled as of then):
+    // a client syncing by updated_since would otherwise miss the change.
+    const updatedAt = Math.max(l.now, Number(row.updated_at ?? 0));
+    return leadRow(l.lead, l.version, updatedAt, reachAfter(l.lead.pipeline, before, entered));
   }
 
   private flushSqlite(db: Connection): void {
