@@ -262,12 +262,27 @@ const workOf = (u: RemovedUser): string =>
     .filter((s) => s !== '')
     .join(' and ');
 
+/**
+ * What can be done: leads are handed over with `lead reassign` (the owner's tasks follow them); a
+ * task of a fixed user or a team stays with its assignee until it is done.
+ */
+function remedy(u: RemovedUser): string {
+  const tasks = `task list --assignee ${u.user}`;
+  const steps =
+    u.leads > 0 && u.tasks > 0
+      ? `reassign their leads (lead reassign; owner tasks follow) and complete the tasks left (${tasks})`
+      : u.leads > 0
+        ? 'reassign their leads (lead reassign)'
+        : `complete their tasks (${tasks})`;
+  return `${steps}, or keep the user with active: false`;
+}
+
 /** What `process diff` says of it: the apply it previews would be refused. */
 export function describeRemovedUser(u: RemovedUser): string {
-  return `user ${u.user} (${u.path} in the current version) is removed but ${workOf(u)}: apply will be refused; reassign them first, or keep the user with active: false`;
+  return `user ${u.user} (${u.path} in the current version) is removed but ${workOf(u)}: apply will be refused; ${remedy(u)}`;
 }
 
 /** Apply's refusal, placed at the current version's path. */
 export function removedUserProblem(u: RemovedUser): string {
-  return `${u.path} in the current version: user ${u.user} is removed but ${workOf(u)}; reassign them first, or keep the user with active: false`;
+  return `${u.path} in the current version: user ${u.user} is removed but ${workOf(u)}; ${remedy(u)}`;
 }
