@@ -76,6 +76,8 @@ export interface DecideInput {
 export type Decision =
   | {
       ok: true;
+      /** The time the event was handled as of: its own, or the lead's last change if that is later. */
+      at: number;
       lead: LeadState;
       changes: Change[];
       effects: Effect[];
@@ -183,7 +185,15 @@ class Run {
     // A timer or a new process version is not a fresh attempt at the work, so it leaves a recorded error in place.
     const timer = ['task.due', 'task.overdue', 'stage.stalled', 'process.upgraded'].includes(this.event.type);
     if (!this.errorRaised && !timer) lead.error = null;
-    return { ok: true, lead, changes: this.changes, effects: this.effects, log: this.log, routing: this.routing };
+    return {
+      ok: true,
+      at: this.now,
+      lead,
+      changes: this.changes,
+      effects: this.effects,
+      log: this.log,
+      routing: this.routing,
+    };
   }
 
   handle(): void {

@@ -190,7 +190,9 @@ export class Engine {
         log: d.log,
         event,
         actor: event.actor ?? { kind: timerEvent(event) ? 'system' : 'api' },
-        now: at,
+        // As of when decide() handled it: an event dated before the lead's last change is stored
+        // then, with its activities, histories and run log, so no row predates the stay it is in.
+        now: d.at,
       });
       working.set(event.lead, d.lead);
       outcomes.push({

@@ -7,7 +7,8 @@ import { dialects, freshStore } from '../support/stores.js';
 /**
  * A lead's `updated_at` never goes back: an event dated before the lead's last write (a clock set
  * back; the engine handles it as of the lead's last change) still moves it on, so a client syncing
- * by `updated_since` from the later time sees the change.
+ * by `updated_since` from the later time sees the change; and the rows such an event writes are
+ * dated as the engine handled it, not before the stay they belong to.
  */
 
 const PROCESS = `name: Sync
@@ -39,5 +40,28 @@ describe.each(dialects)('updated_at on %s', (dialect) => {
       .where('id', '=', 'L')
       .executeTakeFirstOrThrow();
     expect([Number(row.updated_at), row.company]).toEqual([t0 + 3_600_000, 'Acme GmbH']);
+  });
+
+  it('stores an event dated before the stay it lands in as of the stay’s entry, its rows included', async () => {
+    const store = await freshStore(dialect);
+    open.push(store);
+    const t0 = Date.parse('2026-03-02T09:00:00Z');
+    await applyProcess(store, PROCESS, t0, 'test');
+    const engine = new Engine(store);
+    await engine.handle({ type: 'lead.created', lead: 'L', fields: {} }, t0);
+    await engine.handle({ type: 'activity.logged', lead: 'L', kind: 'call' }, t0 - 600_000);
+    const activity = await store.db
+      .selectFrom('activities')
+      .select('at')
+      .where('lead_id', '=', 'L')
+      .executeTakeFirstOrThrow();
+    const event = await store.db
+      .selectFrom('events')
+      .select('at')
+      .where('lead_id', '=', 'L')
+      .where('type', '=', 'activity.logged')
+      .executeTakeFirstOrThrow();
+    // No row of the lead predates the stay the call was logged in.
+    expect([Number(activity.at), Number(event.at)]).toEqual([t0, t0]);
   });
 });
