@@ -193,6 +193,7 @@ export class Engine {
         // As of when decide() handled it: an event dated before the lead's last change is stored
         // then, with its activities, histories and run log, so no row predates the stay it is in.
         now: d.at,
+        receivedAt: at,
       });
       working.set(event.lead, d.lead);
       outcomes.push({

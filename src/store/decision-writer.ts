@@ -37,7 +37,13 @@ export interface DecisionRows {
   log: LogEntry[];
   event: EngineEvent;
   actor: Actor;
+  /** When the event is recorded as happening: decide()'s time, never before the lead's last change. */
   now: number;
+  /**
+   * When the engine received it, if earlier than `now`: its effects are due then, not at a lead's
+   * last change that lies ahead of the clock (a stay dated in the future must not hold a mail).
+   */
+  receivedAt?: number;
 }
 
 // Both databases take at least 32,766 parameters per statement.
@@ -235,8 +241,8 @@ export class DecisionWriter {
         payload: JSON.stringify(e.payload),
         status: 'pending',
         attempts: 0,
-        next_attempt_at: now,
-        created_at: now,
+        next_attempt_at: d.receivedAt ?? now,
+        created_at: d.receivedAt ?? now,
         last_error: null,
         last_attempt_at: null,
         detail: null,

@@ -16,7 +16,7 @@ organisation: { timezone: UTC }
 users: [{ id: anna, name: Anna }]
 assignment: { default_owner: anna }
 pipelines:
-  - { id: nb, name: NB, default: true, stages: [{ id: open, name: Open }] }
+  - { id: nb, name: NB, default: true, stages: [{ id: open, name: Open }], on_won: [{ congratulate: owner }] }
 `;
 
 const open: Store[] = [];
@@ -63,5 +63,24 @@ describe.each(dialects)('updated_at on %s', (dialect) => {
       .executeTakeFirstOrThrow();
     // No row of the lead predates the stay the call was logged in.
     expect([Number(activity.at), Number(event.at)]).toEqual([t0, t0]);
+  });
+
+  it('queues the effects of such an event when it was received, not at a change dated ahead of the clock', async () => {
+    const store = await freshStore(dialect);
+    open.push(store);
+    const t0 = Date.parse('2026-03-02T09:00:00Z');
+    const ahead = Date.parse('2027-02-01T00:00:00Z');
+    await applyProcess(store, PROCESS, t0, 'test');
+    const engine = new Engine(store);
+    // A lead created with the clock set ahead: its stay is dated next February.
+    await engine.handle({ type: 'lead.created', lead: 'L', fields: {} }, ahead);
+    await engine.handle({ type: 'lead.won', lead: 'L' }, t0);
+    const mail = await store.db
+      .selectFrom('outbox')
+      .select(['next_attempt_at', 'kind'])
+      .where('lead_id', '=', 'L')
+      .where('kind', '=', 'congratulate')
+      .executeTakeFirstOrThrow();
+    expect(Number(mail.next_attempt_at)).toBe(t0);
   });
 });
