@@ -20,7 +20,7 @@ import {
 import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
-import { LOCK_ORDER } from '../store/leads.js';
+import { LOCK_ORDER, updatedAtNoEarlierThan } from '../store/leads.js';
 import { openWorkByUser } from '../store/user-work.js';
 import { insertProcessVersion, latestProcess, lockProcessVersions } from '../store/processes.js';
 import {
@@ -195,7 +195,7 @@ export async function applyProcess(
             process_version: version,
             stage_index: index,
             version: eb('version', '+', 1),
-            updated_at: now,
+            updated_at: updatedAtNoEarlierThan(now),
           }))
           .where('status', '=', 'open')
           .where('pipeline', '=', pl.id)

@@ -2,6 +2,7 @@ import { appendAudit } from './audit.js';
 import { checkEmail, contactLeads, contactNotFound, type ContactLeadRow } from './contact.js';
 import { withTransaction, type Store, type Tx } from './db.js';
 import { emailHash, isPersonalKey, pseudonymFor, Scrubber, subscriberHash } from './personal-data.js';
+import { updatedAtNoEarlierThan } from './leads.js';
 import type { OutboxTable } from './schema.js';
 import { isSuppressed, suppress } from './suppressions.js';
 
@@ -115,7 +116,7 @@ async function pseudonymiseLeads(tx: Tx, leads: readonly ContactLeadRow[], s: Sc
         // A new version: an engine batch that loaded the lead before this erase loses its race
         // and decides again on the erased row, instead of writing the old fields back.
         version: eb('version', '+', 1),
-        updated_at: now,
+        updated_at: updatedAtNoEarlierThan(now),
       }))
       .where('id', '=', l.id)
       .execute();

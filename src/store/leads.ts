@@ -1,6 +1,6 @@
 import type { Fields, FieldValue } from '../domain/conditions.js';
 import type { LeadState, StayState, TaskState } from '../domain/lead.js';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from './db.js';
 import type { LeadsTable, TasksTable } from './schema.js';
 import type { LeadReach } from './lead-reach.js';
@@ -248,4 +248,12 @@ export async function loadTask(tx: Tx, leadId: string, taskId: string): Promise<
 export async function stayStage(tx: Tx, stayId: string): Promise<string | null> {
   const row = await tx.selectFrom('stage_stays').select('stage').where('id', '=', stayId).executeTakeFirst();
   return row?.stage ?? null;
+}
+
+/**
+ * `updated_at` moved on to `now`, never back: a write dated before the lead's last one (a clock set
+ * back, a --now typed by hand) must not hide the change from a client syncing by updated_since.
+ */
+export function updatedAtNoEarlierThan(now: number): RawBuilder<number> {
+  return sql<number>`case when updated_at > ${now} then updated_at else ${now} end`;
 }

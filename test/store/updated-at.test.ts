@@ -83,4 +83,19 @@ describe.each(dialects)('updated_at on %s', (dialect) => {
       .executeTakeFirstOrThrow();
     expect(Number(mail.next_attempt_at)).toBe(t0);
   });
+
+  it('keeps the later time when a process version is applied as of an earlier one', async () => {
+    const store = await freshStore(dialect);
+    open.push(store);
+    const t0 = Date.parse('2026-03-02T09:00:00Z');
+    await applyProcess(store, PROCESS, t0, 'test');
+    await new Engine(store).handle({ type: 'lead.created', lead: 'L', fields: {} }, t0 + 3_600_000);
+    await applyProcess(store, PROCESS.replace('name: Sync', 'name: Sync 2'), t0 + 60_000, 'test');
+    const row = await store.db
+      .selectFrom('leads')
+      .select(['updated_at', 'process_version'])
+      .where('id', '=', 'L')
+      .executeTakeFirstOrThrow();
+    expect([Number(row.updated_at), Number(row.process_version)]).toEqual([t0 + 3_600_000, 2]);
+  });
 });
