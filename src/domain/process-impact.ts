@@ -270,9 +270,9 @@ function remedy(u: RemovedUser): string {
   const tasks = `task list --assignee ${u.user}`;
   const steps =
     u.leads > 0 && u.tasks > 0
-      ? `reassign their leads (lead reassign; owner tasks follow) and complete the tasks left (${tasks})`
+      ? `reassign their leads (lead reassign --owner …; owner tasks follow) and complete the tasks left (${tasks})`
       : u.leads > 0
-        ? 'reassign their leads (lead reassign)'
+        ? 'reassign their leads (lead reassign --owner …)'
         : `complete their tasks (${tasks})`;
   return `${steps}, or keep the user with active: false`;
 }
