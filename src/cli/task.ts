@@ -9,7 +9,7 @@ import { formatTime, print, printJson, table } from './output.js';
 import { parsePositiveInt, parseTimeFilter } from './parse.js';
 import { submitAndShow } from './submit.js';
 
-/** `stageflow task ...`: a rep's to-do list, and completing or reopening tasks. */
+/** `stageflow task ...`: a rep's to-do list, and completing, reopening or handing over tasks. */
 
 interface ListOptions {
   lead?: string;
@@ -34,7 +34,7 @@ async function resolveTask(
 }
 
 export function taskCommands(program: Command): void {
-  const task = program.command('task').description('list, complete and reopen tasks');
+  const task = program.command('task').description('list, complete, reopen and reassign tasks');
 
   task
     .command('list')
@@ -111,4 +111,18 @@ export function taskCommands(program: Command): void {
         });
       });
   }
+
+  task
+    .command('reassign')
+    .description("hand an open task to another user; it stays theirs when the lead's owner changes")
+    .argument('<task>', 'task id (e.g. L1#1:call), or a template id with --lead')
+    .requiredOption('--to <user>', 'the user who takes the task over')
+    .option('--lead <id>', 'the lead, when TASK is a template id')
+    .action(async (ref: string, opts: { to: string; lead?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const { lead, task: taskId } = await resolveTask(store, ref, opts.lead);
+        await submitAndShow(store, ctx, { type: 'task.reassigned', lead, task: taskId, assignee: opts.to });
+      });
+    });
 }

@@ -208,6 +208,8 @@ class Run {
         return this.completeTask(e.task);
       case 'task.reopened':
         return this.reopenTask(e.task);
+      case 'task.reassigned':
+        return this.reassignTask(e.task, e.assignee);
       case 'activity.logged':
         this.requireOpen();
         lead.stay.activities[e.kind] = (lead.stay.activities[e.kind] ?? 0) + 1;
@@ -236,7 +238,7 @@ class Run {
       case 'lead.reassigned':
         this.requireOpen();
         if (e.owner !== undefined) {
-          this.requireUser(e.owner);
+          this.requireActiveUser(e.owner);
           return this.changeOwner(e.owner, 'manual', null);
         }
         return this.assignByRules('reassign');
@@ -493,6 +495,33 @@ class Run {
     t.skipReason = null;
     this.saveTask(t);
     this.log.push({ kind: 'task', rule: t.template, message: `task ${t.template} reopened` });
+    this.settle();
+  }
+
+  /**
+   * Hands an open task to another person. It is theirs from then on (rule `user`): a later change of
+   * the lead's owner no longer moves it, as it moves the owner's tasks. The due time stays: the
+   * customer was promised it, whoever does the work.
+   */
+  private reassignTask(ref: string, to: string): void {
+    this.requireOpen();
+    const t = this.findTask(ref);
+    if (t.status !== 'open')
+      refuse('task_not_open', `task "${t.id}" is ${t.status}: only an open task can be reassigned`);
+    this.requireActiveUser(to);
+    if (t.assignee === to) {
+      this.log.push({ kind: 'task', rule: t.template, message: `task ${t.template} is already assigned to ${to}` });
+      return this.settle();
+    }
+    const from = t.assignee ?? 'nobody';
+    t.assignee = to;
+    t.assigneeRule = 'user';
+    this.saveTask(t);
+    this.log.push({
+      kind: 'task',
+      rule: t.template,
+      message: `task ${t.template} reassigned from ${from} to ${to} by ${this.actor.id ?? this.actor.kind}`,
+    });
     this.settle();
   }
 
@@ -1019,6 +1048,13 @@ class Run {
 
   private requireUser(id: string): void {
     if (!this.p.users.some((u) => u.id === id)) refuse('unknown_user', `no user "${id}" in the process`);
+  }
+
+  /** Work is handed only to someone who takes it: a user kept with `active: false` has left. */
+  private requireActiveUser(id: string): void {
+    this.requireUser(id);
+    if (this.p.users.find((u) => u.id === id)?.active === false)
+      refuse('inactive_user', `user "${id}" is inactive (active: false in the process); choose an active user`);
   }
 
   private requireOpen(): void {

@@ -9,6 +9,7 @@ export type DomainErrorCode =
   | 'already_in_stage'
   | 'unknown_task'
   | 'unknown_user'
+  | 'inactive_user'
   | 'task_not_open'
   | 'task_not_closed'
   | 'lead_closed'

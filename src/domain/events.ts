@@ -80,6 +80,17 @@ export const leadEventSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('task.reopened'), ...base, task: z.string().min(1) }).strict(),
   z
+    .object({
+      type: z.literal('task.reassigned'),
+      ...base,
+      task: z.string().min(1).describe('Task id, or the template id of a task in the current stage.'),
+      assignee: z
+        .string()
+        .min(1)
+        .describe('The user who takes the open task over; it stays theirs when the lead changes owner.'),
+    })
+    .strict(),
+  z
     .object({ type: z.literal('activity.logged'), ...base, kind: z.string().min(1), note: z.string().optional() })
     .strict(),
   z.object({ type: z.literal('signal.received'), ...base, name: z.string().min(1) }).strict(),

@@ -264,16 +264,17 @@ const workOf = (u: RemovedUser): string =>
 
 /**
  * What can be done: leads are handed over with `lead reassign` (the owner's tasks follow them); a
- * task of a fixed user or a team stays with its assignee until it is done.
+ * task of a fixed user or a team stays with its assignee until it is handed over with `task
+ * reassign` or done.
  */
 function remedy(u: RemovedUser): string {
-  const tasks = `task list --assignee ${u.user}`;
+  const tasks = `task list --assignee ${u.user}, then task reassign TASK --to …`;
   const steps =
     u.leads > 0 && u.tasks > 0
-      ? `reassign their leads (lead reassign --owner …; owner tasks follow) and complete the tasks left (${tasks})`
+      ? `reassign their leads (lead reassign --owner …; owner tasks follow) and the tasks left (${tasks})`
       : u.leads > 0
         ? 'reassign their leads (lead reassign --owner …)'
-        : `complete their tasks (${tasks})`;
+        : `reassign their tasks (${tasks})`;
   return `${steps}, or keep the user with active: false`;
 }
 

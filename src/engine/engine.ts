@@ -232,9 +232,10 @@ export class Engine {
   }
 }
 
-/** A task.completed or task.reopened naming, by id, a task the lead's state does not hold. */
+/** A task event naming, by id, a task the lead's state does not hold. */
 function namesOlderTask(lead: LeadState, event: EngineEvent): event is EngineEvent & { task: string } {
-  if (event.type !== 'task.completed' && event.type !== 'task.reopened') return false;
+  if (event.type !== 'task.completed' && event.type !== 'task.reopened' && event.type !== 'task.reassigned')
+    return false;
   return event.task.includes('#') && !lead.tasks.some((t) => t.id === event.task);
 }
 

@@ -67,6 +67,7 @@ const DOMAIN_PROBLEMS: Record<DomainErrorCode, ProblemType> = {
   already_in_stage: 'conflict',
   unknown_task: 'not-found',
   unknown_user: 'rule-refused',
+  inactive_user: 'rule-refused',
   task_not_open: 'conflict',
   task_not_closed: 'conflict',
   lead_closed: 'conflict',

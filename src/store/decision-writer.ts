@@ -79,6 +79,7 @@ const STAY_KEYED_UPDATES = ['id', ...STAY_UPDATES] as const;
 const TASK_UPDATES: readonly (keyof TasksTable)[] = [
   'status',
   'assignee',
+  'assignee_rule',
   'completed_at',
   'skipped_at',
   'skip_reason',

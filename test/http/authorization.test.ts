@@ -305,6 +305,12 @@ const ROUTES: Record<string, RouteCase> = {
       return { id: task };
     },
   },
+  'POST /api/v1/tasks/:id/reassign': {
+    record: 'task',
+    params: (k) => ({ id: k.fx.task }),
+    fresh: async (k) => ({ id: (await k.freshTask()).task }),
+    body: () => ({ assignee: 'rep-a2' }),
+  },
   'GET /api/v1/leads/:id/activities': { record: 'lead', params: leadParam },
   'POST /api/v1/leads/:id/activities': {
     record: 'lead',

@@ -143,4 +143,37 @@ describe.each(dialects)('transitions over HTTP on %s', (dialect) => {
     expect(again.status).toBe(409);
     expect((again.body as ProblemBody).type).toBe('https://stageflow.dev/problems/conflict');
   });
+
+  it('a manager hands an open task to another rep; a rep may not, and a done task is 409', async () => {
+    const created = await call(server, 'POST', '/api/v1/leads', {
+      token: admin,
+      body: { id: 'HAND', owner: 'rep-a1', fields: {} },
+    });
+    const first = (created.body as LeadBody).openTasks.find((t) => t.template === 'first-call');
+    if (!first) throw new Error('no first call');
+    const path = `/api/v1/tasks/${encodeURIComponent(first.id)}/reassign`;
+
+    const rep = await call(server, 'POST', path, {
+      token: await tokenFor(server, 'rep-a1'),
+      body: { assignee: 'rep-a2' },
+    });
+    expect(rep.status).toBe(403);
+
+    const handed = await call(server, 'POST', path, { token: manager, body: { assignee: 'rep-a2' } });
+    expect(handed.status, handed.text).toBe(200);
+    const body = handed.body as { task: { id: string; assignee: string }; log: { message: string }[] };
+    expect(body.task).toMatchObject({ id: first.id, assignee: 'rep-a2' });
+    expect(body.log.map((l) => l.message)).toContain('task first-call reassigned from rep-a1 to rep-a2 by mgr-a');
+    const read = await call(server, 'GET', `/api/v1/tasks/${encodeURIComponent(first.id)}`, { token: admin });
+    expect((read.body as { assignee: string }).assignee).toBe('rep-a2');
+
+    const nobody = await call(server, 'POST', path, { token: manager, body: { assignee: 'nobody' } });
+    expect(nobody.status).toBe(422);
+    expect((nobody.body as ProblemBody).code).toBe('unknown_user');
+
+    await call(server, 'POST', `/api/v1/tasks/${encodeURIComponent(first.id)}/complete`, { token: admin });
+    const done = await call(server, 'POST', path, { token: manager, body: { assignee: 'rep-a1' } });
+    expect(done.status).toBe(409);
+    expect((done.body as ProblemBody).detail).toBe(`task "${first.id}" is done: only an open task can be reassigned`);
+  });
 });

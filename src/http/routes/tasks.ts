@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { findTaskHit, searchTasks } from '../../store/task-search.js';
-import { reachesTask, EVERYONE } from '../access.js';
+import { findTaskHit, searchTasks, type TaskHit } from '../../store/task-search.js';
+import type { LeadEvent } from '../../domain/events.js';
+import { reachesTask, EVERYONE, MANAGERS } from '../access.js';
 import type { AppContext } from '../app.js';
 import { presentTask } from '../present.js';
 import { Problem } from '../problem.js';
@@ -21,7 +22,7 @@ import {
   type Api,
 } from './shared.js';
 
-/** Tasks: my work queue, a lead's tasks, overdue work; complete and reopen. */
+/** Tasks: my work queue, a lead's tasks, overdue work; complete, reopen and reassign. */
 
 const taskParams = z.object({ id: z.string().min(1).max(300) });
 const taskCursor = z.object({ d: z.number(), id: z.string() }).strict();
@@ -110,20 +111,50 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
         },
         config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true, problems },
       },
-      async (req) => {
-        const task = await findInReach(req, req.params.id);
-        const outcome = await submit(ctx, callerOf(req), { type, lead: task.lead, task: task.id });
-        // The engine says how it left the task; its lead and its stay's stage do not change.
-        const saved = outcome.savedTasks.find((t) => t.id === task.id);
-        const after = saved
-          ? { ...saved, lead: task.lead, stage: task.stage }
-          : await findTaskHit(ctx.store.db, task.id);
-        return {
-          task: after ? presentTask(after) : null,
-          log: outcome.log,
-          effects: outcome.effects.map((e) => e.kind),
-        };
-      },
+      async (req) => transition(req, req.params.id, (task) => ({ type, lead: task.lead, task: task.id })),
     );
+  }
+
+  api.post(
+    '/tasks/:id/reassign',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: "Hand an open task to another user; it stays theirs when the lead's owner changes",
+        params: taskParams,
+        headers: z.object({ 'idempotency-key': z.string().optional() }),
+        body: z
+          .object({ assignee: z.string().min(1).max(200).describe('User id of the person who takes the task over') })
+          .strict(),
+        response: { 200: taskOutcomeSchema },
+      },
+      // As handing over a lead: a manager's call, not a rep's way to pass work on.
+      config: { access: { roles: MANAGERS, scope: 'leads:write' }, idempotent: true, problems: ENGINE_PROBLEMS },
+    },
+    async (req) =>
+      transition(req, req.params.id, (task) => ({
+        type: 'task.reassigned',
+        lead: task.lead,
+        task: task.id,
+        assignee: req.body.assignee,
+      })),
+  );
+
+  /** Submits one task event and answers with the task as the engine left it, and what the rules did. */
+  async function transition(
+    req: Parameters<typeof callerOf>[0],
+    id: string,
+    event: (task: TaskHit) => LeadEvent,
+  ): Promise<z.infer<typeof taskOutcomeSchema>> {
+    const task = await findInReach(req, id);
+    const outcome = await submit(ctx, callerOf(req), event(task));
+    // The engine says how it left the task; its lead and its stay's stage do not change.
+    const saved = outcome.savedTasks.find((t) => t.id === task.id);
+    const after = saved ? { ...saved, lead: task.lead, stage: task.stage } : await findTaskHit(ctx.store.db, task.id);
+    return {
+      task: after ? presentTask(after) : null,
+      log: outcome.log,
+      effects: outcome.effects.map((e) => e.kind),
+    };
   }
 }
