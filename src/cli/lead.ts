@@ -1,12 +1,19 @@
 import { Option, type Command } from 'commander';
 import type { LeadStatus } from '../domain/lead.js';
+import {
+  deleteLead,
+  LEAD_TABLES,
+  previewLeadDeletion,
+  UnknownLeadError,
+  type LeadRowCounts,
+} from '../store/lead-delete.js';
 import { LEAD_SORTS, searchLeads, type LeadSearch, type LeadSort } from '../store/lead-search.js';
 import { leadRecord, leadRunLog } from '../store/queries.js';
 import { contextOf, displayZone, withStore } from './context.js';
-import { UsageError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
 import { renderRunLog, runLogJson } from './lead-why.js';
 import { leadJson, loadLeadPage, renderLead } from './lead-view.js';
-import { formatTime, iso, print, printJson, table } from './output.js';
+import { formatTime, iso, plural, print, printJson, table } from './output.js';
 import { newLeadId } from '../engine/lead-id.js';
 import { collect, parseFields, parsePositiveInt, parseTimeFilter } from './parse.js';
 import { submitAndShow } from './submit.js';
@@ -54,6 +61,23 @@ function searchOf(opts: ListOptions, limit: number, zone: string): LeadSearch {
     limit,
   };
 }
+
+/** How each kind of a lead's rows is counted out loud: singular and plural. */
+const ROW_WORDS: Record<keyof LeadRowCounts, [string, string]> = {
+  stage_stays: ['stage stay', 'stage stays'],
+  tasks: ['task', 'tasks'],
+  events: ['event', 'events'],
+  run_log: ['run-log entry', 'run-log entries'],
+  activities: ['activity', 'activities'],
+  owner_history: ['owner change', 'owner changes'],
+  field_history: ['field change', 'field changes'],
+};
+
+function rowsInWords(rows: LeadRowCounts): string {
+  return LEAD_TABLES.map((t) => plural(rows[t], ...ROW_WORDS[t])).join(', ');
+}
+
+const unknownLead = (id: string): CliError => new CliError(`lead "${id}" does not exist [unknown_lead]`);
 
 export function leadCommands(program: Command): void {
   const lead = program.command('lead').description('create, inspect, update and move leads');
@@ -254,6 +278,34 @@ export function leadCommands(program: Command): void {
           ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
         }),
       );
+    });
+
+  lead
+    .command('delete')
+    .description(
+      'delete a lead made by mistake (test, spam, duplicate) and all its rows; delivered messages and the audit log stay',
+    )
+    .argument('<id>', 'lead id')
+    .option('--yes', 'really delete: this cannot be undone')
+    .action(async (id: string, opts: { yes?: boolean }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        if (opts.yes !== true) {
+          // Say what would go, so the second run with --yes is an informed one.
+          const p = await previewLeadDeletion(store, id);
+          if (!p) throw unknownLead(id);
+          throw new UsageError(
+            `lead delete: not deleting ${id} without --yes (it would delete the ${p.status} lead of ${p.owner ?? 'nobody'} with ${rowsInWords(p.rows)}, and cancel ${plural(p.outboxToCancel, 'undelivered message')}; this cannot be undone). Nothing was changed.`,
+          );
+        }
+        const done = await deleteLead(store, id, ctx.actor.id ?? 'cli', ctx.now).catch((e: unknown) => {
+          throw e instanceof UnknownLeadError ? unknownLead(id) : e;
+        });
+        if (ctx.json) return printJson(done);
+        print(
+          `deleted ${done.status} lead ${id} of ${done.owner ?? 'nobody'}: ${rowsInWords(done.rows)}; cancelled ${plural(done.outboxCancelled, 'undelivered message')}, kept ${plural(done.outboxKept, 'message')} already sent or settled`,
+        );
+      });
     });
 
   lead

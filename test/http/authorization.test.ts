@@ -284,6 +284,7 @@ const ROUTES: Record<string, RouteCase> = {
   },
   'POST /api/v1/leads/:id/activate': { record: 'lead', ...freshLead, body: () => ({}) },
   'POST /api/v1/leads/:id/reassign': { record: 'lead', ...freshLead, body: () => ({ owner: 'rep-a2' }) },
+  'DELETE /api/v1/leads/:id': { record: 'lead', ...freshLead },
   'GET /api/v1/leads/:id/timeline': { record: 'lead', params: leadParam },
   'GET /api/v1/leads/:id/stays': { record: 'lead', params: leadParam },
   'GET /api/v1/tasks': { query: '?limit=5' },

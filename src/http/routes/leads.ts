@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fieldsSchema } from '../../domain/events.js';
 import { appendAudit } from '../../store/audit.js';
+import { deleteLead, UnknownLeadError } from '../../store/lead-delete.js';
 import { findLeadRow, LEAD_SORTS, searchLeads, type LeadRow } from '../../store/lead-search.js';
 import { leadColumns } from '../../store/leads.js';
 import { leadRunLog, leadStays, listTasks } from '../../store/queries.js';
@@ -23,6 +24,7 @@ import {
   ENGINE_PROBLEMS,
   idParams,
   leadInReach,
+  NO_CONTENT,
   limitSchema,
   reachFor,
   reachList,
@@ -32,7 +34,10 @@ import {
   type Api,
 } from './shared.js';
 
-/** Leads: create, read, list, update, and the transitions (move, win, lose, reopen, reassign, activate). */
+/**
+ * Leads: create, read, list, update, the transitions (move, win, lose, reopen, reassign, activate),
+ * and delete.
+ */
 
 const read = { roles: EVERYONE, scope: 'leads:read' } as const;
 const write = { roles: EVERYONE, scope: 'leads:write' } as const;
@@ -456,6 +461,31 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       .default({}),
     (id, b) => ({ type: 'lead.reassigned', lead: id, ...(b.owner ? { owner: b.owner } : {}) }),
     MANAGERS,
+  );
+
+  api.delete(
+    '/leads/:id',
+    {
+      schema: {
+        tags: ['leads'],
+        summary:
+          'Delete a lead made by mistake (test, spam, duplicate) with all its rows; delivered messages and the audit log stay',
+        params: idParams,
+        response: { 204: NO_CONTENT },
+      },
+      config: { access: { roles: MANAGERS, scope: 'leads:write' } },
+    },
+    async (req, reply) => {
+      const lead = await leadInReach(ctx, req, req.params.id);
+      try {
+        await deleteLead(ctx.store, lead.id, callerOf(req).member.id, ctx.now());
+      } catch (e) {
+        // Deleted by someone else since it was read: gone all the same.
+        if (e instanceof UnknownLeadError) throw new Problem('not-found', e.message);
+        throw e;
+      }
+      return reply.code(204).send(null);
+    },
   );
 
   api.get(
