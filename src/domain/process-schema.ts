@@ -1,13 +1,21 @@
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 
 /** The process file's shape. Snake_case keys, because people write it by hand in YAML. */
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" or "_"');
-/** A calendar date that exists: 2026-02-30 would match by string and then never apply. */
+const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
+const dateExample = (d: unknown): string =>
+  `must be a date such as 2026-12-24${typeof d === 'string' ? `, not "${d}"` : ''}`;
+/**
+ * A calendar date that exists: 2026-02-30 would match by string and then never apply. The shape
+ * check aborts, so the existence check never sees "next monday"; luxon says invalid where
+ * `new Date(...).toISOString()` throws, which took the whole validation down with no path.
+ */
 const localDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'is not a date that exists');
+  .string({ error: (issue) => dateExample(issue.input) })
+  .refine((d) => DATE_SHAPE.test(d), { error: (issue) => dateExample(issue.input), abort: true })
+  .refine((d) => DateTime.fromISO(d, { zone: 'utc' }).toISODate() === d, 'is not a date that exists');
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM');
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
