@@ -119,6 +119,28 @@ function duplicates<T extends { id: string }>(items: T[], at: PathSegment[], wha
   });
 }
 
+/**
+ * A member listed twice does not get a double share: round robin resumes after the first place
+ * they appear, so it never reaches whoever follows the second. `weight` is the way to say it.
+ */
+function duplicateMembers(
+  members: readonly string[],
+  at: PathSegment[],
+  users: readonly { id: string }[],
+  out: RawProblem[],
+): void {
+  members.forEach((m, j) => {
+    const first = members.indexOf(m);
+    if (first === j) return;
+    const u = users.findIndex((x) => x.id === m);
+    const weight = u < 0 ? 'weight' : `weight (users[${u}].weight)`;
+    out.push({
+      path: [...at, j],
+      message: `user "${m}" is listed twice (also members[${first}]); list each member once: for a larger share, raise their ${weight} and use strategy: weighted`,
+    });
+  });
+}
+
 function conditionRefs(c: Condition, visit: (c: Condition, sub: PathSegment[]) => void, at: PathSegment[] = []): void {
   visit(c, at);
   if ('all' in c) c.all.forEach((s, i) => conditionRefs(s, visit, [...at, 'all', i]));
@@ -149,6 +171,7 @@ function crossCheck(p: Process): RawProblem[] {
     t.members.forEach((m, j) => {
       if (!users.has(m)) out.push({ path: ['teams', i, 'members', j], message: `unknown user "${m}"` });
     });
+    duplicateMembers(t.members, ['teams', i, 'members'], p.users, out);
     if (t.manager && !users.has(t.manager))
       out.push({ path: ['teams', i, 'manager'], message: `unknown user "${t.manager}"` });
   });
