@@ -192,6 +192,28 @@ describe.each(dialects)('lead delete on %s', (dialect) => {
     expect(await winRate()).toEqual([expect.objectContaining({ won: 0, lost: 1, closed: 1, cohort: 2 })]);
   });
 
+  it('races engine events on the same lead: each event ran before the delete or finds no lead', async () => {
+    const { store, engine, at } = await setup();
+    for (let round = 0; round < 15; round++) {
+      const id = `RACE${round}`;
+      await busyLead(engine, at, id);
+      const t = at();
+      const [deleted, ...events] = await Promise.all([
+        deleteLead(store, id, 'mgr', t),
+        ...[0, 1, 2].map((i) =>
+          engine.handle({ type: 'activity.logged', lead: id, kind: 'call', note: `race ${i}` }, t + i),
+        ),
+      ]);
+      expect(deleted.lead).toBe(id);
+      for (const e of events) expect(e.ok ? 'ok' : e.error.code).toMatch(/^(ok|unknown_lead)$/);
+      expect(await rowsOf(store, id)).toMatchObject({
+        ...Object.fromEntries(LEAD_TABLES.map((x) => [x, 0])),
+        leads: 0,
+      });
+    }
+    expect(await loadOf(store, 'bob')).toBe(0);
+  });
+
   it('refuses an unknown lead by name and changes nothing', async () => {
     const { store } = await setup();
     await expect(deleteLead(store, 'NOPE', 'mgr', T0)).rejects.toThrow(new UnknownLeadError('NOPE'));
