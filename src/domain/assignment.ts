@@ -174,13 +174,17 @@ export function pickTaskAssignee(p: Process, team: string, routing: RoutingState
  * on-enter assignment and no team tasks, say.
  */
 export function mayRoute(p: Process, eventType: string): boolean {
-  if (eventType === 'lead.created' || eventType === 'lead.reassigned') return true;
+  // Every event whose handling may call the rules for an owner: a new lead, a rules reassignment,
+  // and an imported lead going live without an owner (`lead activate`, `import --automations`).
+  if (eventType === 'lead.created' || eventType === 'lead.reassigned' || eventType === 'lead.activated') return true;
   if (eventType === 'lead.updated' && p.assignment.reroute_on_change.length > 0) return true;
-  return p.pipelines.some((pl) =>
-    pl.stages.some(
-      (s) =>
-        s.on_enter.some((a) => 'assign' in a) ||
-        s.tasks.some((t) => typeof t.assignee === 'object' && 'team' in t.assignee),
-    ),
+  return p.pipelines.some(
+    (pl) =>
+      [...pl.on_won, ...pl.on_lost].some((a) => 'assign' in a) ||
+      pl.stages.some(
+        (s) =>
+          s.on_enter.some((a) => 'assign' in a) ||
+          s.tasks.some((t) => typeof t.assignee === 'object' && 'team' in t.assignee),
+      ),
   );
 }
