@@ -30,6 +30,7 @@ export function importedRows(
       phone: plan.phone,
       import_source: ctx.source,
       source_id: plan.sourceId,
+      imported_at: ctx.now,
     },
     stays: plan.stays.map((st) => ({
       id: st.id,

@@ -10,7 +10,9 @@ import type { LeadImportColumns, LeadsTable, StageStaysTable } from './schema.js
  * cheaper than compiling a multi-row query; PostgreSQL gets one multi-row statement per table.
  */
 
-export type ImportedLeadRow = LeadsTable & { [K in keyof LeadImportColumns]: string | null };
+export type ImportedLeadRow = LeadsTable & {
+  [K in keyof LeadImportColumns]: K extends 'imported_at' ? number : string | null;
+};
 
 export interface ImportedLeadRows {
   lead: ImportedLeadRow;
@@ -55,10 +57,15 @@ function insertSql(table: string, row: object, upsert: string | null = null): st
   return upsert ? `${head} ${upsert}` : head;
 }
 
+/** Columns a re-import replaces: all but the key, the version, and when the lead was first imported. */
+const replacedColumns = (row: ImportedLeadRow): string[] =>
+  Object.keys(row).filter((c) => c !== 'id' && c !== 'version' && c !== 'imported_at');
+
 function leadUpsert(row: ImportedLeadRow): string {
-  const cols = Object.keys(row).filter((c) => c !== 'id' && c !== 'version');
-  // A replaced lead gets a new version, so an ETag taken before the re-import is stale.
-  return `on conflict (id) do update set ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}, version = leads.version + 1`;
+  const cols = replacedColumns(row);
+  // A replaced lead gets a new version, so an ETag taken before the re-import is stale; it has
+  // been in Stageflow since its first import (adoption counts its open stay from then).
+  return `on conflict (id) do update set ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}, version = leads.version + 1, imported_at = coalesce(leads.imported_at, excluded.imported_at)`;
 }
 
 function writeSqlite(db: RawDb, batch: readonly ImportedLeadRows[]): ImportBatchResult {
@@ -111,7 +118,7 @@ async function writeKysely(tx: Tx, batch: readonly ImportedLeadRows[]): Promise<
         .execute();
 
   const leads = todo.map((b) => b.lead);
-  const cols = Object.keys(leads[0] ?? {}).filter((c) => c !== 'id' && c !== 'version');
+  const cols = leads[0] ? replacedColumns(leads[0]) : [];
   for (const part of chunk(leads))
     await tx
       .insertInto('leads')
@@ -120,6 +127,7 @@ async function writeKysely(tx: Tx, batch: readonly ImportedLeadRows[]): Promise<
         oc.column('id').doUpdateSet({
           ...Object.fromEntries(cols.map((c) => [c, sql`excluded.${sql.ref(c)}`])),
           version: sql`leads.version + 1`,
+          imported_at: sql`coalesce(leads.imported_at, excluded.imported_at)`,
         }),
       )
       .execute();

@@ -681,6 +681,20 @@ const leadsUpdated: Migration = {
   },
 };
 
+/**
+ * When an imported lead came into Stageflow: its open stay is history before then and live after,
+ * so adoption counts it as an open lead (neglected when nobody works it) from that moment on. Leads
+ * imported before this migration get their first Stageflow event's time, else their last write's:
+ * an upper bound of the import, so their open time is never counted from before it.
+ */
+const leadImportedAt: Migration = {
+  async up(db: Any) {
+    await db.schema.alterTable('leads').addColumn('imported_at', 'bigint').execute();
+    await sql`update leads set imported_at = coalesce((select min(e.at) from events e where e.lead_id = leads.id), updated_at)
+      where import_source is not null`.execute(db);
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -699,6 +713,7 @@ export const migrations: Record<string, Migration> = {
   '0015_account_keys': accountKeys,
   '0016_close_dates_in_zone': closeDatesInZone,
   '0017_leads_updated': leadsUpdated,
+  '0018_lead_imported_at': leadImportedAt,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -56,11 +56,12 @@ export interface LeadsTable {
 
 /**
  * Lead columns the engine's row leaves out (its upsert then leaves them as they are): for imported
- * leads, the export and its record id.
+ * leads, the export and its record id, and when the lead was first imported.
  */
 export interface LeadImportColumns {
   import_source: Optional<string>;
   source_id: Optional<string>;
+  imported_at: Optional<number>;
 }
 
 export interface StageStaysTable {

@@ -257,20 +257,21 @@ describe.each(dialects)('adoption on %s', (dialect) => {
 });
 
 /**
- * Imported history is left out of adoption. The Pipedrive fixture of the import tests (process
- * in Europe/Berlin) imported on 2026-03-02 rebuilds: 101 (anna) qualified -> demo 01-20, open in
- * demo; 102 won, 103 lost (before 2026); 104 (carla) open in qualified; 105 (ben) qualified ->
- * negotiation 02-10, open. Then, in Stageflow: 101 is moved demo -> proposal on 03-03 and an
- * integration logs an activity on 105 on 03-04.
+ * Imported history is left out of adoption; an imported open lead is live from its import on. The
+ * Pipedrive fixture of the import tests (process in Europe/Berlin) imported on 2026-03-02 rebuilds:
+ * 101 (anna) qualified -> demo 01-20, open in demo; 102 won, 103 lost (before 2026); 104 (carla)
+ * open in qualified; 105 (ben) qualified -> negotiation 02-10, open. Then, in Stageflow: 101 is
+ * moved demo -> proposal on 03-03 and an integration logs an activity on 105 on 03-04.
  *
- * Jan-Feb 2026: the two forward moves were recorded by the import (their next stays are
- *   imported), and the three open leads sit in imported stays: nothing counts, no rows (counted,
- *   they would show a goal-driven share of 0 and three neglected leads).
+ * Jan-Feb 2026 (before the import): the two forward moves were recorded by the import (their next
+ *   stays are imported), and the three open leads sit in stays that were history then: nothing
+ *   counts, no rows (counted, they would show a goal-driven share of 0 and three neglected leads).
  * March 2026: one forward exit, a move, made in Stageflow out of an imported stay (anna): share 0.
- *   Open at 04-01 in a Stageflow stay: 101 only (104 and 105 are still in their imported stays),
- *   with no task (the fixture stages have none) and no activity: neglected. anna owned it while
- *   open in March and did nothing: reps 1, active 0 (the activity on 105 is ben's, who owned no
- *   lead in a Stageflow stay).
+ *   Open at 04-01: 101 (in its Stageflow stay), 104 and 105 (in their imported stays, live since
+ *   the import on 03-02). None has a task (the fixture stages have none) and none an activity in
+ *   the 14 days before 04-01 (105's is on 03-04): all three neglected. anna, carla and ben owned
+ *   them while open in March: reps 3; ben's lead got the integration's activity, which counts for
+ *   its owner: active 1.
  */
 describe.each(dialects)('adoption with imported history on %s', (dialect) => {
   let store: Store;
@@ -325,13 +326,33 @@ describe.each(dialects)('adoption with imported history on %s', (dialect) => {
         forward_exits: 1,
         goal_exits: 0,
         goal_driven_share: 0,
-        open_leads: 1,
-        neglected: 1,
+        open_leads: 3,
+        neglected: 3,
         neglected_share: 1,
-        reps: 1,
-        active_reps: 0,
-        active_rep_share: 0,
+        reps: 3,
+        active_reps: 1,
+        active_rep_share: 0.3333,
       },
+    ]);
+  });
+
+  it('counts an imported open lead from its import on, by owner', async () => {
+    // At 03-02 08:00, before the 09:00 import, nothing was live; an hour after it, all three are.
+    const before = await report(store, 'adoption', '2026-04-10T00:00:00Z', {
+      from: '2026-02-01',
+      to: '2026-03-02T08:00:00Z',
+      by: 'owner',
+    });
+    expect(before.rows).toEqual([]);
+    const after = await report(store, 'adoption', '2026-04-10T00:00:00Z', {
+      from: '2026-03-02T09:00:00Z',
+      to: '2026-03-02T10:00:00Z',
+      by: 'owner',
+    });
+    expect(after.rows.map((r) => [r['owner'], r['open_leads'], r['neglected'], r['reps']])).toEqual([
+      ['Anna Schmidt', 1, 1, 1],
+      ['Ben Okafor', 1, 1, 1],
+      ['Carla Diaz', 1, 1, 1],
     ]);
   });
 });

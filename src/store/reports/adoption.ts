@@ -174,6 +174,28 @@ export async function forwardExits(tx: Tx, scope: ReportScope): Promise<ForwardE
   return res.rows.map((r) => ({ key: String(r['key']), forward: num(r['forward']), goal: num(r['goal']) }));
 }
 
+/**
+ * An imported stay is history up to the lead's import and live after it: a lead imported open is an
+ * open lead in Stageflow from then on (neglected if nobody works it), not before. A Stageflow stay
+ * is live throughout.
+ */
+function liveBefore(at: number): RawBuilder<unknown> {
+  return sql`(s.imported = 0 or (select li.imported_at from leads li where li.id = s.lead_id) < ${at})`;
+}
+
+/**
+ * When stay `s` became live: its entry, or for an imported one its lead's import if later (looked up
+ * only for imported stays, so a Stageflow stay costs no extra read).
+ */
+const liveEntry = sql`case when s.imported = 0 then s.entered_at else (
+  select case when s.entered_at >= li.imported_at then s.entered_at else li.imported_at end
+  from leads li where li.id = s.lead_id) end`;
+
+/** A span start for stay `s`, moved up to the import (`importedAt`) for an imported stay. */
+function liveStart(start: RawBuilder<unknown>, importedAt: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`case when s.imported = 0 then ${start} when ${importedAt} > ${start} then ${importedAt} else ${start} end`;
+}
+
 export interface Neglect {
   key: string;
   open: number;
@@ -192,10 +214,10 @@ export async function neglectedLeads(tx: Tx, scope: ReportScope, at: number, win
   const res = await sql<Raw>`${withTables(scope, [
     sql`o as (
       select s.lead_id, s.pipeline from stage_stays s
-      where s.exited_at is null and s.imported = 0 and s.entered_at < ${at}
+      where s.exited_at is null and ${liveBefore(at)} and s.entered_at < ${at}
       union all
       select s.lead_id, s.pipeline from stage_stays s
-      where s.exited_at >= ${at} and s.imported = 0 and s.entered_at < ${at}
+      where s.exited_at >= ${at} and ${liveBefore(at)} and s.entered_at < ${at}
     )`,
   ])}
     select ${k.expr} as key, count(*) as open_leads, sum(n.neglected) as neglected
@@ -350,7 +372,7 @@ function ownersInPeriod(scope: ReportScope): OwnersQuery {
           select l.id from leads l
           where l.owner = c.rep and l.created_at < ${to}
             and exists (select 1 from stage_stays s
-              where s.lead_id = l.id and s.imported = 0 and ${stayInSpan(scope, spanStart, null)} ${pf})
+              where s.lead_id = l.id and ${stayInSpan(scope, liveStart(spanStart, sql`l.imported_at`), null)} ${pf})
           order by l.created_at desc
           limit 1) is not null
       )`,
@@ -358,9 +380,9 @@ function ownersInPeriod(scope: ReportScope): OwnersQuery {
         select distinct h.lead_id from owner_history h where h.at > ${from} and h.from_owner is not null
       )`,
       sql`hstays as (
-        select s.lead_id, s.pipeline, s.entered_at, s.exited_at from stage_stays s
-        where s.lead_id in (select lead_id from handed) and s.imported = 0 and s.entered_at < ${to}
-          and (s.exited_at is null or s.exited_at > ${from}) ${pf}
+        select s.lead_id, s.pipeline, ${liveEntry} as entered_at, s.exited_at from stage_stays s
+        where s.lead_id in (select lead_id from handed) and ${liveEntry} < ${to}
+          and (s.exited_at is null or (s.exited_at > ${from} and s.exited_at > ${liveEntry})) ${pf}
       )`,
       ownerSpans(sql`hstays`),
       sql`earlier_owners (rep) as (
@@ -389,11 +411,11 @@ function ownersByLeadVersion(scope: ReportScope): OwnersQuery {
     tables: [
       // Stageflow stays that overlap [from, to): still open, or left after `from`.
       sql`ostays as (
-      select s.lead_id, s.pipeline, s.entered_at, s.exited_at from stage_stays s
-      where s.exited_at is null and s.imported = 0 and s.entered_at < ${to}
+      select s.lead_id, s.pipeline, ${liveEntry} as entered_at, s.exited_at from stage_stays s
+      where s.exited_at is null and ${liveEntry} < ${to}
       union all
-      select s.lead_id, s.pipeline, s.entered_at, s.exited_at from stage_stays s
-      where s.exited_at > ${from} and s.imported = 0 and s.entered_at < ${to}
+      select s.lead_id, s.pipeline, ${liveEntry} as entered_at, s.exited_at from stage_stays s
+      where s.exited_at > ${from} and s.exited_at > ${liveEntry} and ${liveEntry} < ${to}
     )`,
       ownerSpans(sql`ostays`),
       sql`own as (
