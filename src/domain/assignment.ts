@@ -1,4 +1,4 @@
-import { inWorkingHours, isOutOfOffice, nextWorkStart, userZone } from './calendar.js';
+import { backFromLeaveUntil, inWorkingHours, isOutOfOffice, nextWorkStart, userZone } from './calendar.js';
 import { evaluate, type Fields } from './conditions.js';
 import type { AssignmentTarget, Pool, Process, User } from './process-schema.js';
 import type { RoutingState, TeamCursor } from './lead.js';
@@ -8,7 +8,9 @@ import type { RoutingState, TeamCursor } from './lead.js';
  * the default owner. Within a team only *eligible* members compete: active, not out of office, under
  * their caps. Among those, members at work now are preferred; when nobody is, the lead goes to
  * whoever starts first. Strategies only ever look at eligible members, so a rep back from leave
- * rejoins the rotation where it stands instead of being handed the leads they "missed".
+ * rejoins the rotation where it stands instead of being handed the leads they "missed"; under
+ * least_open, where the others' open leads grew while they were away, a returning rep counts as
+ * holding at least as many as the least-loaded other member for as many days as they were away.
  */
 
 export interface RoutingOutcome {
@@ -17,19 +19,22 @@ export interface RoutingOutcome {
   target: string;
   /** Why candidates were passed over, for the run log. */
   passedOver: { user: string; why: string }[];
+  /** What else shaped the choice (a rep back from leave, nobody at work), for the run log. */
+  notes: string[];
 }
 
 export function routeLead(p: Process, fields: Fields, routing: RoutingState, now: number): RoutingOutcome {
   const passedOver: RoutingOutcome['passedOver'] = [];
+  const notes: string[] = [];
   // First match wins: when the matching rule's targets are all unavailable, its fallbacks are
   // tried and then the default owner, never a later rule meant for other leads.
   const rule = p.assignment.rules.find((r) => !r.when || evaluate(r.when, { fields }));
   for (const target of rule ? [rule.to, ...rule.fallback] : []) {
-    const owner = pickFromTarget(p, target, fields, routing, now, passedOver);
-    if (owner) return { owner, rule: rule?.id ?? '', target: targetName(target), passedOver };
+    const owner = pickFromTarget(p, target, fields, routing, now, { passedOver, notes });
+    if (owner) return { owner, rule: rule?.id ?? '', target: targetName(target), passedOver, notes };
   }
   const owner = p.assignment.default_owner;
-  return { owner, rule: 'default_owner', target: `user:${owner}`, passedOver };
+  return { owner, rule: 'default_owner', target: `user:${owner}`, passedOver, notes };
 }
 
 function targetName(t: AssignmentTarget): string {
@@ -86,7 +91,7 @@ function pickFromTarget(
   fields: Fields,
   routing: RoutingState,
   now: number,
-  passedOver: RoutingOutcome['passedOver'],
+  { passedOver, notes }: Pick<RoutingOutcome, 'passedOver' | 'notes'>,
 ): string | null {
   const { members, scope } = targetMembers(p, target, fields);
   const eligible: User[] = [];
@@ -109,14 +114,43 @@ function pickFromTarget(
     case 'weighted':
       return smoothWeighted(pool, cursor);
     case 'least_open': {
-      const least = Math.min(...ids.map((id) => routing.users[id]?.open ?? 0));
+      const counted = countedOpen(p, pool, routing, now, notes);
+      const least = Math.min(...counted.values());
       return nextAfter(
         members,
-        ids.filter((id) => (routing.users[id]?.open ?? 0) === least),
+        ids.filter((id) => counted.get(id) === least),
         cursor,
       );
     }
   }
+}
+
+/**
+ * Open leads as least_open counts them. The others took the leads of a rep on leave, so on return
+ * that rep would be the least loaded until caught up and get every lead. For as many days as they
+ * were away, a returning rep counts as holding at least as many as the least-loaded member who is
+ * not just back: ties rotate, and they get their share.
+ */
+function countedOpen(
+  p: Process,
+  pool: readonly User[],
+  routing: RoutingState,
+  now: number,
+  notes: string[],
+): Map<string, number> {
+  const open = (id: string): number => routing.users[id]?.open ?? 0;
+  const counted = new Map(pool.map((u) => [u.id, open(u.id)]));
+  const back = new Map(pool.map((u) => [u.id, backFromLeaveUntil(u, now, userZone(u, p))]));
+  const settled = pool.filter((u) => back.get(u.id) === null).map((u) => open(u.id));
+  if (settled.length === 0) return counted;
+  const floor = Math.min(...settled);
+  for (const u of pool) {
+    const until = back.get(u.id);
+    if (!until || open(u.id) >= floor) continue;
+    counted.set(u.id, floor);
+    notes.push(`${u.id} back from leave (until ${until}) counted as holding ${floor} open leads, not ${open(u.id)}`);
+  }
+  return counted;
 }
 
 function preferAtWork(p: Process, eligible: User[], now: number): User[] {

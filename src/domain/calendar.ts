@@ -133,6 +133,22 @@ export function isOutOfOffice(u: User, at: number, zone: string): boolean {
   return u.out_of_office.some((o) => o.from <= day && day <= o.to);
 }
 
+/**
+ * The last day a rep counts as just back from leave: after their latest out-of-office period that
+ * ended before `at`'s day, for as many days as it lasted (a week away, a week back). Null when
+ * `at` is past that, or they have not been away.
+ */
+export function backFromLeaveUntil(u: User, at: number, zone: string): string | null {
+  const day = DateTime.fromMillis(at, { zone }).toISODate() ?? '';
+  let latest: User['out_of_office'][number] | undefined;
+  for (const o of u.out_of_office) if (o.to < day && (!latest || o.to > latest.to)) latest = o;
+  if (!latest) return null;
+  const from = DateTime.fromISO(latest.from, { zone: 'UTC' });
+  const to = DateTime.fromISO(latest.to, { zone: 'UTC' });
+  const until = to.plus({ days: Math.round(to.diff(from, 'days').days) + 1 }).toISODate() ?? '';
+  return day <= until ? until : null;
+}
+
 function minutesOf(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number);
   return (h ?? 0) * 60 + (m ?? 0);

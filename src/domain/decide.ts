@@ -401,7 +401,7 @@ class Run {
     this.log.push({
       kind: 'assignment',
       rule: out.rule,
-      message: `${via}: rule ${out.rule} routed to ${out.owner} via ${out.target}`,
+      message: `${via}: rule ${out.rule} routed to ${out.owner} via ${out.target}${out.notes.map((n) => `; ${n}`).join('')}`,
       inputs: {
         fields: pick(this.lead.fields, this.routedFields()),
         passedOver: out.passedOver,
