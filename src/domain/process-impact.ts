@@ -254,7 +254,10 @@ export function removedUsersWithWork(
   });
 }
 
-const workOf = (u: RemovedUser): string =>
+/** Open leads owned and open tasks held: what `process diff` counts for a person it changes. */
+type OpenWork = Pick<RemovedUser, 'user' | 'leads' | 'tasks'>;
+
+const workOf = (u: OpenWork): string =>
   [
     u.leads > 0 ? `owns ${leads(u.leads)}` : '',
     u.tasks > 0 ? `has ${u.tasks} open task${u.tasks === 1 ? '' : 's'}` : '',
@@ -267,16 +270,16 @@ const workOf = (u: RemovedUser): string =>
  * task of a fixed user or a team stays with its assignee until it is handed over with `task
  * reassign` or done.
  */
-function remedy(u: RemovedUser): string {
+function handOver(u: OpenWork): string {
   const tasks = `task list --assignee ${u.user}, then task reassign TASK --to …`;
-  const steps =
-    u.leads > 0 && u.tasks > 0
-      ? `reassign their leads (lead reassign --owner …; owner tasks follow) and the tasks left (${tasks})`
-      : u.leads > 0
-        ? 'reassign their leads (lead reassign --owner …)'
-        : `reassign their tasks (${tasks})`;
-  return `${steps}, or keep the user with active: false`;
+  return u.leads > 0 && u.tasks > 0
+    ? `reassign their leads (lead reassign --owner …; owner tasks follow) and the tasks left (${tasks})`
+    : u.leads > 0
+      ? 'reassign their leads (lead reassign --owner …)'
+      : `reassign their tasks (${tasks})`;
 }
+
+const remedy = (u: RemovedUser): string => `${handOver(u)}, or keep the user with active: false`;
 
 /** What `process diff` says of it: the apply it previews would be refused. */
 export function describeRemovedUser(u: RemovedUser): string {
@@ -286,4 +289,29 @@ export function describeRemovedUser(u: RemovedUser): string {
 /** Apply's refusal, placed at the current version's path. */
 export function removedUserProblem(u: RemovedUser): string {
   return `${u.path} in the current version: user ${u.user} is removed but ${workOf(u)}; ${remedy(u)}`;
+}
+
+/**
+ * People the new version sets to `active: false` while they own open leads or hold open tasks.
+ * Not refused: keeping someone inactive is how they leave with their work in place (they get no
+ * new leads or tasks, and keep what they have), but a manager should know that work stays with them.
+ */
+export function deactivatedUsersWithWork(
+  before: Process | null,
+  after: Process,
+  work: readonly OpenWork[],
+): OpenWork[] {
+  if (!before) return [];
+  const wasActive = new Set(before.users.filter((u) => u.active).map((u) => u.id));
+  return after.users.flatMap((u) => {
+    const w = work.find((x) => x.user === u.id);
+    if (u.active || !wasActive.has(u.id) || !w || w.leads + w.tasks === 0) return [];
+    return [{ user: u.id, leads: w.leads, tasks: w.tasks }];
+  });
+}
+
+/** What `process diff` says of it; the apply goes ahead. */
+export function describeDeactivatedUser(u: OpenWork): string {
+  const them = u.leads + u.tasks === 1 ? 'it' : 'them';
+  return `user ${u.user} becomes inactive but ${workOf(u)}: they keep ${them} and get no new work; to hand ${them} over, ${handOver(u)}`;
 }

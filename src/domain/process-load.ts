@@ -152,6 +152,10 @@ function crossCheck(p: Process): RawProblem[] {
   const out: RawProblem[] = [];
   const users = new Set(p.users.map((u) => u.id));
   const teams = new Set(p.teams.map((t) => t.id));
+  // An inactive user gets no new work (docs/process.md). A rule's `{user}` target is passed over
+  // at routing time (its fallback or the default owner takes the lead, and `lead why` says so), but
+  // the default owner and a task's fixed assignee would be handed the work as they are.
+  const inactive = new Set(p.users.filter((u) => !u.active).map((u) => u.id));
   duplicates(p.users, ['users'], 'user', out);
   duplicates(p.teams, ['teams'], 'team', out);
   duplicates(p.pipelines, ['pipelines'], 'pipeline', out);
@@ -187,6 +191,11 @@ function crossCheck(p: Process): RawProblem[] {
   };
   if (!users.has(p.assignment.default_owner))
     out.push({ path: ['assignment', 'default_owner'], message: `unknown user "${p.assignment.default_owner}"` });
+  if (inactive.has(p.assignment.default_owner))
+    out.push({
+      path: ['assignment', 'default_owner'],
+      message: `user "${p.assignment.default_owner}" is inactive (active: false) and gets no new leads: the default owner must be an active user`,
+    });
   duplicates(p.assignment.rules, ['assignment', 'rules'], 'rule', out);
   p.assignment.rules.forEach((r, i) => {
     checkTarget(r.to, ['assignment', 'rules', i, 'to']);
@@ -240,6 +249,11 @@ function crossCheck(p: Process): RawProblem[] {
         );
       s.tasks.forEach((t, ti) => {
         if (typeof t.assignee === 'object') checkTarget(t.assignee, [...sat, 'tasks', ti, 'assignee']);
+        if (typeof t.assignee === 'object' && 'user' in t.assignee && inactive.has(t.assignee.user))
+          out.push({
+            path: [...sat, 'tasks', ti, 'assignee', 'user'],
+            message: `user "${t.assignee.user}" is inactive (active: false) and gets no new tasks: assign the task to an active user, the owner or a team`,
+          });
       });
       checkAutomations(s.on_enter, [...sat, 'on_enter']);
     });
