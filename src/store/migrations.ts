@@ -695,6 +695,18 @@ const leadImportedAt: Migration = {
   },
 };
 
+/**
+ * The foreign key from tasks to their stay had no index: deleting a stay (a re-import replacing a
+ * lead's rebuilt history, a lead deleted) made both databases scan every task for each stay to
+ * check nothing referred to it. A 2,000-row re-import into the demo (125,000 tasks) took 80 s
+ * against 6.7 s for the first import; with the index, 4.8 s.
+ */
+const taskStayIndex: Migration = {
+  async up(db: Any) {
+    await db.schema.createIndex('tasks_stay').on('tasks').column('stay_id').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -714,6 +726,7 @@ export const migrations: Record<string, Migration> = {
   '0016_close_dates_in_zone': closeDatesInZone,
   '0017_leads_updated': leadsUpdated,
   '0018_lead_imported_at': leadImportedAt,
+  '0019_task_stay_index': taskStayIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
