@@ -1,7 +1,7 @@
 import { appendAudit } from './audit.js';
 import { checkEmail, contactLeads, contactNotFound, type ContactLeadRow } from './contact.js';
 import { withTransaction, type Store, type Tx } from './db.js';
-import { emailHash, isPersonalKey, pseudonymFor, Scrubber, subscriberHash } from './personal-data.js';
+import { emailHash, isCompanyKey, isPersonalKey, pseudonymFor, Scrubber, subscriberHash } from './personal-data.js';
 import { updatedAtNoEarlierThan } from './leads.js';
 import type { OutboxTable } from './schema.js';
 import { isSuppressed, suppress } from './suppressions.js';
@@ -153,10 +153,11 @@ async function scrubFieldHistory(
   }[],
   s: Scrubber,
 ): Promise<void> {
-  // A personal field's values are replaced whole, keeping whether it was set; other values only lose known text.
+  // A personal field's values are replaced whole, keeping whether it was set; the company is kept;
+  // other values only lose known text.
   const scrub = (field: string, v: string | null): string | null =>
-    v === null
-      ? null
+    v === null || isCompanyKey(field)
+      ? v
       : JSON.stringify(isPersonalKey(field) ? s.historyValue(JSON.parse(v)) : s.json(JSON.parse(v), false));
   for (const r of rows) {
     const old_value = scrub(r.field, r.old_value);
@@ -190,6 +191,21 @@ async function scrubRunLog(tx: Tx, ids: readonly string[], s: Scrubber): Promise
         .where('idx', '=', r.idx)
         .execute();
   }
+}
+
+/**
+ * Forgets the API's stored answers (kept 25 hours so a retried request gets the same one) that
+ * quote the contact: a replay after the erase would hand their data back. Such a request, retried,
+ * runs again instead (a create then finds its lead exists).
+ */
+async function forgetStoredAnswers(tx: Tx, s: Scrubber): Promise<number> {
+  const rows = await tx.selectFrom('idempotency_keys').select(['scope', 'key', 'body', 'headers']).execute();
+  const quoting = rows.filter(
+    (r) => (r.body !== null && s.text(r.body) !== r.body) || (r.headers !== null && s.text(r.headers) !== r.headers),
+  );
+  for (const r of quoting)
+    await tx.deleteFrom('idempotency_keys').where('scope', '=', r.scope).where('key', '=', r.key).execute();
+  return quoting.length;
 }
 
 /** Cancels what was not delivered yet and scrubs every payload, delivered ones included. */
@@ -291,6 +307,7 @@ export async function eraseContact(store: Store, email: string, actor: string, n
       await tx.updateTable('activities').set({ note: null }).where('lead_id', 'in', ids).execute();
       cancelled = await settleOutbox(tx, ids, outbox, scrubber);
       queued = await queueListErasures(tx, erasures, now);
+      await forgetStoredAnswers(tx, scrubber);
     }
     await suppress(tx, hash, 'erased', now);
     const alreadyErased = ids.length === 0;

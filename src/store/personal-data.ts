@@ -49,6 +49,16 @@ export function isPersonalKey(key: string): boolean {
   return isAddressKey(key) || NAME_KEYS.has(squash(key));
 }
 
+const COMPANY_KEYS = new Set(['company', 'companyname', 'organisation', 'organization']);
+
+/**
+ * The company is business data and kept (docs/privacy.md), even where a known value occurs in it:
+ * an imported deal's title (its lead name, say "Delta") inside "Delta Ltd" is not the person.
+ */
+export function isCompanyKey(key: string): boolean {
+  return COMPANY_KEYS.has(squash(key));
+}
+
 // Shorter names would be replaced inside ordinary words of log messages.
 const MIN_KNOWN_LENGTH = 3;
 
@@ -111,6 +121,7 @@ export class Scrubber {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (k === 'note') out[k] = null;
+      else if (personalKeys && isCompanyKey(k)) out[k] = v;
       else if (personalKeys && isPersonalKey(k)) out[k] = this.historyValue(v);
       else if (k === 'fields') out[k] = this.json(v, true);
       else out[k] = this.json(v, personalKeys);
@@ -127,6 +138,7 @@ export class Scrubber {
     for (const [k, v] of Object.entries(fields)) {
       if (isAddressKey(k)) out[k] = null;
       else if (isPersonalKey(k)) out[k] = this.historyValue(v);
+      else if (isCompanyKey(k)) out[k] = v;
       else out[k] = this.json(v, false);
     }
     return out;

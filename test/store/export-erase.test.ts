@@ -346,4 +346,55 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
     await expect(eraseContact(store, 'not an address', 'dpo', T0)).rejects.toThrow(/not an email address/);
     expect(await store.db.selectFrom('suppressions').selectAll().execute()).toHaveLength(1);
   });
+
+  it('keeps the company, even when the lead name occurs in it, and forgets stored API answers that quote the contact', async () => {
+    const { store, engine } = await setup();
+    // An imported deal is named by its title, which its company name often contains.
+    const created = await engine.handle(
+      { type: 'lead.created', lead: 'L4', fields: { name: 'Delta', company: 'Delta Ltd', email: JANE } },
+      T0 + 3_600_000,
+    );
+    expect(created.ok).toBe(true);
+    await engine.handle({ type: 'lead.updated', lead: 'L4', fields: { company: 'Delta Holdings' } }, T0 + 3_660_000);
+    const answer = (scope: string, key: string, body: string) => ({
+      scope,
+      key,
+      request_hash: 'h',
+      state: 'done',
+      status_code: 201,
+      headers: null,
+      body,
+      created_at: T0,
+    });
+    await store.db
+      .insertInto('idempotency_keys')
+      .values([
+        answer('admin', 'create-jane', JSON.stringify({ id: 'L2', contact: { email: JANE, name: 'Jane D.' } })),
+        answer('admin', 'create-bob', JSON.stringify({ id: 'L3', contact: { email: 'bob@other.test' } })),
+      ])
+      .execute();
+
+    await eraseContact(store, JANE, 'dpo', T0 + 86_400_000);
+    const l4 = await store.db
+      .selectFrom('leads')
+      .select(['name', 'company', 'fields'])
+      .where('id', '=', 'L4')
+      .executeTakeFirstOrThrow();
+    expect(l4.name).toBe(PSEUDONYM);
+    expect(l4.company).toBe('Delta Holdings');
+    expect(JSON.parse(l4.fields)).toMatchObject({ name: PSEUDONYM, company: 'Delta Holdings', email: null });
+    const history = await store.db
+      .selectFrom('field_history')
+      .select(['old_value', 'new_value'])
+      .where('lead_id', '=', 'L4')
+      .where('field', '=', 'company')
+      .orderBy('seq')
+      .execute();
+    expect(history.map((h) => [h.old_value, h.new_value])).toEqual([
+      [null, '"Delta Ltd"'],
+      ['"Delta Ltd"', '"Delta Holdings"'],
+    ]);
+    const kept = await store.db.selectFrom('idempotency_keys').select('key').execute();
+    expect(kept.map((k) => k.key)).toEqual(['create-bob']);
+  });
 });
