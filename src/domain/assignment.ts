@@ -6,11 +6,12 @@ import type { RoutingState, TeamCursor } from './lead.js';
 /**
  * Lead routing. The first rule whose condition matches picks the target, then its fallbacks, then
  * the default owner. Within a team only *eligible* members compete: active, not out of office, under
- * their caps. Among those, members at work now are preferred; when nobody is, the lead goes to
- * whoever starts first. Strategies only ever look at eligible members, so a rep back from leave
- * rejoins the rotation where it stands instead of being handed the leads they "missed"; under
- * least_open, where the others' open leads grew while they were away, a returning rep counts as
- * holding at least as many as the least-loaded other member for as many days as they were away.
+ * their caps. Among those, members at work now are preferred; when nobody is, those who start
+ * within two hours of whoever starts first. Strategies only ever look at eligible members, so a
+ * rep back from leave rejoins the rotation where it stands instead of being handed the leads they
+ * "missed"; under least_open, where the others' open leads grew while they were away, a returning
+ * rep counts as holding at least as many as the least-loaded other member for as many days as they
+ * were away.
  */
 
 export interface RoutingOutcome {
@@ -105,7 +106,7 @@ function pickFromTarget(
   if (eligible.length === 0) return null;
   if ('user' in target) return eligible[0]?.id ?? null;
 
-  const pool = preferAtWork(p, eligible, now);
+  const pool = preferAtWork(p, eligible, now, notes);
   const cursor = (routing.cursors[scope] ??= {});
   const ids = pool.map((u) => u.id);
   switch (target.strategy) {
@@ -153,12 +154,26 @@ function countedOpen(
   return counted;
 }
 
-function preferAtWork(p: Process, eligible: User[], now: number): User[] {
+/** How soon after the first to start a rep must start to share a lead that came in off hours. */
+export const OFF_HOURS_WINDOW_HOURS = 2;
+
+/**
+ * Members at work now; when nobody is, those who start within OFF_HOURS_WINDOW_HOURS of whoever
+ * starts first. The lead still goes to someone at work soon, and the strategy (weights, rotation,
+ * least open) still shares the night's and the weekend's leads among them instead of handing
+ * every one to the earliest starter.
+ */
+function preferAtWork(p: Process, eligible: User[], now: number, notes: string[]): User[] {
   const atWork = eligible.filter((u) => inWorkingHours(u, now, userZone(u, p)));
   if (atWork.length > 0) return atWork;
   const starts = eligible.map((u) => ({ u, start: nextWorkStart(u, now, userZone(u, p)) ?? Infinity }));
   const first = Math.min(...starts.map((s) => s.start));
-  return starts.filter((s) => s.start === first).map((s) => s.u);
+  if (first === Infinity) return eligible;
+  const pool = starts.filter((s) => s.start <= first + OFF_HOURS_WINDOW_HOURS * 3_600_000).map((s) => s.u);
+  notes.push(
+    `nobody at work; first start ${new Date(first).toISOString().slice(0, 16)}Z, shared among those starting within ${OFF_HOURS_WINDOW_HOURS} h of it: ${pool.map((u) => u.id).join(', ')}`,
+  );
+  return pool;
 }
 
 /** Plain round robin: the first pooled member after the last one served, in team order. */
