@@ -230,7 +230,9 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
           stallDays: (i) => pipeline.stages[i]?.stall_after_days ?? ctx.process.organisation.default_stall_days,
         })
       : null;
-  if (history && !history.ok) for (const message of history.problems) fail(null, message);
+  // The only history that cannot be rebuilt is one closing before its current stage was entered:
+  // named by the close date's column, as a close before creation is.
+  if (history && !history.ok) for (const message of history.problems) fail('closed_at', message);
   if (problems.length > 0 || !pipeline || !history?.ok) return { ok: false, problems };
 
   const id = importedLeadId(ctx.source, record.sourceId);

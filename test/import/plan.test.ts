@@ -149,6 +149,23 @@ describe('planLead', () => {
     expect(errors(planLead(record({ status: 'lost', closedAt: cell('2025-12-24T09:00') }), dir, ctx))).toEqual([
       'deals.csv:7: closed_at: closes on "2025-12-24T09:00", before it was created on "2026-01-05T08:00"',
     ]);
+    // Closing before its current stage was entered names the close date's column too.
+    expect(
+      errors(
+        planLead(
+          record({
+            status: 'lost',
+            stage: 'Proposal',
+            closedAt: cell('2026-02-01T09:00'),
+            lastStageChange: cell('2026-02-10T09:00'),
+          }),
+          dir,
+          ctx,
+        ),
+      ),
+    ).toEqual([
+      'deals.csv:7: closed_at: closes on "2026-02-01T09:00", before it entered Proposal Made on "2026-02-10T09:00"',
+    ]);
   });
 
   it('keeps the value, contact and custom fields, keys the lead by source and record id', () => {
