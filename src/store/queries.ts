@@ -327,9 +327,11 @@ export async function boardData(db: Tx): Promise<BoardData> {
       .orderBy('due_at')
       .orderBy('id')
       .execute(),
+    // A cancelled effect (its contact erased, its lead deleted) will never happen: not on the board.
     db
       .selectFrom('outbox')
       .select(['kind', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('status', '!=', 'cancelled')
       .groupBy('kind')
       .execute(),
   ]);
