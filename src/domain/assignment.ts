@@ -22,20 +22,42 @@ export interface RoutingOutcome {
   passedOver: { user: string; why: string }[];
   /** What else shaped the choice (a rep back from leave, nobody at work), for the run log. */
   notes: string[];
+  /** The current owner still belongs to the chosen target and keeps the lead: nothing rotated. */
+  kept: boolean;
 }
 
-export function routeLead(p: Process, fields: Fields, routing: RoutingState, now: number): RoutingOutcome {
+/**
+ * `keep`: the lead's current owner, when re-routing an owned lead (`reroute_on_change`). If they
+ * are, or are an active member of, the target the rules now choose, the lead stays with them: a
+ * corrected value or territory that leaves rule and target as they were must not hand a rep's deal
+ * to the next in the rotation. Caps do not matter, they hold it already.
+ */
+export function routeLead(
+  p: Process,
+  fields: Fields,
+  routing: RoutingState,
+  now: number,
+  keep: string | null = null,
+): RoutingOutcome {
   const passedOver: RoutingOutcome['passedOver'] = [];
   const notes: string[] = [];
   // First match wins: when the matching rule's targets are all unavailable, its fallbacks are
   // tried and then the default owner, never a later rule meant for other leads.
   const rule = p.assignment.rules.find((r) => !r.when || evaluate(r.when, { fields }));
   for (const target of rule ? [rule.to, ...rule.fallback] : []) {
+    if (keep !== null && ownerBelongs(p, target, fields, keep))
+      return { owner: keep, rule: rule?.id ?? '', target: targetName(target), passedOver, notes, kept: true };
     const owner = pickFromTarget(p, target, fields, routing, now, { passedOver, notes });
-    if (owner) return { owner, rule: rule?.id ?? '', target: targetName(target), passedOver, notes };
+    if (owner) return { owner, rule: rule?.id ?? '', target: targetName(target), passedOver, notes, kept: false };
   }
   const owner = p.assignment.default_owner;
-  return { owner, rule: 'default_owner', target: `user:${owner}`, passedOver, notes };
+  return { owner, rule: 'default_owner', target: `user:${owner}`, passedOver, notes, kept: owner === keep };
+}
+
+/** Whether `user` is an active member of the target (or is the target), whatever their caps or leave. */
+function ownerBelongs(p: Process, target: AssignmentTarget, fields: Fields, user: string): boolean {
+  const u = p.users.find((x) => x.id === user);
+  return u !== undefined && u.active && targetMembers(p, target, fields).members.includes(user);
 }
 
 function targetName(t: AssignmentTarget): string {

@@ -396,12 +396,16 @@ class Run {
     return fallback;
   }
 
-  private assignByRules(via: string): void {
-    const out = routeLead(this.p, this.lead.fields, this.routing, this.now);
+  /** `keepOwner`: a re-route leaves the lead with its owner while they still belong to the chosen target. */
+  private assignByRules(via: string, keepOwner = false): void {
+    const out = routeLead(this.p, this.lead.fields, this.routing, this.now, keepOwner ? this.lead.owner : null);
+    const outcome = out.kept
+      ? `rule ${out.rule} still routes via ${out.target}: kept by owner ${out.owner}`
+      : `rule ${out.rule} routed to ${out.owner} via ${out.target}`;
     this.log.push({
       kind: 'assignment',
       rule: out.rule,
-      message: `${via}: rule ${out.rule} routed to ${out.owner} via ${out.target}${out.notes.map((n) => `; ${n}`).join('')}`,
+      message: `${via}: ${outcome}${out.notes.map((n) => `; ${n}`).join('')}`,
       inputs: {
         fields: pick(this.lead.fields, this.routedFields()),
         passedOver: out.passedOver,
@@ -447,7 +451,7 @@ class Run {
       this.changes.push({ kind: 'field.changed', field, from, to });
     }
     const reroute = changed.filter((f) => this.p.assignment.reroute_on_change.includes(f));
-    if (reroute.length > 0 && lead.status === 'open') this.assignByRules(`reroute on ${reroute.join(', ')}`);
+    if (reroute.length > 0 && lead.status === 'open') this.assignByRules(`reroute on ${reroute.join(', ')}`, true);
     this.settle();
   }
 
