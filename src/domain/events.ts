@@ -11,6 +11,11 @@ const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 /** The largest deal value taken, in major units: its minor units stay exact in a double. */
 export const MAX_VALUE = 1e12;
 
+/** Whether a lead's `email` field may hold this value: what the API, the CLI and imports accept. */
+export function isEmailAddress(v: string): boolean {
+  return z.email().safeParse(v).success;
+}
+
 /** Lead attributes that events set (reassign, move, win, lose), never a field of the same name. */
 const NOT_FIELDS: Record<string, string> = {
   id: 'the lead id is fixed at creation',
@@ -36,7 +41,7 @@ function checkField(key: string, v: z.infer<typeof fieldValue>): string | null {
   }
   if (key === 'expected_close' && !(typeof v === 'string' && isCloseDate(v)))
     return 'must be a date such as 2027-03-31 (or an ISO date and time)';
-  if (key === 'email' && !(typeof v === 'string' && z.email().safeParse(v).success)) return 'must be an email address';
+  if (key === 'email' && !(typeof v === 'string' && isEmailAddress(v))) return 'must be an email address';
   return null;
 }
 

@@ -1,4 +1,5 @@
 import type { Fields } from '../domain/conditions.js';
+import { isEmailAddress } from '../domain/events.js';
 import type { LeadState, StayState } from '../domain/lead.js';
 import type { Pipeline, Process } from '../domain/process-schema.js';
 import type { DateCell, ImportProblem, ImportRecord, ImportStatus } from './record.js';
@@ -193,6 +194,11 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
     owner = dir.user(record.owner);
     if (!owner) fail('owner', `unknown owner "${record.owner}" (not a user id, name or email of the process)`);
   }
+
+  // Automation mails this address, and erase and export find the person by it: the API refuses a
+  // value that is not one, and so does the import.
+  if (record.email !== null && !isEmailAddress(record.email))
+    fail('email', `"${record.email}" is not an email address`);
 
   const money = convertValue(record, ctx, fail);
 

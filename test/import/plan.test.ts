@@ -168,6 +168,15 @@ describe('planLead', () => {
     ]);
   });
 
+  it('refuses an email that is not an address, as the API does', () => {
+    expect(errors(planLead(record({ email: 'not-an-email' }), dir, ctx))).toEqual([
+      'deals.csv:7: email: "not-an-email" is not an email address',
+    ]);
+    expect(planned(planLead(record({ email: 'ann@example.com' }), dir, ctx)).state.fields['email']).toBe(
+      'ann@example.com',
+    );
+  });
+
   it('keeps the value, contact and custom fields, keys the lead by source and record id', () => {
     const l = planned(
       planLead(
