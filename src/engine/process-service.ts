@@ -20,7 +20,8 @@ import {
 import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
-import { LOCK_ORDER, updatedAtNoEarlierThan } from '../store/leads.js';
+import { updatedAtNoEarlierThan } from '../store/leads.js';
+import { lockLeadsForApply, reindexStages, stageReindexes, type Reindexed } from '../store/stage-reindex.js';
 import { openWorkByUser } from '../store/user-work.js';
 import { insertProcessVersion, latestProcess, lockProcessVersions } from '../store/processes.js';
 import {
@@ -42,7 +43,9 @@ import { Engine, type TimedEvent } from './engine.js';
  * the engine (one `process.upgraded` event each, in the same transaction): their run log then
  * says what the version did to them (docs/process.md, versions and leads in flight). A changed
  * stall threshold or overdue_after_hours moves the open stays' stall times and the open tasks'
- * overdue times in the same transaction; alerts already sent stay sent.
+ * overdue times in the same transaction; alerts already sent stay sent. A version that moves a
+ * pipeline's stages (inserted, reordered, removed) re-indexes that pipeline's stays and lead rows in
+ * the same transaction, so reports compare history with the current positions (stage-reindex.ts).
  */
 
 export class ProcessRejected extends Error {
@@ -116,6 +119,8 @@ export type ApplyResult = {
   backfilledTasks: number;
   /** Open stays given the new stall time, open tasks the new overdue time. */
   rescheduled: Rescheduled;
+  /** Stays and lead rows given their stages' new positions. */
+  reindexed: Reindexed;
   unchanged: boolean;
 };
 
@@ -149,13 +154,13 @@ export async function applyProcess(
   const next = loadProcessText(text);
   const backfill = opts.backfillTasks === true;
   return withTransaction(store, async (tx) => {
-    if (store.dialect === 'postgres') {
-      // First the lock new and reopened leads take to read the latest version, then the open
-      // leads: the order the engine takes them in, so neither waits for the other in a cycle.
-      await lockProcessVersions(tx, 'apply');
-      await lockOpenLeads(tx);
-    }
+    // PostgreSQL: first the lock new and reopened leads take to read the latest version, then the
+    // leads: the order the engine takes them in, so neither waits for the other in a cycle.
+    if (store.dialect === 'postgres') await lockProcessVersions(tx, 'apply');
+    // No other apply can change it now.
     const current = await latestProcess(tx);
+    const reindexes = stageReindexes(current?.process ?? null, next);
+    if (store.dialect === 'postgres') await lockLeadsForApply(tx, reindexes);
     const open = await openLeadCounts(tx);
     const impacts = stageImpacts(current?.process ?? null, next);
     const diff = {
@@ -171,6 +176,7 @@ export async function applyProcess(
         advancedLeads: 0,
         backfilledTasks: 0,
         rescheduled: { stays: 0, tasks: 0 },
+        reindexed: { stays: 0, leads: 0 },
         unchanged: true,
       };
     }
@@ -204,6 +210,8 @@ export async function applyProcess(
         migrated += Number(res.numUpdatedRows);
       }
     }
+    // After the engine, whose leads that advanced left a stay with its old index behind.
+    const reindexed = await reindexStages(tx, reindexes, now);
     // Recorded in the same transaction: no version without its audit row, whoever applied it.
     await appendAudit(
       tx,
@@ -219,6 +227,8 @@ export async function applyProcess(
           backfilledTasks: engineRun.backfilled,
           rescheduledStays: rescheduled.stays,
           rescheduledTasks: rescheduled.tasks,
+          reindexedStays: reindexed.stays,
+          reindexedLeads: reindexed.leads,
         },
       },
       now,
@@ -231,6 +241,7 @@ export async function applyProcess(
       advancedLeads: engineRun.advanced,
       backfilledTasks: engineRun.backfilled,
       rescheduled,
+      reindexed,
       unchanged: false,
     };
   });
@@ -245,18 +256,6 @@ function newThresholds(current: Process | null, next: Process, impacts: readonly
     ),
     overdueAfterMs: overdue ? overdueAfterMs(overdue.after) : null,
   };
-}
-
-/**
- * PostgreSQL: the open leads' rows are locked before anything is read, in id order as the engine
- * locks a batch's, so an event on one of them either commits first (and apply then reads the
- * stage it left the lead in) or waits for the apply and decides under the new version. Without
- * it, an event that moved a lead while apply was running left it on the old version: apply's
- * update for its old stage waited for the lead's lock, then no longer matched it. SQLite's
- * BEGIN IMMEDIATE already runs one writer at a time.
- */
-async function lockOpenLeads(tx: Tx): Promise<void> {
-  await tx.selectFrom('leads').select('id').where('status', '=', 'open').orderBy(LOCK_ORDER).forUpdate().execute();
 }
 
 /**
