@@ -30,7 +30,14 @@ export interface RepCoaching {
   /** v_r: the rep's mean won value (team mean if the rep has no wins), minor units. */
   meanWon: number;
   stages: StageFigures[];
+  /** The stage with the largest impact > 0, or null. */
   weakest: StageFigures | null;
+  /**
+   * The stage where the rep is furthest behind the top reps (largest gap > 0), whatever its
+   * impact, or null when no gap is above 0. A rep can be behind with no value at stake yet (no
+   * lead past the stage won, or no won value to weigh by): weakest is null, this is not.
+   */
+  largestGap: StageFigures | null;
 }
 
 export interface CoachingFigures {
@@ -40,13 +47,17 @@ export interface CoachingFigures {
 
 const key = (s: StageKey): string => `${s.pipeline}\u0000${s.index}`;
 
-/** The top quarter of reps by win rate (at least one), among reps with closed leads. */
+/**
+ * The top quarter of reps by win rate, among reps with closed leads: floor(n / 4) of them, so
+ * that it never reaches beyond a quarter (8 of 31 would be 26 %), and at least one (fewer than four
+ * reps). Ties at the cut go by owner id, so the set does not change from run to run.
+ */
 export function topQuarter(outcomes: readonly RepOutcome[]): string[] {
   const ranked = outcomes
     .filter((o) => o.won + o.lost > 0)
     .map((o) => ({ owner: o.owner, rate: o.won / (o.won + o.lost) }))
     .sort((a, b) => b.rate - a.rate || a.owner.localeCompare(b.owner));
-  return ranked.slice(0, Math.max(1, Math.ceil(ranked.length / 4))).map((r) => r.owner);
+  return ranked.slice(0, Math.max(1, Math.floor(ranked.length / 4))).map((r) => r.owner);
 }
 
 export function coachingFigures(passes: readonly StagePassRow[], outcomes: readonly RepOutcome[]): CoachingFigures {
@@ -100,16 +111,21 @@ export function coachingFigures(passes: readonly StagePassRow[], outcomes: reado
         impact: p.reached * Math.max(gap, 0) * winAfter * meanWon,
       };
     });
-    const weakest = stages.reduce<StageFigures | null>((best, s) => (s.impact > (best?.impact ?? 0) ? s : best), null);
     return {
       owner,
       winRate: o && o.won + o.lost > 0 ? o.won / (o.won + o.lost) : null,
       meanWon,
       stages,
-      weakest,
+      weakest: largestAbove(stages, (s) => s.impact),
+      largestGap: largestAbove(stages, (s) => s.gap),
     };
   });
   return { reps, topReps: [...top].sort() };
+}
+
+/** The stage with the largest figure above 0 (the first of equals), or null when none is above 0. */
+function largestAbove(stages: readonly StageFigures[], figure: (s: StageFigures) => number): StageFigures | null {
+  return stages.reduce<StageFigures | null>((best, s) => (figure(s) > (best ? figure(best) : 0) ? s : best), null);
 }
 
 export interface TaskGap {

@@ -149,25 +149,27 @@ describe.each(dialects)('outcome reports on %s', (dialect) => {
   });
 
   it('coaching, manager view: every rep at Qualify, ben (the top rep) shrunk towards the team', async () => {
-    // Window Jan-Feb. Top quarter by win rate: ben (2/2). Qualify: team 3 of 5 got past it.
-    //   anna n=2 x=1: shrunk (1 + 10 * 0.6) / 12 = 0.5833, gap 0.4167, impact 2 * 0.4167 * 1 * 100 = 83.33
-    //   ben  n=2 x=2: shrunk (2 + 6) / 12 = 0.6667, gap 0.3333, impact 2 * 0.3333 * 1 * 130 = 86.67
-    //   carl n=1 x=0: shrunk 6 / 11 = 0.5455, gap 0.4545, impact 1 * 0.4545 * 1 * 80 = 36.36
+    // Window Jan-Feb. Top quarter by win rate (floor(3 / 4), at least one): ben (2/2). Qualify:
+    // team 3 of 6 got past it. L6 left Qualify for the renewals pipeline on 01-09 without getting
+    // past it: a failure at Qualify (METRICS §7: it left s), so carl has n=2 there.
+    //   anna n=2 x=1: shrunk (1 + 10 * 0.5) / 12 = 0.5, gap 0.5, impact 2 * 0.5 * 1 * 100 = 100
+    //   ben  n=2 x=2: shrunk (2 + 5) / 12 = 0.5833, gap 0.4167, impact 2 * 0.4167 * 1 * 130 = 108.33
+    //   carl n=2 x=0: shrunk 5 / 12 = 0.4167, gap 0.5833, impact 2 * 0.5833 * 1 * 80 = 93.33
     // (w_t = 1: every lead that got past Qualify was won; v_r = the rep's mean won value.)
     const out = await report('coaching', { from: '2026-01-01', to: '2026-03-01' });
     expect(
       out.rows.map((r) => [r['owner_id'], r['weakest_stage'], r['n'], r['shrunk_rate'], r['gap'], r['impact']]),
     ).toEqual([
-      ['ben', 'Qualify', 2, 0.6667, 0.3333, 86.67],
-      ['anna', 'Qualify', 2, 0.5833, 0.4167, 83.33],
-      ['carl', 'Qualify', 1, 0.5455, 0.4545, 36.36],
+      ['ben', 'Qualify', 2, 0.5833, 0.4167, 108.33],
+      ['anna', 'Qualify', 2, 0.5, 0.5, 100],
+      ['carl', 'Qualify', 2, 0.4167, 0.5833, 93.33],
     ]);
   });
 
   it("coaching for one rep: per-stage rates, the weakest stage's guidance and impact", async () => {
     const out = await report('coaching', { from: '2026-01-01', to: '2026-03-01', options: { owner: 'Anna Berg' } });
     expect(out.rows.map((r) => [r['stage_id'], r['n'], r['x'], r['rate'], r['team_rate'], r['top_rate']])).toEqual([
-      ['qualify', 2, 1, 0.5, 0.6, 1],
+      ['qualify', 2, 1, 0.5, 0.5, 1],
       ['demo', 1, 1, 1, 1, 1],
       ['close', 1, 1, 1, 1, 1],
     ]);
@@ -175,9 +177,11 @@ describe.each(dialects)('outcome reports on %s', (dialect) => {
       owner: 'Anna Berg',
       weakest_stage: 'Qualify',
       guidance: 'Find the need.',
-      gap: 0.4167,
-      impact: 83.33,
+      gap: 0.5,
+      impact: 100,
       tasks: [],
+      largest_gap_stage_id: 'qualify',
+      largest_gap: 0.5,
     });
     await expect(report('coaching', { ...JAN, options: { owner: 'nobody' } })).rejects.toThrow(/unknown rep "nobody"/);
   });

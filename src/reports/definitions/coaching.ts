@@ -94,6 +94,7 @@ export const coaching: ReportDefinition = {
     team_rate: 'ratio',
     top_rate: 'ratio',
     gap: 'points',
+    largest_gap: 'points',
     impact: 'money',
     mean_won: 'money',
     top_on_time: 'ratio',
@@ -132,13 +133,16 @@ export const coaching: ReportDefinition = {
 
     const wanted = ctx.options['owner'];
     if (wanted === undefined) {
-      const rows = figures.reps
-        .filter((r) => inScope(r.owner))
+      const listed = figures.reps.filter((r) => inScope(r.owner));
+      const rows = listed
         .map((r) => ({ r, impact: r.weakest?.impact ?? 0 }))
         .sort((a, b) => b.impact - a.impact || a.r.owner.localeCompare(b.r.owner))
         .map(({ r }) => managerRow(ctx.process, r, names));
       ctx.progress(3, 3);
-      return { rows, columns: MANAGER_COLUMNS, notes };
+      const unpriced = listed.flatMap((r) =>
+        r.weakest === null && r.largestGap ? [{ owner: r.owner, s: r.largestGap }] : [],
+      );
+      return { rows, columns: MANAGER_COLUMNS, notes: [...notes, ...unpricedNote(ctx.process, unpriced, names)] };
     }
 
     const user = ctx.process.users.find((u) => u.id === wanted || u.name.toLowerCase() === wanted.toLowerCase());
@@ -148,11 +152,14 @@ export const coaching: ReportDefinition = {
     const rows = (rep?.stages ?? []).map((s) => stageRow(ctx.process, s));
     if (!rep?.weakest) {
       ctx.progress(3, 3);
-      // No stage figures at all is no evidence, not a clean bill of health: say which it is.
+      // No stage figures at all is no evidence, not a clean bill of health; and a rep behind with
+      // nothing won past the stage yet is still behind: say which it is.
       const why =
-        rows.length === 0
+        rep === undefined || rows.length === 0
           ? `${user.name} has no leads that reached or left a stage in this window, so there is nothing to compare`
-          : `${user.name} has no stage behind the top reps in this window`;
+          : rep.largestGap
+            ? `${user.name} is ${behindText(ctx.process, rep.meanWon, rep.largestGap)}`
+            : `${user.name} has no stage behind the top reps in this window`;
       return {
         rows,
         columns: STAGE_COLUMNS,
@@ -169,6 +176,7 @@ export const coaching: ReportDefinition = {
           impact: rows.length === 0 ? null : 0,
           guidance: null,
           tasks: [],
+          ...largestGapFields(ctx.process, rep?.largestGap ?? null),
         },
         notes: [...notes, why],
       };
@@ -201,11 +209,57 @@ export const coaching: ReportDefinition = {
         impact: major(Math.round(rep.weakest.impact)),
         guidance: stage.guidance,
         tasks,
+        ...largestGapFields(ctx.process, rep.largestGap),
       },
       notes,
     };
   },
 };
+
+/**
+ * Where the rep is furthest behind the top reps, whatever it costs: the same stage as
+ * weakest_stage unless the largest gap has less value at stake than another stage's.
+ */
+function largestGapFields(process: Process, s: StageFigures | null): ReportRow {
+  const stage = s ? stageOf(process, s.pipeline, s.index) : null;
+  return {
+    largest_gap_pipeline: s?.pipeline ?? null,
+    largest_gap_stage: stage?.name ?? null,
+    largest_gap_stage_id: stage?.id ?? null,
+    largest_gap: s ? round(s.gap, 4) : null,
+  };
+}
+
+/**
+ * "behind the top reps at Demo by 33.3 pp, but ..." with why nothing is at stake there yet: impact
+ * is n x gap x w x v with n and gap above 0, so v is 0 (nothing won) or else w is.
+ */
+function behindText(process: Process, meanWon: number, s: StageFigures): string {
+  const why =
+    meanWon === 0
+      ? 'nothing was won in this window to weigh it by'
+      : 'none of the leads that got past it has been won yet';
+  return `behind the top reps at ${stageOf(process, s.pipeline, s.index).name} by ${pointsText(s.gap)}, but no value is at stake there yet: ${why}`;
+}
+
+/** A gap in percentage points, as the text table shows it but without the sign (it is above 0). */
+const pointsText = (gap: number): string => `${(gap * 100).toFixed(1)} pp`;
+
+/** The listed reps behind the top reps with nothing at stake yet, whom the impact order puts last. */
+function unpricedNote(
+  process: Process,
+  reps: readonly { owner: string; s: StageFigures }[],
+  names: Map<string, string>,
+): string[] {
+  if (reps.length === 0) return [];
+  const each = reps.map(
+    ({ owner, s }) =>
+      `${names.get(owner) ?? owner} at ${stageOf(process, s.pipeline, s.index).name} by ${pointsText(s.gap)}`,
+  );
+  return [
+    `behind the top reps with no value at stake yet (nothing won past the stage, or nothing won to weigh it by), so no weakest stage: ${each.join(', ')}`,
+  ];
+}
 
 /** The top reps by name; those outside the report's owners only as "others", never by name or count. */
 function topRepsText(top: readonly string[], inScope: (rep: string) => boolean, names: Map<string, string>): string {

@@ -5,8 +5,11 @@ import type { Tx } from '../db.js';
  * The counts behind METRICS.md §7, per rep, pipeline and stage over a window: leads that reached
  * the stage and left it (or closed in it) in the window, and how many of them got past it. A lead
  * reached stage s when it has a stay at s or beyond in that pipeline (a manual skip still passes
- * the stages it jumped); it got past s when it entered a later stage, or was won while in s. The
- * time it left s is its first entry beyond s, or its close.
+ * the stages it jumped); it got past s when it entered a later stage, or was won while in s.
+ * Each lead counts once at each stage, at the time it left s for good: its first entry beyond s
+ * if it ever got past s, else the end of its last stay at s, however that stay ended (won, lost,
+ * moved back, moved to another pipeline). A lead in s now, or back in s after leaving it, has no
+ * outcome at s yet.
  *
  * These queries take no owners: the team and top-rep rates are benchmarks over every rep, and a
  * report limited to some owners (a manager's reach) lists only those reps, never naming another
@@ -42,8 +45,13 @@ export async function stagePasses(tx: Tx, stages: readonly StageRef[], w: Window
   // Two disjoint ways into the window, each found through an index instead of probing every lead
   // at every stage: (a) the lead got past s in the window: its first entry beyond s is in the
   // window, i.e. a stay entered in the window is beyond s (s.idx < in_max) and none entered before
-  // it is (before_max <= s.idx); reaching s follows. (b) It never got past s, closes in s and
-  // closed in the window.
+  // it is (before_max <= s.idx); reaching s follows. (b) It never got past s, and its last stay at
+  // s ended in the window: passed if that stay ended in a win, failed if it was lost, moved back or
+  // moved to another pipeline. (b) reads the stays that ended in the window: the first probe drops
+  // forward exits (a stay beyond s exists); the second, whether a later stay at s exists, is needed
+  // only when the stay is not the close of a lead closed now (then it is the lead's last stay), and
+  // tests seq for a stay re-entered in the same millisecond (an activated import). The cross join
+  // makes SQLite read that range once, not once per stage (it keeps a cross join's order).
   const res = await sql<Record<string, string | number>>`
     with stages (pipeline, idx) as (values ${values}),
     moved as (
@@ -64,14 +72,19 @@ export async function stagePasses(tx: Tx, stages: readonly StageRef[], w: Window
       join stages s on s.pipeline = r.pipeline and s.idx < r.in_max and (r.before_max is null or s.idx >= r.before_max)
       where r.in_max is not null and l.owner is not null
       union all
-      select l.owner, l.pipeline, l.stage_index, l.status, case when l.status = 'won' then 1 else 0 end
-      from leads l
-      join stages s on s.pipeline = l.pipeline and s.idx = l.stage_index
-      where l.owner is not null and l.status in ('won', 'lost') and l.closed_at >= ${w.from} and l.closed_at < ${w.to}
-        and exists (select 1 from stage_stays st
-          where st.lead_id = l.id and st.pipeline = l.pipeline and st.stage_index >= l.stage_index)
-        and not exists (select 1 from stage_stays st
-          where st.lead_id = l.id and st.pipeline = l.pipeline and st.stage_index > l.stage_index)
+      select l.owner, s.pipeline, s.idx, l.status, case when x.exit_kind = 'won' then 1 else 0 end
+      from stage_stays x
+      cross join stages s
+      join leads l on l.id = x.lead_id
+      where x.exited_at >= ${w.from} and x.exited_at < ${w.to} and l.owner is not null
+        and s.pipeline = x.pipeline and s.idx = x.stage_index
+        and not exists (select 1 from stage_stays b
+          where b.lead_id = x.lead_id and b.pipeline = x.pipeline and b.stage_index > x.stage_index)
+        and ((x.exit_kind = l.status and x.exited_at = l.closed_at)
+          or not exists (select 1 from stage_stays a
+            where a.lead_id = x.lead_id and a.pipeline = x.pipeline and a.stage_index = x.stage_index
+              and a.entered_at >= x.entered_at and a.id <> x.id
+              and (a.entered_at > x.entered_at or a.seq > x.seq)))
     )
     select owner, pipeline, idx,
       count(*) as reached,
