@@ -309,7 +309,8 @@ class Run {
     if (this.leadState) refuse('lead_exists', `lead "${this.event.lead}" already exists`);
     const fields = Object.fromEntries(Object.entries(typed).map(([k, v]) => [k, this.stored(k, v)]));
     const pipeline = pipelineId ? this.pipelineById(pipelineId) : this.routePipeline(fields);
-    if (owner !== undefined) this.requireUser(owner);
+    // As `lead reassign --owner`: a user kept with `active: false` has left and takes no new lead.
+    if (owner !== undefined) this.requireActiveUser(owner);
     const first = pipeline.stages[0] as Stage;
     this.leadState = {
       id: this.event.lead,

@@ -1,0 +1,45 @@
+import { expect, it } from 'vitest';
+import { decide } from '../../src/domain/decide.js';
+import type { LeadEvent } from '../../src/domain/events.js';
+import type { RoutingState } from '../../src/domain/lead.js';
+import { parseProcess } from '../../src/domain/process-load.js';
+
+/** Work goes only to someone who takes it: a lead created with an inactive owner is refused, as a reassignment to one is. */
+
+const parsed = parseProcess(`name: Away and inactive
+organisation: { timezone: Europe/Berlin }
+users:
+  - { id: olga, name: Olga }
+  - id: c
+    name: C
+    out_of_office: [{ from: 2026-03-09, to: 2026-03-13 }]
+  - { id: d, name: D, active: false }
+teams:
+  - { id: t2, name: T2, members: [c, d] }
+assignment:
+  default_owner: olga
+  rules: []
+pipelines:
+  - id: p
+    name: P
+    default: true
+    stages:
+      - id: s1
+        name: S1
+        tasks:
+          - { id: tt, title: TT, kind: todo, due: { days: 1 }, assignee: { team: t2 } }
+`);
+if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+const process = parsed.process;
+const empty = (): RoutingState => ({ users: {}, cursors: {} });
+
+function create(event: LeadEvent, at: string): ReturnType<typeof decide> {
+  return decide({ process, processVersion: 1, lead: null, event, now: Date.parse(at), routing: empty() });
+}
+
+it('refuses a new lead with an inactive owner, as lead reassign does', () => {
+  const d = create({ type: 'lead.created', lead: 'X1', fields: {}, owner: 'd' }, '2026-03-16T09:00:00Z');
+  expect(d.ok).toBe(false);
+  if (!d.ok) expect(d.error.code).toBe('inactive_user');
+  expect(create({ type: 'lead.created', lead: 'X1', fields: {}, owner: 'c' }, '2026-03-16T09:00:00Z').ok).toBe(true);
+});
