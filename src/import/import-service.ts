@@ -353,21 +353,35 @@ async function* records(
     ...(opts.sheet !== undefined ? { sheet: opts.sheet } : {}),
     ...(progress ? { onProgress: progress } : {}),
   };
+  let firstTry: CompiledMapping | null = null;
+  let linesBefore = 0;
+  const rejectHeader = (c: CompiledMapping): ImportRejected =>
+    new ImportRejected(c.headerProblems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
   for await (const r of unreadable(readTable(prep.dataFile, prep.label, prep.kind, table))) {
     if (!compiled) {
-      compiled = compileMapping(prep.mapping, r.values, prep.label, zone, prep.kind === 'csv');
-      if (compiled.headerProblems.length > 0)
-        throw new ImportRejected(compiled.headerProblems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
-      continue;
+      const attempt = compileMapping(prep.mapping, r.values, prep.label, zone, prep.kind === 'csv');
+      if (attempt.headerProblems.length === 0) {
+        compiled = attempt;
+        continue;
+      }
+      // A report export may open with a title block (the report's name, the organisation, the
+      // date): the header is the first row holding the mapped columns, within the first few.
+      firstTry ??= attempt;
+      if (++linesBefore < MAX_TITLE_LINES) continue;
+      throw rejectHeader(firstTry);
     }
     if (compiled.isFooter(r.values)) return; // the rest of a report export is totals and notices
     count++;
     yield { line: r.line, values: r.values, compiled };
   }
+  if (!compiled && firstTry) throw rejectHeader(firstTry);
   // Not even a header: a failed or truncated export, which must not pass for an import of nothing.
   if (!compiled)
     throw new ImportRejected(`${prep.label}: the file is empty (not even a header row): nothing to import`);
 }
+
+/** How many rows above the header a report's title block may take. */
+const MAX_TITLE_LINES = 10;
 
 /** A data row with what reads it: the mapping compiled against the file's header. */
 interface RecordRow {

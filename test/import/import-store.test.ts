@@ -297,6 +297,25 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
     expect([l.source, l.company, l.name]).toEqual(['Partner Referral', 'Globex', 'Globex renewal']);
   });
 
+  it('Salesforce report with a title block above the header: the header is found below it', async () => {
+    const s = await store(dialect);
+    const dir = mkdtempSync(join(tmpdir(), 'sf-title-'));
+    const path = join(dir, 'report.csv');
+    const title = '"Opportunity Pipeline Report"\n"Northwind Metrics"\n"As of 11/28/2026 4:05 AM"\n\n';
+    writeFileSync(path, title + fixtureText('salesforce-opportunities.csv'));
+    const r = await importFile(s, 'salesforce', path, {
+      mappingFile: 'salesforce-mapping.yaml',
+      rates: { text: fixtureText('rates.csv'), label: 'rates.csv' },
+    });
+    expect(r).toMatchObject({ outcome: 'imported', records: 4, written: 4, errors: 0 });
+    expect((await leads(s)).map((l) => l.id)).toContain('salesforce:0065g00000AbCdE2');
+    // A title block longer than a report's, or a header that never comes, is the header problem.
+    writeFileSync(path, '"Report"\n'.repeat(12) + fixtureText('salesforce-opportunities.csv'));
+    await expect(
+      importFile(s, 'salesforce', path, { mappingFile: 'salesforce-mapping.yaml', dryRun: true }),
+    ).rejects.toThrow(/report\.csv:1: column "[^"]+" \(mapped to \w+\) is not in the file's header/);
+  });
+
   it("Pipedrive's currency column: the organisation's currency as it is, others at the --rates rate", async () => {
     const s = await store(dialect);
     const path = join(mkdtempSync(join(tmpdir(), 'stageflow-import-')), 'deals.csv');
