@@ -701,6 +701,23 @@ class Run {
     if (automations) this.runAutomations(stage.on_enter, `${stage.id}.on_enter`, 'stage.entered');
   }
 
+  /**
+   * A team task goes round the members who are active and not away. When none is, the work falls
+   * to the lead's owner rather than to nobody (whose reminders and alerts reach no one), and the
+   * run log says so.
+   */
+  private teamTaskAssignee(task: string, team: string): string | null {
+    const picked = pickTaskAssignee(this.p, team, this.routing, this.now);
+    if (picked !== null) return picked;
+    const owner = this.lead.owner;
+    this.log.push({
+      kind: 'task',
+      rule: task,
+      message: `task ${task}: nobody in team ${team} is available (all away or inactive); ${owner ? `assigned to the lead's owner ${owner}` : 'left unassigned: the lead has no owner'}`,
+    });
+    return owner;
+  }
+
   /** One task of the current stay from its template, due counted from now. */
   private createTask(tpl: TaskTemplate): TaskState {
     const lead = this.lead;
@@ -711,7 +728,7 @@ class Run {
         ? lead.owner
         : 'user' in tpl.assignee
           ? tpl.assignee.user
-          : pickTaskAssignee(this.p, tpl.assignee.team, this.routing, this.now);
+          : this.teamTaskAssignee(tpl.id, tpl.assignee.team);
     // The organisation's workweek and holidays, counted on the assignee's calendar in their own zone.
     const zone = this.p.users.find((u) => u.id === assignee)?.timezone ?? cal.timezone;
     const due = dueAt(this.now, tpl.due, { ...cal, timezone: zone });

@@ -4,7 +4,11 @@ import type { LeadEvent } from '../../src/domain/events.js';
 import type { RoutingState } from '../../src/domain/lead.js';
 import { parseProcess } from '../../src/domain/process-load.js';
 
-/** Work goes only to someone who takes it: a lead created with an inactive owner is refused, as a reassignment to one is. */
+/**
+ * Work goes only to someone who takes it: a lead created with an inactive owner is refused, as a
+ * reassignment to one is; a team task whose members are all away or inactive goes to the lead's
+ * owner instead of to nobody, and the run log says so.
+ */
 
 const parsed = parseProcess(`name: Away and inactive
 organisation: { timezone: Europe/Berlin }
@@ -42,4 +46,17 @@ it('refuses a new lead with an inactive owner, as lead reassign does', () => {
   expect(d.ok).toBe(false);
   if (!d.ok) expect(d.error.code).toBe('inactive_user');
   expect(create({ type: 'lead.created', lead: 'X1', fields: {}, owner: 'c' }, '2026-03-16T09:00:00Z').ok).toBe(true);
+});
+
+it("gives a team task to the lead's owner when every member is away or inactive, and logs it", () => {
+  const d = create({ type: 'lead.created', lead: 'A1', fields: {} }, '2026-03-10T09:00:00Z');
+  if (!d.ok) throw new Error(d.error.message);
+  expect(d.lead.tasks.map((t) => [t.template, t.assignee])).toEqual([['tt', 'olga']]);
+  expect(d.log.map((l) => l.message)).toContain(
+    "task tt: nobody in team t2 is available (all away or inactive); assigned to the lead's owner olga",
+  );
+  // Once c is back, the team's own member takes it.
+  const back = create({ type: 'lead.created', lead: 'A2', fields: {} }, '2026-03-16T09:00:00Z');
+  if (!back.ok) throw new Error(back.error.message);
+  expect(back.lead.tasks.map((t) => t.assignee)).toEqual(['c']);
 });
