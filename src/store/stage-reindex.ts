@@ -106,13 +106,18 @@ export async function reindexStages(tx: Tx, reindexes: readonly StageReindex[], 
     // -2 is no index: furthest_index is null for a lead without stays in its pipeline.
     const inPipelineChanged = sql`leads.pipeline = ${r.pipeline} and (leads.stage_index <> ${leadIndex}
       or coalesce(leads.furthest_index, -2) <> coalesce(${furthest}, -2))`;
+    // Per lead, a seek in stage_stays_lead_stage: an IN over the pipeline's changed stays made
+    // PostgreSQL rescan them for each lead once they outgrew work_mem (minutes at 200,000 leads).
+    const staysChange = sql`exists (select 1 from stage_stays s
+      where s.lead_id = leads.id and s.pipeline = ${r.pipeline} and s.stage_index <> ${stayIndex})`;
+    // Only a lead with stays in another pipeline (other_pipelines) can have stays here elsewhere.
     const leads = await sql`update leads set
         stage_index = case when leads.pipeline = ${r.pipeline} then ${leadIndex} else leads.stage_index end,
         furthest_index = case when leads.pipeline = ${r.pipeline} then ${furthest} else leads.furthest_index end,
         version = leads.version + 1,
         updated_at = ${updatedAtNoEarlierThan(now)}
-      where ${inPipelineChanged} or leads.id in (select s.lead_id from stage_stays s
-        where s.pipeline = ${r.pipeline} and s.stage_index <> ${stayIndex})`.execute(tx);
+      where (leads.pipeline = ${r.pipeline} or leads.other_pipelines = 1)
+        and (${inPipelineChanged} or ${staysChange})`.execute(tx);
     // Not aliased: SQLite's UPDATE takes no alias.
     const ownIndex = newIndexOf(r, 'stage_stays');
     const stays = await sql`update stage_stays set stage_index = ${ownIndex}
