@@ -1,12 +1,9 @@
 import type { Command } from 'commander';
 import { formatProblem, parseProcess } from '../domain/process-load.js';
 import type { Process } from '../domain/process-schema.js';
-import { deactivatedUsersWithWork, describeDeactivatedUser } from '../domain/process-impact.js';
-import { applyProcess, diffAgainstCurrent, loadProcessText, ProcessRejected } from '../engine/process-service.js';
-import type { Store } from '../store/db.js';
+import { applyProcess, diffAgainstCurrent, ProcessRejected } from '../engine/process-service.js';
 import { latestProcess, processVersion } from '../store/processes.js';
 import { processHistory } from '../store/queries.js';
-import { openWorkByUser } from '../store/user-work.js';
 import { contextOf, displayZone, readText, withStore } from './context.js';
 import { CliError } from './errors.js';
 import { formatTime, iso, plural, print, printJson, table } from './output.js';
@@ -30,13 +27,6 @@ function summary(p: Process): string {
     plural(p.assignment.rules.length, 'assignment rule'),
     plural(Object.keys(p.templates).length, 'email template'),
   ].join(', ');
-}
-
-/** People the file sets to `active: false` who keep open leads or tasks: said, not refused. */
-async function deactivationNotes(store: Store, text: string): Promise<string[]> {
-  const current = await latestProcess(store.db);
-  const work = await openWorkByUser(store.db);
-  return deactivatedUsersWithWork(current?.process ?? null, loadProcessText(text), work).map(describeDeactivatedUser);
 }
 
 /** Runs `work`, turning a rejected process into one CLI error that lists every problem. */
@@ -86,8 +76,7 @@ export function processCommands(program: Command): void {
       const text = readText(file);
       await withStore(ctx, (store) =>
         reportingProblems(file, 'invalid', async () => {
-          const found = await diffAgainstCurrent(store, text, { backfillTasks: opts.backfillTasks === true });
-          const diff = { ...found, inFlight: [...found.inFlight, ...(await deactivationNotes(store, text))] };
+          const diff = await diffAgainstCurrent(store, text, { backfillTasks: opts.backfillTasks === true });
           if (ctx.json) return printJson(diff);
           if (diff.changes.length === 0) return print('no changes');
           for (const c of [...diff.changes, ...diff.inFlight]) print(c);
@@ -119,6 +108,10 @@ export function processCommands(program: Command): void {
           if (res.checkedLeads > 0)
             print(
               `${plural(res.checkedLeads, 'lead')} checked against changed goals and gates: ${res.advancedLeads} advanced; ${plural(res.backfilledTasks, 'task')} backfilled`,
+            );
+          if (res.reindexed.stays > 0 || res.reindexed.leads > 0)
+            print(
+              `stages moved: ${plural(res.reindexed.stays, 'stay')} of ${plural(res.reindexed.leads, 'lead')} renumbered to the new positions, so reports compare stages as they are now`,
             );
           const { stays, tasks } = res.rescheduled;
           if (stays > 0 || tasks > 0)

@@ -2,6 +2,8 @@ import { formatProblem, parseProcess } from '../domain/process-load.js';
 import { diffProcesses, type ProcessDiff } from '../domain/process-diff.js';
 import {
   backfillFor,
+  deactivatedUsersWithWork,
+  describeDeactivatedUser,
   describeImpacts,
   describeOverdueChange,
   describeRemovedHolding,
@@ -81,8 +83,9 @@ export async function diffAgainstCurrent(store: Store, text: string, opts: Apply
 
 /**
  * The lines `diff` and `apply` print for the leads in flight: removed stages and pipelines that
- * still hold open leads (apply refuses those), then per changed stage what its open leads get,
- * then the open tasks' new overdue time.
+ * still hold open leads, and removed people with open work (apply refuses those), people made
+ * inactive with open work, then per changed stage what its open leads get, then the open tasks'
+ * new overdue time.
  */
 async function describeInFlight(
   tx: Tx,
@@ -94,9 +97,12 @@ async function describeInFlight(
   const counts = open ?? (await openLeadCounts(tx));
   const impacts = stageImpacts(current, next);
   const stalled = impacts.some((i) => i.stallDays) ? await stalledOpenLeadCounts(tx) : [];
+  const work = await openWorkByUser(tx);
   const lines = [
     ...removedHoldings(current, next, counts).map(describeRemovedHolding),
-    ...removedUsersWithWork(current, next, await openWorkByUser(tx)).map(describeRemovedUser),
+    ...removedUsersWithWork(current, next, work).map(describeRemovedUser),
+    // Not refused: keeping a leaver with active: false is the documented way; said so nobody is surprised.
+    ...deactivatedUsersWithWork(current, next, work).map(describeDeactivatedUser),
     ...describeImpacts(impacts, countIn(counts), backfill, countIn(stalled)),
   ];
   const overdue = overdueHoursChange(current, next);
