@@ -119,8 +119,10 @@ function printReport(r: ImportReport, skipInvalid: boolean): void {
     print(`process version ${r.processApplied} applied with the export's people, teams and pipeline`);
   if (r.activated > 0) print(`${plural(r.activated, 'open lead')} taken live: stage tasks and automations ran`);
   if (r.resumedFromLine !== null) print(`resumed after line ${r.resumedFromLine} (run ${r.runId})`);
+  // A resumed run's count takes in the leads its interrupted attempt saved before the checkpoint.
+  const sofar = r.resumedFromLine !== null ? ', with those saved before the interruption' : '';
   print(
-    `imported ${plural(r.written, 'lead')}${r.kept > 0 ? `; ${r.kept} worked in Stageflow since an earlier import were left as they are` : ''}`,
+    `imported ${plural(r.written, 'lead')}${sofar}${r.kept > 0 ? `; ${r.kept} worked in Stageflow since an earlier import were left as they are` : ''}`,
   );
   if (r.skipped.length > 0) {
     print(`skipped ${plural(r.skipped.length, 'record')}:`);
