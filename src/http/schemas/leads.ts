@@ -155,5 +155,7 @@ export const boardSchema = z.object({
       dueAt: isoTime,
     }),
   ),
-  outboxByKind: z.record(z.string(), z.number()).describe('Outbox rows by kind, cancelled ones left out (admins; empty for others)'),
+  outboxByKind: z
+    .record(z.string(), z.number())
+    .describe('Outbox rows by kind, cancelled ones left out (admins; empty for others)'),
 });
