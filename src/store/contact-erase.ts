@@ -109,6 +109,7 @@ async function pseudonymiseLeads(tx: Tx, leads: readonly ContactLeadRow[], s: Sc
         name: l.name === null ? null : s.pseudonym,
         email: null,
         phone: null,
+        company: l.company === null ? null : String(s.company(l.company)),
         fields: JSON.stringify(s.liveFields(parse(l.fields))),
         state: JSON.stringify(state),
         close_reason: l.close_reason === null ? null : s.text(l.close_reason),
@@ -155,10 +156,12 @@ async function scrubFieldHistory(
 ): Promise<void> {
   // A personal field's values are replaced whole, keeping whether it was set; the company is kept;
   // other values only lose known text.
-  const scrub = (field: string, v: string | null): string | null =>
-    v === null || isCompanyKey(field)
-      ? v
-      : JSON.stringify(isPersonalKey(field) ? s.historyValue(JSON.parse(v)) : s.json(JSON.parse(v), false));
+  const scrub = (field: string, v: string | null): string | null => {
+    if (v === null) return null;
+    const value: unknown = JSON.parse(v);
+    if (isCompanyKey(field)) return JSON.stringify(s.company(value));
+    return JSON.stringify(isPersonalKey(field) ? s.historyValue(value) : s.json(value, false));
+  };
   for (const r of rows) {
     const old_value = scrub(r.field, r.old_value);
     const new_value = scrub(r.field, r.new_value);
@@ -195,13 +198,15 @@ async function scrubRunLog(tx: Tx, ids: readonly string[], s: Scrubber): Promise
 
 /**
  * Forgets the API's stored answers (kept 25 hours so a retried request gets the same one) that
- * quote the contact: a replay after the erase would hand their data back. Such a request, retried,
- * runs again instead (a create then finds its lead exists).
+ * quote the contact's address: a replay after the erase would hand their data back. Only their
+ * address marks an answer as theirs (a lead's answer carries its contact's email); a name or a
+ * deal title may be another customer's too, whose retries must still be answered. Such a request,
+ * retried, runs again.
  */
 async function forgetStoredAnswers(tx: Tx, s: Scrubber): Promise<number> {
   const rows = await tx.selectFrom('idempotency_keys').select(['scope', 'key', 'body', 'headers']).execute();
   const quoting = rows.filter(
-    (r) => (r.body !== null && s.text(r.body) !== r.body) || (r.headers !== null && s.text(r.headers) !== r.headers),
+    (r) => (r.body !== null && s.quotesAddress(r.body)) || (r.headers !== null && s.quotesAddress(r.headers)),
   );
   for (const r of quoting)
     await tx.deleteFrom('idempotency_keys').where('scope', '=', r.scope).where('key', '=', r.key).execute();

@@ -51,10 +51,7 @@ export function isPersonalKey(key: string): boolean {
 
 const COMPANY_KEYS = new Set(['company', 'companyname', 'organisation', 'organization']);
 
-/**
- * The company is business data and kept (docs/privacy.md), even where a known value occurs in it:
- * an imported deal's title (its lead name, say "Delta") inside "Delta Ltd" is not the person.
- */
+/** Keys holding the company: business data, kept unless it is the person (Scrubber.company). */
 export function isCompanyKey(key: string): boolean {
   return COMPANY_KEYS.has(squash(key));
 }
@@ -72,6 +69,8 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 export class Scrubber {
   private readonly emails: RegExp | null;
   private readonly others: RegExp | null;
+  /** Every known value, trimmed and lowercased: what a company that is one of them whole is matched against. */
+  private readonly whole = new Set<string>();
 
   constructor(
     readonly pseudonym: string,
@@ -82,6 +81,7 @@ export class Scrubber {
     for (const raw of known) {
       const v = raw.trim();
       if (v.length < MIN_KNOWN_LENGTH) continue;
+      this.whole.add(v.toLowerCase());
       if (v.includes('@')) emails.add(v.toLowerCase());
       else others.add(v);
     }
@@ -103,6 +103,23 @@ export class Scrubber {
     return out;
   }
 
+  /** Whether the text holds one of the person's addresses. */
+  quotesAddress(s: string): boolean {
+    return this.emails !== null && s.search(this.emails) !== -1;
+  }
+
+  /**
+   * A company is business data and kept, even where a known value occurs in it (an imported deal's
+   * title, its lead name "Delta", inside "Delta Ltd"), unless it is the person: it holds one of
+   * their addresses, or it is one of their known values whole (a sole trader, a form's "company:
+   * Jane Roe"). Then it goes as that value would.
+   */
+  company(value: unknown): unknown {
+    if (typeof value !== 'string') return value;
+    if (this.quotesAddress(value)) return this.text(value);
+    return this.whole.has(value.trim().toLowerCase()) ? this.pseudonym : value;
+  }
+
   /** A personal value kept in history: the shape stays (set or not set), the content goes. */
   historyValue(value: unknown): unknown {
     return value === null || value === undefined ? value : this.pseudonym;
@@ -121,7 +138,7 @@ export class Scrubber {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (k === 'note') out[k] = null;
-      else if (personalKeys && isCompanyKey(k)) out[k] = v;
+      else if (personalKeys && isCompanyKey(k)) out[k] = this.company(v);
       else if (personalKeys && isPersonalKey(k)) out[k] = this.historyValue(v);
       else if (k === 'fields') out[k] = this.json(v, true);
       else out[k] = this.json(v, personalKeys);
@@ -138,7 +155,7 @@ export class Scrubber {
     for (const [k, v] of Object.entries(fields)) {
       if (isAddressKey(k)) out[k] = null;
       else if (isPersonalKey(k)) out[k] = this.historyValue(v);
-      else if (isCompanyKey(k)) out[k] = v;
+      else if (isCompanyKey(k)) out[k] = this.company(v);
       else out[k] = this.json(v, false);
     }
     return out;

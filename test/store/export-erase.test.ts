@@ -347,7 +347,7 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
     expect(await store.db.selectFrom('suppressions').selectAll().execute()).toHaveLength(1);
   });
 
-  it('keeps the company, even when the lead name occurs in it, and forgets stored API answers that quote the contact', async () => {
+  it('keeps the company unless it is the person, even when the lead name occurs in it, and forgets stored API answers that quote their address', async () => {
     const { store, engine } = await setup();
     // An imported deal is named by its title, which its company name often contains.
     const created = await engine.handle(
@@ -356,6 +356,15 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
     );
     expect(created.ok).toBe(true);
     await engine.handle({ type: 'lead.updated', lead: 'L4', fields: { company: 'Delta Holdings' } }, T0 + 3_660_000);
+    // A company that is the person: their address, or their name whole (a sole trader).
+    for (const [lead, company] of [
+      ['L5', JANE],
+      ['L6', 'Jane Doe'],
+    ] as const)
+      expect(
+        (await engine.handle({ type: 'lead.created', lead, fields: { name: 'Jane Doe', company, email: JANE } }, T0))
+          .ok,
+      ).toBe(true);
     const answer = (scope: string, key: string, body: string) => ({
       scope,
       key,
@@ -371,6 +380,12 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
       .values([
         answer('admin', 'create-jane', JSON.stringify({ id: 'L2', contact: { email: JANE, name: 'Jane D.' } })),
         answer('admin', 'create-bob', JSON.stringify({ id: 'L3', contact: { email: 'bob@other.test' } })),
+        // Another customer's deal with the same title as Jane's: not hers.
+        answer(
+          'admin',
+          'create-carl',
+          JSON.stringify({ id: 'L9', fields: { name: 'Delta', email: 'carl@gamma.test' } }),
+        ),
       ])
       .execute();
 
@@ -394,7 +409,17 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
       [null, '"Delta Ltd"'],
       ['"Delta Ltd"', '"Delta Holdings"'],
     ]);
-    const kept = await store.db.selectFrom('idempotency_keys').select('key').execute();
-    expect(kept.map((k) => k.key)).toEqual(['create-bob']);
+    const kept = await store.db.selectFrom('idempotency_keys').select('key').orderBy('key').execute();
+    expect(kept.map((k) => k.key)).toEqual(['create-bob', 'create-carl']);
+    const personal = await store.db
+      .selectFrom('leads')
+      .select(['id', 'company', 'fields'])
+      .where('id', 'in', ['L5', 'L6'])
+      .orderBy('id')
+      .execute();
+    expect(personal.map((l) => [l.id, l.company, JSON.parse(l.fields).company])).toEqual([
+      ['L5', PSEUDONYM, PSEUDONYM],
+      ['L6', PSEUDONYM, PSEUDONYM],
+    ]);
   });
 });
