@@ -703,19 +703,33 @@ class Run {
 
   /**
    * A team task goes round the members who are active and not away. When none is, the work falls
-   * to the lead's owner rather than to nobody (whose reminders and alerts reach no one), and the
-   * run log says so.
+   * to the lead's owner, or failing that the team's manager, whoever of them is active: an inactive
+   * one has left, and their reminders and alerts reach no one. Else it stays unassigned. The run
+   * log says which.
    */
   private teamTaskAssignee(task: string, team: string): string | null {
     const picked = pickTaskAssignee(this.p, team, this.routing, this.now);
     if (picked !== null) return picked;
-    const owner = this.lead.owner;
+    const fallback = this.teamTaskFallback(team);
     this.log.push({
       kind: 'task',
       rule: task,
-      message: `task ${task}: nobody in team ${team} is available (all away or inactive); ${owner ? `assigned to the lead's owner ${owner}` : 'left unassigned: the lead has no owner'}`,
+      message: `task ${task}: nobody in team ${team} is available (all away or inactive); ${fallback.why}`,
     });
-    return owner;
+    return fallback.user;
+  }
+
+  /** Who takes a team task when no member can: the lead's owner, else the team's manager, if active. */
+  private teamTaskFallback(team: string): { user: string | null; why: string } {
+    const isActive = (id: string): boolean => this.p.users.some((u) => u.id === id && u.active);
+    const owner = this.lead.owner;
+    const manager = this.p.teams.find((t) => t.id === team)?.manager ?? null;
+    if (owner !== null && isActive(owner)) return { user: owner, why: `assigned to the lead's owner ${owner}` };
+    const ownerState = owner === null ? 'the lead has no owner' : `the lead's owner ${owner} is inactive`;
+    if (manager !== null && isActive(manager))
+      return { user: manager, why: `${ownerState}; assigned to the team's manager ${manager}` };
+    const managerState = manager === null ? 'the team has no manager' : `its manager ${manager} is inactive`;
+    return { user: null, why: `left unassigned: ${ownerState} and ${managerState}` };
   }
 
   /** One task of the current stay from its template, due counted from now. */
