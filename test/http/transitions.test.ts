@@ -167,9 +167,13 @@ describe.each(dialects)('transitions over HTTP on %s', (dialect) => {
     const read = await call(server, 'GET', `/api/v1/tasks/${encodeURIComponent(first.id)}`, { token: admin });
     expect((read.body as { assignee: string }).assignee).toBe('rep-a2');
 
-    const nobody = await call(server, 'POST', path, { token: manager, body: { assignee: 'nobody' } });
-    expect(nobody.status).toBe(422);
-    expect((nobody.body as ProblemBody).code).toBe('unknown_user');
+    // Like a lead, a task goes only to someone in the manager's teams (rep-b1 is mgr-b's); an admin may.
+    const outside = await call(server, 'POST', path, { token: manager, body: { assignee: 'rep-b1' } });
+    expect(outside.status).toBe(403);
+    expect((outside.body as ProblemBody).detail).toBe('assignee "rep-b1" is not in your teams');
+    const unknown = await call(server, 'POST', path, { token: admin, body: { assignee: 'nobody' } });
+    expect(unknown.status).toBe(422);
+    expect((unknown.body as ProblemBody).code).toBe('unknown_user');
 
     await call(server, 'POST', `/api/v1/tasks/${encodeURIComponent(first.id)}/complete`, { token: admin });
     const done = await call(server, 'POST', path, { token: manager, body: { assignee: 'rep-a1' } });

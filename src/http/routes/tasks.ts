@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { findTaskHit, searchTasks, type TaskHit } from '../../store/task-search.js';
 import type { LeadEvent } from '../../domain/events.js';
-import { reachesTask, EVERYONE, MANAGERS } from '../access.js';
+import { reachesOwner, reachesTask, EVERYONE, MANAGERS } from '../access.js';
 import type { AppContext } from '../app.js';
 import { presentTask } from '../present.js';
 import { Problem } from '../problem.js';
@@ -13,6 +13,7 @@ import {
   cursorSchema,
   decodeCursor,
   denyAsMissing,
+  denyForbidden,
   encodeCursor,
   ENGINE_PROBLEMS,
   limitSchema,
@@ -132,12 +133,16 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
       config: { access: { roles: MANAGERS, scope: 'leads:write' }, idempotent: true, problems: ENGINE_PROBLEMS },
     },
     async (req) =>
-      transition(req, req.params.id, (task) => ({
-        type: 'task.reassigned',
-        lead: task.lead,
-        task: task.id,
-        assignee: req.body.assignee,
-      })),
+      transition(
+        req,
+        req.params.id,
+        (task) => ({ type: 'task.reassigned', lead: task.lead, task: task.id, assignee: req.body.assignee }),
+        // As a lead: a manager hands work only to people in their own teams; an admin to anyone.
+        async () => {
+          if (!reachesOwner(await reachFor(ctx, callerOf(req)), req.body.assignee))
+            await denyForbidden(ctx, req, `assignee "${req.body.assignee}" is not in your teams`);
+        },
+      ),
   );
 
   /** Submits one task event and answers with the task as the engine left it, and what the rules did. */
@@ -145,8 +150,11 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
     req: Parameters<typeof callerOf>[0],
     id: string,
     event: (task: TaskHit) => LeadEvent,
+    allowed?: () => Promise<void>,
   ): Promise<z.infer<typeof taskOutcomeSchema>> {
+    // A task out of reach is missing (404) before anything about the request is judged.
     const task = await findInReach(req, id);
+    await allowed?.();
     const outcome = await submit(ctx, callerOf(req), event(task));
     // The engine says how it left the task; its lead and its stay's stage do not change.
     const saved = outcome.savedTasks.find((t) => t.id === task.id);
