@@ -354,7 +354,8 @@ class Run {
   /**
    * An imported lead was written without tasks or automations (no mail to old leads). Activating
    * it ends the imported stay and enters the same stage anew, now: its tasks are due from today
-   * and its on-enter automations run, as for a lead that just arrived there.
+   * and its on-enter automations run, as for a lead that just arrived there. A lead without an
+   * active owner is routed by the rules first.
    */
   private activate(): void {
     this.requireOpen();
@@ -365,7 +366,14 @@ class Run {
         `lead ${lead.id} is live already (only an imported lead waiting to go live can be activated)`,
       );
     this.log.push({ kind: 'event', rule: null, message: `imported lead goes live in ${lead.stay.stage}` });
-    if (lead.owner === null) this.assignByRules('activated');
+    const owner = lead.owner;
+    if (owner === null) this.assignByRules('activated');
+    else if (!this.isActiveUser(owner)) {
+      // An owner who has left would get the stage's tasks, reminders and alerts: route as if ownerless.
+      const state = this.p.users.some((u) => u.id === owner) ? 'inactive' : 'not a user of the process';
+      this.log.push({ kind: 'assignment', rule: null, message: `owner ${owner} is ${state}; routed by the rules` });
+      this.assignByRules('activated');
+    }
     this.ownerSettled = true;
     this.transition(this.pipeline(), lead.stay.stageIndex, 'moved', 'activated', 'activated');
     this.settle();
@@ -721,12 +729,12 @@ class Run {
 
   /** Who takes a team task when no member can: the lead's owner, else the team's manager, if active. */
   private teamTaskFallback(team: string): { user: string | null; why: string } {
-    const isActive = (id: string): boolean => this.p.users.some((u) => u.id === id && u.active);
     const owner = this.lead.owner;
     const manager = this.p.teams.find((t) => t.id === team)?.manager ?? null;
-    if (owner !== null && isActive(owner)) return { user: owner, why: `assigned to the lead's owner ${owner}` };
+    if (owner !== null && this.isActiveUser(owner))
+      return { user: owner, why: `assigned to the lead's owner ${owner}` };
     const ownerState = owner === null ? 'the lead has no owner' : `the lead's owner ${owner} is inactive`;
-    if (manager !== null && isActive(manager))
+    if (manager !== null && this.isActiveUser(manager))
       return { user: manager, why: `${ownerState}; assigned to the team's manager ${manager}` };
     const managerState = manager === null ? 'the team has no manager' : `its manager ${manager} is inactive`;
     return { user: null, why: `left unassigned: ${ownerState} and ${managerState}` };
@@ -1084,6 +1092,10 @@ class Run {
 
   private requireUser(id: string): void {
     if (!this.p.users.some((u) => u.id === id)) refuse('unknown_user', `no user "${id}" in the process`);
+  }
+
+  private isActiveUser(id: string): boolean {
+    return this.p.users.some((u) => u.id === id && u.active);
   }
 
   /** Work is handed only to someone who takes it: a user kept with `active: false` has left. */

@@ -11,6 +11,7 @@ import { dialects, freshStore } from '../support/stores.js';
 /**
  * An imported lead without an owner is routed when it goes live (`import --automations`,
  * `lead activate`): under the same caps and rotation as a new lead, and counted against them.
+ * So is one whose owner is inactive: they have left, and would get its tasks and reminders.
  * On a real SQLite file and a real PostgreSQL.
  */
 
@@ -20,6 +21,7 @@ users:
   - { id: boss, name: Boss }
   - { id: a, name: A, capacity: { per_day: 1 } }
   - { id: b, name: B, capacity: { per_day: 1 } }
+  - { id: gone, name: Gone, active: false }
 teams:
   - { id: t, name: T, members: [a, b] }
 assignment:
@@ -55,10 +57,16 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
 
-async function importLeads(store: Store, automations: boolean): Promise<void> {
+/** Leads 7 and 8 are still owned by someone who has left. */
+const CSV_INACTIVE_OWNER = `Ref,Name,Owner,Stage,Status,Created
+7,Seven,gone,s1,open,2026-03-01
+8,Eight,gone,s1,open,2026-03-01
+`;
+
+async function importLeads(store: Store, automations: boolean, csv = CSV): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'routing-activate-'));
   const path = join(dir, 'leads.csv');
-  writeFileSync(path, CSV);
+  writeFileSync(path, csv);
   const report = await runImport(store, {
     format: 'generic',
     path,
@@ -107,5 +115,42 @@ describe.each(dialects)('routing an imported lead as it goes live on %s', (diale
       if (!out.ok) throw new Error(out.error.message);
     }
     expect(await owners(store)).toEqual(expected);
+  });
+
+  /** Who holds each open task, and what the run log says of the inactive owner. */
+  async function handedTo(store: Store): Promise<{ tasks: Record<string, string | null>; notes: string[] }> {
+    const tasks = await store.db.selectFrom('tasks').select(['id', 'assignee']).where('status', '=', 'open').execute();
+    const notes = await store.db
+      .selectFrom('run_log')
+      .select('message')
+      .where('message', 'like', 'owner gone%')
+      .orderBy('lead_id')
+      .execute();
+    return { tasks: Object.fromEntries(tasks.map((t) => [t.id, t.assignee])), notes: notes.map((n) => n.message) };
+  }
+
+  const routedPastGone = {
+    tasks: { 'legacy:7#2:call': 'a', 'legacy:8#2:call': 'b' },
+    notes: ['owner gone is inactive; routed by the rules', 'owner gone is inactive; routed by the rules'],
+  };
+
+  it('import --automations routes a lead whose owner is inactive, instead of handing its tasks to them', async () => {
+    const store = await setup();
+    await importLeads(store, true, CSV_INACTIVE_OWNER);
+    expect(await owners(store)).toEqual({ 'legacy:7': 'a', 'legacy:8': 'b' });
+    expect(await handedTo(store)).toEqual(routedPastGone);
+  });
+
+  it('lead activate routes such a lead the same way', async () => {
+    const store = await setup();
+    await importLeads(store, false, CSV_INACTIVE_OWNER);
+    expect(await owners(store)).toEqual({ 'legacy:7': 'gone', 'legacy:8': 'gone' });
+    const engine = new Engine(store);
+    for (const id of ['legacy:7', 'legacy:8']) {
+      const out = await engine.handle({ type: 'lead.activated', lead: id }, NOW);
+      if (!out.ok) throw new Error(out.error.message);
+    }
+    expect(await owners(store)).toEqual({ 'legacy:7': 'a', 'legacy:8': 'b' });
+    expect(await handedTo(store)).toEqual(routedPastGone);
   });
 });
