@@ -533,7 +533,9 @@ describe('connection limit', () => {
   });
 
   it('defaults to 10: ten overlapping requests pass, the eleventh does not', async () => {
-    mc.failNext(...Array.from({ length: 10 }, () => ({ delayMs: 300 })));
+    // Held long enough that the eleventh arrives while the ten are in flight, on a loaded machine too
+    // (held 300 ms, they were done before it on a CI runner busy with other work).
+    mc.failNext(...Array.from({ length: 10 }, () => ({ delayMs: 3_000 })));
     const ten = Array.from({ length: 10 }, (_, i) => subscribe(`p${i}@example.com`));
     while (mc.requests.length < 10) await new Promise((resolve) => setTimeout(resolve, 5));
     asProblem(await subscribe(ADA), 429, 'Too Many Requests');
