@@ -1,4 +1,4 @@
-import { backFromLeaveUntil, inWorkingHours, isOutOfOffice, nextWorkStart, userZone } from './calendar.js';
+import { backFromLeave, inWorkingHours, isOutOfOffice, nextWorkStart, userZone } from './calendar.js';
 import { evaluate, type Fields } from './conditions.js';
 import type { AssignmentTarget, Pool, Process, User } from './process-schema.js';
 import type { RoutingState, TeamCursor } from './lead.js';
@@ -151,8 +151,12 @@ function pickFromTarget(
 /**
  * Open leads as least_open counts them. The others took the leads of a rep on leave, so on return
  * that rep would be the least loaded until caught up and get every lead. For as many days as they
- * were away, a returning rep counts as holding at least as many as the least-loaded member who is
- * not just back: ties rotate, and they get their share.
+ * were away, a returning rep is let fall behind the least-loaded member who is not just back by a
+ * gap that shrinks steadily to nothing at the window's end: they get their share plus a steady
+ * part of what they missed, and have caught up when the window ends. The gap is the one at the
+ * start of today (today's routed leads taken off), scaled by how much of the window is left: a
+ * share of the current gap would not do, as each lead the rep takes shrinks it, so any share
+ * below the whole hands them every lead until caught up.
  */
 function countedOpen(
   p: Process,
@@ -162,16 +166,23 @@ function countedOpen(
   notes: string[],
 ): Map<string, number> {
   const open = (id: string): number => routing.users[id]?.open ?? 0;
+  const openAtDayStart = (id: string): number => open(id) - (routing.users[id]?.routedToday ?? 0);
   const counted = new Map(pool.map((u) => [u.id, open(u.id)]));
-  const back = new Map(pool.map((u) => [u.id, backFromLeaveUntil(u, now, userZone(u, p))]));
-  const settled = pool.filter((u) => back.get(u.id) === null).map((u) => open(u.id));
+  const back = new Map(pool.map((u) => [u.id, backFromLeave(u, now, userZone(u, p))]));
+  const settled = pool.filter((u) => back.get(u.id) === null);
   if (settled.length === 0) return counted;
-  const floor = Math.min(...settled);
+  const floor = Math.min(...settled.map((u) => open(u.id)));
+  const floorAtDayStart = Math.min(...settled.map((u) => openAtDayStart(u.id)));
   for (const u of pool) {
-    const until = back.get(u.id);
-    if (!until || open(u.id) >= floor) continue;
-    counted.set(u.id, floor);
-    notes.push(`${u.id} back from leave (until ${until}) counted as holding ${floor} open leads, not ${open(u.id)}`);
+    const window = back.get(u.id);
+    const real = open(u.id);
+    if (!window || real >= floor) continue;
+    const gapAtDayStart = Math.max(0, floorAtDayStart - openAtDayStart(u.id));
+    const allowed = Math.round((gapAtDayStart * (window.daysLeft - window.dayGone)) / window.daysLeft);
+    const raised = Math.min(floor, real + allowed);
+    if (raised === real) continue;
+    counted.set(u.id, raised);
+    notes.push(`${u.id} back from leave (until ${window.until}) counted as holding ${raised} open leads, not ${real}`);
   }
   return counted;
 }

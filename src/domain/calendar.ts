@@ -133,20 +133,38 @@ export function isOutOfOffice(u: User, at: number, zone: string): boolean {
   return u.out_of_office.some((o) => o.from <= day && day <= o.to);
 }
 
+/** The days after a leave during which a rep counts as just back (as many as the leave lasted). */
+export interface BackFromLeave {
+  /** The window's last day, ISO. */
+  until: string;
+  /** How many days the window lasts. */
+  days: number;
+  /** Days of the window left, today included: `days` on the first day back, 1 on the last. */
+  daysLeft: number;
+  /** How much of today has gone, 0 at midnight to 1, in the rep's zone. */
+  dayGone: number;
+}
+
 /**
- * The last day a rep counts as just back from leave: after their latest out-of-office period that
- * ended before `at`'s day, for as many days as it lasted (a week away, a week back). Null when
+ * Whether `at`'s day falls in the window after a rep's latest out-of-office period that ended
+ * before it, which lasts as many days as the leave did (a week away, a week back). Null when
  * `at` is past that, or they have not been away.
  */
-export function backFromLeaveUntil(u: User, at: number, zone: string): string | null {
-  const day = DateTime.fromMillis(at, { zone }).toISODate() ?? '';
+export function backFromLeave(u: User, at: number, zone: string): BackFromLeave | null {
+  const local = DateTime.fromMillis(at, { zone });
+  const day = local.toISODate() ?? '';
   let latest: User['out_of_office'][number] | undefined;
   for (const o of u.out_of_office) if (o.to < day && (!latest || o.to > latest.to)) latest = o;
   if (!latest) return null;
   const from = DateTime.fromISO(latest.from, { zone: 'UTC' });
   const to = DateTime.fromISO(latest.to, { zone: 'UTC' });
-  const until = to.plus({ days: Math.round(to.diff(from, 'days').days) + 1 }).toISODate() ?? '';
-  return day <= until ? until : null;
+  const days = Math.round(to.diff(from, 'days').days) + 1;
+  const until = to.plus({ days });
+  const daysLeft = Math.round(until.diff(DateTime.fromISO(day, { zone: 'UTC' }), 'days').days) + 1;
+  if (daysLeft < 1) return null;
+  const midnight = local.startOf('day');
+  const dayGone = (at - midnight.toMillis()) / (midnight.plus({ days: 1 }).toMillis() - midnight.toMillis());
+  return { until: until.toISODate() ?? '', days, daysLeft, dayGone };
 }
 
 function minutesOf(hhmm: string): number {
