@@ -3,6 +3,7 @@ import { AccountError, createAccount } from '../auth/accounts.js';
 import { listMembers, ROLES, type Role } from '../store/members.js';
 import { contextOf, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
+import { handoverCommand } from './handover.js';
 import { print, printJson, table } from './output.js';
 
 /** `stageflow user create|list`: sign-in accounts, for the first admin and for scripts. */
@@ -66,6 +67,7 @@ export function userCommands(program: Command): void {
         }
       });
     });
+  handoverCommand(user);
   user
     .command('list')
     .description('accounts, with role and state')

@@ -37,3 +37,39 @@ export async function openWorkByUser(tx: Tx): Promise<UserWork[]> {
   for (const r of tasks) if (r.assignee !== null) of(r.assignee).tasks = Number(r.n);
   return [...work.values()];
 }
+
+/** One of a person's open leads, or one of their open tasks on an open lead with its lead's owner. */
+export interface OpenLeadRef {
+  id: string;
+}
+export interface OpenTaskRef {
+  id: string;
+  lead: string;
+  leadOwner: string | null;
+}
+
+/** The open leads a person owns, oldest first (ids are ordered by creation time). */
+export async function openLeadsOf(tx: Tx, user: string): Promise<OpenLeadRef[]> {
+  return tx
+    .selectFrom('leads')
+    .select('id')
+    .where('owner', '=', user)
+    .where('status', '=', 'open')
+    .orderBy('id')
+    .execute();
+}
+
+/** The open tasks assigned to a person on open leads (a closed lead's tasks are settled). */
+export async function openTasksOf(tx: Tx, user: string): Promise<OpenTaskRef[]> {
+  const rows = await tx
+    .selectFrom('tasks')
+    .innerJoin('leads', 'leads.id', 'tasks.lead_id')
+    .select(['tasks.id', 'tasks.lead_id', 'leads.owner'])
+    .where('tasks.assignee', '=', user)
+    .where('tasks.status', '=', 'open')
+    .where('leads.status', '=', 'open')
+    .orderBy('tasks.lead_id')
+    .orderBy('tasks.id')
+    .execute();
+  return rows.map((r) => ({ id: r.id, lead: r.lead_id, leadOwner: r.owner }));
+}

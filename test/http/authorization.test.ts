@@ -253,6 +253,11 @@ const ROUTES: Record<string, RouteCase> = {
     params: () => ({ id: OWNER }),
     body: () => ({ active: true }),
   },
+  'POST /api/v1/users/:id/handover': {
+    record: 'user',
+    params: () => ({ id: OWNER }),
+    body: () => ({ to: 'rep-a2', dryRun: true }),
+  },
   'GET /api/v1/teams': {},
   'POST /api/v1/leads': {
     body: (k) => ({ contact: { name: 'Matrix', email: `${k.unique('m')}@acme.example` }, fields: { value: 10 } }),

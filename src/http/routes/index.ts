@@ -4,6 +4,7 @@ import { adminRoutes } from './admin.js';
 import { authRoutes } from './auth.js';
 import { dataRoutes } from './data.js';
 import { forecastingRoutes } from './forecasting.js';
+import { handoverRoutes } from './handover.js';
 import { leadRoutes } from './leads.js';
 import { processRoutes } from './process.js';
 import { reportRoutes } from './reports.js';
@@ -17,6 +18,7 @@ export function registerRoutes(api: Api, ctx: AppContext): void {
   authRoutes(api, ctx);
   tokenRoutes(api, ctx);
   userRoutes(api, ctx);
+  handoverRoutes(api, ctx);
   leadRoutes(api, ctx);
   taskRoutes(api, ctx);
   activityRoutes(api, ctx);
