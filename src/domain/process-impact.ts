@@ -266,20 +266,13 @@ const workOf = (u: OpenWork): string =>
     .join(' and ');
 
 /**
- * What can be done: leads are handed over with `lead reassign` (the owner's tasks follow them); a
- * task of a fixed user or a team stays with its assignee until it is handed over with `task
- * reassign` or done.
+ * What can be done: `user handover` moves all of it at once (a lead's owner tasks follow it; a
+ * task of a fixed user or a team is handed over by itself); one by one is still possible.
  */
-function handOver(u: OpenWork): string {
-  const tasks = `task list --assignee ${u.user}, then task reassign TASK --to …`;
-  return u.leads > 0 && u.tasks > 0
-    ? `reassign their leads (lead reassign --owner …; owner tasks follow) and the tasks left (${tasks})`
-    : u.leads > 0
-      ? 'reassign their leads (lead reassign --owner …)'
-      : `reassign their tasks (${tasks})`;
-}
+const handOver = (u: OpenWork): string => `user handover ${u.user} --to USER`;
 
-const remedy = (u: RemovedUser): string => `${handOver(u)}, or keep the user with active: false`;
+const remedy = (u: RemovedUser): string =>
+  `hand their work over first (${handOver(u)}), or keep the user with active: false`;
 
 /** What `process diff` says of it: the apply it previews would be refused. */
 export function describeRemovedUser(u: RemovedUser): string {
@@ -313,5 +306,5 @@ export function deactivatedUsersWithWork(
 /** What `process diff` says of it; the apply goes ahead. */
 export function describeDeactivatedUser(u: OpenWork): string {
   const them = u.leads + u.tasks === 1 ? 'it' : 'them';
-  return `user ${u.user} becomes inactive but ${workOf(u)}: they keep ${them} and get no new work; to hand ${them} over, ${handOver(u)}`;
+  return `user ${u.user} becomes inactive but ${workOf(u)}: they keep ${them} and get no new work; to hand ${them} over: ${handOver(u)} (or --rules once this version is applied)`;
 }

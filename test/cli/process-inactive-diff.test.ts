@@ -46,7 +46,7 @@ describe.each(dialects)('stageflow process diff deactivating a user with open wo
       [
         '~ user carl changed',
         '~ user bob changed',
-        'user bob becomes inactive but owns 2 open leads and has 3 open tasks: they keep them and get no new work; to hand them over, reassign their leads (lead reassign --owner …; owner tasks follow) and the tasks left (task list --assignee bob, then task reassign TASK --to …)',
+        'user bob becomes inactive but owns 2 open leads and has 3 open tasks: they keep them and get no new work; to hand them over: user handover bob --to USER (or --rules once this version is applied)',
         '',
       ].join('\n'),
     );

@@ -35,12 +35,12 @@ describe('stageflow process diff and apply dropping a user with open work (SQLit
   it('diff warns and apply refuses, naming users[1] and the open work', async () => {
     const file = tempFile('v2.yaml', WITHOUT_BOB);
     expect(ok(await cli(['process', 'diff', file])).stdout).toContain(
-      'user bob (users[1] in the current version) is removed but owns 1 open lead and has 1 open task: apply will be refused; reassign their leads (lead reassign --owner …; owner tasks follow) and the tasks left (task list --assignee bob, then task reassign TASK --to …), or keep the user with active: false\n',
+      'user bob (users[1] in the current version) is removed but owns 1 open lead and has 1 open task: apply will be refused; hand their work over first (user handover bob --to USER), or keep the user with active: false\n',
     );
     const apply = await cli(['process', 'apply', file]);
     expect(apply.code).toBe(1);
     expect(apply.stderr).toContain(
-      '  users[1] in the current version: user bob is removed but owns 1 open lead and has 1 open task; reassign their leads (lead reassign --owner …; owner tasks follow) and the tasks left (task list --assignee bob, then task reassign TASK --to …), or keep the user with active: false\n',
+      '  users[1] in the current version: user bob is removed but owns 1 open lead and has 1 open task; hand their work over first (user handover bob --to USER), or keep the user with active: false\n',
     );
     expect(ok(await cli(['process', 'history'])).stdout).not.toMatch(/^v2 /m);
   });

@@ -77,10 +77,10 @@ describe('deactivatedUsersWithWork', () => {
 
   it('says they keep their work and how to hand it over', () => {
     expect(describeDeactivatedUser({ user: 'dora', leads: 1, tasks: 0 })).toBe(
-      'user dora becomes inactive but owns 1 open lead: they keep it and get no new work; to hand it over, reassign their leads (lead reassign --owner …)',
+      'user dora becomes inactive but owns 1 open lead: they keep it and get no new work; to hand it over: user handover dora --to USER (or --rules once this version is applied)',
     );
     expect(describeDeactivatedUser({ user: 'dora', leads: 0, tasks: 2 })).toBe(
-      'user dora becomes inactive but has 2 open tasks: they keep them and get no new work; to hand them over, reassign their tasks (task list --assignee dora, then task reassign TASK --to …)',
+      'user dora becomes inactive but has 2 open tasks: they keep them and get no new work; to hand them over: user handover dora --to USER (or --rules once this version is applied)',
     );
   });
 });
