@@ -3,7 +3,14 @@ import type { Process } from '../domain/process-schema.js';
 import type { Deliverer, DeliveryResult, FollowUp, LeadSnapshot, OutboxItem } from '../integrations/delivery.js';
 import type { Store } from '../store/db.js';
 import { findLeadRow } from '../store/lead-search.js';
-import { claimDue, recordFailure, recordSent, type Recorded } from '../store/outbox-delivery.js';
+import {
+  claimDue,
+  deliveryRefusal,
+  recordCancelled,
+  recordFailure,
+  recordSent,
+  type Recorded,
+} from '../store/outbox-delivery.js';
 import { latestProcess } from '../store/processes.js';
 
 /**
@@ -29,10 +36,12 @@ export interface DeliveryOptions {
   concurrency?: number;
 }
 
-export type RoundTally = Record<Recorded, number>;
+/** What became of a claimed row: a delivery's outcome, or cancelled unsent (deliveryRefusal). */
+export type Outcome = Recorded | 'cancelled';
+export type RoundTally = Record<Outcome, number>;
 
 export async function deliverOnce(store: Store, o: DeliveryOptions): Promise<RoundTally> {
-  const tally: RoundTally = { sent: 0, failed: 0, dead: 0 };
+  const tally: RoundTally = { sent: 0, failed: 0, dead: 0, cancelled: 0 };
   const kinds = [...o.deliverers.keys()];
   if (kinds.length === 0) return tally;
   const random = o.random ?? Math.random;
@@ -62,13 +71,18 @@ async function deliverOne(
   process: Process | undefined,
   o: DeliveryOptions,
   random: () => number,
-): Promise<Recorded> {
+): Promise<Outcome> {
+  const lead = await leadSnapshot(store, item.lead);
+  const refusal = await deliveryRefusal(store.db, item, lead);
+  if (refusal !== null) {
+    await recordCancelled(store, item.id, refusal);
+    return 'cancelled';
+  }
   const deliver = o.deliverers.get(item.kind);
   if (!deliver || !process) {
     const missing = process ? `no deliverer for ${item.kind} rows` : 'no process has been applied yet';
     return recordFailure(store, item, missing, false, o.now(), random);
   }
-  const lead = await leadSnapshot(store, item.lead);
   let result: DeliveryResult;
   try {
     result = await deliver(item, { process, lead, now: o.now() });

@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import type { OutboxItem } from '../domain/outbox.js';
-import type { Store } from './db.js';
+import type { Store, Tx } from './db.js';
+import { sameAddress } from './personal-data.js';
 import type { OutboxTable } from './schema.js';
+import { isSuppressed } from './suppressions.js';
 
 /**
  * The worker's side of the outbox: claim due rows, then record each delivery's outcome. A claim
@@ -62,6 +64,50 @@ export function backoffMs(attempts: number, random: () => number): number {
 }
 
 export type Recorded = 'sent' | 'failed' | 'dead';
+
+export const CANCELLED_ERASED = 'cancelled: contact erased';
+export const CANCELLED_MOVED = 'cancelled: the lead has another address by now';
+
+/**
+ * The contact address a row would write to: contact mail's `to`, a list subscribe's or an
+ * enrichment's `email`. Null for rows that write to no contact: mail to users, webhooks, and list
+ * unsubscribes and erasures, which only take an address off a list.
+ */
+export function contactAddressOf(item: OutboxItem): string | null {
+  const p = item.payload;
+  const address =
+    item.kind === 'email' && p['recipient'] === 'contact'
+      ? p['to']
+      : item.kind === 'list.subscribe' || item.kind === 'enrich'
+        ? p['email']
+        : null;
+  return typeof address === 'string' && address.trim() !== '' ? address : null;
+}
+
+/**
+ * Why a claimed row must never go out, checked just before it would (null: deliver it). A row
+ * queued before its contact was erased can outlive the erase (a lead the erase did not find, a row
+ * in flight), so the suppression list is consulted here too, not only when effects are decided.
+ * Contact mail whose lead has another address by now is not sent either: the address may be
+ * someone else's (a successor, a corrected typo). Deliverers never read the database, so this is
+ * the worker's check.
+ */
+export async function deliveryRefusal(
+  tx: Tx,
+  item: OutboxItem,
+  lead: { fields: Record<string, unknown> } | null,
+): Promise<string | null> {
+  const address = contactAddressOf(item);
+  if (address === null) return null;
+  if (await isSuppressed(tx, address)) return CANCELLED_ERASED;
+  if (item.kind === 'email' && lead !== null && !sameAddress(lead.fields['email'], address)) return CANCELLED_MOVED;
+  return null;
+}
+
+/** A row that will never be delivered: cancelled, with why, and not counted as a try. */
+export async function recordCancelled(store: Store, id: string, reason: string): Promise<void> {
+  await store.db.updateTable('outbox').set({ status: 'cancelled', last_error: reason }).where('id', '=', id).execute();
+}
 
 export async function recordSent(store: Store, id: string, detail: string | null, now: number): Promise<void> {
   await store.db

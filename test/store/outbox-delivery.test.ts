@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import type { Deliverer, DeliveryResult } from '../../src/integrations/delivery.js';
 import { deliverOnce } from '../../src/server/deliver-outbox.js';
+import { eraseContact } from '../../src/store/contact-erase.js';
 import type { Store } from '../../src/store/db.js';
 import { LEASE_MS, MAX_ATTEMPTS, backoffMs, claimDue, recordSent } from '../../src/store/outbox-delivery.js';
 import { TEST_PROCESS } from '../support/http.js';
@@ -15,14 +17,21 @@ import { dialects, freshStore } from '../support/stores.js';
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
 
-async function queue(store: Store, id: string, kind: string, at = T0, lead = 'L1'): Promise<void> {
+async function queue(
+  store: Store,
+  id: string,
+  kind: string,
+  at = T0,
+  lead = 'L1',
+  payload: Record<string, unknown> = { lead, n: id },
+): Promise<void> {
   await store.db
     .insertInto('outbox')
     .values({
       id,
       lead_id: lead,
       kind,
-      payload: JSON.stringify({ lead, n: id }),
+      payload: JSON.stringify(payload),
       status: 'pending',
       attempts: 0,
       next_attempt_at: at,
@@ -73,7 +82,7 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
       ],
     ]);
     const tally = await deliverOnce(store, { deliverers, now: () => T0, random: () => 0.5 });
-    expect(tally).toEqual({ sent: 1, failed: 1, dead: 1 });
+    expect(tally).toEqual({ sent: 1, failed: 1, dead: 1, cancelled: 0 });
     expect(seen.sort()).toEqual(['a', 'b', 'c']);
     // What the far side answered, and when it was asked, stay on the row for the admin's list.
     expect(await row(store, 'a')).toMatchObject({
@@ -96,12 +105,18 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     expect(await row(store, 'later')).toMatchObject({ status: 'pending' });
 
     // Not before its backoff; then again.
-    expect(await deliverOnce(store, { deliverers, now: () => T0 + 29_000 })).toEqual({ sent: 0, failed: 0, dead: 0 });
+    expect(await deliverOnce(store, { deliverers, now: () => T0 + 29_000 })).toEqual({
+      sent: 0,
+      failed: 0,
+      dead: 0,
+      cancelled: 0,
+    });
     seen.length = 0;
     expect(await deliverOnce(store, { deliverers, now: () => T0 + 60_000, random: () => 0.5 })).toEqual({
       sent: 1,
       failed: 1,
       dead: 0,
+      cancelled: 0,
     });
     expect(seen.sort()).toEqual(['b', 'later']);
     expect(await row(store, 'b')).toMatchObject({
@@ -122,7 +137,12 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
       now += 7 * 3_600_000;
     }
     expect(await row(store, 'x')).toMatchObject({ status: 'dead', attempts: MAX_ATTEMPTS, last_error: 'timeout' });
-    expect(await deliverOnce(store, { deliverers, now: () => now })).toEqual({ sent: 0, failed: 0, dead: 0 });
+    expect(await deliverOnce(store, { deliverers, now: () => now })).toEqual({
+      sent: 0,
+      failed: 0,
+      dead: 0,
+      cancelled: 0,
+    });
   });
 
   it('claims a leased row again only after its lease ran out (a worker died mid-delivery)', async () => {
@@ -169,6 +189,7 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
       sent: 0,
       failed: 0,
       dead: 0,
+      cancelled: 0,
     });
     expect(seen).toEqual([]);
     expect(await row(store, 'a')).toMatchObject({ status: 'pending', attempts: 0 });
@@ -182,6 +203,7 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
       sent: 0,
       failed: 1,
       dead: 0,
+      cancelled: 0,
     });
     expect(await row(store, 'z')).toMatchObject({
       status: 'failed',
@@ -203,5 +225,64 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     await Promise.all([1, 2, 3].map(() => deliverOnce(store, { deliverers, now: () => T0, batch: 10 })));
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.length).toBeGreaterThan(0);
+  });
+
+  it('cancels what would write to a suppressed address, and delivers what takes it off lists', async () => {
+    await fresh();
+    const engine = new Engine(store);
+    expect(
+      (await engine.handle({ type: 'lead.created', lead: 'L-OLD', fields: { email: 'jo@x.example' } }, T0)).ok,
+    ).toBe(true);
+    await eraseContact(store, 'jo@x.example', 'admin', T0);
+    // A lead with the erased address again, and rows for it (as if queued before the erase reached it).
+    expect(
+      (await engine.handle({ type: 'lead.created', lead: 'L-NEW', fields: { email: 'jo@x.example' } }, T0)).ok,
+    ).toBe(true);
+    const rows: [string, string, Record<string, unknown>][] = [
+      ['mail', 'email', { template: 'welcome', to: ' JO@x.example', recipient: 'contact' }],
+      ['sub', 'list.subscribe', { list: 'news', email: 'jo@x.example' }],
+      ['enr', 'enrich', { email: 'Jo@X.example' }],
+      ['unsub', 'list.unsubscribe', { list: 'news', email: 'jo@x.example' }],
+      ['erase', 'list.erase', { list: 'news', email_hash: '0'.repeat(32) }],
+      ['owner', 'email', { template: 'welcome', to: 'rep-a1@test.example', recipient: 'owner' }],
+    ];
+    for (const [id, kind, payload] of rows) await queue(store, id, kind, T0, 'L-NEW', payload);
+    const seen: string[] = [];
+    const answer = scripted({}, seen);
+    const deliverers = new Map(
+      ['email', 'list.subscribe', 'list.unsubscribe', 'list.erase', 'enrich'].map((k) => [k, answer]),
+    );
+    // One at a time: a lead's mailing-list rows are never claimed while another is in flight.
+    expect(await deliverOnce(store, { deliverers, now: () => T0 + 1, concurrency: 1 })).toEqual({
+      sent: 3,
+      failed: 0,
+      dead: 0,
+      cancelled: 3,
+    });
+    expect(seen.sort()).toEqual(['erase', 'owner', 'unsub']);
+    for (const id of ['mail', 'sub', 'enr'])
+      expect(await row(store, id)).toMatchObject({
+        status: 'cancelled',
+        last_error: 'cancelled: contact erased',
+        attempts: 0,
+      });
+  });
+
+  it('cancels contact mail to an address the lead no longer has', async () => {
+    await fresh();
+    const engine = new Engine(store);
+    expect((await engine.handle({ type: 'lead.created', lead: 'L2', fields: { email: 'new@x.example' } }, T0)).ok).toBe(
+      true,
+    );
+    await queue(store, 'old', 'email', T0, 'L2', { template: 'welcome', to: 'old@x.example', recipient: 'contact' });
+    await queue(store, 'cur', 'email', T0, 'L2', { template: 'welcome', to: 'NEW@x.example', recipient: 'contact' });
+    const seen: string[] = [];
+    const deliverers = new Map([['email', scripted({}, seen)]]);
+    await deliverOnce(store, { deliverers, now: () => T0 + 1 });
+    expect(seen).toEqual(['cur']);
+    expect(await row(store, 'old')).toMatchObject({
+      status: 'cancelled',
+      last_error: 'cancelled: the lead has another address by now',
+    });
   });
 });
