@@ -303,7 +303,7 @@ export function leadCommands(program: Command): void {
         });
         if (ctx.json) return printJson(done);
         print(
-          `deleted ${done.status} lead ${id} of ${done.owner ?? 'nobody'}: ${rowsInWords(done.rows)}; cancelled ${plural(done.outboxCancelled, 'undelivered message')}, kept ${plural(done.outboxKept, 'message')} already sent or settled`,
+          `deleted ${done.status} lead ${id} of ${done.owner ?? 'nobody'}: ${rowsInWords(done.rows)}; cancelled ${plural(done.outboxCancelled, 'undelivered message')}, kept ${plural(done.outboxKept, 'message')} (sent or settled, or a mailing-list erasure still to be sent)`,
         );
       });
     });

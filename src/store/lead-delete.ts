@@ -5,7 +5,8 @@ import { withTransaction, type Store, type Tx } from './db.js';
  * Deleting a lead made by mistake (a test lead, spam, a duplicate), in one transaction: its rows in
  * every table that refers to it, then the lead. Losing it instead (`lead lose --reason spam`) would
  * count it in win rates and every report. Delivered outbox rows stay (they are delivery history),
- * undelivered ones are cancelled; the owner's open-lead count drops, so a `max_open` cap frees up;
+ * undelivered ones are cancelled, except a contact erase's mailing-list deletes (`list.erase`), which
+ * must still reach the list; the owner's open-lead count drops, so a `max_open` cap frees up;
  * the audit log keeps who deleted what. Contact erase (contact-erase.ts) is the privacy path: it
  * keeps the business figures and removes the person.
  */
@@ -26,6 +27,11 @@ export type LeadRowCounts = Record<LeadTable, number>;
 /** Outbox states that may still be delivered, as contact erase counts them (a dead row can be replayed). */
 const UNDELIVERED = ['pending', 'failed', 'dead'];
 const CANCELLED_BECAUSE = 'cancelled: lead deleted';
+/**
+ * An erased contact's permanent delete from a mailing list is never cancelled: the person asked to
+ * be forgotten, and once it is cancelled nothing can queue it again (the lead that named the list is gone).
+ */
+const KEPT_KIND = 'list.erase';
 
 export class UnknownLeadError extends Error {
   readonly code = 'unknown_lead';
@@ -43,7 +49,7 @@ export interface LeadDeletion {
   rows: LeadRowCounts;
   /** Undelivered outbox rows now cancelled. */
   outboxCancelled: number;
-  /** Outbox rows left as they were: delivered, already cancelled, or being sent right now. */
+  /** Outbox rows left as they were: delivered, already cancelled, being sent right now, or a list erase still to go. */
   outboxKept: number;
   /** The owner whose open-lead count went down (an open lead with an owner), else null. */
   openLoadFreed: string | null;
@@ -114,6 +120,7 @@ export async function previewLeadDeletion(store: Store, id: string): Promise<Lea
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where('lead_id', '=', id)
       .where('status', 'in', UNDELIVERED)
+      .where('kind', '!=', KEPT_KIND)
       .executeTakeFirstOrThrow(),
   ]);
   return { lead: id, status: lead.status, owner: lead.owner, rows, outboxToCancel: Number(outbox.n) };
@@ -130,13 +137,14 @@ async function deleteRows(tx: Tx, id: string): Promise<LeadRowCounts> {
   return rows;
 }
 
-/** Cancels what was not delivered; the rest stays as delivery history. Returns [cancelled, kept]. */
+/** Cancels what was not delivered (list erasures aside); the rest stays as delivery history. Returns [cancelled, kept]. */
 async function settleOutbox(tx: Tx, id: string): Promise<[number, number]> {
   const cancelled = await tx
     .updateTable('outbox')
     .set({ status: 'cancelled', last_error: CANCELLED_BECAUSE })
     .where('lead_id', '=', id)
     .where('status', 'in', UNDELIVERED)
+    .where('kind', '!=', KEPT_KIND)
     .executeTakeFirst();
   const all = await tx
     .selectFrom('outbox')

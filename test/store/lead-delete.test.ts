@@ -3,7 +3,9 @@ import type { EngineEvent } from '../../src/domain/events.js';
 import { Engine } from '../../src/engine/engine.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import { runReport } from '../../src/reports/run-report.js';
+import { deliverOnce } from '../../src/server/deliver-outbox.js';
 import { listAudit } from '../../src/store/audit.js';
+import { eraseContact } from '../../src/store/contact-erase.js';
 import type { Store } from '../../src/store/db.js';
 import { deleteLead, LEAD_TABLES, previewLeadDeletion, UnknownLeadError } from '../../src/store/lead-delete.js';
 import { dialects, freshStore } from '../support/stores.js';
@@ -171,6 +173,50 @@ describe.each(dialects)('lead delete on %s', (dialect) => {
 
     const late = await engine.handle({ type: 'activity.logged', lead: 'SPAM', kind: 'call' }, T0 + DAY + 2);
     expect(late.ok ? 'ok' : late.error.code).toBe('unknown_lead');
+  });
+
+  it("never cancels an erased contact's mailing-list deletes: they stay pending and are delivered", async () => {
+    const { store, engine, at } = await setup();
+    await busyLead(engine, at, 'GONE');
+    await handle(engine, at(), { type: 'lead.updated', lead: 'GONE', fields: { email: 'gone2@spam.test' } });
+    await eraseContact(store, 'gone2@spam.test', 'dpo', at());
+    const erasures = () =>
+      store.db
+        .selectFrom('outbox')
+        .select(['status', 'last_error'])
+        .where('lead_id', '=', 'GONE')
+        .where('kind', '=', 'list.erase')
+        .execute();
+    // The newsletter, under the current and the earlier address.
+    expect(await erasures()).toEqual([
+      { status: 'pending', last_error: null },
+      { status: 'pending', last_error: null },
+    ]);
+
+    expect((await previewLeadDeletion(store, 'GONE'))?.outboxToCancel).toBe(0);
+    const done = await deleteLead(store, 'GONE', 'admin', at());
+    expect(done.outboxCancelled).toBe(0);
+    expect(await erasures()).toEqual([
+      { status: 'pending', last_error: null },
+      { status: 'pending', last_error: null },
+    ]);
+
+    const erased: string[] = [];
+    const deliverers = new Map([
+      [
+        'list.erase',
+        (item: { id: string }) => {
+          erased.push(item.id);
+          return Promise.resolve({ status: 'sent' as const });
+        },
+      ],
+    ]);
+    await deliverOnce(store, { deliverers, now: at, concurrency: 1 });
+    expect(erased).toHaveLength(2);
+    expect(await erasures()).toEqual([
+      { status: 'sent', last_error: null },
+      { status: 'sent', last_error: null },
+    ]);
   });
 
   it('leaves the open-lead count of a closed lead alone, and the reports stop counting it', async () => {
