@@ -18,6 +18,56 @@ import { callerOf, denyAsMissing, denyForbidden, reachFor, type Api } from './sh
 const COMMON = new Set(['from', 'to', 'by', 'pipeline', 'team']);
 
 /**
+ * Each report option (`period`, `owner`, `window`) with what it means for the reports that read
+ * it: `forecast, quota: a period key …; …` (reports giving the same meaning are named together).
+ */
+function reportOptionDocs(): Map<string, string> {
+  const byOption = new Map<string, Map<string, string[]>>();
+  for (const r of REPORTS)
+    for (const [option, doc] of Object.entries(r.options ?? {})) {
+      const docs = byOption.get(option) ?? new Map<string, string[]>();
+      docs.set(doc, [...(docs.get(doc) ?? []), r.name]);
+      byOption.set(option, docs);
+    }
+  return new Map(
+    [...byOption].map(([option, docs]) => [
+      option,
+      [...docs].map(([doc, reports]) => `${reports.join(', ')}: ${doc}`).join('; '),
+    ]),
+  );
+}
+
+/**
+ * The query a report takes: the common parameters and every report's own options, nothing else.
+ * Strict, so a misspelled key (`perod`, `Pipeline`) is a 400 naming it, as the CLI refuses an
+ * unknown option, instead of an answer for another period or for every pipeline. A report refuses
+ * the options it does not read itself (win-rate has no --period option).
+ */
+const reportQueryShape = {
+  from: z.string().max(40).optional().describe("Period start, inclusive, as the CLI's --from"),
+  to: z.string().max(40).optional().describe("Period end, exclusive, as the CLI's --to"),
+  by: z.string().max(20).optional().describe("Grouping, as the CLI's --by (GET /reports lists each report's)"),
+  pipeline: z.string().max(100).optional().describe("Only this pipeline, as the CLI's --pipeline"),
+  team: z
+    .string()
+    .max(500)
+    .optional()
+    .describe("Only these teams' members (ids or names, comma-separated), as the CLI's --team"),
+  ...Object.fromEntries(
+    [...reportOptionDocs()].map(([option, doc]) => [
+      option,
+      z.string().max(200).optional().describe(`As the CLI's --${option}. ${doc}. Other reports refuse it`),
+    ]),
+  ),
+};
+const reportQuery = z.strictObject(reportQueryShape, {
+  error: (issue) =>
+    issue.code === 'unrecognized_keys'
+      ? `unknown parameter${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')} (a report takes: ${Object.keys(reportQueryShape).join(', ')})`
+      : undefined,
+});
+
+/**
  * Defence in depth: the report is already computed over the reach, so no row (nor a summary list,
  * such as forecast-accuracy's by_rep) should name a rep outside it; should one ever do, it is dropped.
  */
@@ -61,21 +111,9 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['reports'],
         summary:
-          "Run a report: ?from=&to=&by=&pipeline=&team= and its own options (coaching: owner=); a manager's report is computed over their teams only",
+          "Run a report: ?from=&to=&by=&pipeline=&team= and the report's own options (period=, owner=, window=: see each parameter); an unknown parameter is a 400; a manager's report is computed over their teams only",
         params: z.object({ name: z.string().min(1).max(50) }),
-        querystring: z
-          .object({
-            from: z.string().max(40).optional(),
-            to: z.string().max(40).optional(),
-            by: z.string().max(20).optional(),
-            pipeline: z.string().max(100).optional(),
-            team: z
-              .string()
-              .max(500)
-              .optional()
-              .describe("Only these teams' members (ids or names, comma-separated), as the CLI's --team"),
-          })
-          .catchall(z.string().max(200)),
+        querystring: reportQuery,
         response: { 200: reportSchema },
       },
       config: { access: { roles: EVERYONE, scope: 'reports:read' } },
