@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   PostgresAdapter,
   sql,
@@ -8,6 +9,8 @@ import {
 } from 'kysely';
 import { closeDateField } from '../domain/close-date.js';
 import type { Process } from '../domain/process-schema.js';
+import { CONTACT_HASH_KEY } from './contact-keys.js';
+import { keyedHash } from './personal-data.js';
 
 /** One migration list for SQLite and PostgreSQL: portable types only (text, integer, bigint). */
 
@@ -707,6 +710,40 @@ const taskStayIndex: Migration = {
   },
 };
 
+/**
+ * A per-installation secret for contact hashes. The suppression list, audit entries and erased
+ * contacts' pseudonyms held the unkeyed SHA-256 of the address, which anyone who guesses the
+ * address can recompute. They become HMAC-SHA-256 of that SHA-256 with this secret, so the hashes
+ * already stored convert in place (the addresses are gone): every suppressed address stays
+ * suppressed, and audit entries keep naming the same person. Pseudonyms already written
+ * (erased-<10 hex>) are only a prefix and stay as they are (docs/privacy.md).
+ */
+const contactHashKey: Migration = {
+  async up(db: Any) {
+    await db.schema
+      .createTable('installation_secrets')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    const secret = randomBytes(32);
+    await sql`insert into installation_secrets (name, value, created_at)
+      values (${CONTACT_HASH_KEY}, ${secret.toString('base64url')}, ${Date.now()})`.execute(db);
+    const rekey = (legacy: string): string => keyedHash(secret, legacy);
+    const suppressed = await sql<{ email_hash: string }>`select email_hash from suppressions`.execute(db);
+    for (const { email_hash } of suppressed.rows)
+      await sql`update suppressions set email_hash = ${rekey(email_hash)} where email_hash = ${email_hash}`.execute(db);
+    const audited = await sql<{ id: string; target: string | null; details: string }>`
+      select id, target, details from audit_log where action in ('contact.erase', 'contact.export')`.execute(db);
+    for (const a of audited.rows) {
+      const details = JSON.parse(a.details) as { email_hash?: unknown };
+      if (typeof details.email_hash === 'string') details.email_hash = rekey(details.email_hash);
+      await sql`update audit_log set target = ${a.target === null ? null : rekey(a.target)},
+        details = ${JSON.stringify(details)} where id = ${a.id}`.execute(db);
+    }
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -727,6 +764,7 @@ export const migrations: Record<string, Migration> = {
   '0017_leads_updated': leadsUpdated,
   '0018_lead_imported_at': leadImportedAt,
   '0019_task_stay_index': taskStayIndex,
+  '0020_contact_hash_key': contactHashKey,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /**
  * What counts as a contact's personal data, and how it is replaced when the contact is erased.
@@ -15,9 +15,34 @@ export function sameAddress(current: unknown, queued: string): boolean {
   return typeof current === 'string' && normaliseEmail(current) === normaliseEmail(queued);
 }
 
-/** The key of the suppression list: the address itself is never kept once erased. */
-export function emailHash(email: string): string {
+/**
+ * The unkeyed SHA-256 of the address: what suppressions and audit entries held before migration
+ * 0020. Anyone who guesses an address can recompute it, so it is never stored any more; it is only
+ * the message the keyed hash is taken over, which let that migration convert the old hashes.
+ */
+export function legacyEmailHash(email: string): string {
   return createHash('sha256').update(normaliseEmail(email)).digest('hex');
+}
+
+/** HMAC-SHA-256 of a legacy hash, keyed with the installation's secret (store/contact-keys.ts). */
+export function keyedHash(secret: Buffer, legacyHash: string): string {
+  return createHmac('sha256', secret).update(legacyHash).digest('hex');
+}
+
+/**
+ * What the suppression list, audit entries and pseudonyms are derived from: without the
+ * installation's secret, a guessed address cannot be checked against them.
+ */
+export function contactHash(secret: Buffer, email: string): string {
+  return keyedHash(secret, legacyEmailHash(email));
+}
+
+/** @deprecated Unkeyed: use ContactKeys.hash (contact-keys.ts). Kept only until every caller has switched. */
+export const emailHash = legacyEmailHash;
+
+/** @deprecated Unkeyed: use ContactKeys.pseudonym (contact-keys.ts). Kept only until every caller has switched. */
+export function pseudonymFor(email: string): string {
+  return pseudonymOf(legacyEmailHash(email));
 }
 
 /** Mailchimp addresses a list member by the MD5 of the lowercased address (INTEGRATIONS.md). */
@@ -26,12 +51,12 @@ export function subscriberHash(email: string): string {
 }
 
 /**
- * What an erased contact's name becomes. Derived from the address, so every lead of one person
- * gets the same pseudonym (reports can still count them as one contact) and erasing twice writes
- * the same value.
+ * What an erased contact's name becomes, from their contactHash: every lead of one person gets
+ * the same pseudonym (reports can still count them as one contact) and erasing twice writes the
+ * same value.
  */
-export function pseudonymFor(email: string): string {
-  return `erased-${emailHash(email).slice(0, 10)}`;
+export function pseudonymOf(contactHash: string): string {
+  return `erased-${contactHash.slice(0, 10)}`;
 }
 
 /** `first_name`, `firstName` and `First-Name` are one key. */

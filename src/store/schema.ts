@@ -245,6 +245,13 @@ export interface SuppressionsTable {
   reason: string;
 }
 
+/** Secrets made once per installation (migration 0020); never exported or shown. */
+export interface InstallationSecretsTable {
+  name: string;
+  value: string;
+  created_at: number;
+}
+
 export interface QuotasTable {
   scope: string;
   subject: string;
@@ -345,6 +352,7 @@ export interface Database {
   import_seen: ImportSeenTable;
   audit_log: AuditLogTable;
   suppressions: SuppressionsTable;
+  installation_secrets: InstallationSecretsTable;
   process_versions: ProcessVersionsTable;
   leads: LeadsTable & LeadImportColumns;
   stage_stays: StageStaysTable;

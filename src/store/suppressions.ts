@@ -1,22 +1,26 @@
+import { contactKeys } from './contact-keys.js';
 import type { Tx } from './db.js';
-import { emailHash } from './personal-data.js';
+import { legacyEmailHash } from './personal-data.js';
 
 /**
- * The suppression list: hashes of addresses that automation must never write to again (erased
- * contacts). Only the SHA-256 of the trimmed, lowercased address is kept, so the list itself
- * holds no address, yet any address can be checked against it.
+ * The suppression list: keyed hashes of addresses that automation must never write to again
+ * (erased contacts). Only the contact hash (HMAC with the installation's secret, contact-keys.ts)
+ * is kept, so the list itself holds no address and a guessed address cannot be checked against it
+ * without the secret; Stageflow, which has the secret, can check any address. An unkeyed SHA-256
+ * (what callers not yet switched to ContactKeys still write) is matched too, for now.
  */
 
 export async function isSuppressed(tx: Tx, email: string): Promise<boolean> {
+  const keys = await contactKeys(tx);
   const row = await tx
     .selectFrom('suppressions')
     .select('email_hash')
-    .where('email_hash', '=', emailHash(email))
+    .where('email_hash', 'in', [keys.hash(email), legacyEmailHash(email)])
     .executeTakeFirst();
   return row !== undefined;
 }
 
-/** Adds a hash; suppressing an address twice keeps the first time and reason. */
+/** Adds a contact hash (ContactKeys.hash); suppressing an address twice keeps the first time and reason. */
 export async function suppress(tx: Tx, hash: string, reason: string, at: number): Promise<void> {
   await tx
     .insertInto('suppressions')
@@ -25,14 +29,37 @@ export async function suppress(tx: Tx, hash: string, reason: string, at: number)
     .execute();
 }
 
-/** Every suppressed hash, for a bulk check (an import); the list holds erased contacts only, so it stays small. */
+/** Erased contacts, for checks of many addresses (an import, an engine batch). */
+export interface SuppressedContacts {
+  has(email: string): boolean;
+  /** The pseudonym an erased contact's name becomes. */
+  pseudonym(email: string): string;
+}
+
+/** Loaded once; the list holds erased contacts only, so it stays small. With nobody erased a check costs nothing. */
+export async function suppressedContacts(tx: Tx): Promise<SuppressedContacts> {
+  const [keys, rows] = await Promise.all([
+    contactKeys(tx),
+    tx.selectFrom('suppressions').select('email_hash').execute(),
+  ]);
+  const hashes = new Set(rows.map((r) => r.email_hash));
+  return {
+    has:
+      hashes.size === 0 ? () => false : (email) => hashes.has(keys.hash(email)) || hashes.has(legacyEmailHash(email)),
+    pseudonym: keys.pseudonym,
+  };
+}
+
+/**
+ * @deprecated The stored hashes, for callers that still check the unkeyed `emailHash`: use
+ * suppressedContacts. Kept, with the unkeyed match above, only until every caller has switched.
+ */
 export async function suppressedHashes(tx: Tx): Promise<Set<string>> {
   const rows = await tx.selectFrom('suppressions').select('email_hash').execute();
   return new Set(rows.map((r) => r.email_hash));
 }
 
-/** A check for decide(): loaded once per transaction; with nobody erased it costs nothing per address. */
+/** A check for decide(), which is pure: the shell loads the list and hashes the addresses. */
 export async function suppressionCheck(tx: Tx): Promise<(email: string) => boolean> {
-  const hashes = await suppressedHashes(tx);
-  return hashes.size === 0 ? () => false : (email) => hashes.has(emailHash(email));
+  return (await suppressedContacts(tx)).has;
 }

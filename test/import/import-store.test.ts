@@ -10,7 +10,7 @@ import { ImportRejected, runImport, type ImportOptions, type ImportReport } from
 import { formatImportProblem } from '../../src/import/record.js';
 import { listAudit } from '../../src/store/audit.js';
 import { withTransaction, type Store } from '../../src/store/db.js';
-import { emailHash, pseudonymFor } from '../../src/store/personal-data.js';
+import { contactKeys } from '../../src/store/contact-keys.js';
 import { suppress } from '../../src/store/suppressions.js';
 import { latestProcess } from '../../src/store/processes.js';
 import { dialects } from '../support/stores.js';
@@ -545,14 +545,15 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
 
   it('an erased contact is not brought back: the deal imports without their name, email or phone', async () => {
     const s = await store(dialect);
-    await withTransaction(s, (tx) => suppress(tx, emailHash('Jane.Doe@acme-corp.example'), 'erased', IMPORT_NOW));
+    const keys = await contactKeys(s.db);
+    await withTransaction(s, (tx) => suppress(tx, keys.hash('Jane.Doe@acme-corp.example'), 'erased', IMPORT_NOW));
     const r = await importFile(s, 'pipedrive', fixture('pipedrive-deals.csv'));
     expect(r.outcome).toBe('imported');
     expect(r.problems.some((p) => p.severity === 'warning' && /contact was erased/.test(p.message))).toBe(true);
     const lead = await s.db.selectFrom('leads').selectAll().where('id', '=', 'pipedrive:101').executeTakeFirstOrThrow();
     expect(lead.email).toBeNull();
     expect(lead.phone).toBeNull();
-    expect(lead.name).toBe(pseudonymFor('jane.doe@acme-corp.example'));
+    expect(lead.name).toBe(keys.pseudonym('jane.doe@acme-corp.example'));
     expect(lead.fields).not.toMatch(/jane/i);
     expect(lead.value_minor).toBe(1_250_000);
   });

@@ -5,6 +5,7 @@ import { applyProcess } from '../../src/engine/process-service.js';
 import type { EngineEvent } from '../../src/domain/events.js';
 import { listAudit } from '../../src/store/audit.js';
 import { eraseContact } from '../../src/store/contact-erase.js';
+import { contactKeys, type ContactKeys } from '../../src/store/contact-keys.js';
 import { exportContact } from '../../src/store/contact-export.js';
 import { ContactError } from '../../src/store/contact.js';
 import type { Store } from '../../src/store/db.js';
@@ -42,10 +43,8 @@ templates:
   welcome: { subject: Welcome, body: Hello }
 `;
 
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 const JANE = 'jane.doe@example.com';
-const PSEUDONYM = `erased-${sha256(JANE).slice(0, 10)}`;
 /** Every piece of Jane's data the fixtures write; none may survive an erase (none is valid hex). */
 const JANE_TRACES = ['jane', 'doe', 'old.test', 'corp.test', '555 0199', 'call me back'];
 
@@ -65,7 +64,7 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
    * Jane has two leads (L1 under an address she later corrected, L2 in other case); Bob has L3.
    * L1's first list subscription was delivered, everything else is still pending.
    */
-  async function setup(): Promise<{ store: Store; engine: Engine }> {
+  async function setup(): Promise<{ store: Store; engine: Engine; keys: ContactKeys }> {
     const store = await freshStore(dialect);
     open.push(store);
     await applyProcess(store, PRIVACY_PROCESS, T0, 'test');
@@ -106,7 +105,7 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
       .set({ status: 'sent', attempts: 1, detail: 'subscribed jane.doe@example.com to newsletter' })
       .where('id', '=', 'L1:1:0:list.subscribe')
       .execute();
-    return { store, engine };
+    return { store, engine, keys: await contactKeys(store.db) };
   }
 
   /** Business figures that reports read: an erase must leave them exactly as they were. */
@@ -174,7 +173,7 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
   });
 
   it("exports a contact's data: every lead with the address, whatever its case, and all its history", async () => {
-    const { store } = await setup();
+    const { store, keys } = await setup();
     const data = await exportContact(store, '  Jane.Doe@EXAMPLE.com ', 'dpo', T0 + 3_600_000);
     expect(data).toMatchObject({ email: JANE, suppressed: false });
     expect(data.leads.map((l) => l.id)).toEqual(['L1', 'L2']);
@@ -196,12 +195,13 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
     expect(l1.owner_history).toHaveLength(1);
     expect(l1.outbox.map((o) => o['kind']).sort()).toEqual(['email', 'enrich', 'list.subscribe']);
     const [audit] = await listAudit(store.db, { action: 'contact.export' });
-    expect(audit).toMatchObject({ actor: 'dpo', target: sha256(JANE), details: { leads: ['L1', 'L2'] } });
+    expect(audit).toMatchObject({ actor: 'dpo', target: keys.hash(JANE), details: { leads: ['L1', 'L2'] } });
     expect(JSON.stringify(audit)).not.toContain('jane');
   });
 
   it('erases a contact: pseudonyms everywhere, messages cancelled, list erasures queued, address suppressed', async () => {
-    const { store, engine } = await setup();
+    const { store, engine, keys } = await setup();
+    const PSEUDONYM = keys.pseudonym(JANE);
     const before = await figures(store);
     const bobBefore = await dump(store, ['L3']);
     // The search below means something: before the erase, every trace is there.
@@ -218,7 +218,7 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
     const now = T0 + 86_400_000;
     const result = await eraseContact(store, 'JANE.DOE@example.com', 'dpo', now);
     expect(result).toMatchObject({
-      emailHash: sha256(JANE),
+      emailHash: keys.hash(JANE),
       pseudonym: PSEUDONYM,
       leads: ['L1', 'L2'],
       cancelled: pending.length,
@@ -293,14 +293,14 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
     expect(await isSuppressed(store.db, ' Jane.Doe@Example.COM')).toBe(true);
     expect(await isSuppressed(store.db, 'bob@other.test')).toBe(false);
     const suppression = await store.db.selectFrom('suppressions').selectAll().executeTakeFirstOrThrow();
-    expect(suppression).toEqual({ email_hash: sha256(JANE), at: now, reason: 'erased' });
+    expect(suppression).toEqual({ email_hash: keys.hash(JANE), at: now, reason: 'erased' });
 
     const audits = await listAudit(store.db, { action: 'contact.erase' });
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({
       actor: 'dpo',
-      target: sha256(JANE),
-      details: { email_hash: sha256(JANE), leads: ['L1', 'L2'], cancelled: pending.length },
+      target: keys.hash(JANE),
+      details: { email_hash: keys.hash(JANE), leads: ['L1', 'L2'], cancelled: pending.length },
     });
     expect(JSON.stringify(audits)).not.toContain('jane');
 
@@ -348,7 +348,8 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
   });
 
   it('keeps the company unless it is the person, even when the lead name occurs in it, and forgets stored API answers that quote their address', async () => {
-    const { store, engine } = await setup();
+    const { store, engine, keys } = await setup();
+    const PSEUDONYM = keys.pseudonym(JANE);
     // An imported deal is named by its title, which its company name often contains.
     const created = await engine.handle(
       { type: 'lead.created', lead: 'L4', fields: { name: 'Delta', company: 'Delta Ltd', email: JANE } },
