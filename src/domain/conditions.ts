@@ -66,6 +66,27 @@ export function fieldsRead(c: Condition, into: Set<string> = new Set()): Set<str
   return into;
 }
 
+/** Every task, activity kind, signal and field a condition names. */
+export interface NamedFacts {
+  tasks: Set<string>;
+  activities: Set<string>;
+  signals: Set<string>;
+  fields: Set<string>;
+}
+
+export function factsNamed(
+  c: Condition,
+  into: NamedFacts = { tasks: new Set(), activities: new Set(), signals: new Set(), fields: new Set() },
+): NamedFacts {
+  if ('all' in c) c.all.forEach((s) => factsNamed(s, into));
+  else if ('any' in c) c.any.forEach((s) => factsNamed(s, into));
+  else if ('task_done' in c) into.tasks.add(c.task_done);
+  else if ('activity' in c) into.activities.add(c.activity);
+  else if ('signal' in c) into.signals.add(c.signal);
+  else into.fields.add(c.field);
+  return into;
+}
+
 /** Names the first failing part of a condition, for the run log. */
 export function describe(c: Condition): string {
   if ('all' in c) return `all(${c.all.map(describe).join(', ')})`;

@@ -4,6 +4,7 @@ import { closeDateField } from './close-date.js';
 import {
   describe as describeCondition,
   evaluate,
+  factsNamed,
   fieldsRead,
   sameToConditions,
   type FieldValue,
@@ -12,7 +13,7 @@ import {
 import { domainError, type DomainError } from './errors.js';
 import type { Actor, EngineEvent } from './events.js';
 import type { ExitKind, LeadState, RoutingState, StayState, TaskState } from './lead.js';
-import type { Automation, Pipeline, Process, SetAutomation, Stage, TaskTemplate } from './process-schema.js';
+import type { Automation, Condition, Pipeline, Process, SetAutomation, Stage, TaskTemplate } from './process-schema.js';
 
 /**
  * The process rules as one pure function: given the process, a lead's state, an event and the
@@ -71,6 +72,8 @@ export interface DecideInput {
    * task), so a refusal can say which stage the task belongs to.
    */
   earlierStays?: Readonly<Record<string, string>>;
+  /** For a reopen: the process version the lead closed under, to place it when its stage is gone. */
+  closedUnder?: Process;
 }
 
 export type Decision =
@@ -783,7 +786,7 @@ class Run {
     while (!this.halted && lead.status === 'open') {
       const pl = this.pipeline();
       const stage = pl.stages[lead.stay.stageIndex] as Stage;
-      if (!stage.goal || !evaluate(stage.goal, this.facts())) return;
+      if (!stage.goal || this.heldByPerson(stage.goal) || !evaluate(stage.goal, this.facts())) return;
       const blocker = stage.strict ? this.exitBlocker(stage) : null;
       if (blocker) {
         this.log.push({
@@ -803,6 +806,31 @@ class Run {
       if (next >= pl.stages.length) return this.close('won', `goal of last stage ${stage.id} met`, 'goal');
       this.transition(pl, next, 'goal', 'goal', `goal of ${stage.id}`);
     }
+  }
+
+  /**
+   * A person put the lead back into this stage (moved it back, reopened it) to work it again. Its
+   * goal may well be met by facts from before (a signal received long ago, a field set then), which
+   * would send the lead straight on, and a won lead through on_won again, at the next unrelated
+   * event, a note say. So such a stay's goal is checked only when the event brings a new fact the
+   * goal names: one of its tasks done, an activity of its kind, its signal, a field it reads.
+   */
+  private heldByPerson(goal: Condition): boolean {
+    const via = this.lead.stay.via;
+    if (via !== 'reopened' && via !== 'moved back') return false;
+    const named = factsNamed(goal);
+    const stay = this.lead.stay.id;
+    const fresh = this.changes.some(
+      (c) =>
+        (c.kind === 'task.saved' &&
+          c.task.stayId === stay &&
+          c.task.status === 'done' &&
+          named.tasks.has(c.task.template)) ||
+        (c.kind === 'activity.logged' && c.stayId === stay && named.activities.has(c.activity)) ||
+        (c.kind === 'field.changed' && named.fields.has(c.field)),
+    );
+    const signal = this.event.type === 'signal.received' && named.signals.has(this.event.name);
+    return !fresh && !signal;
   }
 
   private close(status: 'won' | 'lost', reason: string | null, skip: string = 'closed'): void {
@@ -850,7 +878,7 @@ class Run {
     }
     // Reopening past the stage it closed in is a forward move from there; into another pipeline,
     // or when that stage is gone, it enters the pipeline at the stage named.
-    const closedIndex = pl.id === lead.stay.pipeline ? pl.stages.findIndex((s) => s.id === lead.stay.stage) : -1;
+    const closedIndex = pl.id === lead.stay.pipeline ? this.closedPosition(pl) : -1;
     if (closedIndex < 0) this.gateEntry(pl, index, override, wanted);
     else if (index > closedIndex) this.gateForward(pl, closedIndex, index, override, wanted);
     if (lead.processVersion !== version)
@@ -867,6 +895,24 @@ class Run {
     // A person reopened it to work it again: fresh tasks, but no on-enter automations (they ran
     // the first time) and no goal check in this event, or a goal met long ago would close it again.
     this.enterStage(pl, index, 'reopened', false);
+  }
+
+  /**
+   * Where in `pl` (the lead's own pipeline, current version) the lead closed: its stage's index, or,
+   * when this version removed that stage, the nearest kept stage before it in the version it
+   * closed under (as `process apply` re-indexes its history): it passed that one, so reopening
+   * there or before is no forward move. -1 when nothing before it is kept.
+   */
+  private closedPosition(pl: Pipeline): number {
+    const stage = this.lead.stay.stage;
+    const index = pl.stages.findIndex((s) => s.id === stage);
+    if (index >= 0) return index;
+    const old = this.input.closedUnder?.pipelines.find((p) => p.id === pl.id)?.stages ?? [];
+    for (let k = old.findIndex((s) => s.id === stage) - 1; k >= 0; k--) {
+      const kept = pl.stages.findIndex((s) => s.id === old[k]?.id);
+      if (kept >= 0) return kept;
+    }
+    return -1;
   }
 
   // ---- automations and timers ----
@@ -892,6 +938,17 @@ class Run {
     if ('set' in a) return note(this.setField(a.set));
     if ('status' in a) {
       if (lead.status !== 'open') return note(`status ${a.status} ignored: lead already ${lead.status}`);
+      // Winning moves past the last stage, gated as a person's win is; losing is never gated.
+      if (a.status === 'won') {
+        const pl = this.pipeline();
+        try {
+          this.gateForward(pl, lead.stay.stageIndex, pl.stages.length, false, 'won', `automation ${rule}`);
+        } catch (e) {
+          if (!(e instanceof Refusal)) throw e;
+          this.recordError(`automation ${rule} refused: ${e.error.message}`);
+          return note(`status won refused: ${e.error.message}`);
+        }
+      }
       note(`status ${a.status}`);
       return this.close(a.status, a.reason ?? `automation ${rule}`);
     }

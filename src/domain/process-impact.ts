@@ -1,4 +1,4 @@
-import type { Pipeline, Process, Stage } from './process-schema.js';
+import type { Pipeline, Process, Stage, TaskTemplate } from './process-schema.js';
 
 /**
  * What a new process version does to the leads already in a stage it changes. Tasks are created
@@ -21,6 +21,8 @@ export interface StageImpact {
   stage: string;
   gainedTasks: string[];
   droppedTasks: string[];
+  /** Tasks both versions have whose due rule, title, kind or assignee differ, with what differs. */
+  changedTasks: { id: string; what: string[] }[];
   /** The goal, the strict flag or the required fields changed: what decides when a lead leaves. */
   exitChanged: boolean;
   /** Days after entry a stay stalls (its own stall_after_days, else the organisation's default), if changed. */
@@ -32,6 +34,9 @@ export const stallAfterMs = (days: number): number => Math.round(days * 86_400_0
 export const overdueAfterMs = (hours: number): number => Math.round(hours * 3_600_000);
 
 const stallDaysOf = (p: Process, stage: Stage): number => stage.stall_after_days ?? p.organisation.default_stall_days;
+
+/** The parts of a task template a lead's open task was made from (its id names it in both versions). */
+const TASK_PARTS = ['due', 'title', 'kind', 'assignee'] as const satisfies readonly (keyof TaskTemplate)[];
 
 /** Stages present in both versions whose tasks, exit rules or stall threshold differ, in the new version's order. */
 export function stageImpacts(before: Process | null, after: Process): StageImpact[] {
@@ -46,14 +51,19 @@ export function stageImpacts(before: Process | null, after: Process): StageImpac
       const taskIds = (s: Stage): string[] => s.tasks.map((t) => t.id);
       const gainedTasks = taskIds(stage).filter((id) => !taskIds(old).includes(id));
       const droppedTasks = taskIds(old).filter((id) => !taskIds(stage).includes(id));
+      const changedTasks = stage.tasks.flatMap((t) => {
+        const was = old.tasks.find((o) => o.id === t.id);
+        const what = was ? TASK_PARTS.filter((k) => JSON.stringify(was[k]) !== JSON.stringify(t[k])) : [];
+        return what.length > 0 ? [{ id: t.id, what }] : [];
+      });
       const exitChanged =
         JSON.stringify(old.goal ?? null) !== JSON.stringify(stage.goal ?? null) ||
         old.strict !== stage.strict ||
         JSON.stringify(old.required_fields) !== JSON.stringify(stage.required_fields);
       const stall = { before: stallDaysOf(before, old), after: stallDaysOf(after, stage) };
       const stallDays = stall.before === stall.after ? null : stall;
-      if (gainedTasks.length > 0 || droppedTasks.length > 0 || exitChanged || stallDays)
-        out.push({ pipeline: pl.id, stage: stage.id, gainedTasks, droppedTasks, exitChanged, stallDays });
+      if (gainedTasks.length > 0 || droppedTasks.length > 0 || changedTasks.length > 0 || exitChanged || stallDays)
+        out.push({ pipeline: pl.id, stage: stage.id, gainedTasks, droppedTasks, changedTasks, exitChanged, stallDays });
     }
   }
   return out;
@@ -116,6 +126,14 @@ export function describeImpacts(
         n === 0
           ? `${what}: no open leads in it`
           : `${what}: on the ${leads(n)} in it, open ones stay open until done or the lead leaves the stage (the goal no longer asks for ${i.droppedTasks.length === 1 ? 'it' : 'them'})`,
+      );
+    }
+    for (const t of i.changedTasks) {
+      const what = `${where} changes task "${t.id}" (${t.what.join(', ')})`;
+      lines.push(
+        n === 0
+          ? `${what}: no open leads in it`
+          : `${what}: the ${leads(n)} in it keep ${n === 1 ? 'its' : 'their'} open task as it was (due time and assignee unchanged); leads entering it get the new one`,
       );
     }
     if (i.exitChanged) {

@@ -174,6 +174,7 @@ export class Engine {
         routing: routes ? await routing.current(current.process, current.version, at) : { users: {}, cursors: {} },
         suppressed: (suppressed ??= await suppressionCheck(tx)),
         ...(older ? { earlierStays: older.stays } : {}),
+        ...(event.type === 'lead.reopened' && before ? await this.closedUnder(tx, before.processVersion) : {}),
       });
       if (!d.ok) {
         outcomes.push(d);
@@ -208,6 +209,12 @@ export class Engine {
     await writer.flush(tx, this.store.sqlite);
     await routing.save();
     return outcomes;
+  }
+
+  /** The version a closed lead closed under, so a reopen can place it when its stage is gone. */
+  private async closedUnder(tx: Tx, version: number): Promise<{ closedUnder?: Process }> {
+    const p = this.cachedProcess(version) ?? (await this.processFor(tx, version));
+    return p ? { closedUnder: p.process } : {};
   }
 
   /**

@@ -81,6 +81,17 @@ describe.each(dialects)('process versions and leads in flight on %s', (dialect) 
     );
   });
 
+  it('diff says when a task the stage keeps changes its due rule or title: the leads in it keep theirs', async () => {
+    const { store } = await setup();
+    const later = V1.replace(
+      '{ id: call, title: Call, kind: call, due: { days: 1 } }',
+      '{ id: call, title: Discovery call, kind: call, due: { days: 3 } }',
+    );
+    expect((await diffAgainstCurrent(store, later)).inFlight).toEqual([
+      'stage nb/qualify changes task "call" (due, title): the 2 open leads in it keep their open task as it was (due time and assignee unchanged); leads entering it get the new one',
+    ]);
+  });
+
   it('without --backfill-tasks the leads keep their tasks; a changed goal already met advances the lead on apply', async () => {
     const { store, engine } = await setup();
     const applied = await applyProcess(store, V2, APPLY, 'anna');
@@ -185,6 +196,30 @@ describe.each(dialects)('process versions and leads in flight on %s', (dialect) 
     expect(await openTemplates(store, 'Q2')).toEqual(['call', 'demo-prep']);
     const why = await leadRunLog(store.db, 'Q2');
     expect(why.at(-1)?.entries[0]?.message).toBe('reopened under process v2 (closed under v1)');
+  });
+
+  it('reopening a lead whose closing stage is gone, at or before the kept stage before it, passes no gate it went through', async () => {
+    const store = await freshStore(dialect);
+    open.push(store);
+    const strict = V1.replace(
+      '        goal: { task_done: call }',
+      '        strict: true\n        goal: { task_done: call }',
+    );
+    await applyProcess(store, strict, T0, 'test');
+    const engine = new Engine(store);
+    const rep = { kind: 'user', id: 'anna' } as const;
+    await engine.handle({ type: 'lead.created', lead: 'W1', fields: {} }, T0);
+    await engine.handle({ type: 'task.completed', lead: 'W1', task: 'call' }, T0 + 60_000);
+    await engine.handle({ type: 'signal.received', lead: 'W1', name: 'trial_started' }, T0 + 120_000);
+    const won = await engine.handle({ type: 'lead.won', lead: 'W1', actor: rep }, T0 + 180_000);
+    expect(won.ok && [won.lead.status, won.lead.stay.stage]).toEqual(['won', 'close']);
+    // v2 drops close, the stage W1 was won in: demo is the kept stage before it.
+    const noClose = strict.replace(/ {6}- id: close\n[\s\S]*$/, '');
+    expect((await applyProcess(store, noClose, APPLY, 'anna')).version).toBe(2);
+
+    // Into demo, where it had been: no forward move, so strict qualify (passed long ago) is no gate.
+    const back = await engine.handle({ type: 'lead.reopened', lead: 'W1', stage: 'demo', actor: rep }, APPLY + 1);
+    expect(back.ok ? [back.lead.status, back.lead.stay.stage] : back.error.message).toEqual(['open', 'demo']);
   });
 });
 
