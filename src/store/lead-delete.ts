@@ -68,7 +68,6 @@ interface DoomedLead {
   id: string;
   status: string;
   owner: string | null;
-  company: string | null;
   pipeline: string;
   stage: string;
   value_minor: number | null;
@@ -80,18 +79,7 @@ interface DoomedLead {
 async function findDoomedLead(tx: Tx, id: string, lock: boolean): Promise<DoomedLead | null> {
   const q = tx
     .selectFrom('leads')
-    .select([
-      'id',
-      'status',
-      'owner',
-      'company',
-      'pipeline',
-      'stage',
-      'value_minor',
-      'created_at',
-      'import_source',
-      'source_id',
-    ])
+    .select(['id', 'status', 'owner', 'pipeline', 'stage', 'value_minor', 'created_at', 'import_source', 'source_id'])
     .where('id', '=', id);
   return (await (lock ? q.forUpdate() : q).executeTakeFirst()) ?? null;
 }
@@ -178,7 +166,8 @@ export async function deleteLead(store: Store, id: string, actor: string, now: n
     const rows = await deleteRows(tx, id);
     const [outboxCancelled, outboxKept] = await settleOutbox(tx, id);
     const openLoadFreed = await freeOpenLoad(tx, lead);
-    // No name or address: an audit entry is kept forever and holds no personal data (docs/privacy.md).
+    // No name, address or company (a sole trader's company is their name, and erasure never
+    // reaches the audit log): an entry is kept forever and holds no personal data (docs/privacy.md).
     await appendAudit(
       tx,
       {
@@ -187,7 +176,6 @@ export async function deleteLead(store: Store, id: string, actor: string, now: n
         target: id,
         details: {
           lead: id,
-          company: lead.company,
           owner: lead.owner,
           status: lead.status,
           pipeline: lead.pipeline,

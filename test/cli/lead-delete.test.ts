@@ -45,8 +45,9 @@ describe('stageflow lead delete (SQLite)', () => {
     expect(show.stderr).toContain('lead "SPAM" does not exist [unknown_lead]');
     const audit = JSON.parse(ok(await cli(['--json', 'audit', 'list', '--action', 'lead.deleted'])).stdout) as unknown;
     expect(audit).toMatchObject([
-      { actor: 'anna', target: 'SPAM', details: { company: 'Spam Co', owner: 'anna', status: 'open' } },
+      { actor: 'anna', target: 'SPAM', details: { lead: 'SPAM', owner: 'anna', status: 'open' } },
     ]);
+    expect(JSON.stringify(audit)).not.toContain('Spam Co');
   });
 
   it('refuses an unknown lead in one line, with or without --yes', async () => {
