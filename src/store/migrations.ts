@@ -10,7 +10,7 @@ import {
 import { closeDateField } from '../domain/close-date.js';
 import type { Process } from '../domain/process-schema.js';
 import { CONTACT_HASH_KEY } from './contact-keys.js';
-import { keyedHash } from './personal-data.js';
+import { keyedHash, pseudonymOf } from './personal-data.js';
 
 /** One migration list for SQLite and PostgreSQL: portable types only (text, integer, bigint). */
 
@@ -715,8 +715,8 @@ const taskStayIndex: Migration = {
  * contacts' pseudonyms held the unkeyed SHA-256 of the address, which anyone who guesses the
  * address can recompute. They become HMAC-SHA-256 of that SHA-256 with this secret, so the hashes
  * already stored convert in place (the addresses are gone): every suppressed address stays
- * suppressed, and audit entries keep naming the same person. Pseudonyms already written
- * (erased-<10 hex>) are only a prefix and stay as they are (docs/privacy.md).
+ * suppressed, audit entries keep naming the same person, and the pseudonyms already written
+ * (erased- and the old hash's first 10 hex digits) become the new ones.
  */
 const contactHashKey: Migration = {
   async up(db: Any) {
@@ -741,8 +741,53 @@ const contactHashKey: Migration = {
       await sql`update audit_log set target = ${a.target === null ? null : rekey(a.target)},
         details = ${JSON.stringify(details)} where id = ${a.id}`.execute(db);
     }
+    const renamed = new Map(suppressed.rows.map((r) => [pseudonymOf(r.email_hash), pseudonymOf(rekey(r.email_hash))]));
+    if (renamed.size > 0) await renamePseudonyms(db, renamed);
   },
 };
+
+/** Where an erase, an import or a lead delete wrote a pseudonym, by table: its key and the text columns. */
+const PSEUDONYM_COLUMNS: { table: string; key: string[]; columns: string[] }[] = [
+  { table: 'leads', key: ['id'], columns: ['name', 'company', 'fields', 'close_reason', 'error'] },
+  { table: 'events', key: ['lead_id', 'seq'], columns: ['payload'] },
+  { table: 'field_history', key: ['lead_id', 'seq', 'idx'], columns: ['old_value', 'new_value'] },
+  { table: 'run_log', key: ['lead_id', 'seq', 'idx'], columns: ['message', 'inputs'] },
+  { table: 'outbox', key: ['id'], columns: ['payload', 'detail', 'last_error'] },
+  { table: 'audit_log', key: ['id'], columns: ['details'] },
+];
+
+/**
+ * Pseudonyms written before 0020 were the unkeyed hash's first 10 hex digits: each one that a
+ * suppressed hash explains becomes the keyed pseudonym of the same person, wherever it was written.
+ * One scan per table, for rows that hold any pseudonym at all.
+ */
+async function renamePseudonyms(db: Any, renamed: ReadonlyMap<string, string>): Promise<void> {
+  const rename = (text: string | null): string | null =>
+    text === null ? null : text.replace(/erased-[0-9a-f]{10}/g, (p) => renamed.get(p) ?? p);
+  for (const { table, key, columns } of PSEUDONYM_COLUMNS) {
+    const anyPseudonym = sql.join(
+      columns.map((c) => sql`${sql.ref(c)} like ${'%erased-%'}`),
+      sql` or `,
+    );
+    const rows = await sql<Record<string, string | number | null>>`
+      select ${sql.join([...key, ...columns].map((c) => sql.ref(c)))} from ${sql.table(table)} where ${anyPseudonym}`.execute(
+      db,
+    );
+    for (const row of rows.rows) {
+      const changed = columns.filter((c) => {
+        const v = row[c];
+        return typeof v === 'string' && rename(v) !== v;
+      });
+      if (changed.length === 0) continue;
+      const set = sql.join(changed.map((c) => sql`${sql.ref(c)} = ${rename(row[c] as string)}`));
+      const where = sql.join(
+        key.map((k) => sql`${sql.ref(k)} = ${row[k]}`),
+        sql` and `,
+      );
+      await sql`update ${sql.table(table)} set ${set} where ${where}`.execute(db);
+    }
+  }
+}
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,

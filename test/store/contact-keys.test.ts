@@ -90,7 +90,12 @@ describe.each(dialects)('contact hashes on %s', (dialect) => {
 
   it('migration 0020 converts the unkeyed hashes of a database erased before: the address stays suppressed everywhere, audit entries name the same person', async () => {
     const { store, engine } = await installation();
-    // The database as an earlier version left it: no secret, the SHA-256 of the erased address.
+    // The database as an earlier version left it: her lead as its erase left it, and a lookalike name.
+    const legacyPseudonym = `erased-${sha256(JANE).slice(0, 10)}`;
+    await engine.handle({ type: 'lead.created', lead: 'OLD', fields: { name: legacyPseudonym, company: 'Acme' } }, T0);
+    await engine.handle({ type: 'lead.lost', lead: 'OLD', reason: `${legacyPseudonym} said no` }, T0);
+    await engine.handle({ type: 'lead.created', lead: 'LOOKALIKE', fields: { name: 'erased-0123456789' } }, T0);
+    // No secret, and the SHA-256 of the erased address.
     await sql`drop table installation_secrets`.execute(store.db);
     await store.db
       .insertInto('suppressions')
@@ -127,6 +132,29 @@ describe.each(dialects)('contact hashes on %s', (dialect) => {
       ['old-erase', keys.hash(JANE), { email_hash: keys.hash(JANE), leads: ['OLD'], cancelled: 0 }],
       ['other', 'leads', { rows: 1 }],
     ]);
+    const pseudonym = keys.pseudonym(JANE);
+    const old = await store.db.selectFrom('leads').selectAll().where('id', '=', 'OLD').executeTakeFirstOrThrow();
+    expect([old.name, old.close_reason, JSON.parse(old.fields).name]).toEqual([
+      pseudonym,
+      `${pseudonym} said no`,
+      pseudonym,
+    ]);
+    const history = await store.db
+      .selectFrom('field_history')
+      .select('new_value')
+      .where('lead_id', '=', 'OLD')
+      .where('field', '=', 'name')
+      .executeTakeFirstOrThrow();
+    expect(history.new_value).toBe(JSON.stringify(pseudonym));
+    const everything = JSON.stringify(
+      await Promise.all(
+        (['leads', 'events', 'field_history', 'run_log', 'outbox', 'audit_log'] as const).map((t) =>
+          store.db.selectFrom(t).selectAll().execute(),
+        ),
+      ),
+    );
+    expect(everything).not.toContain(legacyPseudonym);
+    expect(everything).toContain('erased-0123456789');
     // Every path that checks suppression still knows the address.
     expect(await isSuppressed(store.db, 'Jane.Doe@example.com')).toBe(true);
     await create(engine, 'NEW', JANE);
