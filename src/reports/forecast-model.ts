@@ -8,7 +8,8 @@ import { DAY_MS } from './figures.js';
 /**
  * METRICS.md §5's forecast, shared by the `forecast` report and the snapshots: stage
  * probabilities (configured, or historical from the last 365 days of closed leads) and the
- * forecast per group. Money stays in (fractional) minor units until the caller rounds it.
+ * forecast per group. Money is in whole minor units: each lead's weighted value is rounded to the
+ * cent (half up) before it is summed, so categories, groups and the total add up exactly.
  */
 
 export const HISTORY_MS = 365 * DAY_MS;
@@ -69,6 +70,9 @@ export interface ForecastFigures {
   withoutCloseDate: number;
   /** Open leads in the period whose stage has no probability (weighted as 0). */
   unweighted: number;
+  /** Open leads whose expected_close passed before the period: in no forecast from it on (count, value). */
+  pastCloseDate: number;
+  pastCloseValueMinor: number;
   byCategory: Record<Category, number>;
 }
 
@@ -102,6 +106,8 @@ export async function computeForecast(tx: Tx, scope: ReportScope, process: Proce
     total.openLeads += g.openLeads;
     total.withoutCloseDate += g.withoutCloseDate;
     total.unweighted += g.unweighted;
+    total.pastCloseDate += g.pastCloseDate;
+    total.pastCloseValueMinor += g.pastCloseValueMinor;
   }
   return { groups: [...groups.values()], total, probabilities };
 }
@@ -114,6 +120,8 @@ function empty(key: string): ForecastFigures {
     openLeads: 0,
     withoutCloseDate: 0,
     unweighted: 0,
+    pastCloseDate: 0,
+    pastCloseValueMinor: 0,
     byCategory: { commit: 0, best_case: 0, pipeline: 0 },
   };
 }
@@ -121,13 +129,24 @@ function empty(key: string): ForecastFigures {
 function add(
   g: ForecastFigures,
   category: string,
-  s: Pick<ForecastFigures, 'wonMinor' | 'weightedMinor' | 'openLeads' | 'withoutCloseDate' | 'unweighted'>,
+  s: Pick<
+    ForecastFigures,
+    | 'wonMinor'
+    | 'weightedMinor'
+    | 'openLeads'
+    | 'withoutCloseDate'
+    | 'unweighted'
+    | 'pastCloseDate'
+    | 'pastCloseValueMinor'
+  >,
 ): void {
   g.wonMinor += s.wonMinor;
   g.weightedMinor += s.weightedMinor;
   g.openLeads += s.openLeads;
   g.withoutCloseDate += s.withoutCloseDate;
   g.unweighted += s.unweighted;
+  g.pastCloseDate += s.pastCloseDate;
+  g.pastCloseValueMinor += s.pastCloseValueMinor;
   const c: Category = category === 'commit' || category === 'best_case' ? category : 'pipeline';
   g.byCategory[c] += s.weightedMinor;
 }

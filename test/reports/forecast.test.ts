@@ -83,6 +83,8 @@ const TOTAL = {
   forecast: 3800,
   open_leads: 4,
   without_close_date: 1,
+  past_close_date: 0,
+  past_close_value: 0,
   weighted_commit: 100,
   weighted_best_case: 2000,
   weighted_pipeline: 1200,
@@ -125,6 +127,8 @@ describe.each(dialects)('forecast report (%s)', (dialect) => {
         forecast: 2600,
         open_leads: 2,
         without_close_date: 0,
+        past_close_date: 0,
+        past_close_value: 0,
         weighted_commit: 100,
         weighted_best_case: 2000,
         weighted_pipeline: 0,
@@ -138,6 +142,8 @@ describe.each(dialects)('forecast report (%s)', (dialect) => {
         forecast: 1200,
         open_leads: 1,
         without_close_date: 1,
+        past_close_date: 0,
+        past_close_value: 0,
         weighted_commit: 0,
         weighted_best_case: 0,
         weighted_pipeline: 1200,
@@ -151,6 +157,8 @@ describe.each(dialects)('forecast report (%s)', (dialect) => {
         forecast: 0,
         open_leads: 1,
         without_close_date: 0,
+        past_close_date: 0,
+        past_close_value: 0,
         weighted_commit: 0,
         weighted_best_case: 0,
         weighted_pipeline: 0,
@@ -175,7 +183,8 @@ describe.each(dialects)('forecast report (%s)', (dialect) => {
 
   it('has no rows for an empty period, but still counts leads without a close date', async () => {
     const out = await runReport(store, { name: 'forecast', options: { period: '2027-03' }, now: NOW });
-    // O5 has no expected_close: counted in every period's scope, the only row's only figure.
+    // O5 has no expected_close: counted in every period's scope. O6's (11-10) has passed: it is in
+    // November's forecast, overdue, but in none from March on (no value, so 0).
     expect(out.rows).toEqual([
       {
         ...TOTAL,
@@ -183,6 +192,7 @@ describe.each(dialects)('forecast report (%s)', (dialect) => {
         weighted: 0,
         forecast: 0,
         open_leads: 0,
+        past_close_date: 1,
         weighted_commit: 0,
         weighted_best_case: 0,
         weighted_pipeline: 0,
@@ -223,6 +233,8 @@ describe.each(dialects)('forecast edge cases (%s)', (dialect) => {
           forecast: 0,
           open_leads: 1,
           without_close_date: 0,
+          past_close_date: 0,
+          past_close_value: 0,
           weighted_commit: 0,
           weighted_best_case: 0,
           weighted_pipeline: 0,
@@ -243,5 +255,83 @@ describe.each(dialects)('forecast edge cases (%s)', (dialect) => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe.each(dialects)('forecast: close dates that have passed, and cents (%s)', (dialect) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await freshStore(dialect);
+    await applyForecastProcess(store, at('2026-10-01T00:00:00Z'));
+    await play(store, [
+      // L1 cleo: open in negotiate, 800, expected 10-25: passed before November, never updated.
+      ['2026-10-06T10:00:00Z', create('L1', 'cleo', { value: 800, expected_close: '2026-10-25' })],
+      ['2026-10-07T10:00:00Z', move('L1', 'negotiate')],
+      // L2 anna: expected 11-10, passed but inside November: in November's forecast (overdue).
+      ['2026-11-02T10:00:00Z', create('L2', 'anna', { value: 1000, expected_close: '2026-11-10' })],
+      // R1, R2 anna: 12.35 each in qualify (0.1): 1.235 each, 1.24 once rounded, in two categories.
+      [
+        '2026-11-03T10:00:00Z',
+        create('R1', 'anna', { value: 12.35, expected_close: '2026-12-10', forecast_category: 'commit' }),
+      ],
+      [
+        '2026-11-03T10:05:00Z',
+        create('R2', 'anna', { value: 12.35, expected_close: '2026-12-10', forecast_category: 'best_case' }),
+      ],
+      // D1 ben: December, 1,000.05 in negotiate (0.6): 600.03.
+      ['2026-11-04T10:00:00Z', create('D1', 'ben', { value: 1000.05, expected_close: '2026-12-20' })],
+      ['2026-11-04T11:00:00Z', move('D1', 'negotiate')],
+    ]);
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  const NOW_28 = at('2026-11-28T12:00:00Z');
+
+  it("counts an open lead whose expected_close passed before the period, and its value, in its owner's row and the summary", async () => {
+    const out = await runReport(store, { name: 'forecast', by: 'owner', options: { period: '2026-11' }, now: NOW_28 });
+    const past = out.rows.map((r) => [r['owner_id'], r['open_leads'], r['past_close_date'], r['past_close_value']]);
+    // L2 is November's (overdue, 1000 x 0.1); L1 is in no period from November on.
+    expect(past).toEqual([
+      ['anna', 1, 0, 0],
+      ['cleo', 0, 1, 800],
+    ]);
+    expect(out.summary).toMatchObject({ weighted: 100, open_leads: 1, past_close_date: 1, past_close_value: 800 });
+    expect(out.notes).toContain(
+      '1 open lead(s) (800 EUR) have an expected_close that has passed and lies before the period: they are in no forecast from this period on until it is updated',
+    );
+  });
+
+  it('in a later period, every open lead whose expected_close has passed counts, the current month’s overdue ones too', async () => {
+    const out = await runReport(store, { name: 'forecast', options: { period: '2026-12' }, now: NOW_28 });
+    expect(out.summary).toMatchObject({ past_close_date: 2, past_close_value: 1800 });
+    // Before the period as of now: in October, L2 (11-10) was still ahead, so only L1 had passed.
+    const october = await runReport(store, {
+      name: 'forecast',
+      options: { period: '2026-10' },
+      now: at('2026-10-28T12:00:00Z'),
+    });
+    expect(october.summary).toMatchObject({ open_leads: 1, past_close_date: 0 });
+  });
+
+  it('rounds each lead’s weighted value to the cent once, so categories and rows add up to the total exactly', async () => {
+    const out = await runReport(store, { name: 'forecast', by: 'owner', options: { period: '2026-12' }, now: NOW_28 });
+    expect(out.summary).toMatchObject({
+      weighted: 602.51, // 1.24 + 1.24 + 600.03
+      weighted_commit: 1.24,
+      weighted_best_case: 1.24,
+      weighted_pipeline: 600.03,
+    });
+    const cents = (x: unknown): number => Math.round(Number(x) * 100);
+    const summary = out.summary ?? {};
+    expect(
+      cents(summary['weighted_commit']) + cents(summary['weighted_best_case']) + cents(summary['weighted_pipeline']),
+    ).toBe(cents(summary['weighted']));
+    expect(out.rows.reduce((a, r) => a + cents(r['weighted']), 0)).toBe(cents(summary['weighted']));
+    for (const r of out.rows)
+      expect(cents(r['weighted_commit']) + cents(r['weighted_best_case']) + cents(r['weighted_pipeline'])).toBe(
+        cents(r['weighted']),
+      );
   });
 });

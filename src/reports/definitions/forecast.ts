@@ -11,8 +11,15 @@ import { keyedPeriod, refuseUnread } from './keyed-period.js';
  * (not `pipeline`, which is the name of the pipeline dimension).
  */
 
-/** Minor units (fractional after weighting) as major units, rounded to the cent once. */
+/** Whole minor units (each lead's weighted value was rounded to the cent) as major units. */
 const money = (minor: number): number => major(Math.round(minor)) ?? 0;
+
+/** An amount for a note: `800 EUR`, `1,234.50 EUR`. */
+function moneyText(minor: number, currency: string): string {
+  const amount = money(minor);
+  const digits = Number.isInteger(amount) ? 0 : 2;
+  return `${amount.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits })} ${currency}`;
+}
 
 /** The note of a limited report whose historical probabilities come from the leads in scope. */
 export const HISTORICAL_IN_SCOPE =
@@ -25,6 +32,8 @@ export function forecastFields(f: ForecastFigures): ReportRow {
     forecast: money(f.wonMinor + f.weightedMinor),
     open_leads: f.openLeads,
     without_close_date: f.withoutCloseDate,
+    past_close_date: f.pastCloseDate,
+    past_close_value: money(f.pastCloseValueMinor),
     weighted_commit: money(f.byCategory.commit),
     weighted_best_case: money(f.byCategory.best_case),
     weighted_pipeline: money(f.byCategory.pipeline),
@@ -52,6 +61,8 @@ export const forecast: ReportDefinition = {
     forecast: 'money',
     open_leads: 'count',
     without_close_date: 'count',
+    past_close_date: 'count',
+    past_close_value: 'money',
     weighted_commit: 'money',
     weighted_best_case: 'money',
     weighted_pipeline: 'money',
@@ -72,6 +83,10 @@ export const forecast: ReportDefinition = {
       );
     if (f.total.withoutCloseDate > 0)
       notes.push(`${f.total.withoutCloseDate} open lead(s) have no expected_close and are not in the forecast`);
+    if (f.total.pastCloseDate > 0)
+      notes.push(
+        `${f.total.pastCloseDate} open lead(s) (${moneyText(f.total.pastCloseValueMinor, ctx.process.organisation.currency)}) have an expected_close that has passed and lies before the period: they are in no forecast from this period on until it is updated`,
+      );
     if (ctx.scope.owners !== null && f.probabilities.some((s) => s.source === 'historical'))
       notes.push(HISTORICAL_IN_SCOPE);
     return {

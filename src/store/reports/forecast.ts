@@ -8,6 +8,8 @@ import { dimension, jsonText, ownerFilter, pipelineFilter, withTables, type Repo
  * in the period, the value weighted by their stage's probability, per group and forecast category.
  * Probabilities arrive as a VALUES table (configured ones, and historical ones computed by
  * stageWinRates), so the weighting happens in SQL; a stage missing from it weighs 0 and is counted.
+ * Each lead's weighted value is rounded to the minor unit (half up) before it is added, so every
+ * sum is whole minor units and the categories, groups and total add up exactly.
  * Every query here counts only the leads of scope.owners (current owner) when the report is limited.
  */
 
@@ -29,6 +31,12 @@ export interface ForecastSums {
   unweighted: number;
   /** Open leads (any period) without expected_close. */
   withoutCloseDate: number;
+  /**
+   * Open leads whose expected_close has passed and lies before the period (before min(from, asOf)):
+   * in neither this forecast nor any later one. Their count and (unweighted) value.
+   */
+  pastCloseDate: number;
+  pastCloseValueMinor: number;
 }
 
 export const FORECAST_CATEGORIES = ['commit', 'best_case', 'pipeline'] as const;
@@ -49,19 +57,26 @@ export async function forecastSums(
   )})`;
   const category = jsonText(scope, sql`l.fields`, 'forecast_category');
   const inPeriod = sql`l.status = 'open' and l.expected_close >= ${scope.from} and l.expected_close < ${scope.to}`;
+  const pastClose = sql`l.status = 'open' and l.expected_close < ${Math.min(scope.from, asOf)}`;
+  // Half up; the 1e-6 absorbs the binary error of value x p (1235 x 0.7 is 864.4999…), far below
+  // any true fraction a cent amount times a probability of four decimals can have.
+  const weighed = sql`floor(coalesce(l.value_minor, 0) * coalesce(pr.p, 0) + cast(0.500001 as double precision))`;
   const res = await sql<Raw>`${withTables(scope, [probs])}
     select ${d.expr} as key,
       case when ${category} in ('commit', 'best_case') then ${category} else 'pipeline' end as category,
       sum(case when l.status = 'won' then coalesce(l.value_minor, 0) else 0 end) as won,
       sum(case when ${inPeriod} then 1 else 0 end) as open_leads,
-      sum(case when ${inPeriod} then coalesce(l.value_minor, 0) * coalesce(pr.p, 0) else 0 end) as weighted,
+      sum(case when ${inPeriod} then ${weighed} else 0 end) as weighted,
       sum(case when ${inPeriod} and pr.p is null then 1 else 0 end) as unweighted,
-      sum(case when l.status = 'open' and l.expected_close is null then 1 else 0 end) as without_close
+      sum(case when l.status = 'open' and l.expected_close is null then 1 else 0 end) as without_close,
+      sum(case when ${pastClose} then 1 else 0 end) as past_close,
+      sum(case when ${pastClose} then coalesce(l.value_minor, 0) else 0 end) as past_close_value
     from leads l
     left join probs pr on pr.pipeline = l.pipeline and pr.stage = l.stage
     ${d.join}
     where ((l.status = 'won' and l.closed_at >= ${scope.from} and l.closed_at < ${wonTo})
-      or (l.status = 'open' and (l.expected_close is null or (l.expected_close >= ${scope.from} and l.expected_close < ${scope.to}))))
+      or (l.status = 'open' and (l.expected_close is null or (l.expected_close >= ${scope.from} and l.expected_close < ${scope.to})))
+      or (${pastClose}))
       ${pipelineFilter(scope)} ${ownerFilter(scope)}
     group by 1, 2
     order by 1, 2`.execute(tx);
@@ -73,6 +88,8 @@ export async function forecastSums(
     weightedMinor: Number(r['weighted'] ?? 0),
     unweighted: Number(r['unweighted'] ?? 0),
     withoutCloseDate: Number(r['without_close'] ?? 0),
+    pastCloseDate: Number(r['past_close'] ?? 0),
+    pastCloseValueMinor: Number(r['past_close_value'] ?? 0),
   }));
 }
 
