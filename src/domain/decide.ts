@@ -1,5 +1,5 @@
 import { countRouted, pickTaskAssignee, routeLead } from './assignment.js';
-import { dateAfter, dueAt, orgCalendar } from './calendar.js';
+import { dateAfter, dueAt, isOutOfOffice, orgCalendar, userZone } from './calendar.js';
 import { closeDateField } from './close-date.js';
 import {
   describe as describeCondition,
@@ -72,6 +72,11 @@ export interface DecideInput {
    * task), so a refusal can say which stage the task belongs to.
    */
   earlierStays?: Readonly<Record<string, string>>;
+  /**
+   * For a new lead under `same_contact: owner`: the newest other open lead with the same contact
+   * address, if any (the engine looks it up; decide() has no database).
+   */
+  sameContact?: { lead: string; owner: string | null };
   /** For a reopen: the process version the lead closed under, to place it when its stage is gone. */
   closedUnder?: Process;
 }
@@ -347,11 +352,50 @@ class Run {
     for (const [field, to] of Object.entries(fields))
       this.changes.push({ kind: 'field.changed', field, from: null, to });
     if (owner !== undefined) this.changeOwner(owner, 'manual', null);
-    else this.assignByRules('created');
+    else if (!this.keptWithContactOwner()) this.assignByRules('created');
     // The owner is settled for this event: a first stage's `assign: rules` must not route again.
     this.ownerSettled = true;
     this.enterStage(pipeline, 0, 'created');
     this.settle();
+  }
+
+  /**
+   * `same_contact: owner`: the person already has an open lead, so the new one goes to its owner
+   * rather than to whoever the rules pick next. Caps do not apply (the relationship does), but the
+   * lead is counted against them. An owner who has left or is away is passed over, as the rules
+   * would pass them over, and the run log says so.
+   */
+  private keptWithContactOwner(): boolean {
+    const match = this.input.sameContact;
+    if (this.p.assignment.same_contact !== 'owner' || !match || match.owner === null) return false;
+    const owner = match.owner;
+    const user = this.p.users.find((u) => u.id === owner);
+    const unavailable = !user
+      ? 'not in the process'
+      : !user.active
+        ? 'inactive'
+        : isOutOfOffice(user, this.now, userZone(user, this.p))
+          ? 'out of office'
+          : null;
+    if (unavailable) {
+      this.log.push({
+        kind: 'assignment',
+        rule: 'same_contact',
+        message: `created: the contact already has open lead ${match.lead}, but its owner ${owner} is ${unavailable}: routed by the rules`,
+        inputs: { lead: match.lead },
+      });
+      return false;
+    }
+    this.log.push({
+      kind: 'assignment',
+      rule: 'same_contact',
+      message: `created: the contact already has open lead ${match.lead}: kept with its owner ${owner} (same_contact: owner)`,
+      inputs: { lead: match.lead },
+    });
+    this.ownerSettled = true;
+    countRouted(this.routing, owner);
+    this.changeOwner(owner, 'routing', 'same_contact');
+    return true;
   }
 
   /**

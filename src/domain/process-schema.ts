@@ -223,6 +223,12 @@ const assignmentSchema = z
     rules: z.array(assignmentRuleSchema).default([]),
     default_owner: id,
     reroute_on_change: z.array(z.string()).default([]),
+    /**
+     * A new lead whose contact (email) already has an open lead: `owner` gives it to that lead's
+     * owner (if active and not away), before any rule, so one person is not worked by two reps;
+     * `rules` routes it like any other.
+     */
+    same_contact: z.enum(['rules', 'owner']).default('rules'),
   })
   .strict();
 

@@ -9,6 +9,7 @@ import { DecisionWriter } from '../store/decision-writer.js';
 import { loadLeads, loadTask, stayStage, VersionConflict } from '../store/leads.js';
 import { lockProcessVersions, processVersion } from '../store/processes.js';
 import { RoutingSession } from '../store/routing.js';
+import { openLeadOfContact } from '../store/same-contact.js';
 import { suppressionCheck } from '../store/suppressions.js';
 
 /**
@@ -175,6 +176,7 @@ export class Engine {
         suppressed: (suppressed ??= await suppressionCheck(tx)),
         ...(older ? { earlierStays: older.stays } : {}),
         ...(event.type === 'lead.reopened' && before ? await this.closedUnder(tx, before.processVersion) : {}),
+        ...(event.type === 'lead.created' ? await this.sameContact(tx, current.process, event, working) : {}),
       });
       if (!d.ok) {
         outcomes.push(d);
@@ -209,6 +211,42 @@ export class Engine {
     await writer.flush(tx, this.store.sqlite);
     await routing.save();
     return outcomes;
+  }
+
+  /**
+   * Under `same_contact: owner`, a new lead without a named owner needs the contact's other open
+   * lead, if there is one: one this batch holds (not written yet), else the newest in the database.
+   */
+  private async sameContact(
+    tx: Tx,
+    process: Process,
+    event: Extract<EngineEvent, { type: 'lead.created' }>,
+    working: ReadonlyMap<string, LeadState | null>,
+  ): Promise<{ sameContact?: { lead: string; owner: string | null } }> {
+    const email = event.fields['email'];
+    if (process.assignment.same_contact !== 'owner' || event.owner !== undefined || typeof email !== 'string')
+      return {};
+    const key = email.trim().toLowerCase();
+    if (key === '') return {};
+    let inBatch: LeadState | undefined;
+    for (const l of working.values()) {
+      const other = l?.fields['email'];
+      if (
+        l &&
+        l.id !== event.lead &&
+        l.status === 'open' &&
+        typeof other === 'string' &&
+        other.trim().toLowerCase() === key
+      )
+        inBatch = l;
+    }
+    if (inBatch) return { sameContact: { lead: inBatch.id, owner: inBatch.owner } };
+    const stored = await openLeadOfContact(tx, key, event.lead);
+    // Closed, or given another address, by an earlier event of this batch, not yet written.
+    const now = stored ? working.get(stored.lead) : undefined;
+    if (!stored || (now && (now.status !== 'open' || String(now.fields['email']).trim().toLowerCase() !== key)))
+      return {};
+    return { sameContact: stored };
   }
 
   /** The version a closed lead closed under, so a reopen can place it when its stage is gone. */

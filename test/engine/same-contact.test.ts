@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../../src/domain/events.js';
+import { Engine, type EventOutcome } from '../../src/engine/engine.js';
+import { applyProcess } from '../../src/engine/process-service.js';
+import type { Store } from '../../src/store/db.js';
+import { dialects, freshStore } from '../support/stores.js';
+
+/**
+ * `assignment.same_contact: owner`: a new lead whose contact already has an open lead goes to
+ * that lead's owner, not to the next rep in the rotation (one person, one rep), found in the
+ * database or earlier in the same batch; an owner who is away is passed over; a closed lead is no
+ * match; and `rules` (the default) routes as before. On a real SQLite file and a real PostgreSQL.
+ */
+
+const processWith = (sameContact: 'owner' | 'rules') => `name: Same contact
+organisation: { timezone: UTC }
+users:
+  - { id: anna, name: Anna }
+  - { id: ben, name: Ben, out_of_office: [{ from: 2026-03-10, to: 2026-03-12 }] }
+teams:
+  - { id: sales, name: Sales, members: [anna, ben] }
+assignment:
+  default_owner: anna
+  same_contact: ${sameContact}
+  rules:
+    - { id: everyone, to: { team: sales, strategy: round_robin } }
+pipelines:
+  - id: nb
+    name: NB
+    default: true
+    stages:
+      - id: new
+        name: New
+`;
+
+const T0 = Date.parse('2026-03-02T09:00:00Z');
+const DAY = 86_400_000;
+
+const open: Store[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+function accepted(o: EventOutcome | undefined): Extract<EventOutcome, { ok: true }> {
+  if (!o) throw new Error('no outcome');
+  if (!o.ok) throw new Error(`${o.error.code}: ${o.error.message}`);
+  return o;
+}
+
+describe.each(dialects)('same_contact routing on %s', (dialect) => {
+  async function engineFor(sameContact: 'owner' | 'rules'): Promise<Engine> {
+    const store = await freshStore(dialect);
+    open.push(store);
+    await applyProcess(store, processWith(sameContact), T0, 'test');
+    return new Engine(store);
+  }
+  const create = (lead: string, email: string): EngineEvent => ({ type: 'lead.created', lead, fields: { email } });
+
+  it('gives a returning contact’s new lead to the owner of their open lead, in the database or the same batch', async () => {
+    const engine = await engineFor('owner');
+    expect(accepted(await engine.handle(create('L1', 'pat@acme.example'), T0)).lead.owner).toBe('anna');
+    expect(accepted(await engine.handle(create('L2', 'kim@acme.example'), T0 + 1)).lead.owner).toBe('ben');
+    // Pat again, written another way: anna's, not the rotation's next (anna would be next anyway,
+    // so the next contact shows the rotation untouched).
+    const again = accepted(await engine.handle(create('L3', '  PAT@acme.example '), T0 + 2));
+    expect(again.lead.owner).toBe('anna');
+    expect(again.log.map((l) => l.message)).toContain(
+      'created: the contact already has open lead L1: kept with its owner anna (same_contact: owner)',
+    );
+    // Kim twice in one batch: the second finds the first before it is written.
+    const [k1, k2] = await engine.handleMany([
+      { event: create('L4', 'lee@acme.example'), at: T0 + 3 },
+      { event: create('L5', 'lee@acme.example'), at: T0 + 4 },
+    ]);
+    expect([accepted(k1).lead.owner, accepted(k2).lead.owner]).toEqual(['anna', 'anna']);
+    // Kim's lead L2 is won: no open lead is left for the address, so the rules route the next one.
+    accepted(await engine.handle({ type: 'lead.won', lead: 'L2' }, T0 + 5));
+    expect(accepted(await engine.handle(create('L6', 'kim@acme.example'), T0 + 6)).lead.owner).toBe('ben');
+  });
+
+  it('passes over an owner who is away, saying so, and leaves routing alone under rules', async () => {
+    const engine = await engineFor('owner');
+    accepted(await engine.handle(create('L1', 'pat@acme.example'), T0));
+    expect(accepted(await engine.handle(create('L2', 'kim@acme.example'), T0 + 1)).lead.owner).toBe('ben');
+    const away = accepted(await engine.handle(create('L3', 'kim@acme.example'), T0 + 9 * DAY));
+    expect(away.lead.owner).toBe('anna');
+    expect(away.log.map((l) => l.message)).toContain(
+      'created: the contact already has open lead L2, but its owner ben is out of office: routed by the rules',
+    );
+
+    const plain = await engineFor('rules');
+    accepted(await plain.handle(create('M1', 'pat@acme.example'), T0));
+    expect(accepted(await plain.handle(create('M2', 'pat@acme.example'), T0 + 1)).lead.owner).toBe('ben');
+  });
+});
