@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { Readable, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,6 +24,8 @@ import { parseTimeFilter } from './parse.js';
  */
 
 const FORMATS = ['jsonl', 'csv'] as const;
+/** As the API's `status` filter: anything else would export nothing and look complete. */
+const LEAD_STATUSES = ['open', 'won', 'lost'];
 type Format = (typeof FORMATS)[number];
 
 interface ExportOptions {
@@ -57,16 +60,21 @@ function filterOf(opts: ExportOptions, zone: string): ExportFilter {
 }
 
 /**
- * Streams `rows` to the file (written beside it, then renamed, so a failed export never leaves a
- * half file under the name asked for) or to stdout, which stays open for whatever prints next.
+ * Streams the rows to the file (written beside it, then renamed, so a failed export never leaves a
+ * half file under the name asked for) or to stdout, which stays open for whatever prints next. The
+ * file is opened before the first row is read: one that cannot be created reads no row, so the
+ * audit entry says none left.
  */
-async function writeAll(rows: Readable, format: Transform, out: string | undefined): Promise<void> {
-  if (out === undefined) return pipeline(rows, format, process.stdout as Writable, { end: false });
+async function writeAll(rows: () => Readable, format: Transform, out: string | undefined): Promise<void> {
+  if (out === undefined) return pipeline(rows(), format, process.stdout as Writable, { end: false });
   const partial = `${out}.partial`;
+  const file = createWriteStream(partial);
   try {
-    await pipeline(rows, format, createWriteStream(partial));
+    await once(file, 'open');
+    await pipeline(rows(), format, file);
     renameSync(partial, out);
   } catch (e) {
+    file.destroy();
     rmSync(partial, { force: true });
     throw e;
   }
@@ -80,7 +88,7 @@ export function exportCommand(program: Command): void {
     .option('--format <format>', 'jsonl or csv', 'jsonl')
     .option('--out <file>', 'write to this file instead of stdout')
     .option('--pipeline <id>', 'only leads in this pipeline (and their stays, tasks, activities)')
-    .option('--status <status>', 'only leads with this status: open, won or lost')
+    .addOption(new Option('--status <status>', 'only leads with this status').choices(LEAD_STATUSES))
     .option(
       '--updated-since <time>',
       'only leads changed at or after this ISO 8601 time, or the start of this date in the organisation’s zone',
@@ -101,7 +109,7 @@ export function exportCommand(program: Command): void {
         const writer = format === 'csv' ? csvWriter(kind) : jsonLinesWriter();
         let complete = false;
         try {
-          await writeAll(Readable.from(counted()), writer, opts.out);
+          await writeAll(() => Readable.from(counted()), writer, opts.out);
           complete = true;
         } finally {
           // Recorded even when the export broke off: some rows may have left already.
