@@ -26,7 +26,9 @@ async function readStdin(): Promise<string> {
 }
 
 export function userCommands(program: Command): void {
-  const user = program.command('user').description('sign-in accounts: admins, managers and reps');
+  const user = program
+    .command('user')
+    .description("sign-in accounts (admins, managers, reps), and handing a person's open work to others");
   user
     .command('create')
     .description('create an account; a rep or manager id is their user id in the process file')
