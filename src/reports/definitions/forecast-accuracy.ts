@@ -63,6 +63,8 @@ export const forecastAccuracy: ReportDefinition = {
     const owners = ctx.scope.owners === null ? null : new Set(ctx.scope.owners);
     const rows: ReportRow[] = [];
     const perRep = new Map<string, AccuracyFigures[]>();
+    const listed: string[] = [];
+    const empty: string[] = [];
     for (const b of buckets) {
       const snap = firstSnapshot(
         snapshots.filter((s) => s.period === b.label && s.pipeline === ''),
@@ -71,12 +73,18 @@ export const forecastAccuracy: ReportDefinition = {
       const actual = new Map(won.filter((w) => w.bucket === b.label).map((w) => [w.owner, w.wonMinor]));
       const total = [...actual.values()].reduce((a, x) => a + x, 0);
       // A period with neither a snapshot nor a win has nothing to show, not even a null.
-      if (snap === null && actual.size === 0) continue;
+      if (snap === null && actual.size === 0) {
+        empty.push(b.label);
+        continue;
+      }
+      listed.push(b.label);
       const reps = [...new Set([...actual.keys(), ...(snap?.rows.keys() ?? [])])].filter((o) => o !== '').sort();
       for (const owner of ['', ...reps]) {
         const a = owner === '' ? total : (actual.get(owner) ?? 0);
-        // A snapshot lists every rep of its time; a rep missing from it had nothing forecast (F = 0).
-        const f = snap === null ? null : (snap.rows.get(owner)?.forecastMinor ?? 0);
+        // A snapshot lists every rep of its time (zeros for one with nothing forecast). A rep it does
+        // not list (not yet a user then) had no forecast at all: no F to score, as without a snapshot.
+        const mineThen = snap?.rows.get(owner);
+        const f = mineThen === undefined ? null : mineThen.forecastMinor;
         const fig = accuracyOf(a, f);
         const mine = perRep.get(owner);
         if (mine) mine.push(fig);
@@ -87,7 +95,7 @@ export const forecastAccuracy: ReportDefinition = {
           owner_id: owner === '' ? null : owner,
           actual: major(a),
           forecast: major(f),
-          snapshot_at: snap === null ? null : new Date(snap.takenAt).toISOString(),
+          snapshot_at: snap === null || mineThen === undefined ? null : new Date(snap.takenAt).toISOString(),
           bias: fig.bias === null ? null : round(fig.bias, 4),
           accuracy: fig.accuracy === null ? null : round(fig.accuracy, 4),
           null_reason: fig.nullReason,
@@ -111,6 +119,11 @@ export const forecastAccuracy: ReportDefinition = {
       ...(buckets.length > 0 && rows.length === 0
         ? [`no ${unit} in the window has a start-of-period snapshot or a win: nothing to score`]
         : []),
+      ...(listed.length > 0 && empty.length > 0
+        ? [
+            `${empty.length} of the ${buckets.length} ${unit}s in the window have neither a start-of-period snapshot nor a win and are not listed: ${empty.join(', ')}`,
+          ]
+        : []),
       ...(owners === null
         ? []
         : [
@@ -120,7 +133,8 @@ export const forecastAccuracy: ReportDefinition = {
     return {
       rows,
       columns: [unit, 'owner', 'owner_id', 'actual', 'forecast', 'snapshot_at', 'bias', 'accuracy', 'null_reason'],
-      summary: { unit, periods: buckets.length, by_rep: byRep },
+      // periods: those listed (with a snapshot or a win), as by_rep's periods count rows.
+      summary: { unit, periods: listed.length, by_rep: byRep },
       ...(notes.length > 0 ? { notes } : {}),
     };
   },
