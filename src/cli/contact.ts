@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { eraseContact, type EraseResult } from '../store/contact-erase.js';
 import { exportContact } from '../store/contact-export.js';
-import { checkEmail, ContactError, contactLeads } from '../store/contact.js';
+import { checkEmail, ContactError, contactLeads, deletedLeadMessages, earlierContactLeads } from '../store/contact.js';
 import { normaliseEmail } from '../store/personal-data.js';
 import { isSuppressed } from '../store/suppressions.js';
 import { contextOf, withStore, type Context } from './context.js';
@@ -37,9 +37,13 @@ function showErase(email: string, r: EraseResult): void {
   for (const line of table(
     [
       ['leads pseudonymised', `${r.leads.length}`, `${r.leads.join(', ')} now named ${r.pseudonym}`],
+      ...(r.earlierLeads.length > 0
+        ? [['earlier leads scrubbed', `${r.earlierLeads.length}`, `${r.earlierLeads.join(', ')} (now someone else's)`]]
+        : []),
+      ...(r.deletedLeadMessages > 0 ? [["deleted leads' messages", `${r.deletedLeadMessages}`, 'pseudonymised']] : []),
       ['messages cancelled', `${r.cancelled}`, ''],
       ['list erasures queued', `${r.listErasures.length}`, lists],
-      ['suppressed', 'yes', `sha256 ${r.emailHash.slice(0, 12)}…`],
+      ['suppressed', 'yes', `hash ${r.emailHash.slice(0, 12)}…`],
     ],
     '  ',
   ))
@@ -76,14 +80,24 @@ export function contactCommands(program: Command): void {
           // Say what would happen, so the second run with --yes is an informed one.
           const norm = await refusing(() => Promise.resolve(checkEmail(email)));
           const leads = await contactLeads(store.db, norm, false);
-          if (leads.length === 0)
+          const ids = leads.map((l) => l.id);
+          const [earlier, orphans] = await Promise.all([
+            earlierContactLeads(store.db, norm, ids, false),
+            deletedLeadMessages(store.db, norm),
+          ]);
+          if (leads.length === 0 && earlier.length === 0 && orphans.length === 0)
             throw new CliError(
               (await isSuppressed(store.db, norm))
                 ? `${norm} was already erased: no lead has it, and it stays suppressed`
                 : `no lead has the email address ${norm}, and it was never erased`,
             );
           throw new UsageError(
-            `contact erase: not erasing ${norm} without --yes (it would pseudonymise ${plural(leads.length, 'lead')}; this cannot be undone). Nothing was changed.`,
+            `contact erase: not erasing ${norm} without --yes (it would pseudonymise ${plural(leads.length, 'lead')}` +
+              (earlier.length > 0 ? `, scrub ${plural(earlier.length, 'earlier lead')}` : '') +
+              (orphans.length > 0
+                ? `, pseudonymise ${plural(orphans.length, "deleted lead's message", "deleted leads' messages")}`
+                : '') +
+              '; this cannot be undone). Nothing was changed.',
           );
         }
         const result = await refusing(() => eraseContact(store, email, actorOf(ctx), ctx.now));

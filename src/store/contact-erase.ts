@@ -1,7 +1,24 @@
 import { appendAudit } from './audit.js';
-import { checkEmail, contactLeads, contactNotFound, type ContactLeadRow } from './contact.js';
+import {
+  checkEmail,
+  contactLeads,
+  contactNotFound,
+  deletedLeadMessages,
+  earlierContactLeads,
+  type ContactLeadRow,
+} from './contact.js';
+import { eraseFromEarlierLead } from './contact-earlier.js';
+import {
+  cancelUndelivered,
+  LIST_ERASE,
+  otherAddressErasure,
+  type ListErasure,
+  type PlannedErasure,
+} from './contact-outbox.js';
+import { ErasureScrubber, isPersonNameKey } from './contact-scrub.js';
 import { withTransaction, type Store, type Tx } from './db.js';
-import { emailHash, isCompanyKey, isPersonalKey, pseudonymFor, Scrubber, subscriberHash } from './personal-data.js';
+import { contactKeys } from './contact-keys.js';
+import { isCompanyKey, isPersonalKey, subscriberHash } from './personal-data.js';
 import { updatedAtNoEarlierThan } from './leads.js';
 import type { OutboxTable } from './schema.js';
 import { isSuppressed, suppress } from './suppressions.js';
@@ -10,24 +27,26 @@ import { isSuppressed, suppress } from './suppressions.js';
  * Erasing a contact (a right-to-erasure request), in one transaction: the person's data in every
  * lead with their address is pseudonymised, wherever Stageflow copied it (lead row and fields,
  * event payloads, field history, run log, outbox payloads; activity notes are dropped); their
- * undelivered effects are cancelled; a permanent delete is queued for every mailing list they
- * were put on; and the address's hash is suppressed so automation never writes to it again.
+ * values are replaced in the rows of leads that had their address earlier (contact-earlier.ts)
+ * and in deleted leads' messages to the address; their undelivered effects are cancelled; a
+ * permanent delete is queued for every mailing list they were put on; and the address's hash is
+ * suppressed so automation never writes to it again.
  * Business figures (value, stages, owner, dates, tasks) stay, so reports do not change.
  * docs/privacy.md says exactly what changes.
  */
 
-export interface ListErasure {
-  id: string;
-  lead: string;
-  list: string;
-}
+export { LIST_ERASE, type ListErasure };
 
 export interface EraseResult {
   emailHash: string;
   pseudonym: string;
   /** Leads pseudonymised by this call. */
   leads: string[];
-  /** Undelivered outbox rows of those leads now cancelled. */
+  /** Leads whose email was the address earlier and is now someone else's: the person's values replaced there. */
+  earlierLeads: string[];
+  /** Messages of deleted leads that quoted the address, now pseudonymised. */
+  deletedLeadMessages: number;
+  /** Undelivered outbox rows of the person (on all those leads) now cancelled. */
   cancelled: number;
   /** `list.erase` rows queued by this call (none when an earlier erase already queued them). */
   listErasures: ListErasure[];
@@ -35,36 +54,41 @@ export interface EraseResult {
   alreadyErased: boolean;
 }
 
-/** Outbox states that may still be delivered (a dead row can be replayed by an admin). */
-const UNDELIVERED = ['pending', 'failed', 'dead'];
-export const LIST_ERASE = 'list.erase';
-
 type Json = Record<string, unknown>;
 const parse = (text: string): Json => JSON.parse(text) as Json;
 
-/** Every personal value of the contact that Stageflow may have copied into free text. */
+/**
+ * Every personal value of the contact that Stageflow may have copied into free text (`known`),
+ * and those a company may be whole to be the person (`names`: addresses and name fields of the
+ * person, not a lead's `name`, which is often the deal's title and its company's name).
+ */
 function knownValues(
   email: string,
   leads: readonly ContactLeadRow[],
   history: readonly { field: string; old_value: string | null; new_value: string | null }[],
   outbox: readonly OutboxTable[],
-): Set<string> {
+): { known: Set<string>; names: Set<string> } {
   const known = new Set<string>([email]);
-  const add = (v: unknown): void => {
-    if (typeof v === 'string' || typeof v === 'number') known.add(String(v));
+  const names = new Set<string>([email]);
+  const add = (key: string, v: unknown): void => {
+    if (typeof v !== 'string' && typeof v !== 'number') return;
+    known.add(String(v));
+    if (isPersonNameKey(key) || (typeof v === 'string' && v.includes('@'))) names.add(String(v));
   };
   const addPersonal = (obj: Json): void => {
-    for (const [k, v] of Object.entries(obj)) if (isPersonalKey(k)) add(v);
+    for (const [k, v] of Object.entries(obj)) if (isPersonalKey(k)) add(k, v);
   };
   for (const l of leads) {
-    [l.name, l.email, l.phone].forEach(add);
+    add('name', l.name);
+    add('email', l.email);
+    add('phone', l.phone);
     addPersonal(parse(l.fields));
   }
   // Earlier values too: an address corrected last month is still the person's.
   for (const h of history)
-    if (isPersonalKey(h.field)) for (const v of [h.old_value, h.new_value]) if (v !== null) add(JSON.parse(v));
+    if (isPersonalKey(h.field)) for (const v of [h.old_value, h.new_value]) if (v !== null) add(h.field, JSON.parse(v));
   for (const o of outbox) addPersonal(parse(o.payload));
-  return known;
+  return { known, names };
 }
 
 /**
@@ -77,13 +101,17 @@ function listErasures(
   email: string,
   leads: readonly ContactLeadRow[],
   outbox: readonly OutboxTable[],
-): { row: ListErasure; hash: string }[] {
-  const out = new Map<string, { row: ListErasure; hash: string }>();
+  current: ReadonlySet<string>,
+): PlannedErasure[] {
+  const out = new Map<string, PlannedErasure>();
   const add = (lead: string, list: string, address: string): void => {
-    const hash = subscriberHash(address);
-    // The current address keeps the short key; an older address of the same lead gets its own row.
-    const id = address === email ? `erase:${lead}:${list}` : `erase:${lead}:${list}:${hash}`;
-    out.set(id, { row: { id, lead, list }, hash });
+    // The lead's current address keeps the short key; any other address (an older one of the
+    // same lead, or the address on a deleted lead) gets its own row.
+    const planned =
+      address === email && current.has(lead)
+        ? { row: { id: `erase:${lead}:${list}`, lead, list }, hash: subscriberHash(address) }
+        : otherAddressErasure(lead, list, address);
+    out.set(planned.row.id, planned);
   };
   for (const l of leads) {
     const lists = (parse(l.state)['lists'] as string[] | undefined) ?? [];
@@ -98,7 +126,12 @@ function listErasures(
   return [...out.values()];
 }
 
-async function pseudonymiseLeads(tx: Tx, leads: readonly ContactLeadRow[], s: Scrubber, now: number): Promise<void> {
+async function pseudonymiseLeads(
+  tx: Tx,
+  leads: readonly ContactLeadRow[],
+  s: ErasureScrubber,
+  now: number,
+): Promise<void> {
   for (const l of leads) {
     const state = parse(l.state);
     // The member is deleted from every list below; automation must not think the lead is still on one.
@@ -124,7 +157,7 @@ async function pseudonymiseLeads(tx: Tx, leads: readonly ContactLeadRow[], s: Sc
   }
 }
 
-async function scrubEvents(tx: Tx, ids: readonly string[], s: Scrubber): Promise<void> {
+async function scrubEvents(tx: Tx, ids: readonly string[], s: ErasureScrubber): Promise<void> {
   const rows = await tx
     .selectFrom('events')
     .select(['lead_id', 'seq', 'payload'])
@@ -152,7 +185,7 @@ async function scrubFieldHistory(
     old_value: string | null;
     new_value: string | null;
   }[],
-  s: Scrubber,
+  s: ErasureScrubber,
 ): Promise<void> {
   // A personal field's values are replaced whole, keeping whether it was set; the company is kept;
   // other values only lose known text.
@@ -176,7 +209,7 @@ async function scrubFieldHistory(
   }
 }
 
-async function scrubRunLog(tx: Tx, ids: readonly string[], s: Scrubber): Promise<void> {
+async function scrubRunLog(tx: Tx, ids: readonly string[], s: ErasureScrubber): Promise<void> {
   const rows = await tx
     .selectFrom('run_log')
     .select(['lead_id', 'seq', 'idx', 'message', 'inputs'])
@@ -203,7 +236,7 @@ async function scrubRunLog(tx: Tx, ids: readonly string[], s: Scrubber): Promise
  * deal title may be another customer's too, whose retries must still be answered. Such a request,
  * retried, runs again.
  */
-async function forgetStoredAnswers(tx: Tx, s: Scrubber): Promise<number> {
+async function forgetStoredAnswers(tx: Tx, s: ErasureScrubber): Promise<number> {
   const rows = await tx.selectFrom('idempotency_keys').select(['scope', 'key', 'body', 'headers']).execute();
   const quoting = rows.filter(
     (r) => (r.body !== null && s.quotesAddress(r.body)) || (r.headers !== null && s.quotesAddress(r.headers)),
@@ -213,21 +246,18 @@ async function forgetStoredAnswers(tx: Tx, s: Scrubber): Promise<number> {
   return quoting.length;
 }
 
-/** Cancels what was not delivered yet and scrubs every payload, delivered ones included. */
+/**
+ * Scrubs every payload, delivered ones included, then cancels what was not delivered yet: the
+ * person's leads' rows, and `extra` (deleted leads' messages to the address).
+ */
 async function settleOutbox(
   tx: Tx,
   ids: readonly string[],
   rows: readonly OutboxTable[],
-  s: Scrubber,
+  extra: readonly string[],
+  s: ErasureScrubber,
+  now: number,
 ): Promise<number> {
-  // The status test is in the statement: a row a worker delivered meanwhile stays delivered.
-  const cancelled = await tx
-    .updateTable('outbox')
-    .set({ status: 'cancelled', last_error: 'cancelled: contact erased' })
-    .where('lead_id', 'in', ids)
-    .where('status', 'in', UNDELIVERED)
-    .where('kind', '!=', LIST_ERASE)
-    .executeTakeFirst();
   for (const r of rows) {
     // An SMTP refusal or a far side's answer can quote the address, so these are scrubbed too.
     const scrubbed = {
@@ -238,14 +268,13 @@ async function settleOutbox(
     if (scrubbed.payload !== r.payload || scrubbed.detail !== r.detail || scrubbed.last_error !== r.last_error)
       await tx.updateTable('outbox').set(scrubbed).where('id', '=', r.id).execute();
   }
-  return Number(cancelled.numUpdatedRows);
+  // After the scrub, so the cancellation's reason is what stays in last_error.
+  return (await cancelUndelivered(tx, { leads: ids }, now)) + (await cancelUndelivered(tx, { rows: extra }, now));
 }
 
-async function queueListErasures(
-  tx: Tx,
-  erasures: readonly { row: ListErasure; hash: string }[],
-  now: number,
-): Promise<ListErasure[]> {
+async function queueListErasures(tx: Tx, planned: readonly PlannedErasure[], now: number): Promise<ListErasure[]> {
+  // One row per id: two subscribes of one lead to one list plan the same erasure.
+  const erasures = [...new Map(planned.map((e) => [e.row.id, e])).values()];
   if (erasures.length === 0) return [];
   const existing = await tx
     .selectFrom('outbox')
@@ -282,40 +311,59 @@ async function queueListErasures(
 }
 
 /**
- * Erases the contact with this address. Erasing an address no lead has and that was never erased
- * is refused (a typo must not look like success); erasing again is harmless: it finds no lead,
- * queues nothing and records the request.
+ * Erases the contact with this address. Erasing an address the database holds nothing of and
+ * that was never erased is refused (a typo must not look like success); erasing again is
+ * harmless: it finds nothing, queues nothing and records the request.
  */
 export async function eraseContact(store: Store, email: string, actor: string, now: number): Promise<EraseResult> {
   const norm = checkEmail(email);
-  const hash = emailHash(norm);
-  const pseudonym = pseudonymFor(norm);
   return withTransaction(store, async (tx) => {
-    const leads = await contactLeads(tx, norm, store.dialect === 'postgres');
-    const wasSuppressed = await isSuppressed(tx, norm);
-    if (leads.length === 0 && !wasSuppressed) throw contactNotFound(norm);
+    const keys = await contactKeys(tx);
+    const hash = keys.hash(norm);
+    const pseudonym = keys.pseudonym(norm);
+    const lock = store.dialect === 'postgres';
+    const leads = await contactLeads(tx, norm, lock);
     const ids = leads.map((l) => l.id);
+    const [earlier, orphans, wasSuppressed] = await Promise.all([
+      earlierContactLeads(tx, norm, ids, lock),
+      deletedLeadMessages(tx, norm),
+      isSuppressed(tx, norm),
+    ]);
+    const holdsNothing = leads.length === 0 && earlier.length === 0 && orphans.length === 0;
+    if (holdsNothing && !wasSuppressed) throw contactNotFound(norm);
     let cancelled = 0;
-    let queued: ListErasure[] = [];
-    if (ids.length > 0) {
-      const [history, outbox] = await Promise.all([
-        tx.selectFrom('field_history').selectAll().where('lead_id', 'in', ids).execute(),
-        tx.selectFrom('outbox').selectAll().where('lead_id', 'in', ids).execute(),
-      ]);
-      const scrubber = new Scrubber(pseudonym, knownValues(norm, leads, history, outbox));
+    let erasures: PlannedErasure[] = [];
+    if (ids.length > 0 || orphans.length > 0) {
+      const [history, outbox] =
+        ids.length === 0
+          ? [[], []]
+          : await Promise.all([
+              tx.selectFrom('field_history').selectAll().where('lead_id', 'in', ids).execute(),
+              tx.selectFrom('outbox').selectAll().where('lead_id', 'in', ids).execute(),
+            ]);
+      const { known, names } = knownValues(norm, leads, history, [...outbox, ...orphans]);
+      const scrubber = new ErasureScrubber(pseudonym, known, names);
       // Lists are read before the payloads that name them are scrubbed.
-      const erasures = listErasures(norm, leads, outbox);
+      erasures = listErasures(norm, leads, [...outbox, ...orphans], new Set(ids));
       await pseudonymiseLeads(tx, leads, scrubber, now);
-      await scrubEvents(tx, ids, scrubber);
-      await scrubFieldHistory(tx, history, scrubber);
-      await scrubRunLog(tx, ids, scrubber);
-      await tx.updateTable('activities').set({ note: null }).where('lead_id', 'in', ids).execute();
-      cancelled = await settleOutbox(tx, ids, outbox, scrubber);
-      queued = await queueListErasures(tx, erasures, now);
+      if (ids.length > 0) {
+        await scrubEvents(tx, ids, scrubber);
+        await scrubFieldHistory(tx, history, scrubber);
+        await scrubRunLog(tx, ids, scrubber);
+        await tx.updateTable('activities').set({ note: null }).where('lead_id', 'in', ids).execute();
+      }
+      const orphanIds = orphans.map((o) => o.id);
+      cancelled = await settleOutbox(tx, ids, [...outbox, ...orphans], orphanIds, scrubber, now);
       await forgetStoredAnswers(tx, scrubber);
     }
+    for (const lead of earlier) {
+      const done = await eraseFromEarlierLead(tx, lead, norm, pseudonym, now);
+      cancelled += done.cancelled;
+      erasures.push(...done.erasures);
+    }
+    const queued = await queueListErasures(tx, erasures, now);
     await suppress(tx, hash, 'erased', now);
-    const alreadyErased = ids.length === 0;
+    const earlierIds = earlier.map((l) => l.id);
     await appendAudit(
       tx,
       {
@@ -325,13 +373,24 @@ export async function eraseContact(store: Store, email: string, actor: string, n
         details: {
           email_hash: hash,
           leads: ids,
+          earlier_leads: earlierIds,
+          deleted_lead_messages: orphans.length,
           cancelled,
           list_erasures: queued.map((q) => q.id),
-          already_erased: alreadyErased,
+          already_erased: holdsNothing,
         },
       },
       now,
     );
-    return { emailHash: hash, pseudonym, leads: ids, cancelled, listErasures: queued, alreadyErased };
+    return {
+      emailHash: hash,
+      pseudonym,
+      leads: ids,
+      earlierLeads: earlierIds,
+      deletedLeadMessages: orphans.length,
+      cancelled,
+      listErasures: queued,
+      alreadyErased: holdsNothing,
+    };
   });
 }

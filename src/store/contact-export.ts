@@ -1,8 +1,17 @@
 import { appendAudit } from './audit.js';
-import { checkEmail, contactLeads, contactNotFound } from './contact.js';
+import {
+  checkEmail,
+  contactLeads,
+  contactNotFound,
+  deletedLeadMessages,
+  earlierContactLeads,
+  quotesAddress,
+} from './contact.js';
+import { AddressPeriods, outboxSeq } from './contact-earlier.js';
 import { withTransaction, type Store, type Tx } from './db.js';
 import { presentActivity, presentLead, presentStay, presentTask, type ExportRow } from './export.js';
-import { emailHash } from './personal-data.js';
+import { contactKeys } from './contact-keys.js';
+import type { OutboxTable } from './schema.js';
 import { isSuppressed } from './suppressions.js';
 
 /**
@@ -10,6 +19,9 @@ import { isSuppressed } from './suppressions.js';
  * person, as one machine-readable JSON document. Lead by lead: the lead's columns and fields, its
  * stage stays, tasks, activities, the event log with payloads, field and owner history, the run
  * log and the outbox rows queued for it; and whether the address is on the suppression list.
+ * Also what the person left elsewhere: on leads whose email was their address earlier (now
+ * someone else's), the rows from while it was, and the messages to the address; and the messages
+ * of deleted leads that quote the address.
  */
 
 export const CONTACT_EXPORT_FORMAT = 'stageflow.contact-export/1';
@@ -26,12 +38,30 @@ export type ContactLeadExport = ExportRow & {
   outbox: ExportRow[];
 };
 
+/**
+ * A lead whose email was the address earlier and is now another person's: only the rows from
+ * while the address was its email, and the messages queued to the address, not the lead's
+ * current contact's data.
+ */
+export type EarlierLeadExport = {
+  id: string;
+  address_held: 'earlier';
+  events: ExportRow[];
+  field_history: ExportRow[];
+  run_log: ExportRow[];
+  activities: ExportRow[];
+  outbox: ExportRow[];
+};
+
 export interface ContactExport {
   format: typeof CONTACT_EXPORT_FORMAT;
   email: string;
   exported_at: string;
   suppressed: boolean;
   leads: ContactLeadExport[];
+  earlier_leads: EarlierLeadExport[];
+  /** Messages of deleted leads (kept as delivery history) that quote the address. */
+  deleted_lead_messages: ExportRow[];
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -117,19 +147,53 @@ async function childRows(tx: Tx, ids: readonly string[]) {
       message: l.message,
       inputs: parsed(l.inputs),
     })),
-    outbox: byLead(outbox, (o) => ({
-      id: o.id,
-      kind: o.kind,
-      status: o.status,
-      attempts: o.attempts,
-      created_at: iso(o.created_at),
-      next_attempt_at: iso(o.next_attempt_at),
-      last_error: o.last_error,
-      last_attempt_at: o.last_attempt_at === null ? null : iso(o.last_attempt_at),
-      detail: o.detail,
-      payload: parsed(o.payload),
-    })),
+    outbox: byLead(outbox, presentOutbox),
   };
+}
+
+function presentOutbox(o: OutboxTable): ExportRow {
+  return {
+    id: o.id,
+    lead_id: o.lead_id,
+    kind: o.kind,
+    status: o.status,
+    attempts: o.attempts,
+    created_at: iso(o.created_at),
+    next_attempt_at: iso(o.next_attempt_at),
+    last_error: o.last_error,
+    last_attempt_at: o.last_attempt_at === null ? null : iso(o.last_attempt_at),
+    detail: o.detail,
+    payload: parsed(o.payload),
+  };
+}
+
+/** An earlier lead's rows from while the address was its email (by their seq), and the messages to it. */
+async function earlierLeadExports(tx: Tx, ids: readonly string[], email: string): Promise<EarlierLeadExport[]> {
+  if (ids.length === 0) return [];
+  const [children, history] = await Promise.all([
+    childRows(tx, ids),
+    tx.selectFrom('field_history').selectAll().where('lead_id', 'in', ids).execute(),
+  ]);
+  return ids.map((id) => {
+    const periods = new AddressPeriods(
+      history.filter((h) => h.lead_id === id),
+      email,
+    );
+    const held = (rows: Map<string, ExportRow[]> | undefined): ExportRow[] =>
+      (rows?.get(id) ?? []).filter((r) => periods.heldAfter(Number(r['seq'])));
+    return {
+      id,
+      address_held: 'earlier' as const,
+      events: held(children?.events),
+      field_history: held(children?.field_history),
+      run_log: held(children?.run_log),
+      activities: held(children?.activities),
+      outbox: (children?.outbox.get(id) ?? []).filter((o) => {
+        const seq = outboxSeq({ id: String(o['id']), lead_id: id });
+        return quotesAddress(JSON.stringify(o['payload']), email) || (seq !== null && periods.heldAfter(seq));
+      }),
+    };
+  });
 }
 
 /**
@@ -141,9 +205,14 @@ export async function exportContact(store: Store, email: string, actor: string, 
   const norm = checkEmail(email);
   return withTransaction(store, async (tx) => {
     const leads = await contactLeads(tx, norm, false);
-    const suppressed = await isSuppressed(tx, norm);
-    if (leads.length === 0 && !suppressed) throw contactNotFound(norm);
     const ids = leads.map((l) => l.id);
+    const [earlier, orphans, suppressed] = await Promise.all([
+      earlierContactLeads(tx, norm, ids, false),
+      deletedLeadMessages(tx, norm),
+      isSuppressed(tx, norm),
+    ]);
+    if (leads.length === 0 && earlier.length === 0 && orphans.length === 0 && !suppressed) throw contactNotFound(norm);
+    const earlierIds = earlier.map((l) => l.id);
     const children = await childRows(tx, ids);
     const of = (m: Map<string, ExportRow[]> | undefined, id: string): ExportRow[] => m?.get(id) ?? [];
     const out: ContactExport = {
@@ -163,14 +232,22 @@ export async function exportContact(store: Store, email: string, actor: string, 
         run_log: of(children?.run_log, l.id),
         outbox: of(children?.outbox, l.id),
       })),
+      earlier_leads: await earlierLeadExports(tx, earlierIds, norm),
+      deleted_lead_messages: orphans.map(presentOutbox),
     };
+    const hash = (await contactKeys(tx)).hash(norm);
     await appendAudit(
       tx,
       {
         actor,
         action: 'contact.export',
-        target: emailHash(norm),
-        details: { email_hash: emailHash(norm), leads: ids },
+        target: hash,
+        details: {
+          email_hash: hash,
+          leads: ids,
+          earlier_leads: earlierIds,
+          deleted_lead_messages: orphans.length,
+        },
       },
       now,
     );

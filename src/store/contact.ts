@@ -1,10 +1,14 @@
+import { sql, type SqlBool } from 'kysely';
 import type { Tx } from './db.js';
 import { normaliseEmail } from './personal-data.js';
 import type { LeadRow } from './export.js';
+import type { OutboxTable } from './schema.js';
 
 /**
  * A contact is a person identified by their email address: every lead whose `email` is that
- * address, compared without case or surrounding spaces. Data exports and erasure start here.
+ * address, compared without case or surrounding spaces. Data exports and erasure start here, and
+ * also reach what the person left elsewhere: leads whose email was their address before it was
+ * changed (earlier leads), and the outbox rows of deleted leads that quote the address.
  */
 
 /** A request the store refuses: not an address, or an address it knows nothing about. */
@@ -36,6 +40,69 @@ export async function contactLeads(tx: Tx, email: string, lock: boolean): Promis
     .where((eb) => eb(eb.fn<string>('lower', [eb.fn<string>('trim', ['email'])]), '=', normaliseEmail(email)))
     .orderBy('id');
   return (lock ? q.forUpdate() : q).execute();
+}
+
+/**
+ * The leads whose `email` field once held the address and holds another now (a successor at the
+ * company, a typo fixed), oldest id first; `current` are the contact's own leads, left out. Found
+ * by the email rows of field history, through the partial indexes of migration 0021 (the
+ * expression here must stay the one indexed there). An imported lead has no history of its first
+ * address, only the row that changed it: hence old values as well as new ones.
+ */
+export async function earlierContactLeads(
+  tx: Tx,
+  email: string,
+  current: readonly string[],
+  lock: boolean,
+): Promise<ContactLeadRow[]> {
+  const ids = await addressHistoryQuery(tx, email).execute();
+  const others = ids.map((r) => r.lead_id).filter((id) => !current.includes(id));
+  if (others.length === 0) return [];
+  const q = tx.selectFrom('leads').selectAll().where('id', 'in', others).orderBy('id');
+  return (lock ? q.forUpdate() : q).execute();
+}
+
+/** The ids of leads whose email history holds the address (old or new value): one index seek per column. */
+export function addressHistoryQuery(tx: Tx, email: string) {
+  const norm = normaliseEmail(email);
+  // Literals, not parameters: each planner matches the partial index's `where` to the query's.
+  const held = (column: 'old_value' | 'new_value') =>
+    tx
+      .selectFrom('field_history')
+      .select('lead_id')
+      .where(sql<SqlBool>`field = 'email' and lower(trim(${sql.ref(column)}, ' "')) = ${norm}`);
+  return held('old_value').union(held('new_value'));
+}
+
+/**
+ * Whether the text quotes the address: the address itself, in any case, and not as the tail or
+ * head of a longer one (ann@zed.test is not quoted by joann@zed.test or ann@zed.test.example).
+ */
+export function quotesAddress(text: string, email: string): boolean {
+  const escaped = normaliseEmail(email).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\w.%+-])${escaped}(?![\\w-]|\\.\\w)`, 'i').test(text);
+}
+
+/**
+ * Outbox rows of deleted leads (the lead id is in no lead row any more) whose payload quotes the
+ * address: a deleted lead's delivered and cancelled messages are kept as delivery history. The
+ * outbox has no index for a payload's content, so this reads the outbox once, as the erase
+ * already did to find its leads' rows.
+ */
+export async function deletedLeadMessages(tx: Tx, email: string): Promise<OutboxTable[]> {
+  const norm = normaliseEmail(email);
+  const like = `%${norm.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const rows = await tx
+    .selectFrom('outbox')
+    .selectAll()
+    .where(sql<SqlBool>`lower(payload) like ${like} escape '\\'`)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('leads').select('leads.id').whereRef('leads.id', '=', 'outbox.lead_id'))),
+    )
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.filter((r) => quotesAddress(r.payload, norm));
 }
 
 /** An address worth looking up: something before and after one @. */

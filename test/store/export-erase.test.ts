@@ -357,14 +357,18 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
     );
     expect(created.ok).toBe(true);
     await engine.handle({ type: 'lead.updated', lead: 'L4', fields: { company: 'Delta Holdings' } }, T0 + 3_660_000);
-    // A company that is the person: their address, or their name whole (a sole trader).
+    // A company that is the person: their address, or a name field of theirs whole (a sole trader).
     for (const [lead, company] of [
       ['L5', JANE],
       ['L6', 'Jane Doe'],
     ] as const)
       expect(
-        (await engine.handle({ type: 'lead.created', lead, fields: { name: 'Jane Doe', company, email: JANE } }, T0))
-          .ok,
+        (
+          await engine.handle(
+            { type: 'lead.created', lead, fields: { full_name: 'Jane Doe', company, email: JANE } },
+            T0,
+          )
+        ).ok,
       ).toBe(true);
     const answer = (scope: string, key: string, body: string) => ({
       scope,

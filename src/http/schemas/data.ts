@@ -57,13 +57,29 @@ export const contactExportSchema = z.object({
       'Each lead as `stageflow export leads` writes it (id, name, email, …, fields), with lists and every row ' +
         'recorded about it: stays, tasks, activities, events, field_history, owner_history, run_log, outbox',
     ),
+  earlier_leads: z
+    .array(jsonObject)
+    .describe(
+      'Leads whose email was this address earlier and is now another: id, address_held "earlier", and the ' +
+        'events, field_history, run_log, activities from while it was, and the outbox rows queued to it',
+    ),
+  deleted_lead_messages: z
+    .array(jsonObject)
+    .describe('Outbox rows of deleted leads (kept as delivery history) that quote the address'),
 });
 
 export const erasureSchema = z.object({
   emailHash: z.string(),
   pseudonym: z.string(),
   leads: z.array(z.string()).describe('Leads pseudonymised by this call'),
-  cancelled: z.number().int().describe('Undelivered outbox rows of those leads now cancelled'),
+  earlierLeads: z
+    .array(z.string())
+    .describe("Leads whose email was the address earlier: the person's values replaced, the current contact kept"),
+  deletedLeadMessages: z
+    .number()
+    .int()
+    .describe('Messages of deleted leads that quoted the address, now pseudonymised'),
+  cancelled: z.number().int().describe("Undelivered outbox rows of the person's now cancelled"),
   listErasures: z.array(z.object({ id: z.string(), lead: z.string(), list: z.string() })),
   alreadyErased: z.boolean(),
 });
