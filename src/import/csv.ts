@@ -1,5 +1,7 @@
 import { parse } from 'csv-parse';
-import { createReadStream, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { pipeline, Transform, type TransformCallback } from 'node:stream';
 
 /**
  * Streams a CSV file record by record (csv-parse: quotes, embedded newlines, CRLF, a BOM), so
@@ -17,8 +19,12 @@ export interface CsvProgress {
   totalBytes: number;
 }
 
+/** How the file's bytes are text: UTF-8 (checked), or Windows-1252 (Excel's "CSV (Comma delimited)" on Windows). */
+export type CsvEncoding = 'utf-8' | 'windows-1252';
+
 export interface CsvOptions {
   delimiter?: string;
+  encoding?: CsvEncoding;
   onProgress?: (p: CsvProgress) => void;
 }
 
@@ -26,29 +32,40 @@ export class CsvSyntaxError extends Error {
   constructor(
     readonly file: string,
     readonly line: number,
-    detail: string,
+    readonly detail: string,
+    /** The 0-based field the problem is in, when the parser knows it. */
+    readonly field: number | null = null,
   ) {
     super(`${file}:${line}: ${detail}`);
+  }
+}
+
+/** The file is not UTF-8: `line` holds its first byte that is not. */
+export class CsvEncodingError extends CsvSyntaxError {
+  constructor(file: string, line: number) {
+    super(file, line, 'not UTF-8');
   }
 }
 
 export async function* readCsv(path: string, label: string, opts: CsvOptions = {}): AsyncGenerator<CsvRecord> {
   const totalBytes = statSync(path).size;
   const input = createReadStream(path, { highWaterMark: 1 << 20 });
-  const parser = input.pipe(
-    parse({
-      bom: true,
-      delimiter: opts.delimiter ?? ',',
-      relax_column_count: true,
-      skip_empty_lines: true,
-      info: true,
-    }),
-  );
+  const parser = parse({
+    bom: true,
+    delimiter: opts.delimiter ?? ',',
+    relax_column_count: true,
+    skip_empty_lines: true,
+    info: true,
+  });
+  // pipeline, not pipe: a decoding error destroys the parser with it, so the loop below sees it.
+  pipeline(input, decoder(opts.encoding ?? 'utf-8', path, label), parser, () => undefined);
   // Progress is reported from this loop, not from a stream listener: a callback that throws then
   // fails the import like any other error instead of escaping as an uncaught exception.
   let reported = -1;
   // csv-parse counts a CR inside a quoted value as a line of its own, so a CRLF there counts twice.
   let extraLines = 0;
+  // The line the last record ended on: an unclosed quote opened on the line after it.
+  let lastEnd = 0;
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (opts.onProgress && input.bytesRead !== reported) {
@@ -56,14 +73,70 @@ export async function* readCsv(path: string, label: string, opts: CsvOptions = {
         opts.onProgress({ bytesRead: reported, totalBytes });
       }
       extraLines += count(item.record, '\r');
-      yield { line: item.info.lines - extraLines - count(item.record, '\n'), values: item.record };
+      lastEnd = item.info.lines - extraLines;
+      // A row of empty cells (`,,,,` after an Excel re-save, a report's `""` spacer) is an empty line.
+      if (item.record.every(isBlank)) continue;
+      yield { line: lastEnd - count(item.record, '\n'), values: item.record };
     }
   } catch (e) {
-    const err = e as { message?: string; lines?: number };
+    if (e instanceof CsvSyntaxError) throw e;
+    const err = e as { message?: string; lines?: number; code?: string; column?: unknown };
+    if (err.code === 'CSV_QUOTE_NOT_CLOSED')
+      // csv-parse names the end of the file; the quote opened in the record after the last one read.
+      throw new CsvSyntaxError(
+        label,
+        lastEnd + 1,
+        'a quoted value opened here is never closed (a " missing, or a stray one)',
+        typeof err.column === 'number' ? err.column : null,
+      );
     throw new CsvSyntaxError(label, err.lines ?? 0, err.message ?? String(e));
   } finally {
     input.destroy();
   }
+}
+
+function isBlank(v: string): boolean {
+  return v.trim() === '';
+}
+
+/**
+ * UTF-8 passes through unchanged once checked (invalid bytes fail with the line they are on,
+ * rather than become "�" in the leads for good); Windows-1252 is decoded into UTF-8.
+ */
+function decoder(encoding: CsvEncoding, path: string, label: string): Transform {
+  const text = new TextDecoder(encoding, { fatal: encoding === 'utf-8' });
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+      if (encoding === 'windows-1252') return done(null, Buffer.from(text.decode(chunk, { stream: true }), 'utf8'));
+      try {
+        text.decode(chunk, { stream: true });
+      } catch {
+        return done(new CsvEncodingError(label, firstNonUtf8Line(path)));
+      }
+      done(null, chunk);
+    },
+    flush(done: TransformCallback): void {
+      try {
+        text.decode();
+      } catch {
+        return done(new CsvEncodingError(label, firstNonUtf8Line(path)));
+      }
+      done();
+    },
+  });
+}
+
+/** The 1-based line holding the file's first byte that is not UTF-8 (read again: this is the rare path). */
+function firstNonUtf8Line(path: string): number {
+  const bytes = readFileSync(path);
+  let line = 1;
+  for (let start = 0; start < bytes.length; line++) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl === -1 ? bytes.length : nl;
+    if (!isUtf8(bytes.subarray(start, end))) return line;
+    start = end + 1;
+  }
+  return line;
 }
 
 /**

@@ -14,7 +14,8 @@ import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { recountOpenLeads, storedCreatedAt, writeImportBatch, type ImportedLeadRows } from '../store/import-writer.js';
 import { advanceRun, finishRun, findUnfinishedRun, SeenIds, startRun } from '../store/import-runs.js';
 import { latestProcess } from '../store/processes.js';
-import type { CsvProgress } from './csv.js';
+import { decide, guessesFor, MixedDateOrder, NO_GUESSES, ColumnEvidence, type Guesses } from './column-sense.js';
+import { CsvEncodingError, CsvSyntaxError, type CsvEncoding, type CsvProgress } from './csv.js';
 import { builtinMappings, type ImportFormat } from './formats/index.js';
 import { catalogInCurrency, MAVEN_FILES, readMavenSideFiles, type MavenSideFiles } from './formats/maven.js';
 import { compileMapping, type CompiledMapping, type StageDateColumn } from './map-row.js';
@@ -134,6 +135,9 @@ interface Prepared {
   kind: TableKind;
   maven: MavenSideFiles | null;
   sideProblems: ImportProblem[];
+  /** What the file's content may still decide (its mapping left it open), and how its bytes are read. */
+  guesses: Guesses;
+  encoding: CsvEncoding;
   /** Hashes of erased contacts: their personal data is not brought back. */
   suppressed: Set<string>;
 }
@@ -183,12 +187,10 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
     rates: readRates(opts, process.organisation.currency),
     ...(opts.rateHint ? { rateHint: opts.rateHint } : {}),
   };
-  const prep = withMavenCatalogConverted(read, process.organisation.currency, planCtx);
-  prep.sideProblems.forEach(note);
-  report.sideErrors = prep.sideProblems.filter((p) => p.severity === 'error').length;
+  const converted = withMavenCatalogConverted(read, process.organisation.currency, planCtx);
 
   // Pass 1: check everything, inside a transaction that is rolled back (it only holds scratch rows).
-  const duplicates = await checkPass(store, prep, opts, dir, planCtx, report, note);
+  const { prep, duplicates } = await checkAsDecided(store, converted, opts, dir, planCtx, report, note);
   if (opts.dryRun) return report;
   // Errors outside the records (in a side file) cannot be skipped record by record.
   if (report.errors > 0 && (!opts.skipInvalid || report.sideErrors > 0)) {
@@ -230,28 +232,42 @@ async function prepareFormat(opts: ImportOptions): Promise<Omit<Prepared, 'suppr
       kind: 'csv',
       maven,
       sideProblems: maven.problems,
+      guesses: NO_GUESSES,
+      encoding: 'utf-8',
     };
   }
   if (opts.format === 'generic') {
     if (!opts.mapping) throw new ImportRejected('the generic format needs a mapping file: --mapping FILE');
+    const mapping = parseMapping(opts.mapping, false);
     return {
-      mapping: parseMapping(opts.mapping, false),
+      mapping,
       dataFile: opts.path,
       label: basename(opts.path),
       kind: kindOf(opts.path),
       maven: null,
       sideProblems: [],
+      guesses: guessesFor(mapping, asWritten(opts.mapping.text)),
+      encoding: 'utf-8',
     };
   }
   const base = builtinMappings[opts.format];
+  const mapping = opts.mapping ? refine(base, opts.mapping) : base;
   return {
-    mapping: opts.mapping ? refine(base, opts.mapping) : base,
+    mapping,
     dataFile: opts.path,
     label: basename(opts.path),
     kind: kindOf(opts.path),
     maven: null,
     sideProblems: [],
+    guesses: guessesFor(mapping, opts.mapping ? asWritten(opts.mapping.text) : null),
+    encoding: 'utf-8',
   };
+}
+
+/** A mapping file's keys as the user wrote them (already checked by then), to tell what it gives from a default. */
+function asWritten(text: string): Record<string, unknown> | null {
+  const raw: unknown = parseYaml(text);
+  return typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : null;
 }
 
 /** Maven's account revenue and list prices in the organisation's currency, or refused for want of a USD rate. */
@@ -342,42 +358,90 @@ async function* records(
   zone: string,
   phase: ImportProgress['phase'],
   opts: ImportOptions,
+  evidence = new ColumnEvidence(),
 ): AsyncGenerator<RecordRow> {
-  let compiled: CompiledMapping | null = null;
   let count = 0;
   const onProgress = opts.onProgress;
   const progress = onProgress ? (p: CsvProgress): void => onProgress({ ...p, phase, records: count }) : undefined;
   const table = {
-    delimiter: prep.mapping.delimiter,
     decimal: prep.mapping.numbers.decimal,
+    encoding: prep.encoding,
     ...(opts.sheet !== undefined ? { sheet: opts.sheet } : {}),
     ...(progress ? { onProgress: progress } : {}),
   };
-  let firstTry: CompiledMapping | null = null;
-  let linesBefore = 0;
-  const rejectHeader = (c: CompiledMapping): ImportRejected =>
-    new ImportRejected(c.headerProblems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
-  for await (const r of unreadable(readTable(prep.dataFile, prep.label, prep.kind, table))) {
-    if (!compiled) {
-      const attempt = compileMapping(prep.mapping, r.values, prep.label, zone, prep.kind === 'csv');
-      if (attempt.headerProblems.length === 0) {
-        compiled = attempt;
-        continue;
-      }
+  const sense = { guesses: prep.guesses, evidence };
+  // A spreadsheet saved in a decimal-comma locale writes ";" between fields: unless the mapping
+  // names the separator, the others are tried when no header reads with the first.
+  const first = prep.mapping.delimiter;
+  const delimiters =
+    prep.kind === 'csv' && prep.guesses.delimiter ? [first, ...DELIMITERS.filter((d) => d !== first)] : [first];
+  let closest: { attempt: CompiledMapping; delimiter: string } | null = null;
+  let unreadableAs: CsvSyntaxError | null = null;
+  for (const delimiter of delimiters) {
+    const rows = unreadable(readTable(prep.dataFile, prep.label, prep.kind, { ...table, delimiter }));
+    let header: { compiled: CompiledMapping; names: readonly string[] } | null = null;
+    try {
       // A report export may open with a title block (the report's name, the organisation, the
       // date): the header is the first row holding the mapped columns, within the first few.
-      firstTry ??= attempt;
-      if (++linesBefore < MAX_TITLE_LINES) continue;
-      throw rejectHeader(firstTry);
+      for (let tried = 0; tried < MAX_TITLE_LINES && !header; tried++) {
+        const next = await rows.next();
+        if (next.done) break;
+        const r = next.value;
+        const attempt = compileMapping(prep.mapping, r.values, prep.label, zone, prep.kind === 'csv', r.line, sense);
+        if (attempt.headerProblems.length === 0) header = { compiled: attempt, names: r.values };
+        // Failing that, the row that lacks the fewest columns is the header, and says which it lacks.
+        else if (!closest || attempt.headerProblems.length < closest.attempt.headerProblems.length)
+          closest = { attempt, delimiter };
+      }
+    } catch (e) {
+      // Read with another separator, a file's quotes may not parse: that separator is not the file's.
+      if (!(e instanceof CsvSyntaxError) || e instanceof CsvEncodingError || delimiters.length === 1) throw e;
+      if (delimiter === first) unreadableAs = e;
     }
-    if (compiled.isFooter(r.values)) return; // the rest of a report export is totals and notices
-    count++;
-    yield { line: r.line, values: r.values, compiled };
+    if (!header) {
+      await rows.return(undefined);
+      continue;
+    }
+    try {
+      for await (const r of rows) {
+        if (header.compiled.isFooter(r.values)) return; // the rest of a report export is totals and notices
+        count++;
+        yield { line: r.line, values: r.values, compiled: header.compiled };
+      }
+    } catch (e) {
+      throw inColumn(e, header.names);
+    }
+    return;
   }
-  if (!compiled && firstTry) throw rejectHeader(firstTry);
+  if (closest) throw rejectHeader(closest.attempt, closest.delimiter === first ? null : closest.delimiter, prep.label);
+  if (unreadableAs) throw unreadableAs;
   // Not even a header: a failed or truncated export, which must not pass for an import of nothing.
-  if (!compiled)
-    throw new ImportRejected(`${prep.label}: the file is empty (not even a header row): nothing to import`);
+  throw new ImportRejected(`${prep.label}: the file is empty (not even a header row): nothing to import`);
+}
+
+/** The field separators tried for a header when the mapping names none. */
+const DELIMITERS = [',', ';', '\t', '|'] as const;
+
+const DELIMITER_NAMES: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'pipe' };
+
+function rejectHeader(c: CompiledMapping, delimiter: string | null, label: string): ImportRejected {
+  const lines = c.headerProblems.map((p) => `${p.file}:${p.line}: ${p.message}`);
+  const line = c.headerProblems[0]?.line ?? 1;
+  // The header reads best with another separator than the mapping's: say so before what it lacks.
+  const shape = delimiter
+    ? [
+        `${label}:${line}: the header looks ${DELIMITER_NAMES[delimiter] ?? `"${delimiter}"`}-separated, and read so ` +
+          `it still lacks ${c.headerProblems.length === 1 ? 'a column' : 'columns'} (set \`delimiter: '${delimiter}'\` in a mapping, --mapping):`,
+      ]
+    : [];
+  return new ImportRejected([...shape, ...lines].join('\n'));
+}
+
+/** A CSV error in a record names the header's column for the parser's field number. */
+function inColumn(e: unknown, names: readonly string[]): unknown {
+  if (!(e instanceof CsvSyntaxError) || e.field === null) return e;
+  const name = names[e.field]?.trim();
+  return name ? new CsvSyntaxError(e.file, e.line, `${name}: ${e.detail}`) : e;
 }
 
 /** How many rows above the header a report's title block may take. */
@@ -472,6 +536,73 @@ function inFileColumns(
 
 class Rollback extends Error {}
 
+/**
+ * Pass 1, run again when the file decides how it is read: bytes that are not UTF-8 (then read as
+ * Windows-1252), amounts whose separators or dates whose order only the whole column tells (see
+ * column-sense.ts). Each run starts the report afresh; the last is the import's, and each decision
+ * is a warning that names the line that made it.
+ */
+async function checkAsDecided(
+  store: Store,
+  first: Prepared,
+  opts: ImportOptions,
+  dir: ProcessDirectory,
+  ctx: PlanContext,
+  report: ImportReport,
+  note: (p: ImportProblem) => void,
+): Promise<{ prep: Prepared; duplicates: Set<string> }> {
+  let prep = first;
+  const decisions: ImportProblem[] = [];
+  for (;;) {
+    Object.assign(report, NO_CHECKS, { skipped: [], problems: [] });
+    prep.sideProblems.forEach(note);
+    report.sideErrors = prep.sideProblems.filter((p) => p.severity === 'error').length;
+    let checked: { duplicates: Set<string>; evidence: ColumnEvidence };
+    try {
+      checked = await checkPass(store, prep, opts, dir, ctx, report, note);
+    } catch (e) {
+      if (!(e instanceof CsvEncodingError) || prep.encoding !== 'utf-8') throw e;
+      prep = { ...prep, encoding: 'windows-1252' };
+      decisions.push({
+        file: e.file,
+        line: e.line,
+        column: null,
+        message:
+          'the file is not UTF-8: read as Windows-1252 (as Excel saves "CSV (Comma delimited)"); ' +
+          'if letters look wrong, save it as "CSV UTF-8" and import that',
+        severity: 'warning',
+      });
+      continue;
+    }
+    let decision: ReturnType<typeof decide>;
+    try {
+      decision = decide(prep.mapping, prep.guesses, checked.evidence, prep.label);
+    } catch (e) {
+      if (e instanceof MixedDateOrder) throw new ImportRejected(e.message);
+      throw e;
+    }
+    if (decision === null) {
+      report.problems.unshift(...decisions);
+      report.warnings += decisions.length;
+      return { prep, duplicates: checked.duplicates };
+    }
+    prep = { ...prep, mapping: decision.mapping, guesses: decision.guesses };
+    decisions.push(...decision.warnings);
+  }
+}
+
+/** The counts of a check before it starts. */
+const NO_CHECKS = {
+  records: 0,
+  valid: 0,
+  invalid: 0,
+  errors: 0,
+  sideErrors: 0,
+  warnings: 0,
+  createdAtImport: 0,
+  converted: 0,
+} satisfies Partial<ImportReport>;
+
 async function checkPass(
   store: Store,
   prep: Prepared,
@@ -480,14 +611,15 @@ async function checkPass(
   ctx: PlanContext,
   report: ImportReport,
   note: (p: ImportProblem) => void,
-): Promise<Set<string>> {
+): Promise<{ duplicates: Set<string>; evidence: ColumnEvidence }> {
   const zone = dir.process.organisation.timezone;
+  const evidence = new ColumnEvidence();
   let duplicates = new Set<string>();
   const invalidLines: { line: number; sourceId: string | null; reasons: string[] }[] = [];
   try {
     await withTransaction(store, async (tx: Tx) => {
       const seen = new SeenIds(store, tx);
-      for await (const row of records(prep, zone, 'checking', opts)) {
+      for await (const row of records(prep, zone, 'checking', opts, evidence)) {
         const line = row.line;
         report.records++;
         const { plan, sourceId, problems } = planRecord(prep, row, dir, ctx);
@@ -532,7 +664,7 @@ async function checkPass(
   report.invalid = byLine.size;
   report.valid = report.records - report.invalid;
   if (opts.skipInvalid) report.skipped = [...byLine.values()].sort((a, b) => a.line - b.line);
-  return duplicates;
+  return { duplicates, evidence };
 }
 
 async function writePass(
@@ -722,6 +854,7 @@ async function importFingerprint(prep: Prepared, opts: ImportOptions, rates: Rat
     format: opts.format,
     mapping: prep.mapping,
     sheet: opts.sheet ?? null,
+    encoding: prep.encoding,
     rates: [...rates].sort(([a], [b]) => a.localeCompare(b)),
   };
   return createHash('sha256').update(JSON.stringify(what)).digest('hex');

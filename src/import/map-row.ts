@@ -1,7 +1,8 @@
 import type { Fields } from '../domain/conditions.js';
 import type { MappedField, Mapping } from './mapping.js';
 import type { DateCell, ImportProblem, ImportRecord, ImportStatus } from './record.js';
-import { parseDate, parseNumber } from './values.js';
+import { swapDayMonth, type ColumnEvidence, type Guesses } from './column-sense.js';
+import { amountReading, parseDate, parseNumber, swappedSeparators } from './values.js';
 
 /**
  * Turns one CSV record into an ImportRecord with the mapping compiled against the file's header:
@@ -49,6 +50,10 @@ export function compileMapping(
   zone: string,
   /** Whether every row must have the header's number of fields (CSV; a worksheet drops empty trailing cells). */
   fieldCount = false,
+  /** The header's line, which its problems name. */
+  headerLine = 1,
+  /** What may be guessed from the whole file, and where the cells that tell are noted. */
+  sense: { guesses: Guesses; evidence: ColumnEvidence } | null = null,
 ): CompiledMapping {
   const index = new Map<string, number>();
   header.forEach((h, i) => {
@@ -63,7 +68,7 @@ export function compileMapping(
     if (i === undefined && !optional.has(name))
       headerProblems.push({
         file,
-        line: 1,
+        line: headerLine,
         column: name,
         message: `column "${name}" (mapped to ${what}) is not in the file's header`,
         severity: 'error',
@@ -92,6 +97,11 @@ export function compileMapping(
   const footers = mapping.footer.map((f) => new RegExp(f, 'i'));
   const statusOf = statusTable(mapping);
   const zoneOf = mapping.dates.zone ?? zone;
+  const evidence = sense?.evidence ?? null;
+  const guessNumbers = sense?.guesses.numbers === true;
+  // The formats with day and month swapped: a date that reads only so is evidence of the file's order.
+  const swappedFormats = sense?.guesses.dates === true ? mapping.dates.formats.map(swapDayMonth) : null;
+  const valueColumn = mapping.columns.value ?? 'value';
 
   function mapRow(values: readonly string[], line: number): RowResult {
     const problems: ImportProblem[] = [];
@@ -116,6 +126,7 @@ export function compileMapping(
       if (v === null) return null;
       const d = parseDate(v, mapping.dates.formats, zoneOf, zone);
       if (d.ok) return { at: d.value, text: v, dateOnly: d.dateOnly };
+      noteSwappedDate(v, line, mapping.columns[field] ?? field);
       problem(field, d.message);
       unreadable.add(field);
       return null;
@@ -130,7 +141,18 @@ export function compileMapping(
     const rawValue = raw('value');
     if (rawValue !== null) {
       const n = parseNumber(rawValue, mapping.numbers);
-      if (n.ok && n.value < 0) problem('value', `${rawValue} is negative`);
+      const ambiguous = guessNumbers && noteAmount(rawValue, line);
+      if (n.ok && ambiguous) {
+        const swapped = swappedSeparators(mapping.numbers);
+        const other = swapped ? parseNumber(rawValue, swapped) : null;
+        problem(
+          'value',
+          `"${rawValue}" is ambiguous: ${n.value} or ${other?.ok ? other.value : '?'}? No other amount in the file ` +
+            `says which separator is for decimals: set the mapping's numbers (numbers: { decimal: "${swapped?.decimal ?? ','}" } ` +
+            `if "${swapped?.thousands ?? '.'}" separates thousands)`,
+        );
+        unreadable.add('value');
+      } else if (n.ok && n.value < 0) problem('value', `${rawValue} is negative`);
       else if (n.ok) [value, amountCurrency, amountSign] = [n.value, n.code, n.sign];
       else problem('value', n.message);
       if (!n.ok || n.value < 0) unreadable.add('value');
@@ -156,6 +178,7 @@ export function compileMapping(
       const d = parseDate(v, mapping.dates.formats, zoneOf, zone);
       if (d.ok) enteredStages.push({ stage, date: { at: d.value, text: v, dateOnly: d.dateOnly } });
       else {
+        noteSwappedDate(v, line, column);
         problems.push({ file, line, column, message: d.message, severity: 'error' });
         unreadable.add('stage_dates');
       }
@@ -199,6 +222,24 @@ export function compileMapping(
         unreadable,
       },
     };
+  }
+
+  /** Notes what an amount tells of its column's separators; whether it is ambiguous. */
+  function noteAmount(text: string, line: number): boolean {
+    if (evidence === null) return false;
+    const reading = amountReading(text, mapping.numbers);
+    if (reading === 'plain' || reading === 'both' || reading === 'neither') return false;
+    const sample = { line, column: valueColumn, text };
+    if (reading === 'ambiguous') evidence.ambiguousNumber ??= sample;
+    else if (reading === 'as-mapped') evidence.asMappedNumber ??= sample;
+    else evidence.swappedNumber ??= sample;
+    return reading === 'ambiguous';
+  }
+
+  /** A date that does not read, but would with day and month swapped: evidence of the file's order. */
+  function noteSwappedDate(text: string, line: number, column: string): void {
+    if (evidence === null || swappedFormats === null || evidence.swappedDate !== null) return;
+    if (parseDate(text, swappedFormats, zoneOf, zone).ok) evidence.swappedDate = { line, column, text };
   }
 
   /**

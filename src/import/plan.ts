@@ -73,38 +73,52 @@ export function importedLeadId(source: string, sourceId: string): string {
   return `${source}:${sourceId}`;
 }
 
+/**
+ * A name as compared: without case, with runs of spaces as one (hand-edited exports) and in one
+ * Unicode form (macOS writes "é" as "e" and an accent).
+ */
+function nameKey(name: string): string {
+  return name.normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
 /** Lookups built once per import, not per row. */
 export class ProcessDirectory {
-  private readonly users = new Map<string, string>();
+  /** Every user an id, name or email names: two people of one name are both here. */
+  private readonly users = new Map<string, string[]>();
   private readonly pipelines = new Map<string, Pipeline>();
   private readonly stageIndex = new Map<string, Map<string, number>>();
 
   constructor(readonly process: Process) {
     for (const u of process.users) {
-      for (const key of [u.id, u.name, u.email]) if (key) this.users.set(key.toLowerCase(), u.id);
+      for (const key of [u.id, u.name, u.email]) {
+        if (!key) continue;
+        const ids = this.users.get(nameKey(key)) ?? [];
+        if (!ids.includes(u.id)) this.users.set(nameKey(key), [...ids, u.id]);
+      }
     }
     for (const p of process.pipelines) {
-      this.pipelines.set(p.id.toLowerCase(), p);
-      this.pipelines.set(p.name.toLowerCase(), p);
+      this.pipelines.set(nameKey(p.id), p);
+      this.pipelines.set(nameKey(p.name), p);
       const stages = new Map<string, number>();
       p.stages.forEach((s, i) => {
-        stages.set(s.id.toLowerCase(), i);
-        stages.set(s.name.toLowerCase(), i);
+        stages.set(nameKey(s.id), i);
+        stages.set(nameKey(s.name), i);
       });
       this.stageIndex.set(p.id, stages);
     }
   }
 
-  user(name: string): string | null {
-    return this.users.get(name.toLowerCase()) ?? null;
+  /** The users an owner cell names: one, none, or several that share the name (or one's name is another's id). */
+  usersNamed(name: string): readonly string[] {
+    return this.users.get(nameKey(name)) ?? [];
   }
 
   pipeline(name: string): Pipeline | null {
-    return this.pipelines.get(name.toLowerCase()) ?? null;
+    return this.pipelines.get(nameKey(name)) ?? null;
   }
 
   stage(pipeline: Pipeline, name: string): number | null {
-    return this.stageIndex.get(pipeline.id)?.get(name.toLowerCase()) ?? null;
+    return this.stageIndex.get(pipeline.id)?.get(nameKey(name)) ?? null;
   }
 
   /** The first pipeline that has a stage of this name. */
@@ -191,8 +205,16 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
 
   let owner: string | null = null;
   if (record.owner !== null) {
-    owner = dir.user(record.owner);
-    if (!owner) fail('owner', `unknown owner "${record.owner}" (not a user id, name or email of the process)`);
+    const named = dir.usersNamed(record.owner);
+    if (named.length === 1) owner = named[0] ?? null;
+    else if (named.length === 0)
+      fail('owner', `unknown owner "${record.owner}" (not a user id, name or email of the process)`);
+    // Which of them is meant only the user can say; the last one in the process would be a guess.
+    else
+      fail(
+        'owner',
+        `"${record.owner}" names ${named.length} users (${named.join(', ')}): give the owner's email or id`,
+      );
   }
 
   // Automation mails this address, and erase and export find the person by it: the API refuses a

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
-import { readCsv, type CsvProgress, type CsvRecord } from './csv.js';
+import { readCsv, type CsvEncoding, type CsvProgress, type CsvRecord } from './csv.js';
 import { readXlsx } from './xlsx.js';
 
 /**
@@ -50,8 +50,9 @@ export function tableKind(path: string, label: string): TableKind {
 }
 
 export interface TableOptions {
-  /** CSV: the field separator. */
+  /** CSV: the field separator, and how its bytes are text (default UTF-8). */
   delimiter?: string;
+  encoding?: CsvEncoding;
   /** XLSX: the worksheet (default the first); the decimal separator numbers are written with. */
   sheet?: string;
   decimal?: '.' | ',';
@@ -72,7 +73,11 @@ export function readTable(
       ...(opts.sheet !== undefined ? { sheet: opts.sheet } : {}),
       ...(opts.decimal ? { decimal: opts.decimal } : {}),
     });
-  return readCsv(path, label, { ...progress, ...(opts.delimiter ? { delimiter: opts.delimiter } : {}) });
+  return readCsv(path, label, {
+    ...progress,
+    ...(opts.delimiter ? { delimiter: opts.delimiter } : {}),
+    ...(opts.encoding ? { encoding: opts.encoding } : {}),
+  });
 }
 
 function firstBytes(path: string, n: number): Buffer {

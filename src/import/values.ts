@@ -189,6 +189,19 @@ export type ParsedAmount =
 
 /** A money amount or count: currency codes, signs and spaces set aside, the mapping's separators applied. */
 export function parseNumber(text: string, numbers: Mapping['numbers']): ParsedAmount {
+  const { core, code, sign } = amountCore(text);
+  const value = readCore(core, numbers);
+  if (value === 'separators')
+    return {
+      ok: false,
+      message: `"${text.trim()}" does not read as a number with "${numbers.decimal}" for decimals${numbers.thousands ? ` and "${numbers.thousands}" for thousands` : ''} (set the mapping's number format)`,
+    };
+  if (value === null) return { ok: false, message: `"${text.trim()}" is not a number` };
+  return { ok: true, value, code, sign };
+}
+
+/** The amount's digits and separators, and the currency its text named. */
+function amountCore(text: string): { core: string; code: string | null; sign: string | null } {
   let t = text.trim();
   let code: string | null = null;
   const before = /^([A-Z]{3})\s*/.exec(t);
@@ -203,15 +216,39 @@ export function parseNumber(text: string, numbers: Mapping['numbers']): ParsedAm
   }
   const signChar = /[$€£¥]/.exec(t)?.[0];
   const sign = signChar === undefined ? null : (CURRENCY_SIGNS[signChar] ?? null);
-  t = t.replace(/[$€£¥\u00a0]/g, '');
-  if (!separatorsFit(t.trim(), numbers))
-    return {
-      ok: false,
-      message: `"${text.trim()}" does not read as a number with "${numbers.decimal}" for decimals${numbers.thousands ? ` and "${numbers.thousands}" for thousands` : ''} (set the mapping's number format)`,
-    };
+  return { core: t.replace(/[$€£¥\u00a0]/g, '').trim(), code, sign };
+}
+
+function readCore(core: string, numbers: Mapping['numbers']): number | null | 'separators' {
+  if (!separatorsFit(core, numbers)) return 'separators';
+  let t = core;
   if (numbers.thousands !== '') t = t.split(numbers.thousands).join('');
   if (numbers.decimal === ',') t = t.replace(',', '.');
   t = t.trim();
-  if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(t)) return { ok: false, message: `"${text.trim()}" is not a number` };
-  return { ok: true, value: Number(t), code, sign };
+  if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(t)) return null;
+  return Number(t);
+}
+
+/**
+ * How an amount reads with the mapping's separators and with "." and "," swapped: `ambiguous` is a
+ * decimal separator followed by exactly three digits and nothing else ("12.500": 12.5, or 12,500
+ * as German, French or Spanish exports write it), which only the rest of its column can decide.
+ */
+export type AmountReading = 'plain' | 'ambiguous' | 'both' | 'as-mapped' | 'swapped' | 'neither';
+
+export function amountReading(text: string, numbers: Mapping['numbers']): AmountReading {
+  const { core } = amountCore(text);
+  if (!core.includes('.') && !core.includes(',')) return 'plain';
+  const swapped = swappedSeparators(numbers);
+  if (swapped === null) return 'plain';
+  const mapped = typeof readCore(core, numbers) === 'number';
+  const other = typeof readCore(core, swapped) === 'number';
+  if (mapped && other) return new RegExp(`^-?\\d{1,3}\\${numbers.decimal}\\d{3}$`).test(core) ? 'ambiguous' : 'both';
+  return mapped ? 'as-mapped' : other ? 'swapped' : 'neither';
+}
+
+/** "." and "," in each other's place; null when the mapping's thousands separator is neither. */
+export function swappedSeparators(numbers: Mapping['numbers']): Mapping['numbers'] | null {
+  if (numbers.thousands !== '.' && numbers.thousands !== ',') return null;
+  return { decimal: numbers.thousands, thousands: numbers.decimal };
 }

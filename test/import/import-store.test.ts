@@ -391,10 +391,16 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
       ['legacy-crm:G-3', 482_100, 'GTX Pro'],
       ['legacy-crm:G-4', 55_000, 'GTX Basic'],
     ]);
-    // The same file read with the default comma is one column per line: refused at the header.
-    await expect(
-      importFile(s, 'generic', fixture('generic-deals-semicolon.csv'), { mappingFile: 'generic-mapping.yaml' }),
-    ).rejects.toThrow(/generic-deals-semicolon\.csv:1: column/);
+    // A mapping that names no separator: the header is found with ";" all the same.
+    const guessed = await importFile(s, 'generic', fixture('generic-deals-semicolon.csv'), {
+      mappingFile: 'generic-mapping.yaml',
+    });
+    expect(guessed).toMatchObject({ outcome: 'imported', records: 4, written: 4, errors: 0 });
+    // One that says "," is taken at its word: one column per line, refused at the header.
+    const comma = { text: `${fixtureText('generic-mapping.yaml')}\ndelimiter: ','\n`, label: 'comma.yaml' };
+    await expect(importFile(s, 'generic', fixture('generic-deals-semicolon.csv'), { mapping: comma })).rejects.toThrow(
+      /generic-deals-semicolon\.csv:1: column/,
+    );
   });
 
   it('--dry-run checks everything and writes nothing', async () => {
