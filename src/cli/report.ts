@@ -164,10 +164,12 @@ export function reportTable(out: ReportOutput, layout: ReportLayout): string[] {
   if (unitsLine !== '') lines.push(unitsLine);
   if (out.rows.length === 0) lines.push('no data in this period');
   else {
-    const cells = (r: Record<string, unknown>): string[] => cols.map((c) => cell(r[c], c, layout, out.rows));
+    // The total rows are part of the columns they are printed in: one with cents gives the column cents.
+    const column = [...out.rows, ...totals];
+    const cells = (r: Record<string, unknown>): string[] => cols.map((c) => cell(r[c], c, layout, column));
     const body = [cols, ...out.rows.map(cells)];
     for (const total of totals)
-      body.push(cols.map((c, i) => (c in total ? cell(total[c], c, layout, out.rows) : i === 0 ? 'total' : '')));
+      body.push(cols.map((c, i) => (c in total ? cell(total[c], c, layout, column) : i === 0 ? 'total' : '')));
     const right = cols.map((c) => NUMERIC.has(layout.units[c] ?? 'text'));
     lines.push(...table(body, '  ', right));
   }
@@ -216,8 +218,8 @@ function summaryLines(summary: Record<string, unknown>, layout: ReportLayout): s
 }
 
 /**
- * A figure as the table shows it. `column` is every value of the column, so money shows cents
- * only in a column that has some, and the digits line up.
+ * A figure as the table shows it. `column` is every row printed in the column (the total rows
+ * too), so money shows cents in every cell of a column that has some, and the digits line up.
  */
 function cell(v: unknown, name: string, layout: ReportLayout, column: readonly Record<string, unknown>[]): string {
   if (v === null || v === undefined) return layout.nullLabels[name] ?? (GROUPINGS.has(name) ? '(none)' : '-');

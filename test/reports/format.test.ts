@@ -116,6 +116,30 @@ describe('report table', () => {
       'spread: 20.4%  window_days: 14',
     ]);
   });
+
+  it('gives every cell of a money column cents when the total row has some, so the decimals line up', () => {
+    const out: ReportOutput = {
+      report: 'deal-size',
+      from: '2026-03-01',
+      to: '2026-05-01',
+      by: 'week',
+      pipeline: null,
+      rows: [
+        { week: '2026-W13', count: 1, sum: 400, mean: 400 },
+        { week: '2026-W14', count: 2, sum: 300, mean: 150 },
+      ],
+      summary: { total: { count: 3, sum: 700, mean: 233.33 } },
+    };
+    const l = layout(['week', 'count', 'sum', 'mean'], { count: 'count', sum: 'money', mean: 'money' });
+    expect(reportTable(out, l)).toEqual([
+      'deal-size: 2026-03-01 to 2026-05-01, by week (to is exclusive)',
+      '(money in EUR)',
+      '  week      count  sum    mean',
+      '  2026-W13      1  400  400.00',
+      '  2026-W14      2  300  150.00',
+      '  total         3  700  233.33',
+    ]);
+  });
 });
 
 describe('report CSV', () => {
