@@ -7,17 +7,18 @@ import { applyProcess } from '../../src/engine/process-service.js';
 import type { Deliverer } from '../../src/integrations/delivery.js';
 import { buildDeliverers } from '../../src/integrations/index.js';
 import { workOnce } from '../../src/server/worker.js';
-import { eraseContact } from '../../src/store/contact-erase.js';
+import { contactKeys } from '../../src/store/contact-keys.js';
 import type { Store } from '../../src/store/db.js';
 import { startMailchimpStandin, type MailchimpStandin } from '../support/mailchimp-standin.js';
+import { suppress } from '../../src/store/suppressions.js';
 import { dialects, freshStore } from '../support/stores.js';
 
 /**
- * Nothing reaches an erased address, however long it waited in the outbox: a lead's welcome
- * mail, list subscribe and enrichment queued while it had the person's address (it has another
- * now, so the erase did not find it) are cancelled when the worker claims them, not sent to a real
- * SMTP server, the Mailchimp stand-in or the enrichment providers. Contact mail for an address the
- * lead no longer has is cancelled too; the erase's own list.erase rows still go out.
+ * Nothing reaches a suppressed (erased) address, however long it waited in the outbox: welcome
+ * mail, list subscribes and enrichments queued for it are cancelled when the worker claims them,
+ * not sent to a real SMTP server, the Mailchimp stand-in or the enrichment providers, whether or not
+ * the lead still has the address. Contact mail for an address the lead no longer has is cancelled
+ * too. (List erasures still go out: test/store/outbox-delivery.test.ts.)
  */
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
@@ -72,7 +73,7 @@ describe.each(dialects)('the worker sends nothing to an erased address on %s', (
     for (const c of closers.splice(0).reverse()) await c();
   });
 
-  it('cancels contact mail, list subscribe and enrichment queued before the erase, and still erases from the list', async () => {
+  it('cancels contact mail, list subscribe and enrichment for a suppressed address, and contact mail to a former one', async () => {
     const smtp = await smtpServer();
     closers.push(() => new Promise<void>((r) => smtp.server.close(() => r())));
     const mailchimp: MailchimpStandin = await startMailchimpStandin({ lists: ['list-a'] });
@@ -101,23 +102,22 @@ describe.each(dialects)('the worker sends nothing to an erased address on %s', (
 
     const handle = async (event: Parameters<Engine['handle']>[0], at: number) =>
       expect((await engine.handle(event, at)).ok).toBe(true);
-    // Her address on a lead that then passes to a successor: its rows stay queued with her address.
+    // A lead that still has the address, and one that had it and passed to a successor: both have
+    // rows queued for it when it is suppressed (as an erase does; here on the list directly, since
+    // an erase would also cancel the rows of every lead it finds, and the worker must not depend on that).
+    await handle({ type: 'lead.created', lead: 'L-STILL', fields: { name: 'Lee Lo', email: 'lee@lo.example' } }, T0);
     await handle(
       { type: 'lead.created', lead: 'L-MOVED', fields: { name: 'Jane Roe', email: 'jane@acme.example' } },
       T0,
     );
     await handle({ type: 'lead.updated', lead: 'L-MOVED', fields: { email: 'sam@acme.example' } }, T0 + 10);
-    // Her current lead, which the erase finds; and a lead whose address was corrected (nobody erased).
-    await handle(
-      { type: 'lead.created', lead: 'L-JANE', fields: { name: 'Jane Roe', email: 'Jane@Acme.example' } },
-      T0,
-    );
+    // A lead whose address was corrected (nobody erased), and one left alone.
     await handle({ type: 'lead.created', lead: 'L-TYPO', fields: { email: 'pat@typo.example' } }, T0);
     await handle({ type: 'lead.updated', lead: 'L-TYPO', fields: { email: 'pat@fixed.example' } }, T0 + 10);
     await handle({ type: 'lead.created', lead: 'L-OK', fields: { email: 'kim@ok.example' } }, T0);
-    const erased = await eraseContact(store, 'jane@acme.example', 'admin', T0 + 20);
-    expect(erased.leads).toEqual(['L-JANE']);
-    expect(erased.listErasures.map((e) => e.id)).toEqual(['erase:L-JANE:trial-nurture']);
+    const keys = await contactKeys(store.db);
+    for (const erased of ['Lee@Lo.example', 'jane@acme.example'])
+      await suppress(store.db, keys.hash(erased), 'erased', T0 + 20);
 
     for (let round = 0; round < 3; round++)
       await workOnce(store, engine, { deliverers, now: () => T0 + 1_000 + round, sessionIdleMs: 60_000 });
@@ -125,14 +125,17 @@ describe.each(dialects)('the worker sends nothing to an erased address on %s', (
     const rows = await store.db
       .selectFrom('outbox')
       .select(['id', 'status', 'last_error'])
-      .where('lead_id', 'in', ['L-MOVED', 'L-TYPO', 'L-JANE'])
-      .where('id', 'not like', 'L-JANE:%') // the erase cancelled those itself
+      .where('lead_id', 'in', ['L-STILL', 'L-MOVED', 'L-TYPO'])
       .orderBy('id')
       .execute();
+    const erased = (id: string) => ({ id, status: 'cancelled', last_error: 'cancelled: contact erased' });
     expect(rows).toEqual([
-      { id: 'L-MOVED:1:0:email', status: 'cancelled', last_error: 'cancelled: contact erased' },
-      { id: 'L-MOVED:1:1:list.subscribe', status: 'cancelled', last_error: 'cancelled: contact erased' },
-      { id: 'L-MOVED:1:2:enrich', status: 'cancelled', last_error: 'cancelled: contact erased' },
+      erased('L-MOVED:1:0:email'),
+      erased('L-MOVED:1:1:list.subscribe'),
+      erased('L-MOVED:1:2:enrich'),
+      erased('L-STILL:1:0:email'),
+      erased('L-STILL:1:1:list.subscribe'),
+      erased('L-STILL:1:2:enrich'),
       {
         id: 'L-TYPO:1:0:email',
         status: 'cancelled',
@@ -141,13 +144,13 @@ describe.each(dialects)('the worker sends nothing to an erased address on %s', (
       // Not erased: left to the deliverers, which check the lead's address themselves.
       { id: 'L-TYPO:1:1:list.subscribe', status: 'sent', last_error: null },
       { id: 'L-TYPO:1:2:enrich', status: 'sent', last_error: null },
-      { id: 'erase:L-JANE:trial-nurture', status: 'sent', last_error: null },
     ]);
     // Only the untouched lead's welcome went out; nobody asked Mailchimp about her address.
     expect(smtp.got).toHaveLength(1);
     expect(smtp.got[0]).toMatch(/^To: kim@ok\.example/m);
-    expect(smtp.got.join('\n')).not.toMatch(/jane@acme/i);
+    expect(smtp.got.join('\n')).not.toMatch(/jane@acme|lee@lo/i);
     expect(mailchimp.member('list-a', 'jane@acme.example')).toBeUndefined();
+    expect(mailchimp.member('list-a', 'lee@lo.example')).toBeUndefined();
     expect(mailchimp.member('list-a', 'kim@ok.example')?.status).toBe('subscribed');
     expect(enriched.sort()).toEqual(['L-OK', 'L-TYPO']);
   });
