@@ -83,17 +83,72 @@ export function isCompanyKey(key: string): boolean {
 
 // Shorter names would be replaced inside ordinary words of log messages.
 const MIN_KNOWN_LENGTH = 3;
+// A phone number has at least this many digits, and so does the part that must agree when it is
+// written with another prefix: fewer would take other numbers (an amount, a reference).
+const MIN_PHONE_DIGITS = 7;
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Longest first, so a name inside an address does not break the address's own match. */
+const alternation = (values: Iterable<string>): string =>
+  [...new Set(values)]
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRegExp)
+    .join('|');
+
+/** Whole words only: a letter or digit on either side means another word. */
+const wholeWords = (pattern: string): RegExp =>
+  new RegExp(`(?<![\\p{L}\\p{N}])(?:${pattern})(?![\\p{L}\\p{N}])`, 'giu');
+
+/** A name of several words matches whatever the spaces between them. */
+const spacedWords = (value: string): string => value.split(/\s+/).map(escapeRegExp).join('\\s+');
+
+/**
+ * A known value that is a phone number (digits with spaces, dashes, dots, slashes, parentheses
+ * and maybe a leading +): the digit strings its significant part may be written as. An
+ * international number (+44 20…, 0044 20…) may be written nationally (020…): its country code is
+ * one to three digits, so each of those three splits is a candidate; a national number (020…)
+ * drops its trunk 0. Only the person's own rows are searched, and at least seven trailing digits
+ * must agree, so a wrong split cannot take another number.
+ */
+function phoneBodies(value: string): string[] {
+  const v = value.trim();
+  if (!/^[+(]?[\d\s\-.()/]+$/.test(v)) return [];
+  let digits = v.replace(/\D/g, '');
+  if (digits.length < MIN_PHONE_DIGITS) return [];
+  const international = v.startsWith('+') || digits.startsWith('00');
+  if (digits.startsWith('00')) digits = digits.slice(2);
+  if (international)
+    return [digits, ...[1, 2, 3].map((k) => digits.slice(k)).filter((d) => d.length >= MIN_PHONE_DIGITS)];
+  return digits.startsWith('0') ? [digits.slice(1)] : [digits];
+}
+
+/** Separators people put inside a phone number. */
+const SEP = '[ \\t\\-./()]{0,3}';
+/** What may precede the significant digits: +CC or 00CC (with a UK-style "(0)"), or a trunk 0. */
+const PHONE_LEAD = `(?:(?:\\+|00)${SEP}(?:\\d${SEP}){0,3}(?:\\(0\\)${SEP})?|\\(?0\\)?${SEP})?`;
+
+/** The numbers written in any of those ways; never inside a longer digit string. */
+function phonePattern(bodies: Iterable<string>): RegExp | null {
+  const alts = [...new Set(bodies)].sort((a, b) => b.length - a.length).map((d) => d.split('').join(SEP));
+  return alts.length === 0 ? null : new RegExp(`(?<![\\d+])${PHONE_LEAD}(?:${alts.join('|')})(?!\\d)`, 'g');
+}
 
 /**
  * Replaces a contact's personal data inside stored JSON and text. Values under personal keys are
  * replaced whole; the contact's known values (addresses, names, phone numbers) are also replaced
  * wherever they occur in free text, such as run-log messages ("subscribe jane@x.com to news").
+ * Addresses are matched in any case; phone numbers on their digits, however they are written; a
+ * name of several words as whole words in any case; other values as written, so a stage called
+ * "Demo" stays apart from a person called "demo". Free-text reasons (`reason`) also match every
+ * name and name part in any case, as whole words.
  */
 export class Scrubber {
   private readonly emails: RegExp | null;
+  private readonly phones: RegExp | null;
+  private readonly fullNames: RegExp | null;
   private readonly others: RegExp | null;
+  private readonly nameWords: RegExp | null;
   /** Every known value, trimmed and lowercased: what a company that is one of them whole is matched against. */
   private readonly whole = new Set<string>();
 
@@ -103,29 +158,51 @@ export class Scrubber {
   ) {
     const emails = new Set<string>();
     const others = new Set<string>();
+    const bodies: string[] = [];
+    const fullNames: string[] = [];
+    const words = new Set<string>();
     for (const raw of known) {
       const v = raw.trim();
       if (v.length < MIN_KNOWN_LENGTH) continue;
       this.whole.add(v.toLowerCase());
-      if (v.includes('@')) emails.add(v.toLowerCase());
-      else others.add(v);
+      if (v.includes('@')) {
+        emails.add(v.toLowerCase());
+        continue;
+      }
+      others.add(v);
+      const phone = phoneBodies(v);
+      if (phone.length > 0) {
+        bodies.push(...phone);
+        continue;
+      }
+      const parts = v.split(/\s+/);
+      if (parts.length > 1) fullNames.push(spacedWords(v));
+      for (const part of parts) if (part.length >= MIN_KNOWN_LENGTH) words.add(part);
     }
-    // Longest first, so a name inside an address does not break the address's own match.
-    const alternation = (values: Set<string>): string =>
-      [...values]
-        .sort((a, b) => b.length - a.length)
-        .map(escapeRegExp)
-        .join('|');
-    // Addresses are matched in any case; names as written, so "Demo" the stage stays apart from "demo".
     this.emails = emails.size > 0 ? new RegExp(alternation(emails), 'gi') : null;
+    this.phones = phonePattern(bodies);
+    // Patterns already escaped: longest first by their source.
+    this.fullNames = fullNames.length > 0 ? wholeWords(fullNames.sort((a, b) => b.length - a.length).join('|')) : null;
     this.others = others.size > 0 ? new RegExp(alternation(others), 'g') : null;
+    this.nameWords = words.size > 0 ? wholeWords(alternation(words)) : null;
   }
 
   text(s: string): string {
     let out = s;
     if (this.emails) out = out.replace(this.emails, this.pseudonym);
+    if (this.phones) out = out.replace(this.phones, this.pseudonym);
+    if (this.fullNames) out = out.replace(this.fullNames, this.pseudonym);
     if (this.others) out = out.replace(this.others, this.pseudonym);
     return out;
+  }
+
+  /**
+   * A free-text reason about the person's lead (why it was lost or won): as text, and their names
+   * and name parts in any case, as whole words ("KIM said no").
+   */
+  reason(s: string): string {
+    const out = this.text(s);
+    return this.nameWords ? out.replace(this.nameWords, this.pseudonym) : out;
   }
 
   /** Whether the text holds one of the person's addresses. */
@@ -163,6 +240,7 @@ export class Scrubber {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (k === 'note') out[k] = null;
+      else if (k === 'reason' && typeof v === 'string') out[k] = this.reason(v);
       else if (personalKeys && isCompanyKey(k)) out[k] = this.company(v);
       else if (personalKeys && isPersonalKey(k)) out[k] = this.historyValue(v);
       else if (k === 'fields') out[k] = this.json(v, true);
