@@ -145,7 +145,7 @@ async function pseudonymiseLeads(
         company: l.company === null ? null : String(s.company(l.company)),
         fields: JSON.stringify(s.liveFields(parse(l.fields))),
         state: JSON.stringify(state),
-        close_reason: l.close_reason === null ? null : s.text(l.close_reason),
+        close_reason: l.close_reason === null ? null : s.reason(l.close_reason),
         error: l.error === null ? null : s.text(l.error),
         // A new version: an engine batch that loaded the lead before this erase loses its race
         // and decides again on the erased row, instead of writing the old fields back.

@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 describe.each(dialects)('erase reasons on %s', (dialect) => {
-  it('replaces the name in any case and the phone however written in the close reason and the lost event', async () => {
+  it('replaces the name and its parts in any case and the phone however written in the close reason and the lost event', async () => {
     const store = await freshStore(dialect);
     open.push(store);
     await applyProcess(store, PROCESS, T0, 'test');
@@ -41,13 +41,18 @@ describe.each(dialects)('erase reasons on %s', (dialect) => {
       T0,
     );
     await engine.handle(
-      { type: 'lead.lost', lead: 'L-KIM', reason: 'KIM LEE said no, call 020 7946 0000 / +442079460000' },
+      {
+        type: 'lead.lost',
+        lead: 'L-KIM',
+        reason: 'KIM LEE said no, call 020 7946 0000 / +442079460000; kim prefers mail',
+      },
       T0,
     );
     const { pseudonym } = await eraseContact(store, 'kim@lee.test', 'dpo', T0 + 1000);
 
     const lead = await store.db.selectFrom('leads').selectAll().where('id', '=', 'L-KIM').executeTakeFirstOrThrow();
-    expect(lead.close_reason).toBe(`${pseudonym} said no, call ${pseudonym} / ${pseudonym}`);
+    const scrubbed = `${pseudonym} said no, call ${pseudonym} / ${pseudonym}; ${pseudonym} prefers mail`;
+    expect(lead.close_reason).toBe(scrubbed);
     const lost = await store.db
       .selectFrom('events')
       .select('payload')
@@ -55,7 +60,7 @@ describe.each(dialects)('erase reasons on %s', (dialect) => {
       .where('type', '=', 'lead.lost')
       .executeTakeFirstOrThrow();
     expect(JSON.parse(lost.payload)).toMatchObject({
-      reason: `${pseudonym} said no, call ${pseudonym} / ${pseudonym}`,
+      reason: scrubbed,
     });
     const everything = JSON.stringify(
       await Promise.all(
