@@ -77,8 +77,8 @@ export async function takeForecastSnapshot(
 }
 
 function figures(owner: string, f: ForecastFigures): SnapshotFigures {
-  // Stored in whole minor units: the forecast is rounded once, so forecast = won + weighted may
-  // differ from the rounded parts by a cent.
+  // Whole minor units already (each lead's weighted value is rounded to the cent); the rounding
+  // here only keeps a float's noise out of an integer column.
   return {
     owner,
     wonMinor: Math.round(f.wonMinor),
@@ -91,6 +91,8 @@ function figures(owner: string, f: ForecastFigures): SnapshotFigures {
       best_case: Math.round(f.byCategory.best_case),
       pipeline: Math.round(f.byCategory.pipeline),
     },
+    pastCloseDate: f.pastCloseDate,
+    pastCloseValueMinor: Math.round(f.pastCloseValueMinor),
   };
 }
 
@@ -103,6 +105,8 @@ function zero(owner: string): SnapshotFigures {
     openLeads: 0,
     withoutCloseDate: 0,
     byCategory: { commit: 0, best_case: 0, pipeline: 0 },
+    pastCloseDate: 0,
+    pastCloseValueMinor: 0,
   };
 }
 
@@ -117,6 +121,8 @@ export function snapshotFiguresJson(r: SnapshotFigures): Record<string, string |
     forecast: money(r.forecastMinor),
     open_leads: r.openLeads,
     without_close_date: r.withoutCloseDate,
+    past_close_date: r.pastCloseDate,
+    past_close_value: r.pastCloseValueMinor === null ? null : money(r.pastCloseValueMinor),
     weighted_commit: money(r.byCategory['commit'] ?? 0),
     weighted_best_case: money(r.byCategory['best_case'] ?? 0),
     weighted_pipeline: money(r.byCategory['pipeline'] ?? 0),
@@ -141,6 +147,8 @@ export function snapshotRowsWithin(
     openLeads: 0,
     withoutCloseDate: 0,
     byCategory: {},
+    pastCloseDate: 0,
+    pastCloseValueMinor: 0,
   };
   for (const r of reps) {
     total.wonMinor += r.wonMinor;
@@ -148,6 +156,13 @@ export function snapshotRowsWithin(
     total.forecastMinor += r.forecastMinor;
     total.openLeads += r.openLeads;
     total.withoutCloseDate += r.withoutCloseDate;
+    // Unknown for one rep (a snapshot older than the figure) is unknown for the sum.
+    total.pastCloseDate =
+      total.pastCloseDate === null || r.pastCloseDate === null ? null : total.pastCloseDate + r.pastCloseDate;
+    total.pastCloseValueMinor =
+      total.pastCloseValueMinor === null || r.pastCloseValueMinor === null
+        ? null
+        : total.pastCloseValueMinor + r.pastCloseValueMinor;
     for (const [category, minor] of Object.entries(r.byCategory))
       total.byCategory[category] = (total.byCategory[category] ?? 0) + minor;
   }

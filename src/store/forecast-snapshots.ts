@@ -16,6 +16,9 @@ export interface SnapshotFigures {
   openLeads: number;
   withoutCloseDate: number;
   byCategory: Record<string, number>;
+  /** Open leads whose expected_close passed before the period, and their value; null in older snapshots. */
+  pastCloseDate: number | null;
+  pastCloseValueMinor: number | null;
 }
 
 export interface SnapshotHeader {
@@ -56,6 +59,8 @@ export async function insertSnapshot(
     open_leads: r.openLeads,
     without_close_date: r.withoutCloseDate,
     by_category: JSON.stringify(r.byCategory),
+    past_close_date: r.pastCloseDate,
+    past_close_value_minor: r.pastCloseValueMinor,
   }));
   const [total, ...reps] = values;
   if (total === undefined) return false;
@@ -88,6 +93,8 @@ type Raw = {
   open_leads: number;
   without_close_date: number;
   by_category: string;
+  past_close_date: number | null;
+  past_close_value_minor: number | null;
 };
 
 function fromRow(r: Raw): SnapshotRow {
@@ -106,6 +113,8 @@ function fromRow(r: Raw): SnapshotRow {
     openLeads: Number(r.open_leads),
     withoutCloseDate: Number(r.without_close_date),
     byCategory: JSON.parse(r.by_category) as Record<string, number>,
+    pastCloseDate: r.past_close_date === null ? null : Number(r.past_close_date),
+    pastCloseValueMinor: r.past_close_value_minor === null ? null : Number(r.past_close_value_minor),
   };
 }
 

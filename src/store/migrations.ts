@@ -803,6 +803,18 @@ const fieldHistoryEmails: Migration = {
   },
 };
 
+/**
+ * A forecast snapshot records, like the forecast report, the open leads whose expected_close passed
+ * before the period (in no forecast from it on) and their value. Null in snapshots taken before
+ * this migration: they did not count them, and 0 would say there were none.
+ */
+const snapshotPastClose: Migration = {
+  async up(db: Any) {
+    await db.schema.alterTable('forecast_snapshots').addColumn('past_close_date', 'integer').execute();
+    await db.schema.alterTable('forecast_snapshots').addColumn('past_close_value_minor', 'bigint').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -825,6 +837,7 @@ export const migrations: Record<string, Migration> = {
   '0019_task_stay_index': taskStayIndex,
   '0020_contact_hash_key': contactHashKey,
   '0021_field_history_emails': fieldHistoryEmails,
+  '0022_snapshot_past_close': snapshotPastClose,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -276,6 +276,9 @@ export interface ForecastSnapshotsTable {
   open_leads: number;
   without_close_date: number;
   by_category: string;
+  /** Null in snapshots taken before the figure was recorded. */
+  past_close_date: number | null;
+  past_close_value_minor: number | null;
 }
 
 export interface MembersTable {

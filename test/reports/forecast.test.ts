@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeadEvent } from '../../src/domain/events.js';
+import { snapshotFiguresJson, snapshotRowsWithin, takeForecastSnapshot } from '../../src/reports/forecast-snapshot.js';
 import { ReportError, runReport } from '../../src/reports/run-report.js';
 import type { Store } from '../../src/store/db.js';
+import { listSnapshots, type SnapshotFigures } from '../../src/store/forecast-snapshots.js';
 import { applyForecastProcess, at, play } from '../support/forecast-fixtures.js';
 import { dialects, freshStore } from '../support/stores.js';
 
@@ -303,6 +305,22 @@ describe.each(dialects)('forecast: close dates that have passed, and cents (%s)'
     );
   });
 
+  it('a snapshot records the same figures, in total and for the rep', async () => {
+    const taken = await takeForecastSnapshot(store, '2026-11', 'on_demand', NOW_28);
+    expect(taken.taken).toBe(true);
+    const stored = await listSnapshots(store.db, { periods: ['2026-11'] });
+    expect(stored.map((r) => [r.owner, r.pastCloseDate, r.pastCloseValueMinor])).toEqual([
+      ['', 1, 80_000],
+      ['anna', 0, 0],
+      ['ben', 0, 0],
+      ['cleo', 1, 80_000],
+    ]);
+    expect(snapshotFiguresJson(stored[0] as SnapshotFigures)).toMatchObject({
+      past_close_date: 1,
+      past_close_value: 800,
+    });
+  });
+
   it('in a later period, every open lead whose expected_close has passed counts, the current month’s overdue ones too', async () => {
     const out = await runReport(store, { name: 'forecast', options: { period: '2026-12' }, now: NOW_28 });
     expect(out.summary).toMatchObject({ past_close_date: 2, past_close_value: 1800 });
@@ -333,5 +351,27 @@ describe.each(dialects)('forecast: close dates that have passed, and cents (%s)'
       expect(cents(r['weighted_commit']) + cents(r['weighted_best_case']) + cents(r['weighted_pipeline'])).toBe(
         cents(r['weighted']),
       );
+  });
+});
+
+describe('snapshot rows within a reach', () => {
+  const row = (owner: string, past: number | null): SnapshotFigures => ({
+    owner,
+    wonMinor: 100,
+    weightedMinor: 0,
+    forecastMinor: 100,
+    openLeads: 0,
+    withoutCloseDate: 0,
+    byCategory: {},
+    pastCloseDate: past,
+    pastCloseValueMinor: past === null ? null : past * 1000,
+  });
+
+  it('adds up the past-close figures of the reps in reach; a snapshot older than the figure leaves them unknown', () => {
+    const [total] = snapshotRowsWithin([row('', 9), row('a', 1), row('b', 2), row('c', 4)], (o) => o !== 'c');
+    expect([total?.pastCloseDate, total?.pastCloseValueMinor]).toEqual([3, 3000]);
+    const [old] = snapshotRowsWithin([row('', null), row('a', null), row('b', null)], () => true);
+    expect([old?.pastCloseDate, old?.pastCloseValueMinor]).toEqual([null, null]);
+    expect(snapshotFiguresJson(row('a', null))).toMatchObject({ past_close_date: null, past_close_value: null });
   });
 });

@@ -27,7 +27,8 @@ export const snapshotSchema = z
       .array(z.record(z.string(), z.union([z.string(), z.number(), z.null()])))
       .describe(
         'The total (owner null) first, then one row per rep: owner, won, weighted, forecast, open_leads, ' +
-          'without_close_date, weighted_commit, weighted_best_case, weighted_pipeline; money in major units',
+          'without_close_date, past_close_date, past_close_value (null in snapshots taken before they were recorded), ' +
+          'weighted_commit, weighted_best_case, weighted_pipeline; money in major units',
       ),
   })
   .meta({ id: 'ForecastSnapshot' });
