@@ -37,14 +37,6 @@ export function contactHash(secret: Buffer, email: string): string {
   return keyedHash(secret, legacyEmailHash(email));
 }
 
-/** @deprecated Unkeyed: use ContactKeys.hash (contact-keys.ts). Kept only until every caller has switched. */
-export const emailHash = legacyEmailHash;
-
-/** @deprecated Unkeyed: use ContactKeys.pseudonym (contact-keys.ts). Kept only until every caller has switched. */
-export function pseudonymFor(email: string): string {
-  return pseudonymOf(legacyEmailHash(email));
-}
-
 /** Mailchimp addresses a list member by the MD5 of the lowercased address (INTEGRATIONS.md). */
 export function subscriberHash(email: string): string {
   return createHash('md5').update(normaliseEmail(email)).digest('hex');

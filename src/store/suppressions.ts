@@ -1,13 +1,12 @@
 import { contactKeys } from './contact-keys.js';
 import type { Tx } from './db.js';
-import { legacyEmailHash } from './personal-data.js';
 
 /**
  * The suppression list: keyed hashes of addresses that automation must never write to again
  * (erased contacts). Only the contact hash (HMAC with the installation's secret, contact-keys.ts)
  * is kept, so the list itself holds no address and a guessed address cannot be checked against it
- * without the secret; Stageflow, which has the secret, can check any address. An unkeyed SHA-256
- * (what callers not yet switched to ContactKeys still write) is matched too, for now.
+ * without the secret; Stageflow, which has the secret, can check any address. Migration 0020
+ * converted the unkeyed hashes earlier versions stored.
  */
 
 export async function isSuppressed(tx: Tx, email: string): Promise<boolean> {
@@ -15,7 +14,7 @@ export async function isSuppressed(tx: Tx, email: string): Promise<boolean> {
   const row = await tx
     .selectFrom('suppressions')
     .select('email_hash')
-    .where('email_hash', 'in', [keys.hash(email), legacyEmailHash(email)])
+    .where('email_hash', '=', keys.hash(email))
     .executeTakeFirst();
   return row !== undefined;
 }
@@ -44,19 +43,9 @@ export async function suppressedContacts(tx: Tx): Promise<SuppressedContacts> {
   ]);
   const hashes = new Set(rows.map((r) => r.email_hash));
   return {
-    has:
-      hashes.size === 0 ? () => false : (email) => hashes.has(keys.hash(email)) || hashes.has(legacyEmailHash(email)),
+    has: hashes.size === 0 ? () => false : (email) => hashes.has(keys.hash(email)),
     pseudonym: keys.pseudonym,
   };
-}
-
-/**
- * @deprecated The stored hashes, for callers that still check the unkeyed `emailHash`: use
- * suppressedContacts. Kept, with the unkeyed match above, only until every caller has switched.
- */
-export async function suppressedHashes(tx: Tx): Promise<Set<string>> {
-  const rows = await tx.selectFrom('suppressions').select('email_hash').execute();
-  return new Set(rows.map((r) => r.email_hash));
 }
 
 /** A check for decide(), which is pure: the shell loads the list and hashes the addresses. */
