@@ -58,6 +58,14 @@ export function importCommand(program: Command): void {
       const mapping = opts.mapping ? { text: readText(opts.mapping), label: opts.mapping } : undefined;
       const rates = opts.rates ? { text: readText(opts.rates), label: opts.rates } : undefined;
       const bar = new ProgressLine(!ctx.json && process.stderr.isTTY === true);
+      // Ctrl-C stops between records and says what was saved; a second one stops at once.
+      const stop = new AbortController();
+      const interrupt = (): void => {
+        if (stop.signal.aborted) process.exit(130);
+        stop.abort();
+      };
+      process.on('SIGINT', interrupt);
+      process.on('SIGTERM', interrupt);
       const report = await withStore(ctx, async (store) => {
         try {
           return await runImport(store, {
@@ -74,6 +82,7 @@ export function importCommand(program: Command): void {
             now: ctx.now,
             actor: { kind: 'import', ...(ctx.actor.id ? { id: ctx.actor.id } : {}) },
             onProgress: (p) => bar.update(p.phase, p.bytesRead, p.totalBytes, plural(p.records, 'record')),
+            signal: stop.signal,
           });
         } catch (e) {
           if (e instanceof ImportRejected)
@@ -83,6 +92,8 @@ export function importCommand(program: Command): void {
           throw e;
         } finally {
           bar.done();
+          process.off('SIGINT', interrupt);
+          process.off('SIGTERM', interrupt);
         }
       });
       if (ctx.json) printJson(report);
@@ -121,8 +132,9 @@ function printReport(r: ImportReport, skipInvalid: boolean): void {
   if (r.resumedFromLine !== null) print(`resumed after line ${r.resumedFromLine} (run ${r.runId})`);
   // A resumed run's count takes in the leads its interrupted attempt saved before the checkpoint.
   const sofar = r.resumedFromLine !== null ? ', with those saved before the interruption' : '';
+  const split = `${r.resumedFromLine !== null ? 'since resuming, ' : ''}${r.created} new, ${r.updated} updated`;
   print(
-    `imported ${plural(r.written, 'lead')}${sofar}${r.kept > 0 ? `; ${r.kept} worked in Stageflow since an earlier import were left as they are` : ''}`,
+    `imported ${plural(r.written, 'lead')}${sofar} (${split})${r.kept > 0 ? `; ${r.kept} worked in Stageflow since an earlier import were left as they are` : ''}`,
   );
   if (r.skipped.length > 0) {
     print(`skipped ${plural(r.skipped.length, 'record')}:`);

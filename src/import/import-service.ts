@@ -3,14 +3,12 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { z } from 'zod';
-import type { Fields } from '../domain/conditions.js';
 import type { Actor } from '../domain/events.js';
 import { Engine } from '../engine/engine.js';
 import { applyProcess, loadProcessText } from '../engine/process-service.js';
 import { appendAudit } from '../store/audit.js';
-import { ErasureScrubber, personNames } from '../store/contact-scrub.js';
-import { isCompanyKey, isPersonalKey } from '../store/personal-data.js';
-import { suppressedContacts, type SuppressedContacts } from '../store/suppressions.js';
+import { emailHash, pseudonymFor } from '../store/personal-data.js';
+import { suppressedHashes } from '../store/suppressions.js';
 import { upsertAccounts, upsertProducts } from '../store/catalog.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { recountOpenLeads, storedCreatedAt, writeImportBatch, type ImportedLeadRows } from '../store/import-writer.js';
@@ -89,6 +87,11 @@ export interface ImportOptions {
   now: number;
   actor: Actor;
   onProgress?: (p: ImportProgress) => void;
+  /**
+   * Stops the import between records (Ctrl-C): while checking, nothing is written; while writing,
+   * the batch in progress is dropped and the run stays open at its last commit, to be resumed.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ImportProgress extends CsvProgress {
@@ -109,6 +112,9 @@ export interface ImportReport {
   written: number;
   /** Leads worked in Stageflow since an earlier import of the same record: left as they are. */
   kept: number;
+  /** Of the leads this run wrote (a resumed run: since it resumed), those new and those an earlier import had written. */
+  created: number;
+  updated: number;
   /** Records skipped (with --skip-invalid): line and reasons. */
   skipped: { line: number; sourceId: string | null; reasons: string[] }[];
   errors: number;
@@ -140,12 +146,12 @@ interface Prepared {
   /** What the file's content may still decide (its mapping left it open), and how its bytes are read. */
   guesses: Guesses;
   encoding: CsvEncoding;
-  /** Erased contacts: their personal data is not brought back. */
-  suppressed: SuppressedContacts;
+  /** Hashes of erased contacts: their personal data is not brought back. */
+  suppressed: Set<string>;
 }
 
 export async function runImport(store: Store, opts: ImportOptions): Promise<ImportReport> {
-  const read: Prepared = { ...(await prepare(opts)), suppressed: await suppressedContacts(store.db) };
+  const read: Prepared = { ...(await prepare(opts)), suppressed: await suppressedHashes(store.db) };
   const maxProblems = opts.maxProblems ?? 1000;
   const report: ImportReport = {
     format: opts.format,
@@ -158,6 +164,8 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
     invalid: 0,
     written: 0,
     kept: 0,
+    created: 0,
+    updated: 0,
     skipped: [],
     errors: 0,
     sideErrors: 0,
@@ -484,10 +492,9 @@ function planRecord(
   const sourceId = mapped.sourceId;
   if (mapped.misshapen) return { plan: null, sourceId, problems: mapped.problems };
   const completed = prep.maven ? prep.maven.complete(mapped.record) : mapped.record;
-  const erased = completed.email !== null && prep.suppressed.has(completed.email);
+  const erased = completed.email !== null && prep.suppressed.has(emailHash(completed.email));
   // An erased contact stays erased: the deal is imported, the person's data is not.
-  const record =
-    erased && completed.email !== null ? withoutPerson(completed, completed.email, prep.suppressed) : completed;
+  const record = erased ? withoutPerson(completed) : completed;
   // Planned even when a cell did not read: the owner, stage and the rest are checked all the same.
   const planned = planLead(record, dir, ctx);
   // The plan names fields (owner, stage); the report names the file's columns.
@@ -514,34 +521,8 @@ function planRecord(
   };
 }
 
-/**
- * An erased contact's deal, scrubbed as the erase would have (store/contact-scrub.ts): name,
- * email and phone go, personal custom fields (first_name, mobile_phone, ...) are dropped, their
- * values are replaced in the close reason and other text fields, and a company that is the person
- * (their address, or one of their name fields whole) becomes the pseudonym. Otherwise the address
- * would come back in a place no later erase looks at, since the lead has no email.
- */
-function withoutPerson(r: ImportRecord, email: string, erased: SuppressedContacts): ImportRecord {
-  const personal = Object.entries(r.fields).filter(([k]) => isPersonalKey(k));
-  const known = [email, r.name, r.phone, ...personal.map(([, v]) => v)].filter(
-    (v): v is string | number => typeof v === 'string' || typeof v === 'number',
-  );
-  const s = new ErasureScrubber(erased.pseudonym(email), known.map(String), [email, ...personNames(r.fields)]);
-  const text = (v: string | null): string | null => (v === null ? null : s.text(v));
-  const fields: Fields = {};
-  for (const [k, v] of Object.entries(r.fields)) {
-    if (isPersonalKey(k)) continue;
-    fields[k] = typeof v !== 'string' ? v : isCompanyKey(k) ? String(s.company(v)) : s.text(v);
-  }
-  return {
-    ...r,
-    name: s.pseudonym,
-    email: null,
-    phone: null,
-    company: r.company === null ? null : String(s.company(r.company)),
-    closeReason: text(r.closeReason),
-    fields,
-  };
+function withoutPerson(r: ImportRecord): ImportRecord {
+  return { ...r, name: r.email ? pseudonymFor(r.email) : null, email: null, phone: null };
 }
 
 function inFileColumns(
@@ -649,6 +630,7 @@ async function checkPass(
     await withTransaction(store, async (tx: Tx) => {
       const seen = new SeenIds(store, tx);
       for await (const row of records(prep, zone, 'checking', opts, evidence)) {
+        if (opts.signal?.aborted) throw new ImportRejected('interrupted while checking the file: nothing was written');
         const line = row.line;
         report.records++;
         const { plan, sourceId, problems } = planRecord(prep, row, dir, ctx);
@@ -749,6 +731,8 @@ async function writePass(
       rows = (await keepingFirstCreation(tx, prep, planned, dir, ctx)).map((p) => importedRows(p, rowCtx));
       const written = await writeImportBatch(store, tx, rows);
       report.kept += written.kept.length;
+      report.updated += written.replaced;
+      report.created += written.written - written.replaced;
       progress.written += written.written;
       progress.checkpointLine = lastLine;
       await advanceRun(tx, runId, progress);
@@ -759,6 +743,7 @@ async function writePass(
   const zone = dir.process.organisation.timezone;
   try {
     for await (const row of records(prep, zone, 'writing', opts)) {
+      if (opts.signal?.aborted) throw new Error('interrupted');
       const line = row.line;
       progress.read++;
       if (line <= progress.checkpointLine) continue; // committed by the interrupted run

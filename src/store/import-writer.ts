@@ -21,6 +21,8 @@ export interface ImportedLeadRows {
 
 export interface ImportBatchResult {
   written: number;
+  /** Of those written, the leads an earlier import had written: replaced, not new. */
+  replaced: number;
   /** Leads worked in Stageflow since their import: not overwritten. */
   kept: string[];
 }
@@ -33,7 +35,7 @@ export async function writeImportBatch(
   tx: Tx,
   batch: readonly ImportedLeadRows[],
 ): Promise<ImportBatchResult> {
-  if (batch.length === 0) return { written: 0, kept: [] };
+  if (batch.length === 0) return { written: 0, replaced: 0, kept: [] };
   return store.sqlite ? writeSqlite(store.sqlite, batch) : writeKysely(tx, batch);
 }
 
@@ -78,6 +80,7 @@ function writeSqlite(db: RawDb, batch: readonly ImportedLeadRows[]): ImportBatch
   const replacedLead = prepared(db, 'lead', () => insertSql('leads', first.lead, leadUpsert(first.lead)));
   const kept: string[] = [];
   let written = 0;
+  let replaced = 0;
   for (const rows of batch) {
     const existing = seqOf.get(rows.lead.id) as { seq: number } | undefined;
     if (existing && existing.seq > 0) {
@@ -87,11 +90,12 @@ function writeSqlite(db: RawDb, batch: readonly ImportedLeadRows[]): ImportBatch
     if (existing) {
       for (const d of deletes) d.run(rows.lead.id);
       replacedLead.run(rows.lead);
+      replaced++;
     } else newLead.run(rows.lead);
     for (const s of rows.stays) prepared(db, 'stay', () => insertSql('stage_stays', s)).run(s);
     written++;
   }
-  return { written, kept };
+  return { written, replaced, kept };
 }
 
 async function writeKysely(tx: Tx, batch: readonly ImportedLeadRows[]): Promise<ImportBatchResult> {
@@ -132,7 +136,7 @@ async function writeKysely(tx: Tx, batch: readonly ImportedLeadRows[]): Promise<
       )
       .execute();
   for (const part of chunk(todo.flatMap((b) => b.stays))) await tx.insertInto('stage_stays').values(part).execute();
-  return { written: todo.length, kept };
+  return { written: todo.length, replaced: replaced.length, kept };
 }
 
 function chunk<T extends object>(rows: readonly T[]): T[][] {

@@ -255,3 +255,13 @@ describe.each(dialects)('owners by name on %s', (dialect) => {
     ]);
   });
 });
+
+describe.each(dialects)('a re-run on %s', (dialect) => {
+  it('counts the leads it updated apart from the new ones', async () => {
+    const s = await store(dialect);
+    const first = await run(s, 'pipedrive', file('pd-a.csv', [PD, deal(1, '100'), deal(2, '100')].join('\n')));
+    expect(first).toMatchObject({ written: 2, created: 2, updated: 0 });
+    const again = await run(s, 'pipedrive', file('pd-b.csv', [PD, deal(1, '100'), deal(3, '100')].join('\n')));
+    expect(again).toMatchObject({ written: 2, created: 1, updated: 1 });
+  });
+});

@@ -97,6 +97,11 @@ export const importReportSchema = z
     invalid: z.number().int(),
     written: z.number().int(),
     kept: z.number().int().describe('Leads worked in Stageflow since an earlier import: left as they are'),
+    created: z.number().int().describe('Of the leads this run wrote (since it resumed), those that are new'),
+    updated: z
+      .number()
+      .int()
+      .describe('Of the leads this run wrote (since it resumed), those an earlier import had written'),
     skipped: z.array(
       z.object({ line: z.number().int(), sourceId: z.string().nullable(), reasons: z.array(z.string()) }),
     ),
