@@ -3,12 +3,14 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { z } from 'zod';
+import type { Fields } from '../domain/conditions.js';
 import type { Actor } from '../domain/events.js';
 import { Engine } from '../engine/engine.js';
 import { applyProcess, loadProcessText } from '../engine/process-service.js';
 import { appendAudit } from '../store/audit.js';
-import { emailHash, pseudonymFor } from '../store/personal-data.js';
-import { suppressedHashes } from '../store/suppressions.js';
+import { ErasureScrubber, personNames } from '../store/contact-scrub.js';
+import { isCompanyKey, isPersonalKey } from '../store/personal-data.js';
+import { suppressedContacts, type SuppressedContacts } from '../store/suppressions.js';
 import { upsertAccounts, upsertProducts } from '../store/catalog.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { recountOpenLeads, storedCreatedAt, writeImportBatch, type ImportedLeadRows } from '../store/import-writer.js';
@@ -146,12 +148,12 @@ interface Prepared {
   /** What the file's content may still decide (its mapping left it open), and how its bytes are read. */
   guesses: Guesses;
   encoding: CsvEncoding;
-  /** Hashes of erased contacts: their personal data is not brought back. */
-  suppressed: Set<string>;
+  /** Erased contacts: their personal data is not brought back. */
+  suppressed: SuppressedContacts;
 }
 
 export async function runImport(store: Store, opts: ImportOptions): Promise<ImportReport> {
-  const read: Prepared = { ...(await prepare(opts)), suppressed: await suppressedHashes(store.db) };
+  const read: Prepared = { ...(await prepare(opts)), suppressed: await suppressedContacts(store.db) };
   const maxProblems = opts.maxProblems ?? 1000;
   const report: ImportReport = {
     format: opts.format,
@@ -492,9 +494,10 @@ function planRecord(
   const sourceId = mapped.sourceId;
   if (mapped.misshapen) return { plan: null, sourceId, problems: mapped.problems };
   const completed = prep.maven ? prep.maven.complete(mapped.record) : mapped.record;
-  const erased = completed.email !== null && prep.suppressed.has(emailHash(completed.email));
+  const erased = completed.email !== null && prep.suppressed.has(completed.email);
   // An erased contact stays erased: the deal is imported, the person's data is not.
-  const record = erased ? withoutPerson(completed) : completed;
+  const record =
+    erased && completed.email !== null ? withoutPerson(completed, completed.email, prep.suppressed) : completed;
   // Planned even when a cell did not read: the owner, stage and the rest are checked all the same.
   const planned = planLead(record, dir, ctx);
   // The plan names fields (owner, stage); the report names the file's columns.
@@ -521,8 +524,34 @@ function planRecord(
   };
 }
 
-function withoutPerson(r: ImportRecord): ImportRecord {
-  return { ...r, name: r.email ? pseudonymFor(r.email) : null, email: null, phone: null };
+/**
+ * An erased contact's deal, scrubbed as the erase would have (store/contact-scrub.ts): name,
+ * email and phone go, personal custom fields (first_name, mobile_phone, ...) are dropped, their
+ * values are replaced in the close reason and other text fields, and a company that is the person
+ * (their address, or one of their name fields whole) becomes the pseudonym. Otherwise the address
+ * would come back in a place no later erase looks at, since the lead has no email.
+ */
+function withoutPerson(r: ImportRecord, email: string, erased: SuppressedContacts): ImportRecord {
+  const personal = Object.entries(r.fields).filter(([k]) => isPersonalKey(k));
+  const known = [email, r.name, r.phone, ...personal.map(([, v]) => v)].filter(
+    (v): v is string | number => typeof v === 'string' || typeof v === 'number',
+  );
+  const s = new ErasureScrubber(erased.pseudonym(email), known.map(String), [email, ...personNames(r.fields)]);
+  const text = (v: string | null): string | null => (v === null ? null : s.text(v));
+  const fields: Fields = {};
+  for (const [k, v] of Object.entries(r.fields)) {
+    if (isPersonalKey(k)) continue;
+    fields[k] = typeof v !== 'string' ? v : isCompanyKey(k) ? String(s.company(v)) : s.text(v);
+  }
+  return {
+    ...r,
+    name: s.pseudonym,
+    email: null,
+    phone: null,
+    company: r.company === null ? null : String(s.company(r.company)),
+    closeReason: text(r.closeReason),
+    fields,
+  };
 }
 
 function inFileColumns(
