@@ -36,9 +36,19 @@ function showErase(email: string, r: EraseResult): void {
   print(`erased ${email}`);
   for (const line of table(
     [
-      ['leads pseudonymised', `${r.leads.length}`, `${r.leads.join(', ')} now named ${r.pseudonym}`],
+      [
+        'leads pseudonymised',
+        `${r.leads.length}`,
+        r.leads.length > 0 ? `${r.leads.join(', ')} now named ${r.pseudonym}` : '',
+      ],
       ...(r.earlierLeads.length > 0
-        ? [['earlier leads scrubbed', `${r.earlierLeads.length}`, `${r.earlierLeads.join(', ')} (now someone else's)`]]
+        ? [
+            [
+              'earlier leads scrubbed',
+              `${r.earlierLeads.length}`,
+              `${r.earlierLeads.join(', ')} (now someone else's; the person's values now ${r.pseudonym})`,
+            ],
+          ]
         : []),
       ...(r.deletedLeadMessages > 0 ? [["deleted leads' messages", `${r.deletedLeadMessages}`, 'pseudonymised']] : []),
       ['messages cancelled', `${r.cancelled}`, ''],
@@ -64,7 +74,14 @@ export function contactCommands(program: Command): void {
         const data = await refusing(() => exportContact(store, email, actorOf(ctx), ctx.now));
         if (opts.out === undefined) return printJson(data);
         writeFileSync(opts.out, `${JSON.stringify(data, null, 2)}\n`);
-        print(`exported ${plural(data.leads.length, 'lead')} of ${data.email} to ${opts.out}`);
+        const elsewhere = [
+          ...(data.earlier_leads.length > 0 ? [plural(data.earlier_leads.length, 'earlier lead')] : []),
+          ...(data.deleted_lead_messages.length > 0
+            ? [plural(data.deleted_lead_messages.length, "deleted lead's message", "deleted leads' messages")]
+            : []),
+        ];
+        const also = elsewhere.length > 0 ? ` (and ${elsewhere.join(', ')})` : '';
+        print(`exported ${plural(data.leads.length, 'lead')}${also} of ${data.email} to ${opts.out}`);
       });
     });
 
