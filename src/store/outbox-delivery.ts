@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { OutboxItem } from '../domain/outbox.js';
+import { CANCELLED_ERASED } from './contact-outbox.js';
 import type { Store, Tx } from './db.js';
 import { sameAddress } from './personal-data.js';
 import type { OutboxTable } from './schema.js';
@@ -65,7 +66,6 @@ export function backoffMs(attempts: number, random: () => number): number {
 
 export type Recorded = 'sent' | 'failed' | 'dead';
 
-export const CANCELLED_ERASED = 'cancelled: contact erased';
 export const CANCELLED_MOVED = 'cancelled: the lead has another address by now';
 
 /**
