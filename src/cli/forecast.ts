@@ -2,10 +2,14 @@ import type { Command } from 'commander';
 import { isPeriodKey } from '../domain/quotas.js';
 import { SnapshotError, snapshotFiguresJson, takeForecastSnapshot } from '../reports/forecast-snapshot.js';
 import { periodKey } from '../reports/period.js';
+import type { ReportLayout } from '../reports/run-report.js';
+import type { Store } from '../store/db.js';
 import { listSnapshots, type SnapshotFigures, type SnapshotRow } from '../store/forecast-snapshots.js';
+import { latestProcess } from '../store/processes.js';
 import { contextOf, displayZone, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
-import { formatTime, print, printJson, table } from './output.js';
+import { formatTime, print, printJson } from './output.js';
+import { figureTable } from './report.js';
 
 /** `stageflow forecast snapshot|list`: record the forecast of a period now, and read the records back. */
 
@@ -19,11 +23,53 @@ function checkedKey(raw: string | undefined): string | undefined {
   return raw;
 }
 
-const HEADER = ['owner', 'won', 'weighted', 'forecast', 'open_leads', 'without_close_date'];
+const MONEY = [
+  'won',
+  'weighted',
+  'forecast',
+  'past_close_value',
+  'weighted_commit',
+  'weighted_best_case',
+  'weighted_pipeline',
+];
+const COUNTS = ['open_leads', 'without_close_date', 'past_close_date'];
 
-function figuresCells(r: SnapshotFigures): string[] {
-  const f = snapshotFiguresJson(r);
-  return HEADER.map((h) => (h === 'owner' ? (r.owner === '' ? '(total)' : r.owner) : String(f[h])));
+/** How a snapshot prints: as `report forecast` does, reps by name, the total first as `(total)`. */
+async function snapshotLayout(store: Store): Promise<{ layout: ReportLayout; names: Map<string, string> }> {
+  const process = (await latestProcess(store.db))?.process;
+  return {
+    layout: {
+      columns: [
+        'owner',
+        'won',
+        'weighted',
+        'forecast',
+        'open_leads',
+        'without_close_date',
+        'past_close_date',
+        'past_close_value',
+        'weighted_commit',
+        'weighted_best_case',
+        'weighted_pipeline',
+      ],
+      units: Object.fromEntries([
+        ...MONEY.map((c) => [c, 'money' as const]),
+        ...COUNTS.map((c) => [c, 'count' as const]),
+      ]),
+      nullLabels: { owner: '(total)' },
+      zone: process?.organisation.timezone ?? 'UTC',
+      currency: process?.organisation.currency ?? 'EUR',
+    },
+    names: new Map((process?.users ?? []).map((u) => [u.id, u.name])),
+  };
+}
+
+function snapshotTable(rows: readonly SnapshotFigures[], how: { layout: ReportLayout; names: Map<string, string> }) {
+  const records = rows.map((r) => {
+    const f = snapshotFiguresJson(r);
+    return { ...f, owner: r.owner === '' ? null : (how.names.get(r.owner) ?? r.owner) };
+  });
+  return figureTable(records, how.layout);
 }
 
 /** Rows of several snapshots, one JSON object per snapshot with its total and its reps. */
@@ -65,8 +111,10 @@ export function forecastCommands(program: Command): void {
             taken_at: new Date(header.takenAt).toISOString(),
             rows: rows.map(snapshotFiguresJson),
           });
+        const how = await snapshotLayout(store);
         print(`snapshot ${header.snapshotId} of ${header.period} taken at ${formatTime(header.takenAt, zone)}`);
-        for (const line of table([HEADER, ...rows.map(figuresCells)], '  ')) print(line);
+        print(`(money in ${how.layout.currency})`);
+        for (const line of snapshotTable(rows, how)) print(line);
       });
     });
   forecast
@@ -89,10 +137,11 @@ export function forecastCommands(program: Command): void {
             })),
           );
         if (snapshots.length === 0) return print(key === undefined ? 'no snapshots yet' : `no snapshots of ${key}`);
-        const zone = await displayZone(store);
+        const how = await snapshotLayout(store);
+        print(`(money in ${how.layout.currency}; times in ${how.layout.zone})`);
         for (const { head, rows } of snapshots) {
-          print(`${head.period}  ${head.kind}  ${formatTime(head.takenAt, zone)}  ${head.snapshotId}`);
-          for (const line of table([HEADER, ...rows.map(figuresCells)], '  ')) print(line);
+          print(`${head.period}  ${head.kind}  ${formatTime(head.takenAt, how.layout.zone)}  ${head.snapshotId}`);
+          for (const line of snapshotTable(rows, how)) print(line);
         }
       });
     });

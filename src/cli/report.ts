@@ -178,6 +178,21 @@ export function reportTable(out: ReportOutput, layout: ReportLayout): string[] {
   return lines;
 }
 
+/**
+ * Records as a report table's rows (names, numbers right-aligned, money with separators and cents
+ * for the whole column, null as `-` or the layout's label), with the header: for tables printed
+ * outside `report`, such as `forecast list`, so they read like the report beside them.
+ */
+export function figureTable(rows: readonly Record<string, unknown>[], layout: ReportLayout): string[] {
+  const cols = layout.columns;
+  const body = [[...cols], ...rows.map((r) => cols.map((c) => cell(r[c], c, layout, rows)))];
+  return table(
+    body,
+    '  ',
+    cols.map((c) => NUMERIC.has(layout.units[c] ?? 'text')),
+  );
+}
+
 function summaryFields(summary: Record<string, unknown>): string[] {
   return Object.entries(summary).flatMap(([k, v]) =>
     Array.isArray(v) ? [...new Set(v.filter(isRecord).flatMap((r) => Object.keys(r)))] : [k],

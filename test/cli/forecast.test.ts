@@ -61,4 +61,32 @@ it('stageflow quota set, report quota --format json, forecast snapshot', async (
     ['ben', 600],
     ['cleo', 0],
   ]);
+
+  // The text reads like `report forecast`: names, the category split, numbers right-aligned with separators.
+  const list = await cli(['forecast', 'list', '--period', '2026-11'], '2026-11-05T09:00:00Z');
+  expect(list.code).toBe(0);
+  const lines = list.stdout.split('\n');
+  expect(lines[0]).toBe('(money in EUR; times in UTC)');
+  expect(lines[1]).toMatch(/^2026-11 {2}on_demand {2}2026-11-05 09:00 \+00:00 {2}on_demand:2026-11:/);
+  expect(lines.slice(2, 7).map((l) => l.split(/ {2,}/).filter((c) => c !== ''))).toEqual([
+    [
+      'owner',
+      'won',
+      'weighted',
+      'forecast',
+      'open_leads',
+      'without_close_date',
+      'past_close_date',
+      'past_close_value',
+      'weighted_commit',
+      'weighted_best_case',
+      'weighted_pipeline',
+    ],
+    ['(total)', '1,200', '600', '1,800', '1', '0', '0', '0', '0', '0', '600'],
+    ['Anna', '1,200', '0', '1,200', '0', '0', '0', '0', '0', '0', '0'],
+    ['Ben', '0', '600', '600', '1', '0', '0', '0', '0', '0', '600'],
+    ['Cleo', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0'],
+  ]);
+  // Right-aligned: the figures end where their header ends.
+  expect((lines[3] as string).indexOf('1,800') + 5).toBe((lines[2] as string).indexOf('forecast') + 8);
 });
