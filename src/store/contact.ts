@@ -84,25 +84,31 @@ export function quotesAddress(text: string, email: string): boolean {
 }
 
 /**
- * Outbox rows of deleted leads (the lead id is in no lead row any more) whose payload quotes the
- * address: a deleted lead's delivered and cancelled messages are kept as delivery history. The
- * outbox has no index for a payload's content, so this reads the outbox once, as the erase
- * already did to find its leads' rows.
+ * Outbox rows of deleted leads whose payload quotes the address: a deleted lead's delivered and
+ * cancelled messages are kept as delivery history. The deleted leads are those of `lead.deleted`
+ * audit entries (their target is the lead id) that no lead row has any more; their messages are
+ * read through the outbox's lead index (migration 0023), never by reading the whole outbox.
  */
-export async function deletedLeadMessages(tx: Tx, email: string): Promise<OutboxTable[]> {
+export function deletedLeadMessagesQuery(tx: Tx, email: string) {
   const norm = normaliseEmail(email);
   const like = `%${norm.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const rows = await tx
+  return tx
     .selectFrom('outbox')
     .selectAll()
-    .where(sql<SqlBool>`lower(payload) like ${like} escape '\\'`)
+    .where('lead_id', 'in', (eb) =>
+      eb.selectFrom('audit_log').select('target').where('action', '=', 'lead.deleted').where('target', 'is not', null),
+    )
     .where(({ not, exists, selectFrom }) =>
       not(exists(selectFrom('leads').select('leads.id').whereRef('leads.id', '=', 'outbox.lead_id'))),
     )
+    .where(sql<SqlBool>`lower(payload) like ${like} escape '\\'`)
     .orderBy('created_at')
-    .orderBy('id')
-    .execute();
-  return rows.filter((r) => quotesAddress(r.payload, norm));
+    .orderBy('id');
+}
+
+export async function deletedLeadMessages(tx: Tx, email: string): Promise<OutboxTable[]> {
+  const rows = await deletedLeadMessagesQuery(tx, email).execute();
+  return rows.filter((r) => quotesAddress(r.payload, email));
 }
 
 /** An address worth looking up: something before and after one @. */

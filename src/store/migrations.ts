@@ -815,6 +815,18 @@ const snapshotPastClose: Migration = {
   },
 };
 
+/**
+ * The outbox had no index by lead: reading one lead's messages (a contact's export and erase, a
+ * lead delete) read every message ever queued. The contact's deleted leads, whose messages the
+ * export and erase also look at, are found by their `lead.deleted` audit entries and then through
+ * this index.
+ */
+const outboxLeadIndex: Migration = {
+  async up(db: Any) {
+    await db.schema.createIndex('outbox_lead').on('outbox').column('lead_id').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -838,6 +850,7 @@ export const migrations: Record<string, Migration> = {
   '0020_contact_hash_key': contactHashKey,
   '0021_field_history_emails': fieldHistoryEmails,
   '0022_snapshot_past_close': snapshotPastClose,
+  '0023_outbox_lead': outboxLeadIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
