@@ -355,6 +355,9 @@ export async function eraseContact(store: Store, email: string, actor: string, n
       const orphanIds = orphans.map((o) => o.id);
       cancelled = await settleOutbox(tx, ids, [...outbox, ...orphans], orphanIds, scrubber, now);
       await forgetStoredAnswers(tx, scrubber);
+    } else if (earlier.length > 0) {
+      // A stored answer about an earlier lead can quote the address too (its create, before the change).
+      await forgetStoredAnswers(tx, new ErasureScrubber(pseudonym, [norm], [norm]));
     }
     for (const lead of earlier) {
       const done = await eraseFromEarlierLead(tx, lead, norm, pseudonym, now);

@@ -158,6 +158,21 @@ describe.each(dialects)('contact reach on %s', (dialect) => {
       { type: 'lead.created', lead: 'L-R', fields: { name: 'Rita R', email: 'r1@r.test' } },
       { type: 'lead.updated', lead: 'L-R', fields: { email: 'r2@r.test' } },
     ]);
+    // The API's stored answer to the lead's creation quotes the address it had then.
+    const answer = (key: string, email: string) => ({
+      scope: 'admin',
+      key,
+      request_hash: 'h',
+      state: 'done',
+      status_code: 201,
+      headers: null,
+      body: JSON.stringify({ id: 'L-R', contact: { email } }),
+      created_at: T0,
+    });
+    await store.db
+      .insertInto('idempotency_keys')
+      .values([answer('create', 'r1@r.test'), answer('update', 'r2@r.test')])
+      .execute();
     const data = await exportContact(store, 'R1@r.test', 'dpo', T0 + 3_600_000);
     expect(data).toMatchObject({ leads: [], suppressed: false });
     expect(data.earlier_leads.map((l) => l.id)).toEqual(['L-R']);
@@ -166,6 +181,8 @@ describe.each(dialects)('contact reach on %s', (dialect) => {
     expect(result.listErasures.map((e) => e.id)).toEqual([`erase:L-R:newsletter:${md5('r1@r.test')}`]);
     expect(await isSuppressed(store.db, 'r1@r.test')).toBe(true);
     expect(await dump(store, 'L-R')).not.toContain('r1@r.test');
+    const kept = await store.db.selectFrom('idempotency_keys').select('key').execute();
+    expect(kept.map((k) => k.key)).toEqual(['update']);
     // The same person with their new address: found as before, the earlier one not counted.
     expect((await exportContact(store, 'r2@r.test', 'dpo', T0 + 86_400_001)).earlier_leads).toEqual([]);
   });
