@@ -54,6 +54,8 @@ export async function* readCsv(path: string, label: string, opts: CsvOptions = {
     bom: true,
     delimiter: opts.delimiter ?? ',',
     relax_column_count: true,
+    // `Acme 24" screens`: a quote inside an unquoted value is text, as Excel and Python read it.
+    relax_quotes: true,
     skip_empty_lines: true,
     info: true,
   });

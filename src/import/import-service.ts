@@ -21,10 +21,17 @@ import { CsvEncodingError, CsvSyntaxError, type CsvEncoding, type CsvProgress } 
 import { builtinMappings, type ImportFormat } from './formats/index.js';
 import { catalogInCurrency, MAVEN_FILES, readMavenSideFiles, type MavenSideFiles } from './formats/maven.js';
 import { compileMapping, type CompiledMapping, type StageDateColumn } from './map-row.js';
-import { readMappingFile } from './mapping-file.js';
+import { keyLine, readMappingFile } from './mapping-file.js';
 import { mappingSchema, refineMapping, refinementSchema, type Mapping, type MappingRefinement } from './mapping.js';
 import { mergeOrganisation } from './organisation.js';
-import { planLead, ProcessDirectory, type PlanContext, type PlannedLead, type RateHint } from './plan.js';
+import {
+  planLead,
+  ProcessDirectory,
+  unknownStageTargets,
+  type PlanContext,
+  type PlannedLead,
+  type RateHint,
+} from './plan.js';
 import { parseRates, type Rates } from './rates.js';
 import type { ImportProblem, ImportRecord } from './record.js';
 import { importedRows } from './rows.js';
@@ -190,6 +197,7 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
   const { process, version, pendingOrg } = await resolveProcess(store, read, opts);
   report.processVersion = version;
   const dir = new ProcessDirectory(process);
+  if (opts.mapping) checkStageTargets(read.mapping, dir, opts.mapping);
   const planCtx: PlanContext = {
     process,
     processVersion: version ?? 0,
@@ -287,6 +295,20 @@ function withMavenCatalogConverted(prep: Prepared, home: string, ctx: PlanContex
   if (!prep.maven) return prep;
   const { accounts, products, problems } = catalogInCurrency(prep.maven, home, ctx.rates, ctx.rateHint);
   return { ...prep, maven: { ...prep.maven, accounts, products }, sideProblems: [...prep.sideProblems, ...problems] };
+}
+
+/** A mapping whose `stages` name a stage the process lacks is refused before any record, naming the mapping's line. */
+function checkStageTargets(mapping: Mapping, dir: ProcessDirectory, file: { text: string; label: string }): void {
+  const wrong = unknownStageTargets(mapping.stages, dir, mapping.pipeline);
+  if (wrong.length === 0) return;
+  throw new ImportRejected(
+    wrong
+      .map(({ from, message }) => {
+        const line = keyLine(file.text, ['stages', from]);
+        return `${file.label}: stages.${from}: ${message}${line === null ? '' : ` (line ${line})`}`;
+      })
+      .join('\n'),
+  );
 }
 
 function readRates(opts: ImportOptions, home: string): Rates {

@@ -1,4 +1,5 @@
 import type { Fields } from '../domain/conditions.js';
+import { isEmailAddress } from '../domain/events.js';
 import type { MappedField, Mapping } from './mapping.js';
 import type { DateCell, ImportProblem, ImportRecord, ImportStatus } from './record.js';
 import { swapDayMonth, type ColumnEvidence, type Guesses } from './column-sense.js';
@@ -102,6 +103,8 @@ export function compileMapping(
   // The formats with day and month swapped: a date that reads only so is evidence of the file's order.
   const swappedFormats = sense?.guesses.dates === true ? mapping.dates.formats.map(swapDayMonth) : null;
   const valueColumn = mapping.columns.value ?? 'value';
+  // "12.500 €", "EUR 8.000": one decimal separator and exactly three digits after it (see amountReading).
+  const ambiguousShape = new RegExp(`^[^\\d.,-]*-?\\d{1,3}\\${mapping.numbers.decimal}\\d{3}[^\\d.,]*$`);
 
   function mapRow(values: readonly string[], line: number): RowResult {
     const problems: ImportProblem[] = [];
@@ -141,7 +144,7 @@ export function compileMapping(
     const rawValue = raw('value');
     if (rawValue !== null) {
       const n = parseNumber(rawValue, mapping.numbers);
-      const ambiguous = guessNumbers && noteAmount(rawValue, line);
+      const ambiguous = guessNumbers && noteAmount(rawValue, n.ok, line);
       if (n.ok && ambiguous) {
         const swapped = swappedSeparators(mapping.numbers);
         const other = swapped ? parseNumber(rawValue, swapped) : null;
@@ -198,7 +201,7 @@ export function compileMapping(
         line,
         sourceId: sourceId ?? '',
         name: text('name'),
-        email: text('email')?.toLowerCase() ?? null,
+        email: firstEmail(text('email'), line, problems),
         phone: text('phone'),
         company: text('company'),
         owner: text('owner'),
@@ -224,9 +227,38 @@ export function compileMapping(
     };
   }
 
+  /**
+   * A person with several addresses (Pipedrive writes `a@x.example, b@y.example` in one cell): the
+   * first is the lead's, with a warning, rather than the whole deal refused as "not an email address".
+   */
+  function firstEmail(cell: string | null, line: number, problems: ImportProblem[]): string | null {
+    if (cell === null) return null;
+    const email = cell.toLowerCase();
+    if (!/[,;]/.test(email)) return email;
+    const all = email
+      .split(/[,;]/)
+      .map((a) => a.trim())
+      .filter((a) => a !== '');
+    if (all.length < 2 || !all.every(isEmailAddress)) return email;
+    problems.push({
+      file,
+      line,
+      column: mapping.columns.email ?? 'email',
+      message: `${all.length} addresses: the first, ${all[0]}, is the lead's email; the others are not imported`,
+      severity: 'warning',
+    });
+    return all[0] ?? null;
+  }
+
   /** Notes what an amount tells of its column's separators; whether it is ambiguous. */
-  function noteAmount(text: string, line: number): boolean {
+  function noteAmount(text: string, readsAsMapped: boolean, line: number): boolean {
     if (evidence === null) return false;
+    // Per row only a regular expression, once each kind of evidence is in: an amount that reads as
+    // mapped can then only add an ambiguity, one that does not only what the first one said.
+    if (
+      readsAsMapped ? evidence.asMappedNumber !== null && !ambiguousShape.test(text) : evidence.swappedNumber !== null
+    )
+      return false;
     const reading = amountReading(text, mapping.numbers);
     if (reading === 'plain' || reading === 'both' || reading === 'neither') return false;
     const sample = { line, column: valueColumn, text };

@@ -82,6 +82,12 @@ function valueAt(input: unknown, path: readonly Segment[]): unknown {
   return v;
 }
 
+/** The line of a key of a mapping file (`['stages', 'Erstkontakt']`), for a mistake found after reading it. */
+export function keyLine(text: string, path: readonly string[]): number | null {
+  const lines = new LineCounter();
+  return lineOf(parseDocument(text, { lineCounter: lines }), lines, path);
+}
+
 /** The line of the key at `path`, or of the deepest key along it that the file has. */
 function lineOf(doc: Document, lines: LineCounter, path: readonly Segment[]): number | null {
   let node: unknown = doc.contents;

@@ -110,15 +110,27 @@ export class ProcessDirectory {
 
   /** The users an owner cell names: one, none, or several that share the name (or one's name is another's id). */
   usersNamed(name: string): readonly string[] {
-    return this.users.get(nameKey(name)) ?? [];
+    return this.users.get(this.key(name)) ?? [];
   }
 
   pipeline(name: string): Pipeline | null {
-    return this.pipelines.get(nameKey(name)) ?? null;
+    return this.pipelines.get(this.key(name)) ?? null;
   }
 
   stage(pipeline: Pipeline, name: string): number | null {
-    return this.stageIndex.get(pipeline.id)?.get(nameKey(name)) ?? null;
+    return this.stageIndex.get(pipeline.id)?.get(this.key(name)) ?? null;
+  }
+
+  /** An export repeats a few owner and stage names on every row: each is normalised once. */
+  private readonly keys = new Map<string, string>();
+
+  private key(name: string): string {
+    let k = this.keys.get(name);
+    if (k === undefined) {
+      k = nameKey(name);
+      if (this.keys.size < 10_000) this.keys.set(name, k);
+    }
+    return k;
   }
 
   /** The first pipeline that has a stage of this name. */
@@ -457,6 +469,29 @@ export function localIso(ms: number, zone: string): string {
   const abs = Math.abs(offset);
   const hhmm = `${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
   return `${wall}${offset < 0 ? '-' : '+'}${hhmm}`;
+}
+
+/**
+ * A mapping's `stages` targets that name no stage: a typo there would otherwise be reported on
+ * every row as the export's stage being unknown. Each with why, by its export name.
+ */
+export function unknownStageTargets(
+  stages: Readonly<Record<string, string>>,
+  dir: ProcessDirectory,
+  pipelineName: string | undefined,
+): { from: string; message: string }[] {
+  const pipeline = pipelineName === undefined ? null : dir.pipeline(pipelineName);
+  // An unknown pipeline is its own error, on every row.
+  if (pipelineName !== undefined && !pipeline) return [];
+  return Object.entries(stages)
+    .filter(([, to]) => closedStatus(to) === null)
+    .filter(([, to]) => (pipeline ? dir.stage(pipeline, to) === null : dir.pipelineWithStage(to) === null))
+    .map(([from, to]) => ({
+      from,
+      message: pipeline
+        ? `unknown stage "${to}" (not a stage id or name of pipeline ${pipeline.id}; known: ${pipeline.stages.map((s) => s.id).join(', ')}, won, lost)`
+        : `unknown stage "${to}" (not a stage id or name of any pipeline of the process, nor won or lost)`,
+    }));
 }
 
 function closedStatus(stage: string | null): 'won' | 'lost' | null {

@@ -208,6 +208,13 @@ describe.each(dialects)('the bytes and the shape of a CSV file on %s', (dialect)
     );
   });
 
+  it('reads a quote inside an unquoted value as text', async () => {
+    const s = await store(dialect);
+    const row = '7,Acme 24" screens,Anna Schmidt,100,Demo Scheduled,open,2026-01-05 10:00:00';
+    expect(await run(s, 'pipedrive', file('pd-inch.csv', `${PD}\r\n${row}\r\n`))).toMatchObject({ written: 1 });
+    expect((await leads(s)).map((l) => l['name'])).toEqual(['Acme 24" screens']);
+  });
+
   it('names the line and column where an unclosed quote opens', async () => {
     const s = await store(dialect);
     const rows = [PD];
@@ -263,5 +270,35 @@ describe.each(dialects)('a re-run on %s', (dialect) => {
     expect(first).toMatchObject({ written: 2, created: 2, updated: 0 });
     const again = await run(s, 'pipedrive', file('pd-b.csv', [PD, deal(1, '100'), deal(3, '100')].join('\n')));
     expect(again).toMatchObject({ written: 2, created: 1, updated: 1 });
+  });
+});
+
+describe("a mapping's stage targets", () => {
+  it('are checked against the process before any record, naming the mapping line', async () => {
+    const s = await store('sqlite');
+    const path = file('pd-stages.csv', [PD, deal(1, '100'), deal(2, '100')].join('\n'));
+    const mapping = {
+      text: 'pipeline: nb\nstages:\n  Demo Scheduled: demoo\n  Gewonnen: won\n',
+      label: 'typo.yaml',
+    };
+    expect(await refusal(run(s, 'pipedrive', path, { mapping, dryRun: true }))).toBe(
+      'typo.yaml: stages.Demo Scheduled: unknown stage "demoo" (not a stage id or name of pipeline nb; known: ' +
+        'qualified, contact, demo, proposal, negotiation, won, lost) (line 3)',
+    );
+  });
+});
+
+describe.each(dialects)('a cell of several email addresses on %s', (dialect) => {
+  it("imports the deal with the first as the lead's email, and a warning", async () => {
+    const s = await store(dialect);
+    const head = `${PD},Person - Email`;
+    const row = `${deal(1, '100')},"Jane@acme.example, jane.doe@gmail.example"`;
+    const r = await run(s, 'pipedrive', file('pd-mail.csv', `${head}\n${row}\n`));
+    expect(r.problems.map(formatImportProblem)).toEqual([
+      "pd-mail.csv:2: Person - Email: warning: 2 addresses: the first, jane@acme.example, is the lead's email; " +
+        'the others are not imported',
+    ]);
+    const lead = await s.db.selectFrom('leads').select('email').executeTakeFirstOrThrow();
+    expect(lead.email).toBe('jane@acme.example');
   });
 });
