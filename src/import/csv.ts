@@ -103,27 +103,33 @@ function isBlank(v: string): boolean {
 
 /**
  * UTF-8 passes through unchanged once checked (invalid bytes fail with the line they are on,
- * rather than become "�" in the leads for good); Windows-1252 is decoded into UTF-8.
+ * rather than become "�" in the leads for good); Windows-1252 is decoded into UTF-8. A file that
+ * opens with a UTF-16 byte order mark (Excel's "Unicode Text") is left to csv-parse, which reads it.
  */
 function decoder(encoding: CsvEncoding, path: string, label: string): Transform {
   const text = new TextDecoder(encoding, { fatal: encoding === 'utf-8' });
+  let utf16: boolean | null = null;
+  const check = (chunk: Buffer | null): Error | null => {
+    if (utf16) return null;
+    try {
+      if (chunk) text.decode(chunk, { stream: true });
+      else text.decode();
+      return null;
+    } catch {
+      return new CsvEncodingError(label, firstNonUtf8Line(path));
+    }
+  };
   return new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+      utf16 ??= (chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff);
+      if (utf16) return done(null, chunk);
       if (encoding === 'windows-1252') return done(null, Buffer.from(text.decode(chunk, { stream: true }), 'utf8'));
-      try {
-        text.decode(chunk, { stream: true });
-      } catch {
-        return done(new CsvEncodingError(label, firstNonUtf8Line(path)));
-      }
-      done(null, chunk);
+      const bad = check(chunk);
+      return bad ? done(bad) : done(null, chunk);
     },
     flush(done: TransformCallback): void {
-      try {
-        text.decode();
-      } catch {
-        return done(new CsvEncodingError(label, firstNonUtf8Line(path)));
-      }
-      done();
+      const bad = encoding === 'utf-8' ? check(null) : null;
+      return bad ? done(bad) : done();
     },
   });
 }

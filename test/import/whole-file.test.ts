@@ -165,6 +165,14 @@ describe.each(dialects)('the bytes and the shape of a CSV file on %s', (dialect)
     ]);
   });
 
+  it('reads UTF-16 with a byte order mark (Excel\'s "Unicode Text") as it is, without a warning', async () => {
+    const s = await store(dialect);
+    const text = `\ufeff${PD}\r\n${deal(9, '100', 'Ben Okafor').replace('Deal 9', 'Café')}\r\n`;
+    const r = await run(s, 'pipedrive', file('pd-utf16.csv', Buffer.from(text, 'utf16le')));
+    expect(r).toMatchObject({ errors: 0, warnings: 0, written: 1 });
+    expect((await leads(s)).map((l) => l['name'])).toEqual(['Café']);
+  });
+
   it('skips rows whose cells are all empty, as Excel and Salesforce write them', async () => {
     const s = await store(dialect);
     const path = file(
