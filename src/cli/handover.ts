@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import type { EngineEvent } from '../domain/events.js';
 import type { HandoverTarget } from '../domain/handover.js';
 import { Engine } from '../engine/engine.js';
-import { handOver, HandoverRefused, type HandoverResult } from '../engine/handover.js';
+import { handOver, HandoverRefused, type HandoverResult, type SubmitMany } from '../engine/handover.js';
 import { contextOf, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { plural, print, printJson } from './output.js';
@@ -30,7 +29,7 @@ function describe(r: HandoverResult): string {
   const whom = r.to === null ? 'the owners the assignment rules choose' : r.to;
   const what = `${plural(r.leads.length, 'open lead')} and ${plural(r.tasks.length, 'open task')} of ${r.from}`;
   return r.dryRun
-    ? `would hand ${what} to ${whom}; nothing was changed: add --yes to do it`
+    ? `would hand ${what} to ${whom}${r.to === null ? ' (who gets each one is decided when it is handed over)' : ''}; nothing was changed: add --yes to do it`
     : `handed ${what} to ${whom}`;
 }
 
@@ -49,8 +48,7 @@ export function handoverCommand(user: Command): void {
       const target = targetOf(opts);
       await withStore(ctx, async (store) => {
         const engine = new Engine(store);
-        const submitMany = (events: EngineEvent[]) =>
-          engine.handleMany(events.map((event) => ({ event, at: ctx.now })));
+        const submitMany: SubmitMany = (events) => engine.handleMany(events.map((e) => ({ ...e, at: ctx.now })));
         const result = await handOver(store, submitMany, {
           from,
           target,

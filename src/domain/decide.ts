@@ -94,6 +94,15 @@ export type Decision =
     }
   | { ok: false; error: DomainError; log: LogEntry[] };
 
+/** Someone a lead stays with when they belong to the target the rules choose, and how the run log names them. */
+interface Keep {
+  user: string;
+  /** `kept by <why> <user>`. */
+  why: string;
+  /** Said when the rules' target does not include them. */
+  missed?: string;
+}
+
 class Refusal extends Error {
   constructor(readonly error: DomainError) {
     super(error.message);
@@ -352,7 +361,7 @@ class Run {
     for (const [field, to] of Object.entries(fields))
       this.changes.push({ kind: 'field.changed', field, from: null, to });
     if (owner !== undefined) this.changeOwner(owner, 'manual', null);
-    else if (!this.keptWithContactOwner()) this.assignByRules('created');
+    else this.assignByRules('created', this.contactOwnerToKeep());
     // The owner is settled for this event: a first stage's `assign: rules` must not route again.
     this.ownerSettled = true;
     this.enterStage(pipeline, 0, 'created');
@@ -360,14 +369,15 @@ class Run {
   }
 
   /**
-   * `same_contact: owner`: the person already has an open lead, so the new one goes to its owner
-   * rather than to whoever the rules pick next. Caps do not apply (the relationship does), but the
-   * lead is counted against them. An owner who has left or is away is passed over, as the rules
-   * would pass them over, and the run log says so.
+   * `same_contact: owner`: the person already has an open lead, so the new one stays with its owner
+   * rather than going to whoever the rotation picks next, as long as that owner is part of the
+   * target the rules choose for the new lead (a 120k deal the rules send to the closers does not
+   * stay with a regional rep) and is active and not away. Caps do not hold it back, but it counts.
+   * Returns the owner to keep, or null after saying in the run log why not.
    */
-  private keptWithContactOwner(): boolean {
+  private contactOwnerToKeep(): Keep | null {
     const match = this.input.sameContact;
-    if (this.p.assignment.same_contact !== 'owner' || !match || match.owner === null) return false;
+    if (this.p.assignment.same_contact !== 'owner' || !match || match.owner === null) return null;
     const owner = match.owner;
     const user = this.p.users.find((u) => u.id === owner);
     const unavailable = !user
@@ -384,18 +394,13 @@ class Run {
         message: `created: the contact already has open lead ${match.lead}, but its owner ${owner} is ${unavailable}: routed by the rules`,
         inputs: { lead: match.lead },
       });
-      return false;
+      return null;
     }
-    this.log.push({
-      kind: 'assignment',
-      rule: 'same_contact',
-      message: `created: the contact already has open lead ${match.lead}: kept with its owner ${owner} (same_contact: owner)`,
-      inputs: { lead: match.lead },
-    });
-    this.ownerSettled = true;
-    countRouted(this.routing, owner);
-    this.changeOwner(owner, 'routing', 'same_contact');
-    return true;
+    return {
+      user: owner,
+      why: `the contact's open lead ${match.lead}: its owner`,
+      missed: `the contact's open lead ${match.lead} is with ${owner}, who is not part of it`,
+    };
   }
 
   /**
@@ -453,11 +458,15 @@ class Run {
   }
 
   /** `keepOwner`: a re-route leaves the lead with its owner while they still belong to the chosen target. */
-  private assignByRules(via: string, keepOwner = false): void {
-    const out = routeLead(this.p, this.lead.fields, this.routing, this.now, keepOwner ? this.lead.owner : null);
+  /**
+   * `keep`: someone the lead stays with if they belong to the target the rules choose (its owner
+   * when re-routing, the owner of the contact's open lead when creating), and why.
+   */
+  private assignByRules(via: string, keep: Keep | null = null): void {
+    const out = routeLead(this.p, this.lead.fields, this.routing, this.now, keep?.user ?? null);
     const outcome = out.kept
-      ? `rule ${out.rule} still routes via ${out.target}: kept by owner ${out.owner}`
-      : `rule ${out.rule} routed to ${out.owner} via ${out.target}`;
+      ? `rule ${out.rule} still routes via ${out.target}: kept by ${keep?.why ?? 'owner'} ${out.owner}`
+      : `rule ${out.rule} routed to ${out.owner} via ${out.target}${keep?.missed ? ` (${keep.missed})` : ''}`;
     this.log.push({
       kind: 'assignment',
       rule: out.rule,
@@ -507,7 +516,11 @@ class Run {
       this.changes.push({ kind: 'field.changed', field, from, to });
     }
     const reroute = changed.filter((f) => this.p.assignment.reroute_on_change.includes(f));
-    if (reroute.length > 0 && lead.status === 'open') this.assignByRules(`reroute on ${reroute.join(', ')}`, true);
+    if (reroute.length > 0 && lead.status === 'open')
+      this.assignByRules(
+        `reroute on ${reroute.join(', ')}`,
+        lead.owner === null ? null : { user: lead.owner, why: 'owner' },
+      );
     this.settle();
   }
 
@@ -830,7 +843,15 @@ class Run {
     while (!this.halted && lead.status === 'open') {
       const pl = this.pipeline();
       const stage = pl.stages[lead.stay.stageIndex] as Stage;
-      if (!stage.goal || this.heldByPerson(stage.goal) || !evaluate(stage.goal, this.facts())) return;
+      if (!stage.goal || !evaluate(stage.goal, this.facts())) return;
+      if (this.heldByPerson(stage.goal)) {
+        this.log.push({
+          kind: 'goal',
+          rule: stage.id,
+          message: `goal of ${stage.id} met by earlier facts, but a person put the lead here (${lead.stay.via}): it waits for a new fact the goal names`,
+        });
+        return;
+      }
       const blocker = stage.strict ? this.exitBlocker(stage) : null;
       if (blocker) {
         this.log.push({
@@ -922,9 +943,12 @@ class Run {
     }
     // Reopening past the stage it closed in is a forward move from there; into another pipeline,
     // or when that stage is gone, it enters the pipeline at the stage named.
-    const closedIndex = pl.id === lead.stay.pipeline ? this.closedPosition(pl) : -1;
+    const closed = pl.id === lead.stay.pipeline ? this.closedPosition(pl) : { index: -1, passed: false };
+    const closedIndex = closed.index;
     if (closedIndex < 0) this.gateEntry(pl, index, override, wanted);
-    else if (index > closedIndex) this.gateForward(pl, closedIndex, index, override, wanted);
+    // A kept stage before a removed one was left for it, its gate passed then: gates start after it.
+    else if (index > closedIndex)
+      this.gateForward(pl, closed.passed ? closedIndex + 1 : closedIndex, index, override, wanted);
     if (lead.processVersion !== version)
       this.log.push({
         kind: 'event',
@@ -936,6 +960,16 @@ class Run {
     lead.status = 'open';
     lead.closedAt = null;
     lead.closeReason = null;
+    // A signature or trial that closed the deal is not one for the deal worked again: it must come again.
+    const earlier = Object.keys(lead.signals);
+    if (earlier.length > 0) {
+      lead.signals = {};
+      this.log.push({
+        kind: 'event',
+        rule: null,
+        message: `signals received before the close no longer count towards goals: ${earlier.join(', ')}`,
+      });
+    }
     // A person reopened it to work it again: fresh tasks, but no on-enter automations (they ran
     // the first time) and no goal check in this event, or a goal met long ago would close it again.
     this.enterStage(pl, index, 'reopened', false);
@@ -947,16 +981,16 @@ class Run {
    * closed under (as `process apply` re-indexes its history): it passed that one, so reopening
    * there or before is no forward move. -1 when nothing before it is kept.
    */
-  private closedPosition(pl: Pipeline): number {
+  private closedPosition(pl: Pipeline): { index: number; passed: boolean } {
     const stage = this.lead.stay.stage;
     const index = pl.stages.findIndex((s) => s.id === stage);
-    if (index >= 0) return index;
+    if (index >= 0) return { index, passed: false };
     const old = this.input.closedUnder?.pipelines.find((p) => p.id === pl.id)?.stages ?? [];
     for (let k = old.findIndex((s) => s.id === stage) - 1; k >= 0; k--) {
       const kept = pl.stages.findIndex((s) => s.id === old[k]?.id);
-      if (kept >= 0) return kept;
+      if (kept >= 0) return { index: kept, passed: true };
     }
-    return -1;
+    return { index: -1, passed: false };
   }
 
   // ---- automations and timers ----

@@ -18,6 +18,8 @@ export function handoverProblem(p: Process, from: string, target: HandoverTarget
     return null;
   }
   const leaver = p.users.find((u) => u.id === from);
+  if (p.assignment.default_owner === from)
+    return `"${from}" is the process's default_owner, whom the assignment rules fall back to: name another default_owner first, or name the person who takes over`;
   // Routing passes over inactive and absent people only; anyone else could get the leads straight back.
   if (leaver && leaver.active && !isOutOfOffice(leaver, now, userZone(leaver, p)))
     return `"${from}" is active and not out of office, so the assignment rules could give the leads straight back: set active: false (or an out-of-office period) for them in the process first, or name the person who takes over`;

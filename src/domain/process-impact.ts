@@ -141,7 +141,7 @@ export function describeImpacts(
       lines.push(
         n === 0
           ? `${what}: no open leads in it`
-          : `${what}: the ${leads(n)} in it are checked against it on apply; those that meet it advance then`,
+          : `${what}: the ${leads(n)} in it are checked against it on apply; those that meet it advance then (but for a lead a person moved back or reopened into it, which waits for a new fact)`,
       );
     }
     if (i.stallDays) lines.push(describeStall(where, i.stallDays, n, stalledLeads(i.pipeline, i.stage)));

@@ -1,3 +1,4 @@
+import type { DomainError } from '../domain/errors.js';
 import type { Actor, EngineEvent } from '../domain/events.js';
 import { handoverProblem, taskTaker, type HandoverTarget } from '../domain/handover.js';
 import { appendAudit } from '../store/audit.js';
@@ -39,8 +40,12 @@ export interface HandoverResult {
 
 export class HandoverRefused extends Error {}
 
-/** How events reach the engine: the CLI's own Engine, or the server's group committer. */
-export type SubmitMany = (events: EngineEvent[]) => Promise<EventOutcome[]>;
+/**
+ * How events reach the engine: the CLI's own Engine, or the server's group committer. Each event
+ * applies only if its lead is still at the version given (`ifVersion`), so a lead someone else
+ * changed meanwhile (another handover, a reassignment) is left for a second run to judge.
+ */
+export type SubmitMany = (events: { event: EngineEvent; ifVersion: number }[]) => Promise<EventOutcome[]>;
 
 const CHUNK = 200;
 
@@ -54,6 +59,8 @@ export async function handOver(store: Store, submitMany: SubmitMany, req: Handov
 
   const leads = await openLeadsOf(store.db, req.from);
   const tasksBefore = await openTasksOf(store.db, req.from);
+  if (leads.length + tasksBefore.length === 0 && !current.process.users.some((u) => u.id === req.from))
+    throw new HandoverRefused(`"${req.from}" is not a user of the process and holds no open leads or tasks`);
   if (req.dryRun) {
     result.leads = leads.map((l) => ({ lead: l.id, owner: to }));
     // A task on one of the leads goes to whoever gets the lead, which the rules decide only then.
@@ -69,16 +76,19 @@ export async function handOver(store: Store, submitMany: SubmitMany, req: Handov
 
   for (let i = 0; i < leads.length; i += CHUNK) {
     const chunk = leads.slice(i, i + CHUNK);
-    const events: EngineEvent[] = chunk.map((l) => ({
-      type: 'lead.reassigned',
-      lead: l.id,
-      ...(to !== null ? { owner: to } : {}),
-      actor: req.actor,
+    const events = chunk.map((l) => ({
+      event: {
+        type: 'lead.reassigned',
+        lead: l.id,
+        ...(to !== null ? { owner: to } : {}),
+        actor: req.actor,
+      } satisfies EngineEvent,
+      ifVersion: l.version,
     }));
     const outcomes = await submitMany(events);
     outcomes.forEach((out, k) => {
       const lead = chunk[k]?.id ?? '';
-      if (!out.ok) return result.kept.push({ lead, task: null, code: out.error.code, message: out.error.message });
+      if (!out.ok) return result.kept.push({ lead, task: null, ...refusal(out.error, lead) });
       if (out.lead.owner === req.from)
         return result.kept.push({
           lead,
@@ -97,7 +107,7 @@ export async function handOver(store: Store, submitMany: SubmitMany, req: Handov
   for (const t of tasksBefore)
     if (!left.has(t.id) && newOwner.has(t.lead))
       result.tasks.push({ task: t.id, lead: t.lead, assignee: newOwner.get(t.lead) ?? null });
-  const events: { event: EngineEvent; lead: string; task: string }[] = [];
+  const events: { event: EngineEvent; ifVersion: number; lead: string; task: string }[] = [];
   for (const t of tasks) {
     const taker = taskTaker(req.target, req.from, t.leadOwner);
     if (taker === null) {
@@ -111,18 +121,18 @@ export async function handOver(store: Store, submitMany: SubmitMany, req: Handov
     }
     events.push({
       event: { type: 'task.reassigned', lead: t.lead, task: t.id, assignee: taker, actor: req.actor },
+      ifVersion: t.leadVersion,
       lead: t.lead,
       task: t.id,
     });
   }
   for (let i = 0; i < events.length; i += CHUNK) {
     const chunk = events.slice(i, i + CHUNK);
-    const outcomes = await submitMany(chunk.map((c) => c.event));
+    const outcomes = await submitMany(chunk.map((c) => ({ event: c.event, ifVersion: c.ifVersion })));
     outcomes.forEach((out, k) => {
       const c = chunk[k];
       if (!c) return;
-      if (!out.ok)
-        return result.kept.push({ lead: c.lead, task: c.task, code: out.error.code, message: out.error.message });
+      if (!out.ok) return result.kept.push({ lead: c.lead, task: c.task, ...refusal(out.error, c.lead) });
       const e = c.event;
       result.tasks.push({ task: c.task, lead: c.lead, assignee: e.type === 'task.reassigned' ? e.assignee : null });
     });
@@ -142,4 +152,14 @@ export async function handOver(store: Store, submitMany: SubmitMany, req: Handov
     ),
   );
   return result;
+}
+
+/** A refusal as the result lists it; a lead changed meanwhile says what to do. */
+function refusal(error: DomainError, lead: string): { code: string; message: string } {
+  if (error.code === 'stale_version')
+    return {
+      code: error.code,
+      message: `lead ${lead} changed while it was being handed over (someone else moved or reassigned it): run the handover again to judge it as it is now`,
+    };
+  return { code: error.code, message: error.message };
 }

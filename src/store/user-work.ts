@@ -41,18 +41,21 @@ export async function openWorkByUser(tx: Tx): Promise<UserWork[]> {
 /** One of a person's open leads, or one of their open tasks on an open lead with its lead's owner. */
 export interface OpenLeadRef {
   id: string;
+  /** As read: a handover applies only if the lead is still as it was (still theirs). */
+  version: number;
 }
 export interface OpenTaskRef {
   id: string;
   lead: string;
   leadOwner: string | null;
+  leadVersion: number;
 }
 
 /** The open leads a person owns, oldest first (ids are ordered by creation time). */
 export async function openLeadsOf(tx: Tx, user: string): Promise<OpenLeadRef[]> {
   return tx
     .selectFrom('leads')
-    .select('id')
+    .select(['id', 'version'])
     .where('owner', '=', user)
     .where('status', '=', 'open')
     .orderBy('id')
@@ -64,12 +67,12 @@ export async function openTasksOf(tx: Tx, user: string): Promise<OpenTaskRef[]> 
   const rows = await tx
     .selectFrom('tasks')
     .innerJoin('leads', 'leads.id', 'tasks.lead_id')
-    .select(['tasks.id', 'tasks.lead_id', 'leads.owner'])
+    .select(['tasks.id', 'tasks.lead_id', 'leads.owner', 'leads.version'])
     .where('tasks.assignee', '=', user)
     .where('tasks.status', '=', 'open')
     .where('leads.status', '=', 'open')
     .orderBy('tasks.lead_id')
     .orderBy('tasks.id')
     .execute();
-  return rows.map((r) => ({ id: r.id, lead: r.lead_id, leadOwner: r.owner }));
+  return rows.map((r) => ({ id: r.id, lead: r.lead_id, leadOwner: r.owner, leadVersion: r.version }));
 }

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineEvent } from '../../src/domain/events.js';
 import { Engine, type EventOutcome } from '../../src/engine/engine.js';
-import { handOver, HandoverRefused, type HandoverRequest } from '../../src/engine/handover.js';
+import { handOver, HandoverRefused, type HandoverRequest, type SubmitMany } from '../../src/engine/handover.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import type { Store } from '../../src/store/db.js';
 import { dialects, freshStore } from '../support/stores.js';
@@ -67,8 +66,7 @@ describe.each(dialects)('handing over a leaving rep’s work on %s', (dialect) =
     for (let i = 1; i <= 6; i++)
       accepted(await engine.handle({ type: 'lead.created', lead: `L${i}`, fields: {} }, T0 + i * 1000));
     accepted(await engine.handle({ type: 'lead.won', lead: 'L4' }, T0 + HOUR));
-    const submitMany = (events: EngineEvent[]) =>
-      engine.handleMany(events.map((event) => ({ event, at: T0 + 2 * HOUR })));
+    const submitMany: SubmitMany = (events) => engine.handleMany(events.map((e) => ({ ...e, at: T0 + 2 * HOUR })));
     const run = (r: Partial<HandoverRequest>) =>
       handOver(store, submitMany, {
         from: 'anna',
@@ -151,6 +149,43 @@ describe.each(dialects)('handing over a leaving rep’s work on %s', (dialect) =
     expect(byTask.get('L1#1:call')).toBe(l1?.owner);
     expect(byTask.get('L1#1:review')).toBe(l1?.owner);
     expect(await openTasksOf(store, 'anna')).toEqual([]);
+  });
+
+  it('leaves a lead someone else changed meanwhile, saying so, for a second run to judge', async () => {
+    const { store, engine } = await setup();
+    // Another writer hands L1 to ben between the handover's read and its write.
+    const racing: SubmitMany = async (events) => {
+      await engine.handle({ type: 'lead.reassigned', lead: 'L1', owner: 'ben' }, T0 + 2 * HOUR);
+      return engine.handleMany(events.map((e) => ({ ...e, at: T0 + 2 * HOUR })));
+    };
+    const done = await handOver(store, racing, {
+      from: 'anna',
+      target: { kind: 'user', user: 'carla' },
+      actor: { kind: 'user', id: 'mia' },
+      by: 'mia',
+      now: T0 + 2 * HOUR,
+      dryRun: false,
+    });
+    expect(done.leads).toEqual([]);
+    expect(done.kept).toContainEqual(
+      expect.objectContaining({
+        lead: 'L1',
+        task: null,
+        code: 'stale_version',
+        message: expect.stringMatching(/run the handover again/),
+      }),
+    );
+    expect((await owners(store)).find((l) => l.id === 'L1')?.owner).toBe('ben');
+  });
+
+  it('refuses an unknown leaver, and the rules when the leaver is the default owner', async () => {
+    const { run } = await setup();
+    await expect(run({ from: 'zed' })).rejects.toThrow(
+      /"zed" is not a user of the process and holds no open leads or tasks/,
+    );
+    await expect(run({ from: 'ben', target: { kind: 'rules' } })).rejects.toThrow(
+      /"ben" is the process's default_owner/,
+    );
   });
 
   it('refuses an inactive, unknown or same person as taker, and changes nothing', async () => {

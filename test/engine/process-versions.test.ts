@@ -73,7 +73,7 @@ describe.each(dialects)('process versions and leads in flight on %s', (dialect) 
     expect(diff.inFlight).toEqual([
       'stage nb/qualify gains task "demo-prep": 2 open leads in it keep their tasks (new task not created); apply --backfill-tasks creates it for them, due from now',
       'stage nb/qualify drops task "brochure": on the 2 open leads in it, open ones stay open until done or the lead leaves the stage (the goal no longer asks for it)',
-      'stage nb/demo changes its goal or gate: the 2 open leads in it are checked against it on apply; those that meet it advance then',
+      'stage nb/demo changes its goal or gate: the 2 open leads in it are checked against it on apply; those that meet it advance then (but for a lead a person moved back or reopened into it, which waits for a new fact)',
     ]);
     const preview = await diffAgainstCurrent(store, V2, { backfillTasks: true });
     expect(preview.inFlight[0]).toBe(

@@ -17,12 +17,15 @@ organisation: { timezone: UTC }
 users:
   - { id: anna, name: Anna }
   - { id: ben, name: Ben, out_of_office: [{ from: 2026-03-10, to: 2026-03-12 }] }
+  - { id: carla, name: Carla }
 teams:
   - { id: sales, name: Sales, members: [anna, ben] }
+  - { id: closers, name: Closers, members: [carla] }
 assignment:
   default_owner: anna
   same_contact: ${sameContact}
   rules:
+    - { id: big, when: { field: value, gte: 40000 }, to: { team: closers, strategy: round_robin } }
     - { id: everyone, to: { team: sales, strategy: round_robin } }
 pipelines:
   - id: nb
@@ -65,7 +68,7 @@ describe.each(dialects)('same_contact routing on %s', (dialect) => {
     const again = accepted(await engine.handle(create('L3', '  PAT@acme.example '), T0 + 2));
     expect(again.lead.owner).toBe('anna');
     expect(again.log.map((l) => l.message)).toContain(
-      'created: the contact already has open lead L1: kept with its owner anna (same_contact: owner)',
+      "created: rule everyone still routes via team:sales/round_robin: kept by the contact's open lead L1: its owner anna",
     );
     // Kim twice in one batch: the second finds the first before it is written.
     const [k1, k2] = await engine.handleMany([
@@ -86,6 +89,18 @@ describe.each(dialects)('same_contact routing on %s', (dialect) => {
     expect(away.lead.owner).toBe('anna');
     expect(away.log.map((l) => l.message)).toContain(
       'created: the contact already has open lead L2, but its owner ben is out of office: routed by the rules',
+    );
+
+    // A big deal the rules send to the closers does not stay with the contact's regional rep.
+    const big = accepted(
+      await engine.handle(
+        { type: 'lead.created', lead: 'L4', fields: { email: 'pat@acme.example', value: 90000 } },
+        T0 + 2,
+      ),
+    );
+    expect(big.lead.owner).toBe('carla');
+    expect(big.log.map((l) => l.message)).toContain(
+      "created: rule big routed to carla via team:closers/round_robin (the contact's open lead L1 is with anna, who is not part of it)",
     );
 
     const plain = await engineFor('rules');

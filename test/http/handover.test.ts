@@ -59,6 +59,8 @@ describe.each(dialects)('POST /api/v1/users/{id}/handover on %s', (dialect) => {
       ['both', { token: admin, body: { to: 'rep-b2', rules: true } }, 400],
       ['neither', { token: admin, body: {} }, 400],
       ['inactive or unknown taker', { token: admin, body: { to: 'nobody' } }, 422],
+      ['unknown taker, manager', { token: await tokenFor(server, 'mgr-b'), body: { to: 'nobody' } }, 422],
+      ['rules, manager', { token: await tokenFor(server, 'mgr-b'), body: { rules: true } }, 403],
     ];
     for (const [why, req, status] of tries) {
       const r = await call(server, 'POST', path('rep-b1'), req);

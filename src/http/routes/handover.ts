@@ -50,16 +50,31 @@ export function handoverRoutes(api: Api, ctx: AppContext): void {
       // As lead and task reassignment: a manager moves work only among the people of their own teams.
       if (!reachesOwner(reach, from)) return denyAsMissing(ctx, req, `user "${from}"`);
       const to = req.body.to;
-      if (to !== undefined && !reachesOwner(reach, to)) await denyForbidden(ctx, req, `"${to}" is not in your teams`);
+      const process = (await ctx.processes.current())?.process;
+      // An unknown taker is a mistake in the request (422 below), not someone out of reach.
+      const known = to !== undefined && (process?.users.some((u) => u.id === to) ?? false);
+      if (to !== undefined && known && !reachesOwner(reach, to))
+        await denyForbidden(ctx, req, `"${to}" is not in your teams`);
+      // The rules may route a lead to anyone: only an admin may hand work over to them.
+      if (to === undefined && reach.kind !== 'all')
+        await denyForbidden(
+          ctx,
+          req,
+          'the assignment rules may give the leads to people outside your teams: name a person of your teams with "to", or ask an admin',
+        );
       try {
-        return await handOver(ctx.store, (events) => Promise.all(events.map((e) => ctx.commits.submit(e, ctx.now()))), {
-          from,
-          target: to !== undefined ? { kind: 'user', user: to } : { kind: 'rules' },
-          actor: actorOf(caller),
-          by: caller.member.id,
-          now: ctx.now(),
-          dryRun: req.body.dryRun,
-        });
+        return await handOver(
+          ctx.store,
+          (events) => Promise.all(events.map((e) => ctx.commits.submit(e.event, ctx.now(), e.ifVersion))),
+          {
+            from,
+            target: to !== undefined ? { kind: 'user', user: to } : { kind: 'rules' },
+            actor: actorOf(caller),
+            by: caller.member.id,
+            now: ctx.now(),
+            dryRun: req.body.dryRun,
+          },
+        );
       } catch (e) {
         if (e instanceof HandoverRefused) throw new Problem('rule-refused', e.message);
         throw e;
