@@ -361,7 +361,7 @@ class Run {
     for (const [field, to] of Object.entries(fields))
       this.changes.push({ kind: 'field.changed', field, from: null, to });
     if (owner !== undefined) this.changeOwner(owner, 'manual', null);
-    else this.assignByRules('created', this.contactOwnerToKeep());
+    else this.assignByRules('created', this.contactOwnerToKeep('created'));
     // The owner is settled for this event: a first stage's `assign: rules` must not route again.
     this.ownerSettled = true;
     this.enterStage(pipeline, 0, 'created');
@@ -375,7 +375,7 @@ class Run {
    * stay with a regional rep) and is active and not away. Caps do not hold it back, but it counts.
    * Returns the owner to keep, or null after saying in the run log why not.
    */
-  private contactOwnerToKeep(): Keep | null {
+  private contactOwnerToKeep(via = 'created'): Keep | null {
     const match = this.input.sameContact;
     if (this.p.assignment.same_contact !== 'owner' || !match || match.owner === null) return null;
     const owner = match.owner;
@@ -391,7 +391,7 @@ class Run {
       this.log.push({
         kind: 'assignment',
         rule: 'same_contact',
-        message: `created: the contact already has open lead ${match.lead}, but its owner ${owner} is ${unavailable}: routed by the rules`,
+        message: `${via}: the contact already has open lead ${match.lead}, but its owner ${owner} is ${unavailable}: routed by the rules`,
         inputs: { lead: match.lead },
       });
       return null;
@@ -419,12 +419,12 @@ class Run {
       );
     this.log.push({ kind: 'event', rule: null, message: `imported lead goes live in ${lead.stay.stage}` });
     const owner = lead.owner;
-    if (owner === null) this.assignByRules('activated');
+    if (owner === null) this.assignByRules('activated', this.contactOwnerToKeep('activated'));
     else if (!this.isActiveUser(owner)) {
       // An owner who has left would get the stage's tasks, reminders and alerts: route as if ownerless.
       const state = this.p.users.some((u) => u.id === owner) ? 'inactive' : 'not a user of the process';
       this.log.push({ kind: 'assignment', rule: null, message: `owner ${owner} is ${state}; routed by the rules` });
-      this.assignByRules('activated');
+      this.assignByRules('activated', this.contactOwnerToKeep('activated'));
     }
     this.ownerSettled = true;
     this.transition(this.pipeline(), lead.stay.stageIndex, 'moved', 'activated', 'activated');

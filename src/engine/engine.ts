@@ -176,7 +176,7 @@ export class Engine {
         suppressed: (suppressed ??= await suppressionCheck(tx)),
         ...(older ? { earlierStays: older.stays } : {}),
         ...(event.type === 'lead.reopened' && before ? await this.closedUnder(tx, before.processVersion) : {}),
-        ...(event.type === 'lead.created' ? await this.sameContact(tx, current.process, event, working) : {}),
+        ...(await this.sameContact(tx, current.process, event, before, working)),
       });
       if (!d.ok) {
         outcomes.push(d);
@@ -220,12 +220,20 @@ export class Engine {
   private async sameContact(
     tx: Tx,
     process: Process,
-    event: Extract<EngineEvent, { type: 'lead.created' }>,
+    event: EngineEvent,
+    before: LeadState | null,
     working: ReadonlyMap<string, LeadState | null>,
   ): Promise<{ sameContact?: { lead: string; owner: string | null } }> {
-    const email = event.fields['email'];
-    if (process.assignment.same_contact !== 'owner' || event.owner !== undefined || typeof email !== 'string')
-      return {};
+    if (process.assignment.same_contact !== 'owner') return {};
+    // A lead routed now: a new one without a named owner, or an imported one going live (which
+    // decide() routes only when it has no active owner, so the match is ignored otherwise).
+    const email =
+      event.type === 'lead.created' && event.owner === undefined
+        ? event.fields['email']
+        : event.type === 'lead.activated'
+          ? before?.fields['email']
+          : undefined;
+    if (typeof email !== 'string') return {};
     const key = email.trim().toLowerCase();
     if (key === '') return {};
     let inBatch: LeadState | undefined;

@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runImport } from '../../src/import/import-service.js';
 import type { EngineEvent } from '../../src/domain/events.js';
 import { Engine, type EventOutcome } from '../../src/engine/engine.js';
 import { applyProcess } from '../../src/engine/process-service.js';
@@ -51,8 +55,9 @@ function accepted(o: EventOutcome | undefined): Extract<EventOutcome, { ok: true
 }
 
 describe.each(dialects)('same_contact routing on %s', (dialect) => {
+  let store: Store;
   async function engineFor(sameContact: 'owner' | 'rules'): Promise<Engine> {
-    const store = await freshStore(dialect);
+    store = await freshStore(dialect);
     open.push(store);
     await applyProcess(store, processWith(sameContact), T0, 'test');
     return new Engine(store);
@@ -79,6 +84,41 @@ describe.each(dialects)('same_contact routing on %s', (dialect) => {
     // Kim's lead L2 is won: no open lead is left for the address, so the rules route the next one.
     accepted(await engine.handle({ type: 'lead.won', lead: 'L2' }, T0 + 5));
     expect(accepted(await engine.handle(create('L6', 'kim@acme.example'), T0 + 6)).lead.owner).toBe('ben');
+  });
+
+  it('gives an imported ownerless lead of a returning contact to the owner of their open lead when it goes live', async () => {
+    const engine = await engineFor('owner');
+    accepted(await engine.handle(create('L1', 'pat@acme.example'), T0));
+    accepted(await engine.handle(create('L2', 'kim@acme.example'), T0 + 1));
+    accepted(await engine.handle(create('L3', 'lee@acme.example'), T0 + 1));
+    const dir = mkdtempSync(join(tmpdir(), 'same-contact-'));
+    writeFileSync(join(dir, 'old.csv'), 'Ref,Email,Stage,Status,Created\n7,Pat@Acme.example,new,open,2026-02-01\n');
+    const report = await runImport(store, {
+      format: 'generic',
+      path: join(dir, 'old.csv'),
+      mapping: {
+        text: 'source: legacy\npipeline: nb\ncolumns: { id: Ref, email: Email, stage: Stage, status: Status, created_at: Created }\n',
+        label: 'm.yaml',
+      },
+      dryRun: false,
+      skipInvalid: false,
+      automations: false,
+      now: T0 + 2,
+      actor: { kind: 'import' },
+    });
+    expect(report.outcome).toBe('imported');
+    const imported = await store.db
+      .selectFrom('leads')
+      .select(['id', 'owner'])
+      .where('id', 'not in', ['L1', 'L2', 'L3'])
+      .execute();
+    expect(imported).toEqual([{ id: expect.any(String), owner: null }]);
+    // The rotation's next is ben (anna, ben, anna so far): pat's imported lead goes to pat's rep, anna.
+    const live = accepted(await engine.handle({ type: 'lead.activated', lead: imported[0]?.id ?? '' }, T0 + 3));
+    expect(live.lead.owner).toBe('anna');
+    expect(live.log.map((l) => l.message)).toContain(
+      "activated: rule everyone still routes via team:sales/round_robin: kept by the contact's open lead L1: its owner anna",
+    );
   });
 
   it('passes over an owner who is away, saying so, and leaves routing alone under rules', async () => {
