@@ -36,7 +36,7 @@ describe('stageflow user handover (SQLite)', () => {
     expect(await owners()).toEqual(['A1:anna', 'A2:anna', 'B1:bob']);
   });
 
-  it('refuses in one line, changing nothing: no taker named, the rules while anna is active', async () => {
+  it('refuses in one line, changing nothing: no taker named, the rules for anna, the default owner they fall back to', async () => {
     const none = await cli(['user', 'handover', 'anna']);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(ONE_LINE_ERROR);
@@ -44,7 +44,7 @@ describe('stageflow user handover (SQLite)', () => {
     const rules = await cli(['user', 'handover', 'anna', '--rules', '--yes']);
     expect(rules.code).toBe(1);
     expect(rules.stderr).toMatch(ONE_LINE_ERROR);
-    expect(rules.stderr).toContain('"anna" is active and not out of office');
+    expect(rules.stderr).toContain('"anna" is the process\'s default_owner');
     expect(rules.stderr).toContain('Nothing was changed.');
     expect(await owners()).toEqual(['A1:anna', 'A2:anna', 'B1:bob']);
   });
