@@ -1,4 +1,5 @@
 import type { Fields } from '../domain/conditions.js';
+import { splitPersonName } from '../domain/person-name.js';
 import { isEmailAddress } from '../domain/events.js';
 import type { MappedField, Mapping } from './mapping.js';
 import type { DateCell, ImportProblem, ImportRecord, ImportStatus } from './record.js';
@@ -191,6 +192,10 @@ export function compileMapping(
       const v = values[i]?.trim() ?? '';
       if (v !== '') fields[field] = alias(mapping, field, v);
     }
+    // A first or last name column of its own wins over splitting the full name.
+    const contactName = text('contact_name');
+    if (contactName !== null && fields['first_name'] === undefined && fields['last_name'] === undefined)
+      Object.assign(fields, splitPersonName(contactName));
     const width = fieldCount ? widthProblem(values.length, line) : null;
     return {
       problems: width ? [width] : problems,

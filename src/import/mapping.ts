@@ -19,6 +19,8 @@ export const mappingColumnsSchema = z
   .object({
     id: columnName,
     name: columnName,
+    /** The contact's full name, split into the fields first_name and last_name (docs/import.md). */
+    contact_name: columnName,
     email: columnName,
     phone: columnName,
     company: columnName,

@@ -80,4 +80,31 @@ describe.each(dialects)('importing an erased contact again on %s', (dialect) => 
     expect(r3).toMatchObject({ name: 'Other deal', email: 'bob@other.test', company: 'Other Ltd' });
     expect(r3!.fields).toMatchObject({ first_name: 'Bob', full_name: 'Bob Smith', remarks: 'Bob said hi' });
   });
+  it("drops a Pipedrive deal's Person - Name with the rest of the person", async () => {
+    const s = await store(dialect);
+    const keys = await contactKeys(s.db);
+    await withTransaction(s, (tx) => suppress(tx, keys.hash('jane.roe@acme.test'), 'erased', IMPORT_NOW));
+    const path = join(mkdtempSync(join(tmpdir(), 'stageflow-import-')), 'deals.csv');
+    writeFileSync(
+      path,
+      `Deal - ID,Deal - Title,Deal - Value,Deal - Stage,Deal - Pipeline,Deal - Owner,Deal - Status,Deal - Deal created,Deal - Lost time,Deal - Lost reason,Person - Name,Person - Email
+7,Tidewater deal,100,Qualified,New business,anna,lost,2026-01-05 10:00,2026-02-01 10:00,Roe Jane chose another vendor,Roe Jane,jane.roe@acme.test
+8,Other deal,100,Qualified,New business,anna,open,2026-01-05 10:00,,,Bob Smith,bob@other.test
+`,
+    );
+    const report = await runImport(s, {
+      format: 'pipedrive',
+      path,
+      dryRun: false,
+      skipInvalid: false,
+      now: IMPORT_NOW,
+      actor: { kind: 'import', id: 'tester' },
+    });
+    expect(report.outcome).toBe('imported');
+    const leads = await s.db.selectFrom('leads').select(['id', 'close_reason', 'fields']).orderBy('id').execute();
+    const p = keys.pseudonym('jane.roe@acme.test');
+    expect(leads[0]?.close_reason).toBe(`${p} ${p} chose another vendor`);
+    expect(JSON.stringify(leads[0]).toLowerCase()).not.toMatch(/jane|roe/);
+    expect(JSON.parse(leads[1]?.fields ?? '{}')).toMatchObject({ first_name: 'Bob', last_name: 'Smith' });
+  });
 });

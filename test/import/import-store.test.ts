@@ -193,6 +193,8 @@ describe.each(dialects)('stageflow import on %s', (dialect) => {
       source_id: '105',
       expected_close: utc('2026-06-29T22:00'),
     });
+    // The contact's name (Person - Name) is kept as the fields mail merge reads.
+    expect(JSON.parse(l105.fields)).toMatchObject({ first_name: 'Pepper', last_name: 'Potts' });
     const l103 = await s.db.selectFrom('leads').selectAll().where('id', '=', 'pipedrive:103').executeTakeFirstOrThrow();
     expect(l103.close_reason).toBe('Went with a competitor');
 

@@ -57,6 +57,39 @@ describe('compileMapping and mapRow', () => {
     });
   });
 
+  it("splits Pipedrive's Person - Name into first_name and last_name, unless the export has those columns", () => {
+    const header = [
+      'Deal - ID',
+      'Deal - Title',
+      'Deal - Value',
+      'Deal - Stage',
+      'Deal - Owner',
+      'Deal - Status',
+      'Deal - Deal created',
+    ];
+    const row = ['7', 'Acme deal', '100', 'Qualified', 'ben', 'open', '2025-11-10 10:00:00'];
+    const split = compileMapping(pipedriveMapping, [...header, 'Person - Name'], 'deals.csv', 'Europe/Berlin');
+    expect(split.headerProblems).toEqual([]);
+    expect(split.mapRow([...row, ' Maria  de la Cruz '], 2).record?.fields).toEqual({
+      first_name: 'Maria',
+      last_name: 'de la Cruz',
+    });
+    expect(split.mapRow([...row, ''], 3).record?.fields).toEqual({});
+    const own = compileMapping(
+      pipedriveMapping,
+      [...header, 'Person - Name', 'Person - First name', 'Person - Last name'],
+      'deals.csv',
+      'Europe/Berlin',
+    );
+    expect(own.mapRow([...row, 'Maria de la Cruz', 'Maria', 'de la Cruz'], 2).record?.fields).toEqual({
+      first_name: 'Maria',
+      last_name: 'de la Cruz',
+    });
+    expect(own.mapRow([...row, 'Maria de la Cruz', 'Maria Luisa', ''], 3).record?.fields).toEqual({
+      first_name: 'Maria Luisa',
+    });
+  });
+
   it('names the file, line and column of every problem in a row, and keeps the id of a bad row', () => {
     const c = compileMapping(pipedriveMapping, PD_HEADER, 'deals.csv', 'UTC');
     const r = c.mapRow(['7', 'x', '12k', 'Qualified', 'anna', 'deleted', '2026-13-45', '', 'soon', '', ''], 12);

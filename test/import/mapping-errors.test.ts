@@ -39,7 +39,7 @@ describe('mapping file errors', () => {
     const message = await messageOf(importWith('columns:\n  id: Ref\n  valeu: Betrag\n'));
     expect(message.split('\n')).toEqual([
       'm.yaml: source: is required (the name of the system the file came from, e.g. legacy-crm; with the record id it keys re-imports)',
-      'm.yaml: columns.valeu: unknown key "valeu" (did you mean "value"?); known: id, name, email, phone, company, owner, ' +
+      'm.yaml: columns.valeu: unknown key "valeu" (did you mean "value"?); known: id, name, contact_name, email, phone, company, owner, ' +
         'value, currency, product, territory, source, pipeline, stage, status, created_at, closed_at, won_at, lost_at, ' +
         'expected_close, close_reason, last_stage_change (line 3)',
     ]);
