@@ -501,6 +501,49 @@ describe('mailDeliverer over SMTP', () => {
     expect(r.status !== 'sent' && r.error).not.toMatch(/s3cr/);
   });
 
+  it('retries what only the setup can fix: a login the URL does not give (530), a refused sender or relay', async () => {
+    // A relay that wants a login, reached by an SMTP_URL without user:pass: 530 at MAIL FROM.
+    const authRequired = new SMTPServer({
+      authOptional: false,
+      allowInsecureAuth: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      closeTimeout: 50,
+    });
+    await new Promise<void>((resolve) => authRequired.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => authRequired.close(() => resolve())));
+    const port = (authRequired.server.address() as AddressInfo).port;
+    const noLogin = await deliverer({ smtpUrl: `smtp://127.0.0.1:${port}` }).deliver(welcome(), ctxNow());
+    expect(noLogin.status).toBe('retry');
+    expect(noLogin.status !== 'sent' && noLogin.error).toMatch(
+      /^SMTP configuration: the server requires a login .*530/,
+    );
+
+    // A server that refuses this sender at MAIL FROM, and one that refuses to relay at RCPT TO.
+    const picky = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      closeTimeout: 50,
+      onMailFrom(_address, _session, callback) {
+        callback(Object.assign(new Error('Sender address rejected: not owned by user'), { responseCode: 553 }));
+      },
+    });
+    await new Promise<void>((resolve) => picky.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => picky.close(() => resolve())));
+    const sender = await deliverer({
+      smtpUrl: `smtp://127.0.0.1:${(picky.server.address() as AddressInfo).port}`,
+    }).deliver(welcome(), ctxNow());
+    expect(sender.status).toBe('retry');
+    expect(sender.status !== 'sent' && sender.error).toMatch(/^SMTP configuration: the server refused the sender/);
+
+    const smtp = await startSmtp();
+    smtp.refuse = () => ({ code: 550, text: '5.7.1 Relaying denied' });
+    const relay = await deliverer({ smtpUrl: smtp.url }).deliver(welcome(), ctxNow());
+    expect(relay.status).toBe('retry');
+    expect(relay.status !== 'sent' && relay.error).toMatch(/^SMTP configuration: the server refused to relay/);
+  });
+
   it('does not send what compose declares dead, and retries after close()', async () => {
     const smtp = await startSmtp();
     const mail = deliverer({ smtpUrl: smtp.url });

@@ -14,8 +14,10 @@ import { composeMail, idToken, type MailMessage } from './compose.js';
  * a refused or dropped connection, a timeout, a DNS or TLS failure, or a login failure is 'retry'
  * (nothing is wrong with the message; the worker backs off); any other 5xx reply (550 mailbox
  * unavailable, 554 rejected, ...) is 'dead', as is a message that cannot be composed.
- * A login failure is retried rather than parked: it is the configuration that is wrong, and every
- * message would die with it.
+ * A configuration problem is retried rather than parked, since every message would die with it:
+ * a refused login, 530 (the server wants a login SMTP_URL does not give), and a 5xx answer to the
+ * greeting or to MAIL FROM, or a relay refusal, which say nothing about the recipient (the server
+ * will not take mail from this sender or host). Those errors start with "SMTP configuration".
  *
  * Without one: each message is written as `<mailDir>/<outbox id token>.eml` (CRLF, as it would go
  * over SMTP), atomically (a dot-named temp file, fsync, rename), so a reader never sees half a file
@@ -137,9 +139,11 @@ export function classifySmtpError(e: unknown): Exclude<DeliveryResult, { status:
   if (typeof err.responseCode === 'number') {
     const c = err.responseCode;
     const permanent = err.permanent ?? (c >= 500 && c < 600 && c !== 503);
-    return permanent
-      ? { status: 'dead', error: `SMTP server refused the message: ${text}` }
-      : { status: 'retry', error: `SMTP server deferred the message: ${text}` };
+    if (!permanent) return { status: 'retry', error: `SMTP server deferred the message: ${text}` };
+    const config = configurationRefusal(c, err.command, text);
+    if (config !== null)
+      return { status: 'retry', error: `SMTP configuration: ${config} (check ${CONFIG_HINT}): ${text}` };
+    return { status: 'dead', error: `SMTP server refused the message: ${text}` };
   }
   if (TRANSIENT_CODES.has(code)) return { status: 'retry', error: `SMTP server unreachable: ${text}` };
   // No reply and no connection trouble: nodemailer refused the message before sending (an address
@@ -147,6 +151,22 @@ export function classifySmtpError(e: unknown): Exclude<DeliveryResult, { status:
   if (code === 'EENVELOPE' || code === 'EMESSAGE' || code === 'EMAXRECIPIENTS')
     return { status: 'dead', error: `message not sendable: ${text}` };
   return { status: 'retry', error: `mail delivery failed: ${text}` };
+}
+
+const CONFIG_HINT = "SMTP_URL's user and password, and MAIL_FROM";
+
+/**
+ * Why a permanent SMTP answer is the setup's fault rather than the message's, or null. 530 asks for
+ * a login; the greeting ('CONN') and MAIL FROM come before any recipient is named, so their refusal
+ * is of this sender or host; "relay" refusals (550 5.7.1 relaying denied) mean the server does not
+ * take mail for other domains from us, usually because we did not log in.
+ */
+function configurationRefusal(responseCode: number, command: unknown, text: string): string | null {
+  if (responseCode === 530) return 'the server requires a login';
+  if (command === 'CONN' || command === 'EHLO' || command === 'HELO') return 'the server refused the connection';
+  if (command === 'MAIL FROM') return 'the server refused the sender';
+  if (/\brelay(ing)?\b/i.test(text)) return 'the server refused to relay';
+  return null;
 }
 
 /** The URL's password as written and decoded, so neither ends up in an error the UI shows. */
