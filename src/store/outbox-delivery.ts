@@ -14,7 +14,13 @@ import { isSuppressed } from './suppressions.js';
  */
 
 export const LEASE_MS = 5 * 60_000;
-export const MAX_ATTEMPTS = 8;
+/**
+ * Tries before a row is parked as dead. With backoffMs the waits are 30 s, 1, 2, 4 … min up to
+ * 4 h 16 min (8.5 h in all), then 6 h each: the last try comes about 3 days after the first (2¼ to
+ * 3½ with the jitter), so an SMTP relay, Mailchimp or a webhook receiver down for a night or a
+ * weekend day loses nothing, as webhook providers retry for days.
+ */
+export const MAX_ATTEMPTS = 21;
 
 function itemOf(r: OutboxTable): OutboxItem {
   return {

@@ -134,7 +134,7 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     let now = T0;
     for (let i = 0; i < MAX_ATTEMPTS; i++) {
       await deliverOnce(store, { deliverers, now: () => now, random: () => 1 });
-      now += 7 * 3_600_000;
+      now += 8 * 3_600_000;
     }
     expect(await row(store, 'x')).toMatchObject({ status: 'dead', attempts: MAX_ATTEMPTS, last_error: 'timeout' });
     expect(await deliverOnce(store, { deliverers, now: () => now })).toEqual({
@@ -193,6 +193,28 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     });
     expect(seen).toEqual([]);
     expect(await row(store, 'a')).toMatchObject({ status: 'pending', attempts: 0 });
+  });
+
+  it('keeps retrying through a day-long outage and delivers when the far side is back', async () => {
+    await fresh();
+    await queue(store, 'x', 'webhook');
+    const backAt = T0 + 36 * 3_600_000;
+    let now = T0;
+    const outage: Deliverer = () =>
+      Promise.resolve(now < backAt ? { status: 'retry', error: 'HTTP 503' } : { status: 'sent', detail: 'HTTP 200' });
+    const deliverers = new Map([['webhook', outage]]);
+    // The shortest schedule the jitter allows, each round at the moment the row falls due.
+    for (let round = 0; round < MAX_ATTEMPTS; round++) {
+      await deliverOnce(store, { deliverers, now: () => now, random: () => 0 });
+      const r = await row(store, 'x');
+      if (r.status !== 'failed') break;
+      now = r.next_attempt_at;
+    }
+    expect(await row(store, 'x')).toMatchObject({ status: 'sent', detail: 'HTTP 200' });
+    expect(now).toBeGreaterThanOrEqual(backAt);
+    // The whole schedule, even with the shortest jitter, spans more than two days.
+    const span = Array.from({ length: MAX_ATTEMPTS - 1 }, (_, i) => backoffMs(i, () => 0)).reduce((a, b) => a + b);
+    expect(span).toBeGreaterThan(2 * 24 * 3_600_000);
   });
 
   it('treats a deliverer that throws as a retry, with the reason kept', async () => {
