@@ -18,13 +18,15 @@ export type DeliveryResult =
 
 /**
  * What an outcome changes on the lead, which the worker applies through the engine (so it is
- * versioned, gated and on the timeline like any other write): fields learned (enrichment), or an
- * activity that records what an outside system said (a mailing list refusing an address for good).
+ * versioned, gated and on the timeline like any other write): fields learned (enrichment), an
+ * activity that records what an outside system said (a mailing list refusing an address for good),
+ * or a hard bounce of the contact's address (the worker marks it on the lead and logs the note).
  * Applied only while the lead still exists and, when `email` is given, still has that address.
  */
 export type FollowUp =
   | { fields: Record<string, string | number | boolean | null>; email?: string }
-  | { activity: { kind: string; note: string } };
+  | { activity: { kind: string; note: string } }
+  | { bounced: { email: string; note: string } };
 
 /** The lead an effect belongs to, as it stands when the effect is delivered (null if erased). */
 export interface LeadSnapshot {

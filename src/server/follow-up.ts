@@ -3,12 +3,14 @@ import type { LeadEvent } from '../domain/events.js';
 import type { Engine } from '../engine/engine.js';
 import type { FollowUp, OutboxItem } from '../integrations/delivery.js';
 import { findLeadRow } from '../store/lead-search.js';
+import { BOUNCED_FIELD } from '../store/outbox-delivery.js';
 import { sameAddress } from '../store/personal-data.js';
 
 /**
  * What a delivery learned, written to its lead through the engine like any other change: enriched
  * fields as `lead.updated`, an outside system's refusal as a logged activity. The actor is the
- * system, named by the effect kind, so the timeline says where the change came from.
+ * system, named by the effect kind, so the timeline says where the change came from. A hard bounce
+ * is both: the bounced address in BOUNCED_FIELD, then a note for the rep.
  *
  * A delivery can take minutes, and the lead may change meanwhile: its contact erased, its address
  * corrected. So the lead is read again here, the address checked on that reading, and the write
@@ -17,9 +19,22 @@ import { sameAddress } from '../store/personal-data.js';
  */
 
 const ATTEMPTS = 5;
+/** The activity kind that tells the rep about a hard bounce. */
+export const BOUNCE_ACTIVITY = 'email_bounced';
 
 export function followUpApplier(engine: Engine, now: () => number) {
-  return async (item: OutboxItem, followUp: FollowUp): Promise<string> => {
+  const apply = async (item: OutboxItem, followUp: FollowUp): Promise<string> => {
+    if ('bounced' in followUp) {
+      // The field first: it is what stops further mail, even if the lead is closed to activities.
+      const { email, note } = followUp.bounced;
+      const marked = await apply(item, { fields: { [BOUNCED_FIELD]: email }, email });
+      if (marked !== 'saved on the lead') return `address not marked bounced: ${marked}`;
+      const stop = ` No automated mail goes to it until the address is corrected or ${BOUNCED_FIELD} is cleared.`;
+      const logged = await apply(item, { activity: { kind: BOUNCE_ACTIVITY, note: note + stop } });
+      return logged === 'logged on the lead'
+        ? 'address marked bounced on the lead'
+        : `address marked bounced; ${logged}`;
+    }
     const actor = { kind: 'system' as const, id: item.kind };
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const lead = await findLeadRow(engine.store.db, item.lead);
@@ -40,4 +55,5 @@ export function followUpApplier(engine: Engine, now: () => number) {
     }
     return `not saved: the lead kept changing (${ATTEMPTS} tries)`;
   };
+  return apply;
 }

@@ -73,6 +73,13 @@ export function backoffMs(attempts: number, random: () => number): number {
 export type Recorded = 'sent' | 'failed' | 'dead';
 
 export const CANCELLED_MOVED = 'cancelled: the lead has another address by now';
+/**
+ * The lead field that records a contact address the mail server refused for good (a hard bounce):
+ * it holds that address, so contact mail to it is cancelled unsent while the lead still has it, and
+ * mail flows again once the address is corrected or the field cleared.
+ */
+export const BOUNCED_FIELD = 'email_bounced';
+export const CANCELLED_BOUNCED = `cancelled: the address bounced (see ${BOUNCED_FIELD} on the lead)`;
 
 /**
  * The contact address a row would write to: contact mail's `to`, a list subscribe's or an
@@ -95,7 +102,8 @@ export function contactAddressOf(item: OutboxItem): string | null {
  * queued before its contact was erased can outlive the erase (a lead the erase did not find, a row
  * in flight), so the suppression list is consulted here too, not only when effects are decided.
  * Contact mail whose lead has another address by now is not sent either: the address may be
- * someone else's (a successor, a corrected typo). Deliverers never read the database, so this is
+ * someone else's (a successor, a corrected typo), nor mail to an address that hard-bounced (the
+ * lead's BOUNCED_FIELD holds it). Deliverers never read the database, so this is
  * the worker's check.
  */
 export async function deliveryRefusal(
@@ -107,6 +115,8 @@ export async function deliveryRefusal(
   if (address === null) return null;
   if (await isSuppressed(tx, address)) return CANCELLED_ERASED;
   if (item.kind === 'email' && lead !== null && !sameAddress(lead.fields['email'], address)) return CANCELLED_MOVED;
+  if (item.kind === 'email' && lead !== null && sameAddress(lead.fields[BOUNCED_FIELD], address))
+    return CANCELLED_BOUNCED;
   return null;
 }
 

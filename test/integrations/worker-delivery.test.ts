@@ -181,3 +181,119 @@ describe.each(dialects)('the worker delivers the outbox on %s', (dialect) => {
     expect(JSON.parse(r.got.hooks[1]?.body ?? '{}')).toMatchObject({ lead: { id: 'L2' } });
   });
 });
+
+describe.each(dialects)('a hard bounce of contact mail on %s', (dialect) => {
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+  });
+
+  it('marks the address bounced on the lead, tells the rep, and sends no more automated mail to it', async () => {
+    const delivered: string[] = [];
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      closeTimeout: 50,
+      onRcptTo(address, _session, callback) {
+        if (address.address === 'gone@buyer.example')
+          return callback(Object.assign(new Error('5.1.1 Mailbox unavailable'), { responseCode: 550 }));
+        callback();
+      },
+      onData(stream, session, done) {
+        stream.resume();
+        stream.on('end', () => {
+          delivered.push(...session.envelope.rcptTo.map((r) => r.address));
+          done();
+        });
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise<void>((res) => smtp.close(() => res())));
+    const store = await freshStore(dialect);
+    closers.push(() => store.close());
+    await applyProcess(
+      store,
+      `
+name: Bounce test
+organisation: { timezone: UTC }
+users:
+  - { id: anna, name: Anna Owner, email: anna@seller.example }
+pipelines:
+  - id: sales
+    name: Sales
+    default: true
+    stages:
+      - id: new
+        name: New
+        on_enter: [{ email: { template: welcome, to: contact } }]
+      - id: demo
+        name: Demo
+        on_enter: [{ email: { template: welcome, to: contact } }]
+assignment:
+  default_owner: anna
+templates:
+  welcome: { subject: 'Hello', body: 'Hi.' }
+`,
+      T0,
+      'test',
+    );
+    const engine = new Engine(store);
+    expect(
+      (await engine.handle({ type: 'lead.created', lead: 'B1', fields: { email: 'gone@buyer.example' } }, T0)).ok,
+    ).toBe(true);
+    const config = loadConfig({
+      SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      MAIL_FROM: 'Sales <sales@seller.example>',
+    });
+    const d = buildDeliverers(config);
+    closers.push(() => d.close());
+    const work = (at: number) =>
+      workOnce(store, engine, { deliverers: d.deliverers, now: () => at, sessionIdleMs: 60_000 });
+    await work(T0 + 1000);
+
+    const rows = () =>
+      store.db
+        .selectFrom('outbox')
+        .select(['id', 'status', 'last_error'])
+        .where('lead_id', '=', 'B1')
+        .orderBy('id')
+        .execute();
+    expect(await rows()).toEqual([
+      { id: expect.any(String), status: 'dead', last_error: expect.stringMatching(/refused the recipient.*550/) },
+    ]);
+    const lead = await store.db.selectFrom('leads').select('fields').where('id', '=', 'B1').executeTakeFirstOrThrow();
+    expect(JSON.parse(lead.fields)).toMatchObject({ email: 'gone@buyer.example', email_bounced: 'gone@buyer.example' });
+    const notes = await store.db
+      .selectFrom('activities')
+      .select(['kind', 'note'])
+      .where('lead_id', '=', 'B1')
+      .execute();
+    expect(notes).toEqual([
+      { kind: 'email_bounced', note: expect.stringMatching(/refused the contact's address for good.*550/) },
+    ]);
+
+    // The next stage's mail to the same address is cancelled unsent; once the address is corrected, mail flows.
+    expect(
+      (await engine.handle({ type: 'lead.moved', lead: 'B1', stage: 'demo', override: false }, T0 + 2000)).ok,
+    ).toBe(true);
+    await work(T0 + 3000);
+    expect((await rows())[1]).toMatchObject({ status: 'cancelled', last_error: expect.stringMatching(/bounced/) });
+    expect(delivered).toEqual([]);
+    const v = await store.db.selectFrom('leads').select('version').where('id', '=', 'B1').executeTakeFirstOrThrow();
+    expect(
+      (
+        await engine.handle(
+          { type: 'lead.updated', lead: 'B1', fields: { email: 'new@buyer.example' } },
+          T0 + 4000,
+          v.version,
+        )
+      ).ok,
+    ).toBe(true);
+    expect((await engine.handle({ type: 'lead.moved', lead: 'B1', stage: 'new', override: false }, T0 + 5000)).ok).toBe(
+      true,
+    );
+    await work(T0 + 6000);
+    expect(delivered).toEqual(['new@buyer.example']);
+  });
+});

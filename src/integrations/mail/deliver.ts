@@ -62,6 +62,7 @@ export function mailDeliverer(opts: MailDelivererOptions): MailDeliverer {
     if (composed.status === 'dead') return Promise.resolve(composed);
     const p = send
       .send(composed.message)
+      .then((r): DeliveryResult => (isBounce(r) && isContactMail(item) ? withBounce(r, item) : r))
       .catch((e: unknown): DeliveryResult => ({ status: 'retry', error: `mail delivery failed: ${errorText(e)}` }));
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
@@ -76,6 +77,25 @@ export function mailDeliverer(opts: MailDelivererOptions): MailDeliverer {
       send.close();
     },
   };
+}
+
+/** A contact's mail refused at RCPT TO for good: the address bounced. */
+const RECIPIENT_REFUSED = 'SMTP server refused the recipient';
+
+function isBounce(r: DeliveryResult): r is Extract<DeliveryResult, { status: 'dead' }> {
+  return r.status === 'dead' && r.error.startsWith(RECIPIENT_REFUSED);
+}
+
+function isContactMail(item: OutboxItem): boolean {
+  return item.kind === 'email' && item.payload['recipient'] === 'contact' && typeof item.payload['to'] === 'string';
+}
+
+/** A hard bounce of contact mail: the lead learns it (a note for the rep, and no more mail to it). */
+function withBounce(r: Extract<DeliveryResult, { status: 'dead' }>, item: OutboxItem): DeliveryResult {
+  const template = typeof item.payload['template'] === 'string' ? ` (template ${item.payload['template']})` : '';
+  const why = r.error.slice(RECIPIENT_REFUSED.length).replace(/^:\s*/, '');
+  const note = `The mail server refused the contact's address for good${template}: ${why.slice(0, 300)}.`;
+  return { ...r, followUp: { bounced: { email: String(item.payload['to']), note } } };
 }
 
 interface Sender {
@@ -143,6 +163,7 @@ export function classifySmtpError(e: unknown): Exclude<DeliveryResult, { status:
     const config = configurationRefusal(c, err.command, text);
     if (config !== null)
       return { status: 'retry', error: `SMTP configuration: ${config} (check ${CONFIG_HINT}): ${text}` };
+    if (err.command === 'RCPT TO') return { status: 'dead', error: `${RECIPIENT_REFUSED}: ${text}` };
     return { status: 'dead', error: `SMTP server refused the message: ${text}` };
   }
   if (TRANSIENT_CODES.has(code)) return { status: 'retry', error: `SMTP server unreachable: ${text}` };
