@@ -90,6 +90,34 @@ function targetMembers(p: Process, target: AssignmentTarget, fields: Fields): { 
   return { members, scope: `pool:${poolKey(pool)}:${JSON.stringify(values).toLowerCase()}` };
 }
 
+/**
+ * The reps whose routed leads the store counts per day and week: those with a daily or weekly
+ * cap, and every rep a least_open team or pool can pick, since the fair re-entry after leave
+ * (countedOpen) reads today's count of the returning rep and of the others. Uncounted, it reads
+ * zero: the gap at the start of today becomes the live gap, which each lead the returning rep
+ * takes shrinks, so they got every lead until caught up.
+ */
+export function countedUsers(p: Process): User[] {
+  const leastOpen = new Set<string>();
+  for (const rule of p.assignment.rules)
+    for (const target of [rule.to, ...rule.fallback]) {
+      if ('user' in target || target.strategy !== 'least_open') continue;
+      if ('team' in target) {
+        for (const id of p.teams.find((t) => t.id === target.team)?.members ?? []) leastOpen.add(id);
+        continue;
+      }
+      // A pool's territory and product depend on the lead: every rep of its tiers and team may be picked.
+      const { pool } = target;
+      const team = pool.team ? (p.teams.find((t) => t.id === pool.team)?.members ?? []) : null;
+      for (const u of p.users)
+        if ((!pool.tier || (u.tier !== undefined && pool.tier.includes(u.tier))) && (!team || team.includes(u.id)))
+          leastOpen.add(u.id);
+    }
+  return p.users.filter(
+    (u) => u.capacity.per_day !== undefined || u.capacity.per_week !== undefined || leastOpen.has(u.id),
+  );
+}
+
 /** Counts a lead routed to a user against their caps; only when the owner actually changes. */
 export function countRouted(routing: RoutingState, user: string): void {
   const load = (routing.users[user] ??= { open: 0, routedToday: 0, routedThisWeek: 0 });

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { countedUsers } from '../domain/assignment.js';
 import { capacityKeys, userZone } from '../domain/calendar.js';
 import type { LeadState, RoutingState } from '../domain/lead.js';
 import type { Process } from '../domain/process-schema.js';
@@ -6,13 +7,8 @@ import type { Tx } from './db.js';
 
 /** Routing counters: open leads per owner, leads routed per day and week, team rotation cursors. */
 
-/** Only reps with a daily or weekly cap need their routed leads counted. */
-function cappedUsers(p: Process): Process['users'] {
-  return p.users.filter((u) => u.capacity.per_day !== undefined || u.capacity.per_week !== undefined);
-}
-
 export async function loadRouting(tx: Tx, p: Process, now: number): Promise<RoutingState> {
-  const keys = new Map(cappedUsers(p).map((u) => [u.id, capacityKeys(now, userZone(u, p))]));
+  const keys = new Map(countedUsers(p).map((u) => [u.id, capacityKeys(now, userZone(u, p))]));
   const periods = [...new Set([...keys.values()].flatMap((k) => [k.day, k.week]))];
   const [loads, counts, cursors] = await Promise.all([
     tx.selectFrom('routing_load').selectAll().execute(),
@@ -38,9 +34,9 @@ export async function loadRouting(tx: Tx, p: Process, now: number): Promise<Rout
   return state;
 }
 
-/** Which capacity windows `now` falls in, for every capped rep: a change means reload. */
+/** Which capacity windows `now` falls in, for every counted rep: a change means reload. */
 function periodSignature(p: Process, now: number): string {
-  return cappedUsers(p)
+  return countedUsers(p)
     .map((u) => capacityKeys(now, userZone(u, p)).day)
     .join(',');
 }
@@ -117,19 +113,21 @@ export class RoutingSession {
   private async saveCounters(): Promise<void> {
     const { state, initial, process: p } = this;
     if (!state || !initial || !p) return;
-    for (const u of cappedUsers(p)) {
+    // One statement for every counted rep's day and week (increments: another process may count too).
+    const rows = countedUsers(p).flatMap((u) => {
       const routed = (state.users[u.id]?.routedToday ?? 0) - (initial.users[u.id]?.routedToday ?? 0);
-      if (routed <= 0) continue;
+      if (routed <= 0) return [];
       const k = capacityKeys(this.loadedAt, userZone(u, p));
-      for (const period of [k.day, k.week])
-        await this.tx
-          .insertInto('routing_counts')
-          .values({ user_id: u.id, period, routed })
-          .onConflict((oc) =>
-            oc.columns(['user_id', 'period']).doUpdateSet({ routed: sql`routing_counts.routed + ${routed}` }),
-          )
-          .execute();
-    }
+      return [k.day, k.week].map((period) => ({ user_id: u.id, period, routed }));
+    });
+    if (rows.length > 0)
+      await this.tx
+        .insertInto('routing_counts')
+        .values(rows)
+        .onConflict((oc) =>
+          oc.columns(['user_id', 'period']).doUpdateSet({ routed: sql`routing_counts.routed + excluded.routed` }),
+        )
+        .execute();
     for (const [scope, cursor] of Object.entries(state.cursors)) {
       const text = JSON.stringify(cursor);
       if (JSON.stringify(initial.cursors[scope]) === text) continue;
