@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { senderAddress } from './integrations/mail/compose.js';
 
 /**
  * Every environment variable Stageflow reads, in one place: a schema, a default and a one-line
@@ -104,7 +105,13 @@ const variables = {
     '',
     'Where mail goes (smtp:// or smtps://); unset, each message is written as an .eml file under MAIL_DIR.',
   ),
-  MAIL_FROM: variable(z.string().min(3), 'Stageflow <stageflow@localhost>', 'Sender of the mail Stageflow sends.'),
+  MAIL_FROM: variable(
+    z.string().refine((v) => senderAddress(v) !== null, {
+      message: 'expected an address such as Sales <sales@example.com> or sales@example.com',
+    }),
+    'Stageflow <stageflow@localhost>',
+    'Sender of the mail Stageflow sends: an address, with a display name if wanted (Sales <sales@example.com>).',
+  ),
   MAIL_DIR: variable(z.string().min(1), './data/mail', 'Folder for .eml files when SMTP_URL is unset.'),
   WEBHOOK_SECRET: variable(
     z.string(),

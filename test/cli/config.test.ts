@@ -73,6 +73,8 @@ describe('config', () => {
       'postgres://u:p@db:5432/crm',
     );
     expect(configValue('DATABASE_URL', { DATABASE_URL: '/var/lib/stageflow.db' })).toBe('/var/lib/stageflow.db');
+    expect(configValue('MAIL_FROM', { MAIL_FROM: 'Sales <sales@example.com>' })).toBe('Sales <sales@example.com>');
+    expect(configValue('MAIL_FROM', { MAIL_FROM: 'sales@example.com' })).toBe('sales@example.com');
   });
 
   it.each([
@@ -87,6 +89,17 @@ describe('config', () => {
       'DATABASE_URL',
       'mysql://x/y',
       'DATABASE_URL: "mysql://x/y" is invalid: expected a postgres:// URL or a SQLite file path',
+    ],
+    // A display name alone: mail would leave with no From header and marketing without List-Unsubscribe.
+    [
+      'MAIL_FROM',
+      'Sales Team',
+      'MAIL_FROM: "Sales Team" is invalid: expected an address such as Sales <sales@example.com> or sales@example.com',
+    ],
+    [
+      'MAIL_FROM',
+      'Sales <team>',
+      'MAIL_FROM: "Sales <team>" is invalid: expected an address such as Sales <sales@example.com> or sales@example.com',
     ],
   ] as const)('rejects %s=%s in one line naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new ConfigError(name, message.slice(name.length + 2)));
