@@ -12,7 +12,7 @@ import {
 } from './conditions.js';
 import { domainError, type DomainError } from './errors.js';
 import type { Actor, EngineEvent } from './events.js';
-import type { ExitKind, LeadState, RoutingState, StayState, TaskState } from './lead.js';
+import { outboxKey, type ExitKind, type LeadState, type RoutingState, type StayState, type TaskState } from './lead.js';
 import type { Automation, Condition, Pipeline, Process, SetAutomation, Stage, TaskTemplate } from './process-schema.js';
 
 /**
@@ -46,7 +46,7 @@ export type EffectKind =
 
 export interface Effect {
   kind: EffectKind;
-  /** Stable per lead, event and position: a replayed event produces the same keys. */
+  /** Stable per lead, event and position (outboxKey): a replayed event produces the same keys. */
   key: string;
   payload: Record<string, unknown>;
 }
@@ -79,6 +79,11 @@ export interface DecideInput {
   sameContact?: { lead: string; owner: string | null };
   /** For a reopen: the process version the lead closed under, to place it when its stage is gone. */
   closedUnder?: Process;
+  /**
+   * For a lead whose state has no outbox series yet (a new one, or one written before series
+   * existed): the series the engine found free under its id (nextOutboxSeries).
+   */
+  outboxSeries?: number;
 }
 
 export type Decision =
@@ -178,6 +183,8 @@ class Run {
     this.routing = copyRouting(input.routing);
     this.suppressed = input.suppressed ?? (() => false);
     this.leadState = input.lead ? copyLead(input.lead) : null;
+    if (this.leadState && this.leadState.outboxSeries === undefined && input.outboxSeries !== undefined)
+      this.leadState.outboxSeries = input.outboxSeries;
     // An event dated before the lead's last change (a clock set back, a late timer, a typed --now)
     // is handled as of that change: a stay must never end before it began.
     const last = this.leadState ? Math.max(this.leadState.stay.enteredAt, this.leadState.closedAt ?? 0) : null;
@@ -357,6 +364,7 @@ class Run {
       lists: [],
       seq: 0,
       error: null,
+      ...(this.input.outboxSeries !== undefined ? { outboxSeries: this.input.outboxSeries } : {}),
     };
     for (const [field, to] of Object.entries(fields))
       this.changes.push({ kind: 'field.changed', field, from: null, to });
@@ -1159,7 +1167,7 @@ class Run {
 
   private effect(kind: Effect['kind'], payload: Record<string, unknown>): void {
     const lead = this.lead;
-    const key = `${lead.id}:${lead.seq + 1}:${this.effects.length}:${kind}`;
+    const key = outboxKey(lead.id, lead.outboxSeries ?? 1, lead.seq + 1, this.effects.length, kind);
     this.effects.push({ kind, key, payload: { lead: lead.id, ...payload } });
   }
 

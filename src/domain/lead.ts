@@ -64,6 +64,13 @@ export interface LeadState {
   lists: string[];
   /** Number of events applied so far; the next event gets seq + 1. */
   seq: number;
+  /**
+   * Which series of outbox keys this lead's effects take (`outboxKey`): a lead deleted by mistake
+   * keeps its delivered and cancelled messages, so a lead created again under its id must not reuse
+   * their keys. Unset until the engine has looked (a new lead, an imported one, a row written
+   * before series existed); decide() then takes `DecideInput.outboxSeries`.
+   */
+  outboxSeries?: number;
   /** Last automation error (an automation loop, say), kept until the next clean event. */
   error: string | null;
 }
@@ -84,4 +91,30 @@ export interface TeamCursor {
 export interface RoutingState {
   users: Record<string, UserLoad>;
   cursors: Record<string, TeamCursor>;
+}
+
+/**
+ * An effect's outbox key, which is also its idempotency key for receivers (Message-ID, webhook
+ * Idempotency-Key): `lead:seq:index:kind` for the first lead with an id, `lead:seq:index:kind:N`
+ * for the Nth. Read from the right, its parts are fixed (a number, a number, a kind name, and a
+ * number or nothing), so no lead's key can be another's, whatever characters the ids hold.
+ */
+export function outboxKey(lead: string, series: number, seq: number, index: number, kind: string): string {
+  const key = `${lead}:${seq}:${index}:${kind}`;
+  return series > 1 ? `${key}:${series}` : key;
+}
+
+/**
+ * The series a lead's next effects take, given the ids of the outbox rows kept under its id (a
+ * deleted lead's messages): one after the highest series among them, so no key can clash; 1 when
+ * there are none. Rows of other shapes (a contact erase's `erase:…`) take no series.
+ */
+export function nextOutboxSeries(lead: string, keptIds: readonly string[]): number {
+  let highest = 0;
+  for (const id of keptIds) {
+    if (!id.startsWith(`${lead}:`)) continue;
+    const m = /^\d+:\d+:[a-z.]+(?::(\d+))?$/.exec(id.slice(lead.length + 1));
+    if (m) highest = Math.max(highest, m[1] === undefined ? 1 : Number(m[1]));
+  }
+  return highest + 1;
 }

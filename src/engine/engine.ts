@@ -6,7 +6,7 @@ import type { LeadState, TaskState } from '../domain/lead.js';
 import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { DecisionWriter } from '../store/decision-writer.js';
-import { loadLeads, loadTask, stayStage, VersionConflict } from '../store/leads.js';
+import { freeOutboxSeries, loadLeads, loadTask, stayStage, VersionConflict } from '../store/leads.js';
 import { lockProcessVersions, processVersion } from '../store/processes.js';
 import { RoutingSession } from '../store/routing.js';
 import { openLeadOfContact } from '../store/same-contact.js';
@@ -120,6 +120,7 @@ export class Engine {
     // PostgreSQL: lock the batch's leads up front; SQLite's BEGIN IMMEDIATE already serialises writers.
     const loaded = await loadLeads(tx, ids, this.store.dialect === 'postgres', this.store.sqlite);
     const working = new Map([...loaded].map(([id, l]) => [id, l.state]));
+    const series = await this.seriesFor(tx, events, working);
     const writer = new DecisionWriter();
     const routing = new RoutingSession(tx);
     let latest: { version: number; process: Process } | null | undefined;
@@ -177,6 +178,7 @@ export class Engine {
         ...(older ? { earlierStays: older.stays } : {}),
         ...(event.type === 'lead.reopened' && before ? await this.closedUnder(tx, before.processVersion) : {}),
         ...(await this.sameContact(tx, current.process, event, before, working)),
+        ...(series.has(event.lead) ? { outboxSeries: series.get(event.lead) } : {}),
       });
       if (!d.ok) {
         outcomes.push(d);
@@ -255,6 +257,21 @@ export class Engine {
     if (!stored || (now && (now.status !== 'open' || String(now.fields['email']).trim().toLowerCase() !== key)))
       return {};
     return { sameContact: stored };
+  }
+
+  /**
+   * The outbox series of the batch's leads that have none yet: new leads (whose id may be a deleted
+   * lead's, whose messages are kept) and rows written before series existed.
+   */
+  private async seriesFor(
+    tx: Tx,
+    events: readonly TimedEvent[],
+    working: ReadonlyMap<string, LeadState>,
+  ): Promise<Map<string, number>> {
+    const ids = [...new Set(events.map((e) => e.event.lead))].filter(
+      (id) => working.get(id)?.outboxSeries === undefined,
+    );
+    return ids.length === 0 ? new Map() : freeOutboxSeries(tx, ids, this.store.sqlite);
   }
 
   /** The version a closed lead closed under, so a reopen can place it when its stage is gone. */

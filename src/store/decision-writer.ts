@@ -344,7 +344,9 @@ export class DecisionWriter {
     runRows(db, 'owner_history', this.owners);
     runRows(db, 'field_history', this.fields);
     runRows(db, 'activities', this.activities);
-    runRows(db, 'outbox', this.outbox.values(), 'on conflict ("id") do nothing');
+    // No `on conflict do nothing`: keys are unique by construction (outboxKey), and a clash would
+    // drop an effect without a word, as it once did for a lead re-created under a deleted one's id.
+    runRows(db, 'outbox', this.outbox.values());
   }
 
   private async flushKysely(tx: Tx): Promise<void> {
@@ -367,13 +369,9 @@ export class DecisionWriter {
     for (const rows of chunks(this.owners)) await tx.insertInto('owner_history').values(rows).execute();
     for (const rows of chunks(this.fields)) await tx.insertInto('field_history').values(rows).execute();
     for (const rows of chunks(this.activities)) await tx.insertInto('activities').values(rows).execute();
-    // The outbox key is the effect's idempotency key: a replayed event cannot queue it twice.
-    for (const rows of chunks([...this.outbox.values()]))
-      await tx
-        .insertInto('outbox')
-        .values(rows)
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
+    // The outbox key is the effect's idempotency key, unique by construction (outboxKey); a clash
+    // fails the batch rather than dropping an effect unseen.
+    for (const rows of chunks([...this.outbox.values()])) await tx.insertInto('outbox').values(rows).execute();
   }
 
   /**

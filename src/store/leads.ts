@@ -1,5 +1,5 @@
 import type { Fields, FieldValue } from '../domain/conditions.js';
-import type { LeadState, StayState, TaskState } from '../domain/lead.js';
+import { nextOutboxSeries, type LeadState, type StayState, type TaskState } from '../domain/lead.js';
 import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from './db.js';
 import type { LeadsTable, TasksTable } from './schema.js';
@@ -18,6 +18,8 @@ interface LeadBookkeeping {
   tasks: TaskState[];
   signals: Record<string, number>;
   lists: string[];
+  /** Absent on rows written before outbox series existed: the engine finds it at the next event. */
+  outboxSeries?: number;
 }
 
 export class VersionConflict extends Error {
@@ -126,6 +128,7 @@ function fromRow(row: StateRow): LoadedLead {
       lists: book.lists,
       seq: row.seq,
       error: row.error,
+      ...(book.outboxSeries !== undefined ? { outboxSeries: book.outboxSeries } : {}),
     },
   };
 }
@@ -225,12 +228,50 @@ export function leadColumns(s: LeadState, version: number, now: number): LeadCol
  * lead got (which its stays tell, not its state: the writer passes it in).
  */
 export function leadRow(s: LeadState, version: number, now: number, reach: LeadReach): LeadsTable {
-  const book: LeadBookkeeping = { stay: s.stay, tasks: s.tasks, signals: s.signals, lists: s.lists };
+  const book: LeadBookkeeping = {
+    stay: s.stay,
+    tasks: s.tasks,
+    signals: s.signals,
+    lists: s.lists,
+    ...(s.outboxSeries !== undefined ? { outboxSeries: s.outboxSeries } : {}),
+  };
   return Object.assign(leadColumns(s, version, now), {
     fields: JSON.stringify(s.fields),
     state: JSON.stringify(book),
     ...reach,
   });
+}
+
+const KEPT_OUTBOX_IDS = 'select "id" from "outbox" where "lead_id" = ?';
+
+/**
+ * For leads whose state has no outbox series yet: the first series free under each id, from the
+ * outbox rows kept under it (a deleted lead's delivered and cancelled messages stay). Indexed by
+ * lead; nearly always no row at all.
+ */
+export async function freeOutboxSeries(
+  tx: Tx,
+  ids: readonly string[],
+  sqlite?: Connection,
+): Promise<Map<string, number>> {
+  const kept = new Map<string, string[]>(ids.map((id) => [id, []]));
+  if (sqlite) {
+    const byLead = prepared(sqlite, KEPT_OUTBOX_IDS);
+    for (const id of ids)
+      kept.set(
+        id,
+        (byLead.all(id) as { id: string }[]).map((r) => r.id),
+      );
+  } else
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await tx
+        .selectFrom('outbox')
+        .select(['id', 'lead_id'])
+        .where('lead_id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const r of rows) kept.get(r.lead_id)?.push(r.id);
+    }
+  return new Map([...kept].map(([id, rows]) => [id, nextOutboxSeries(id, rows)]));
 }
 
 /** One task of a lead by id, whatever its stay: a done task of an earlier stage can be reopened. */

@@ -35,6 +35,7 @@ pipelines:
           - email: { template: welcome }
       - id: demo
         name: Demo
+        on_enter: [{ webhook: { url: 'https://hooks.example/demo' } }]
 templates:
   welcome: { subject: Welcome, body: Hello }
 `;
@@ -260,6 +261,59 @@ describe.each(dialects)('lead delete on %s', (dialect) => {
       });
     }
     expect(await loadOf(store, 'bob')).toBe(0);
+  });
+
+  it("a lead created again under a deleted one's id gets every effect, under keys of its own; the old messages stay as they were", async () => {
+    const { store, engine, at } = await setup();
+    const outboxOf = () =>
+      store.db
+        .selectFrom('outbox')
+        .select(['id', 'status', 'payload'])
+        .where('lead_id', '=', 'DUP')
+        .orderBy('id')
+        .execute();
+    const live = async (email: string): Promise<void> => {
+      await handle(engine, at(), { type: 'lead.created', lead: 'DUP', fields: { name: 'Dup', email } });
+      // A later event with an effect: its key must not meet a deleted lead's either.
+      await handle(engine, at(), { type: 'lead.moved', lead: 'DUP', stage: 'demo', override: false });
+    };
+    await live('first@dup.test');
+    // The subscribe was delivered before the lead was deleted: delivery history to keep.
+    await store.db.updateTable('outbox').set({ status: 'sent' }).where('kind', '=', 'list.subscribe').execute();
+    await deleteLead(store, 'DUP', 'mgr', at());
+    const kept = await store.db.selectFrom('outbox').selectAll().where('lead_id', '=', 'DUP').orderBy('id').execute();
+    expect(kept.map((r) => [r.id, r.status])).toEqual([
+      ['DUP:1:0:list.subscribe', 'sent'],
+      ['DUP:1:1:email', 'cancelled'],
+      ['DUP:2:0:webhook', 'cancelled'],
+    ]);
+
+    for (const [life, email] of [
+      [2, 'second@dup.test'],
+      [3, 'third@dup.test'],
+    ] as const) {
+      await live(email);
+      const mine = (await outboxOf()).filter((r) => r.id.endsWith(`:${life}`));
+      expect(mine.map((r) => [r.id, r.status, (JSON.parse(r.payload) as { email?: string }).email])).toEqual([
+        [`DUP:1:0:list.subscribe:${life}`, 'pending', email],
+        [`DUP:1:1:email:${life}`, 'pending', undefined],
+        [`DUP:2:0:webhook:${life}`, 'pending', undefined],
+      ]);
+      if (life === 2) await deleteLead(store, 'DUP', 'mgr', at());
+    }
+    // The first lead's messages are exactly as the delete left them.
+    expect(
+      await store.db
+        .selectFrom('outbox')
+        .selectAll()
+        .where(
+          'id',
+          'in',
+          kept.map((r) => r.id),
+        )
+        .orderBy('id')
+        .execute(),
+    ).toEqual(kept);
   });
 
   it('refuses an unknown lead by name and changes nothing', async () => {
