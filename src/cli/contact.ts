@@ -50,6 +50,15 @@ function showErase(email: string, r: EraseResult): void {
             ],
           ]
         : []),
+      ...(r.mentioningLeads.length > 0
+        ? [
+            [
+              'other leads scrubbed',
+              `${r.mentioningLeads.length}`,
+              `${r.mentioningLeads.join(', ')} (quoted the address; now ${r.pseudonym})`,
+            ],
+          ]
+        : []),
       ...(r.deletedLeadMessages > 0 ? [["deleted leads' messages", `${r.deletedLeadMessages}`, 'pseudonymised']] : []),
       ['messages cancelled', `${r.cancelled}`, ''],
       ['list erasures queued', `${r.listErasures.length}`, lists],
@@ -76,6 +85,9 @@ export function contactCommands(program: Command): void {
         writeFileSync(opts.out, `${JSON.stringify(data, null, 2)}\n`);
         const elsewhere = [
           ...(data.earlier_leads.length > 0 ? [plural(data.earlier_leads.length, 'earlier lead')] : []),
+          ...(data.mentioning_leads.length > 0
+            ? [plural(data.mentioning_leads.length, 'other lead quoting it', 'other leads quoting it')]
+            : []),
           ...(data.deleted_lead_messages.length > 0
             ? [plural(data.deleted_lead_messages.length, "deleted lead's message", "deleted leads' messages")]
             : []),

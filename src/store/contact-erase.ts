@@ -5,6 +5,7 @@ import {
   contactNotFound,
   deletedLeadMessages,
   earlierContactLeads,
+  mentioningLeads,
   type ContactLeadRow,
 } from './contact.js';
 import { eraseFromEarlierLead } from './contact-earlier.js';
@@ -44,6 +45,8 @@ export interface EraseResult {
   leads: string[];
   /** Leads whose email was the address earlier and is now someone else's: the person's values replaced there. */
   earlierLeads: string[];
+  /** Other people's leads that quoted the address (a field, the close reason, a note): the person's values replaced there. */
+  mentioningLeads: string[];
   /** Messages of deleted leads that quoted the address, now pseudonymised. */
   deletedLeadMessages: number;
   /** Undelivered outbox rows of the person (on all those leads) now cancelled. */
@@ -329,7 +332,8 @@ export async function eraseContact(store: Store, email: string, actor: string, n
       deletedLeadMessages(tx, norm),
       isSuppressed(tx, norm),
     ]);
-    const holdsNothing = leads.length === 0 && earlier.length === 0 && orphans.length === 0;
+    const mentioning = await mentioningLeads(tx, norm, [...ids, ...earlier.map((l) => l.id)], lock);
+    const holdsNothing = leads.length === 0 && earlier.length === 0 && orphans.length === 0 && mentioning.length === 0;
     if (holdsNothing && !wasSuppressed) throw contactNotFound(norm);
     let cancelled = 0;
     let erasures: PlannedErasure[] = [];
@@ -355,11 +359,13 @@ export async function eraseContact(store: Store, email: string, actor: string, n
       const orphanIds = orphans.map((o) => o.id);
       cancelled = await settleOutbox(tx, ids, [...outbox, ...orphans], orphanIds, scrubber, now);
       await forgetStoredAnswers(tx, scrubber);
-    } else if (earlier.length > 0) {
-      // A stored answer about an earlier lead can quote the address too (its create, before the change).
+    } else if (earlier.length > 0 || mentioning.length > 0) {
+      // A stored answer about an earlier or another lead can quote the address too.
       await forgetStoredAnswers(tx, new ErasureScrubber(pseudonym, [norm], [norm]));
     }
-    for (const lead of earlier) {
+    // Another person's lead that quotes the address (a cc field, a note) is scrubbed as an earlier
+    // lead is: only the person's values go, the lead's own contact stays.
+    for (const lead of [...earlier, ...mentioning]) {
       const done = await eraseFromEarlierLead(tx, lead, norm, pseudonym, now);
       cancelled += done.cancelled;
       erasures.push(...done.erasures);
@@ -367,6 +373,7 @@ export async function eraseContact(store: Store, email: string, actor: string, n
     const queued = await queueListErasures(tx, erasures, now);
     await suppress(tx, hash, 'erased', now);
     const earlierIds = earlier.map((l) => l.id);
+    const mentioningIds = mentioning.map((l) => l.id);
     await appendAudit(
       tx,
       {
@@ -377,6 +384,7 @@ export async function eraseContact(store: Store, email: string, actor: string, n
           email_hash: hash,
           leads: ids,
           earlier_leads: earlierIds,
+          mentioning_leads: mentioningIds,
           deleted_lead_messages: orphans.length,
           cancelled,
           list_erasures: queued.map((q) => q.id),
@@ -390,6 +398,7 @@ export async function eraseContact(store: Store, email: string, actor: string, n
       pseudonym,
       leads: ids,
       earlierLeads: earlierIds,
+      mentioningLeads: mentioningIds,
       deletedLeadMessages: orphans.length,
       cancelled,
       listErasures: queued,

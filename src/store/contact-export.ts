@@ -5,11 +5,13 @@ import {
   contactNotFound,
   deletedLeadMessages,
   earlierContactLeads,
+  mentioningLeads,
   quotesAddress,
+  type ContactLeadRow,
 } from './contact.js';
 import { AddressPeriods, outboxSeq } from './contact-earlier.js';
 import { withTransaction, type Store, type Tx } from './db.js';
-import { presentActivity, presentLead, presentStay, presentTask, type ExportRow } from './export.js';
+import { presentActivity, presentLead, presentStay, presentTask, type ExportRow, type ExportValue } from './export.js';
 import { contactKeys } from './contact-keys.js';
 import type { OutboxTable } from './schema.js';
 import { isSuppressed } from './suppressions.js';
@@ -53,6 +55,23 @@ export type EarlierLeadExport = {
   outbox: ExportRow[];
 };
 
+/**
+ * Another person's lead that quotes the address (a cc field, the close reason, an activity note):
+ * only what quotes it, not the lead's own contact's data.
+ */
+export type MentioningLeadExport = {
+  id: string;
+  address_held: 'mentioned';
+  /** The lead's fields whose value quotes the address. */
+  fields: ExportRow;
+  close_reason: string | null;
+  events: ExportRow[];
+  field_history: ExportRow[];
+  run_log: ExportRow[];
+  activities: ExportRow[];
+  outbox: ExportRow[];
+};
+
 export interface ContactExport {
   format: typeof CONTACT_EXPORT_FORMAT;
   email: string;
@@ -60,6 +79,7 @@ export interface ContactExport {
   suppressed: boolean;
   leads: ContactLeadExport[];
   earlier_leads: EarlierLeadExport[];
+  mentioning_leads: MentioningLeadExport[];
   /** Messages of deleted leads (kept as delivery history) that quote the address. */
   deleted_lead_messages: ExportRow[];
 }
@@ -196,6 +216,61 @@ async function earlierLeadExports(tx: Tx, ids: readonly string[], email: string)
   });
 }
 
+const isJsonObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Of a JSON value, only what quotes the address (objects and arrays pruned to it), or undefined. */
+function quotingPart(v: unknown, email: string): ExportValue | undefined {
+  if (Array.isArray(v)) {
+    const kept = v.map((x) => quotingPart(x, email)).filter((x) => x !== undefined);
+    return kept.length > 0 ? kept : undefined;
+  }
+  if (isJsonObject(v)) {
+    const kept = Object.entries(v)
+      .map(([k, x]) => [k, quotingPart(x, email)] as const)
+      .filter(([, x]) => x !== undefined);
+    return kept.length > 0 ? Object.fromEntries(kept) : undefined;
+  }
+  return typeof v === 'string' && quotesAddress(v, email) ? v : undefined;
+}
+
+/** What quotes the address on other people's leads, row by row. */
+async function mentioningLeadExports(
+  tx: Tx,
+  leads: readonly ContactLeadRow[],
+  email: string,
+): Promise<MentioningLeadExport[]> {
+  if (leads.length === 0) return [];
+  const children = await childRows(
+    tx,
+    leads.map((l) => l.id),
+  );
+  // A quoting row keeps its own columns, but of its JSON (an event's payload, a message) only the
+  // parts that quote the address: the rest is the lead's contact's data, not the person's.
+  const quoting = (rows: Map<string, ExportRow[]> | undefined, id: string): ExportRow[] =>
+    (rows?.get(id) ?? [])
+      .filter((r) => quotesAddress(JSON.stringify(r), email))
+      .map((r) =>
+        Object.fromEntries(Object.entries(r).map(([k, v]) => [k, isJsonObject(v) ? (quotingPart(v, email) ?? {}) : v])),
+      );
+  return leads.map((l) => {
+    const fields = JSON.parse(l.fields) as ExportRow;
+    return {
+      id: l.id,
+      address_held: 'mentioned' as const,
+      fields: Object.fromEntries(
+        Object.entries(fields).filter(([, v]) => quotesAddress(JSON.stringify(v ?? null), email)),
+      ),
+      close_reason: l.close_reason !== null && quotesAddress(l.close_reason, email) ? l.close_reason : null,
+      events: quoting(children?.events, l.id),
+      field_history: quoting(children?.field_history, l.id),
+      run_log: quoting(children?.run_log, l.id),
+      activities: quoting(children?.activities, l.id),
+      outbox: quoting(children?.outbox, l.id),
+    };
+  });
+}
+
 /**
  * Reads the contact's data in one transaction, so the document is consistent, and records the
  * request in the audit log (by the address's hash, never the address). An address no lead has
@@ -211,8 +286,10 @@ export async function exportContact(store: Store, email: string, actor: string, 
       deletedLeadMessages(tx, norm),
       isSuppressed(tx, norm),
     ]);
-    if (leads.length === 0 && earlier.length === 0 && orphans.length === 0 && !suppressed) throw contactNotFound(norm);
     const earlierIds = earlier.map((l) => l.id);
+    const mentioning = await mentioningLeads(tx, norm, [...ids, ...earlierIds], false);
+    const holdsNothing = leads.length === 0 && earlier.length === 0 && orphans.length === 0 && mentioning.length === 0;
+    if (holdsNothing && !suppressed) throw contactNotFound(norm);
     const children = await childRows(tx, ids);
     const of = (m: Map<string, ExportRow[]> | undefined, id: string): ExportRow[] => m?.get(id) ?? [];
     const out: ContactExport = {
@@ -233,6 +310,7 @@ export async function exportContact(store: Store, email: string, actor: string, 
         outbox: of(children?.outbox, l.id),
       })),
       earlier_leads: await earlierLeadExports(tx, earlierIds, norm),
+      mentioning_leads: await mentioningLeadExports(tx, mentioning, norm),
       deleted_lead_messages: orphans.map(presentOutbox),
     };
     const hash = (await contactKeys(tx)).hash(norm);
@@ -246,6 +324,7 @@ export async function exportContact(store: Store, email: string, actor: string, 
           email_hash: hash,
           leads: ids,
           earlier_leads: earlierIds,
+          mentioning_leads: mentioning.map((l) => l.id),
           deleted_lead_messages: orphans.length,
         },
       },

@@ -62,6 +62,44 @@ export async function earlierContactLeads(
   return (lock ? q.forUpdate() : q).execute();
 }
 
+/** `%address%` for LIKE, with LIKE's own characters escaped (`escape '\\'`). */
+function containsPattern(email: string): string {
+  return `%${normaliseEmail(email).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Other people's leads that quote the address now: in a field (a `work_email` or `cc` field, a
+ * note field), the close reason, or an activity's note; `exclude` are the contact's own and
+ * earlier leads. Oldest id first. Found by scanning leads and activities with LIKE (an erase or
+ * an access request is rare, and no index answers "contains"), each candidate then checked as
+ * quotesAddress does, so joann@zed.test is not taken for ann@zed.test.
+ */
+export async function mentioningLeads(
+  tx: Tx,
+  email: string,
+  exclude: readonly string[],
+  lock: boolean,
+): Promise<ContactLeadRow[]> {
+  const like = containsPattern(email);
+  const contains = (column: string) => sql<SqlBool>`lower(${sql.ref(column)}) like ${like} escape '\\'`;
+  const [inLeads, inNotes] = await Promise.all([
+    tx
+      .selectFrom('leads')
+      .select('id')
+      .where((eb) => eb.or([contains('fields'), contains('close_reason')]))
+      .execute(),
+    tx.selectFrom('activities').select(['lead_id', 'note']).where(contains('note')).execute(),
+  ]);
+  const noted = new Set(inNotes.filter((a) => a.note !== null && quotesAddress(a.note, email)).map((a) => a.lead_id));
+  const candidates = [...new Set([...inLeads.map((l) => l.id), ...noted])].filter((id) => !exclude.includes(id));
+  if (candidates.length === 0) return [];
+  const q = tx.selectFrom('leads').selectAll().where('id', 'in', candidates).orderBy('id');
+  const rows = await (lock ? q.forUpdate() : q).execute();
+  return rows.filter(
+    (l) => noted.has(l.id) || quotesAddress(l.fields, email) || quotesAddress(l.close_reason ?? '', email),
+  );
+}
+
 /** The ids of leads whose email history holds the address (old or new value): one index seek per column. */
 export function addressHistoryQuery(tx: Tx, email: string) {
   const norm = normaliseEmail(email);
@@ -90,8 +128,7 @@ export function quotesAddress(text: string, email: string): boolean {
  * read through the outbox's lead index (migration 0023), never by reading the whole outbox.
  */
 export function deletedLeadMessagesQuery(tx: Tx, email: string) {
-  const norm = normaliseEmail(email);
-  const like = `%${norm.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const like = containsPattern(email);
   return tx
     .selectFrom('outbox')
     .selectAll()

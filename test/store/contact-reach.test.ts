@@ -289,6 +289,47 @@ describe.each(dialects)('contact reach on %s', (dialect) => {
     ]);
   });
 
+  it("exports and erases the address where another person's lead quotes it: a field, the close reason, a note", async () => {
+    const { store } = await setup([
+      { type: 'lead.created', lead: 'L-JANE', fields: { name: 'Jane Roe', email: JANE } },
+      {
+        type: 'lead.created',
+        lead: 'L-BOB',
+        fields: { name: 'Bob Kay', email: 'bob@kay.test', cc_email: JANE.toUpperCase(), segment: 'smb' },
+      },
+      { type: 'activity.logged', lead: 'L-BOB', kind: 'email', note: `Bob forwarded it to ${JANE}` },
+      { type: 'activity.logged', lead: 'L-BOB', kind: 'call', note: 'Bob wants a demo' },
+      // Another address that merely ends like hers is not hers.
+      { type: 'lead.created', lead: 'L-JOANN', fields: { name: 'Jo Ann', email: `jo${JANE}` } },
+      { type: 'activity.logged', lead: 'L-JOANN', kind: 'call', note: `reach me at jo${JANE}` },
+    ]);
+    const data = await exportContact(store, JANE, 'dpo', T0 + 3_600_000);
+    expect(data.leads.map((l) => l.id)).toEqual(['L-JANE']);
+    expect(data.mentioning_leads.map((l) => [l.id, l.address_held])).toEqual([['L-BOB', 'mentioned']]);
+    const bob = data.mentioning_leads[0]!;
+    expect(bob.fields).toEqual({ cc_email: JANE.toUpperCase() });
+    expect(bob.activities.map((a) => a['note'])).toEqual([`Bob forwarded it to ${JANE}`]);
+    // Bob's own data is not hers to receive.
+    expect(JSON.stringify(bob).toLowerCase()).not.toMatch(/bob@kay|wants a demo|smb/);
+
+    const result = await eraseContact(store, JANE, 'dpo', T0 + 86_400_000);
+    expect(result).toMatchObject({ leads: ['L-JANE'], mentioningLeads: ['L-BOB'] });
+    expect(await dump(store, 'L-BOB')).not.toContain(JANE);
+    const lead = await store.db.selectFrom('leads').selectAll().where('id', '=', 'L-BOB').executeTakeFirstOrThrow();
+    expect(lead).toMatchObject({ name: 'Bob Kay', email: 'bob@kay.test' });
+    expect(JSON.parse(lead.fields)).toMatchObject({ cc_email: result.pseudonym, segment: 'smb' });
+    const notes = await store.db
+      .selectFrom('activities')
+      .select('note')
+      .where('lead_id', '=', 'L-BOB')
+      .orderBy('seq')
+      .execute();
+    expect(notes.map((n) => n.note)).toEqual([`Bob forwarded it to ${result.pseudonym}`, 'Bob wants a demo']);
+    expect(await dump(store, 'L-JOANN')).toContain(`jo${JANE}`);
+    const audit = await listAudit(store.db, { action: 'contact.erase' });
+    expect(audit[0]?.details).toMatchObject({ mentioning_leads: ['L-BOB'] });
+  });
+
   it('quotes an address only whole', () => {
     expect(quotesAddress('to Ann@Zed.test.', 'ann@zed.test')).toBe(true);
     expect(quotesAddress('{"to":"ann@zed.test"}', 'ann@zed.test')).toBe(true);

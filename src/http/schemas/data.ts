@@ -63,6 +63,13 @@ export const contactExportSchema = z.object({
       'Leads whose email was this address earlier and is now another: id, address_held "earlier", and the ' +
         'events, field_history, run_log, activities from while it was, and the outbox rows queued to it',
     ),
+  mentioning_leads: z
+    .array(jsonObject)
+    .describe(
+      "Other people's leads that quote the address now (a field such as a cc address, the close reason, an " +
+        'activity note): id, address_held "mentioned", the fields and close reason that quote it, and the ' +
+        'events, field_history, run_log, activities and outbox rows that quote it',
+    ),
   deleted_lead_messages: z
     .array(jsonObject)
     .describe('Outbox rows of deleted leads (kept as delivery history) that quote the address'),
@@ -75,6 +82,9 @@ export const erasureSchema = z.object({
   earlierLeads: z
     .array(z.string())
     .describe("Leads whose email was the address earlier: the person's values replaced, the current contact kept"),
+  mentioningLeads: z
+    .array(z.string())
+    .describe("Other people's leads that quoted the address: the address and the person's values replaced there"),
   deletedLeadMessages: z
     .number()
     .int()
