@@ -13,6 +13,7 @@
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -49,6 +50,8 @@ interface Options {
   db: 'sqlite' | 'postgres' | 'both';
   seed: number;
   duckdb: boolean;
+  /** Write SQLite's database to this file and keep it, for experiments on the same rows. */
+  keep: string | null;
   /** Internal: the engine a child process runs. */
   engine: Engine | null;
 }
@@ -59,6 +62,7 @@ function parseOptions(argv: readonly string[]): Options {
     db: (process.env['BENCH_DB'] as Options['db'] | undefined) ?? 'both',
     seed: Number(process.env['BENCH_SEED'] ?? 1),
     duckdb: true,
+    keep: process.env['BENCH_KEEP'] ?? null,
     engine: null,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -72,6 +76,7 @@ function parseOptions(argv: readonly string[]): Options {
     else if (a === '--db') o.db = next() as Options['db'];
     else if (a === '--seed') o.seed = Number(next());
     else if (a === '--no-duckdb') o.duckdb = false;
+    else if (a === '--keep') o.keep = next();
     else if (a === '--engine') o.engine = next() as Engine;
     else throw new Error(`unknown option ${a} (see bench/README.md)`);
   }
@@ -291,7 +296,8 @@ async function runEngine(engine: Engine, o: Options): Promise<EngineResult> {
       await createDuckTables(duck, schema);
       writer = await duckWriter(duck, schema);
     } else if (engine === 'sqlite') {
-      store = await openStore(join(dir, 'reports.db'));
+      if (o.keep !== null && existsSync(o.keep)) throw new Error(`--keep ${o.keep}: the file exists already`);
+      store = await openStore(o.keep ?? join(dir, 'reports.db'));
       writer = sqliteWriter(store);
     } else {
       const url = (server as NonNullable<typeof server>).url('bench_reports');
@@ -547,7 +553,7 @@ function runChild(engine: Engine, o: Options): Promise<EngineResult> {
   return new Promise((resolve, reject) => {
     const child = fork(
       fileURLToPath(import.meta.url),
-      ['--engine', engine, '--leads', String(o.leads), '--seed', String(o.seed)],
+      ['--engine', engine, '--leads', String(o.leads), '--seed', String(o.seed), ...(o.keep ? ['--keep', o.keep] : [])],
       { env: { ...process.env, BENCH_CHILD: '1' }, execArgv: process.execArgv },
     );
     let result: EngineResult | null = null;
