@@ -3,6 +3,9 @@ import type { RepOutcome, StagePassRow, TaskTiming } from '../store/reports/coac
 /**
  * METRICS.md §7 on the counts from SQL, pure: team and top-quarter rates per stage, each rep's
  * shrunk rate, gap and impact, the weakest stage, and the tasks top reps do on time more often.
+ * Refined (docs/reports.md, coaching): a top rep is measured against the best reps other than
+ * themselves, not against a benchmark holding their own leads, and the benchmark's rate is shrunk
+ * like the rep's, so that like is compared with like.
  */
 
 export const SHRINK_WEIGHT = 10;
@@ -29,6 +32,8 @@ export interface RepCoaching {
   winRate: number | null;
   /** v_r: the rep's mean won value (team mean if the rep has no wins), minor units. */
   meanWon: number;
+  /** The reps whose pooled, shrunk stage rates are this rep's top_rate: the top reps, never the rep. */
+  benchmark: string[];
   stages: StageFigures[];
   /** The stage with the largest impact > 0, or null. */
   weakest: StageFigures | null;
@@ -45,25 +50,48 @@ export interface CoachingFigures {
   topReps: string[];
 }
 
+/** A stage rate of x in n, shrunk towards the team rate with the weight of SHRINK_WEIGHT leads. */
+const shrunk = (x: number, n: number, teamRate: number): number => (x + SHRINK_WEIGHT * teamRate) / (n + SHRINK_WEIGHT);
+
 const key = (s: StageKey): string => `${s.pipeline}\u0000${s.index}`;
 
 /**
- * The top quarter of reps by win rate, among reps with closed leads: floor(n / 4) of them, so
- * that it never reaches beyond a quarter (8 of 31 would be 26 %), and at least one (fewer than four
- * reps). Ties at the cut go by owner id, so the set does not change from run to run.
+ * Reps with closed leads in the window, best win rate first. Ties go by owner id, so the order
+ * does not change from run to run.
  */
-export function topQuarter(outcomes: readonly RepOutcome[]): string[] {
-  const ranked = outcomes
+export function rankReps(outcomes: readonly RepOutcome[]): string[] {
+  return outcomes
     .filter((o) => o.won + o.lost > 0)
     .map((o) => ({ owner: o.owner, rate: o.won / (o.won + o.lost) }))
-    .sort((a, b) => b.rate - a.rate || a.owner.localeCompare(b.owner));
-  return ranked.slice(0, Math.max(1, Math.floor(ranked.length / 4))).map((r) => r.owner);
+    .sort((a, b) => b.rate - a.rate || a.owner.localeCompare(b.owner))
+    .map((r) => r.owner);
+}
+
+/**
+ * How many reps make the top quarter of `ranked` reps: floor(n / 4), so that it never reaches
+ * beyond a quarter (8 of 31 would be 26 %), and at least one (fewer than four reps).
+ */
+const topCount = (ranked: number): number => Math.max(1, Math.floor(ranked / 4));
+
+/** The top quarter of reps by win rate, among reps with closed leads. */
+export function topQuarter(outcomes: readonly RepOutcome[]): string[] {
+  const ranked = rankReps(outcomes);
+  return ranked.slice(0, topCount(ranked.length));
+}
+
+/**
+ * The reps `owner` is measured against: the top quarter, and for a top rep the same number of
+ * best reps other than themselves (the other top reps and the next one down), so no rep is ever
+ * compared with their own leads. Empty when no other rep closed a lead.
+ */
+export function benchmarkOf(ranked: readonly string[], owner: string): string[] {
+  return ranked.filter((o) => o !== owner).slice(0, topCount(ranked.length));
 }
 
 export function coachingFigures(passes: readonly StagePassRow[], outcomes: readonly RepOutcome[]): CoachingFigures {
-  const top = new Set(topQuarter(outcomes));
+  const ranked = rankReps(outcomes);
   const team = new Map<string, { n: number; x: number; won: number; closed: number }>();
-  const tops = new Map<string, { n: number; x: number }>();
+  const repStage = new Map<string, StagePassRow>();
   for (const p of passes) {
     const k = key(p);
     const t = team.get(k) ?? { n: 0, x: 0, won: 0, closed: 0 };
@@ -72,13 +100,17 @@ export function coachingFigures(passes: readonly StagePassRow[], outcomes: reado
     t.won += p.passedWon;
     t.closed += p.passedClosed;
     team.set(k, t);
-    if (top.has(p.owner)) {
-      const q = tops.get(k) ?? { n: 0, x: 0 };
-      q.n += p.reached;
-      q.x += p.passed;
-      tops.set(k, q);
-    }
+    repStage.set(`${p.owner}\u0000${k}`, p);
   }
+  /** The benchmark reps' pooled n and x at a stage. */
+  const pooled = (bench: readonly string[], k: string): { n: number; x: number } =>
+    bench.reduce(
+      (a, o) => {
+        const p = repStage.get(`${o}\u0000${k}`);
+        return p ? { n: a.n + p.reached, x: a.x + p.passed } : a;
+      },
+      { n: 0, x: 0 },
+    );
   const teamWon = outcomes.reduce((a, o) => a + o.wonValue, 0);
   const teamWins = outcomes.reduce((a, o) => a + o.won, 0);
   const teamMeanWon = teamWins === 0 ? 0 : teamWon / teamWins;
@@ -89,13 +121,15 @@ export function coachingFigures(passes: readonly StagePassRow[], outcomes: reado
   const reps = [...byOwner.keys()].sort().map((owner): RepCoaching => {
     const o = outcomeOf.get(owner);
     const meanWon = o && o.won > 0 ? o.wonValue / o.won : teamMeanWon;
+    const benchmark = benchmarkOf(ranked, owner);
     const stages = (byOwner.get(owner) ?? []).map((p): StageFigures => {
       const t = team.get(key(p)) ?? { n: 0, x: 0, won: 0, closed: 0 };
       const teamRate = t.n === 0 ? 0 : t.x / t.n;
-      const q = tops.get(key(p));
-      // A stage no top rep worked: the team rate is the best evidence of what is possible.
-      const topRate = q && q.n > 0 ? q.x / q.n : teamRate;
-      const shrunkRate = (p.passed + SHRINK_WEIGHT * teamRate) / (p.reached + SHRINK_WEIGHT);
+      const q = pooled(benchmark, key(p));
+      // Both sides shrunk the same way, so a rep is not behind merely for having fewer leads than a
+      // benchmark with the same rate. A stage no benchmark rep worked gives the team rate.
+      const topRate = shrunk(q.x, q.n, teamRate);
+      const shrunkRate = shrunk(p.passed, p.reached, teamRate);
       const gap = topRate - shrunkRate;
       const winAfter = t.closed === 0 ? 0 : t.won / t.closed;
       return {
@@ -115,12 +149,13 @@ export function coachingFigures(passes: readonly StagePassRow[], outcomes: reado
       owner,
       winRate: o && o.won + o.lost > 0 ? o.won / (o.won + o.lost) : null,
       meanWon,
+      benchmark,
       stages,
       weakest: largestAbove(stages, (s) => s.impact),
       largestGap: largestAbove(stages, (s) => s.gap),
     };
   });
-  return { reps, topReps: [...top].sort() };
+  return { reps, topReps: ranked.slice(0, topCount(ranked.length)).sort() };
 }
 
 /** The stage with the largest figure above 0 (the first of equals), or null when none is above 0. */

@@ -133,20 +133,20 @@ describe.each(dialects)('coaching on leads that leave a stage without getting pa
 
   it('a lead moved back out of C and lost in B is a failure at C', async () => {
     // Rep One at C: L1 (left backwards 01-05) and L2 (lost in C): n 2, x 0. Team at C: L3 too
-    // (skipped to D), n 3, x 1, c_t = 1/3. Top quarter: Rep Two (1 of 1 won), c_top(C) = 1.
-    // shrunk (0 + 10/3) / 12 = 0.2778, gap 0.7222, impact 2 x 0.7222 x w 1 x v 5000 (the team's
-    // mean, Rep One won nothing) = 7,222.22.
+    // (skipped to D), n 3, x 1, c_t = 1/3. Top quarter: Rep Two (1 of 1 won, L3 passed C), c_top(C)
+    // shrunk like the rep's: (1 + 10/3) / 11 = 0.3939. Rep One (0 + 10/3) / 12 = 0.2778, gap
+    // 0.1162, impact 2 x 0.116162 x w 1 x v 5000 (the team's mean, Rep One won nothing) = 1,161.62.
     const out = await coaching('2026-01-01', '2026-02-01', 'r1');
     expect(out.rows.find((r) => r['stage_id'] === 'c')).toMatchObject({
       n: 2,
       x: 0,
       shrunk_rate: 0.2778,
       team_rate: 0.3333,
-      top_rate: 1,
-      gap: 0.7222,
-      impact: 7222.22,
+      top_rate: 0.3939,
+      gap: 0.1162,
+      impact: 1161.62,
     });
-    expect(out.summary).toMatchObject({ weakest_stage_id: 'c', gap: 0.7222, impact: 7222.22 });
+    expect(out.summary).toMatchObject({ weakest_stage_id: 'c', gap: 0.1162, impact: 1161.62 });
   });
 
   it('moving back or to another pipeline is a failure; a lead back in the stage, or past it later, is not yet', async () => {
@@ -171,31 +171,33 @@ describe.each(dialects)('coaching on leads that leave a stage without getting pa
 
   it('behind with nothing won at all: the plan names the largest gap, with no value at stake', async () => {
     // May: Rep Two n 2, x 0 at A; team n 5, x 2 (c_t 0.4); the top rep is Rep One (P3 lost, 0 of
-    // 1, ahead of Rep Two's 0 of 2 by id), c_top 2/3; shrunk 4/12 = 0.3333, gap 0.3333. Nothing
-    // was won, so v = 0 and every impact is 0.
+    // 1, ahead of Rep Two's 0 of 2 by id), n 3, x 2, c_top shrunk (2 + 4) / 13 = 0.4615; Rep Two
+    // shrunk 4/12 = 0.3333, gap 0.1282. Nothing was won, so v = 0 and every impact is 0.
     const out = await coaching('2026-05-01', '2026-05-10', 'r2');
-    expect(out.rows.map((r) => [r['stage_id'], r['gap'], r['impact']])).toEqual([['a', 0.3333, 0]]);
+    expect(out.rows.map((r) => [r['stage_id'], r['gap'], r['impact']])).toEqual([['a', 0.1282, 0]]);
     expect(out.summary).toMatchObject({
       weakest_stage: null,
       impact: 0,
       largest_gap_pipeline: 'nb',
       largest_gap_stage: 'A',
       largest_gap_stage_id: 'a',
-      largest_gap: 0.3333,
+      largest_gap: 0.1282,
     });
     expect(out.notes?.at(-1)).toBe(
-      'Rep Two is behind the top reps at A by 33.3 pp, but no value is at stake there yet: nothing was won in this window to weigh it by',
+      'Rep Two is behind the top reps at A by 12.8 pp, but no value is at stake there yet: nothing was won in this window to weigh it by',
     );
   });
 
   it('behind with no won lead past the stage yet: named too, in the plan and in the manager view', async () => {
     // July: as in May, but W is won from B on 07-07 (v = 1000 for everyone): w_t(A) is 0, as S1
     // and S2, the leads that got past A, are open. Rep One (W won, S3 lost: 1 of 2) is the top rep;
-    // Rep One at A: n 3, x 2, shrunk (2 + 4) / 13 = 0.4615, gap 0.2051; at B (W, won) gap 0.
+    // Rep Two against him at A: 0.4615 - 0.3333 = 0.1282. Rep One, against Rep Two (the best rep
+    // but himself): at A 0.3333 - 0.4615 < 0; at B (W, won) Rep Two has no lead, so the team's
+    // 1 against (1 + 10) / 11 = 1: gap 0. Behind nowhere (against his own leads, 20.5 pp at A).
     const plan = await coaching('2026-07-01', '2026-07-10', 'r2');
-    expect(plan.summary).toMatchObject({ weakest_stage: null, largest_gap_stage_id: 'a', largest_gap: 0.3333 });
+    expect(plan.summary).toMatchObject({ weakest_stage: null, largest_gap_stage_id: 'a', largest_gap: 0.1282 });
     expect(plan.notes?.at(-1)).toBe(
-      'Rep Two is behind the top reps at A by 33.3 pp, but no value is at stake there yet: none of the leads that got past it has been won yet',
+      'Rep Two is behind the top reps at A by 12.8 pp, but no value is at stake there yet: none of the leads that got past it has been won yet',
     );
     const manager = await coaching('2026-07-01', '2026-07-10');
     expect(manager.rows.map((r) => [r['owner_id'], r['weakest_stage'], r['impact']])).toEqual([
@@ -203,7 +205,7 @@ describe.each(dialects)('coaching on leads that leave a stage without getting pa
       ['r2', null, 0],
     ]);
     expect(manager.notes?.at(-1)).toBe(
-      'behind the top reps with no value at stake yet (nothing won past the stage, or nothing won to weigh it by), so no weakest stage: Rep One at A by 20.5 pp, Rep Two at A by 33.3 pp',
+      'behind the top reps with no value at stake yet (nothing won past the stage, or nothing won to weigh it by), so no weakest stage: Rep Two at A by 12.8 pp',
     );
   });
 

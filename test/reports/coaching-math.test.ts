@@ -90,10 +90,11 @@ describe('coachingFigures: weakest stage and largest gap', () => {
       ],
     );
     const rep = figures.reps.find((r) => r.owner === 'rep');
-    // team 8 / 20 = 0.4; shrunk (0 + 4) / 20 = 0.2; gap 0.8 - 0.2 = 0.6; impact 0 (w = 0).
+    // team 8 / 20 = 0.4; shrunk (0 + 4) / 20 = 0.2, the top rep's (8 + 4) / 20 = 0.6; gap 0.4;
+    // impact 0 (w = 0).
     expect(rep?.weakest).toBeNull();
     expect(rep?.largestGap).toMatchObject({ index: 0, impact: 0 });
-    expect(rep?.largestGap?.gap).toBeCloseTo(0.6, 10);
+    expect(rep?.largestGap?.gap).toBeCloseTo(0.4, 10);
   });
 
   it('the largest gap and the weakest stage can differ; no gap above 0 gives neither', () => {
@@ -116,7 +117,8 @@ describe('coachingFigures: weakest stage and largest gap', () => {
     const rep = figures.reps.find((r) => r.owner === 'rep');
     expect(rep?.weakest?.index).toBe(1);
     expect(rep?.largestGap?.index).toBe(0);
-    // A rep whose shrunk rate is above the top rate (0.98 against 0.5) is behind nowhere.
+    // A rep whose shrunk rate is above the top rate (team 45 / 50: 0.98 against (5 + 9) / 20 = 0.7)
+    // is behind nowhere.
     const ahead = coachingFigures(
       [pass('top', 0, 10, 5), pass('star', 0, 40, 40)],
       [
@@ -127,5 +129,86 @@ describe('coachingFigures: weakest stage and largest gap', () => {
     expect(ahead?.stages.map((s) => s.gap <= 0)).toEqual([true]);
     expect(ahead?.weakest).toBeNull();
     expect(ahead?.largestGap).toBeNull();
+  });
+});
+
+describe('coachingFigures: a top rep against the best reps but himself, both sides shrunk', () => {
+  /** The reviewer's four reps (r3 findings 1): pipeline a > b > c, counts per stage by hand. */
+  const passes = [
+    // r1: two won via a, b, c; one lost at b; one lost at a.
+    pass('r1', 0, 4, 3, 2, 3),
+    pass('r1', 1, 3, 2, 2, 2),
+    pass('r1', 2, 2, 2, 2, 2),
+    // r2: one won; two lost at a; one lost at b.
+    pass('r2', 0, 4, 2, 1, 2),
+    pass('r2', 1, 2, 1, 1, 1),
+    pass('r2', 2, 1, 1, 1, 1),
+    // r3: lost at c, at b, at a.
+    pass('r3', 0, 3, 2, 0, 2),
+    pass('r3', 1, 2, 1, 0, 1),
+    pass('r3', 2, 1, 0, 0, 0),
+    // r4: three won (4000, 2000, 6000), one lost at c.
+    pass('r4', 0, 4, 4, 3, 4),
+    pass('r4', 1, 4, 4, 3, 4),
+    pass('r4', 2, 4, 3, 3, 3),
+  ];
+  const outcomes: RepOutcome[] = [
+    { owner: 'r1', won: 2, lost: 2, wonValue: 4000 },
+    { owner: 'r2', won: 1, lost: 3, wonValue: 2000 },
+    { owner: 'r3', won: 0, lost: 3, wonValue: 0 },
+    { owner: 'r4', won: 3, lost: 1, wonValue: 12000 },
+  ];
+
+  it('the top rep is not behind himself; he is measured against the next best rep', () => {
+    // Top quarter of 4: r4 (3 of 4). Team: a 11/15, b 8/11, c 6/8. r4 against r1 (the best but
+    // himself), both shrunk: at b r4 (4 + 10 x 8/11) / 14 = 0.8052, r1 (2 + 7.2727) / 13 =
+    // 0.7133: gap -0.0919 (it was 1 - 0.8052 = +0.1948 against his own 4/4).
+    // At a: r1 (3 + 7.3333) / 14 = 0.7381 - r4 (4 + 7.3333) / 14 = 0.8095 = -0.0714. At c: r1
+    // (2 + 7.5) / 12 = 0.7917 - r4 (3 + 7.5) / 14 = 0.75 = +0.0417: r4 lost one of four at c, r1
+    // none of two; impact 4 x 0.0417 x w 6/6 x v 4000 = 666.67.
+    const f = coachingFigures(passes, outcomes);
+    expect(f.topReps).toEqual(['r4']);
+    const r4 = f.reps.find((r) => r.owner === 'r4');
+    expect(r4?.benchmark).toEqual(['r1']);
+    expect(r4?.stages.map((s) => Math.round(s.gap * 10_000) / 10_000)).toEqual([-0.0714, -0.0919, 0.0417]);
+    expect(r4?.weakest?.index).toBe(2);
+    expect(r4?.weakest?.impact).toBeCloseTo(666.67, 2);
+    // Everyone else against r4, shrunk: r2 at a (2 + 7.3333) / 14 = 0.6667 against 0.8095, gap
+    // 0.1429, impact 4 x 0.1429 x w 6/11 x v 2000 = 623.38.
+    const r2 = f.reps.find((r) => r.owner === 'r2');
+    expect(r2?.benchmark).toEqual(['r4']);
+    expect(r2?.weakest?.index).toBe(0);
+    expect(r2?.weakest?.gap).toBeCloseTo(0.142857, 5);
+    expect(r2?.weakest?.impact).toBeCloseTo(623.38, 2);
+  });
+
+  it('two reps with the same record are behind no one', () => {
+    // A and B 4 of 4 at stage 0, C 0 of 4: team 8/12. A is the top rep (3 of 4 won, ahead of B by
+    // id); A against B and B against A: both (4 + 6.6667) / 14 = 0.7619, gap 0. (Against a raw
+    // top rate of 4/4, each was 23.8 pp behind.)
+    const f = coachingFigures(
+      [pass('A', 0, 4, 4, 3, 4), pass('B', 0, 4, 4, 3, 4), pass('C', 0, 4, 0)],
+      [
+        { owner: 'A', won: 3, lost: 1, wonValue: 3000 },
+        { owner: 'B', won: 3, lost: 1, wonValue: 3000 },
+        { owner: 'C', won: 0, lost: 4, wonValue: 0 },
+      ],
+    );
+    for (const owner of ['A', 'B']) {
+      const rep = f.reps.find((r) => r.owner === owner);
+      expect(rep?.stages[0]?.gap).toBeCloseTo(0, 10);
+      expect(rep?.largestGap).toBeNull();
+    }
+  });
+
+  it('the only rep with a closed lead is measured against the team rate', () => {
+    // solo 3 of 4, other 1 of 4 with nothing closed: team 4/8; solo's benchmark is empty, top_rate 0.5.
+    const f = coachingFigures(
+      [pass('solo', 0, 4, 3), pass('other', 0, 4, 1)],
+      [{ owner: 'solo', won: 1, lost: 0, wonValue: 1 }],
+    );
+    const solo = f.reps.find((r) => r.owner === 'solo');
+    expect(solo?.benchmark).toEqual([]);
+    expect(solo?.stages[0]?.topRate).toBeCloseTo(0.5, 10);
   });
 });

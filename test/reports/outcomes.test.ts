@@ -148,28 +148,40 @@ describe.each(dialects)('outcome reports on %s', (dialect) => {
     ]);
   });
 
-  it('coaching, manager view: every rep at Qualify, ben (the top rep) shrunk towards the team', async () => {
-    // Window Jan-Feb. Top quarter by win rate (floor(3 / 4), at least one): ben (2/2). Qualify:
-    // team 3 of 6 got past it. L6 left Qualify for the renewals pipeline on 01-09 without getting
-    // past it: a failure at Qualify (METRICS §7: it left s), so carl has n=2 there.
-    //   anna n=2 x=1: shrunk (1 + 10 * 0.5) / 12 = 0.5, gap 0.5, impact 2 * 0.5 * 1 * 100 = 100
-    //   ben  n=2 x=2: shrunk (2 + 5) / 12 = 0.5833, gap 0.4167, impact 2 * 0.4167 * 1 * 130 = 108.33
-    //   carl n=2 x=0: shrunk 5 / 12 = 0.4167, gap 0.5833, impact 2 * 0.5833 * 1 * 80 = 93.33
+  it('coaching, manager view: every rep at Qualify against ben, ben (the top rep) against anna', async () => {
+    // Window Jan-Feb. Win rates: ben 2/2, anna 1/2, carl 1/2 (L6 won, L5 lost in February). Top
+    // quarter (floor(3 / 4), at least one): ben. Qualify: team 3 of 6 got past it (0.5). L6 left
+    // Qualify for the renewals pipeline on 01-09 without getting past it: a failure at Qualify
+    // (METRICS §7: it left s), so carl has n=2 there. Both sides shrunk by 10 leads at 0.5:
+    //   ben  n=2 x=2: shrunk (2 + 5) / 12 = 0.5833, the top_rate of anna and carl
+    //   anna n=2 x=1: shrunk (1 + 5) / 12 = 0.5, gap 0.0833, impact 2 * 0.0833 * 1 * 100 = 16.67
+    //   carl n=2 x=0: shrunk 5 / 12 = 0.4167, gap 0.1667, impact 2 * 0.1667 * 1 * 80 = 26.67
+    //   ben, a top rep, against the best rep but himself, anna (ahead of carl by id): 0.5 at
+    //   Qualify (gap -0.0833), 1 at Demo and Close as his own: behind nowhere (against his own
+    //   leads he was 41.7 pp behind at Qualify and ranked first).
     // (w_t = 1: every lead that got past Qualify was won; v_r = the rep's mean won value.)
     const out = await report('coaching', { from: '2026-01-01', to: '2026-03-01' });
     expect(
       out.rows.map((r) => [r['owner_id'], r['weakest_stage'], r['n'], r['shrunk_rate'], r['gap'], r['impact']]),
     ).toEqual([
-      ['ben', 'Qualify', 2, 0.5833, 0.4167, 108.33],
-      ['anna', 'Qualify', 2, 0.5, 0.5, 100],
-      ['carl', 'Qualify', 2, 0.4167, 0.5833, 93.33],
+      ['carl', 'Qualify', 2, 0.4167, 0.1667, 26.67],
+      ['anna', 'Qualify', 2, 0.5, 0.0833, 16.67],
+      ['ben', null, null, null, null, 0],
     ]);
+    const ben = await report('coaching', { from: '2026-01-01', to: '2026-03-01', options: { owner: 'ben' } });
+    expect(ben.rows.find((r) => r['stage_id'] === 'qualify')).toMatchObject({ top_rate: 0.5, gap: -0.0833 });
+    expect(ben.summary).toMatchObject({ weakest_stage: null, largest_gap: null });
+    expect(ben.notes).toContain(
+      'Ben Okafor is a top rep: top_rate is over the best reps other than Ben Okafor (Anna Berg), never over their own leads',
+    );
   });
 
   it("coaching for one rep: per-stage rates, the weakest stage's guidance and impact", async () => {
     const out = await report('coaching', { from: '2026-01-01', to: '2026-03-01', options: { owner: 'Anna Berg' } });
+    // Against ben, shrunk: Qualify (2 + 5) / 12; Demo (L1, L3, L4 all got past it: team 1) and
+    // Close (all won) (2 + 10) / 12 = 1.
     expect(out.rows.map((r) => [r['stage_id'], r['n'], r['x'], r['rate'], r['team_rate'], r['top_rate']])).toEqual([
-      ['qualify', 2, 1, 0.5, 0.5, 1],
+      ['qualify', 2, 1, 0.5, 0.5, 0.5833],
       ['demo', 1, 1, 1, 1, 1],
       ['close', 1, 1, 1, 1, 1],
     ]);
@@ -177,11 +189,11 @@ describe.each(dialects)('outcome reports on %s', (dialect) => {
       owner: 'Anna Berg',
       weakest_stage: 'Qualify',
       guidance: 'Find the need.',
-      gap: 0.5,
-      impact: 100,
+      gap: 0.0833,
+      impact: 16.67,
       tasks: [],
       largest_gap_stage_id: 'qualify',
-      largest_gap: 0.5,
+      largest_gap: 0.0833,
     });
     await expect(report('coaching', { ...JAN, options: { owner: 'nobody' } })).rejects.toThrow(/unknown rep "nobody"/);
   });

@@ -12,6 +12,8 @@ import { refuseUnread } from './keyed-period.js';
  * often. Without: the manager's view, every rep's weakest stage and its impact, largest first.
  * The window is --from/--to when given, else the 180 days (--window) up to --to or now.
  *
+ * A top rep is measured against the best reps other than themselves (coaching-math benchmarkOf).
+ *
  * Limited to some owners (a manager's reach, a rep's own plan, --team): only those reps are listed
  * or may be asked for with --owner. The benchmarks (team rate, top reps' rate, w, the team's mean
  * won value) stay organisation-wide figures, aggregated over every rep; a top rep outside the
@@ -150,6 +152,12 @@ export const coaching: ReportDefinition = {
     if (!inScope(user.id)) throw new ReportError(`rep "${wanted}" is outside the people this report is limited to`);
     const rep = figures.reps.find((r) => r.owner === user.id);
     const rows = (rep?.stages ?? []).map((s) => stageRow(ctx.process, s));
+    if (rep && figures.topReps.includes(rep.owner))
+      notes.push(
+        rep.benchmark.length === 0
+          ? `${user.name} is the only rep with a closed lead in this window: top_rate is the team rate`
+          : `${user.name} is a top rep: top_rate is over the best reps other than ${user.name} (${topRepsText(rep.benchmark, inScope, names)}), never over their own leads`,
+      );
     if (!rep?.weakest) {
       ctx.progress(3, 3);
       // No stage figures at all is no evidence, not a clean bill of health; and a rep behind with
@@ -184,7 +192,7 @@ export const coaching: ReportDefinition = {
     const stage = stageOf(ctx.process, rep.weakest.pipeline, rep.weakest.index);
     const timings = await taskTimings(ctx.tx, w);
     ctx.progress(3, 3);
-    const tasks = taskGaps(timings, user.id, figures.topReps, { pipeline: rep.weakest.pipeline, stage: stage.id }).map(
+    const tasks = taskGaps(timings, user.id, rep.benchmark, { pipeline: rep.weakest.pipeline, stage: stage.id }).map(
       (g) => ({
         task: g.title,
         task_id: g.template,
