@@ -10,6 +10,7 @@ import {
   type FieldValue,
   type Fields,
 } from './conditions.js';
+import { OPT_OUT_FIELD, optedOut, optOutValue } from './consent.js';
 import { domainError, type DomainError } from './errors.js';
 import type { Actor, EngineEvent } from './events.js';
 import { outboxKey, type ExitKind, type LeadState, type RoutingState, type StayState, type TaskState } from './lead.js';
@@ -1044,7 +1045,7 @@ class Run {
       if (!to) return note(`email ${a.email.template} not sent: no ${a.email.to} address`);
       if (a.email.to === 'contact' && this.suppressed(to))
         return note(`email ${a.email.template} not sent: the contact was erased`);
-      if (template?.marketing && lead.fields['unsubscribed'] === true) {
+      if (template?.marketing && optedOut(lead.fields)) {
         return note(`email ${a.email.template} not sent: contact unsubscribed from marketing mail`);
       }
       note(`email ${a.email.template} to ${a.email.to}`);
@@ -1223,6 +1224,8 @@ class Run {
    * organisation's zone, with its offset, whoever wrote it (docs/process.md, expected close).
    */
   private stored(field: string, v: FieldValue): FieldValue {
+    // The opt-out is kept as the yes or no it spells (`TRUE`, `yes`, `1`: true), so every reader agrees.
+    if (field === OPT_OUT_FIELD) return optOutValue(v) ?? v;
     if (field !== 'expected_close' || typeof v !== 'string' || v === '') return v;
     return closeDateField(v, this.p.organisation.timezone);
   }

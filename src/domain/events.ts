@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isCloseDate } from './close-date.js';
+import { OPT_OUT_FIELD, optOutValue } from './consent.js';
 
 /**
  * Events that drive a lead. The same schema validates CLI input, simulation files
@@ -42,6 +43,8 @@ function checkField(key: string, v: z.infer<typeof fieldValue>): string | null {
   if (key === 'expected_close' && !(typeof v === 'string' && isCloseDate(v)))
     return 'must be a date such as 2027-03-31 (or an ISO date and time)';
   if (key === 'email' && !(typeof v === 'string' && isEmailAddress(v))) return 'must be an email address';
+  if (key === OPT_OUT_FIELD && optOutValue(v) === undefined)
+    return 'must be true or false (yes/no, 1/0 and on/off are read as such)';
   return null;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { optedOut } from '../../domain/consent.js';
 import type { Process, User } from '../../domain/process-schema.js';
 import type { DeliveryContext, LeadSnapshot, OutboxItem } from '../delivery.js';
 import { renderTemplate, stageName } from './render.js';
@@ -203,7 +204,7 @@ class Composer {
     const to = data.to.trim();
     if (!isAddress(to)) return `not a usable ${data.recipient} address: ${JSON.stringify(data.to)}`;
     const marketing = data.marketing || template.marketing;
-    if (marketing && this.lead.fields['unsubscribed'] === true)
+    if (marketing && optedOut(this.lead.fields))
       return `the contact unsubscribed from marketing mail; template "${data.template}" not sent`;
     const render = { process: this.p, lead: this.lead };
     const owner = this.user(this.lead.owner);
