@@ -108,10 +108,15 @@ export function dueAt(enteredAt: number, due: DueSpec, cal: OrgCalendar): number
       if (isBusinessDay(day, cal)) left--;
     }
   }
-  if (due.at !== undefined) {
-    const [hour, minute] = due.at.split(':').map(Number);
-    timeOfDay = ((hour ?? 0) * 60 + (minute ?? 0)) * MINUTE;
-  }
+  if (due.at === undefined) return fromWallClock(cal.timezone, day + timeOfDay);
+  const [hour, minute] = due.at.split(':').map(Number);
+  timeOfDay = ((hour ?? 0) * 60 + (minute ?? 0)) * MINUTE;
+  const onTheDay = fromWallClock(cal.timezone, day + timeOfDay);
+  if (onTheDay >= enteredAt) return onTheDay;
+  // A time of day already gone (0 days, "09:00", entered at 19:00) is the next such time, the next
+  // business day's for business days, as a weekend entry is: a task is never due before it exists.
+  do day += DAY;
+  while (due.business_days !== undefined && !isBusinessDay(day, cal));
   return fromWallClock(cal.timezone, day + timeOfDay);
 }
 

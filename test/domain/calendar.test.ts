@@ -64,6 +64,17 @@ describe('dueAt', () => {
     );
   });
 
+  it('never makes a task due before it exists: a time of day already gone is the next such time', () => {
+    // Friday 18 December 2026 at 19:00 in Berlin: 09:00 that day has gone.
+    const friday7pm = t('2026-12-18T18:00:00Z');
+    expect(iso(dueAt(friday7pm, { days: 0, at: '09:00' }, berlin))).toBe('2026-12-19T08:00:00.000Z');
+    // Business days: Monday's 09:00, past the weekend.
+    expect(iso(dueAt(friday7pm, { business_days: 0, at: '09:00' }, berlin))).toBe('2026-12-21T08:00:00.000Z');
+    // A time still to come that day, and one more day, are as before.
+    expect(iso(dueAt(friday7pm, { business_days: 0, at: '20:00' }, berlin))).toBe('2026-12-18T19:00:00.000Z');
+    expect(iso(dueAt(friday7pm, { days: 1, at: '09:00' }, berlin))).toBe('2026-12-19T08:00:00.000Z');
+  });
+
   it('moves zero business days from a weekend to Monday', () => {
     expect(iso(dueAt(t('2026-03-07T10:00:00Z'), { business_days: 0 }, berlin))).toBe('2026-03-09T10:00:00.000Z');
   });
@@ -128,18 +139,25 @@ describe('dueAt agrees with stepping through the days in Luxon', () => {
     const [hour, minute] = due.at !== undefined ? due.at.split(':').map(Number) : [local.hour, local.minute];
     const rest =
       due.at !== undefined ? { second: 0, millisecond: 0 } : { second: local.second, millisecond: local.millisecond };
-    const wall = { year: d.year, month: d.month, day: d.day, hour, minute, ...rest };
     // Luxon resolves a repeated wall time by the offset the zone has today, so the test would
     // depend on the date it runs; the rule is the first occurrence, found by looking 30 and 60
     // minutes earlier (DST shifts are one or the other) for the same wall time.
-    const t = DateTime.fromObject(wall, { zone: cal.timezone }).toMillis();
-    const same = (ms: number): boolean => {
-      const x = DateTime.fromMillis(ms, { zone: cal.timezone });
-      return (
-        x.year === wall.year && x.month === wall.month && x.day === wall.day && x.hour === hour && x.minute === minute
-      );
+    const place = (day: DateTime): number => {
+      const wall = { year: day.year, month: day.month, day: day.day, hour, minute, ...rest };
+      const t = DateTime.fromObject(wall, { zone: cal.timezone }).toMillis();
+      const same = (ms: number): boolean => {
+        const x = DateTime.fromMillis(ms, { zone: cal.timezone });
+        return (
+          x.year === wall.year && x.month === wall.month && x.day === wall.day && x.hour === hour && x.minute === minute
+        );
+      };
+      return [t - 3_600_000, t - 1_800_000].find(same) ?? t;
     };
-    return [t - 3_600_000, t - 1_800_000].find(same) ?? t;
+    // A time of day already gone when the task is created is the next (business) day's.
+    if (due.at === undefined || place(d) >= enteredAt) return place(d);
+    do d = d.plus({ days: 1 });
+    while (due.business_days !== undefined && !business(d));
+    return place(d);
   }
 
   it('places a wall time that happens twice (DST ending) at its first occurrence, in every zone', () => {
