@@ -56,13 +56,18 @@ const shrunk = (x: number, n: number, teamRate: number): number => (x + SHRINK_W
 const key = (s: StageKey): string => `${s.pipeline}\u0000${s.index}`;
 
 /**
- * Reps with closed leads in the window, best win rate first. Ties go by owner id, so the order
- * does not change from run to run.
+ * Reps with closed leads in the window, best first by their win rate shrunk towards the team's
+ * like the stage rates, `(won + 10 p_team) / (closed + 10)`: a rep with one lucky win among few
+ * closes does not outrank one who won most of many and become everyone's benchmark. Ties go by
+ * owner id, so the order does not change from run to run.
  */
 export function rankReps(outcomes: readonly RepOutcome[]): string[] {
-  return outcomes
-    .filter((o) => o.won + o.lost > 0)
-    .map((o) => ({ owner: o.owner, rate: o.won / (o.won + o.lost) }))
+  const closed = outcomes.filter((o) => o.won + o.lost > 0);
+  const teamWon = closed.reduce((a, o) => a + o.won, 0);
+  const teamClosed = closed.reduce((a, o) => a + o.won + o.lost, 0);
+  const teamRate = teamClosed === 0 ? 0 : teamWon / teamClosed;
+  return closed
+    .map((o) => ({ owner: o.owner, rate: shrunk(o.won, o.won + o.lost, teamRate) }))
     .sort((a, b) => b.rate - a.rate || a.owner.localeCompare(b.owner))
     .map((r) => r.owner);
 }
@@ -73,7 +78,7 @@ export function rankReps(outcomes: readonly RepOutcome[]): string[] {
  */
 const topCount = (ranked: number): number => Math.max(1, Math.floor(ranked / 4));
 
-/** The top quarter of reps by win rate, among reps with closed leads. */
+/** The top quarter of reps by shrunk win rate, among reps with closed leads. */
 export function topQuarter(outcomes: readonly RepOutcome[]): string[] {
   const ranked = rankReps(outcomes);
   return ranked.slice(0, topCount(ranked.length));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coachingFigures, taskGaps, topQuarter } from '../../src/reports/coaching-math.js';
+import { coachingFigures, rankReps, taskGaps, topQuarter } from '../../src/reports/coaching-math.js';
 import type { RepOutcome, StagePassRow, TaskTiming } from '../../src/store/reports/coaching.js';
 
 /** The tasks a coaching plan recommends: where the top reps are on time more often than the rep. */
@@ -59,6 +59,31 @@ describe('topQuarter', () => {
     expect(topQuarter(ranked(3))).toEqual(['r01']);
     // Reps with no closed lead are not ranked.
     expect(topQuarter([{ owner: 'idle', won: 0, lost: 0, wonValue: 0 }])).toEqual([]);
+  });
+
+  it('ranks by the win rate shrunk towards the team, so one lucky deal does not make the benchmark', () => {
+    // The reviewer's five reps (r3 finding 2): r5 won his one closed deal. Team 7 of 16 = 0.4375.
+    // Shrunk (won + 4.375) / (closed + 10): r4 (3 + 4.375) / 14 = 0.5268, r5 (1 + 4.375) / 11 =
+    // 0.4886, r1 (2 + 4.375) / 14 = 0.4554, r2 5.375 / 14 = 0.3839, r3 4.375 / 13 = 0.3365.
+    // Top quarter floor(5 / 4) = 1: r4, not r5 (raw 100 %).
+    const five: RepOutcome[] = [
+      { owner: 'r1', won: 2, lost: 2, wonValue: 4000 },
+      { owner: 'r2', won: 1, lost: 3, wonValue: 2000 },
+      { owner: 'r3', won: 0, lost: 3, wonValue: 0 },
+      { owner: 'r4', won: 3, lost: 1, wonValue: 12000 },
+      { owner: 'r5', won: 1, lost: 0, wonValue: 1000 },
+    ];
+    expect(rankReps(five)).toEqual(['r4', 'r5', 'r1', 'r2', 'r3']);
+    expect(topQuarter(five)).toEqual(['r4']);
+    // Many closes outweigh a perfect few: team (9 + 2 + 5) / (10 + 2 + 8) = 0.8; many (9 + 8) / 20
+    // = 0.85 ahead of few (2 + 8) / 12 = 0.8333, mid (5 + 8) / 18 = 0.7222.
+    expect(
+      rankReps([
+        { owner: 'few', won: 2, lost: 0, wonValue: 1 },
+        { owner: 'many', won: 9, lost: 1, wonValue: 1 },
+        { owner: 'mid', won: 5, lost: 3, wonValue: 1 },
+      ]),
+    ).toEqual(['many', 'few', 'mid']);
   });
 });
 
