@@ -1,10 +1,17 @@
+import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
+import { KEPT_PREFIX } from '../integrations/mail/deliver.js';
+import { findOutboxRow } from '../store/outbox-admin.js';
 import { listOutbox } from '../store/queries.js';
 import { contextOf, displayZone, withStore } from './context.js';
+import { CliError } from './errors.js';
 import { formatPairs, formatTime, iso, print, printJson, table, truncate } from './output.js';
 import { parsePositiveInt } from './parse.js';
 
-/** `stageflow outbox list`: the side effects the rules queued, and how their delivery is going. */
+/**
+ * `stageflow outbox list`: the side effects the rules queued, and how their delivery is going;
+ * `outbox message ID`: a mail kept as an .eml file (SMTP_URL unset), as it would have been sent.
+ */
 
 interface ListOptions {
   status?: string;
@@ -65,6 +72,29 @@ export function outboxCommands(program: Command): void {
         });
         const header = ['id', 'kind', 'status', 'tries', 'queued', 'last try', 'payload', 'outcome'];
         for (const line of table([header, ...lines])) print(line);
+      });
+    });
+
+  outbox
+    .command('message')
+    .description('print a mail kept as an .eml file (SMTP_URL unset) as it would have been sent')
+    .argument('<id>', 'outbox row id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      await withStore(contextOf(cmd), async (store) => {
+        const row = await findOutboxRow(store.db, id);
+        if (!row) throw new CliError(`no outbox row "${id}"`);
+        if (row.status !== 'sent' || !row.detail?.startsWith(KEPT_PREFIX))
+          throw new CliError(
+            `outbox row "${id}" (${row.kind}, ${row.status}) was not kept as a file: only mail delivered while SMTP_URL was unset is`,
+          );
+        const file = row.detail.slice(KEPT_PREFIX.length);
+        let text: string;
+        try {
+          text = await readFile(file, 'utf8');
+        } catch (e) {
+          throw new CliError(`cannot read ${file}, where outbox row "${id}" was kept: ${(e as Error).message}`);
+        }
+        process.stdout.write(text.replace(/\r\n/g, '\n'));
       });
     });
 }

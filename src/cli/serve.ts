@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { Engine } from '../engine/engine.js';
-import { buildDeliverers } from '../integrations/index.js';
+import { buildDeliverers, deliveryWarnings } from '../integrations/index.js';
 import { serve } from '../server/serve.js';
 import { startWorker } from '../server/worker.js';
 import { openStore } from '../store/db.js';
@@ -55,6 +55,7 @@ export function serveCommands(program: Command): void {
         onFired: (n) => print(`${n} timer(s) fired`),
       });
       print(`worker running on ${store.location}`);
+      for (const w of deliveryWarnings(config)) print(`warning: ${w}`);
       await untilSignal(async () => {
         await worker.stop();
         await delivery.close();

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Config } from '../config.js';
 import type { Deliverer } from './delivery.js';
 import { enrichDeliverer, type EnrichmentOptions } from './enrichment/deliver.js';
@@ -38,4 +39,21 @@ export function buildDeliverers(
     for (const kind of LIST_KINDS) deliverers.set(kind, lists);
   }
   return { deliverers, close: () => mail.close() };
+}
+
+/**
+ * What a worker starting with this configuration should say, so nobody believes mail leaves when it
+ * does not: without SMTP_URL every message is only written to a file.
+ */
+export function deliveryWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.SMTP_URL.trim() === '')
+    warnings.push(
+      `SMTP_URL is unset: no mail leaves this machine; each message is written as an .eml file under ` +
+        `${resolve(config.MAIL_DIR)} (read one with \`stageflow outbox message ID\`)`,
+    );
+  if (config.WEBHOOK_SECRET.trim() === '') warnings.push('WEBHOOK_SECRET is unset: webhooks wait in the outbox');
+  if (config.MAILCHIMP_API_KEY === '')
+    warnings.push('MAILCHIMP_API_KEY is unset: mailing-list changes wait in the outbox');
+  return warnings;
 }

@@ -8,7 +8,7 @@ import { openStore, type Store } from '../store/db.js';
 import { memberCount } from '../store/members.js';
 import { latestProcess } from '../store/processes.js';
 import { insertSetupToken } from '../store/setup-tokens.js';
-import { buildDeliverers } from '../integrations/index.js';
+import { buildDeliverers, deliveryWarnings } from '../integrations/index.js';
 import { startWorker } from './worker.js';
 
 /**
@@ -76,6 +76,7 @@ export async function serve(o: ServeOptions): Promise<Running> {
     o.print('');
   }
   const delivery = config.EMBEDDED_WORKER ? buildDeliverers(config) : null;
+  if (delivery) for (const w of deliveryWarnings(config)) o.print(`warning: ${w}`);
   const worker = delivery
     ? startWorker(store, new Engine(store), {
         intervalMs: 5_000,

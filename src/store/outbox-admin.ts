@@ -1,4 +1,5 @@
 import type { Tx } from './db.js';
+import type { OutboxTable } from './schema.js';
 
 /** An admin's hand on the outbox: send a row again now, or give every dead row another round. */
 
@@ -19,4 +20,8 @@ export async function replayDeadRows(tx: Tx, now: number): Promise<number> {
     .where('status', '=', 'dead')
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
+}
+
+export async function findOutboxRow(tx: Tx, id: string): Promise<OutboxTable | undefined> {
+  return tx.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -568,14 +568,16 @@ describe('mailDeliverer without SMTP (.eml files)', () => {
 
     const sent = await mail.deliver(welcome(), ctxNow());
     const file = join(dir, 'lead-1%3A7%3A0%3Aemail.eml');
-    expect(sent).toEqual({ status: 'sent', detail: file });
+    // Recorded as kept, not as mail that left.
+    expect(sent).toEqual({ status: 'sent', detail: `not sent (SMTP_URL is unset): kept as ${file}` });
     const m = parseMail(await readFile(file, 'utf8'));
     expect(m.headers.get('message-id')).toBe('<lead-1%3A7%3A0%3Aemail@mail.sales.example>');
     expect(m.headers.get('to')).toBe('Lisa Lind <lisa@acme.example>');
     expect(m.headers.get('subject')).toBe('Hello Lisa, about Acme');
     expect(m.body).toContain('Hi Lisa,');
 
-    expect(await mail.deliver({ ...welcome(), attempts: 1 }, ctxNow())).toEqual(sent);
+    // A resend after a crash (the lease ran out: the row was not counted as tried) replaces the file.
+    expect(await mail.deliver(welcome(), ctxNow())).toEqual(sent);
     const news = await mail.deliver(
       item(
         'email',
@@ -588,6 +590,16 @@ describe('mailDeliverer without SMTP (.eml files)', () => {
     const n = parseMail(await readFile(join(dir, 'lead-1%3A8%3A0%3Aemail.eml'), 'utf8'));
     expect(n.headers.get('list-unsubscribe')).toBe('<mailto:crm@mail.sales.example?subject=unsubscribe>');
     expect((await readdir(dir)).sort()).toEqual(['lead-1%3A7%3A0%3Aemail.eml', 'lead-1%3A8%3A0%3Aemail.eml']);
+  });
+
+  it('does not write a row that was tried before (over SMTP, by a worker that had SMTP_URL): it waits', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'stageflow-mail-'));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    const dir = join(root, 'mail');
+    const r = await deliverer({ mailDir: dir }).deliver({ ...welcome(), attempts: 3 }, ctxNow());
+    expect(r.status).toBe('retry');
+    expect(r.status !== 'sent' && r.error).toMatch(/^SMTP_URL is unset: this message was tried before/);
+    await expect(readdir(dir)).rejects.toThrow(/ENOENT/);
   });
 
   it('retries when the folder cannot be written', async () => {

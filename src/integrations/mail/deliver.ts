@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { NodemailerError, SendMailOptions } from 'nodemailer';
 import type { Deliverer, DeliveryContext, DeliveryResult, OutboxItem } from '../delivery.js';
@@ -21,7 +21,10 @@ import { composeMail, idToken, type MailMessage } from './compose.js';
  *
  * Without one: each message is written as `<mailDir>/<outbox id token>.eml` (CRLF, as it would go
  * over SMTP), atomically (a dot-named temp file, fsync, rename), so a reader never sees half a file
- * and a resend overwrites the same file. File-system errors are 'retry'.
+ * and a resend overwrites the same file. File-system errors are 'retry'. The row is recorded as
+ * 'sent' with the detail "not sent (SMTP_URL is unset): kept as <file>", so nobody takes it for
+ * mail that left. A row tried before is not written but retried: it was being sent over SMTP by
+ * a worker that had SMTP_URL, and a file would silently stand in for the real delivery.
  */
 
 export interface MailDelivererOptions {
@@ -39,6 +42,11 @@ export interface MailDeliverer {
   close(): Promise<void>;
 }
 
+/** How a kept (.eml) message is recorded: delivered to a file, not sent to anyone. */
+export const KEPT_PREFIX = 'not sent (SMTP_URL is unset): kept as ';
+const NOT_WRITTEN =
+  'SMTP_URL is unset: this message was tried before and is not written to a file; it waits for a worker with SMTP_URL';
+
 const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000, dnsTimeout: 10_000 };
 /** Codes nodemailer gives failures that say nothing about the message itself. */
 const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EPROXY', 'EMAXLIMIT']);
@@ -46,7 +54,8 @@ const LOGIN_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2']);
 
 export function mailDeliverer(opts: MailDelivererOptions): MailDeliverer {
   const smtpUrl = opts.smtpUrl.trim();
-  const send = smtpUrl === '' ? fileSender(opts.mailDir) : smtpSender(smtpUrl);
+  // An absolute folder, so the path kept on the row can be read from anywhere (`outbox message`).
+  const send = smtpUrl === '' ? fileSender(resolve(opts.mailDir)) : smtpSender(smtpUrl);
   const inFlight = new Set<Promise<DeliveryResult>>();
   let closed = false;
 
@@ -60,6 +69,9 @@ export function mailDeliverer(opts: MailDelivererOptions): MailDeliverer {
       return Promise.resolve({ status: 'retry', error: `could not compose the mail: ${errorText(e)}` });
     }
     if (composed.status === 'dead') return Promise.resolve(composed);
+    // Tried before: over SMTP by a worker that had SMTP_URL (this one may have lost it on a
+    // restart). Written to a file now, it would count as sent and never reach the recipient.
+    if (smtpUrl === '' && item.attempts > 0) return Promise.resolve({ status: 'retry', error: NOT_WRITTEN });
     const p = send
       .send(composed.message)
       .then((r): DeliveryResult => (isBounce(r) && isContactMail(item) ? withBounce(r, item) : r))
@@ -220,7 +232,7 @@ function fileSender(mailDir: string): Sender {
       } catch (e) {
         return { status: 'retry', error: `could not write ${file}: ${errorText(e)}` };
       }
-      return { status: 'sent', detail: file };
+      return { status: 'sent', detail: `${KEPT_PREFIX}${file}` };
     },
     close() {
       composer.close();
