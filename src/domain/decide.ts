@@ -514,6 +514,7 @@ class Run {
 
   private updateFields(fields: Fields): void {
     const lead = this.lead;
+    const wasOptedOut = optedOut(lead.fields);
     // Fields whose change the rules can see: a change of letter case alone is recorded but routes nobody.
     const changed: string[] = [];
     for (const [field, typed] of Object.entries(fields)) {
@@ -524,6 +525,7 @@ class Run {
       if (!sameToConditions(from, to)) changed.push(field);
       this.changes.push({ kind: 'field.changed', field, from, to });
     }
+    if (!wasOptedOut) this.leaveListsIfOptedOut(null);
     const reroute = changed.filter((f) => this.p.assignment.reroute_on_change.includes(f));
     if (reroute.length > 0 && lead.status === 'open')
       this.assignByRules(
@@ -1022,7 +1024,12 @@ class Run {
       if (this.ownerSettled) return note('assign skipped: the owner was already chosen by this event');
       return this.assignByRules(`automation ${rule}`);
     }
-    if ('set' in a) return note(this.setField(a.set));
+    if ('set' in a) {
+      const wasOptedOut = optedOut(lead.fields);
+      note(this.setField(a.set));
+      if (!wasOptedOut) this.leaveListsIfOptedOut(rule);
+      return;
+    }
     if ('status' in a) {
       if (lead.status !== 'open') return note(`status ${a.status} ignored: lead already ${lead.status}`);
       // Winning moves past the last stage, gated as a person's win is; losing is never gated.
@@ -1060,6 +1067,9 @@ class Run {
       const email = lead.fields['email'];
       if (typeof email !== 'string' || email === '') return note(`subscribe to ${a.subscribe.list} skipped: no email`);
       if (this.suppressed(email)) return note(`subscribe to ${a.subscribe.list} skipped: the contact was erased`);
+      // A mailing list sends marketing mail: someone who opted out is not put on one.
+      if (optedOut(lead.fields))
+        return note(`subscribe to ${a.subscribe.list} skipped: contact unsubscribed from marketing mail`);
       if (!lead.lists.includes(a.subscribe.list)) lead.lists.push(a.subscribe.list);
       note(`subscribe ${email} to ${a.subscribe.list}`);
       return this.effect('list.subscribe', {
@@ -1127,6 +1137,27 @@ class Run {
     }
     note(`move to ${a.move}`);
     this.transition(pl, index, 'moved', 'moved', `automation ${rule}`);
+  }
+
+  /**
+   * A contact who has just opted out of marketing mail leaves every list our automations put them
+   * on, as HubSpot's and Pipedrive's opt-outs reach their Mailchimp sync: a nurture list is
+   * marketing mail. Opting in again subscribes nobody; a later `subscribe` automation does.
+   */
+  private leaveListsIfOptedOut(rule: string | null): void {
+    const lead = this.lead;
+    if (!optedOut(lead.fields) || lead.lists.length === 0) return;
+    const email = lead.fields['email'];
+    for (const list of lead.lists) {
+      const why = 'the contact unsubscribed from marketing mail';
+      if (typeof email !== 'string' || email === '' || this.suppressed(email)) {
+        this.log.push({ kind: 'automation', rule, message: `left ${list}: ${why} (no address to unsubscribe)` });
+        continue;
+      }
+      this.log.push({ kind: 'automation', rule, message: `unsubscribe ${email} from ${list}: ${why}` });
+      this.effect('list.unsubscribe', { list, email });
+    }
+    lead.lists = [];
   }
 
   private taskTimer(type: 'task.due' | 'task.overdue', taskId: string): void {
