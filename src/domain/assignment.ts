@@ -1,5 +1,5 @@
 import { backFromLeave, inWorkingHours, isOutOfOffice, nextWorkStart, userZone } from './calendar.js';
-import { evaluate, type Fields } from './conditions.js';
+import { evaluate, textKey, type Fields, type FieldValue } from './conditions.js';
 import type { AssignmentTarget, Pool, Process, User } from './process-schema.js';
 import type { RoutingState, TeamCursor } from './lead.js';
 
@@ -70,7 +70,7 @@ function poolKey(pool: Pool): string {
   return JSON.stringify(pool);
 }
 
-const same = (a: string, b: unknown): boolean => typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
+const same = (a: string, b: FieldValue | undefined): boolean => typeof b === 'string' && textKey(a) === textKey(b);
 
 /** The reps a target names, in a stable order (the file's), before eligibility. */
 function targetMembers(p: Process, target: AssignmentTarget, fields: Fields): { members: string[]; scope: string } {
@@ -86,8 +86,12 @@ function targetMembers(p: Process, target: AssignmentTarget, fields: Fields): { 
     .filter((u) => !team || team.includes(u.id))
     .map((u) => u.id);
   // Each territory/product combination keeps its own rotation.
-  const values = [pool.territory ? fields['territory'] : '', pool.product ? fields['product'] : ''];
-  return { members, scope: `pool:${poolKey(pool)}:${JSON.stringify(values).toLowerCase()}` };
+  const value = (f: string): FieldValue | undefined => {
+    const v = fields[f];
+    return typeof v === 'string' ? textKey(v) : v;
+  };
+  const values = [pool.territory ? value('territory') : '', pool.product ? value('product') : ''];
+  return { members, scope: `pool:${poolKey(pool)}:${JSON.stringify(values)}` };
 }
 
 /**

@@ -20,8 +20,9 @@ export function evaluate(c: Condition, facts: ConditionFacts): boolean {
   return testField(c, facts.fields[c.field] ?? null);
 }
 
+/** Text of spaces only is as empty to a condition as '' (a form's untouched field). */
 function isSet(v: FieldValue): boolean {
-  return v !== null && v !== '';
+  return v !== null && (typeof v !== 'string' || v.trim() !== '');
 }
 
 function testField(t: FieldTest, v: FieldValue): boolean {
@@ -42,19 +43,27 @@ function testField(t: FieldTest, v: FieldValue): boolean {
   return true;
 }
 
-/** Text compares case-insensitively: "emea" and "EMEA" are the same territory to a person. */
+/**
+ * Text as conditions, pools and re-routing compare it: without regard to letter case or surrounding
+ * spaces, so "emea", "EMEA" and a form's or spreadsheet's "EMEA " are the same territory to a person.
+ */
+export function textKey(s: string): string {
+  return s.trim().toLowerCase();
+}
+
 function looseEquals(a: FieldValue, b: string | number | boolean): boolean {
-  if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
+  if (typeof a === 'string' && typeof b === 'string') return textKey(a) === textKey(b);
   if (typeof a === 'string' && typeof b === 'number') return a.trim() !== '' && Number(a) === b;
   return a === b;
 }
 
 /**
  * Whether two values of a field are the same to every condition: text differing only in letter
- * case is (`EMEA` and `Emea` match the same rules), so such a change re-routes nobody.
+ * case or surrounding spaces is (`EMEA`, `Emea` and `EMEA ` match the same rules), so such a change
+ * re-routes nobody.
  */
 export function sameToConditions(a: FieldValue | null, b: FieldValue | null): boolean {
-  if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
+  if (typeof a === 'string' && typeof b === 'string') return textKey(a) === textKey(b);
   return a === b;
 }
 
