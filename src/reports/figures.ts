@@ -36,3 +36,10 @@ export function roundDays(days: number): number {
 export function major(minor: number | null): number | null {
   return minor === null ? null : round(minor / 100, 2);
 }
+
+/** An amount for a note: `800 EUR`, `1,234.50 EUR`. */
+export function moneyText(minor: number, currency: string): string {
+  const amount = major(Math.round(minor)) ?? 0;
+  const digits = Number.isInteger(amount) ? 0 : 2;
+  return `${amount.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits })} ${currency}`;
+}

@@ -78,6 +78,7 @@ describe.each(dialects)('forecast-accuracy of a rep missing from the snapshot (%
       owner_id: 'dora',
       periods: 1,
       scored: 0,
+      late: 0,
       accuracy: null,
       bias: null,
     });
@@ -89,5 +90,89 @@ describe.each(dialects)('forecast-accuracy of a rep missing from the snapshot (%
     expect(out.notes).toEqual([
       '3 of the 4 months in the window have neither a start-of-period snapshot nor a win and are not listed: 2026-08, 2026-09, 2026-10',
     ]);
+  });
+});
+
+/**
+ * A late start-of-period snapshot, and a forecast with nothing won (review r3, findings 3 and 4).
+ *
+ * E1 anna 1000 in negotiate (0.6), closing 02-15; C1 cleo 2000 in negotiate, closing 02-20; E2 ben
+ * 7000 won 01-20. The first tick of the year runs 02-01 00:30: the 2026-Q1 snapshot is 31 days
+ * late and already holds E2: F total 7000 + 600 + 1200 = 8800 (anna 600, ben 7000, cleo 1200);
+ * the 2026-02 snapshot is on time: F 600 + 1200 = 1800 (anna 600, cleo 1200). Anna wins E1 on
+ * 02-10, cleo loses C1 on 02-12.
+ */
+describe.each(dialects)('forecast-accuracy: late snapshots and forecasts with nothing won (%s)', (dialect) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await freshStore(dialect);
+    await applyForecastProcess(store, at('2026-01-01T00:00:00Z'));
+    await play(store, [
+      ['2026-01-05T10:00:00Z', create('E1', 'anna', { value: 1000, expected_close: '2026-02-15' })],
+      ['2026-01-05T11:00:00Z', { type: 'lead.moved', lead: 'E1', stage: 'negotiate', override: false }],
+      ['2026-01-06T10:00:00Z', create('C1', 'cleo', { value: 2000, expected_close: '2026-02-20' })],
+      ['2026-01-06T11:00:00Z', { type: 'lead.moved', lead: 'C1', stage: 'negotiate', override: false }],
+      ['2026-01-19T10:00:00Z', create('E2', 'ben', { value: 7000 })],
+      ['2026-01-20T10:00:00Z', { type: 'lead.won', lead: 'E2' }],
+    ]);
+    await takePeriodStartSnapshots(store, at('2026-02-01T00:30:00Z'));
+    await play(store, [
+      ['2026-02-10T10:00:00Z', { type: 'lead.won', lead: 'E1' }],
+      ['2026-02-12T10:00:00Z', { type: 'lead.lost', lead: 'C1', reason: 'price' }],
+    ]);
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  const run = (by: 'month' | 'quarter') =>
+    runReport(store, {
+      name: 'forecast-accuracy',
+      from: '2026-01-01',
+      to: '2026-04-01',
+      by,
+      now: at('2026-04-10T00:00:00Z'),
+    });
+
+  it('a snapshot taken more than a day into its period is marked late, named in a note and left out of the means', async () => {
+    const q = await run('quarter');
+    // A 7000 + 1000 = 8000 against F 8800: bias 800 / 8000 = 0.1, accuracy 0.9; ben 7000 against
+    // the 7000 he had already won: "accurate" only because the snapshot came late.
+    expect(q.rows.map((r) => [r['owner_id'], r['actual'], r['forecast'], r['late'], r['accuracy']])).toEqual([
+      [null, 8000, 8800, true, 0.9],
+      ['anna', 1000, 600, true, 0.6],
+      ['ben', 7000, 7000, true, 1],
+      ['cleo', 0, 1200, true, null],
+    ]);
+    expect(q.summary?.['by_rep']).toContainEqual({
+      owner: 'Ben',
+      owner_id: 'ben',
+      periods: 1,
+      scored: 0,
+      late: 1,
+      accuracy: null,
+      bias: null,
+    });
+    expect(q.notes).toContain(
+      "2026-Q1: the start-of-period snapshot was taken 2026-02-01T00:30Z, 31 days after the quarter began, and its forecast already counts 7,000 EUR won before then: its rows are marked late and left out of summary.by_rep's means",
+    );
+    // February's snapshot, 30 minutes in, is on time: scored and in the means. Anna 600 against
+    // 1000: accuracy 0.6 (her one row: January, without a snapshot, lists only ben's win). January
+    // had no snapshot: nothing is late there.
+    const m = await run('month');
+    expect(m.rows.filter((r) => r['owner_id'] === null).map((r) => [r['month'], r['late']])).toEqual([
+      ['2026-01', null],
+      ['2026-02', false],
+    ]);
+    expect(m.summary?.['by_rep']).toContainEqual({
+      owner: 'Anna',
+      owner_id: 'anna',
+      periods: 1,
+      scored: 1,
+      late: 0,
+      accuracy: 0.6,
+      bias: -0.4,
+    });
+    expect(m.notes?.some((n) => n.includes('late'))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { listSnapshots, type SnapshotFigures, type SnapshotRow } from '../../sto
 import { snapshotRowsWithin } from '../forecast-snapshot.js';
 import { wonByBucketAndOwner } from '../../store/reports/forecast.js';
 import { accuracyOf, meanOf, type AccuracyFigures } from '../accuracy-math.js';
-import { major, round } from '../figures.js';
+import { DAY_MS, major, moneyText, round } from '../figures.js';
 import { bucketsOf, periodBound, type Period } from '../period.js';
 import { ReportError, type ReportDefinition, type ReportRow } from '../report.js';
 import { refuseUnread, setPeriod } from './keyed-period.js';
@@ -15,11 +15,18 @@ import { refuseUnread, setPeriod } from './keyed-period.js';
  * `owner` is null); the headline per rep (summary.by_rep) averages the scored periods. Without
  * --from the window is the 12 months (4 quarters) before the current one.
  *
+ * Refined (docs/reports.md): a snapshot taken more than LATE_AFTER_MS into its period (a late
+ * tick) already knows part of what it forecasts; its rows are marked `late`, a note says how late
+ * and how much was already won, and they stay out of the headline's means.
+ *
  * Limited to some owners (a manager's reach, --team): only their rows, and the total row (owner
  * null) is theirs too: A is the value their leads won, F the sum of their rows in the snapshot
  * (a snapshot holds a row for every rep, so the sum is what was forecast for them then; the
  * organisation's stored total is not shown).
  */
+
+/** A 'period_start' snapshot taken later than this after its period began is late. */
+export const LATE_AFTER_MS = DAY_MS;
 
 export const forecastAccuracy: ReportDefinition = {
   name: 'forecast-accuracy',
@@ -34,6 +41,7 @@ export const forecastAccuracy: ReportDefinition = {
     accuracy: 'ratio',
     periods: 'count',
     scored: 'count',
+    late: 'count',
   },
   // The row without an owner is the organisation's (or, limited, the people's) total.
   nullLabels: { owner: '(total)' },
@@ -62,7 +70,8 @@ export const forecastAccuracy: ReportDefinition = {
     const names = new Map(ctx.process.users.map((u) => [u.id, u.name]));
     const owners = ctx.scope.owners === null ? null : new Set(ctx.scope.owners);
     const rows: ReportRow[] = [];
-    const perRep = new Map<string, AccuracyFigures[]>();
+    const perRep = new Map<string, (AccuracyFigures & { late: boolean })[]>();
+    const lateNotes: string[] = [];
     const listed: string[] = [];
     const empty: string[] = [];
     for (const b of buckets) {
@@ -78,6 +87,13 @@ export const forecastAccuracy: ReportDefinition = {
         continue;
       }
       listed.push(b.label);
+      const late = snap !== null && snap.takenAt - b.start > LATE_AFTER_MS;
+      if (snap !== null && late) {
+        const already = snap.rows.get('')?.wonMinor ?? 0;
+        lateNotes.push(
+          `${b.label}: the start-of-period snapshot was taken ${periodBound(snap.takenAt, ctx.period.zone)}, ${round((snap.takenAt - b.start) / DAY_MS, 1)} days after the ${unit} began, and its forecast already counts ${moneyText(already, ctx.process.organisation.currency)} won before then: its rows are marked late and left out of summary.by_rep's means`,
+        );
+      }
       const reps = [...new Set([...actual.keys(), ...(snap?.rows.keys() ?? [])])].filter((o) => o !== '').sort();
       for (const owner of ['', ...reps]) {
         const a = owner === '' ? total : (actual.get(owner) ?? 0);
@@ -85,7 +101,7 @@ export const forecastAccuracy: ReportDefinition = {
         // not list (not yet a user then) had no forecast at all: no F to score, as without a snapshot.
         const mineThen = snap?.rows.get(owner);
         const f = mineThen === undefined ? null : mineThen.forecastMinor;
-        const fig = accuracyOf(a, f);
+        const fig = { ...accuracyOf(a, f), late: f !== null && late };
         const mine = perRep.get(owner);
         if (mine) mine.push(fig);
         else perRep.set(owner, [fig]);
@@ -96,6 +112,7 @@ export const forecastAccuracy: ReportDefinition = {
           actual: major(a),
           forecast: major(f),
           snapshot_at: snap === null || mineThen === undefined ? null : new Date(snap.takenAt).toISOString(),
+          late: f === null ? null : late,
           bias: fig.bias === null ? null : round(fig.bias, 4),
           accuracy: fig.accuracy === null ? null : round(fig.accuracy, 4),
           null_reason: fig.nullReason,
@@ -103,12 +120,13 @@ export const forecastAccuracy: ReportDefinition = {
       }
     }
     const byRep = [...perRep.entries()].map(([owner, figs]) => {
-      const scored = figs.filter((x) => x.accuracy !== null);
+      const scored = figs.filter((x) => x.accuracy !== null && !x.late);
       return {
         owner: owner === '' ? null : (names.get(owner) ?? owner),
         owner_id: owner === '' ? null : owner,
         periods: figs.length,
         scored: scored.length,
+        late: figs.filter((x) => x.accuracy !== null && x.late).length,
         accuracy: meanOf(scored.map((x) => x.accuracy)),
         bias: meanOf(scored.map((x) => x.bias)),
       };
@@ -124,6 +142,7 @@ export const forecastAccuracy: ReportDefinition = {
             `${empty.length} of the ${buckets.length} ${unit}s in the window have neither a start-of-period snapshot nor a win and are not listed: ${empty.join(', ')}`,
           ]
         : []),
+      ...lateNotes,
       ...(owners === null
         ? []
         : [
@@ -132,7 +151,18 @@ export const forecastAccuracy: ReportDefinition = {
     ];
     return {
       rows,
-      columns: [unit, 'owner', 'owner_id', 'actual', 'forecast', 'snapshot_at', 'bias', 'accuracy', 'null_reason'],
+      columns: [
+        unit,
+        'owner',
+        'owner_id',
+        'actual',
+        'forecast',
+        'snapshot_at',
+        'late',
+        'bias',
+        'accuracy',
+        'null_reason',
+      ],
       // periods: those listed (with a snapshot or a win), as by_rep's periods count rows.
       summary: { unit, periods: listed.length, by_rep: byRep },
       ...(notes.length > 0 ? { notes } : {}),

@@ -1,5 +1,5 @@
 import { LEAD_DIMENSIONS } from '../../domain/reporting.js';
-import { major, round } from '../figures.js';
+import { major, moneyText, round } from '../figures.js';
 import { computeForecast, type ForecastFigures, type StageProbabilityInfo } from '../forecast-model.js';
 import { columnsOf, type ReportContext, type ReportDefinition, type ReportRow } from '../report.js';
 import { keyedPeriod, refuseUnread } from './keyed-period.js';
@@ -13,13 +13,6 @@ import { keyedPeriod, refuseUnread } from './keyed-period.js';
 
 /** Whole minor units (each lead's weighted value was rounded to the cent) as major units. */
 const money = (minor: number): number => major(Math.round(minor)) ?? 0;
-
-/** An amount for a note: `800 EUR`, `1,234.50 EUR`. */
-function moneyText(minor: number, currency: string): string {
-  const amount = money(minor);
-  const digits = Number.isInteger(amount) ? 0 : 2;
-  return `${amount.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits })} ${currency}`;
-}
 
 /** The note of a limited report whose historical probabilities come from the leads in scope. */
 export const HISTORICAL_IN_SCOPE =
