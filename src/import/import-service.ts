@@ -14,7 +14,7 @@ import { suppressedContacts, type SuppressedContacts } from '../store/suppressio
 import { upsertAccounts, upsertProducts } from '../store/catalog.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { recountOpenLeads, storedCreatedAt, writeImportBatch, type ImportedLeadRows } from '../store/import-writer.js';
-import { advanceRun, finishRun, findUnfinishedRun, SeenIds, startRun } from '../store/import-runs.js';
+import { advanceRun, finishRun, findUnfinishedRun, startRun, withSeenIds } from '../store/import-runs.js';
 import { latestProcess } from '../store/processes.js';
 import { decide, guessesFor, MixedDateOrder, NO_GUESSES, ColumnEvidence, type Guesses } from './column-sense.js';
 import { CsvEncodingError, CsvSyntaxError, type CsvEncoding, type CsvProgress } from './csv.js';
@@ -209,7 +209,7 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
   };
   const converted = withMavenCatalogConverted(read, process.organisation.currency, planCtx);
 
-  // Pass 1: check everything, inside a transaction that is rolled back (it only holds scratch rows).
+  // Pass 1: check everything, writing nothing (duplicate ids go to scratch space, see withSeenIds).
   const { prep, duplicates } = await checkAsDecided(store, converted, opts, dir, planCtx, report, note);
   if (opts.dryRun) return report;
   // Errors outside the records (in a side file) cannot be skipped record by record.
@@ -595,8 +595,6 @@ function inFileColumns(
   return { ...p, column };
 }
 
-class Rollback extends Error {}
-
 /**
  * Pass 1, run again when the file decides how it is read: bytes that are not UTF-8 (then read as
  * Windows-1252), amounts whose separators or dates whose order only the whole column tells (see
@@ -677,43 +675,39 @@ async function checkPass(
   const evidence = new ColumnEvidence();
   let duplicates = new Set<string>();
   const invalidLines: { line: number; sourceId: string | null; reasons: string[] }[] = [];
-  try {
-    await withTransaction(store, async (tx: Tx) => {
-      const seen = new SeenIds(store, tx);
-      for await (const row of records(prep, zone, 'checking', opts, evidence)) {
-        if (opts.signal?.aborted) throw new ImportRejected('interrupted while checking the file: nothing was written');
-        const line = row.line;
-        report.records++;
-        const { plan, sourceId, problems } = planRecord(prep, row, dir, ctx);
-        problems.forEach(note);
-        const errors = problems.filter((p) => p.severity === 'error');
-        // Every row's id counts, an invalid row's too: a duplicate is a problem of its own.
-        if (sourceId !== null) await seen.add(sourceId, line);
-        if (plan?.createdEstimated) report.createdAtImport++;
-        if (plan?.converted) report.converted++;
-        if (errors.length > 0) invalidLines.push({ line, sourceId, reasons: errors.map((e) => e.message) });
+  // No write transaction: the pass reads the file, and the record ids go to scratch space that
+  // leaves the database free for other writers (a live server) however long the file takes.
+  await withSeenIds(store, async (seen) => {
+    for await (const row of records(prep, zone, 'checking', opts, evidence)) {
+      if (opts.signal?.aborted) throw new ImportRejected('interrupted while checking the file: nothing was written');
+      const line = row.line;
+      report.records++;
+      const { plan, sourceId, problems } = planRecord(prep, row, dir, ctx);
+      problems.forEach(note);
+      const errors = problems.filter((p) => p.severity === 'error');
+      // Every row's id counts, an invalid row's too: a duplicate is a problem of its own.
+      if (sourceId !== null) await seen.add(sourceId, line);
+      if (plan?.createdEstimated) report.createdAtImport++;
+      if (plan?.converted) report.converted++;
+      if (errors.length > 0) invalidLines.push({ line, sourceId, reasons: errors.map((e) => e.message) });
+    }
+    // Maven's corrected product names, one warning each with its count (after every record is read).
+    prep.maven?.corrections().forEach(note);
+    const dups = await seen.duplicates(10_000);
+    duplicates = new Set(dups.map((d) => d.sourceId));
+    for (const d of dups)
+      for (const line of d.lines) {
+        const others = d.lines.filter((l) => l !== line).join(', ');
+        note({
+          file: prep.label,
+          line,
+          column: prep.mapping.columns.id ?? null,
+          message: `duplicate record id "${d.sourceId}" (also on line ${others})`,
+          severity: 'error',
+        });
+        invalidLines.push({ line, sourceId: d.sourceId, reasons: ['duplicate record id'] });
       }
-      // Maven's corrected product names, one warning each with its count (after every record is read).
-      prep.maven?.corrections().forEach(note);
-      const dups = await seen.duplicates(10_000);
-      duplicates = new Set(dups.map((d) => d.sourceId));
-      for (const d of dups)
-        for (const line of d.lines) {
-          const others = d.lines.filter((l) => l !== line).join(', ');
-          note({
-            file: prep.label,
-            line,
-            column: prep.mapping.columns.id ?? null,
-            message: `duplicate record id "${d.sourceId}" (also on line ${others})`,
-            severity: 'error',
-          });
-          invalidLines.push({ line, sourceId: d.sourceId, reasons: ['duplicate record id'] });
-        }
-      throw new Rollback();
-    });
-  } catch (e) {
-    if (!(e instanceof Rollback)) throw e;
-  }
+  });
   // Duplicates are found at the end: list the data file's problems in line order.
   const data = report.problems.filter((p) => p.file === prep.label).sort((a, b) => a.line - b.line);
   report.problems = [...report.problems.filter((p) => p.file !== prep.label), ...data];

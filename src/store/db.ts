@@ -32,6 +32,8 @@ export interface Store {
    * Use it only inside `withTransaction`, which holds this same connection.
    */
   sqlite?: SqliteDatabase.Database;
+  /** SQLite: how long `withTransaction` waits for another writer (default SQLITE_WRITE_WAIT_MS). */
+  writeWaitMs?: number;
   close(): Promise<void>;
 }
 
@@ -122,21 +124,61 @@ export function jsonField(dialect: DialectName, column: RawBuilder<unknown>, key
 }
 
 /**
+ * How long a SQLite write waits for another connection's write transaction (an import's batch,
+ * another process) before it gives up with DatabaseBusy.
+ */
+export const SQLITE_WRITE_WAIT_MS = 30_000;
+
+/** A SQLite write that waited its whole time for another writer to finish. */
+export class DatabaseBusy extends Error {}
+
+/**
  * Runs `fn` in one transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE) so two
  * processes never deadlock upgrading a read lock; PostgreSQL uses READ COMMITTED plus the
  * optimistic lead version, which turns a lost update into a retry.
+ *
+ * While another connection holds SQLite's write lock, the wait is asynchronous: BEGIN is tried
+ * without SQLite's busy timeout (whose wait blocks the whole process, a server's every request
+ * with it) and retried after short pauses that leave the connection and the event loop free.
  */
 export async function withTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (store.dialect === 'postgres') return store.db.transaction().execute(fn);
-  return store.db.connection().execute(async (conn) => {
+  const waitMs = store.writeWaitMs ?? SQLITE_WRITE_WAIT_MS;
+  const deadline = Date.now() + waitMs;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    const attempt = await store.db.connection().execute(async (conn) => {
+      if (!(await beganImmediate(store, conn))) return null;
+      try {
+        const out = await fn(conn);
+        await sql`commit`.execute(conn);
+        return { out };
+      } catch (e) {
+        await sql`rollback`.execute(conn);
+        throw e;
+      }
+    });
+    if (attempt) return attempt.out;
+    if (Date.now() >= deadline)
+      throw new DatabaseBusy(
+        `the database ${store.location} is busy: another connection (an import, or another Stageflow ` +
+          `process) has held its write lock for over ${waitMs / 1000} s; try again`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+/** BEGIN IMMEDIATE without waiting: false when another connection holds the write lock. */
+async function beganImmediate(store: Store, conn: Tx): Promise<boolean> {
+  const raw = store.sqlite;
+  const timeout = raw?.pragma('busy_timeout', { simple: true });
+  raw?.pragma('busy_timeout = 0');
+  try {
     await sql`begin immediate`.execute(conn);
-    try {
-      const out = await fn(conn);
-      await sql`commit`.execute(conn);
-      return out;
-    } catch (e) {
-      await sql`rollback`.execute(conn);
-      throw e;
-    }
-  });
+    return true;
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'SQLITE_BUSY') return false;
+    throw e;
+  } finally {
+    if (raw && typeof timeout === 'number') raw.pragma(`busy_timeout = ${timeout}`);
+  }
 }

@@ -1,3 +1,4 @@
+import SqliteDatabase from 'better-sqlite3';
 import type { Store, Tx } from './db.js';
 import type { ImportRunsTable } from './schema.js';
 
@@ -60,18 +61,78 @@ export async function listRuns(store: Store, limit = 20): Promise<ImportRun[]> {
   return store.db.selectFrom('import_runs').selectAll().orderBy('started_at', 'desc').limit(limit).execute();
 }
 
+export interface SeenIds {
+  add(sourceId: string, line: number): Promise<void>;
+  /** Up to `limit` ids seen on more than one line, each with its lines in order. */
+  duplicates(limit: number): Promise<{ sourceId: string; lines: number[] }[]>;
+}
+
 /**
- * Duplicate record ids in a file, found in the database rather than a memory set so that a file
- * of millions of rows costs no memory: the caller writes every id here inside a transaction it
- * rolls back afterwards.
+ * Runs `fn` with scratch space for a file's record ids, kept on disk rather than in a memory set
+ * so a file of millions of rows costs no memory, and gone afterwards. It must not hold the
+ * database's write lock: a check pass reads the whole file, which takes minutes for millions of
+ * rows, and a live server must go on writing meanwhile. SQLite has one write lock per database,
+ * so the scratch rows go to a private temporary database of their own (an empty file name: on
+ * disk, deleted on close); PostgreSQL locks rows, so they go to `import_seen` in a transaction
+ * that is rolled back, which blocks no one.
  */
-export class SeenIds {
+export async function withSeenIds<T>(store: Store, fn: (seen: SeenIds) => Promise<T>): Promise<T> {
+  if (store.dialect === 'sqlite') {
+    const scratch = new SqliteDatabase('');
+    try {
+      scratch.exec('create table seen (source_id text not null, line integer not null)');
+      return await fn(new SqliteSeenIds(scratch));
+    } finally {
+      scratch.close();
+    }
+  }
+  const out: { value: T }[] = [];
+  try {
+    await store.db.transaction().execute(async (tx) => {
+      out.push({ value: await fn(new TableSeenIds(tx)) });
+      throw new Rollback();
+    });
+  } catch (e) {
+    if (!(e instanceof Rollback)) throw e;
+  }
+  const [done] = out;
+  if (!done) throw new Error('unreachable: the scratch transaction ended without a result');
+  return done.value;
+}
+
+class Rollback extends Error {}
+
+class SqliteSeenIds implements SeenIds {
+  private readonly insert: SqliteDatabase.Statement<[string, number]>;
+
+  constructor(private readonly scratch: SqliteDatabase.Database) {
+    this.insert = scratch.prepare('insert into seen (source_id, line) values (?, ?)');
+  }
+
+  add(sourceId: string, line: number): Promise<void> {
+    this.insert.run(sourceId, line);
+    return Promise.resolve();
+  }
+
+  duplicates(limit: number): Promise<{ sourceId: string; lines: number[] }[]> {
+    // Indexed once, after the inserts: cheaper than keeping the index up to date row by row.
+    this.scratch.exec('create index seen_id on seen (source_id)');
+    const rows = this.scratch
+      .prepare(
+        `select source_id, line from seen where source_id in
+           (select source_id from seen group by source_id having count(*) > 1 order by source_id limit ?)
+         order by line`,
+      )
+      .all(limit) as { source_id: string; line: number }[];
+    return Promise.resolve(grouped(rows));
+  }
+}
+
+/** PostgreSQL: `import_seen`, in a transaction the caller rolls back. */
+class TableSeenIds implements SeenIds {
   private pending: { source_id: string; line: number }[] = [];
 
-  constructor(
-    private readonly store: Store,
-    private readonly tx: Tx,
-  ) {}
+  constructor(private readonly tx: Tx) {}
 
   async add(sourceId: string, line: number): Promise<void> {
     this.pending.push({ source_id: sourceId, line });
@@ -99,25 +160,22 @@ export class SeenIds {
       )
       .orderBy('line')
       .execute();
-    const out = new Map<string, number[]>();
-    for (const r of rows) out.set(r.source_id, [...(out.get(r.source_id) ?? []), r.line]);
-    return [...out].map(([sourceId, lines]) => ({ sourceId, lines }));
+    return grouped(rows);
   }
 
   private async flush(): Promise<void> {
     const rows = this.pending;
     this.pending = [];
-    if (rows.length === 0) return;
-    const raw = this.store.sqlite;
-    if (raw) {
-      const stmt = raw.prepare('insert into import_seen (source_id, line) values (?, ?)');
-      for (const r of rows) stmt.run(r.source_id, r.line);
-      return;
-    }
     for (let i = 0; i < rows.length; i += 10_000)
       await this.tx
         .insertInto('import_seen')
         .values(rows.slice(i, i + 10_000))
         .execute();
   }
+}
+
+function grouped(rows: readonly { source_id: string; line: number }[]): { sourceId: string; lines: number[] }[] {
+  const out = new Map<string, number[]>();
+  for (const r of rows) out.set(r.source_id, [...(out.get(r.source_id) ?? []), r.line]);
+  return [...out].map(([sourceId, lines]) => ({ sourceId, lines }));
 }
