@@ -143,7 +143,23 @@ function copyLead(l: LeadState): LeadState {
     tasks: l.tasks.map((t) => ({ ...t })),
     signals: { ...l.signals },
     lists: [...l.lists],
+    ...(l.listTags ? { listTags: { ...l.listTags } } : {}),
   };
+}
+
+/** The contact's address and opt-out, as the mailing lists follow them. */
+interface ListContact {
+  email: string | null;
+  optedOut: boolean;
+}
+
+/** One mailbox, as Mailchimp keys a member: letter case and spaces aside. */
+function sameAddress(a: string, b: string | null): boolean {
+  return b !== null && a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+function dropKey<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));
 }
 
 function copyRouting(r: RoutingState): RoutingState {
@@ -514,7 +530,7 @@ class Run {
 
   private updateFields(fields: Fields): void {
     const lead = this.lead;
-    const wasOptedOut = optedOut(lead.fields);
+    const contact = this.contactNow();
     // Fields whose change the rules can see: a change of letter case alone is recorded but routes nobody.
     const changed: string[] = [];
     for (const [field, typed] of Object.entries(fields)) {
@@ -525,7 +541,7 @@ class Run {
       if (!sameToConditions(from, to)) changed.push(field);
       this.changes.push({ kind: 'field.changed', field, from, to });
     }
-    if (!wasOptedOut) this.leaveListsIfOptedOut(null);
+    this.followContact(contact, null);
     const reroute = changed.filter((f) => this.p.assignment.reroute_on_change.includes(f));
     if (reroute.length > 0 && lead.status === 'open')
       this.assignByRules(
@@ -1025,9 +1041,9 @@ class Run {
       return this.assignByRules(`automation ${rule}`);
     }
     if ('set' in a) {
-      const wasOptedOut = optedOut(lead.fields);
+      const contact = this.contactNow();
       note(this.setField(a.set));
-      if (!wasOptedOut) this.leaveListsIfOptedOut(rule);
+      this.followContact(contact, rule);
       return;
     }
     if ('status' in a) {
@@ -1071,6 +1087,8 @@ class Run {
       if (optedOut(lead.fields))
         return note(`subscribe to ${a.subscribe.list} skipped: contact unsubscribed from marketing mail`);
       if (!lead.lists.includes(a.subscribe.list)) lead.lists.push(a.subscribe.list);
+      // Kept for a move to a new address, which subscribes that one as this did the old one.
+      lead.listTags = { ...lead.listTags, [a.subscribe.list]: a.subscribe.tags };
       note(`subscribe ${email} to ${a.subscribe.list}`);
       return this.effect('list.subscribe', {
         list: a.subscribe.list,
@@ -1088,6 +1106,7 @@ class Run {
       if (!lead.lists.includes(a.unsubscribe.list))
         return note(`unsubscribe from ${a.unsubscribe.list} skipped: ${email} was never subscribed by this process`);
       lead.lists = lead.lists.filter((l) => l !== a.unsubscribe.list);
+      if (lead.listTags) lead.listTags = dropKey(lead.listTags, a.unsubscribe.list);
       note(`unsubscribe ${email} from ${a.unsubscribe.list}`);
       return this.effect('list.unsubscribe', { list: a.unsubscribe.list, email });
     }
@@ -1139,25 +1158,56 @@ class Run {
     this.transition(pl, index, 'moved', 'moved', `automation ${rule}`);
   }
 
+  /** The contact as the mailing lists know them: the address and the opt-out. */
+  private contactNow(): ListContact {
+    const email = this.lead.fields['email'];
+    return {
+      email: typeof email === 'string' && email.trim() !== '' ? email : null,
+      optedOut: optedOut(this.lead.fields),
+    };
+  }
+
   /**
-   * A contact who has just opted out of marketing mail leaves every list our automations put them
-   * on, as HubSpot's and Pipedrive's opt-outs reach their Mailchimp sync: a nurture list is
-   * marketing mail. Opting in again subscribes nobody; a later `subscribe` automation does.
+   * Mailing lists follow the contact after a change to their fields (`before`: as they were).
+   * One who has just opted out of marketing mail leaves every list our automations put them on,
+   * as HubSpot's and Pipedrive's opt-outs reach their Mailchimp sync: a nurture list is marketing
+   * mail; opting in again subscribes nobody, a later `subscribe` automation does. One whose address
+   * changed is moved: the address that was subscribed is unsubscribed and the new one subscribed
+   * with the same tags, so the address on the list is always the lead's, and a later `unsubscribe`
+   * (or opt-out) reaches it rather than leaving the old one on the list.
    */
-  private leaveListsIfOptedOut(rule: string | null): void {
+  private followContact(before: ListContact, rule: string | null): void {
     const lead = this.lead;
-    if (!optedOut(lead.fields) || lead.lists.length === 0) return;
-    const email = lead.fields['email'];
+    if (lead.lists.length === 0) return;
+    const now = this.contactNow();
+    const optingOut = !before.optedOut && now.optedOut;
+    const moved = before.email !== null && !sameAddress(before.email, now.email);
+    if (!optingOut && !moved) return;
+    const why = optingOut
+      ? 'the contact unsubscribed from marketing mail'
+      : `the address changed to ${now.email ?? 'none'}`;
+    const target = optingOut || now.email === null || this.suppressed(now.email) ? null : now.email;
+    const note = (message: string): void => void this.log.push({ kind: 'automation', rule, message });
     for (const list of lead.lists) {
-      const why = 'the contact unsubscribed from marketing mail';
-      if (typeof email !== 'string' || email === '' || this.suppressed(email)) {
-        this.log.push({ kind: 'automation', rule, message: `left ${list}: ${why} (no address to unsubscribe)` });
-        continue;
-      }
-      this.log.push({ kind: 'automation', rule, message: `unsubscribe ${email} from ${list}: ${why}` });
-      this.effect('list.unsubscribe', { list, email });
+      const from = before.email;
+      if (from !== null && !this.suppressed(from)) {
+        note(`unsubscribe ${from} from ${list}: ${why}`);
+        this.effect('list.unsubscribe', { list, email: from });
+      } else note(`left ${list}: ${why} (no address to unsubscribe)`);
+      if (target === null) continue;
+      note(`subscribe ${target} to ${list}: ${why}`);
+      this.effect('list.subscribe', {
+        list,
+        email: target,
+        tags: lead.listTags?.[list] ?? [],
+        firstName: lead.fields['first_name'] ?? null,
+        lastName: lead.fields['last_name'] ?? null,
+      });
     }
-    lead.lists = [];
+    if (target === null) {
+      lead.lists = [];
+      delete lead.listTags;
+    }
   }
 
   private taskTimer(type: 'task.due' | 'task.overdue', taskId: string): void {

@@ -62,6 +62,8 @@ export interface LeadState {
   signals: Record<string, number>;
   /** Mailing lists the contact is on, as far as our automations know. */
   lists: string[];
+  /** The tags each list was subscribed with, so a move to a new address keeps them. */
+  listTags?: Record<string, string[]>;
   /** Number of events applied so far; the next event gets seq + 1. */
   seq: number;
   /**

@@ -18,6 +18,7 @@ interface LeadBookkeeping {
   tasks: TaskState[];
   signals: Record<string, number>;
   lists: string[];
+  listTags?: Record<string, string[]>;
   /** Absent on rows written before outbox series existed: the engine finds it at the next event. */
   outboxSeries?: number;
 }
@@ -126,6 +127,7 @@ function fromRow(row: StateRow): LoadedLead {
       tasks: book.tasks,
       signals: book.signals,
       lists: book.lists,
+      ...(book.listTags !== undefined ? { listTags: book.listTags } : {}),
       seq: row.seq,
       error: row.error,
       ...(book.outboxSeries !== undefined ? { outboxSeries: book.outboxSeries } : {}),
@@ -233,6 +235,7 @@ export function leadRow(s: LeadState, version: number, now: number, reach: LeadR
     tasks: s.tasks,
     signals: s.signals,
     lists: s.lists,
+    ...(s.listTags !== undefined ? { listTags: s.listTags } : {}),
     ...(s.outboxSeries !== undefined ? { outboxSeries: s.outboxSeries } : {}),
   };
   return Object.assign(leadColumns(s, version, now), {

@@ -74,3 +74,44 @@ describe('mailing lists and the marketing opt-out', () => {
     expect(lists(out)).toEqual([['list.unsubscribe', 'nurture', 'kay@old.example']]);
   });
 });
+
+describe('mailing lists and a changed address', () => {
+  const listOps = (s: Step) =>
+    s.effects
+      .filter((e) => e.kind.startsWith('list.'))
+      .map((e) => [e.kind, e.payload['email'], ...(e.kind === 'list.subscribe' ? [e.payload['tags']] : [])]);
+
+  it("moves the membership to the new address, so the stage's unsubscribe reaches the address on the list", () => {
+    const s = created();
+    const moved = handle(s.lead, { type: 'lead.updated', lead: 'K1', fields: { email: 'kay@new.example' } });
+    expect(listOps(moved)).toEqual([
+      ['list.unsubscribe', 'kay@old.example'],
+      ['list.subscribe', 'kay@new.example', ['trial']],
+    ]);
+    expect(moved.lead.lists).toEqual(['nurture']);
+    expect(moved.log).toContain('unsubscribe kay@old.example from nurture: the address changed to kay@new.example');
+    const later = handle(moved.lead, { type: 'lead.moved', lead: 'K1', stage: 'later', override: false });
+    expect(listOps(later)).toEqual([['list.unsubscribe', 'kay@new.example']]);
+  });
+
+  it('a change of letter case is the same member: nothing moves', () => {
+    const s = created();
+    expect(listOps(handle(s.lead, { type: 'lead.updated', lead: 'K1', fields: { email: 'Kay@OLD.example' } }))).toEqual(
+      [],
+    );
+  });
+
+  it('an address cleared, or changed as the contact opts out, unsubscribes the address that was on the list', () => {
+    const s = created();
+    const cleared = handle(s.lead, { type: 'lead.updated', lead: 'K1', fields: { email: null } });
+    expect(listOps(cleared)).toEqual([['list.unsubscribe', 'kay@old.example']]);
+    expect(cleared.lead.lists).toEqual([]);
+    const both = handle(s.lead, {
+      type: 'lead.updated',
+      lead: 'K1',
+      fields: { email: 'kay@new.example', unsubscribed: true },
+    });
+    expect(listOps(both)).toEqual([['list.unsubscribe', 'kay@old.example']]);
+    expect(both.lead.lists).toEqual([]);
+  });
+});
