@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { KEPT_PREFIX } from '../integrations/mail/deliver.js';
-import { findOutboxRow } from '../store/outbox-admin.js';
+import { appendAudit } from '../store/audit.js';
+import {
+  cancelOutboxRow,
+  findOutboxRow,
+  replayDeadRows,
+  retryOutboxRow,
+  type AdminOutcome,
+} from '../store/outbox-admin.js';
 import { listOutbox } from '../store/queries.js';
 import { contextOf, displayZone, withStore } from './context.js';
 import { CliError } from './errors.js';
@@ -10,8 +17,13 @@ import { parsePositiveInt } from './parse.js';
 
 /**
  * `stageflow outbox list`: the side effects the rules queued, and how their delivery is going;
- * `outbox message ID`: a mail kept as an .eml file (SMTP_URL unset), as it would have been sent.
+ * `outbox message ID`: a mail kept as an .eml file (SMTP_URL unset), as it would have been sent;
+ * `outbox retry|cancel ID` and `outbox replay-dead`: an admin's hand on delivery, audited as in the API.
  */
+
+function orRefuse(outcome: AdminOutcome): void {
+  if (!outcome.ok) throw new CliError(outcome.refusal.message);
+}
 
 interface ListOptions {
   status?: string;
@@ -26,7 +38,14 @@ export function outboxCommands(program: Command): void {
     .command('list')
     .description('outbox rows, oldest first')
     .addOption(
-      new Option('--status <status>', 'only rows in this state').choices(['pending', 'sent', 'failed', 'dead']),
+      new Option('--status <status>', 'only rows in this state').choices([
+        'pending',
+        'sending',
+        'sent',
+        'failed',
+        'dead',
+        'cancelled',
+      ]),
     )
     .option('--kind <kind>', 'email, list.subscribe, webhook, task.reminder, ...')
     .option('--lead <id>', 'rows of this lead')
@@ -95,6 +114,72 @@ export function outboxCommands(program: Command): void {
           throw new CliError(`cannot read ${file}, where outbox row "${id}" was kept: ${(e as Error).message}`);
         }
         process.stdout.write(text.replace(/\r\n/g, '\n'));
+      });
+    });
+
+  outbox
+    .command('retry')
+    .description('deliver a pending, failed or dead row again now')
+    .argument('<id>', 'outbox row id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        orRefuse(await retryOutboxRow(store.db, id, ctx.now));
+        await appendAudit(
+          store.db,
+          { actor: ctx.actor.id ?? 'cli', action: 'outbox.retried', target: id, details: {} },
+          ctx.now,
+        );
+        print(`queued ${id} for delivery now`);
+      });
+    });
+
+  outbox
+    .command('cancel')
+    .description('stop a pending, failed or dead row for good: it is never delivered')
+    .argument('<id>', 'outbox row id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const by = ctx.actor.id ?? 'cli';
+        orRefuse(await cancelOutboxRow(store.db, id, by, ctx.now));
+        await appendAudit(store.db, { actor: by, action: 'outbox.cancelled', target: id, details: {} }, ctx.now);
+        print(`cancelled ${id}: it will not be delivered`);
+      });
+    });
+
+  outbox
+    .command('replay-dead')
+    .description(
+      'give dead rows another round: those that ran out of tries or died of the configuration (final refusals, such as a bounced address, only with --all)',
+    )
+    .option('--kind <kind>', 'only rows of this kind')
+    .option('--lead <id>', 'only rows of this lead')
+    .option('--all', 'also rows parked on a final answer, which will most likely meet it again')
+    .action(async (opts: { kind?: string; lead?: string; all?: boolean }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const r = await replayDeadRows(store.db, ctx.now, { kind: opts.kind, lead: opts.lead, all: opts.all === true });
+        await appendAudit(
+          store.db,
+          {
+            actor: ctx.actor.id ?? 'cli',
+            action: 'outbox.replayed',
+            target: null,
+            details: {
+              rows: r.replayed,
+              ...(opts.kind ? { kind: opts.kind } : {}),
+              ...(opts.lead ? { lead: opts.lead } : {}),
+              all: opts.all === true,
+            },
+          },
+          ctx.now,
+        );
+        if (ctx.json) return printJson(r);
+        print(
+          `replayed ${r.replayed} dead row(s)` +
+            (r.skipped > 0 ? `; left ${r.skipped} final refusal(s) dead (--all replays them too)` : ''),
+        );
       });
     });
 }

@@ -139,6 +139,13 @@ export async function recordSent(store: Store, id: string, detail: string | null
     .execute();
 }
 
+/**
+ * The detail of a row parked at once on a final answer (a recipient refused, a compliance refusal),
+ * as opposed to one that ran out of tries: replay-dead leaves such rows dead unless told otherwise,
+ * since sending them again would meet the same answer (and re-mail a bounced address).
+ */
+export const FINAL_ANSWER = 'final answer: sending it again cannot change it';
+
 /** A failed try: another later, or dead after the last one (or at once, for a final answer). */
 export async function recordFailure(
   store: Store,
@@ -158,6 +165,7 @@ export async function recordFailure(
       last_error: error.slice(0, 1000),
       last_attempt_at: now,
       next_attempt_at: dead ? now : now + backoffMs(item.attempts, random),
+      detail: final ? FINAL_ANSWER : null,
     })
     .where('id', '=', item.id)
     .execute();

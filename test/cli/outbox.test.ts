@@ -74,3 +74,54 @@ describe('mail kept as .eml files (SMTP_URL unset)', () => {
     ).toEqual([]);
   });
 });
+
+describe('an admin’s hand on the outbox from the command line', () => {
+  it('cancels a queued row, refuses to retry it with the reason, and lists it under --status cancelled', async () => {
+    const { cli, id } = await withQueuedMail();
+    expect(ok(await cli(['outbox', 'cancel', id])).stdout).toMatch(/^cancelled A1:.*: it will not be delivered/);
+    const listed = JSON.parse(ok(await cli(['--json', 'outbox', 'list', '--status', 'cancelled'])).stdout) as {
+      id: string;
+      lastError: string;
+    }[];
+    expect(listed).toEqual([
+      expect.objectContaining({ id, lastError: expect.stringMatching(/^cancelled by cli at /) }),
+    ]);
+    const again = await cli(['outbox', 'retry', id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/is cancelled \(cancelled by cli .*\) and cannot be retried/);
+    ok(await cli(['outbox', 'list', '--status', 'sending']));
+    const audit = ok(await cli(['--json', 'audit', 'list'])).stdout;
+    expect(audit).toContain('outbox.cancelled');
+  });
+
+  it('retries a failed row now and replays dead rows, leaving a bounce dead unless --all', async () => {
+    const { db, cli, id } = await withQueuedMail();
+    // A mail server that refuses the recipient for good: the row is parked dead on a final answer.
+    const { SMTPServer } = await import('smtp-server');
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onRcptTo(_a, _s, callback) {
+        callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }));
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    try {
+      const port = (smtp.server.address() as { port: number }).port;
+      await deliver(db, { SMTP_URL: `smtp://127.0.0.1:${port}` });
+    } finally {
+      await new Promise<void>((r) => smtp.close(() => r()));
+    }
+    const dead = JSON.parse(ok(await cli(['--json', 'outbox', 'list', '--status', 'dead'])).stdout) as { id: string }[];
+    expect(dead.map((r) => r.id)).toEqual([id]);
+    expect(ok(await cli(['outbox', 'replay-dead'])).stdout).toMatch(
+      /^replayed 0 dead row\(s\); left 1 final refusal\(s\) dead \(--all replays them too\)/,
+    );
+    expect(ok(await cli(['outbox', 'replay-dead', '--all'])).stdout).toMatch(/^replayed 1 dead row\(s\)$/m);
+    expect(ok(await cli(['outbox', 'retry', id])).stdout).toMatch(/^queued A1:.* for delivery now/);
+    const unknown = await cli(['outbox', 'cancel', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no outbox row "nope"/);
+  });
+});

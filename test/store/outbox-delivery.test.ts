@@ -5,7 +5,14 @@ import type { Deliverer, DeliveryResult } from '../../src/integrations/delivery.
 import { deliverOnce } from '../../src/server/deliver-outbox.js';
 import { eraseContact } from '../../src/store/contact-erase.js';
 import type { Store } from '../../src/store/db.js';
-import { LEASE_MS, MAX_ATTEMPTS, backoffMs, claimDue, recordSent } from '../../src/store/outbox-delivery.js';
+import {
+  FINAL_ANSWER,
+  LEASE_MS,
+  MAX_ATTEMPTS,
+  backoffMs,
+  claimDue,
+  recordSent,
+} from '../../src/store/outbox-delivery.js';
 import { TEST_PROCESS } from '../support/http.js';
 import { dialects, freshStore } from '../support/stores.js';
 
@@ -100,7 +107,13 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
       last_attempt_at: T0,
       detail: null,
     });
-    expect(await row(store, 'c')).toMatchObject({ status: 'dead', attempts: 1, last_error: 'HTTP 404' });
+    // Parked on a final answer: marked so, which replay-dead leaves dead unless told otherwise.
+    expect(await row(store, 'c')).toMatchObject({
+      status: 'dead',
+      attempts: 1,
+      last_error: 'HTTP 404',
+      detail: FINAL_ANSWER,
+    });
     expect(await row(store, 'd')).toMatchObject({ status: 'pending', attempts: 0, last_attempt_at: null });
     expect(await row(store, 'later')).toMatchObject({ status: 'pending' });
 
@@ -136,7 +149,12 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
       await deliverOnce(store, { deliverers, now: () => now, random: () => 1 });
       now += 8 * 3_600_000;
     }
-    expect(await row(store, 'x')).toMatchObject({ status: 'dead', attempts: MAX_ATTEMPTS, last_error: 'timeout' });
+    expect(await row(store, 'x')).toMatchObject({
+      status: 'dead',
+      attempts: MAX_ATTEMPTS,
+      last_error: 'timeout',
+      detail: null,
+    });
     expect(await deliverOnce(store, { deliverers, now: () => now })).toEqual({
       sent: 0,
       failed: 0,

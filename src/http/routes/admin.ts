@@ -3,7 +3,7 @@ import { configVariables, displayValue } from '../../config.js';
 import { takePeriodStartSnapshots } from '../../engine/forecast-scheduler.js';
 import { fireTimers } from '../../engine/scheduler.js';
 import { appendAudit, listAudit } from '../../store/audit.js';
-import { replayDeadRows, retryOutboxRow } from '../../store/outbox-admin.js';
+import { cancelOutboxRow, replayDeadRows, retryOutboxRow, type AdminOutcome } from '../../store/outbox-admin.js';
 import { boardData, listOutbox } from '../../store/queries.js';
 import { ADMINS, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
@@ -12,6 +12,7 @@ import { Problem } from '../problem.js';
 import {
   auditListSchema,
   boardSchema,
+  cancelledSchema,
   configListSchema,
   outboxListSchema,
   replayedSchema,
@@ -21,6 +22,14 @@ import {
 import { callerOf, reachFor, type Api } from './shared.js';
 
 /** The outbox, the audit log, the scheduler by hand, and the board. */
+
+const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed', 'dead', 'cancelled'] as const;
+
+/** 404 for an unknown row, 409 with the reason for a row whose state rules the action out. */
+function refuseUnless(outcome: AdminOutcome): void {
+  if (outcome.ok) return;
+  throw new Problem(outcome.refusal.kind === 'unknown' ? 'not-found' : 'conflict', outcome.refusal.message);
+}
 
 export function adminRoutes(api: Api, ctx: AppContext): void {
   const admin = { roles: ADMINS, scope: 'admin' } as const;
@@ -33,7 +42,7 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
         summary: 'Side effects queued for delivery, oldest first',
         querystring: z
           .object({
-            status: z.enum(['pending', 'sent', 'failed', 'dead']).optional(),
+            status: z.enum(OUTBOX_STATUSES).optional(),
             kind: z.string().optional(),
             lead: z.string().optional(),
             ...pageQuery,
@@ -74,12 +83,11 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
         params: z.object({ id: z.string().min(1).max(200) }),
         response: { 200: retriedSchema },
       },
-      config: { access: admin },
+      config: { access: admin, problems: ['conflict'] },
     },
     async (req) => {
       const caller = callerOf(req);
-      if (!(await retryOutboxRow(ctx.store.db, req.params.id, ctx.now())))
-        throw new Problem('not-found', `no undelivered outbox row "${req.params.id}"`);
+      refuseUnless(await retryOutboxRow(ctx.store.db, req.params.id, ctx.now()));
       await appendAudit(
         ctx.store.db,
         { actor: caller.member.id, action: 'outbox.retried', target: req.params.id, details: {} },
@@ -90,24 +98,64 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
   );
 
   api.post(
+    '/outbox/:id/cancel',
+    {
+      schema: {
+        tags: ['outbox'],
+        summary: 'Stop a queued, failing or dead row for good: it is never delivered',
+        params: z.object({ id: z.string().min(1).max(200) }),
+        response: { 200: cancelledSchema },
+      },
+      config: { access: admin, problems: ['conflict'] },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      refuseUnless(await cancelOutboxRow(ctx.store.db, req.params.id, caller.member.id, ctx.now()));
+      await appendAudit(
+        ctx.store.db,
+        { actor: caller.member.id, action: 'outbox.cancelled', target: req.params.id, details: {} },
+        ctx.now(),
+      );
+      return { cancelled: req.params.id };
+    },
+  );
+
+  api.post(
     '/outbox/replay-dead',
     {
       schema: {
         tags: ['outbox'],
-        summary: 'Give every dead row another round of delivery',
+        summary:
+          'Give dead rows another round of delivery: those that ran out of tries or died of the configuration; with all=true also final refusals',
+        querystring: z
+          .object({
+            kind: z.string().min(1).optional(),
+            lead: z.string().min(1).optional(),
+            all: z
+              .enum(['true', 'false'])
+              .optional()
+              .describe('Also rows parked on a final answer (a bounce, a refusal)'),
+          })
+          .strict(),
         response: { 200: replayedSchema },
       },
       config: { access: admin },
     },
     async (req) => {
       const caller = callerOf(req);
-      const n = await replayDeadRows(ctx.store.db, ctx.now());
+      const { kind, lead, all } = req.query;
+      const r = await replayDeadRows(ctx.store.db, ctx.now(), { kind, lead, all: all === 'true' });
       await appendAudit(
         ctx.store.db,
-        { actor: caller.member.id, action: 'outbox.replayed', target: null, details: { rows: n } },
+        {
+          actor: caller.member.id,
+          action: 'outbox.replayed',
+          target: null,
+          details: { rows: r.replayed, ...(kind ? { kind } : {}), ...(lead ? { lead } : {}), all: all === 'true' },
+        },
         ctx.now(),
       );
-      return { replayed: n };
+      return r;
     },
   );
 

@@ -9,7 +9,7 @@ export const outboxListSchema = pageOf(
       id: z.string().describe('Also the idempotency key of its delivery'),
       lead: z.string(),
       kind: z.string(),
-      status: z.string().describe('pending, sent, failed or dead'),
+      status: z.string().describe('pending, sending (a worker holds it), sent, failed, dead or cancelled'),
       attempts: z.number().int(),
       nextAttemptAt: isoTime,
       createdAt: isoTime,
@@ -22,7 +22,11 @@ export const outboxListSchema = pageOf(
 );
 
 export const retriedSchema = z.object({ retried: z.string() });
-export const replayedSchema = z.object({ replayed: z.number().int().describe('Dead rows queued again') });
+export const cancelledSchema = z.object({ cancelled: z.string() });
+export const replayedSchema = z.object({
+  replayed: z.number().int().describe('Dead rows queued again'),
+  skipped: z.number().int().describe('Dead rows left dead: final refusals, replayed only with all=true'),
+});
 
 export const auditListSchema = pageOf(
   z

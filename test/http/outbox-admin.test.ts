@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAudit } from '../../src/store/audit.js';
+import { FINAL_ANSWER, LEASE_MS } from '../../src/store/outbox-delivery.js';
+import { dialects } from '../support/stores.js';
+import { call, startServer, tokenFor, type TestServer } from '../support/http.js';
+
+/**
+ * An admin's hand on the outbox over the API: every state can be listed, one row can be cancelled
+ * for good, a retry or cancel of a row whose state rules it out says why (409), and replay-dead
+ * leaves final refusals dead unless asked.
+ */
+
+describe.each(dialects)('the outbox admin routes on %s', (dialect) => {
+  let server: TestServer;
+  let admin: string;
+  beforeAll(async () => {
+    server = await startServer(dialect);
+    admin = await tokenFor(server, 'admin');
+    const now = server.clock.now;
+    const row = (id: string, status: string, over: Record<string, unknown> = {}) => ({
+      id,
+      lead_id: 'OX',
+      kind: 'webhook',
+      payload: JSON.stringify({ url: 'https://hooks.example/x' }),
+      status,
+      attempts: 1,
+      next_attempt_at: now,
+      created_at: now,
+      last_error: null,
+      ...over,
+    });
+    await server.store.db
+      .insertInto('outbox')
+      .values([
+        row('OX:queued', 'pending'),
+        row('OX:busy', 'sending', { next_attempt_at: now + LEASE_MS }),
+        row('OX:done', 'sent', { last_attempt_at: now - 60_000, detail: 'HTTP 200' }),
+        row('OX:refused', 'dead', {
+          kind: 'email',
+          detail: FINAL_ANSWER,
+          last_error: 'SMTP server refused the recipient: 550',
+        }),
+        row('OX:outage', 'dead', { last_error: 'HTTP 503' }),
+        row('OX:config', 'dead', {
+          detail: FINAL_ANSWER,
+          last_error: 'WEBHOOK_SECRET is not set: set it and replay the dead rows',
+        }),
+      ])
+      .execute();
+  });
+  afterAll(() => server.close());
+
+  const post = (path: string) => call(server, 'POST', `/api/v1/outbox${path}`, { token: admin });
+  const statusOf = async (id: string) =>
+    (
+      await server.store.db
+        .selectFrom('outbox')
+        .select(['status', 'last_error'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).status;
+
+  it('cancels a queued row for good, audited; it then lists under status=cancelled', async () => {
+    const r = await post('/OX%3Aqueued/cancel');
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toEqual({ cancelled: 'OX:queued' });
+    expect(await statusOf('OX:queued')).toBe('cancelled');
+    const listed = await call(server, 'GET', '/api/v1/outbox?status=cancelled&lead=OX', { token: admin });
+    expect(listed.status, listed.text).toBe(200);
+    expect((listed.body as { items: { id: string; lastError: string }[] }).items).toEqual([
+      expect.objectContaining({ id: 'OX:queued', lastError: expect.stringMatching(/^cancelled by admin at /) }),
+    ]);
+    expect(await listAudit(server.store.db, { action: 'outbox.cancelled', target: 'OX:queued' })).toHaveLength(1);
+    const sending = await call(server, 'GET', '/api/v1/outbox?status=sending&lead=OX', { token: admin });
+    expect((sending.body as { items: { id: string }[] }).items.map((i) => i.id)).toEqual(['OX:busy']);
+  });
+
+  it('answers 409 with the reason for a row in flight, delivered or cancelled, and 404 for an unknown id', async () => {
+    const busy = await post('/OX%3Abusy/retry');
+    expect(busy.status).toBe(409);
+    expect((busy.body as { detail: string }).detail).toMatch(
+      /is being delivered now \(lease until 2026-03-02T09:05:00\.000Z\)/,
+    );
+    expect((await post('/OX%3Abusy/cancel')).status).toBe(409);
+    const done = await post('/OX%3Adone/retry');
+    expect(done.status).toBe(409);
+    expect((done.body as { detail: string }).detail).toMatch(/was already delivered at 2026-03-02T08:59:00\.000Z/);
+    const cancelled = await post('/OX%3Aqueued/retry');
+    expect(cancelled.status).toBe(409);
+    expect((cancelled.body as { detail: string }).detail).toMatch(/is cancelled \(cancelled by admin/);
+    expect((await post('/nope/retry')).status).toBe(404);
+    expect((await post('/nope/cancel')).status).toBe(404);
+    expect(await statusOf('OX:busy')).toBe('sending');
+    expect(await statusOf('OX:done')).toBe('sent');
+  });
+
+  it('replays dead rows that may now succeed, and final refusals only with all=true', async () => {
+    const r = await post('/replay-dead?lead=OX');
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toEqual({ replayed: 2, skipped: 1 });
+    expect(await statusOf('OX:outage')).toBe('pending');
+    expect(await statusOf('OX:config')).toBe('pending');
+    expect(await statusOf('OX:refused')).toBe('dead');
+    expect(await post('/replay-dead?lead=OX&all=true')).toMatchObject({ body: { replayed: 1, skipped: 0 } });
+    expect(await statusOf('OX:refused')).toBe('pending');
+  });
+});
