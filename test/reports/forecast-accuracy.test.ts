@@ -79,6 +79,7 @@ describe.each(dialects)('forecast-accuracy of a rep missing from the snapshot (%
       periods: 1,
       scored: 0,
       late: 0,
+      won_nothing: 0,
       accuracy: null,
       bias: null,
     });
@@ -150,6 +151,7 @@ describe.each(dialects)('forecast-accuracy: late snapshots and forecasts with no
       periods: 1,
       scored: 0,
       late: 1,
+      won_nothing: 0,
       accuracy: null,
       bias: null,
     });
@@ -170,9 +172,46 @@ describe.each(dialects)('forecast-accuracy: late snapshots and forecasts with no
       periods: 1,
       scored: 1,
       late: 0,
+      won_nothing: 0,
       accuracy: 0.6,
       bias: -0.4,
     });
     expect(m.notes?.some((n) => n.includes('late'))).toBe(false);
+  });
+
+  it('a forecast that won nothing stays unscored, with its error F - A shown, counted and named in a note', async () => {
+    // February: cleo forecast 1200 (C1 2000 x 0.6) and lost C1: A 0, so no bias or accuracy
+    // (METRICS.md), but error 1200 - 0 = 1200. Total F 1800 - A 1000 = 800; anna 600 - 1000 = -400;
+    // ben 0 - 0 = 0 (nothing forecast, nothing won: not named). January has no snapshot: no error.
+    const m = await run('month');
+    expect(
+      m.rows.map((r) => [r['month'], r['owner_id'], r['forecast'], r['actual'], r['error'], r['accuracy']]),
+    ).toEqual([
+      ['2026-01', null, null, 7000, null, null],
+      ['2026-01', 'ben', null, 7000, null, null],
+      ['2026-02', null, 1800, 1000, 800, 0.2],
+      ['2026-02', 'anna', 600, 1000, -400, 0.6],
+      ['2026-02', 'ben', 0, 0, 0, null],
+      ['2026-02', 'cleo', 1200, 0, 1200, null],
+    ]);
+    expect(m.summary?.['by_rep']).toContainEqual({
+      owner: 'Cleo',
+      owner_id: 'cleo',
+      periods: 1,
+      scored: 0,
+      late: 0,
+      won_nothing: 1,
+      accuracy: null,
+      bias: null,
+    });
+    expect(m.notes).toEqual([
+      '1 of the 3 months in the window have neither a start-of-period snapshot nor a win and are not listed: 2026-03',
+      "forecast money and won nothing (A = 0), so no bias or accuracy and not in summary.by_rep's means; error (F - A) is the whole forecast: 2026-02 Cleo 1,200 EUR",
+    ]);
+    // The late quarter: named for that too.
+    const q = await run('quarter');
+    expect(q.notes?.at(-1)).toBe(
+      "forecast money and won nothing (A = 0), so no bias or accuracy and not in summary.by_rep's means; error (F - A) is the whole forecast: 2026-Q1 Cleo 1,200 EUR",
+    );
   });
 });

@@ -167,10 +167,11 @@ describe.each(dialects)('snapshots, accuracy, quota, slippage, calibration (%s)'
     ]);
     expect(out.summary?.['by_rep']).toEqual([
       // total: accuracy (8/15 + 31/60) / 2 = 0.525; bias (-7/15 - 29/60) / 2 = -0.475
-      { owner: null, owner_id: null, periods: 3, scored: 2, late: 0, accuracy: 0.525, bias: -0.475 },
-      { owner: 'Anna', owner_id: 'anna', periods: 2, scored: 2, late: 0, accuracy: 0.5, bias: -0.5 },
-      { owner: 'Ben', owner_id: 'ben', periods: 3, scored: 0, late: 0, accuracy: null, bias: null },
-      { owner: 'Cleo', owner_id: 'cleo', periods: 2, scored: 1, late: 0, accuracy: 0.1, bias: -0.9 },
+      { owner: null, owner_id: null, periods: 3, scored: 2, late: 0, won_nothing: 0, accuracy: 0.525, bias: -0.475 },
+      { owner: 'Anna', owner_id: 'anna', periods: 2, scored: 2, late: 0, won_nothing: 0, accuracy: 0.5, bias: -0.5 },
+      // ben forecast 200 in October and won nothing: unscored, counted in won_nothing.
+      { owner: 'Ben', owner_id: 'ben', periods: 3, scored: 0, late: 0, won_nothing: 1, accuracy: null, bias: null },
+      { owner: 'Cleo', owner_id: 'cleo', periods: 2, scored: 1, late: 0, won_nothing: 0, accuracy: 0.1, bias: -0.9 },
     ]);
     // By quarter: Q3 has no snapshot; Q4 is not over.
     const q = await runReport(store, {

@@ -36,12 +36,14 @@ export const forecastAccuracy: ReportDefinition = {
   units: {
     actual: 'money',
     forecast: 'money',
+    error: 'money',
     snapshot_at: 'time',
     bias: 'ratio',
     accuracy: 'ratio',
     periods: 'count',
     scored: 'count',
     late: 'count',
+    won_nothing: 'count',
   },
   // The row without an owner is the organisation's (or, limited, the people's) total.
   nullLabels: { owner: '(total)' },
@@ -72,6 +74,9 @@ export const forecastAccuracy: ReportDefinition = {
     const rows: ReportRow[] = [];
     const perRep = new Map<string, (AccuracyFigures & { late: boolean })[]>();
     const lateNotes: string[] = [];
+    /** Rows that forecast money and won nothing: unscored by METRICS.md, named in a note. */
+    const wonNothing: string[] = [];
+    const currency = ctx.process.organisation.currency;
     const listed: string[] = [];
     const empty: string[] = [];
     for (const b of buckets) {
@@ -91,7 +96,7 @@ export const forecastAccuracy: ReportDefinition = {
       if (snap !== null && late) {
         const already = snap.rows.get('')?.wonMinor ?? 0;
         lateNotes.push(
-          `${b.label}: the start-of-period snapshot was taken ${periodBound(snap.takenAt, ctx.period.zone)}, ${round((snap.takenAt - b.start) / DAY_MS, 1)} days after the ${unit} began, and its forecast already counts ${moneyText(already, ctx.process.organisation.currency)} won before then: its rows are marked late and left out of summary.by_rep's means`,
+          `${b.label}: the start-of-period snapshot was taken ${periodBound(snap.takenAt, ctx.period.zone)}, ${round((snap.takenAt - b.start) / DAY_MS, 1)} days after the ${unit} began, and its forecast already counts ${moneyText(already, currency)} won before then: its rows are marked late and left out of summary.by_rep's means`,
         );
       }
       const reps = [...new Set([...actual.keys(), ...(snap?.rows.keys() ?? [])])].filter((o) => o !== '').sort();
@@ -102,6 +107,8 @@ export const forecastAccuracy: ReportDefinition = {
         const mineThen = snap?.rows.get(owner);
         const f = mineThen === undefined ? null : mineThen.forecastMinor;
         const fig = { ...accuracyOf(a, f), late: f !== null && late };
+        const who = owner === '' ? '(total)' : (names.get(owner) ?? owner);
+        if (f !== null && f > 0 && a === 0) wonNothing.push(`${b.label} ${who} ${moneyText(f, currency)}`);
         const mine = perRep.get(owner);
         if (mine) mine.push(fig);
         else perRep.set(owner, [fig]);
@@ -111,6 +118,7 @@ export const forecastAccuracy: ReportDefinition = {
           owner_id: owner === '' ? null : owner,
           actual: major(a),
           forecast: major(f),
+          error: major(fig.error),
           snapshot_at: snap === null || mineThen === undefined ? null : new Date(snap.takenAt).toISOString(),
           late: f === null ? null : late,
           bias: fig.bias === null ? null : round(fig.bias, 4),
@@ -127,6 +135,7 @@ export const forecastAccuracy: ReportDefinition = {
         periods: figs.length,
         scored: scored.length,
         late: figs.filter((x) => x.accuracy !== null && x.late).length,
+        won_nothing: figs.filter((x) => x.nullReason === 'no_actual' && (x.error ?? 0) > 0).length,
         accuracy: meanOf(scored.map((x) => x.accuracy)),
         bias: meanOf(scored.map((x) => x.bias)),
       };
@@ -143,6 +152,11 @@ export const forecastAccuracy: ReportDefinition = {
           ]
         : []),
       ...lateNotes,
+      ...(wonNothing.length === 0
+        ? []
+        : [
+            `forecast money and won nothing (A = 0), so no bias or accuracy and not in summary.by_rep's means; error (F - A) is the whole forecast: ${wonNothing.join(', ')}`,
+          ]),
       ...(owners === null
         ? []
         : [
@@ -157,6 +171,7 @@ export const forecastAccuracy: ReportDefinition = {
         'owner_id',
         'actual',
         'forecast',
+        'error',
         'snapshot_at',
         'late',
         'bias',
