@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js';
 import { Engine } from '../engine/engine.js';
 import { buildDeliverers, deliveryWarnings } from '../integrations/index.js';
 import { serve } from '../server/serve.js';
+import { describeFailure } from '../server/deliver-outbox.js';
 import { startWorker } from '../server/worker.js';
 import { openStore } from '../store/db.js';
 import { requireExistingDatabase } from './context.js';
@@ -53,6 +54,7 @@ export function serveCommands(program: Command): void {
         now: () => Date.now(),
         onError: (e) => print(`worker round failed: ${(e as Error).message}`),
         onFired: (n) => print(`${n} timer(s) fired`),
+        onDeliveryFailure: (f) => print(describeFailure(f)),
       });
       print(`worker running on ${store.location}`);
       for (const w of deliveryWarnings(config)) print(`warning: ${w}`);

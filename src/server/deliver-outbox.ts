@@ -34,6 +34,34 @@ export interface DeliveryOptions {
   batch?: number;
   /** Deliveries in flight at once (each is a network call). */
   concurrency?: number;
+  /** Told of every failed try (to be retried) and every row parked dead, for the log. */
+  onFailure?: (failure: DeliveryFailure) => void;
+}
+
+/** A failed delivery as the log shows it: no payload, and addresses in the error masked. */
+export interface DeliveryFailure {
+  id: string;
+  kind: string;
+  outcome: 'failed' | 'dead';
+  /** Tries so far, this one included. */
+  attempts: number;
+  error: string;
+}
+
+const ADDRESS = /[^\s<>@"',;:()[\]]+@[^\s<>@"',;:()[\]]+/g;
+
+/** One log line for a failed delivery. */
+export function describeFailure(f: DeliveryFailure): string {
+  const what =
+    f.outcome === 'dead'
+      ? `parked as dead after ${f.attempts} ${f.attempts === 1 ? 'try' : 'tries'}`
+      : `failed (try ${f.attempts}), will retry`;
+  return `delivery of ${f.kind} ${f.id} ${what}: ${f.error}`;
+}
+
+/** The error without the contact's (or anyone's) address, which logs must not carry. */
+export function maskAddresses(text: string): string {
+  return text.replace(ADDRESS, '[address]');
 }
 
 /** What became of a claimed row: a delivery's outcome, or cancelled unsent (deliveryRefusal). */
@@ -72,6 +100,18 @@ async function deliverOne(
   o: DeliveryOptions,
   random: () => number,
 ): Promise<Outcome> {
+  const fail = async (error: string, final: boolean): Promise<Outcome> => {
+    const outcome = await recordFailure(store, item, error, final, o.now(), random);
+    if (outcome !== 'sent')
+      o.onFailure?.({
+        id: item.id,
+        kind: item.kind,
+        outcome,
+        attempts: item.attempts + 1,
+        error: maskAddresses(error),
+      });
+    return outcome;
+  };
   const lead = await leadSnapshot(store, item.lead);
   const refusal = await deliveryRefusal(store.db, item, lead);
   if (refusal !== null) {
@@ -81,7 +121,7 @@ async function deliverOne(
   const deliver = o.deliverers.get(item.kind);
   if (!deliver || !process) {
     const missing = process ? `no deliverer for ${item.kind} rows` : 'no process has been applied yet';
-    return recordFailure(store, item, missing, false, o.now(), random);
+    return fail(missing, false);
   }
   let result: DeliveryResult;
   try {
@@ -90,7 +130,7 @@ async function deliverOne(
     // A deliverer is supposed to answer, not throw; a throw is treated as worth a retry.
     result = { status: 'retry', error: `deliverer failed: ${(e as Error).message}` };
   }
-  if (result.status === 'retry') return recordFailure(store, item, result.error, false, o.now(), random);
+  if (result.status === 'retry') return fail(result.error, false);
 
   let applied = '';
   if (result.followUp && o.applyFollowUp) {
@@ -99,12 +139,12 @@ async function deliverOne(
     } catch (e) {
       // Delivered, but its result could not be saved: deliver again later (the calls are idempotent).
       const error = `delivered, but recording the result on the lead failed: ${(e as Error).message}`;
-      return recordFailure(store, item, error, false, o.now(), random);
+      return fail(error, false);
     }
   }
   if (result.status === 'dead') {
     const error = applied ? `${result.error} (${applied})` : result.error;
-    return recordFailure(store, item, error, true, o.now(), random);
+    return fail(error, true);
   }
   const detail = [result.detail, applied].filter((part) => part !== undefined && part !== '').join('; ');
   await recordSent(store, item.id, detail === '' ? null : detail, o.now());

@@ -85,6 +85,10 @@ export async function serve(o: ServeOptions): Promise<Running> {
         now,
         onError: (e) => app.log.error({ err: e }, 'worker round failed'),
         onFired: (n) => app.log.info({ fired: n }, 'timers fired'),
+        onDeliveryFailure: (f) =>
+          f.outcome === 'dead'
+            ? app.log.error({ outbox: f }, 'outbox delivery parked as dead')
+            : app.log.warn({ outbox: f }, 'outbox delivery failed; will retry'),
       })
     : null;
   return {

@@ -6,7 +6,7 @@ import type { Store } from '../store/db.js';
 import { purgeKeys } from '../store/idempotency.js';
 import { purgeLoginFailures } from '../store/login-failures.js';
 import { purgeSessions } from '../store/sessions.js';
-import { deliverOnce } from './deliver-outbox.js';
+import { deliverOnce, type DeliveryFailure } from './deliver-outbox.js';
 import { followUpApplier } from './follow-up.js';
 
 /**
@@ -27,6 +27,8 @@ export interface WorkerOptions {
   now: () => number;
   onError: (e: unknown) => void;
   onFired?: (n: number) => void;
+  /** A delivery that failed (retried later) or was parked dead: for the log, so alerting can see it. */
+  onDeliveryFailure?: (f: DeliveryFailure) => void;
 }
 
 const KEEP_KEYS_MS = 25 * 3_600_000;
@@ -55,7 +57,7 @@ async function scheduleOnce(store: Store, engine: Engine, o: Pick<WorkerOptions,
 function deliverRound(
   store: Store,
   engine: Engine,
-  o: Pick<WorkerOptions, 'now' | 'deliverers'>,
+  o: Pick<WorkerOptions, 'now' | 'deliverers' | 'onDeliveryFailure'>,
   stopping?: () => boolean,
 ) {
   return deliverOnce(store, {
@@ -63,6 +65,7 @@ function deliverRound(
     now: o.now,
     applyFollowUp: followUpApplier(engine, o.now),
     ...(stopping ? { stopping } : {}),
+    ...(o.onDeliveryFailure ? { onFailure: o.onDeliveryFailure } : {}),
   });
 }
 

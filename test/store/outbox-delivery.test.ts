@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import type { Deliverer, DeliveryResult } from '../../src/integrations/delivery.js';
-import { deliverOnce } from '../../src/server/deliver-outbox.js';
+import { deliverOnce, describeFailure, type DeliveryFailure } from '../../src/server/deliver-outbox.js';
 import { eraseContact } from '../../src/store/contact-erase.js';
 import type { Store } from '../../src/store/db.js';
 import {
@@ -233,6 +233,31 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     // The whole schedule, even with the shortest jitter, spans more than two days.
     const span = Array.from({ length: MAX_ATTEMPTS - 1 }, (_, i) => backoffMs(i, () => 0)).reduce((a, b) => a + b);
     expect(span).toBeGreaterThan(2 * 24 * 3_600_000);
+  });
+
+  it('reports each failed and dead delivery for the log, without the addresses in the error', async () => {
+    await fresh();
+    await queue(store, 'soft', 'webhook');
+    await queue(store, 'hard', 'webhook');
+    const failures: DeliveryFailure[] = [];
+    const deliverers = new Map([
+      [
+        'webhook',
+        scripted({
+          soft: { status: 'retry', error: '451 <ann@acme.example> greylisted' },
+          hard: { status: 'dead', error: 'HTTP 410 Gone' },
+        }),
+      ],
+    ]);
+    await deliverOnce(store, { deliverers, now: () => T0, onFailure: (f) => failures.push(f) });
+    expect(failures.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      { id: 'hard', kind: 'webhook', outcome: 'dead', attempts: 1, error: 'HTTP 410 Gone' },
+      { id: 'soft', kind: 'webhook', outcome: 'failed', attempts: 1, error: '451 <[address]> greylisted' },
+    ]);
+    expect(failures.map(describeFailure).sort()).toEqual([
+      'delivery of webhook hard parked as dead after 1 try: HTTP 410 Gone',
+      'delivery of webhook soft failed (try 1), will retry: 451 <[address]> greylisted',
+    ]);
   });
 
   it('treats a deliverer that throws as a retry, with the reason kept', async () => {
