@@ -136,10 +136,12 @@ describe.each(dialects)('reports limited to the caller on %s', (dialect) => {
     expect(checked).toBe(2 * REPORTS.reduce((n, r) => n + 1 + r.dimensions.length, 0));
   });
 
-  it("coaching names the top reps only within the reach: mgr-a is the one, so mgr-b's note does not say who", async () => {
-    // The top quarter is floor(n / 4) reps, at least one: here mgr-a alone (M1 won, 1 of 1).
+  it("coaching names the top reps only within the reach: rep-a1 is the one, so mgr-b's note does not say who", async () => {
+    // The top quarter is floor(n / 4) reps, at least one, by win rate shrunk towards the team's p
+    // (docs/reports.md, coaching): rep-a1 alone, (2 + 10 p) / 12 for 2 of 2 won, ahead of mgr-a's
+    // (1 + 10 p) / 11 for M1 (1 of 1) whenever p < 1.
     const a = await report('mgr-a', 'coaching', PERIOD);
-    expect(a.notes?.[1]).toBe('window 2026-09-01 to 2026-12-01; top reps: Mia Manager');
+    expect(a.notes?.[1]).toBe('window 2026-09-01 to 2026-12-01; top reps: Anna A1');
     const b = await report('mgr-b', 'coaching', PERIOD);
     expect(b.notes?.[1]).toBe(
       'window 2026-09-01 to 2026-12-01; top reps: reps outside the people this report is limited to',
