@@ -1125,12 +1125,16 @@ class Run {
     }
     if ('webhook' in a) {
       note(`webhook ${a.webhook.url}`);
+      // The lead as of the event: a webhook delivered late must announce the stage that was entered
+      // (and the status and owner then), not wherever the lead has gone since.
       return this.effect('webhook', {
         url: a.webhook.url,
         event: this.trigger,
         cause: this.event.type,
+        pipeline: lead.pipeline,
         stage: lead.stay.stage,
         status: lead.status,
+        owner: lead.owner,
       });
     }
     if ('enrich' in a) {

@@ -105,10 +105,15 @@ export function webhookDeliverer(opts: WebhookOptions): Deliverer {
   return async (item, ctx) => scrub(await deliver(item, ctx));
 }
 
-/** The JSON a receiver gets; the lead as it stands now when it still exists, else as the effect saw it. */
+/**
+ * The JSON a receiver gets. `lead` is the lead as of the event that queued the webhook (the stage
+ * entered, the status and owner then), whenever it is delivered: a retry an hour later still
+ * announces the stage that was entered. `current` is the lead as it stands at delivery, null once
+ * it is gone. Rows queued before the payload carried the pipeline and owner take those from now.
+ */
 function webhookBody(item: OutboxItem, ctx: DeliveryContext): Record<string, unknown> {
   const p = item.payload;
-  const lead = ctx.lead
+  const now = ctx.lead
     ? {
         id: ctx.lead.id,
         pipeline: ctx.lead.pipeline,
@@ -116,19 +121,22 @@ function webhookBody(item: OutboxItem, ctx: DeliveryContext): Record<string, unk
         status: ctx.lead.status,
         owner: ctx.lead.owner,
       }
-    : {
-        id: str(p['lead']) ?? item.lead,
-        pipeline: str(p['pipeline']),
-        stage: str(p['stage']),
-        status: str(p['status']),
-        owner: str(p['owner']),
-      };
+    : null;
+  const asOf = (key: 'pipeline' | 'stage' | 'status' | 'owner'): string | null =>
+    key in p ? str(p[key]) : (now?.[key] ?? null);
   return {
     id: item.id,
     type: WEBHOOK_TYPE,
     event: str(p['event']),
     cause: str(p['cause']),
-    lead,
+    lead: {
+      id: str(p['lead']) ?? item.lead,
+      pipeline: asOf('pipeline'),
+      stage: asOf('stage'),
+      status: asOf('status'),
+      owner: asOf('owner'),
+    },
+    current: now,
     occurredAt: new Date(item.createdAt).toISOString(),
     attempt: item.attempts + 1,
   };

@@ -72,8 +72,10 @@ function item(url: string, over: Partial<OutboxItem> = {}): OutboxItem {
       url,
       event: 'stage.entered',
       cause: 'lead.moved',
+      pipeline: 'sales',
       stage: 'qualified',
       status: 'open',
+      owner: 'rep-a0',
     },
     attempts: 0,
     createdAt: CREATED,
@@ -111,7 +113,9 @@ describe('webhookDeliverer', () => {
       type: 'stageflow.automation',
       event: 'stage.entered',
       cause: 'lead.moved',
-      lead: { id: 'L-1', pipeline: 'sales', stage: 'proposal', status: 'open', owner: 'rep-a1' },
+      // As of the event (the stage entered, the owner then), though the lead has moved on since.
+      lead: { id: 'L-1', pipeline: 'sales', stage: 'qualified', status: 'open', owner: 'rep-a0' },
+      current: { id: 'L-1', pipeline: 'sales', stage: 'proposal', status: 'open', owner: 'rep-a1' },
       occurredAt: '2025-03-14T09:29:00.000Z',
       attempt: 3,
     });
@@ -141,12 +145,22 @@ describe('webhookDeliverer', () => {
     const srv = await serve(answer(200, 'ok'));
     const result = await webhookDeliverer({ secret: SECRET })(item(srv.url), ctx(null));
     expect(result).toEqual({ status: 'sent', detail: 'HTTP 200' });
+    const body = JSON.parse(srv.received[0]!.body.toString('utf8')) as { lead: unknown; current: unknown };
+    expect(body.lead).toEqual({ id: 'L-1', pipeline: 'sales', stage: 'qualified', status: 'open', owner: 'rep-a0' });
+    expect(body.current).toBeNull();
+  });
+
+  it('takes what a row queued before the payload held them lacks (pipeline, owner) from the lead now', async () => {
+    const srv = await serve(answer(200, 'ok'));
+    const old = item(srv.url);
+    const { pipeline: _p, owner: _o, ...payload } = old.payload;
+    await webhookDeliverer({ secret: SECRET })({ ...old, payload }, ctx());
     expect(JSON.parse(srv.received[0]!.body.toString('utf8')).lead).toEqual({
       id: 'L-1',
-      pipeline: null,
+      pipeline: 'sales',
       stage: 'qualified',
       status: 'open',
-      owner: null,
+      owner: 'rep-a1',
     });
   });
 
