@@ -118,6 +118,11 @@ const variables = {
     '',
     'Key for the HMAC-SHA256 signature of outgoing webhooks; webhooks wait in the outbox until it is set.',
   ),
+  WEBHOOK_ALLOW_PRIVATE: variable(
+    z.enum(['true', 'false']).transform((v) => v === 'true'),
+    'false',
+    'true: webhooks may also go to loopback and private addresses (a receiver on your own network).',
+  ),
   MAILCHIMP_API_KEY: variable(
     z.union([
       z.literal(''),

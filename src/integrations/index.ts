@@ -26,7 +26,10 @@ export function buildDeliverers(
   const deliverers = new Map<string, Deliverer>(MAIL_KINDS.map((k) => [k, mail.deliver]));
   // Webhooks are signed or not sent: without a secret their rows wait, as mailing-list rows do.
   if (config.WEBHOOK_SECRET.trim() !== '')
-    deliverers.set('webhook', webhookDeliverer({ secret: config.WEBHOOK_SECRET }));
+    deliverers.set(
+      'webhook',
+      webhookDeliverer({ secret: config.WEBHOOK_SECRET, allowPrivateAddresses: config.WEBHOOK_ALLOW_PRIVATE }),
+    );
   const enrichment = overrides.enrichment ?? {};
   const providers = builtInProviders(enrichment).filter((p) => config.ENRICH_WEBSITES || p.name !== 'website');
   deliverers.set('enrich', enrichDeliverer({ ...enrichment, providers }));

@@ -1,4 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import {
+  BlockedAddressError,
+  checkLiteralHost,
+  guardedLookup,
+  isPublicAddress,
+  type AddressPolicy,
+} from './enrichment/ssrf-guard.js';
 import type { Deliverer, DeliveryContext, DeliveryResult, OutboxItem } from './delivery.js';
 import { describeNetworkFailure } from './network-failure.js';
 
@@ -21,7 +31,8 @@ import { describeNetworkFailure } from './network-failure.js';
  *
  * Outcomes: 2xx is sent; 408, 409, 425, 429, 5xx, network errors and timeouts are retried; any
  * other answer (other 4xx, a redirect, which is never followed) is dead, as is a URL that is not
- * http(s) or a missing secret: nothing leaves unsigned.
+ * http(s) or a missing secret: nothing leaves unsigned. A receiver that is not at a public address
+ * (loopback, private, link-local such as 169.254.169.254) is dead too unless allowPrivateAddresses.
  */
 
 export const SIGNATURE_HEADER = 'Stageflow-Signature';
@@ -34,15 +45,28 @@ export interface WebhookOptions {
   secret: string;
   /** Per attempt, for the whole exchange (connect, headers and body); default 10 s. */
   timeoutMs?: number;
-  /** Defaults to the global fetch. */
+  /**
+   * Receivers on loopback, private or link-local addresses are refused unless this is true
+   * (WEBHOOK_ALLOW_PRIVATE): a process file must not make the server call its own network
+   * (cloud metadata, internal admin ports). Checked on the address connected to, as enrichment does.
+   */
+  allowPrivateAddresses?: boolean;
+  /** Which addresses the guarded transport connects to; default public ones only (tests widen it). */
+  addressAllowed?: AddressPolicy;
+  /** Replaces the transport (tests): no address check then. */
   fetchImpl?: typeof fetch;
 }
+
+const PRIVATE_HINT =
+  'webhooks go to public addresses only: set WEBHOOK_ALLOW_PRIVATE=true for a receiver on your own network and replay';
 
 export function webhookDeliverer(opts: WebhookOptions): Deliverer {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs must be > 0, got ${timeoutMs}`);
   const secret = opts.secret;
-  const doFetch = opts.fetchImpl ?? fetch;
+  const doFetch =
+    opts.fetchImpl ??
+    (opts.allowPrivateAddresses === true ? fetch : guardedPost(opts.addressAllowed ?? isPublicAddress));
   /** Belt and braces: whatever a server or the network library says, the secret is never echoed. */
   const scrub = (result: DeliveryResult): DeliveryResult =>
     result.status !== 'sent' && secret !== '' && result.error.includes(secret)
@@ -73,6 +97,10 @@ export function webhookDeliverer(opts: WebhookOptions): Deliverer {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
+      if (e instanceof BlockedAddressError || (e instanceof Error && e.cause instanceof BlockedAddressError)) {
+        const why = e instanceof BlockedAddressError ? e.message : (e.cause as Error).message;
+        return { status: 'dead', error: `POST ${where}: ${why.replace(/: not fetched$/, '')}; ${PRIVATE_HINT}` };
+      }
       // fetch refuses ports reserved for other protocols (the spec's "bad port" list): no retry helps.
       if (e instanceof Error && e.cause instanceof Error && e.cause.message === 'bad port') {
         return {
@@ -162,6 +190,51 @@ function parseTarget(raw: unknown): { ok: true; url: URL } | { ok: false; error:
   }
   return { ok: true, url };
 }
+
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+/**
+ * The POST for receivers that must be public: node:http(s) with a lookup that refuses non-public
+ * addresses on the very address the socket connects to (no second resolution, so DNS rebinding
+ * cannot slip through; ssrf-guard.ts), answered as a fetch Response for the code above.
+ */
+const guardedPost = (allowed: AddressPolicy) =>
+  ((url: URL, init: RequestInit): Promise<Response> => {
+    checkLiteralHost(url.hostname, allowed);
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<Response>((resolve, reject) => {
+      const req = request(url, {
+        method: 'POST',
+        headers: init.headers as Record<string, string>,
+        lookup: guardedLookup(allowed),
+        // A connection of its own: no pooled socket checked under another name is ever reused.
+        agent: false,
+        ...(init.signal ? { signal: init.signal } : {}),
+      });
+      req.once('response', (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers))
+          if (v !== undefined) for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
+        const nullBody = NULL_BODY.has(status);
+        if (nullBody) res.resume();
+        try {
+          resolve(
+            new Response(nullBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), {
+              status,
+              statusText: res.statusMessage ?? '',
+              headers,
+            }),
+          );
+        } catch (e) {
+          res.destroy();
+          reject(new Error(`unusable answer (HTTP ${status})`, { cause: e }));
+        }
+      });
+      req.once('error', reject);
+      req.end(typeof init.body === 'string' ? init.body : undefined);
+    });
+  }) as typeof fetch;
 
 function sign(secret: string, t: number, rawBody: string | Uint8Array): string {
   return createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest('hex');

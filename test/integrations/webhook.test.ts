@@ -101,7 +101,10 @@ function ctx(lead: LeadSnapshot | null = LEAD): DeliveryContext {
 describe('webhookDeliverer', () => {
   it('POSTs the signed JSON body with its headers, and 2xx is sent', async () => {
     const srv = await serve(answer(204));
-    const result = await webhookDeliverer({ secret: SECRET })(item(srv.url, { attempts: 2 }), ctx());
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })(
+      item(srv.url, { attempts: 2 }),
+      ctx(),
+    );
 
     expect(result).toEqual({ status: 'sent', detail: 'HTTP 204' });
     expect(srv.received).toHaveLength(1);
@@ -143,7 +146,7 @@ describe('webhookDeliverer', () => {
 
   it('describes the lead from the payload when the lead is gone', async () => {
     const srv = await serve(answer(200, 'ok'));
-    const result = await webhookDeliverer({ secret: SECRET })(item(srv.url), ctx(null));
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })(item(srv.url), ctx(null));
     expect(result).toEqual({ status: 'sent', detail: 'HTTP 200' });
     const body = JSON.parse(srv.received[0]!.body.toString('utf8')) as { lead: unknown; current: unknown };
     expect(body.lead).toEqual({ id: 'L-1', pipeline: 'sales', stage: 'qualified', status: 'open', owner: 'rep-a0' });
@@ -154,7 +157,7 @@ describe('webhookDeliverer', () => {
     const srv = await serve(answer(200, 'ok'));
     const old = item(srv.url);
     const { pipeline: _p, owner: _o, ...payload } = old.payload;
-    await webhookDeliverer({ secret: SECRET })({ ...old, payload }, ctx());
+    await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })({ ...old, payload }, ctx());
     expect(JSON.parse(srv.received[0]!.body.toString('utf8')).lead).toEqual({
       id: 'L-1',
       pipeline: 'sales',
@@ -166,34 +169,34 @@ describe('webhookDeliverer', () => {
 
   it('retries a 500 and names the status', async () => {
     const srv = await serve(answer(500, 'database on fire'));
-    const result = await webhookDeliverer({ secret: SECRET })(item(srv.url), ctx());
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })(item(srv.url), ctx());
     expect(result.status).toBe('retry');
     expect(result.status !== 'sent' && result.error).toMatch(/HTTP 500.*database on fire/);
   });
 
   it('retries a 429', async () => {
     const srv = await serve(answer(429, '', { 'retry-after': '30' }));
-    const result = await webhookDeliverer({ secret: SECRET })(item(srv.url), ctx());
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })(item(srv.url), ctx());
     expect(result.status).toBe('retry');
     expect(result.status !== 'sent' && result.error).toContain('HTTP 429');
   });
 
   it.each([408, 409, 425, 502, 503])('retries a %i', async (code) => {
     const srv = await serve(answer(code));
-    const result = await webhookDeliverer({ secret: SECRET })(item(srv.url), ctx());
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })(item(srv.url), ctx());
     expect(result.status).toBe('retry');
   });
 
   it('marks a 404 dead', async () => {
     const srv = await serve(answer(404, 'no such hook'));
-    const result = await webhookDeliverer({ secret: SECRET })(item(srv.url), ctx());
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })(item(srv.url), ctx());
     expect(result.status).toBe('dead');
     expect(result.status !== 'sent' && result.error).toMatch(/HTTP 404.*no such hook/);
   });
 
   it.each([400, 401, 403, 410, 422])('marks a %i dead', async (code) => {
     const srv = await serve(answer(code));
-    const result = await webhookDeliverer({ secret: SECRET })(item(srv.url), ctx());
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })(item(srv.url), ctx());
     expect(result.status).toBe('dead');
   });
 
@@ -207,7 +210,7 @@ describe('webhookDeliverer', () => {
       res.writeHead(302, { location: '/elsewhere' });
       res.end();
     });
-    const result = await webhookDeliverer({ secret: SECRET })(item(srv.url), ctx());
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })(item(srv.url), ctx());
     expect(result.status).toBe('dead');
     expect(result.status !== 'sent' && result.error).toMatch(/HTTP 302 redirect to \/elsewhere not followed/);
     expect(srv.received.map((r) => r.path)).toEqual(['/hooks/stageflow']);
@@ -218,7 +221,10 @@ describe('webhookDeliverer', () => {
       // Read the request, never answer.
     });
     const started = Date.now();
-    const result = await webhookDeliverer({ secret: SECRET, timeoutMs: 200 })(item(srv.url), ctx());
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true, timeoutMs: 200 })(
+      item(srv.url),
+      ctx(),
+    );
     const took = Date.now() - started;
     expect(result.status).toBe('retry');
     expect(result.status !== 'sent' && result.error).toMatch(/timed out/);
@@ -232,13 +238,19 @@ describe('webhookDeliverer', () => {
     const { port } = probe.address() as AddressInfo;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
 
-    const result = await webhookDeliverer({ secret: SECRET })(item(`http://127.0.0.1:${port}/hook`), ctx());
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })(
+      item(`http://127.0.0.1:${port}/hook`),
+      ctx(),
+    );
     expect(result.status).toBe('retry');
     expect(result.status !== 'sent' && result.error).toMatch(/network error: .*ECONNREFUSED/);
   });
 
   it('marks a port fetch always refuses dead rather than retrying it forever', async () => {
-    const result = await webhookDeliverer({ secret: SECRET })(item('http://127.0.0.1:6000/hook'), ctx());
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })(
+      item('http://127.0.0.1:6000/hook'),
+      ctx(),
+    );
     expect(result.status).toBe('dead');
     expect(result.status !== 'sent' && result.error).toMatch(/refuses port 6000/);
   });
@@ -249,7 +261,7 @@ describe('webhookDeliverer', () => {
     ['', /no url/],
     ['https://user:pw@hooks.example/x', /credentials/],
   ])('marks %j dead without a request', async (url, message) => {
-    const result = await webhookDeliverer({ secret: SECRET })(item(url), ctx());
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })(item(url), ctx());
     expect(result.status).toBe('dead');
     expect(result.status !== 'sent' && result.error).toMatch(message);
   });
@@ -257,7 +269,7 @@ describe('webhookDeliverer', () => {
   it('marks every row dead without a request when the secret is empty', async () => {
     const srv = await serve(answer(204));
     for (const secret of ['', '   ']) {
-      const result = await webhookDeliverer({ secret })(item(srv.url), ctx());
+      const result = await webhookDeliverer({ secret, allowPrivateAddresses: true })(item(srv.url), ctx());
       expect(result).toEqual({
         status: 'dead',
         error: 'WEBHOOK_SECRET is not set: set it and replay the dead rows',
@@ -268,14 +280,38 @@ describe('webhookDeliverer', () => {
 
   it('never puts the secret in an error, even when the server echoes it', async () => {
     const srv = await serve(answer(400, `bad signature for secret ${SECRET}`));
-    const result = await webhookDeliverer({ secret: SECRET })(item(srv.url), ctx());
+    const result = await webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true })(item(srv.url), ctx());
     expect(result.status).toBe('dead');
     expect(result.status !== 'sent' && result.error).not.toContain(SECRET);
     expect(result.status !== 'sent' && result.error).toContain('[redacted]');
   });
 
+  it('refuses receivers on loopback or private addresses unless allowed, without a request', async () => {
+    const srv = await serve(answer(204));
+    const guarded = webhookDeliverer({ secret: SECRET });
+    for (const url of [srv.url, srv.url.replace('127.0.0.1', 'localhost'), 'http://169.254.169.254/latest/meta-data']) {
+      const result = await guarded(item(url), ctx());
+      expect(result.status, url).toBe('dead');
+      expect(result.status !== 'sent' && result.error).toMatch(
+        /is not a public address; webhooks go to public addresses only: set WEBHOOK_ALLOW_PRIVATE=true .* and replay$/,
+      );
+    }
+    expect(srv.received).toHaveLength(0);
+  });
+
+  it('delivers through the guarded transport to an address its policy allows, with the same outcomes', async () => {
+    const srv = await serve(answer(204));
+    const loopbackOk = webhookDeliverer({ secret: SECRET, addressAllowed: (a) => a === '127.0.0.1' });
+    expect(await loopbackOk(item(srv.url), ctx())).toEqual({ status: 'sent', detail: 'HTTP 204' });
+    expect(srv.received).toHaveLength(1);
+    expect(srv.received[0]?.headers['idempotency-key']).toBe(item(srv.url).id);
+    const failing = await serve(answer(503, 'down for maintenance'));
+    const r = await loopbackOk(item(failing.url), ctx());
+    expect(r).toEqual({ status: 'retry', error: expect.stringMatching(/HTTP 503 .*: down for maintenance$/) });
+  });
+
   it('refuses a timeout that is not positive', () => {
-    expect(() => webhookDeliverer({ secret: SECRET, timeoutMs: 0 })).toThrow(RangeError);
+    expect(() => webhookDeliverer({ secret: SECRET, allowPrivateAddresses: true, timeoutMs: 0 })).toThrow(RangeError);
   });
 });
 
@@ -283,7 +319,7 @@ describe('verifyWebhookSignature', () => {
   /** A header and body signed the way the deliverer signs: by a real delivery to a real server. */
   async function signed(secret: string): Promise<{ header: string; body: Buffer }> {
     const srv = await serve(answer(204));
-    await webhookDeliverer({ secret })(item(srv.url), ctx());
+    await webhookDeliverer({ secret, allowPrivateAddresses: true })(item(srv.url), ctx());
     const got = srv.received[0]!;
     return { header: got.headers['stageflow-signature'] as string, body: got.body };
   }
