@@ -14,8 +14,8 @@ import { followUpApplier } from './follow-up.js';
  * overdue, stalls), takes forecast snapshots at period starts, and forgets what has expired
  * (idempotency keys after 25 h, so they are kept at least the promised 24 h; ended sessions; old
  * failed logins). Delivery works through the outbox (mail, webhooks, mailing lists, enrichment)
- * and writes what it learned back to the leads. They run apart so a slow outside system never
- * holds up a reminder. Several workers may run: a timer fires once because firing it is an event
+ * and writes what it learned back to the leads, one loop per outside system. They run apart so a
+ * slow outside system never holds up a reminder, neither its firing nor its mail. Several workers may run: a timer fires once because firing it is an event
  * on the lead's version, and a loser of that race finds the timer already fired.
  */
 
@@ -81,18 +81,36 @@ export function startWorker(store: Store, engine: Engine, o: WorkerOptions): { s
     },
     o.onError,
   );
-  const delivery = repeat(
-    o.intervalMs,
-    () => deliverRound(store, engine, o, () => stopping),
-    () => undefined,
-    o.onError,
+  // One delivery loop per outside system, so a slow one (Mailchimp calls may take 120 s, a website
+  // fetch 5 s) holds up only its own rows: mail and reminders never queue behind list calls.
+  const lanes = deliveryLanes(o.deliverers).map((deliverers) =>
+    repeat(
+      o.intervalMs,
+      () => deliverRound(store, engine, { ...o, deliverers }, () => stopping),
+      () => undefined,
+      o.onError,
+    ),
   );
   return {
     async stop() {
       stopping = true;
-      await Promise.all([scheduler.stop(), delivery.stop()]);
+      await Promise.all([scheduler.stop(), ...lanes.map((l) => l.stop())]);
     },
   };
+}
+
+/**
+ * The deliverers split by outside system: kinds served by the same deliverer (every mail kind, every
+ * list kind) share a lane; each lane is delivered apart from the others.
+ */
+export function deliveryLanes(deliverers: ReadonlyMap<string, Deliverer>): ReadonlyMap<string, Deliverer>[] {
+  const lanes = new Map<Deliverer, Map<string, Deliverer>>();
+  for (const [kind, deliver] of deliverers) {
+    let lane = lanes.get(deliver);
+    if (!lane) lanes.set(deliver, (lane = new Map()));
+    lane.set(kind, deliver);
+  }
+  return [...lanes.values()];
 }
 
 /** Runs `round` now and every `intervalMs`, never two at once. */
