@@ -141,6 +141,15 @@ const variables = {
     '',
     'Mailchimp API base URL; unset, https://<dc>.api.mailchimp.com/3.0 from the key (set it for a proxy).',
   ),
+  MAILCHIMP_CONCURRENCY: variable(
+    z.coerce
+      .number({ message: 'expected a whole number from 1 to 10' })
+      .int('expected a whole number from 1 to 10')
+      .min(1, 'expected a whole number from 1 to 10')
+      .max(10, 'expected a whole number from 1 to 10'),
+    '3',
+    'Mailchimp calls per worker at once; keep workers × this ≤ 10, Mailchimp's limit per account.',
+  ),
   ENRICH_WEBSITES: variable(
     z.enum(['true', 'false']).transform((v) => v === 'true'),
     'true',

@@ -36,6 +36,8 @@ export function buildDeliverers(
   if (config.MAILCHIMP_API_KEY !== '') {
     const client = new MailchimpClient({
       apiKey: config.MAILCHIMP_API_KEY,
+      // Mailchimp's 10 connections are per account, shared by every worker: each takes its share.
+      maxConnections: config.MAILCHIMP_CONCURRENCY,
       ...(config.MAILCHIMP_BASE_URL !== '' ? { baseUrl: config.MAILCHIMP_BASE_URL } : {}),
     });
     const lists = mailchimpDeliverer({ client, lists: config.MAILCHIMP_LISTS });

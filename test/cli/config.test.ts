@@ -26,6 +26,7 @@ describe('config', () => {
       'MAILCHIMP_API_KEY',
       'MAILCHIMP_LISTS',
       'MAILCHIMP_BASE_URL',
+      'MAILCHIMP_CONCURRENCY',
       'ENRICH_WEBSITES',
       'LOG_LEVEL',
     ]);
@@ -46,6 +47,7 @@ describe('config', () => {
       MAILCHIMP_API_KEY: '',
       MAILCHIMP_LISTS: new Map(),
       MAILCHIMP_BASE_URL: '',
+      MAILCHIMP_CONCURRENCY: 3,
       ENRICH_WEBSITES: true,
       LOG_LEVEL: 'info',
     });
@@ -82,6 +84,7 @@ describe('config', () => {
   it.each([
     ['PORT', 'http', 'PORT: "http" is invalid: expected a port number'],
     ['PORT', '70000', 'PORT: "70000" is invalid: expected a port from 1 to 65535'],
+    ['MAILCHIMP_CONCURRENCY', '12', 'MAILCHIMP_CONCURRENCY: "12" is invalid: expected a whole number from 1 to 10'],
     [
       'LOG_LEVEL',
       'loud',

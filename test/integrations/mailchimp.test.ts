@@ -290,6 +290,28 @@ describe('the Mailchimp client and deliverer', () => {
     expect(outcomes.map((o) => o.kind)).toEqual(Array.from({ length: 12 }, () => 'done'));
     expect(s.maxInFlight).toBe(3);
   });
+
+  it('caps a worker at MAILCHIMP_CONCURRENCY calls in flight, its share of the account’s 10', async () => {
+    const s = await standin();
+    const d = buildDeliverers(
+      loadConfig({
+        MAILCHIMP_API_KEY: s.apiKey,
+        MAILCHIMP_BASE_URL: s.baseUrl,
+        MAILCHIMP_LISTS: 'trial-nurture=list-a',
+        MAILCHIMP_CONCURRENCY: '2',
+      }),
+    );
+    const deliver = d.deliverers.get('list.subscribe');
+    if (!deliver) throw new Error('no list deliverer');
+    s.failNext(...Array.from({ length: 8 }, () => ({ delayMs: 60 })));
+    const emails = Array.from({ length: 6 }, (_, i) => `buyer${i}@buyer.example`);
+    const outcomes = await Promise.all(
+      emails.map((email) => deliver(subscribeRow({ email, tags: [] }), ctx(lead({ fields: { email } })))),
+    );
+    await d.close();
+    expect(outcomes.map((o) => o.status)).toEqual(emails.map(() => 'sent'));
+    expect(s.maxInFlight).toBe(2);
+  });
 });
 
 const processYaml = `

@@ -9,7 +9,8 @@ import { describeNetworkFailure } from '../network-failure.js';
  *
  * Mailchimp allows 10 simultaneous connections per account; the client never has more calls in
  * flight than `maxConnections` (default 10), queueing the rest, so one process cannot trip the
- * limit. Several worker processes share the account's limit: keep workers × concurrency ≤ 10.
+ * limit. Several worker processes share the account's limit: MAILCHIMP_CONCURRENCY sets each
+ * worker's cap (default 3), so that workers × MAILCHIMP_CONCURRENCY ≤ 10.
  */
 
 export type CallOutcome =
