@@ -148,7 +148,7 @@ const variables = {
       .min(1, 'expected a whole number from 1 to 10')
       .max(10, 'expected a whole number from 1 to 10'),
     '3',
-    'Mailchimp calls per worker at once; keep workers × this ≤ 10, Mailchimp's limit per account.',
+    'Mailchimp calls per worker at once; keep workers × this ≤ 10, the limit Mailchimp sets per account.',
   ),
   ENRICH_WEBSITES: variable(
     z.enum(['true', 'false']).transform((v) => v === 'true'),
