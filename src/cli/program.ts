@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { activityCommands } from './activity.js';
 import { auditCommands } from './audit.js';
+import { backupCommand } from './backup.js';
 import { boardCommand } from './board.js';
 import { configCommand } from './config.js';
 import { contactCommands } from './contact.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   serveCommands(program);
   userCommands(program);
   migrateCommand(program);
+  backupCommand(program);
   processCommands(program);
   leadCommands(program);
   taskCommands(program);
