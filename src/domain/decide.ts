@@ -184,6 +184,8 @@ class Run {
   readonly log: LogEntry[] = [];
   private leadState: LeadState | null;
   private readonly enteredThisEvent = new Set<string>();
+  /** Tasks this event created, by id, with their template: an owner change in the same event re-times them. */
+  private readonly createdThisEvent = new Map<string, TaskTemplate>();
   private halted = false;
   /** Set once this event has chosen the owner (routing or an explicit owner); routing runs once. */
   private ownerSettled = false;
@@ -521,6 +523,10 @@ class Run {
     for (const t of lead.tasks) {
       if (t.status === 'open' && t.assigneeRule === 'owner' && t.assignee !== to) {
         t.assignee = to;
+        // Routed in the event that entered the stage (`on_enter: assign: rules`): one event, so the
+        // new owner's task is timed in their zone, as if they had held the lead on entry.
+        const tpl = this.createdThisEvent.get(t.id);
+        if (tpl) Object.assign(t, this.taskTimes(tpl, to));
         this.saveTask(t);
       }
     }
@@ -830,7 +836,6 @@ class Run {
   /** One task of the current stay from its template, due counted from now. */
   private createTask(tpl: TaskTemplate): TaskState {
     const lead = this.lead;
-    const cal = (this.calendar ??= orgCalendar(this.p));
     const rule = tpl.assignee === 'owner' ? 'owner' : 'user' in tpl.assignee ? 'user' : 'team';
     const assignee =
       tpl.assignee === 'owner'
@@ -838,9 +843,6 @@ class Run {
         : 'user' in tpl.assignee
           ? tpl.assignee.user
           : this.teamTaskAssignee(tpl.id, tpl.assignee.team);
-    // The organisation's workweek and holidays, counted on the assignee's calendar in their own zone.
-    const zone = this.p.users.find((u) => u.id === assignee)?.timezone ?? cal.timezone;
-    const due = dueAt(this.now, tpl.due, { ...cal, timezone: zone });
     const task: TaskState = {
       id: `${lead.stay.id}:${tpl.id}`,
       stayId: lead.stay.id,
@@ -850,8 +852,7 @@ class Run {
       status: 'open',
       assigneeRule: rule,
       assignee,
-      dueAt: due,
-      overdueAt: due + Math.round(this.p.organisation.overdue_after_hours * 3_600_000),
+      ...this.taskTimes(tpl, assignee),
       createdAt: this.now,
       completedAt: null,
       skippedAt: null,
@@ -860,8 +861,17 @@ class Run {
       overdueFired: false,
     };
     lead.tasks.push(task);
+    this.createdThisEvent.set(task.id, tpl);
     this.saveTask(task);
     return task;
+  }
+
+  /** A task's due and overdue times from now: the organisation's workweek and holidays, in the assignee's own zone. */
+  private taskTimes(tpl: TaskTemplate, assignee: string | null): Pick<TaskState, 'dueAt' | 'overdueAt'> {
+    const cal = (this.calendar ??= orgCalendar(this.p));
+    const zone = this.p.users.find((u) => u.id === assignee)?.timezone ?? cal.timezone;
+    const due = dueAt(this.now, tpl.due, { ...cal, timezone: zone });
+    return { dueAt: due, overdueAt: due + Math.round(this.p.organisation.overdue_after_hours * 3_600_000) };
   }
 
   /** Advances through every stage whose goal is met, then stops; bounded by the loop guard. */
