@@ -61,6 +61,26 @@ describe('the marketing opt-out', () => {
     ).toBe(true);
   });
 
+  it('refuses a set automation that would write a value spelling neither, at its line', () => {
+    const bad = parseProcess(`name: Bad
+organisation: { timezone: UTC }
+users: [{ id: anna, name: Anna }]
+assignment: { default_owner: anna, rules: [] }
+pipelines:
+  - id: nb
+    name: NB
+    default: true
+    stages:
+      - id: new
+        name: New
+        on_enter: [{ set: { field: unsubscribed, value: maybe } }]
+`);
+    expect(bad.ok).toBe(false);
+    expect(JSON.stringify(bad)).toContain(
+      'unsubscribed must be true or false (yes/no, 1/0 and on/off are read as such), not \\"maybe\\"',
+    );
+  });
+
   it.each(['TRUE', 'yes', '1', 'true', true] as const)(
     'a lead created with unsubscribed=%s is stored as true and gets no marketing mail',
     (value) => {
