@@ -1,5 +1,5 @@
 import { backFromLeave, inWorkingHours, isOutOfOffice, nextWorkStart, userZone } from './calendar.js';
-import { evaluate, textKey, type Fields, type FieldValue } from './conditions.js';
+import { describe as describeCondition, evaluate, textKey, type Fields, type FieldValue } from './conditions.js';
 import type { AssignmentTarget, Pool, Process, User } from './process-schema.js';
 import type { RoutingState, TeamCursor } from './lead.js';
 
@@ -16,8 +16,13 @@ import type { RoutingState, TeamCursor } from './lead.js';
 
 export interface RoutingOutcome {
   owner: string;
+  /** The rule that routed the lead; `default_owner` when its targets (or no rule) could take it. */
   rule: string;
   target: string;
+  /** The rule whose `when` matched, even when the lead went on to the default owner; null if none did. */
+  matched: { id: string; when: string | null } | null;
+  /** The matched rule's targets tried before the one that took the lead: nobody eligible, and why. */
+  unavailable: { target: string; why: string[] }[];
   /** Why candidates were passed over, for the run log. */
   passedOver: { user: string; why: string }[];
   /** What else shaped the choice (a rep back from leave, nobody at work), for the run log. */
@@ -44,14 +49,39 @@ export function routeLead(
   // First match wins: when the matching rule's targets are all unavailable, its fallbacks are
   // tried and then the default owner, never a later rule meant for other leads.
   const rule = p.assignment.rules.find((r) => !r.when || evaluate(r.when, { fields }));
+  const matched = rule ? { id: rule.id, when: rule.when ? describeCondition(rule.when) : null } : null;
+  const unavailable: RoutingOutcome['unavailable'] = [];
+  const outcome = { matched, unavailable, passedOver, notes };
   for (const target of rule ? [rule.to, ...rule.fallback] : []) {
     if (keep !== null && ownerBelongs(p, target, fields, keep))
-      return { owner: keep, rule: rule?.id ?? '', target: targetName(target), passedOver, notes, kept: true };
+      return { ...outcome, owner: keep, rule: rule?.id ?? '', target: targetName(target), kept: true };
+    const before = passedOver.length;
     const owner = pickFromTarget(p, target, fields, routing, now, { passedOver, notes });
-    if (owner) return { owner, rule: rule?.id ?? '', target: targetName(target), passedOver, notes, kept: false };
+    if (owner) return { ...outcome, owner, rule: rule?.id ?? '', target: targetName(target), kept: false };
+    const why = passedOver.slice(before).map((x) => `${x.user}: ${x.why}`);
+    unavailable.push({ target: targetName(target), why });
   }
   const owner = p.assignment.default_owner;
-  return { owner, rule: 'default_owner', target: `user:${owner}`, passedOver, notes, kept: owner === keep };
+  return { ...outcome, owner, rule: 'default_owner', target: `user:${owner}`, kept: owner === keep };
+}
+
+/**
+ * The routing in a sentence for the run log: which rule matched and, when its first target could
+ * not take the lead, which targets had nobody eligible and why, so "rule r-syd matched but Sydney
+ * was full" reads apart from "no rule covers APAC" (fixed the opposite ways).
+ */
+export function describeRouting(out: RoutingOutcome): string {
+  if (!out.matched) return `no rule matched; default owner ${out.owner}`;
+  const missed = out.unavailable
+    .map(({ target, why }) => `${target} had nobody eligible${why.length > 0 ? ` (${why.join(', ')})` : ''}`)
+    .join('; ');
+  if (out.rule === 'default_owner') {
+    const when = out.matched.when ? ` (${out.matched.when})` : '';
+    return `rule ${out.matched.id} matched${when}: ${missed}; default owner ${out.owner}`;
+  }
+  if (out.unavailable.length > 0)
+    return `rule ${out.rule} routed to ${out.owner} via fallback ${out.target}: ${missed}`;
+  return `rule ${out.rule} routed to ${out.owner} via ${out.target}`;
 }
 
 /** Whether `user` is an active member of the target (or is the target), whatever their caps or leave. */
@@ -160,7 +190,7 @@ function pickFromTarget(
   if (eligible.length === 0) return null;
   if ('user' in target) return eligible[0]?.id ?? null;
 
-  const pool = preferAtWork(p, eligible, now, notes);
+  const pool = preferAtWork(p, eligible, now, { passedOver, notes });
   const cursor = (routing.cursors[scope] ??= {});
   const ids = pool.map((u) => u.id);
   switch (target.strategy) {
@@ -170,6 +200,8 @@ function pickFromTarget(
       return smoothWeighted(pool, cursor);
     case 'least_open': {
       const counted = countedOpen(p, pool, routing, now, notes);
+      // The counts compared, so a manager can check the pick.
+      notes.push(`open leads: ${[...counted].map(([id, n]) => `${id} ${n}`).join(', ')}`);
       const least = Math.min(...counted.values());
       return nextAfter(
         members,
@@ -226,19 +258,41 @@ export const OFF_HOURS_WINDOW_HOURS = 2;
  * Members at work now; when nobody is, those who start within OFF_HOURS_WINDOW_HOURS of whoever
  * starts first. The lead still goes to someone at work soon, and the strategy (weights, rotation,
  * least open) still shares the night's and the weekend's leads among them instead of handing
- * every one to the earliest starter.
+ * every one to the earliest starter. Those left out are passed over in the run log, so the split
+ * can be accounted for.
  */
-function preferAtWork(p: Process, eligible: User[], now: number, notes: string[]): User[] {
+function preferAtWork(
+  p: Process,
+  eligible: User[],
+  now: number,
+  { passedOver, notes }: Pick<RoutingOutcome, 'passedOver' | 'notes'>,
+): User[] {
   const atWork = eligible.filter((u) => inWorkingHours(u, now, userZone(u, p)));
-  if (atWork.length > 0) return atWork;
+  if (atWork.length > 0) {
+    for (const u of eligible)
+      if (!atWork.includes(u)) passedOver.push({ user: u.id, why: `outside working hours (${hoursOf(u, p)})` });
+    return atWork;
+  }
   const starts = eligible.map((u) => ({ u, start: nextWorkStart(u, now, userZone(u, p)) ?? Infinity }));
   const first = Math.min(...starts.map((s) => s.start));
   if (first === Infinity) return eligible;
-  const pool = starts.filter((s) => s.start <= first + OFF_HOURS_WINDOW_HOURS * 3_600_000).map((s) => s.u);
+  const soon = (start: number): boolean => start <= first + OFF_HOURS_WINDOW_HOURS * 3_600_000;
+  const pool = starts.filter((s) => soon(s.start)).map((s) => s.u);
+  for (const { u, start } of starts)
+    if (!soon(start))
+      passedOver.push({
+        user: u.id,
+        why: `starts later (${start === Infinity ? 'not within 60 days' : `${new Date(start).toISOString().slice(0, 16)}Z`})`,
+      });
   notes.push(
     `nobody at work; first start ${new Date(first).toISOString().slice(0, 16)}Z, shared among those starting within ${OFF_HOURS_WINDOW_HOURS} h of it: ${pool.map((u) => u.id).join(', ')}`,
   );
   return pool;
+}
+
+function hoursOf(u: User, p: Process): string {
+  const wh = u.working_hours;
+  return wh ? `${wh.start}-${wh.end} ${userZone(u, p)}` : 'none';
 }
 
 /** Plain round robin: the first pooled member after the last one served, in team order. */

@@ -1,4 +1,4 @@
-import { countRouted, pickTaskAssignee, routeLead } from './assignment.js';
+import { countRouted, describeRouting, pickTaskAssignee, routeLead } from './assignment.js';
 import { dateAfter, dueAt, isOutOfOffice, orgCalendar, userZone } from './calendar.js';
 import { closeDateField } from './close-date.js';
 import {
@@ -493,10 +493,11 @@ class Run {
     const out = routeLead(this.p, this.lead.fields, this.routing, this.now, keep?.user ?? null);
     const outcome = out.kept
       ? `rule ${out.rule} still routes via ${out.target}: kept by ${keep?.why ?? 'owner'} ${out.owner}`
-      : `rule ${out.rule} routed to ${out.owner} via ${out.target}${keep?.missed ? ` (${keep.missed})` : ''}`;
+      : `${describeRouting(out)}${keep?.missed ? ` (${keep.missed})` : ''}`;
     this.log.push({
       kind: 'assignment',
-      rule: out.rule,
+      // The rule that matched, even when its targets were full and the default owner took the lead.
+      rule: out.matched?.id ?? out.rule,
       message: `${via}: ${outcome}${out.notes.map((n) => `; ${n}`).join('')}`,
       inputs: {
         fields: pick(this.lead.fields, this.routedFields()),

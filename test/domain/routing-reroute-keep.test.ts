@@ -70,7 +70,7 @@ it('keeps the owner while the same rule and target apply, and moves the lead whe
     'created: rule emea routed to a via team:mid/round_robin',
     'reroute on value: rule emea still routes via team:mid/round_robin: kept by owner a',
     'reroute on value: rule emea still routes via team:mid/round_robin: kept by owner a',
-    'reroute on value: rule ent routed to k via team:closers/least_open',
+    'reroute on value: rule ent routed to k via team:closers/least_open; open leads: k 0',
     'reroute on value: rule ent still routes via team:closers/least_open: kept by owner k',
     'reroute on value: rule emea routed to b via team:mid/round_robin',
   ]);
