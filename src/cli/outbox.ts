@@ -85,11 +85,13 @@ export function outboxCommands(program: Command): void {
             String(r.attempts),
             formatTime(r.createdAt, zone),
             r.lastAttemptAt === null ? '-' : formatTime(r.lastAttemptAt, zone),
+            // When the worker tries a waiting row next (a failed one after its backoff).
+            r.status === 'pending' || r.status === 'failed' ? formatTime(r.nextAttemptAt, zone) : '-',
             truncate(formatPairs(payload), 80),
             truncate(r.lastError ?? r.detail ?? '', 80),
           ];
         });
-        const header = ['id', 'kind', 'status', 'tries', 'queued', 'last try', 'payload', 'outcome'];
+        const header = ['id', 'kind', 'status', 'tries', 'queued', 'last try', 'next try', 'payload', 'outcome'];
         for (const line of table([header, ...lines])) print(line);
       });
     });

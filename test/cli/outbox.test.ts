@@ -75,6 +75,18 @@ describe('mail kept as .eml files (SMTP_URL unset)', () => {
   });
 });
 
+describe('outbox list', () => {
+  it('shows when a failed row is tried next', async () => {
+    const { db, cli, id } = await withQueuedMail();
+    // A mail server that is down: the try fails and the row waits for its backoff (30 s ± 20 %).
+    await deliver(db, { SMTP_URL: 'smtp://127.0.0.1:9/' }, Date.parse('2026-03-02T09:05:00Z'));
+    const lines = ok(await cli(['outbox', 'list', '--status', 'failed'])).stdout.split('\n');
+    expect(lines[0]).toMatch(/last try +next try/);
+    const line = lines.find((l) => l.startsWith(id)) ?? '';
+    expect(line).toMatch(/ failed +1 +.*2026-03-02 09:05 \+00:00 +2026-03-02 09:05 \+00:00 /);
+  });
+});
+
 describe('an admin’s hand on the outbox from the command line', () => {
   it('cancels a queued row, refuses to retry it with the reason, and lists it under --status cancelled', async () => {
     const { cli, id } = await withQueuedMail();
