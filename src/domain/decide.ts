@@ -1231,13 +1231,25 @@ class Run {
     if (type === 'task.due' && !t.dueFired) {
       t.dueFired = true;
       this.saveTask(t);
-      this.log.push({ kind: 'timer', rule: t.template, message: `task ${t.template} is due` });
+      // After scheduler downtime the overdue alert is due too: a reminder that the task "is due"
+      // next to it is stale noise, so only the alert goes out.
+      if (this.now > t.dueAt && this.now >= t.overdueAt) {
+        const message = `task ${t.template} was due ${isoMinute(t.dueAt)}: reminder not sent, it is overdue already`;
+        this.log.push({ kind: 'timer', rule: t.template, message });
+        return;
+      }
+      this.log.push({
+        kind: 'timer',
+        rule: t.template,
+        message: `task ${t.template} is due${late(t.dueAt, this.now)}`,
+      });
       this.effect('task.reminder', { task: t.id, title: t.title, user: t.assignee, dueAt: t.dueAt });
     }
     if (type === 'task.overdue' && !t.overdueFired) {
       t.overdueFired = true;
       this.saveTask(t);
-      this.log.push({ kind: 'timer', rule: t.template, message: `task ${t.template} is overdue` });
+      const message = `task ${t.template} is overdue${late(t.overdueAt, this.now)}`;
+      this.log.push({ kind: 'timer', rule: t.template, message });
       this.effect('task.overdue', {
         task: t.id,
         title: t.title,
@@ -1251,9 +1263,11 @@ class Run {
   private stalled(stayId: string): void {
     const lead = this.lead;
     if (lead.status !== 'open' || lead.stay.id !== stayId || lead.stay.stalledAt !== null) return;
-    lead.stay.stalledAt = this.now;
+    // Stamped when the stay crossed its threshold, not when a scheduler back from downtime noticed.
+    lead.stay.stalledAt = Math.min(this.now, lead.stay.stallAt);
     this.changes.push({ kind: 'stay.stalled', stay: { ...lead.stay } });
-    this.log.push({ kind: 'timer', rule: lead.stay.stage, message: `stalled in ${lead.stay.stage}` });
+    const message = `stalled in ${lead.stay.stage}${late(lead.stay.stallAt, this.now)}`;
+    this.log.push({ kind: 'timer', rule: lead.stay.stage, message });
     this.effect('stage.stalled', {
       stage: lead.stay.stage,
       user: lead.owner,
@@ -1355,4 +1369,16 @@ class Run {
 
 function pick(fields: Fields, keys: string[]): Fields {
   return Object.fromEntries(keys.filter((k) => k in fields).map((k) => [k, fields[k] ?? null]));
+}
+
+/** A timer handled this long after its time (scheduler downtime) says so in the run log. */
+const LATE_AFTER_MS = 15 * 60_000;
+
+function isoMinute(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16)}Z`;
+}
+
+/** `; fired late, it fell due …` when the scheduler handles a timer well after its time, else nothing. */
+function late(at: number, now: number): string {
+  return now - at > LATE_AFTER_MS ? `; fired late, it fell due ${isoMinute(at)}` : '';
 }
