@@ -141,7 +141,7 @@ describe.each(dialects)('reports limited to the caller on %s', (dialect) => {
     // (docs/reports.md, coaching): rep-a1 alone, (2 + 10 p) / 12 for 2 of 2 won, ahead of mgr-a's
     // (1 + 10 p) / 11 for M1 (1 of 1) whenever p < 1.
     const a = await report('mgr-a', 'coaching', PERIOD);
-    expect(a.notes?.[1]).toBe('window 2026-09-01 to 2026-12-01; top reps: Anna A1');
+    expect(a.notes?.[1]).toBe('window 2026-09-01 to 2026-12-01; top reps: Anna A1 (2 of 2 won)');
     const b = await report('mgr-b', 'coaching', PERIOD);
     expect(b.notes?.[1]).toBe(
       'window 2026-09-01 to 2026-12-01; top reps: reps outside the people this report is limited to',

@@ -168,6 +168,8 @@ describe.each(dialects)('outcome reports on %s', (dialect) => {
       ['anna', 'Qualify', 2, 0.5, 0.0833, 16.67],
       ['ben', null, null, null, null, 0],
     ]);
+    // The note says what the top rep's rank rests on.
+    expect(out.notes?.[0]).toBe('window 2026-01-01 to 2026-03-01; top reps: Ben Okafor (2 of 2 won)');
     const ben = await report('coaching', { from: '2026-01-01', to: '2026-03-01', options: { owner: 'ben' } });
     expect(ben.rows.find((r) => r['stage_id'] === 'qualify')).toMatchObject({ top_rate: 0.5, gap: -0.0833 });
     expect(ben.summary).toMatchObject({ weakest_stage: null, largest_gap: null });

@@ -231,7 +231,7 @@ describe.each(dialects)('reports limited to owners on %s', (dialect) => {
     const req = { name: 'coaching', ...PERIOD };
     const whole = await run(org, req);
     // The top quarter of four reps by win rate is rep-a1 alone (2 of 2 won).
-    expect(whole.notes?.[0]).toMatch(/top reps: Anna A1$/);
+    expect(whole.notes?.[0]).toMatch(/top reps: Anna A1 \(2 of 2 won\)$/);
     for (const team of TEAMS) {
       const scoped = await run(org, { ...req, owners: team.members });
       expect(scoped.rows).toEqual(whole.rows.filter((r) => team.members.includes(r['owner_id'] as string)));

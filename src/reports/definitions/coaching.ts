@@ -120,11 +120,17 @@ export const coaching: ReportDefinition = {
     ctx.progress(2, 3);
     const figures = coachingFigures(passes, outcomes);
     const names = new Map(ctx.process.users.map((u) => [u.id, u.name]));
+    // What each named top rep's rank rests on, so a benchmark built on a handful of closes shows.
+    const closed = new Map(outcomes.map((o) => [o.owner, o]));
+    const closesOf = (rep: string): string => {
+      const o = closed.get(rep);
+      return o ? ` (${o.won} of ${o.won + o.lost} won)` : '';
+    };
     const owners = ctx.scope.owners === null ? null : new Set(ctx.scope.owners);
     const inScope = (rep: string): boolean => owners === null || owners.has(rep);
     const zone = ctx.process.organisation.timezone;
     const notes = [
-      `window ${periodBound(w.from, zone)} to ${periodBound(w.to, zone)}; top reps: ${topRepsText(figures.topReps, inScope, names)}`,
+      `window ${periodBound(w.from, zone)} to ${periodBound(w.to, zone)}; top reps: ${topRepsText(figures.topReps, inScope, names, closesOf)}`,
       ...(ctx.scope.pipeline === null
         ? []
         : [`stages of ${ctx.scope.pipeline} only; win rates and won values count every pipeline`]),
@@ -269,10 +275,18 @@ function unpricedNote(
   ];
 }
 
-/** The top reps by name; those outside the report's owners only as "others", never by name or count. */
-function topRepsText(top: readonly string[], inScope: (rep: string) => boolean, names: Map<string, string>): string {
+/**
+ * The top reps by name (each with `detail`, if given); those outside the report's owners only as
+ * "others", never by name or count.
+ */
+function topRepsText(
+  top: readonly string[],
+  inScope: (rep: string) => boolean,
+  names: Map<string, string>,
+  detail: (rep: string) => string = () => '',
+): string {
   if (top.length === 0) return 'none';
-  const named = top.filter(inScope).map((r) => names.get(r) ?? r);
+  const named = top.filter(inScope).map((r) => `${names.get(r) ?? r}${detail(r)}`);
   if (named.length === top.length) return named.join(', ');
   const others = 'reps outside the people this report is limited to';
   return named.length === 0 ? others : `${named.join(', ')} and ${others}`;
