@@ -14,7 +14,17 @@ import { suppressedContacts, type SuppressedContacts } from '../store/suppressio
 import { upsertAccounts, upsertProducts } from '../store/catalog.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { recountOpenLeads, storedCreatedAt, writeImportBatch, type ImportedLeadRows } from '../store/import-writer.js';
-import { advanceRun, finishRun, findUnfinishedRun, startRun, withSeenIds } from '../store/import-runs.js';
+import {
+  advanceRun,
+  claimRun,
+  finishRun,
+  LEASE_RENEW_MS,
+  releaseLease,
+  renewLease,
+  withSeenIds,
+  type ImportRun,
+  type RunLease,
+} from '../store/import-runs.js';
 import { latestProcess } from '../store/processes.js';
 import { decide, guessesFor, MixedDateOrder, NO_GUESSES, ColumnEvidence, type Guesses } from './column-sense.js';
 import { CsvEncodingError, CsvSyntaxError, type CsvEncoding, type CsvProgress } from './csv.js';
@@ -47,6 +57,19 @@ import { XlsxReadError } from './xlsx.js';
  */
 
 export class ImportRejected extends Error {}
+
+/** The same file is being imported right now by a live run: a second one would write it twice. */
+export class ImportAlreadyRunning extends ImportRejected {
+  constructor(
+    readonly run: ImportRun,
+    file: string,
+  ) {
+    super(
+      `${file} is being imported right now by run ${run.id} (started ${new Date(run.started_at).toISOString()}, ` +
+        `${run.rows_written} leads written so far): wait for it to finish; nothing was written`,
+    );
+  }
+}
 
 /**
  * The write pass failed after some batches were committed. The run stays open at its checkpoint,
@@ -219,13 +242,21 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
   }
   report.outcome = 'imported';
 
-  if (pendingOrg) {
-    const applied = await applyProcess(store, pendingOrg, opts.now, `import:${opts.format}`);
-    report.processApplied = applied.version;
-    report.processVersion = applied.version;
-    planCtx.processVersion = applied.version;
+  // Before anything is written (Maven's process version too): refused here if the file is being imported.
+  const claimed = await claimImport(store, prep, opts, planCtx.rates);
+  try {
+    if (pendingOrg) {
+      const applied = await applyProcess(store, pendingOrg, opts.now, `import:${opts.format}`);
+      report.processApplied = applied.version;
+      report.processVersion = applied.version;
+      planCtx.processVersion = applied.version;
+    }
+    await writePass(store, prep, opts, dir, planCtx, duplicates, report, claimed);
+  } catch (e) {
+    // Stopped in this process: the run is no longer live, and the same command may resume it at once.
+    await releaseLease(store, claimed.lease).catch(() => undefined);
+    throw e;
   }
-  await writePass(store, prep, opts, dir, planCtx, duplicates, report);
   return report;
 }
 
@@ -723,6 +754,50 @@ async function checkPass(
   return { duplicates, evidence };
 }
 
+/** The run this import writes: the file's interrupted run resumed, or a new one; refused while another is live. */
+async function claimImport(
+  store: Store,
+  prep: Prepared,
+  opts: ImportOptions,
+  rates: Rates,
+): Promise<{ lease: RunLease; resumed: ImportRun | null }> {
+  const claim = await claimRun(store, {
+    id: randomUUID(),
+    format: opts.format,
+    source: prep.mapping.source,
+    path: prep.dataFile,
+    checksum: await importFingerprint(prep, opts, rates),
+    status: 'writing',
+    options: JSON.stringify({ skipInvalid: opts.skipInvalid }),
+    started_at: opts.now,
+    finished_at: null,
+    rows_read: 0,
+    rows_written: 0,
+    rows_skipped: 0,
+    checkpoint_line: 0,
+    summary: null,
+  });
+  if ('live' in claim) throw new ImportAlreadyRunning(claim.live, prep.label);
+  return claim;
+}
+
+/** Renews the run's lease between batches too (a slow batch, automations), until stopped. */
+function keepLeased(store: Store, lease: RunLease): () => void {
+  let renewing = false;
+  const timer = setInterval(() => {
+    if (renewing) return;
+    renewing = true;
+    // A failed renewal is left to the next batch, whose own renewal fails the batch if the run was taken over.
+    void withTransaction(store, (tx) => renewLease(store, tx, lease))
+      .catch(() => false)
+      .finally(() => {
+        renewing = false;
+      });
+  }, LEASE_RENEW_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 async function writePass(
   store: Store,
   prep: Prepared,
@@ -731,10 +806,9 @@ async function writePass(
   ctx: PlanContext,
   duplicates: Set<string>,
   report: ImportReport,
+  { lease, resumed: unfinished }: { lease: RunLease; resumed: ImportRun | null },
 ): Promise<void> {
-  const checksum = await importFingerprint(prep, opts, ctx.rates);
-  const unfinished = await findUnfinishedRun(store.db, opts.format, checksum);
-  const runId = unfinished?.id ?? randomUUID();
+  const runId = lease.runId;
   report.runId = runId;
   report.resumedFromLine = unfinished ? unfinished.checkpoint_line : null;
   const progress = {
@@ -745,26 +819,8 @@ async function writePass(
   };
   const rowCtx = { source: prep.mapping.source, file: prep.label, now: opts.now, actor: opts.actor };
 
-  await withTransaction(store, async (tx) => {
-    if (!unfinished)
-      await startRun(tx, {
-        id: runId,
-        format: opts.format,
-        source: prep.mapping.source,
-        path: prep.dataFile,
-        checksum,
-        status: 'writing',
-        options: JSON.stringify({ skipInvalid: opts.skipInvalid }),
-        started_at: opts.now,
-        finished_at: null,
-        rows_read: 0,
-        rows_written: 0,
-        rows_skipped: 0,
-        checkpoint_line: 0,
-        summary: null,
-      });
-    if (prep.maven) await writeMavenCatalog(tx, prep.maven, opts.now);
-  });
+  const maven = prep.maven;
+  if (maven) await withTransaction(store, (tx) => writeMavenCatalog(tx, maven, opts.now));
 
   let batch: { row: RecordRow; plan: PlannedLead }[] = [];
   let lastLine = progress.checkpointLine;
@@ -780,12 +836,13 @@ async function writePass(
       report.created += written.written - written.replaced;
       progress.written += written.written;
       progress.checkpointLine = lastLine;
-      await advanceRun(tx, runId, progress);
+      await advanceRun(store, tx, lease, progress);
       return written;
     });
     if (opts.automations) await activate(store, rows, new Set(res.kept), opts.now, report);
   };
   const zone = dir.process.organisation.timezone;
+  const stopRenewing = keepLeased(store, lease);
   try {
     for await (const row of records(prep, zone, 'writing', opts)) {
       if (opts.signal?.aborted) throw new Error('interrupted');
@@ -804,6 +861,8 @@ async function writePass(
     await flush();
   } catch (e) {
     throw new ImportInterrupted(runId, progress.checkpointLine, progress.written, e);
+  } finally {
+    stopRenewing();
   }
   report.written = progress.written;
   await withTransaction(store, async (tx) => {

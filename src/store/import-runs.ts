@@ -1,5 +1,8 @@
 import SqliteDatabase from 'better-sqlite3';
-import type { Store, Tx } from './db.js';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { sql } from 'kysely';
+import { jsonField, withTransaction, type Store, type Tx } from './db.js';
 import type { ImportRunsTable } from './schema.js';
 
 /**
@@ -23,15 +26,114 @@ export async function findUnfinishedRun(tx: Tx, format: string, checksum: string
   );
 }
 
-export async function startRun(tx: Tx, run: ImportRun): Promise<void> {
-  await tx.insertInto('import_runs').values(run).execute();
+/**
+ * A run being written is leased to the process writing it, so a second run of the same file (a
+ * double click, a retried upload) sees it is live and stops, instead of "resuming" it and writing
+ * its leads a second time beside it. The lease lives in the run's `options` (`leaseOwner`,
+ * `leaseUntil`, wall-clock ms); the writer renews it with every batch and on a timer. A run whose
+ * lease lapsed (its process died on another machine), or whose owner is a process of this machine
+ * that no longer exists (SIGKILL, a crash), is interrupted: the same command resumes it.
+ */
+export const LEASE_MS = 60_000;
+export const LEASE_RENEW_MS = 15_000;
+
+export interface RunLease {
+  runId: string;
+  owner: string;
+  /** The run's options without the lease, as the run was started with them. */
+  options: Record<string, unknown>;
 }
 
+export type RunClaim = { lease: RunLease; resumed: ImportRun | null } | { live: ImportRun };
+
+/**
+ * Claims the unfinished run of this file, or starts `fresh` when there is none, unless that run is
+ * live. One claim at a time (SQLite's BEGIN IMMEDIATE; a table lock on PostgreSQL), so two runs
+ * started together never both take the same run nor both start one.
+ */
+export async function claimRun(store: Store, fresh: ImportRun): Promise<RunClaim> {
+  const owner = `${hostname()}/${process.pid}/${randomUUID()}`;
+  return withTransaction(store, async (tx) => {
+    if (store.dialect === 'postgres') await sql`lock table import_runs in share row exclusive mode`.execute(tx);
+    const found = await findUnfinishedRun(tx, fresh.format, fresh.checksum);
+    if (found && leaseIsLive(found)) return { live: found };
+    const lease: RunLease = { runId: found?.id ?? fresh.id, owner, options: withoutLease(found ?? fresh) };
+    const options = leasedOptions(lease);
+    if (found) await tx.updateTable('import_runs').set({ options }).where('id', '=', found.id).execute();
+    else
+      await tx
+        .insertInto('import_runs')
+        .values({ ...fresh, options })
+        .execute();
+    return { lease, resumed: found };
+  });
+}
+
+/** The lease as a writer would see it: live while unexpired and its process (on this machine) exists. */
+export function leaseIsLive(run: ImportRun, now = Date.now()): boolean {
+  const { leaseOwner, leaseUntil } = parsedOptions(run);
+  if (typeof leaseOwner !== 'string' || typeof leaseUntil !== 'number' || leaseUntil <= now) return false;
+  const [host, pid] = leaseOwner.split('/');
+  return host !== hostname() || processExists(Number(pid));
+}
+
+/** Extends the lease; false when it is no longer this writer's (another run took the file over). */
+export async function renewLease(store: Store, tx: Tx, lease: RunLease): Promise<boolean> {
+  const r = await tx
+    .updateTable('import_runs')
+    .set({ options: leasedOptions(lease) })
+    .where('id', '=', lease.runId)
+    .where(jsonField(store.dialect, sql`options`, 'leaseOwner'), '=', lease.owner)
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
+/** Ends the lease of a run that stopped in this process, so the same command may resume it at once. */
+export async function releaseLease(store: Store, lease: RunLease): Promise<void> {
+  await withTransaction(store, async (tx) => {
+    await tx
+      .updateTable('import_runs')
+      .set({ options: JSON.stringify(lease.options) })
+      .where('id', '=', lease.runId)
+      .where(jsonField(store.dialect, sql`options`, 'leaseOwner'), '=', lease.owner)
+      .execute();
+  });
+}
+
+function leasedOptions(lease: RunLease): string {
+  return JSON.stringify({ ...lease.options, leaseOwner: lease.owner, leaseUntil: Date.now() + LEASE_MS });
+}
+
+function parsedOptions(run: ImportRun): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(run.options);
+  return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+}
+
+function withoutLease(run: ImportRun): Record<string, unknown> {
+  const { leaseOwner: _owner, leaseUntil: _until, ...rest } = parsedOptions(run);
+  return rest;
+}
+
+function processExists(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, under another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Saves the batch's progress with it, in its transaction, and renews the lease; throws if the lease was lost. */
 export async function advanceRun(
+  store: Store,
   tx: Tx,
-  id: string,
+  lease: RunLease,
   progress: { checkpointLine: number; read: number; written: number; skipped: number },
 ): Promise<void> {
+  if (!(await renewLease(store, tx, lease)))
+    throw new Error(`run ${lease.runId} was taken over by another import of the same file`);
   await tx
     .updateTable('import_runs')
     .set({
@@ -40,7 +142,7 @@ export async function advanceRun(
       rows_written: progress.written,
       rows_skipped: progress.skipped,
     })
-    .where('id', '=', id)
+    .where('id', '=', lease.runId)
     .execute();
 }
 
