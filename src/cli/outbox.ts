@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { KEPT_PREFIX } from '../integrations/mail/deliver.js';
+import { readKeptMessage } from '../integrations/mail/deliver.js';
 import { appendAudit } from '../store/audit.js';
 import {
   cancelOutboxRow,
@@ -104,18 +103,17 @@ export function outboxCommands(program: Command): void {
       await withStore(contextOf(cmd), async (store) => {
         const row = await findOutboxRow(store.db, id);
         if (!row) throw new CliError(`no outbox row "${id}"`);
-        if (row.status !== 'sent' || !row.detail?.startsWith(KEPT_PREFIX))
+        let kept: Awaited<ReturnType<typeof readKeptMessage>>;
+        try {
+          kept = row.status === 'sent' ? await readKeptMessage(row.detail) : null;
+        } catch (e) {
+          throw new CliError(`cannot read the file outbox row "${id}" was kept as: ${(e as Error).message}`);
+        }
+        if (!kept)
           throw new CliError(
             `outbox row "${id}" (${row.kind}, ${row.status}) was not kept as a file: only mail delivered while SMTP_URL was unset is`,
           );
-        const file = row.detail.slice(KEPT_PREFIX.length);
-        let text: string;
-        try {
-          text = await readFile(file, 'utf8');
-        } catch (e) {
-          throw new CliError(`cannot read ${file}, where outbox row "${id}" was kept: ${(e as Error).message}`);
-        }
-        process.stdout.write(text.replace(/\r\n/g, '\n'));
+        process.stdout.write(kept.text);
       });
     });
 

@@ -353,6 +353,10 @@ const ROUTES: Record<string, RouteCase> = {
     params: (k) => ({ id: k.fx.outbox ?? 'no-outbox-row' }),
     skipAllowed: (k) => (k.fx.outbox === null ? 'the test process made no outbox row to retry' : null),
   },
+  'GET /api/v1/outbox/:id/message': {
+    params: (k) => ({ id: k.fx.outbox ?? 'no-outbox-row' }),
+    skipAllowed: (k) => (k.fx.outbox === null ? 'the test process made no outbox row to read' : null),
+  },
   'POST /api/v1/outbox/:id/cancel': {
     params: (k) => ({ id: k.fx.outbox ?? 'no-outbox-row' }),
     skipAllowed: (k) => (k.fx.outbox === null ? 'the test process made no outbox row to cancel' : null),

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../../src/store/audit.js';
 import { FINAL_ANSWER, LEASE_MS } from '../../src/store/outbox-delivery.js';
@@ -103,5 +106,38 @@ describe.each(dialects)('the outbox admin routes on %s', (dialect) => {
     expect(await statusOf('OX:refused')).toBe('dead');
     expect(await post('/replay-dead?lead=OX&all=true')).toMatchObject({ body: { replayed: 1, skipped: 0 } });
     expect(await statusOf('OX:refused')).toBe('pending');
+  });
+});
+
+describe.each(dialects)('reading a kept message over the API on %s', (dialect) => {
+  let server: TestServer;
+  let admin: string;
+  beforeAll(async () => {
+    server = await startServer(dialect);
+    admin = await tokenFor(server, 'admin');
+  });
+  afterAll(() => server.close());
+
+  it('answers the .eml of a row kept while SMTP_URL was unset, and 409 for a row that was not kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stageflow-kept-'));
+    const file = join(dir, 'K1.eml');
+    writeFileSync(file, 'Subject: Welcome\r\nTo: ann@acme.example\r\n\r\nHello\r\n');
+    const now = server.clock.now;
+    const base = { lead_id: 'K1', kind: 'email', payload: '{}', attempts: 1, next_attempt_at: now, created_at: now };
+    await server.store.db
+      .insertInto('outbox')
+      .values([
+        { ...base, id: 'K1:kept', status: 'sent', detail: `not sent (SMTP_URL is unset): kept as ${file}` },
+        { ...base, id: 'K1:smtp', status: 'sent', detail: '<K1@seller.example>' },
+      ])
+      .execute();
+    const kept = await call(server, 'GET', '/api/v1/outbox/K1%3Akept/message', { token: admin });
+    expect(kept.status, kept.text).toBe(200);
+    expect(kept.headers.get('content-type')).toMatch(/^message\/rfc822/);
+    expect(kept.text).toBe('Subject: Welcome\nTo: ann@acme.example\n\nHello\n');
+    const smtp = await call(server, 'GET', '/api/v1/outbox/K1%3Asmtp/message', { token: admin });
+    expect(smtp.status).toBe(409);
+    expect((smtp.body as { detail: string }).detail).toMatch(/was not kept as a file/);
+    expect((await call(server, 'GET', '/api/v1/outbox/nope/message', { token: admin })).status).toBe(404);
   });
 });

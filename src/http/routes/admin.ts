@@ -3,7 +3,14 @@ import { configVariables, displayValue } from '../../config.js';
 import { takePeriodStartSnapshots } from '../../engine/forecast-scheduler.js';
 import { fireTimers } from '../../engine/scheduler.js';
 import { appendAudit, listAudit } from '../../store/audit.js';
-import { cancelOutboxRow, replayDeadRows, retryOutboxRow, type AdminOutcome } from '../../store/outbox-admin.js';
+import { readKeptMessage } from '../../integrations/mail/deliver.js';
+import {
+  cancelOutboxRow,
+  findOutboxRow,
+  replayDeadRows,
+  retryOutboxRow,
+  type AdminOutcome,
+} from '../../store/outbox-admin.js';
 import { boardData, listOutbox } from '../../store/queries.js';
 import { ADMINS, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
@@ -94,6 +101,40 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
         ctx.now(),
       );
       return { retried: req.params.id };
+    },
+  );
+
+  api.get(
+    '/outbox/:id/message',
+    {
+      schema: {
+        tags: ['outbox'],
+        summary: 'A mail kept as an .eml file (SMTP_URL unset), as it would have been sent',
+        params: z.object({ id: z.string().min(1).max(200) }),
+        response: {
+          200: {
+            description: 'The message, headers and body, as the .eml file holds it',
+            content: { 'message/rfc822': { schema: z.string() } },
+          },
+        },
+      },
+      config: { access: admin, problems: ['conflict'] },
+    },
+    async (req, reply) => {
+      const row = await findOutboxRow(ctx.store.db, req.params.id);
+      if (!row) throw new Problem('not-found', `no outbox row "${req.params.id}"`);
+      let kept: Awaited<ReturnType<typeof readKeptMessage>>;
+      try {
+        kept = row.status === 'sent' ? await readKeptMessage(row.detail) : null;
+      } catch {
+        throw new Problem('conflict', `outbox row "${req.params.id}" was kept as a file that can no longer be read`);
+      }
+      if (!kept)
+        throw new Problem(
+          'conflict',
+          `outbox row "${req.params.id}" (${row.kind}, ${row.status}) was not kept as a file: only mail delivered while SMTP_URL was unset is`,
+        );
+      return reply.type('message/rfc822').header('cache-control', 'no-store').send(kept.text);
     },
   );
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { NodemailerError, SendMailOptions } from 'nodemailer';
@@ -275,4 +275,14 @@ function errorText(e: unknown): string {
     return code && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
   }
   return String(e);
+}
+
+/**
+ * The message a row was kept as (its detail says "not sent (SMTP_URL is unset): kept as <file>"),
+ * as LF text; null when the row was not kept. Throws when the file cannot be read.
+ */
+export async function readKeptMessage(detail: string | null): Promise<{ file: string; text: string } | null> {
+  if (!detail?.startsWith(KEPT_PREFIX)) return null;
+  const file = detail.slice(KEPT_PREFIX.length);
+  return { file, text: (await readFile(file, 'utf8')).replace(/\r\n/g, '\n') };
 }
