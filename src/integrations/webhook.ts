@@ -193,6 +193,14 @@ function parseTarget(raw: unknown): { ok: true; url: URL } | { ok: false; error:
 
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
+/** The Fetch standard's "bad ports" (other protocols' ports), which fetch refuses: so does this transport. */
+const BAD_PORTS = new Set([
+  0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110,
+  111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532,
+  540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061,
+  6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
 /**
  * The POST for receivers that must be public: node:http(s) with a lookup that refuses non-public
  * addresses on the very address the socket connects to (no second resolution, so DNS rebinding
@@ -200,6 +208,8 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
  */
 const guardedPost = (allowed: AddressPolicy) =>
   ((url: URL, init: RequestInit): Promise<Response> => {
+    if (url.port !== '' && BAD_PORTS.has(Number(url.port)))
+      return Promise.reject(new TypeError('fetch failed', { cause: new Error('bad port') }));
     checkLiteralHost(url.hostname, allowed);
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<Response>((resolve, reject) => {

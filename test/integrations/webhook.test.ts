@@ -253,6 +253,9 @@ describe('webhookDeliverer', () => {
     );
     expect(result.status).toBe('dead');
     expect(result.status !== 'sent' && result.error).toMatch(/refuses port 6000/);
+    // The guarded transport (public receivers) refuses them too.
+    const guarded = await webhookDeliverer({ secret: SECRET })(item('http://hooks.example:25/hook'), ctx());
+    expect(guarded.status !== 'sent' && guarded.error).toMatch(/refuses port 25, reserved for another protocol/);
   });
 
   it.each([
