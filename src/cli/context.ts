@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configValue } from '../config.js';
 import type { Actor } from '../domain/events.js';
-import { isPostgresUrl, openStore, type Store } from '../store/db.js';
+import { DatabaseUnavailable, isPostgresUrl, openStore, type Store } from '../store/db.js';
 import { findMember, memberCount } from '../store/members.js';
 import { latestProcess } from '../store/processes.js';
 import { CliError } from './errors.js';
@@ -75,6 +75,7 @@ export async function withStore<T>(ctx: Context, fn: (store: Store) => Promise<T
   try {
     store = await openStore(url, { migrate });
   } catch (e) {
+    if (e instanceof DatabaseUnavailable) throw new CliError(e.message, 1);
     const shown = url.replace(/\/\/[^@/]*@/, '//***@');
     throw new CliError(`cannot open database ${shown}: ${(e as Error).message}`, 1);
   }

@@ -1,5 +1,5 @@
 import SqliteDatabase from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   Kysely,
@@ -82,12 +82,45 @@ export const SQLITE_PRAGMAS = [
   'cache_size = -65536',
 ];
 
+/** A SQLite file that cannot be opened, named with what is wrong (the system's errors name neither). */
+export class DatabaseUnavailable extends Error {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`cannot open the SQLite database ${path}: ${reason}`);
+  }
+}
+
 function openSqlite(path: string): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const raw = new SqliteDatabase(path);
-  for (const p of SQLITE_PRAGMAS) raw.pragma(p);
+  let raw: SqliteDatabase.Database | null = null;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    raw = new SqliteDatabase(path);
+    for (const p of SQLITE_PRAGMAS) raw.pragma(p);
+  } catch (e) {
+    raw?.close();
+    throw new DatabaseUnavailable(path, whyNotOpened(path, e));
+  }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
   return { db, dialect: 'sqlite', location: path, sqlite: raw, close: () => db.destroy() };
+}
+
+function whyNotOpened(path: string, e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const dir = dirname(path);
+  // mkdir's EEXIST or ENOTDIR: a part of the path that should be a folder is a file.
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(d)) {
+      if (!statSync(d).isDirectory()) return `${d} is a file, not a folder`;
+      break;
+    }
+    if (dirname(d) === d) break;
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) return `${path} is a folder, not a database file`;
+  // SQLite says only "unable to open database file": most often the file cannot be created there.
+  if ((e as { code?: unknown }).code === 'SQLITE_CANTOPEN') return `${message} (is the folder ${dir} writable?)`;
+  return message;
 }
 
 /** Kysely prepares every query anew; reusing statements by SQL text roughly halves the engine's cost on SQLite. */
