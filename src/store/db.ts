@@ -140,11 +140,37 @@ function cachingStatements(raw: SqliteDatabase.Database): KyselySqlite {
   };
 }
 
+/** A database migrated by a newer release: nothing is wrong with it, this code is older. */
+export class DatabaseNewer extends Error {}
+
 export async function migrate(store: Store): Promise<string[]> {
+  await refuseNewerDatabase(store);
   const migrator = new Migrator({ db: store.db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Kysely calls a database with migrations it does not know "corrupted", which sends an admin to
+ * their backups; after an upgrade rolled back, the database is simply newer than the code.
+ */
+async function refuseNewerDatabase(store: Store): Promise<void> {
+  let applied: string[];
+  try {
+    const rows = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(store.db);
+    applied = rows.rows.map((r) => r.name);
+  } catch {
+    return; // a new database: no migration table yet
+  }
+  const known = Object.keys(await migrationProvider.getMigrations()).sort();
+  const unknown = applied.filter((name) => !known.includes(name));
+  if (unknown.length === 0) return;
+  throw new DatabaseNewer(
+    `this database was upgraded by a newer Stageflow: it has migrations this version does not know ` +
+      `(${unknown.join(', ')}; this version knows up to ${known.at(-1) ?? 'none'}). Run the newer version, ` +
+      'or restore the backup taken before the upgrade',
+  );
 }
 
 export type Tx = Kysely<Database>;
