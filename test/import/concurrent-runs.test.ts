@@ -64,29 +64,32 @@ describe.each(dialects)('two runs of one import on %s', (dialect) => {
     // The URL itself, password included (a store names PostgreSQL without it), for the other process.
     const url = await freshDatabaseUrl(dialect);
     const s = await openStore(url);
-    await applyProcess(s, fixtureText('process.yaml'), IMPORT_NOW - 86_400_000, 'test');
-    const path = csv(6);
-    let second: { status: number | null; stderr: string } | null = null;
-    const first = await importAt(s, path, {
-      batchSize: 2,
-      onProgress: (p) => {
-        // Once, as the first run starts writing: its run is claimed, no batch is open.
-        if (p.phase === 'writing' && !second) second = cliImportNow(url, path);
-      },
-    });
-    expect(first).toMatchObject({ outcome: 'imported', written: 6, created: 6, resumedFromLine: null });
-    expect(second).toEqual({
-      status: 1,
-      stderr:
-        `stageflow: pd.csv is being imported right now by run ${first.runId} (started 2026-03-02T09:00:00.000Z, ` +
-        '0 leads written so far): wait for it to finish; nothing was written\n',
-    });
-    const leads = await s.db.selectFrom('leads').select(['id', 'version']).execute();
-    expect(leads).toHaveLength(6);
-    expect(leads.every((l) => Number(l.version) === 1)).toBe(true);
-    const runs = await s.db.selectFrom('import_runs').select(['id', 'status']).execute();
-    expect(runs).toEqual([{ id: first.runId, status: 'done' }]);
-    await s.close();
+    try {
+      await applyProcess(s, fixtureText('process.yaml'), IMPORT_NOW - 86_400_000, 'test');
+      const path = csv(6);
+      let second: { status: number | null; stderr: string } | null = null;
+      const first = await importAt(s, path, {
+        batchSize: 2,
+        onProgress: (p) => {
+          // Once, as the first run starts writing: its run is claimed, no batch is open.
+          if (p.phase === 'writing' && !second) second = cliImportNow(url, path);
+        },
+      });
+      expect(first).toMatchObject({ outcome: 'imported', written: 6, created: 6, resumedFromLine: null });
+      expect(second).toEqual({
+        status: 1,
+        stderr:
+          `stageflow: pd.csv is being imported right now by run ${first.runId} (started 2026-03-02T09:00:00.000Z, ` +
+          '0 leads written so far): wait for it to finish; nothing was written\n',
+      });
+      const leads = await s.db.selectFrom('leads').select(['id', 'version']).execute();
+      expect(leads).toHaveLength(6);
+      expect(leads.every((l) => Number(l.version) === 1)).toBe(true);
+      const runs = await s.db.selectFrom('import_runs').select(['id', 'status']).execute();
+      expect(runs).toEqual([{ id: first.runId, status: 'done' }]);
+    } finally {
+      await s.close();
+    }
   });
 
   /** A run stopped before its first batch (Ctrl-C): unfinished at line 0. */
