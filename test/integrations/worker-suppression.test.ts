@@ -133,6 +133,11 @@ describe.each(dialects)('the worker sends nothing to an erased address on %s', (
       erased('L-MOVED:1:0:email'),
       erased('L-MOVED:1:1:list.subscribe'),
       erased('L-MOVED:1:2:enrich'),
+      // The address change moved the list membership (docs/process.md): the old address's
+      // unsubscribe only takes an address off a list, so it goes even for an erased one; Sam's
+      // subscribe is his.
+      { id: 'L-MOVED:2:0:list.unsubscribe', status: 'sent', last_error: null },
+      { id: 'L-MOVED:2:1:list.subscribe', status: 'sent', last_error: null },
       erased('L-STILL:1:0:email'),
       erased('L-STILL:1:1:list.subscribe'),
       erased('L-STILL:1:2:enrich'),
@@ -144,8 +149,10 @@ describe.each(dialects)('the worker sends nothing to an erased address on %s', (
       // Not erased: left to the deliverers, which check the lead's address themselves.
       { id: 'L-TYPO:1:1:list.subscribe', status: 'sent', last_error: null },
       { id: 'L-TYPO:1:2:enrich', status: 'sent', last_error: null },
+      { id: 'L-TYPO:2:0:list.unsubscribe', status: 'sent', last_error: null },
+      { id: 'L-TYPO:2:1:list.subscribe', status: 'sent', last_error: null },
     ]);
-    // Only the untouched lead's welcome went out; nobody asked Mailchimp about her address.
+    // Only the untouched lead's welcome went out; Mailchimp never got her address onto a list.
     expect(smtp.got).toHaveLength(1);
     expect(smtp.got[0]).toMatch(/^To: kim@ok\.example/m);
     expect(smtp.got.join('\n')).not.toMatch(/jane@acme|lee@lo/i);
