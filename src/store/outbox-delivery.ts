@@ -1,4 +1,6 @@
 import { sql } from 'kysely';
+import type { Fields } from '../domain/conditions.js';
+import { optedOut } from '../domain/consent.js';
 import type { OutboxItem } from '../domain/outbox.js';
 import { CANCELLED_ERASED } from './contact-outbox.js';
 import type { Store, Tx } from './db.js';
@@ -79,6 +81,7 @@ export const CANCELLED_MOVED = 'cancelled: the lead has another address by now';
  * mail flows again once the address is corrected or the field cleared.
  */
 export const BOUNCED_FIELD = 'email_bounced';
+export const CANCELLED_OPTED_OUT = 'cancelled: the contact opted out of marketing mail';
 export const CANCELLED_BOUNCED = `cancelled: the address bounced (see ${BOUNCED_FIELD} on the lead)`;
 
 /**
@@ -117,6 +120,9 @@ export async function deliveryRefusal(
   if (item.kind === 'email' && lead !== null && !sameAddress(lead.fields['email'], address)) return CANCELLED_MOVED;
   if (item.kind === 'email' && lead !== null && sameAddress(lead.fields[BOUNCED_FIELD], address))
     return CANCELLED_BOUNCED;
+  // A subscribe queued before the contact opted out: the engine queued an unsubscribe with the
+  // opt-out, and sending this first would put on the list, for a moment, someone who said no.
+  if (item.kind === 'list.subscribe' && lead !== null && optedOut(lead.fields as Fields)) return CANCELLED_OPTED_OUT;
   return null;
 }
 

@@ -161,4 +161,42 @@ describe.each(dialects)('the worker sends nothing to an erased address on %s', (
     expect(mailchimp.member('list-a', 'kim@ok.example')?.status).toBe('subscribed');
     expect(enriched.sort()).toEqual(['L-OK', 'L-TYPO']);
   });
+  it('cancels a list subscribe queued before the contact opted out, and delivers the unsubscribe', async () => {
+    const mailchimp: MailchimpStandin = await startMailchimpStandin({ lists: ['list-a'] });
+    closers.push(() => mailchimp.close());
+    store = await freshStore(dialect);
+    closers.push(() => store.close());
+    await applyProcess(store, processYaml, T0, 'test');
+    const engine = new Engine(store);
+    const built = buildDeliverers(
+      loadConfig({
+        MAILCHIMP_API_KEY: mailchimp.apiKey,
+        MAILCHIMP_BASE_URL: mailchimp.baseUrl,
+        MAILCHIMP_LISTS: 'trial-nurture=list-a',
+      }),
+    );
+    closers.push(() => built.close());
+    const lists = new Map([...built.deliverers].filter(([kind]) => kind.startsWith('list.')));
+    expect(
+      (await engine.handle({ type: 'lead.created', lead: 'L-NO', fields: { email: 'no@no.example' } }, T0)).ok,
+    ).toBe(true);
+    // The subscribe is still queued when the contact says no (a form, an import, a rep).
+    const out = await engine.handle({ type: 'lead.updated', lead: 'L-NO', fields: { unsubscribed: 'yes' } }, T0 + 10);
+    expect(out.ok).toBe(true);
+    for (let round = 0; round < 3; round++)
+      await workOnce(store, engine, { deliverers: lists, now: () => T0 + 1_000 + round, sessionIdleMs: 60_000 });
+    const rows = await store.db
+      .selectFrom('outbox')
+      .select(['kind', 'status', 'last_error'])
+      .where('lead_id', '=', 'L-NO')
+      .where('kind', 'like', 'list.%')
+      .orderBy('id')
+      .execute();
+    expect(rows).toEqual([
+      { kind: 'list.subscribe', status: 'cancelled', last_error: 'cancelled: the contact opted out of marketing mail' },
+      { kind: 'list.unsubscribe', status: 'sent', last_error: null },
+    ]);
+    // Mailchimp never had her as subscribed, not even for a moment.
+    expect(mailchimp.member('list-a', 'no@no.example')?.status).not.toBe('subscribed');
+  });
 });
