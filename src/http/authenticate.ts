@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { secretHash, SESSION_PREFIX, TOKEN_PREFIX } from '../auth/secrets.js';
 import { findTokenWithMember, touchToken } from '../store/api-tokens.js';
-import type { Store } from '../store/db.js';
+import { DatabaseBusy, withTransaction, type Store, type Tx } from '../store/db.js';
 import { findMember } from '../store/members.js';
 import { deleteSession, findSession, touchSession } from '../store/sessions.js';
 import type { Caller } from './access.js';
@@ -37,6 +37,20 @@ export async function authenticate(
   return sessionCaller(store, cookie, policy, now);
 }
 
+/**
+ * A mark of last use is bookkeeping: while another writer holds SQLite's write lock (an import's
+ * batch) it is skipped, and a later request writes it. Written directly, it waited SQLite's busy
+ * timeout with the whole server blocked, then failed the request with a 500.
+ */
+async function markUse(store: Store, write: (tx: Tx) => Promise<void>): Promise<void> {
+  if (store.dialect === 'postgres') return write(store.db);
+  try {
+    await withTransaction({ ...store, writeWaitMs: 0 }, write);
+  } catch (e) {
+    if (!(e instanceof DatabaseBusy)) throw e;
+  }
+}
+
 async function tokenCaller(store: Store, header: string, now: number, tokens: TokenCache): Promise<Caller> {
   const m = /^Bearer\s+(\S+)$/i.exec(header);
   if (!m?.[1] || !m[1].startsWith(TOKEN_PREFIX))
@@ -52,7 +66,7 @@ async function tokenCaller(store: Store, header: string, now: number, tokens: To
   if (token.lastUsedAt === null || now - token.lastUsedAt > 60_000) {
     // Marked first: the requests sharing this cached token then do not write it too.
     token.lastUsedAt = now;
-    await touchToken(store.db, token.id, now);
+    await markUse(store, (tx) => touchToken(tx, token.id, now));
   }
   return { member, via: 'token', scopes: new Set(token.scopes), tokenId: token.id };
 }
@@ -72,6 +86,6 @@ async function sessionCaller(store: Store, cookie: string, policy: SessionPolicy
     throw new Problem('unauthenticated', 'this user is disabled');
   }
   // Idle time is counted in minutes, so one write a minute keeps it exact enough.
-  if (now - session.lastSeenAt > 60_000) await touchSession(store.db, hash, now);
+  if (now - session.lastSeenAt > 60_000) await markUse(store, (tx) => touchSession(tx, hash, now));
   return { member, via: 'session', scopes: 'all', session: { hash, csrf: session.csrfToken } };
 }

@@ -56,6 +56,8 @@ export function problemTypesOf(f: RouteFacts): ProblemType[] {
   }
   if (f.idempotent) for (const t of ['idempotency-key-in-use', 'idempotency-key-reused'] as const) types.add(t);
   types.add('internal');
+  // Any request may need SQLite's write lock (a session's sign-in, an engine event).
+  types.add('database-busy');
   return [...types];
 }
 

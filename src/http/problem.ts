@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { DomainErrorCode } from '../domain/errors.js';
 import type { LeadEvent } from '../domain/events.js';
+import { DatabaseBusy } from '../store/db.js';
 
 /**
  * RFC 9457 problem details. Every error the API answers has a stable `type` URI from the table
@@ -10,6 +11,9 @@ import type { LeadEvent } from '../domain/events.js';
  */
 
 export const PROBLEM_BASE = 'https://stageflow.dev/problems/';
+
+/** Seconds a client is told to wait before sending a request the busy database refused again. */
+const BUSY_RETRY_AFTER_S = 5;
 
 export interface FieldError {
   /** Where: `body.fields.value`, `query.limit`, `params.id`. */
@@ -38,6 +42,7 @@ export const PROBLEM_TYPES = {
   'precondition-required': [428, 'If-Match is required'],
   'too-many-requests': [429, 'Too many attempts'],
   internal: [500, 'Internal server error'],
+  'database-busy': [503, 'The database is busy; try again shortly'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;
@@ -168,6 +173,12 @@ export function problemFromError(err: FastifyError & { validationContext?: strin
       break;
   }
   if (err instanceof SyntaxError) return new Problem('malformed-request', 'the body is not valid JSON');
+  // Another writer (an import's batch, another process) held SQLite's lock past the wait: the
+  // request wrote nothing and can simply be sent again. The path stays in the server's log.
+  if (err instanceof DatabaseBusy)
+    return new Problem('database-busy', 'another writer held the database for too long; nothing was written', {
+      headers: { 'Retry-After': String(BUSY_RETRY_AFTER_S) },
+    });
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
     return new Problem('malformed-request', err.message);
   return new Problem('internal', 'the server could not complete the request; it has been logged');
