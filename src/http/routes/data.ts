@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { CsvSyntaxError } from '../../import/csv.js';
 import { IMPORT_FORMATS, type ImportFormat } from '../../import/formats/index.js';
 import { MAVEN_FILES } from '../../import/formats/maven.js';
-import { ImportRejected, runImport, type ImportReport } from '../../import/import-service.js';
+import { ImportAlreadyRunning, ImportRejected, runImport, type ImportReport } from '../../import/import-service.js';
 import type { ImportProblem } from '../../import/record.js';
 import { appendAudit } from '../../store/audit.js';
 import { eraseContact } from '../../store/contact-erase.js';
@@ -546,6 +546,8 @@ function importRoute(api: Api, ctx: AppContext): void {
           actor: { kind: 'import', id: caller.member.id },
         });
       } catch (e) {
+        // Another run is writing the same file now: the state to wait for, not a fault of the request.
+        if (e instanceof ImportAlreadyRunning) throw new Problem('conflict', e.message, { code: 'import_running' });
         if (e instanceof ImportRejected) {
           // The rates read, but the service refused one (the organisation's own currency at a rate other than 1).
           const rateErrors = ratesErrors(e.message);
