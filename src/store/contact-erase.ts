@@ -19,7 +19,7 @@ import {
 import { ErasureScrubber, isPersonNameKey } from './contact-scrub.js';
 import { withTransaction, type Store, type Tx } from './db.js';
 import { contactKeys } from './contact-keys.js';
-import { isCompanyKey, isPersonalKey, subscriberHash } from './personal-data.js';
+import { isCompanyKey, isPersonalKey, isPseudonym, subscriberHash } from './personal-data.js';
 import { updatedAtNoEarlierThan } from './leads.js';
 import type { OutboxTable } from './schema.js';
 import { isSuppressed, suppress } from './suppressions.js';
@@ -123,7 +123,8 @@ function listErasures(
   for (const o of outbox) {
     if (o.kind !== 'list.subscribe' && o.kind !== 'list.unsubscribe') continue;
     const p = parse(o.payload);
-    if (typeof p['list'] === 'string' && typeof p['email'] === 'string')
+    // A row an earlier erase pseudonymised is that person's, whose own erasure is queued already.
+    if (typeof p['list'] === 'string' && typeof p['email'] === 'string' && !isPseudonym(p['email']))
       add(o.lead_id, p['list'], p['email'].trim().toLowerCase());
   }
   return [...out.values()];

@@ -51,6 +51,11 @@ export function pseudonymOf(contactHash: string): string {
   return `erased-${contactHash.slice(0, 10)}`;
 }
 
+/** A value an earlier erase wrote (pseudonymOf): someone already erased, not an address. */
+export function isPseudonym(value: string): boolean {
+  return /^erased-[0-9a-f]{10}$/.test(value.trim());
+}
+
 /** `first_name`, `firstName` and `First-Name` are one key. */
 const squash = (key: string): string => key.toLowerCase().replace(/[_\-\s]/g, '');
 
@@ -59,6 +64,9 @@ const NAME_KEYS = new Set(['name', 'firstname', 'lastname', 'fullname']);
 /** Keys that hold a way to reach the person: on the live lead they become null, so automation finds no address. */
 export function isAddressKey(key: string): boolean {
   const k = squash(key);
+  // A hash of an address (a list erasure's `email_hash`) reaches nobody, and a second erase must
+  // not overwrite the hash a pending erasure of someone else still needs.
+  if (k.endsWith('hash')) return false;
   return k.includes('email') || k.includes('phone');
 }
 
@@ -171,7 +179,10 @@ export class Scrubber {
       if (parts.length > 1) fullNames.push(spacedWords(v));
       for (const part of parts) if (part.length >= MIN_KNOWN_LENGTH) words.add(part);
     }
-    this.emails = emails.size > 0 ? new RegExp(alternation(emails), 'gi') : null;
+    // Whole addresses only, as quotesAddress reads them: ann@zed.test inside joann@zed.test (a
+    // colleague's address on another person's lead) is someone else's and stays.
+    this.emails =
+      emails.size > 0 ? new RegExp(`(?<![\\w.%+-])(?:${alternation(emails)})(?![\\w-]|\\.\\w)`, 'gi') : null;
     this.phones = phonePattern(bodies);
     // Patterns already escaped: longest first by their source.
     this.fullNames = fullNames.length > 0 ? wholeWords(fullNames.sort((a, b) => b.length - a.length).join('|')) : null;
