@@ -173,9 +173,10 @@ export function problemFromError(err: FastifyError & { validationContext?: strin
       break;
   }
   if (err instanceof SyntaxError) return new Problem('malformed-request', 'the body is not valid JSON');
-  // Another writer (an import's batch, another process) held SQLite's lock past the wait: the
-  // request wrote nothing and can simply be sent again. The path stays in the server's log.
-  if (err instanceof DatabaseBusy)
+  // Another writer (an import's batch, another process) held SQLite's lock past the wait (ours, or
+  // SQLite's busy timeout for a write outside withTransaction): the request wrote nothing and can
+  // simply be sent again. The path stays in the server's log.
+  if (err instanceof DatabaseBusy || (err as { code?: unknown }).code === 'SQLITE_BUSY')
     return new Problem('database-busy', 'another writer held the database for too long; nothing was written', {
       headers: { 'Retry-After': String(BUSY_RETRY_AFTER_S) },
     });

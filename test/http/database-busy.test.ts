@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBLEM_BASE } from '../../src/http/problem.js';
-import { call, startServer, tokenFor, type TestServer } from '../support/http.js';
+import { call, PASSWORD, startServer, tokenFor, type TestServer } from '../support/http.js';
 
 /**
  * A write the database cannot take because another process holds SQLite's write lock past the
@@ -38,5 +38,25 @@ describe('a busy SQLite database over HTTP', () => {
     expect((await call(server, 'GET', '/api/v1/leads/BUSY-1', { token: admin })).status).toBe(404);
     const again = await call(server, 'POST', '/api/v1/leads', { token: admin, body });
     expect(again.status).toBe(201);
+  });
+  it('answers a sign-in that cannot write its session while the lock is held with 503, not 500', async () => {
+    server = await startServer('sqlite');
+    const other = new Database(server.store.location);
+    other.exec('begin immediate');
+    let busy;
+    try {
+      busy = await call(server, 'POST', '/api/v1/auth/login', {
+        body: { email: 'admin@test.example', password: PASSWORD },
+      });
+    } finally {
+      other.exec('rollback');
+      other.close();
+    }
+    expect(busy.status).toBe(503);
+    expect(busy.body).toMatchObject({ type: `${PROBLEM_BASE}database-busy` });
+    const again = await call(server, 'POST', '/api/v1/auth/login', {
+      body: { email: 'admin@test.example', password: PASSWORD },
+    });
+    expect(again.status).toBe(200);
   });
 });
