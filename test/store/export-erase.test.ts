@@ -193,7 +193,14 @@ describe.each(dialects)('export and erase on %s', (dialect) => {
       new_value: 'Jane.Doe@Example.com',
     });
     expect(l1.owner_history).toHaveLength(1);
-    expect(l1.outbox.map((o) => o['kind']).sort()).toEqual(['email', 'enrich', 'list.subscribe']);
+    // Her address correction moved the list membership: the old address unsubscribed, the new subscribed.
+    expect(l1.outbox.map((o) => o['kind']).sort()).toEqual([
+      'email',
+      'enrich',
+      'list.subscribe',
+      'list.subscribe',
+      'list.unsubscribe',
+    ]);
     const [audit] = await listAudit(store.db, { action: 'contact.export' });
     expect(audit).toMatchObject({ actor: 'dpo', target: keys.hash(JANE), details: { leads: ['L1', 'L2'] } });
     expect(JSON.stringify(audit)).not.toContain('jane');
