@@ -5,6 +5,7 @@ import nodemailer from 'nodemailer';
 import type { NodemailerError, SendMailOptions } from 'nodemailer';
 import type { Deliverer, DeliveryContext, DeliveryResult, OutboxItem } from '../delivery.js';
 import { composeMail, idToken, type MailMessage } from './compose.js';
+import { recipientRefusal } from './smtp-reply.js';
 
 /**
  * The mail deliverer: composes the message (compose.ts) and hands it to nodemailer.
@@ -12,8 +13,10 @@ import { composeMail, idToken, type MailMessage } from './compose.js';
  * With an SMTP URL: a pooled SMTP transport. Outcomes: accepted by the server is 'sent' (detail: the
  * Message-ID, and any recipients the server refused while accepting others); a 4xx reply (and 503),
  * a refused or dropped connection, a timeout, a DNS or TLS failure, or a login failure is 'retry'
- * (nothing is wrong with the message; the worker backs off); any other 5xx reply (550 mailbox
- * unavailable, 554 rejected, ...) is 'dead', as is a message that cannot be composed.
+ * (nothing is wrong with the message; the worker backs off); any other 5xx reply (554 rejected, ...)
+ * is 'dead', as is a message that cannot be composed. At RCPT TO only a refusal of the address
+ * (5.1.x, 5.2.1, "user unknown") is 'dead', a bounce; a policy refusal (5.7.x: a block list, access
+ * denied) or one that does not blame the address is 'retry' (smtp-reply.ts).
  * A configuration problem is retried rather than parked, since every message would die with it:
  * a refused login, 530 (the server wants a login SMTP_URL does not give), and a 5xx answer to the
  * greeting or to MAIL FROM, or a relay refusal, which say nothing about the recipient (the server
@@ -175,7 +178,8 @@ export function classifySmtpError(e: unknown): Exclude<DeliveryResult, { status:
     const config = configurationRefusal(c, err.command, text);
     if (config !== null)
       return { status: 'retry', error: `SMTP configuration: ${config} (check ${CONFIG_HINT}): ${text}` };
-    if (err.command === 'RCPT TO') return { status: 'dead', error: `${RECIPIENT_REFUSED}: ${text}` };
+    if (err.command === 'RCPT TO')
+      return recipientRefused(c, typeof err.response === 'string' ? err.response : '', text);
     return { status: 'dead', error: `SMTP server refused the message: ${text}` };
   }
   if (TRANSIENT_CODES.has(code)) return { status: 'retry', error: `SMTP server unreachable: ${text}` };
@@ -184,6 +188,23 @@ export function classifySmtpError(e: unknown): Exclude<DeliveryResult, { status:
   if (code === 'EENVELOPE' || code === 'EMESSAGE' || code === 'EMAXRECIPIENTS')
     return { status: 'dead', error: `message not sendable: ${text}` };
   return { status: 'retry', error: `mail delivery failed: ${text}` };
+}
+
+/**
+ * A permanent refusal at RCPT TO: a bounce (dead, and the contact's address marked) only when the
+ * reply says the address is bad (smtp-reply.ts). A policy refusal (the sending host on a block list,
+ * access denied) or one that does not say is retried with backoff, the address left alone: it is
+ * about this sender, and lifts when the listing does.
+ */
+function recipientRefused(
+  responseCode: number,
+  reply: string,
+  text: string,
+): Exclude<DeliveryResult, { status: 'sent' }> {
+  const why = recipientRefusal(responseCode, reply || text);
+  if (why === 'address') return { status: 'dead', error: `${RECIPIENT_REFUSED}: ${text}` };
+  const kind = why === 'policy' ? 'by policy (a block list, the sending host)' : 'without saying the address is bad';
+  return { status: 'retry', error: `SMTP server turned the recipient away ${kind}, not a bounce: ${text}` };
 }
 
 const CONFIG_HINT = "SMTP_URL's user and password, and MAIL_FROM";
