@@ -4,7 +4,7 @@ import { Engine } from '../engine/engine.js';
 import { applyProcess } from '../engine/process-service.js';
 import { buildApp, type App } from '../http/app.js';
 import { newSecret, secretHash, SETUP_PREFIX } from '../auth/secrets.js';
-import { openStore, type Store } from '../store/db.js';
+import { openStore, withTransaction, type Store } from '../store/db.js';
 import { memberCount } from '../store/members.js';
 import { latestProcess } from '../store/processes.js';
 import { insertSetupToken } from '../store/setup-tokens.js';
@@ -65,7 +65,7 @@ export async function serve(o: ServeOptions): Promise<Running> {
   o.print(`  API reference: ${url}/docs    OpenAPI: ${url}/openapi.json`);
   if ((await memberCount(store.db)) === 0) {
     const secret = newSecret(SETUP_PREFIX);
-    await insertSetupToken(store.db, secretHash(secret), now(), now() + SETUP_LINK_MS);
+    await withTransaction(store, (tx) => insertSetupToken(tx, secretHash(secret), now(), now() + SETUP_LINK_MS));
     o.print('');
     o.print('No one can sign in yet. Create the first admin, either in a browser (this link works once, for 24 h):');
     o.print(`  ${url}/setup?token=${secret}`);
@@ -84,6 +84,8 @@ export async function serve(o: ServeOptions): Promise<Running> {
         sessionIdleMs: session.idleMs,
         now,
         onError: (e) => app.log.error({ err: e }, 'worker round failed'),
+        onBusy: (e) =>
+          app.log.warn({ err: e }, 'worker round put off: the database is busy; the next round tries again'),
         onFired: (n) => app.log.info({ fired: n }, 'timers fired'),
         onDeliveryFailure: (f) =>
           f.outcome === 'dead'

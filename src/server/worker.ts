@@ -2,7 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Deliverer } from '../integrations/delivery.js';
 import { takePeriodStartSnapshots } from '../engine/forecast-scheduler.js';
 import { fireTimers } from '../engine/scheduler.js';
-import type { Store } from '../store/db.js';
+import { DatabaseBusy, withTransaction, type Store } from '../store/db.js';
 import { purgeKeys } from '../store/idempotency.js';
 import { purgeLoginFailures } from '../store/login-failures.js';
 import { purgeSessions } from '../store/sessions.js';
@@ -26,6 +26,11 @@ export interface WorkerOptions {
   sessionIdleMs: number;
   now: () => number;
   onError: (e: unknown) => void;
+  /**
+   * A round put off because another process held SQLite's write lock past the wait (a long import
+   * batch): nothing is lost, the next round tries again. Without it, onError is told.
+   */
+  onBusy?: (e: DatabaseBusy) => void;
   onFired?: (n: number) => void;
   /** A delivery that failed (retried later) or was parked dead: for the log, so alerting can see it. */
   onDeliveryFailure?: (f: DeliveryFailure) => void;
@@ -48,9 +53,11 @@ async function scheduleOnce(store: Store, engine: Engine, o: Pick<WorkerOptions,
   const now = o.now();
   const fired = await fireTimers(engine, now, 'until');
   await takePeriodStartSnapshots(store, now);
-  await purgeKeys(store.db, now - KEEP_KEYS_MS);
-  await purgeSessions(store.db, now - o.sessionIdleMs, now);
-  await purgeLoginFailures(store.db, now - 3_600_000);
+  await withTransaction(store, async (tx) => {
+    await purgeKeys(tx, now - KEEP_KEYS_MS);
+    await purgeSessions(tx, now - o.sessionIdleMs, now);
+    await purgeLoginFailures(tx, now - 3_600_000);
+  });
   return fired;
 }
 
@@ -71,6 +78,7 @@ function deliverRound(
 
 /** Runs until the returned stop() is called; a failed round is reported and the next one still runs. */
 export function startWorker(store: Store, engine: Engine, o: WorkerOptions): { stop: () => Promise<void> } {
+  const onError = (e: unknown): void => (e instanceof DatabaseBusy && o.onBusy ? o.onBusy(e) : o.onError(e));
   // A stopping worker finishes the deliveries in flight but claims no more rows, so it exits soon.
   let stopping = false;
   const scheduler = repeat(
@@ -79,7 +87,7 @@ export function startWorker(store: Store, engine: Engine, o: WorkerOptions): { s
     (n) => {
       if (n > 0) o.onFired?.(n);
     },
-    o.onError,
+    onError,
   );
   // One delivery loop per outside system, so a slow one (Mailchimp calls may take 120 s, a website
   // fetch 5 s) holds up only its own rows: mail and reminders never queue behind list calls.
@@ -88,7 +96,7 @@ export function startWorker(store: Store, engine: Engine, o: WorkerOptions): { s
       o.intervalMs,
       () => deliverRound(store, engine, { ...o, deliverers }, () => stopping),
       () => undefined,
-      o.onError,
+      onError,
     ),
   );
   return {

@@ -3,7 +3,7 @@ import type { Fields } from '../domain/conditions.js';
 import { optedOut } from '../domain/consent.js';
 import type { OutboxItem } from '../domain/outbox.js';
 import { CANCELLED_ERASED } from './contact-outbox.js';
-import type { Store, Tx } from './db.js';
+import { withTransaction, type Store, type Tx } from './db.js';
 import { sameAddress } from './personal-data.js';
 import type { OutboxTable } from './schema.js';
 import { isSuppressed } from './suppressions.js';
@@ -39,6 +39,9 @@ function itemOf(r: OutboxTable): OutboxItem {
  * Up to `limit` due rows of the given kinds, oldest due first, leased to this worker. A lead's
  * mailing-list rows go one at a time: while one is being sent, the lead's others wait, so a
  * subscribe still in flight cannot land after the unsubscribe or the erase that followed it.
+ *
+ * The worker's writes here all go through withTransaction: on SQLite it waits for another
+ * process's write lock (an import's batch) without freezing the server that runs the worker.
  */
 export async function claimDue(
   store: Store,
@@ -49,7 +52,7 @@ export async function claimDue(
   if (kinds.length === 0) return [];
   const lock = store.dialect === 'postgres' ? sql`for update skip locked` : sql``;
   const kindList = sql.join(kinds.map((k) => sql`${k}`));
-  const { rows } = await sql<OutboxTable>`
+  const query = sql<OutboxTable>`
     update outbox set status = 'sending', next_attempt_at = ${now + LEASE_MS}
     where id in (
       select due.id from outbox due
@@ -62,7 +65,8 @@ export async function claimDue(
       limit ${limit}
       ${lock}
     )
-    returning *`.execute(store.db);
+    returning *`;
+  const { rows } = await withTransaction(store, (tx) => query.execute(tx));
   return rows.map(itemOf).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
 }
 
@@ -128,21 +132,25 @@ export async function deliveryRefusal(
 
 /** A row that will never be delivered: cancelled, with why, and not counted as a try. */
 export async function recordCancelled(store: Store, id: string, reason: string): Promise<void> {
-  await store.db.updateTable('outbox').set({ status: 'cancelled', last_error: reason }).where('id', '=', id).execute();
+  await withTransaction(store, (tx) =>
+    tx.updateTable('outbox').set({ status: 'cancelled', last_error: reason }).where('id', '=', id).execute(),
+  );
 }
 
 export async function recordSent(store: Store, id: string, detail: string | null, now: number): Promise<void> {
-  await store.db
-    .updateTable('outbox')
-    .set((eb) => ({
-      status: 'sent',
-      attempts: eb('attempts', '+', 1),
-      last_error: null,
-      last_attempt_at: now,
-      detail: detail === null ? null : detail.slice(0, 1000),
-    }))
-    .where('id', '=', id)
-    .execute();
+  await withTransaction(store, (tx) =>
+    tx
+      .updateTable('outbox')
+      .set((eb) => ({
+        status: 'sent',
+        attempts: eb('attempts', '+', 1),
+        last_error: null,
+        last_attempt_at: now,
+        detail: detail === null ? null : detail.slice(0, 1000),
+      }))
+      .where('id', '=', id)
+      .execute(),
+  );
 }
 
 /**
@@ -163,17 +171,19 @@ export async function recordFailure(
 ): Promise<Recorded> {
   const attempts = item.attempts + 1;
   const dead = final || attempts >= MAX_ATTEMPTS;
-  await store.db
-    .updateTable('outbox')
-    .set({
-      status: dead ? 'dead' : 'failed',
-      attempts,
-      last_error: error.slice(0, 1000),
-      last_attempt_at: now,
-      next_attempt_at: dead ? now : now + backoffMs(item.attempts, random),
-      detail: final ? FINAL_ANSWER : null,
-    })
-    .where('id', '=', item.id)
-    .execute();
+  await withTransaction(store, (tx) =>
+    tx
+      .updateTable('outbox')
+      .set({
+        status: dead ? 'dead' : 'failed',
+        attempts,
+        last_error: error.slice(0, 1000),
+        last_attempt_at: now,
+        next_attempt_at: dead ? now : now + backoffMs(item.attempts, random),
+        detail: final ? FINAL_ANSWER : null,
+      })
+      .where('id', '=', item.id)
+      .execute(),
+  );
   return dead ? 'dead' : 'failed';
 }
