@@ -1,4 +1,5 @@
 import type { Fields } from '../domain/conditions.js';
+import { OPT_OUT_FIELD, optOutValue } from '../domain/consent.js';
 import { splitPersonName } from '../domain/person-name.js';
 import { isEmailAddress } from '../domain/events.js';
 import type { MappedField, Mapping } from './mapping.js';
@@ -190,7 +191,10 @@ export function compileMapping(
     const fields: Fields = {};
     for (const { field, i } of custom) {
       const v = values[i]?.trim() ?? '';
-      if (v !== '') fields[field] = alias(mapping, field, v);
+      if (v === '') continue;
+      const cell = alias(mapping, field, v);
+      if (field !== OPT_OUT_FIELD) fields[field] = cell;
+      else optOut(cell, v, (message) => problem(field, message), fields, unreadable);
     }
     // A first or last name column of its own wins over splitting the full name.
     const contactName = text('contact_name');
@@ -335,6 +339,28 @@ export function compileMapping(
     isFooter: (values) => footers.some((f) => f.test(values[0]?.trim() ?? '')),
     stageDateColumns: stageDates,
   };
+}
+
+/**
+ * The opt-out is stored as the yes or no it spells (`Yes`, `TRUE`, `1`: true), as decide() stores
+ * it, so conditions and every reader agree. A word that spells neither (`Subscribed`, a status from
+ * another system) is an error naming it, not a silent opt-out: consent is never guessed.
+ */
+function optOut(
+  cell: string | null,
+  written: string,
+  problem: (message: string) => void,
+  fields: Fields,
+  unreadable: Set<string>,
+): void {
+  const yes = optOutValue(cell);
+  if (yes === undefined) {
+    problem(
+      `"${written}" is neither yes nor no: ${OPT_OUT_FIELD} must be true or false (yes/no, 1/0, on/off; ` +
+        `the mapping's aliases can translate other words)`,
+    );
+    unreadable.add(OPT_OUT_FIELD);
+  } else if (yes !== null) fields[OPT_OUT_FIELD] = yes;
 }
 
 function statusTable(mapping: Mapping): Map<string, ImportStatus> {
