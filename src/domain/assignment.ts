@@ -1,4 +1,12 @@
-import { backFromLeave, inWorkingHours, isOutOfOffice, nextWorkStart, userZone } from './calendar.js';
+import {
+  backFromLeave,
+  capacityKeys,
+  capacityKeysFor,
+  inWorkingHours,
+  isOutOfOffice,
+  nextWorkStart,
+  userZone,
+} from './calendar.js';
 import { describe as describeCondition, evaluate, textKey, type Fields, type FieldValue } from './conditions.js';
 import type { AssignmentTarget, Pool, Process, User } from './process-schema.js';
 import type { RoutingState, TeamCursor } from './lead.js';
@@ -159,13 +167,25 @@ export function countRouted(routing: RoutingState, user: string): void {
   load.routedThisWeek++;
 }
 
+/**
+ * " for 2026-03-16" when a lead routed now would count against a later day or week than now's
+ * (the rep is off until then), so `lead why` does not read as if today's cap were full.
+ */
+function chargedTo(u: User, p: Process, now: number, window: 'day' | 'week'): string {
+  const zone = userZone(u, p);
+  const charged = capacityKeysFor(u, now, zone)[window];
+  return charged === capacityKeys(now, zone)[window] ? '' : ` for ${charged.slice(1)}`;
+}
+
 function ineligibility(u: User, p: Process, routing: RoutingState, now: number): string | null {
   if (!u.active) return 'inactive';
   if (isOutOfOffice(u, now, userZone(u, p))) return 'out of office';
   const load = routing.users[u.id] ?? { open: 0, routedToday: 0, routedThisWeek: 0 };
   const cap = u.capacity;
-  if (cap.per_day !== undefined && load.routedToday >= cap.per_day) return `daily cap ${cap.per_day} reached`;
-  if (cap.per_week !== undefined && load.routedThisWeek >= cap.per_week) return `weekly cap ${cap.per_week} reached`;
+  if (cap.per_day !== undefined && load.routedToday >= cap.per_day)
+    return `daily cap ${cap.per_day} reached${chargedTo(u, p, now, 'day')}`;
+  if (cap.per_week !== undefined && load.routedThisWeek >= cap.per_week)
+    return `weekly cap ${cap.per_week} reached${chargedTo(u, p, now, 'week')}`;
   if (cap.max_open !== undefined && load.open >= cap.max_open) return `open-lead cap ${cap.max_open} reached`;
   return null;
 }

@@ -202,6 +202,16 @@ export function nextWorkStart(u: User, at: number, zone: string): number | null 
   return null;
 }
 
+/**
+ * The capacity windows a lead routed to `u` at `at` is charged to: those of the moment they can
+ * next work it. A lead that arrives at night or on a weekend waits for the rep's next working day
+ * and counts against that day's cap, so `per_day: 2` bounds what they find on Monday morning
+ * (charged to the arrival day, Saturday's and Sunday's leads piled up on top of Monday's).
+ */
+export function capacityKeysFor(u: User, at: number, zone: string): { day: string; week: string } {
+  return capacityKeys(nextWorkStart(u, at, zone) ?? at, zone);
+}
+
 /** Keys of the capacity windows (day and ISO week in the user's zone) that `at` falls in. */
 export function capacityKeys(at: number, zone: string): { day: string; week: string } {
   const t = DateTime.fromMillis(at, { zone });

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { countedUsers } from '../domain/assignment.js';
-import { capacityKeys, userZone } from '../domain/calendar.js';
+import { capacityKeysFor, userZone } from '../domain/calendar.js';
 import type { LeadState, RoutingState } from '../domain/lead.js';
 import type { Process } from '../domain/process-schema.js';
 import type { Tx } from './db.js';
@@ -8,7 +8,7 @@ import type { Tx } from './db.js';
 /** Routing counters: open leads per owner, leads routed per day and week, team rotation cursors. */
 
 export async function loadRouting(tx: Tx, p: Process, now: number): Promise<RoutingState> {
-  const keys = new Map(countedUsers(p).map((u) => [u.id, capacityKeys(now, userZone(u, p))]));
+  const keys = new Map(countedUsers(p).map((u) => [u.id, capacityKeysFor(u, now, userZone(u, p))]));
   const periods = [...new Set([...keys.values()].flatMap((k) => [k.day, k.week]))];
   const [loads, counts, cursors] = await Promise.all([
     tx.selectFrom('routing_load').selectAll().execute(),
@@ -34,10 +34,10 @@ export async function loadRouting(tx: Tx, p: Process, now: number): Promise<Rout
   return state;
 }
 
-/** Which capacity windows `now` falls in, for every counted rep: a change means reload. */
+/** Which capacity windows a lead routed `now` is charged to, for every counted rep: a change means reload. */
 function periodSignature(p: Process, now: number): string {
   return countedUsers(p)
-    .map((u) => capacityKeys(now, userZone(u, p)).day)
+    .map((u) => capacityKeysFor(u, now, userZone(u, p)).day)
     .join(',');
 }
 
@@ -117,7 +117,7 @@ export class RoutingSession {
     const rows = countedUsers(p).flatMap((u) => {
       const routed = (state.users[u.id]?.routedToday ?? 0) - (initial.users[u.id]?.routedToday ?? 0);
       if (routed <= 0) return [];
-      const k = capacityKeys(this.loadedAt, userZone(u, p));
+      const k = capacityKeysFor(u, this.loadedAt, userZone(u, p));
       return [k.day, k.week].map((period) => ({ user_id: u.id, period, routed }));
     });
     if (rows.length > 0)

@@ -116,6 +116,34 @@ describe('routeLead', () => {
     expect(out.passedOver.map((x) => x.why)).toEqual(['daily cap 2 reached', 'daily cap 1 reached']);
   });
 
+  it('names the working day a full cap belongs to when the rep is off until then', () => {
+    const p = processSchema.parse({
+      name: 't',
+      organisation: { timezone: 'Europe/Berlin' },
+      users: [
+        {
+          id: 'a',
+          name: 'A',
+          capacity: { per_day: 1, per_week: 1 },
+          working_hours: { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' },
+        },
+        { id: 'boss', name: 'Boss' },
+      ],
+      assignment: { default_owner: 'boss', rules: [{ id: 'all', to: { user: 'a' } }] },
+      pipelines: [{ id: 'p', name: 'P', default: true, stages: [{ id: 's', name: 'S' }] }],
+    });
+    const full: RoutingState = { users: { a: { open: 0, routedToday: 1, routedThisWeek: 0 } }, cursors: {} };
+    // Saturday night: the count loaded is Monday's, and the message says so.
+    const saturday = routeLead(p, {}, full, Date.parse('2026-03-14T01:00:00Z'));
+    expect(saturday.passedOver.map((x) => x.why)).toEqual(['daily cap 1 reached for 2026-03-16']);
+    // At work on Monday the day is today's: no date.
+    const monday = routeLead(p, {}, full, Date.parse('2026-03-16T10:00:00Z'));
+    expect(monday.passedOver.map((x) => x.why)).toEqual(['daily cap 1 reached']);
+    const week: RoutingState = { users: { a: { open: 0, routedToday: 0, routedThisWeek: 1 } }, cursors: {} };
+    const sunday = routeLead(p, {}, week, Date.parse('2026-03-15T12:00:00Z'));
+    expect(sunday.passedOver.map((x) => x.why)).toEqual(['weekly cap 1 reached for 2026-W12']);
+  });
+
   it('least_open picks the rep with the fewest open leads', () => {
     const p = teamProcess([{ id: 'a' }, { id: 'b' }, { id: 'c' }], 'least_open');
     const routing: RoutingState = {
