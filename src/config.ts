@@ -150,6 +150,26 @@ const variables = {
     '3',
     'Mailchimp calls per worker at once; keep workers × this ≤ 10, the limit Mailchimp sets per account.',
   ),
+  PUBLIC_URL: variable(
+    z.union([
+      z.literal(''),
+      z
+        .url({ protocol: /^https?$/, message: 'expected the http(s) URL people reach this server at' })
+        .refine((v) => !/[?#]/.test(v), { message: 'expected a URL without a query or fragment' }),
+    ]),
+    '',
+    'The URL people reach this server at (https://crm.example.com); with UNSUBSCRIBE_SECRET, marketing mail gets one-click unsubscribe links.',
+  ),
+  UNSUBSCRIBE_SECRET: variable(
+    z.union([z.literal(''), z.string().min(32, 'expected at least 32 characters (openssl rand -base64 32)')]),
+    '',
+    'Key that signs unsubscribe links (32+ random characters); unset, marketing mail offers only a mailto unsubscribe.',
+  ),
+  MAILCHIMP_WEBHOOK_SECRET: variable(
+    z.union([z.literal(''), z.string().min(16, 'expected at least 16 characters (openssl rand -hex 16)')]),
+    '',
+    "Secret path part of Mailchimp's webhook URL (/integrations/mailchimp/webhook/SECRET); unset, the route answers 404.",
+  ),
   ENRICH_WEBSITES: variable(
     z.enum(['true', 'false']).transform((v) => v === 'true'),
     'true',
@@ -200,7 +220,12 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 /** Variables whose value is a secret: shown as set or unset, never printed. */
-const SECRETS: ReadonlySet<ConfigName> = new Set(['WEBHOOK_SECRET', 'MAILCHIMP_API_KEY']);
+const SECRETS: ReadonlySet<ConfigName> = new Set([
+  'WEBHOOK_SECRET',
+  'MAILCHIMP_API_KEY',
+  'UNSUBSCRIBE_SECRET',
+  'MAILCHIMP_WEBHOOK_SECRET',
+]);
 
 /** A value as `stageflow config` and the admin API show it: secrets hidden, URL passwords masked. */
 export function displayValue(name: ConfigName, env: Env = process.env): string {

@@ -5,6 +5,7 @@ import { enrichDeliverer, type EnrichmentOptions } from './enrichment/deliver.js
 import { builtInProviders } from './enrichment/providers.js';
 import { MAIL_KINDS } from './mail/compose.js';
 import { mailDeliverer } from './mail/deliver.js';
+import { mailLinks, withMailLinks } from './mail/links.js';
 import { MailchimpClient } from './mailchimp/client.js';
 import { LIST_KINDS, mailchimpDeliverer } from './mailchimp/deliver.js';
 import { webhookDeliverer } from './webhook.js';
@@ -23,7 +24,9 @@ export function buildDeliverers(
   close(): Promise<void>;
 } {
   const mail = mailDeliverer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, mailDir: config.MAIL_DIR });
-  const deliverers = new Map<string, Deliverer>(MAIL_KINDS.map((k) => [k, mail.deliver]));
+  const links = mailLinks(config.PUBLIC_URL, config.UNSUBSCRIBE_SECRET);
+  const deliverMail = links ? withMailLinks(mail.deliver, links) : mail.deliver;
+  const deliverers = new Map<string, Deliverer>(MAIL_KINDS.map((k) => [k, deliverMail]));
   // Webhooks are signed or not sent: without a secret their rows wait, as mailing-list rows do.
   if (config.WEBHOOK_SECRET.trim() !== '')
     deliverers.set(

@@ -27,6 +27,9 @@ describe('config', () => {
       'MAILCHIMP_LISTS',
       'MAILCHIMP_BASE_URL',
       'MAILCHIMP_CONCURRENCY',
+      'PUBLIC_URL',
+      'UNSUBSCRIBE_SECRET',
+      'MAILCHIMP_WEBHOOK_SECRET',
       'ENRICH_WEBSITES',
       'LOG_LEVEL',
     ]);
@@ -48,6 +51,9 @@ describe('config', () => {
       MAILCHIMP_LISTS: new Map(),
       MAILCHIMP_BASE_URL: '',
       MAILCHIMP_CONCURRENCY: 3,
+      PUBLIC_URL: '',
+      UNSUBSCRIBE_SECRET: '',
+      MAILCHIMP_WEBHOOK_SECRET: '',
       ENRICH_WEBSITES: true,
       LOG_LEVEL: 'info',
     });

@@ -219,6 +219,25 @@ const ROUTES: Record<string, RouteCase> = {
     body: () => ({ token: 'sf_setup_unknown', name: 'Eve', email: 'eve@test.example', password: PASSWORD }),
     everyone: { status: 403, why: 'accounts exist, so every setup link is refused' },
   },
+  // Public by design: the link in marketing mail and Mailchimp's webhook carry their own secret in the path.
+  'GET /unsubscribe/:token': {
+    params: () => ({ token: 'bm90LWEtdG9rZW4' }),
+    everyone: { status: 404, why: 'a token this server did not make' },
+  },
+  'POST /unsubscribe/:token': {
+    params: () => ({ token: 'bm90LWEtdG9rZW4' }),
+    everyone: { status: 404, why: 'a token this server did not make' },
+  },
+  'GET /integrations/mailchimp/webhook/:secret': {
+    params: () => ({ secret: 'not-the-secret' }),
+    everyone: { status: 404, why: 'a wrong webhook secret' },
+  },
+  'POST /integrations/mailchimp/webhook/:secret': {
+    params: () => ({ secret: 'not-the-secret' }),
+    body: () => 'type=unsubscribe&data[email]=rep-a1%40test.example&data[list_id]=aud',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    everyone: { status: 404, why: 'a wrong webhook secret' },
+  },
   'POST /api/v1/auth/login': {
     freshSession: true,
     body: () => ({ email: 'rep-b2@test.example', password: PASSWORD }),
@@ -590,7 +609,13 @@ describe.each(dialects)('authorization matrix on %s', (dialect) => {
   }
 
   beforeAll(async () => {
-    server = await startServer(dialect);
+    // Unsubscribe links and Mailchimp's webhook on, so their 404s below are a wrong token or secret's.
+    server = await startServer(dialect, {
+      publicRoutes: {
+        unsubscribeSecret: 'the-matrix-unsubscribe-secret-0123456789',
+        mailchimpWebhook: { secret: 'the-matrix-webhook-secret', lists: new Map([['nurture', 'aud']]) },
+      },
+    });
     adminToken = await tokenFor(server, 'admin');
     const lead = await leadOf(server, adminToken, OWNER);
     const got = await call(server, 'GET', `/api/v1/leads/${lead}`, { token: adminToken });

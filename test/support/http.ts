@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAccount } from '../../src/auth/accounts.js';
 import { applyProcess } from '../../src/engine/process-service.js';
-import { buildApp, type App } from '../../src/http/app.js';
+import { buildApp, type App, type AppDeps } from '../../src/http/app.js';
 import type { DialectName, Store } from '../../src/store/db.js';
 import type { Role } from '../../src/store/members.js';
 import { freshStore } from './stores.js';
@@ -39,7 +39,7 @@ export interface TestServer {
 
 export async function startServer(
   dialect: DialectName,
-  opts: { process?: string; people?: boolean } = {},
+  opts: { process?: string; people?: boolean; publicRoutes?: AppDeps['publicRoutes'] } = {},
 ): Promise<TestServer> {
   const store = await freshStore(dialect);
   const clock = { now: Date.parse('2026-03-02T09:00:00Z') };
@@ -56,6 +56,8 @@ export async function startServer(
     store,
     now: () => clock.now,
     session: { idleMs: 30 * 60_000, absoluteMs: 8 * 3_600_000 },
+    // Unsubscribe links and Mailchimp's webhook off unless a test turns them on, whatever the environment says.
+    publicRoutes: opts.publicRoutes ?? { unsubscribeSecret: '', mailchimpWebhook: { secret: '', lists: new Map() } },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { optedOut } from '../../domain/consent.js';
 import type { Process, User } from '../../domain/process-schema.js';
 import type { DeliveryContext, LeadSnapshot, OutboxItem } from '../delivery.js';
-import { renderTemplate, stageName } from './render.js';
+import { renderTemplate, stageName, usesUnsubscribeUrl } from './render.js';
 
 /**
  * Turns an outbox row into a mail message, or says why it can never become one (a 'dead' reason).
@@ -14,7 +14,9 @@ import { renderTemplate, stageName } from './render.js';
  *
  * Every message carries a Message-ID derived from the outbox id alone (and the sender's domain), so
  * a resend after a crash is the same message to the receiver, and `Auto-Submitted: auto-generated`
- * (RFC 3834) so out-of-office robots do not answer. Marketing templates add `List-Unsubscribe`.
+ * (RFC 3834) so out-of-office robots do not answer. Marketing templates add `List-Unsubscribe`:
+ * a mailto to the sender, and, when the worker knows the server's public address (ctx.links), first
+ * a one-click HTTPS link (RFC 8058, with `List-Unsubscribe-Post`) that is also the body's footer.
  */
 
 export const MAIL_KINDS = ['email', 'congratulate', 'task.reminder', 'task.overdue', 'stage.stalled'] as const;
@@ -36,13 +38,27 @@ export interface MailMessage {
   replyTo: MailAddress | null;
   subject: string;
   text: string;
-  /** Always has 'Message-ID'; plus 'Auto-Submitted', 'X-Stageflow-Outbox-Id', and 'List-Unsubscribe' for marketing. */
+  /**
+   * Always has 'Message-ID'; plus 'Auto-Submitted', 'X-Stageflow-Outbox-Id', and for marketing
+   * 'List-Unsubscribe' (and 'List-Unsubscribe-Post' with a one-click link).
+   */
   headers: Record<string, string>;
   /** The Date header: the delivery time. */
   date: number;
 }
 
 export type Composed = { status: 'ready'; message: MailMessage } | { status: 'dead'; error: string };
+
+/** Links only the server can make (they are signed with its key); see integrations/index.ts. */
+export interface MailLinks {
+  /** The one-click unsubscribe URL for an address: https://…/unsubscribe/TOKEN. */
+  unsubscribeUrl(address: string): string;
+}
+
+/** A delivery's context, with the links the worker adds when PUBLIC_URL and UNSUBSCRIBE_SECRET are set. */
+export interface MailDeliveryContext extends DeliveryContext {
+  links?: MailLinks | undefined;
+}
 
 export interface ComposeOptions {
   /** MAIL_FROM: 'Name <address>' or a bare address. */
@@ -77,7 +93,7 @@ const payloads = {
 const DAY = 86_400_000;
 const dead = (error: string): Composed => ({ status: 'dead', error });
 
-export function composeMail(item: OutboxItem, ctx: DeliveryContext, opts: ComposeOptions): Composed {
+export function composeMail(item: OutboxItem, ctx: MailDeliveryContext, opts: ComposeOptions): Composed {
   if (!isMailKind(item.kind)) return dead(`not a mail effect: ${item.kind}`);
   const lead = ctx.lead;
   if (!lead) return dead(`lead ${item.lead} no longer exists (erased): nothing to mail about it`);
@@ -92,7 +108,7 @@ export function composeMail(item: OutboxItem, ctx: DeliveryContext, opts: Compos
       'X-Stageflow-Outbox-Id': item.id.replace(/[\r\n]+/g, ' '),
     },
   };
-  const c = new Composer(item, ctx.process, lead, ctx.now);
+  const c = new Composer(item, ctx.process, lead, ctx.now, ctx.links ?? null);
   let parts: Parts | string;
   switch (item.kind) {
     case 'email': {
@@ -196,6 +212,7 @@ class Composer {
     private readonly p: Process,
     private readonly lead: LeadSnapshot,
     private readonly now: number,
+    private readonly links: MailLinks | null,
   ) {}
 
   email(data: z.infer<(typeof payloads)['email']>, sender: string | null): Parts | string {
@@ -206,10 +223,11 @@ class Composer {
     const marketing = data.marketing || template.marketing;
     if (marketing && optedOut(this.lead.fields))
       return `the contact unsubscribed from marketing mail; template "${data.template}" not sent`;
-    const render = { process: this.p, lead: this.lead };
+    const unsubscribeUrl = marketing && this.links ? this.links.unsubscribeUrl(to) : null;
+    const render = { process: this.p, lead: this.lead, unsubscribeUrl };
     const owner = this.user(this.lead.owner);
-    const headers: Record<string, string> = {};
-    if (marketing && sender) headers['List-Unsubscribe'] = `<mailto:${sender}?subject=unsubscribe>`;
+    const headers = marketing ? unsubscribeHeaders(unsubscribeUrl, sender) : {};
+    const body = renderTemplate(template.body, render);
     return {
       to: [{ name: data.recipient === 'contact' ? this.contactName() : this.nameOf(to), address: to }],
       // The contact's replies go to the owner: templates say "just reply".
@@ -218,7 +236,7 @@ class Composer {
           ? { name: owner.name, address: owner.email }
           : null,
       subject: renderTemplate(template.subject, render),
-      text: renderTemplate(template.body, render),
+      text: unsubscribeUrl && !usesUnsubscribeUrl(template.body) ? withFooter(body, unsubscribeUrl) : body,
       headers,
     };
   }
@@ -326,6 +344,23 @@ class Composer {
     const status = this.lead.status === 'open' ? `stage ${stage}` : `${this.lead.status} in ${stage}`;
     return `Lead: ${this.leadName()} (${this.lead.id}), ${status}.`;
   }
+}
+
+/**
+ * RFC 2369's List-Unsubscribe, the HTTPS link first (receivers use the first they can), and RFC
+ * 8058's List-Unsubscribe-Post, which tells them a POST to that link unsubscribes in one click.
+ */
+function unsubscribeHeaders(url: string | null, sender: string | null): Record<string, string> {
+  const targets = [...(url ? [`<${url}>`] : []), ...(sender ? [`<mailto:${sender}?subject=unsubscribe>`] : [])];
+  const headers: Record<string, string> = {};
+  if (targets.length > 0) headers['List-Unsubscribe'] = targets.join(', ');
+  if (url) headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+  return headers;
+}
+
+/** The footer every marketing mail with a link ends with, unless its template placed the link itself. */
+function withFooter(body: string, url: string): string {
+  return `${body.replace(/\s+$/, '')}\n\n-- \nTo stop receiving these emails, unsubscribe here: ${url}\n`;
 }
 
 function malformed(item: OutboxItem, error: z.ZodError): Composed {

@@ -9,6 +9,9 @@ import type { LeadSnapshot } from '../delivery.js';
  *   {{owner.name}}, {{owner.email}}    the lead's owner, from the process's users
  *   {{lead.id}}                        the lead's id
  *   {{stage}}                          the current stage's name (its id if the process lost it)
+ *   {{unsubscribe_url}}                the one-click unsubscribe link of a marketing mail (empty
+ *                                      without PUBLIC_URL; a marketing mail whose template does
+ *                                      not place it gets it as a footer)
  *
  * The names above win over a lead field of the same name. Whitespace inside the braces is allowed
  * (`{{ first_name }}`). Anything unknown, or a missing lead, renders as the empty string, so a typo
@@ -18,6 +21,8 @@ import type { LeadSnapshot } from '../delivery.js';
 export interface RenderContext {
   process: Process;
   lead: LeadSnapshot | null;
+  /** The recipient's unsubscribe link, when the mail is marketing and the server can make one. */
+  unsubscribeUrl?: string | null;
 }
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
@@ -26,9 +31,16 @@ export function renderTemplate(text: string, ctx: RenderContext): string {
   return text.replace(PLACEHOLDER, (_match, name: string) => lookup(name, ctx));
 }
 
-function lookup(name: string, { process, lead }: RenderContext): string {
+/** Whether a template places the unsubscribe link itself. */
+export function usesUnsubscribeUrl(text: string): boolean {
+  return [...text.matchAll(PLACEHOLDER)].some((m) => m[1] === 'unsubscribe_url');
+}
+
+function lookup(name: string, { process, lead, unsubscribeUrl }: RenderContext): string {
   if (!lead) return '';
   switch (name) {
+    case 'unsubscribe_url':
+      return unsubscribeUrl ?? '';
     case 'owner.name':
     case 'owner.email': {
       const owner = process.users.find((u) => u.id === lead.owner);
