@@ -108,9 +108,9 @@ export function contactAddressOf(item: OutboxItem): string | null {
  * Why a claimed row must never go out, checked just before it would (null: deliver it). A row
  * queued before its contact was erased can outlive the erase (a lead the erase did not find, a row
  * in flight), so the suppression list is consulted here too, not only when effects are decided.
- * Contact mail whose lead has another address by now is not sent either: the address may be
- * someone else's (a successor, a corrected typo), nor mail to an address that hard-bounced (the
- * lead's BOUNCED_FIELD holds it). Deliverers never read the database, so this is
+ * Contact mail or a list subscribe whose lead has another address by now is not sent either: the
+ * address may be someone else's (a successor, a corrected typo); nor mail to an address that
+ * hard-bounced (the lead's BOUNCED_FIELD holds it). Deliverers never read the database, so this is
  * the worker's check.
  */
 export async function deliveryRefusal(
@@ -121,7 +121,8 @@ export async function deliveryRefusal(
   const address = contactAddressOf(item);
   if (address === null) return null;
   if (await isSuppressed(tx, address)) return CANCELLED_ERASED;
-  if (item.kind === 'email' && lead !== null && !sameAddress(lead.fields['email'], address)) return CANCELLED_MOVED;
+  const toContact = item.kind === 'email' || item.kind === 'list.subscribe';
+  if (toContact && lead !== null && !sameAddress(lead.fields['email'], address)) return CANCELLED_MOVED;
   if (item.kind === 'email' && lead !== null && sameAddress(lead.fields[BOUNCED_FIELD], address))
     return CANCELLED_BOUNCED;
   // A subscribe queued before the contact opted out: the engine queued an unsubscribe with the

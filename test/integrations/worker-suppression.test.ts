@@ -146,8 +146,12 @@ describe.each(dialects)('the worker sends nothing to an erased address on %s', (
         status: 'cancelled',
         last_error: 'cancelled: the lead has another address by now',
       },
-      // Not erased: left to the deliverers, which check the lead's address themselves.
-      { id: 'L-TYPO:1:1:list.subscribe', status: 'sent', last_error: null },
+      {
+        id: 'L-TYPO:1:1:list.subscribe',
+        status: 'cancelled',
+        last_error: 'cancelled: the lead has another address by now',
+      },
+      // Not erased: left to the enrichment deliverer, which checks the lead's address itself.
       { id: 'L-TYPO:1:2:enrich', status: 'sent', last_error: null },
       { id: 'L-TYPO:2:0:list.unsubscribe', status: 'sent', last_error: null },
       { id: 'L-TYPO:2:1:list.subscribe', status: 'sent', last_error: null },
