@@ -606,15 +606,19 @@ class Run {
   }
 
   /**
-   * Hands an open task to another person. It is theirs from then on (rule `user`): a later change of
-   * the lead's owner no longer moves it, as it moves the owner's tasks. The due time stays: the
-   * customer was promised it, whoever does the work.
+   * Hands an open task to another person. Named, it is theirs from then on (rule `user`): a later
+   * change of the lead's owner no longer moves it, as it moves the owner's tasks. Unnamed (a
+   * handover by the rules), a task its stage gives to a team goes round the team again, so a
+   * solutions engineer's demo prep goes to another engineer rather than to the rep, and any other
+   * task to the lead's owner, following them from then on. The due time stays: the customer was
+   * promised it, whoever does the work.
    */
-  private reassignTask(ref: string, to: string): void {
+  private reassignTask(ref: string, named: string | undefined): void {
     this.requireOpen();
     const t = this.findTask(ref);
     if (t.status !== 'open')
       refuse('task_not_open', `task "${t.id}" is ${t.status}: only an open task can be reassigned`);
+    const { to, rule } = named !== undefined ? { to: named, rule: 'user' as const } : this.taskTakerByRule(t);
     this.requireActiveUser(to);
     if (t.assignee === to) {
       this.log.push({ kind: 'task', rule: t.template, message: `task ${t.template} is already assigned to ${to}` });
@@ -622,7 +626,7 @@ class Run {
     }
     const from = t.assignee ?? 'nobody';
     t.assignee = to;
-    t.assigneeRule = 'user';
+    t.assigneeRule = rule;
     this.saveTask(t);
     this.log.push({
       kind: 'task',
@@ -630,6 +634,34 @@ class Run {
       message: `task ${t.template} reassigned from ${from} to ${to} by ${this.actor.id ?? this.actor.kind}`,
     });
     this.settle();
+  }
+
+  /** Who an unnamed reassignment gives a task to: its team's rotation, else the lead's owner. */
+  private taskTakerByRule(t: TaskState): { to: string; rule: TaskState['assigneeRule'] } {
+    const team = t.assigneeRule === 'team' ? this.teamOfTask(t) : null;
+    if (team !== null) {
+      const to = this.teamTaskAssignee(t.template, team);
+      if (to === null)
+        refuse(
+          'no_assignee',
+          `task "${t.id}": nobody in team ${team} nor the lead's owner can take it; name the assignee`,
+        );
+      return { to, rule: 'team' };
+    }
+    const owner = this.lead.owner;
+    if (owner === null) refuse('no_assignee', `task "${t.id}": the lead has no owner to take it; name the assignee`);
+    return { to: owner, rule: 'owner' };
+  }
+
+  /** The team a task's stage gives it to, from its template in the lead's pipeline; null if none. */
+  private teamOfTask(t: TaskState): string | null {
+    const stages = this.pipeline().stages;
+    const own = t.stayId === this.lead.stay.id ? stages.find((s) => s.id === this.lead.stay.stage) : undefined;
+    for (const stage of own ? [own, ...stages] : stages) {
+      const tpl = stage.tasks.find((x) => x.id === t.template);
+      if (tpl && typeof tpl.assignee === 'object' && 'team' in tpl.assignee) return tpl.assignee.team;
+    }
+    return null;
   }
 
   private saveTask(t: TaskState): void {

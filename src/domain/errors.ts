@@ -10,6 +10,8 @@ export type DomainErrorCode =
   | 'unknown_task'
   | 'unknown_user'
   | 'inactive_user'
+  /** A task handed on without a name, and neither its team nor the lead's owner can take it. */
+  | 'no_assignee'
   | 'task_not_open'
   | 'task_not_closed'
   | 'lead_closed'

@@ -95,7 +95,10 @@ export const leadEventSchema = z.discriminatedUnion('type', [
       assignee: z
         .string()
         .min(1)
-        .describe('The user who takes the open task over; it stays theirs when the lead changes owner.'),
+        .optional()
+        .describe(
+          "The user who takes the open task over; it stays theirs when the lead changes owner. Without it, a task its stage gives to a team goes round that team again (the next member who is active and not away), and any other task goes to the lead's owner.",
+        ),
     })
     .strict(),
   z

@@ -27,11 +27,19 @@ export function handoverProblem(p: Process, from: string, target: HandoverTarget
 }
 
 /**
- * Who takes over one of the leaver's open tasks once the leads have moved: the named person, or
- * under the rules the lead's owner now. Null when nobody can (the lead has no owner, or is still
- * the leaver's).
+ * Who takes over one of the leaver's open tasks once the leads have moved: the named person; under
+ * the rules, for a task given by team rotation, the team's rotation (the engine picks the next
+ * member who is active and not away), else the lead's owner now. Null when nobody can (the lead has
+ * no owner, or is still the leaver's).
  */
-export function taskTaker(target: HandoverTarget, from: string, leadOwner: string | null): string | null {
-  if (target.kind === 'user') return target.user;
-  return leadOwner === null || leadOwner === from ? null : leadOwner;
+export type TaskTaker = { kind: 'user'; user: string } | { kind: 'rotation' };
+
+export function taskTaker(
+  target: HandoverTarget,
+  from: string,
+  task: { rule: string; leadOwner: string | null },
+): TaskTaker | null {
+  if (target.kind === 'user') return { kind: 'user', user: target.user };
+  if (task.rule === 'team') return { kind: 'rotation' };
+  return task.leadOwner === null || task.leadOwner === from ? null : { kind: 'user', user: task.leadOwner };
 }

@@ -65,12 +65,15 @@ export async function handOver(store: Store, submitMany: SubmitMany, req: Handov
     result.leads = leads.map((l) => ({ lead: l.id, owner: to }));
     // A task on one of the leads goes to whoever gets the lead, which the rules decide only then.
     const owned = new Set(leads.map((l) => l.id));
-    for (const t of tasksBefore)
+    // A task given by team rotation goes round the team, which only the engine can turn.
+    for (const t of tasksBefore) {
+      const taker = owned.has(t.lead) ? null : taskTaker(req.target, req.from, t);
       result.tasks.push({
         task: t.id,
         lead: t.lead,
-        assignee: owned.has(t.lead) ? to : taskTaker(req.target, req.from, t.leadOwner),
+        assignee: owned.has(t.lead) ? to : taker?.kind === 'user' ? taker.user : null,
       });
+    }
     return result;
   }
 
@@ -109,7 +112,7 @@ export async function handOver(store: Store, submitMany: SubmitMany, req: Handov
       result.tasks.push({ task: t.id, lead: t.lead, assignee: newOwner.get(t.lead) ?? null });
   const events: { event: EngineEvent; ifVersion: number; lead: string; task: string }[] = [];
   for (const t of tasks) {
-    const taker = taskTaker(req.target, req.from, t.leadOwner);
+    const taker = taskTaker(req.target, req.from, t);
     if (taker === null) {
       result.kept.push({
         lead: t.lead,
@@ -120,7 +123,13 @@ export async function handOver(store: Store, submitMany: SubmitMany, req: Handov
       continue;
     }
     events.push({
-      event: { type: 'task.reassigned', lead: t.lead, task: t.id, assignee: taker, actor: req.actor },
+      event: {
+        type: 'task.reassigned',
+        lead: t.lead,
+        task: t.id,
+        ...(taker.kind === 'user' ? { assignee: taker.user } : {}),
+        actor: req.actor,
+      },
       ifVersion: t.leadVersion,
       lead: t.lead,
       task: t.id,
@@ -133,8 +142,16 @@ export async function handOver(store: Store, submitMany: SubmitMany, req: Handov
       const c = chunk[k];
       if (!c) return;
       if (!out.ok) return result.kept.push({ lead: c.lead, task: c.task, ...refusal(out.error, c.lead) });
-      const e = c.event;
-      result.tasks.push({ task: c.task, lead: c.lead, assignee: e.type === 'task.reassigned' ? e.assignee : null });
+      // Read from the lead as decided: a team's rotation picks the taker only in the engine.
+      const assignee = out.lead.tasks.find((t) => t.id === c.task)?.assignee ?? null;
+      if (assignee === req.from)
+        return result.kept.push({
+          lead: c.lead,
+          task: c.task,
+          code: 'no_taker',
+          message: `task ${c.task} stays with ${req.from}: nobody else in its team, nor its lead's owner, can take it`,
+        });
+      result.tasks.push({ task: c.task, lead: c.lead, assignee });
     });
   }
 

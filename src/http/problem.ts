@@ -73,6 +73,7 @@ const DOMAIN_PROBLEMS: Record<DomainErrorCode, ProblemType> = {
   unknown_task: 'not-found',
   unknown_user: 'rule-refused',
   inactive_user: 'rule-refused',
+  no_assignee: 'rule-refused',
   task_not_open: 'conflict',
   task_not_closed: 'conflict',
   lead_closed: 'conflict',

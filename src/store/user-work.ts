@@ -47,6 +47,8 @@ export interface OpenLeadRef {
 export interface OpenTaskRef {
   id: string;
   lead: string;
+  /** Given by team rotation ('team'), by name ('user') or as the lead owner's ('owner'). */
+  rule: string;
   leadOwner: string | null;
   leadVersion: number;
 }
@@ -67,12 +69,18 @@ export async function openTasksOf(tx: Tx, user: string): Promise<OpenTaskRef[]> 
   const rows = await tx
     .selectFrom('tasks')
     .innerJoin('leads', 'leads.id', 'tasks.lead_id')
-    .select(['tasks.id', 'tasks.lead_id', 'leads.owner', 'leads.version'])
+    .select(['tasks.id', 'tasks.lead_id', 'tasks.assignee_rule', 'leads.owner', 'leads.version'])
     .where('tasks.assignee', '=', user)
     .where('tasks.status', '=', 'open')
     .where('leads.status', '=', 'open')
     .orderBy('tasks.lead_id')
     .orderBy('tasks.id')
     .execute();
-  return rows.map((r) => ({ id: r.id, lead: r.lead_id, leadOwner: r.owner, leadVersion: r.version }));
+  return rows.map((r) => ({
+    id: r.id,
+    lead: r.lead_id,
+    rule: r.assignee_rule,
+    leadOwner: r.owner,
+    leadVersion: r.version,
+  }));
 }
