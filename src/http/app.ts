@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Engine } from '../engine/engine.js';
 import { GroupCommitter } from '../engine/group-commit.js';
-import type { Store } from '../store/db.js';
+import { withTransaction, type Store } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { accessDenial, callerLabel, type Access, type Caller } from './access.js';
 import { authenticate, type SessionPolicy } from './authenticate.js';
@@ -22,9 +22,6 @@ import { registerRoutes } from './routes/index.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { responseSerializerCompiler } from './serializer.js';
 import { setupRoutes } from './setup.js';
-import { mailchimpWebhookRoutes } from './mailchimp-webhook.js';
-import { publicRouteOptionsFromEnv, type PublicRouteOptions } from './public-routes.js';
-import { unsubscribeRoutes } from './unsubscribe.js';
 
 /**
  * buildApp(deps) makes the whole HTTP API without listening, so tests can run it on a loopback
@@ -52,8 +49,6 @@ export interface AppDeps {
   session: SessionPolicy;
   trustProxy?: boolean;
   logger?: FastifyServerOptions['logger'];
-  /** Unsubscribe links and Mailchimp's webhook; unset, read from the environment. */
-  publicRoutes?: PublicRouteOptions;
 }
 
 export interface AppContext {
@@ -205,15 +200,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (!req.caller) throw new Problem('unauthenticated');
     const denial = accessDenial(req.caller, access);
     if (denial) {
-      await appendAudit(
-        ctx.store.db,
-        {
-          actor: callerLabel(req.caller),
-          action: 'access.denied',
-          target: `${req.method} ${req.routeOptions.url ?? ''}`,
-          details: { reason: denial },
-        },
-        ctx.now(),
+      await withTransaction(ctx.store, (tx) =>
+        appendAudit(
+          tx,
+          {
+            actor: callerLabel(req.caller),
+            action: 'access.denied',
+            target: `${req.method} ${req.routeOptions.url ?? ''}`,
+            details: { reason: denial },
+          },
+          ctx.now(),
+        ),
       );
       throw new Problem('forbidden', denial);
     }
@@ -230,10 +227,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.get('/openapi.json', { schema: { hide: true }, config: { access: { roles: 'public' } } }, () => app.swagger());
   app.get('/healthz', { schema: { hide: true }, config: { access: { roles: 'public' } } }, () => ({ ok: true }));
   await app.register(async (root) => setupRoutes(root, ctx));
-  const links = deps.publicRoutes ?? publicRouteOptionsFromEnv();
-  // Each in its own scope: their form parsers apply to them alone.
-  await app.register(async (root) => unsubscribeRoutes(root, ctx, links.unsubscribeSecret));
-  await app.register(async (root) => mailchimpWebhookRoutes(root, ctx, links.mailchimpWebhook));
   await app.register(async (api) => registerRoutes(api, ctx), { prefix: '/api/v1' });
   await app.ready();
   return Object.assign(app, { routeTable }) as unknown as App;

@@ -77,12 +77,12 @@ async function sessionCaller(store: Store, cookie: string, policy: SessionPolicy
   const session = await findSession(store.db, hash);
   if (!session) throw new Problem('unauthenticated', 'your session has ended; sign in again');
   if (session.expiresAt <= now || session.lastSeenAt + policy.idleMs <= now) {
-    await deleteSession(store.db, hash);
+    await withTransaction(store, (tx) => deleteSession(tx, hash));
     throw new Problem('unauthenticated', 'your session has expired; sign in again');
   }
   const member = await findMember(store.db, session.memberId);
   if (!member || member.disabledAt !== null) {
-    await deleteSession(store.db, hash);
+    await withTransaction(store, (tx) => deleteSession(tx, hash));
     throw new Problem('unauthenticated', 'this user is disabled');
   }
   // Idle time is counted in minutes, so one write a minute keeps it exact enough.

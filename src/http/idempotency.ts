@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { withTransaction } from '../store/db.js';
 import { claimKey, completeKey, releaseKey } from '../store/idempotency.js';
 import { callerKey } from './access.js';
 import type { AppContext } from './app.js';
@@ -10,7 +11,8 @@ import { Problem } from './problem.js';
  * the first request with a key runs and its answer is kept; a retry with the same key and body
  * gets that answer again (Idempotent-Replayed: true) and no second effect; the same key with a
  * different body is 422; a retry while the first still runs is 409. Keys are per user or token.
- * An answer of 5xx frees the key so that the retry runs for real.
+ * An answer of 5xx frees the key so that the retry runs for real. The key's writes go through
+ * withTransaction: on SQLite they wait for another process's write lock without freezing the server.
  */
 
 const claims = new WeakMap<FastifyRequest, { scope: string; key: string }>();
@@ -26,7 +28,7 @@ export async function startIdempotent(ctx: AppContext, req: FastifyRequest, repl
     });
   const scope = callerKey(req.caller);
   const hash = requestHash(req);
-  const claim = await claimKey(ctx.store.db, scope, key, hash, ctx.now());
+  const claim = await withTransaction(ctx.store, (tx) => claimKey(tx, scope, key, hash, ctx.now()));
   if (claim.kind === 'claimed') {
     claims.set(req, { scope, key });
     return;
@@ -70,7 +72,7 @@ export async function finishIdempotent(
   if (!claim) return;
   claims.delete(req);
   if (reply.statusCode >= 500 || typeof payload !== 'string') {
-    await releaseKey(ctx.store.db, claim.scope, claim.key);
+    await withTransaction(ctx.store, (tx) => releaseKey(tx, claim.scope, claim.key));
     return;
   }
   const headers: Record<string, string> = {};
@@ -78,5 +80,6 @@ export async function finishIdempotent(
     const v = reply.getHeader(h);
     if (v !== undefined) headers[h] = String(v);
   }
-  await completeKey(ctx.store.db, claim.scope, claim.key, { statusCode: reply.statusCode, headers, body: payload });
+  const answer = { statusCode: reply.statusCode, headers, body: payload };
+  await withTransaction(ctx.store, (tx) => completeKey(tx, claim.scope, claim.key, answer));
 }

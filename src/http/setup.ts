@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AccountError, createAccount } from '../auth/accounts.js';
 import { passwordProblem } from '../auth/passwords.js';
 import { secretHash, SETUP_PREFIX } from '../auth/secrets.js';
+import { withTransaction } from '../store/db.js';
 import { memberCount } from '../store/members.js';
 import { useSetupToken } from '../store/setup-tokens.js';
 import type { AppContext } from './app.js';
@@ -83,7 +84,7 @@ export function setupRoutes(app: Api, ctx: AppContext): void {
       if (
         !req.body.token.startsWith(SETUP_PREFIX) ||
         (await memberCount(ctx.store.db)) > 0 ||
-        !(await useSetupToken(ctx.store.db, secretHash(req.body.token), now))
+        !(await withTransaction(ctx.store, (tx) => useSetupToken(tx, secretHash(req.body.token), now)))
       )
         throw new Problem(
           'forbidden',

@@ -198,7 +198,9 @@ export class DatabaseBusy extends Error {}
  *
  * While another connection holds SQLite's write lock, the wait is asynchronous: BEGIN is tried
  * without SQLite's busy timeout (whose wait blocks the whole process, a server's every request
- * with it) and retried after short pauses that leave the connection and the event loop free.
+ * with it) and retried after short pauses that leave the connection and the event loop free. So
+ * every write of the server and its worker goes through here, a single statement too (a session,
+ * an audit line, a delivery record): written on `store.db` directly, it would wait in that timeout.
  */
 export async function withTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (store.dialect === 'postgres') return store.db.transaction().execute(fn);

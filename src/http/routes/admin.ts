@@ -3,6 +3,7 @@ import { configVariables, displayValue } from '../../config.js';
 import { takePeriodStartSnapshots } from '../../engine/forecast-scheduler.js';
 import { fireTimers } from '../../engine/scheduler.js';
 import { appendAudit, listAudit } from '../../store/audit.js';
+import { withTransaction } from '../../store/db.js';
 import { readKeptMessage } from '../../integrations/mail/deliver.js';
 import {
   cancelOutboxRow,
@@ -94,11 +95,18 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
     },
     async (req) => {
       const caller = callerOf(req);
-      refuseUnless(await retryOutboxRow(ctx.store.db, req.params.id, ctx.now()));
-      await appendAudit(
-        ctx.store.db,
-        { actor: caller.member.id, action: 'outbox.retried', target: req.params.id, details: {} },
-        ctx.now(),
+      const now = ctx.now();
+      refuseUnless(
+        await withTransaction(ctx.store, async (tx) => {
+          const outcome = await retryOutboxRow(tx, req.params.id, now);
+          if (outcome.ok)
+            await appendAudit(
+              tx,
+              { actor: caller.member.id, action: 'outbox.retried', target: req.params.id, details: {} },
+              now,
+            );
+          return outcome;
+        }),
       );
       return { retried: req.params.id };
     },
@@ -151,11 +159,18 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
     },
     async (req) => {
       const caller = callerOf(req);
-      refuseUnless(await cancelOutboxRow(ctx.store.db, req.params.id, caller.member.id, ctx.now()));
-      await appendAudit(
-        ctx.store.db,
-        { actor: caller.member.id, action: 'outbox.cancelled', target: req.params.id, details: {} },
-        ctx.now(),
+      const now = ctx.now();
+      refuseUnless(
+        await withTransaction(ctx.store, async (tx) => {
+          const outcome = await cancelOutboxRow(tx, req.params.id, caller.member.id, now);
+          if (outcome.ok)
+            await appendAudit(
+              tx,
+              { actor: caller.member.id, action: 'outbox.cancelled', target: req.params.id, details: {} },
+              now,
+            );
+          return outcome;
+        }),
       );
       return { cancelled: req.params.id };
     },
@@ -185,17 +200,26 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
     async (req) => {
       const caller = callerOf(req);
       const { kind, lead, all } = req.query;
-      const r = await replayDeadRows(ctx.store.db, ctx.now(), { kind, lead, all: all === 'true' });
-      await appendAudit(
-        ctx.store.db,
-        {
-          actor: caller.member.id,
-          action: 'outbox.replayed',
-          target: null,
-          details: { rows: r.replayed, ...(kind ? { kind } : {}), ...(lead ? { lead } : {}), all: all === 'true' },
-        },
-        ctx.now(),
-      );
+      const now = ctx.now();
+      const r = await withTransaction(ctx.store, async (tx) => {
+        const replayed = await replayDeadRows(tx, now, { kind, lead, all: all === 'true' });
+        await appendAudit(
+          tx,
+          {
+            actor: caller.member.id,
+            action: 'outbox.replayed',
+            target: null,
+            details: {
+              rows: replayed.replayed,
+              ...(kind ? { kind } : {}),
+              ...(lead ? { lead } : {}),
+              all: all === 'true',
+            },
+          },
+          now,
+        );
+        return replayed;
+      });
       return r;
     },
   );

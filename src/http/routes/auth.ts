@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { decoyHash, verifyPassword } from '../../auth/passwords.js';
 import { newSecret, secretHash, SESSION_PREFIX } from '../../auth/secrets.js';
 import { appendAudit } from '../../store/audit.js';
+import { withTransaction } from '../../store/db.js';
 import {
   loginFailuresSince,
   purgeLoginFailures,
@@ -61,56 +62,66 @@ export function authRoutes(api: Api, ctx: AppContext): void {
     async (req, reply) => {
       const now = ctx.now();
       const email = normaliseEmail(req.body.email);
-      const db = ctx.store.db;
-      await purgeLoginFailures(db, now - HOUR);
+      // The writes are short transactions around the slow password check, so that on SQLite they
+      // wait for another process's write lock without freezing the server. The attempt is committed
+      // before failures are counted: concurrent attempts then see one another.
       const attempt = randomUUID();
-      await recordLoginAttempt(db, attempt, email, now);
-      if ((await loginFailuresSince(db, email, now - HOUR)) > FAILURES_PER_HOUR) {
-        await withdrawLoginAttempt(db, attempt);
-        await appendAudit(
-          db,
-          { actor: 'anonymous', action: 'login.throttled', target: email, details: { ip: req.ip } },
-          now,
-        );
+      await withTransaction(ctx.store, async (tx) => {
+        await purgeLoginFailures(tx, now - HOUR);
+        await recordLoginAttempt(tx, attempt, email, now);
+      });
+      if ((await loginFailuresSince(ctx.store.db, email, now - HOUR)) > FAILURES_PER_HOUR) {
+        await withTransaction(ctx.store, async (tx) => {
+          await withdrawLoginAttempt(tx, attempt);
+          await appendAudit(
+            tx,
+            { actor: 'anonymous', action: 'login.throttled', target: email, details: { ip: req.ip } },
+            now,
+          );
+        });
         throw new Problem('too-many-requests', 'too many failed sign-ins for this account; try again within the hour', {
           headers: { 'retry-after': '3600' },
         });
       }
-      const found = await findMemberForLogin(db, email);
+      const found = await findMemberForLogin(ctx.store.db, email);
       const ok = await verifyPassword(found?.hash ?? (await decoyHash()), req.body.password);
       if (!found || !ok || found.hash === null || found.member.disabledAt !== null) {
         const why = !found ? 'unknown email' : found.member.disabledAt !== null ? 'disabled user' : 'wrong password';
-        await appendAudit(
-          db,
-          {
-            actor: found?.member.id ?? 'anonymous',
-            action: 'login.failed',
-            target: email,
-            details: { reason: why, ip: req.ip },
-          },
-          now,
+        await withTransaction(ctx.store, (tx) =>
+          appendAudit(
+            tx,
+            {
+              actor: found?.member.id ?? 'anonymous',
+              action: 'login.failed',
+              target: email,
+              details: { reason: why, ip: req.ip },
+            },
+            now,
+          ),
         );
         throw new Problem('unauthenticated', 'wrong email or password');
       }
-      await withdrawLoginAttempt(db, attempt);
       const old = req.cookies[SESSION_COOKIE_SECURE] ?? req.cookies[SESSION_COOKIE_PLAIN];
-      if (old) await deleteSession(db, secretHash(old));
       const secret = newSecret(SESSION_PREFIX);
       const csrf = randomBytes(32).toString('base64url');
       const expiresAt = now + ctx.session.absoluteMs;
-      await insertSession(db, {
-        tokenHash: secretHash(secret),
-        memberId: found.member.id,
-        csrfToken: csrf,
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt,
+      await withTransaction(ctx.store, async (tx) => {
+        await withdrawLoginAttempt(tx, attempt);
+        if (old) await deleteSession(tx, secretHash(old));
+        await insertSession(tx, {
+          tokenHash: secretHash(secret),
+          memberId: found.member.id,
+          csrfToken: csrf,
+          createdAt: now,
+          lastSeenAt: now,
+          expiresAt,
+        });
+        await appendAudit(
+          tx,
+          { actor: found.member.id, action: 'login.succeeded', target: found.member.id, details: { ip: req.ip } },
+          now,
+        );
       });
-      await appendAudit(
-        db,
-        { actor: found.member.id, action: 'login.succeeded', target: found.member.id, details: { ip: req.ip } },
-        now,
-      );
       void reply.setCookie(cookieName(req), secret, {
         path: '/',
         httpOnly: true,
@@ -130,7 +141,8 @@ export function authRoutes(api: Api, ctx: AppContext): void {
     },
     async (req, reply: FastifyReply) => {
       const caller = callerOf(req);
-      if (caller.session) await deleteSession(ctx.store.db, caller.session.hash);
+      const { session } = caller;
+      if (session) await withTransaction(ctx.store, (tx) => deleteSession(tx, session.hash));
       void reply.clearCookie(cookieName(req), { path: '/' });
       return reply.code(204).send();
     },

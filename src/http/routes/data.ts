@@ -10,6 +10,7 @@ import { MAVEN_FILES } from '../../import/formats/maven.js';
 import { ImportAlreadyRunning, ImportRejected, runImport, type ImportReport } from '../../import/import-service.js';
 import type { ImportProblem } from '../../import/record.js';
 import { appendAudit } from '../../store/audit.js';
+import { withTransaction } from '../../store/db.js';
 import { eraseContact } from '../../store/contact-erase.js';
 import { exportContact } from '../../store/contact-export.js';
 import { ContactError } from '../../store/contact.js';
@@ -311,10 +312,8 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
       }
       const body = pipeline(Readable.from(counted()), format === 'csv' ? csvWriter(kind) : jsonLinesWriter(), (err) => {
         // Recorded even when the download broke off: some rows may have left already.
-        auditExport(
-          ctx.store.db,
-          { actor: caller.member.id, kind, format, rows: count, filter, complete: !err },
-          ctx.now(),
+        withTransaction(ctx.store, (tx) =>
+          auditExport(tx, { actor: caller.member.id, kind, format, rows: count, filter, complete: !err }, ctx.now()),
         ).catch((e: unknown) => req.log.error({ err: e }, 'export audit failed'));
       });
       const day = new Date(ctx.now()).toISOString().slice(0, 10);
@@ -578,21 +577,23 @@ function importRoute(api: Api, ctx: AppContext): void {
       const out = presentReport(report, source);
       // A written import is recorded by runImport ('import', with its run); a check or a refusal here.
       if (report.outcome !== 'imported')
-        await appendAudit(
-          ctx.store.db,
-          {
-            actor: caller.member.id,
-            action: 'import.run',
-            target: `${format}:${out.file}`,
-            details: {
-              format,
-              outcome: report.outcome,
-              dryRun: report.dryRun,
-              records: report.records,
-              errors: report.errors,
+        await withTransaction(ctx.store, (tx) =>
+          appendAudit(
+            tx,
+            {
+              actor: caller.member.id,
+              action: 'import.run',
+              target: `${format}:${out.file}`,
+              details: {
+                format,
+                outcome: report.outcome,
+                dryRun: report.dryRun,
+                records: report.records,
+                errors: report.errors,
+              },
             },
-          },
-          now,
+            now,
+          ),
         );
       if (report.outcome === 'refused' || (report.dryRun && report.errors > 0)) {
         const dataFile = format === 'maven' ? MAVEN_FILES.pipeline : source.label;

@@ -160,15 +160,17 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
         const allowed = q.scope === 'user' && q.subject !== caller.member.id && reachesRow(reach, q.subject);
         if (!allowed) {
           const reason = 'a manager may set the quotas of the reps of their own teams only';
-          await appendAudit(
-            ctx.store.db,
-            {
-              actor: callerLabel(caller),
-              action: 'access.denied',
-              target: `quota ${q.scope} ${q.subject} ${q.period}`,
-              details: { route: `${req.method} ${req.routeOptions.url ?? ''}`, reason },
-            },
-            ctx.now(),
+          await withTransaction(ctx.store, (tx) =>
+            appendAudit(
+              tx,
+              {
+                actor: callerLabel(caller),
+                action: 'access.denied',
+                target: `quota ${q.scope} ${q.subject} ${q.period}`,
+                details: { route: `${req.method} ${req.routeOptions.url ?? ''}`, reason },
+              },
+              ctx.now(),
+            ),
           );
           throw new Problem('forbidden', reason);
         }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fieldsSchema } from '../../domain/events.js';
 import { appendAudit } from '../../store/audit.js';
+import { withTransaction } from '../../store/db.js';
 import { deleteLead, UnknownLeadError } from '../../store/lead-delete.js';
 import { findLeadRow, LEAD_SORTS, searchLeads, type LeadRow } from '../../store/lead-search.js';
 import { leadColumns } from '../../store/leads.js';
@@ -342,27 +343,31 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         );
         // An admin's override passes gates every other writer is held by: the audit log keeps it too.
         if (override === true)
-          await appendAudit(
-            ctx.store.db,
-            {
-              actor: callerOf(req).member.id,
-              action: 'lead.gate_overridden',
-              target: lead.id,
-              details: { via: name, gates: outcome.log.filter((e) => e.kind === 'gate').map((e) => e.message) },
-            },
-            ctx.now(),
+          await withTransaction(ctx.store, (tx) =>
+            appendAudit(
+              tx,
+              {
+                actor: callerOf(req).member.id,
+                action: 'lead.gate_overridden',
+                target: lead.id,
+                details: { via: name, gates: outcome.log.filter((e) => e.kind === 'gate').map((e) => e.message) },
+              },
+              ctx.now(),
+            ),
           );
         // Owner changes by people are audited; those made by the rules are in the owner history.
         if (outcome.lead.owner !== lead.owner)
-          await appendAudit(
-            ctx.store.db,
-            {
-              actor: callerOf(req).member.id,
-              action: 'lead.owner_changed',
-              target: lead.id,
-              details: { from: lead.owner, to: outcome.lead.owner, via: name },
-            },
-            ctx.now(),
+          await withTransaction(ctx.store, (tx) =>
+            appendAudit(
+              tx,
+              {
+                actor: callerOf(req).member.id,
+                action: 'lead.owner_changed',
+                target: lead.id,
+                details: { from: lead.owner, to: outcome.lead.owner, via: name },
+              },
+              ctx.now(),
+            ),
           );
         return afterEvent(ctx, reply, lead.id, outcome);
       },

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { leadEventSchema, type Actor, type LeadEvent } from '../../domain/events.js';
 import type { EventOutcome } from '../../engine/engine.js';
 import { appendAudit } from '../../store/audit.js';
+import { withTransaction } from '../../store/db.js';
 import { findLeadRow, type LeadRow } from '../../store/lead-search.js';
 import { callerLabel, reachesOwner, reachOf, type Caller, type Reach } from '../access.js';
 import type { AppContext } from '../app.js';
@@ -43,30 +44,34 @@ export function reachList(reach: Reach): string[] | null {
 
 /** A record out of reach is recorded as a denial and answered as if it did not exist. */
 export async function denyAsMissing(ctx: AppContext, req: FastifyRequest, what: string): Promise<never> {
-  await appendAudit(
-    ctx.store.db,
-    {
-      actor: callerLabel(req.caller),
-      action: 'access.denied',
-      target: what,
-      details: { route: `${req.method} ${req.routeOptions.url ?? ''}` },
-    },
-    ctx.now(),
+  await withTransaction(ctx.store, (tx) =>
+    appendAudit(
+      tx,
+      {
+        actor: callerLabel(req.caller),
+        action: 'access.denied',
+        target: what,
+        details: { route: `${req.method} ${req.routeOptions.url ?? ''}` },
+      },
+      ctx.now(),
+    ),
   );
   throw new Problem('not-found', `${what} does not exist`);
 }
 
 /** A 403 decided inside a handler (not by the route's declared access), audited like every denial. */
 export async function denyForbidden(ctx: AppContext, req: FastifyRequest, reason: string): Promise<never> {
-  await appendAudit(
-    ctx.store.db,
-    {
-      actor: callerLabel(req.caller),
-      action: 'access.denied',
-      target: `${req.method} ${req.routeOptions.url ?? ''}`,
-      details: { reason },
-    },
-    ctx.now(),
+  await withTransaction(ctx.store, (tx) =>
+    appendAudit(
+      tx,
+      {
+        actor: callerLabel(req.caller),
+        action: 'access.denied',
+        target: `${req.method} ${req.routeOptions.url ?? ''}`,
+        details: { reason },
+      },
+      ctx.now(),
+    ),
   );
   throw new Problem('forbidden', reason);
 }

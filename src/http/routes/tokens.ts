@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { newSecret, secretHash, TOKEN_PREFIX } from '../../auth/secrets.js';
 import { findToken, insertToken, listTokens, revokeToken, type ApiToken } from '../../store/api-tokens.js';
 import { appendAudit } from '../../store/audit.js';
+import { withTransaction } from '../../store/db.js';
 import { EVERYONE, SCOPE_NAMES, type Scope } from '../access.js';
 import type { AppContext } from '../app.js';
 import { pageOfAll, pageQuery } from '../paging.js';
@@ -83,17 +84,19 @@ export function tokenRoutes(api: Api, ctx: AppContext): void {
         createdAt: now,
         expiresAt: now + req.body.expiresInDays * DAY,
       };
-      await insertToken(ctx.store.db, token, secretHash(secret));
-      await appendAudit(
-        ctx.store.db,
-        {
-          actor: caller.member.id,
-          action: 'token.created',
-          target: token.id,
-          details: { name: token.name, scopes: token.scopes },
-        },
-        now,
-      );
+      await withTransaction(ctx.store, async (tx) => {
+        await insertToken(tx, token, secretHash(secret));
+        await appendAudit(
+          tx,
+          {
+            actor: caller.member.id,
+            action: 'token.created',
+            target: token.id,
+            details: { name: token.name, scopes: token.scopes },
+          },
+          now,
+        );
+      });
       return reply.code(201).send({ ...presentToken({ ...token, revokedAt: null, lastUsedAt: null }), token: secret });
     },
   );
@@ -115,12 +118,14 @@ export function tokenRoutes(api: Api, ctx: AppContext): void {
       if (!token) throw new Problem('not-found', `token "${req.params.id}" does not exist`);
       if (token.memberId !== caller.member.id && caller.member.role !== 'admin')
         return denyAsMissing(ctx, req, `token "${token.id}"`);
-      await revokeToken(ctx.store.db, token.id, ctx.now());
-      await appendAudit(
-        ctx.store.db,
-        { actor: caller.member.id, action: 'token.revoked', target: token.id, details: { owner: token.memberId } },
-        ctx.now(),
-      );
+      await withTransaction(ctx.store, async (tx) => {
+        await revokeToken(tx, token.id, ctx.now());
+        await appendAudit(
+          tx,
+          { actor: caller.member.id, action: 'token.revoked', target: token.id, details: { owner: token.memberId } },
+          ctx.now(),
+        );
+      });
       return reply.code(204).send(null);
     },
   );
