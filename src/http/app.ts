@@ -22,6 +22,9 @@ import { registerRoutes } from './routes/index.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { responseSerializerCompiler } from './serializer.js';
 import { setupRoutes } from './setup.js';
+import { mailchimpWebhookRoutes } from './mailchimp-webhook.js';
+import { publicRouteOptionsFromEnv, type PublicRouteOptions } from './public-routes.js';
+import { unsubscribeRoutes } from './unsubscribe.js';
 
 /**
  * buildApp(deps) makes the whole HTTP API without listening, so tests can run it on a loopback
@@ -49,6 +52,8 @@ export interface AppDeps {
   session: SessionPolicy;
   trustProxy?: boolean;
   logger?: FastifyServerOptions['logger'];
+  /** Unsubscribe links and Mailchimp's webhook; unset, read from the environment. */
+  publicRoutes?: PublicRouteOptions;
 }
 
 export interface AppContext {
@@ -227,6 +232,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.get('/openapi.json', { schema: { hide: true }, config: { access: { roles: 'public' } } }, () => app.swagger());
   app.get('/healthz', { schema: { hide: true }, config: { access: { roles: 'public' } } }, () => ({ ok: true }));
   await app.register(async (root) => setupRoutes(root, ctx));
+  const links = deps.publicRoutes ?? publicRouteOptionsFromEnv();
+  // Each in its own scope: their form parsers apply to them alone.
+  await app.register(async (root) => unsubscribeRoutes(root, ctx, links.unsubscribeSecret));
+  await app.register(async (root) => mailchimpWebhookRoutes(root, ctx, links.mailchimpWebhook));
   await app.register(async (api) => registerRoutes(api, ctx), { prefix: '/api/v1' });
   await app.ready();
   return Object.assign(app, { routeTable }) as unknown as App;
