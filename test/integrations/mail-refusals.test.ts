@@ -16,6 +16,8 @@ const BLOCKLISTED = '5.7.1 Service unavailable; Client host [203.0.113.5] blocke
 const ACCESS_DENIED = '5.7.1 <ann@example.com>: Recipient address rejected: Access denied';
 const BANNED_IP = '5.7.606 Access denied, banned sending IP [203.0.113.5]';
 const USER_UNKNOWN = '5.1.1 <ann@example.com>: Recipient address rejected: User unknown';
+/** Postfix on a relay host (a backup MX, a mail gateway): a bounce, though it names the relay. */
+const RELAY_TABLE = '5.1.1 <ann@example.com>: Recipient address rejected: User unknown in relay recipient table';
 
 describe('enhancedStatus', () => {
   it('reads the code after the basic one, or qmail-style at the end, when the classes agree', () => {
@@ -90,8 +92,19 @@ describe('classifySmtpError at RCPT TO', () => {
       status: 'retry',
       error: expect.stringMatching(/without saying the address is bad, not a bounce: .*552 5\.2\.2/),
     });
-    // A relay refusal stays a configuration problem.
-    expect(classifySmtpError(refused('550 5.7.1 Relaying denied')).status).toBe('retry');
+    // A relay refusal stays a configuration problem, unless it blames the address.
+    expect(classifySmtpError(refused('550 5.7.1 Relaying denied'))).toEqual({
+      status: 'retry',
+      error: expect.stringMatching(/^SMTP configuration: the server refused to relay/),
+    });
+    expect(classifySmtpError(refused('554 Relay access denied'))).toEqual({
+      status: 'retry',
+      error: expect.stringMatching(/^SMTP configuration: the server refused to relay/),
+    });
+    expect(classifySmtpError(refused(`550 ${RELAY_TABLE}`))).toEqual({
+      status: 'dead',
+      error: expect.stringMatching(/^SMTP server refused the recipient: .*relay recipient table/),
+    });
   });
 });
 
@@ -184,6 +197,7 @@ describe('mailDeliverer when the server refuses the recipient', () => {
 
   it.each([
     [550, USER_UNKNOWN],
+    [550, RELAY_TABLE],
     [550, '5.2.1 Mailbox disabled'],
     [550, 'No such user here'],
     [550, 'Mailbox unavailable'],

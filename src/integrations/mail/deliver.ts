@@ -25,8 +25,8 @@ import { recipientRefusal } from './smtp-reply.js';
  * Without one: each message is written as `<mailDir>/<outbox id token>.eml` (CRLF, as it would go
  * over SMTP), atomically (a dot-named temp file, fsync, rename), so a reader never sees half a file
  * and a resend overwrites the same file. File-system errors are 'retry'. The row is recorded as
- * 'sent' with the detail "not sent (SMTP_URL is unset): kept as <file>", so nobody takes it for
- * mail that left. A row tried before is not written but retried: it was being sent over SMTP by
+ * 'kept' with the detail "not sent (SMTP_URL is unset): kept as <file>", so nobody takes it for
+ * mail that left, and `outbox retry` queues it again once SMTP_URL is set. A row tried before is not written but retried: it was being sent over SMTP by
  * a worker that had SMTP_URL, and a file would silently stand in for the real delivery.
  */
 
@@ -175,11 +175,11 @@ export function classifySmtpError(e: unknown): Exclude<DeliveryResult, { status:
     const c = err.responseCode;
     const permanent = err.permanent ?? (c >= 500 && c < 600 && c !== 503);
     if (!permanent) return { status: 'retry', error: `SMTP server deferred the message: ${text}` };
-    const config = configurationRefusal(c, err.command, text);
+    const reply = typeof err.response === 'string' && err.response !== '' ? err.response : text;
+    const config = configurationRefusal(c, err.command, reply);
     if (config !== null)
       return { status: 'retry', error: `SMTP configuration: ${config} (check ${CONFIG_HINT}): ${text}` };
-    if (err.command === 'RCPT TO')
-      return recipientRefused(c, typeof err.response === 'string' ? err.response : '', text);
+    if (err.command === 'RCPT TO') return recipientRefused(c, reply, text);
     return { status: 'dead', error: `SMTP server refused the message: ${text}` };
   }
   if (TRANSIENT_CODES.has(code)) return { status: 'retry', error: `SMTP server unreachable: ${text}` };
@@ -201,7 +201,7 @@ function recipientRefused(
   reply: string,
   text: string,
 ): Exclude<DeliveryResult, { status: 'sent' }> {
-  const why = recipientRefusal(responseCode, reply || text);
+  const why = recipientRefusal(responseCode, reply);
   if (why === 'address') return { status: 'dead', error: `${RECIPIENT_REFUSED}: ${text}` };
   const kind = why === 'policy' ? 'by policy (a block list, the sending host)' : 'without saying the address is bad';
   return { status: 'retry', error: `SMTP server turned the recipient away ${kind}, not a bounce: ${text}` };
@@ -213,13 +213,15 @@ const CONFIG_HINT = "SMTP_URL's user and password, and MAIL_FROM";
  * Why a permanent SMTP answer is the setup's fault rather than the message's, or null. 530 asks for
  * a login; the greeting ('CONN') and MAIL FROM come before any recipient is named, so their refusal
  * is of this sender or host; "relay" refusals (550 5.7.1 relaying denied) mean the server does not
- * take mail for other domains from us, usually because we did not log in.
+ * take mail for other domains from us, usually because we did not log in; but not one that blames
+ * the address (Postfix's "5.1.1 User unknown in relay recipient table" is a bounce).
  */
-function configurationRefusal(responseCode: number, command: unknown, text: string): string | null {
+function configurationRefusal(responseCode: number, command: unknown, reply: string): string | null {
   if (responseCode === 530) return 'the server requires a login';
   if (command === 'CONN' || command === 'EHLO' || command === 'HELO') return 'the server refused the connection';
   if (command === 'MAIL FROM') return 'the server refused the sender';
-  if (/\brelay(ing)?\b/i.test(text)) return 'the server refused to relay';
+  if (/\brelay(ing)?\b/i.test(reply) && recipientRefusal(responseCode, reply) !== 'address')
+    return 'the server refused to relay';
   return null;
 }
 
@@ -253,7 +255,7 @@ function fileSender(mailDir: string): Sender {
       } catch (e) {
         return { status: 'retry', error: `could not write ${file}: ${errorText(e)}` };
       }
-      return { status: 'sent', detail: `${KEPT_PREFIX}${file}` };
+      return { status: 'sent', detail: `${KEPT_PREFIX}${file}`, kept: true };
     },
     close() {
       composer.close();
