@@ -26,11 +26,12 @@ const INVALID = page(
   '<p>This unsubscribe link is not valid: it may have been cut off when it was copied. Use the link in the email as it is, or reply to the email to ask to be taken off the list.</p>',
 );
 
-const confirm = (token: string) =>
+// No action: the form POSTs to the page's own URL, which stays right behind a proxy that adds a path prefix.
+const confirm = () =>
   page(
     'Unsubscribe',
     `<p>Stop receiving marketing emails from us?</p>
-<form method="post" action="${UNSUBSCRIBE_PATH}/${token}">
+<form method="post">
 <input type="hidden" name="List-Unsubscribe" value="One-Click">
 <button type="submit">Unsubscribe</button></form>`,
   );
@@ -61,7 +62,7 @@ export function unsubscribeRoutes(app: Api, ctx: AppContext, secret: string): vo
     async (req, reply) => {
       void reply.header('cache-control', 'no-store').type('text/html');
       if (addressOf(req.params.token) === null) return reply.code(404).send(INVALID);
-      return reply.send(confirm(req.params.token));
+      return reply.send(confirm());
     },
   );
 

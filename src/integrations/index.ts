@@ -63,5 +63,11 @@ export function deliveryWarnings(config: Config): string[] {
   if (config.WEBHOOK_SECRET.trim() === '') warnings.push('WEBHOOK_SECRET is unset: webhooks wait in the outbox');
   if (config.MAILCHIMP_API_KEY === '')
     warnings.push('MAILCHIMP_API_KEY is unset: mailing-list changes wait in the outbox');
+  // Half of the one-click setup is a mistake worth saying: the other half was meant to be set too.
+  if ((config.PUBLIC_URL === '') !== (config.UNSUBSCRIBE_SECRET === ''))
+    warnings.push(
+      `${config.PUBLIC_URL === '' ? 'PUBLIC_URL' : 'UNSUBSCRIBE_SECRET'} is unset: marketing mail carries no ` +
+        'one-click unsubscribe link, only the mailto one (set PUBLIC_URL and UNSUBSCRIBE_SECRET)',
+    );
   return warnings;
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { unsubscribeTokens } from '../../src/auth/unsubscribe-token.js';
+import { loadConfig } from '../../src/config.js';
 import { parseProcess } from '../../src/domain/process-load.js';
 import type { DeliveryContext, OutboxItem } from '../../src/integrations/delivery.js';
+import { deliveryWarnings } from '../../src/integrations/index.js';
 import { composeMail, type Composed, type MailMessage } from '../../src/integrations/mail/compose.js';
 import { mailLinks } from '../../src/integrations/mail/links.js';
 
@@ -138,5 +140,29 @@ describe('marketing mail with links', () => {
     expect(welcome.headers['List-Unsubscribe']).toBeUndefined();
     expect(welcome.headers['List-Unsubscribe-Post']).toBeUndefined();
     expect(welcome.text).toBe('Hi Lisa.');
+  });
+});
+
+describe('the worker at start', () => {
+  const full = { SMTP_URL: 'smtp://mail.example:25', WEBHOOK_SECRET: 'x', MAILCHIMP_API_KEY: 'k-us1' };
+
+  it('says when only half of the one-click setup is there, and nothing when none or all of it is', () => {
+    expect(deliveryWarnings(loadConfig({ ...full, PUBLIC_URL: 'https://crm.example.com' }))).toEqual([
+      'UNSUBSCRIBE_SECRET is unset: marketing mail carries no one-click unsubscribe link, only the mailto one (set PUBLIC_URL and UNSUBSCRIBE_SECRET)',
+    ]);
+    expect(deliveryWarnings(loadConfig({ ...full, UNSUBSCRIBE_SECRET: SECRET }))).toEqual([
+      'PUBLIC_URL is unset: marketing mail carries no one-click unsubscribe link, only the mailto one (set PUBLIC_URL and UNSUBSCRIBE_SECRET)',
+    ]);
+    expect(deliveryWarnings(loadConfig(full))).toEqual([]);
+    expect(
+      deliveryWarnings(loadConfig({ ...full, PUBLIC_URL: 'https://crm.example.com', UNSUBSCRIBE_SECRET: SECRET })),
+    ).toEqual([]);
+  });
+
+  it('refuses a secret too short to sign with, and a public URL that is not one', () => {
+    expect(() => loadConfig({ UNSUBSCRIBE_SECRET: 'short' })).toThrow(/UNSUBSCRIBE_SECRET: .*at least 32 characters/);
+    expect(() => loadConfig({ PUBLIC_URL: 'crm.example.com' })).toThrow(/PUBLIC_URL: .*http\(s\) URL/);
+    expect(() => loadConfig({ PUBLIC_URL: 'https://crm.example.com/?a=1' })).toThrow(/PUBLIC_URL: .*without a query/);
+    expect(() => loadConfig({ MAILCHIMP_WEBHOOK_SECRET: 'abc' })).toThrow(/MAILCHIMP_WEBHOOK_SECRET: .*16 characters/);
   });
 });
