@@ -61,12 +61,17 @@ function showErase(email: string, r: EraseResult): void {
         : []),
       ...(r.deletedLeadMessages > 0 ? [["deleted leads' messages", `${r.deletedLeadMessages}`, 'pseudonymised']] : []),
       ['messages cancelled', `${r.cancelled}`, ''],
+      ...(r.keptFiles > 0
+        ? [['kept mail files deleted', `${r.keptFiles - r.keptFilesLeft.length}`, 'the .eml files of their messages']]
+        : []),
       ['list erasures queued', `${r.listErasures.length}`, lists],
       ['suppressed', 'yes', `hash ${r.emailHash.slice(0, 12)}…`],
     ],
     '  ',
   ))
     print(line);
+  for (const left of r.keptFilesLeft)
+    process.stderr.write(`stageflow: warning: kept mail file not deleted, delete it by hand: ${left}\n`);
 }
 
 export function contactCommands(program: Command): void {

@@ -1,6 +1,7 @@
 import type { ContactLeadRow } from './contact.js';
 import { quotesAddress } from './contact.js';
-import { cancelUndelivered, otherAddressErasure, type PlannedErasure } from './contact-outbox.js';
+import { keptFile, KEPT_MAIL_ERASED } from './contact-kept-mail.js';
+import { addressErasure, cancelUndelivered, currentSeriesRows, type PlannedErasure } from './contact-outbox.js';
 import { ErasureScrubber, isPersonNameKey } from './contact-scrub.js';
 import type { Tx } from './db.js';
 import { updatedAtNoEarlierThan } from './leads.js';
@@ -28,13 +29,15 @@ export class AddressPeriods {
   private readonly changes: { seq: number; to: string | null }[];
   private readonly initial: string | null;
 
+  /** `holds`: the lead's email now, which it has always had if no history row changed it (an import). */
   constructor(
     history: readonly FieldHistoryTable[],
     private readonly email: string,
+    holds: string | null = null,
   ) {
     const rows = history.filter((h) => h.field === 'email').sort((a, b) => a.seq - b.seq || a.idx - b.idx);
     // An imported lead's first address has no row of its own: it is the first change's old value.
-    this.initial = rows.length > 0 ? addressOf(rows[0]!.old_value) : null;
+    this.initial = rows.length > 0 ? addressOf(rows[0]!.old_value) : holds === null ? null : normaliseEmail(holds);
     this.changes = rows.map((h) => ({ seq: h.seq, to: addressOf(h.new_value) }));
   }
 
@@ -63,7 +66,10 @@ export class AddressPeriods {
   }
 }
 
-/** The seq an outbox row was queued by: ids are `lead:seq:index:kind` (list erasures have their own). */
+/**
+ * The seq an outbox row was queued by: ids are `lead:seq:index:kind` (list erasures have their
+ * own). Only meaningful for rows of the lead's current series (contact-outbox.ts).
+ */
 export function outboxSeq(row: Pick<OutboxTable, 'id' | 'lead_id'>): number | null {
   const rest = row.id.startsWith(`${row.lead_id}:`) ? row.id.slice(row.lead_id.length + 1) : null;
   const seq = rest === null ? NaN : Number(rest.split(':')[0]);
@@ -119,6 +125,8 @@ export function earlierValues(
 export interface EarlierErasure {
   cancelled: number;
   erasures: PlannedErasure[];
+  /** Kept .eml files of the person's messages there, to delete once the erase has committed. */
+  keptFiles: string[];
 }
 
 /**
@@ -139,7 +147,13 @@ export async function eraseFromEarlierLead(
   const id = lead.id;
   const [history, outbox, events, runLog, activities] = await Promise.all([
     tx.selectFrom('field_history').selectAll().where('lead_id', '=', id).execute(),
-    tx.selectFrom('outbox').selectAll().where('lead_id', '=', id).execute(),
+    tx
+      .selectFrom('outbox')
+      .selectAll()
+      .where('lead_id', '=', id)
+      .execute()
+      // Rows of an earlier series are a deleted lead's, whose person is found by their own address.
+      .then((rows) => currentSeriesRows(lead, rows)),
     tx.selectFrom('events').select(['seq', 'payload']).where('lead_id', '=', id).execute(),
     tx.selectFrom('run_log').select(['seq', 'idx', 'message', 'inputs']).where('lead_id', '=', id).execute(),
     tx.selectFrom('activities').select(['seq', 'idx', 'note']).where('lead_id', '=', id).execute(),
@@ -217,17 +231,24 @@ export async function eraseFromEarlierLead(
   for (const o of theirs) {
     if (o.kind !== 'list.subscribe' && o.kind !== 'list.unsubscribe') continue;
     const p = parse(o.payload);
-    if (typeof p['list'] === 'string') erasures.push(otherAddressErasure(id, p['list'], email));
+    if (typeof p['list'] === 'string') erasures.push(addressErasure(id, p['list'], email));
   }
+  const keptFiles: string[] = [];
   for (const o of outbox) {
     const mine = theirs.includes(o);
     const payload = JSON.stringify(mine ? s.json(parse(o.payload), true) : s.values(parse(o.payload), false));
-    const detail = o.detail === null ? null : s.text(o.detail);
+    const kept = mine ? keptFile(o.detail) : null;
+    if (kept !== null) keptFiles.push(kept);
+    const detail = kept !== null ? KEPT_MAIL_ERASED : o.detail === null ? null : s.text(o.detail);
     const last_error = o.last_error === null ? null : s.text(o.last_error);
     if (payload !== o.payload || detail !== o.detail || last_error !== o.last_error)
       await tx.updateTable('outbox').set({ payload, detail, last_error }).where('id', '=', o.id).execute();
   }
   // After the scrub, so the cancellation's reason is what stays in last_error.
-  const cancelled = await cancelUndelivered(tx, { rows: theirs.map((o) => o.id) }, now);
-  return { cancelled, erasures };
+  const cancelled = await cancelUndelivered(
+    tx,
+    theirs.map((o) => o.id),
+    now,
+  );
+  return { cancelled, erasures, keptFiles };
 }

@@ -9,17 +9,19 @@ import {
   type ContactLeadRow,
 } from './contact.js';
 import { eraseFromEarlierLead } from './contact-earlier.js';
+import { deleteKeptFiles, keptFile, KEPT_MAIL_ERASED } from './contact-kept-mail.js';
 import {
+  addressErasure,
   cancelUndelivered,
+  currentSeriesRows,
   LIST_ERASE,
-  otherAddressErasure,
   type ListErasure,
   type PlannedErasure,
 } from './contact-outbox.js';
 import { ErasureScrubber, isPersonNameKey } from './contact-scrub.js';
 import { withTransaction, type Store, type Tx } from './db.js';
 import { contactKeys } from './contact-keys.js';
-import { isCompanyKey, isPersonalKey, isPseudonym, subscriberHash } from './personal-data.js';
+import { isCompanyKey, isPersonalKey, isPseudonym } from './personal-data.js';
 import { updatedAtNoEarlierThan } from './leads.js';
 import type { OutboxTable } from './schema.js';
 import { isSuppressed, suppress } from './suppressions.js';
@@ -55,6 +57,10 @@ export interface EraseResult {
   listErasures: ListErasure[];
   /** No lead had the address any more, and it was already suppressed: nothing was left to do. */
   alreadyErased: boolean;
+  /** Kept .eml files (mail written to MAIL_DIR while SMTP was off) of the person's messages, deleted. */
+  keptFiles: number;
+  /** Kept files that could not be deleted, each with the reason: still on disk, to delete by hand. */
+  keptFilesLeft: string[];
 }
 
 type Json = Record<string, unknown>;
@@ -98,22 +104,18 @@ function knownValues(
  * One permanent delete per lead and list the contact was put on: the lists the lead is on now,
  * and every list a subscribe or unsubscribe was ever queued for (an unsubscribed member is still
  * kept by Mailchimp). Each carries the subscriber hash of the address that was used, never the
- * address; the id is the idempotency key, so a second erase queues nothing new.
+ * address; the id is the idempotency key, so a second erase queues nothing new. Planned from the
+ * person's own rows only (`outbox` holds their leads' current series and the deleted leads'
+ * messages that quote the address), so another person on the same lead id is never erased.
  */
 function listErasures(
   email: string,
   leads: readonly ContactLeadRow[],
   outbox: readonly OutboxTable[],
-  current: ReadonlySet<string>,
 ): PlannedErasure[] {
   const out = new Map<string, PlannedErasure>();
   const add = (lead: string, list: string, address: string): void => {
-    // The lead's current address keeps the short key; any other address (an older one of the
-    // same lead, or the address on a deleted lead) gets its own row.
-    const planned =
-      address === email && current.has(lead)
-        ? { row: { id: `erase:${lead}:${list}`, lead, list }, hash: subscriberHash(address) }
-        : otherAddressErasure(lead, list, address);
+    const planned = addressErasure(lead, list, address);
     out.set(planned.row.id, planned);
   };
   for (const l of leads) {
@@ -251,30 +253,41 @@ async function forgetStoredAnswers(tx: Tx, s: ErasureScrubber): Promise<number> 
 }
 
 /**
- * Scrubs every payload, delivered ones included, then cancels what was not delivered yet: the
- * person's leads' rows, and `extra` (deleted leads' messages to the address).
+ * Scrubs every payload of the person's rows (their leads' current series and the deleted leads'
+ * messages to the address), delivered ones included, then cancels what was not delivered yet.
+ * A kept message's detail says its file is gone; the files are returned, to delete once the
+ * transaction has committed.
  */
 async function settleOutbox(
   tx: Tx,
-  ids: readonly string[],
   rows: readonly OutboxTable[],
-  extra: readonly string[],
   s: ErasureScrubber,
   now: number,
-): Promise<number> {
+): Promise<{ cancelled: number; keptFiles: string[] }> {
+  const keptFiles: string[] = [];
   for (const r of rows) {
+    const kept = keptFile(r.detail);
+    if (kept !== null) keptFiles.push(kept);
     // An SMTP refusal or a far side's answer can quote the address, so these are scrubbed too.
     const scrubbed = {
       payload: JSON.stringify(s.json(parse(r.payload), true)),
-      detail: r.detail === null ? null : s.text(r.detail),
+      detail: kept !== null ? KEPT_MAIL_ERASED : r.detail === null ? null : s.text(r.detail),
       last_error: r.last_error === null ? null : s.text(r.last_error),
     };
     if (scrubbed.payload !== r.payload || scrubbed.detail !== r.detail || scrubbed.last_error !== r.last_error)
       await tx.updateTable('outbox').set(scrubbed).where('id', '=', r.id).execute();
   }
   // After the scrub, so the cancellation's reason is what stays in last_error.
-  return (await cancelUndelivered(tx, { leads: ids }, now)) + (await cancelUndelivered(tx, { rows: extra }, now));
+  const cancelled = await cancelUndelivered(
+    tx,
+    rows.map((r) => r.id),
+    now,
+  );
+  return { cancelled, keptFiles };
 }
+
+/** Which erasure a row is: its lead, list and hash (rows queued before the hash was in every id had `erase:<lead>:<list>`). */
+const erasureKey = (lead: string, list: unknown, hash: unknown): string => JSON.stringify([lead, list, hash]);
 
 async function queueListErasures(tx: Tx, planned: readonly PlannedErasure[], now: number): Promise<ListErasure[]> {
   // One row per id: two subscribes of one lead to one list plan the same erasure.
@@ -282,15 +295,17 @@ async function queueListErasures(tx: Tx, planned: readonly PlannedErasure[], now
   if (erasures.length === 0) return [];
   const existing = await tx
     .selectFrom('outbox')
-    .select('id')
-    .where(
-      'id',
-      'in',
-      erasures.map((e) => e.row.id),
-    )
+    .select(['lead_id', 'payload'])
+    .where('kind', '=', LIST_ERASE)
+    .where('lead_id', 'in', [...new Set(erasures.map((e) => e.row.lead))])
     .execute();
-  const taken = new Set(existing.map((e) => e.id));
-  const fresh = erasures.filter((e) => !taken.has(e.row.id));
+  const taken = new Set(
+    existing.map((e) => {
+      const p = parse(e.payload);
+      return erasureKey(e.lead_id, p['list'], p['email_hash']);
+    }),
+  );
+  const fresh = erasures.filter((e) => !taken.has(erasureKey(e.row.lead, e.row.list, e.hash)));
   if (fresh.length === 0) return [];
   await tx
     .insertInto('outbox')
@@ -321,6 +336,17 @@ async function queueListErasures(tx: Tx, planned: readonly PlannedErasure[], now
  */
 export async function eraseContact(store: Store, email: string, actor: string, now: number): Promise<EraseResult> {
   const norm = checkEmail(email);
+  const { result, keptFiles } = await eraseInTransaction(store, norm, actor, now);
+  // Only once the erase has committed: a rolled-back erase keeps its rows, and so its files.
+  return { ...result, keptFiles: keptFiles.length, keptFilesLeft: await deleteKeptFiles(keptFiles) };
+}
+
+async function eraseInTransaction(
+  store: Store,
+  norm: string,
+  actor: string,
+  now: number,
+): Promise<{ result: Omit<EraseResult, 'keptFiles' | 'keptFilesLeft'>; keptFiles: string[] }> {
   return withTransaction(store, async (tx) => {
     const keys = await contactKeys(tx);
     const hash = keys.hash(norm);
@@ -338,6 +364,7 @@ export async function eraseContact(store: Store, email: string, actor: string, n
     if (holdsNothing && !wasSuppressed) throw contactNotFound(norm);
     let cancelled = 0;
     let erasures: PlannedErasure[] = [];
+    const keptFiles: string[] = [];
     if (ids.length > 0 || orphans.length > 0) {
       const [history, outbox] =
         ids.length === 0
@@ -346,10 +373,14 @@ export async function eraseContact(store: Store, email: string, actor: string, n
               tx.selectFrom('field_history').selectAll().where('lead_id', 'in', ids).execute(),
               tx.selectFrom('outbox').selectAll().where('lead_id', 'in', ids).execute(),
             ]);
-      const { known, names } = knownValues(norm, leads, history, [...outbox, ...orphans]);
+      // A lead created again under a deleted lead's id holds that lead's messages too, another
+      // person's: only its current series is this contact's (the others are found by their address).
+      const own = leads.flatMap((l) => currentSeriesRows(l, outbox));
+      const rows = [...own, ...orphans];
+      const { known, names } = knownValues(norm, leads, history, rows);
       const scrubber = new ErasureScrubber(pseudonym, known, names);
       // Lists are read before the payloads that name them are scrubbed.
-      erasures = listErasures(norm, leads, [...outbox, ...orphans], new Set(ids));
+      erasures = listErasures(norm, leads, rows);
       await pseudonymiseLeads(tx, leads, scrubber, now);
       if (ids.length > 0) {
         await scrubEvents(tx, ids, scrubber);
@@ -357,8 +388,9 @@ export async function eraseContact(store: Store, email: string, actor: string, n
         await scrubRunLog(tx, ids, scrubber);
         await tx.updateTable('activities').set({ note: null }).where('lead_id', 'in', ids).execute();
       }
-      const orphanIds = orphans.map((o) => o.id);
-      cancelled = await settleOutbox(tx, ids, [...outbox, ...orphans], orphanIds, scrubber, now);
+      const settled = await settleOutbox(tx, rows, scrubber, now);
+      cancelled = settled.cancelled;
+      keptFiles.push(...settled.keptFiles);
       await forgetStoredAnswers(tx, scrubber);
     } else if (earlier.length > 0 || mentioning.length > 0) {
       // A stored answer about an earlier or another lead can quote the address too.
@@ -370,6 +402,7 @@ export async function eraseContact(store: Store, email: string, actor: string, n
       const done = await eraseFromEarlierLead(tx, lead, norm, pseudonym, now);
       cancelled += done.cancelled;
       erasures.push(...done.erasures);
+      keptFiles.push(...done.keptFiles);
     }
     const queued = await queueListErasures(tx, erasures, now);
     await suppress(tx, hash, 'erased', now);
@@ -389,12 +422,13 @@ export async function eraseContact(store: Store, email: string, actor: string, n
           deleted_lead_messages: orphans.length,
           cancelled,
           list_erasures: queued.map((q) => q.id),
+          kept_files: keptFiles.length,
           already_erased: holdsNothing,
         },
       },
       now,
     );
-    return {
+    const result = {
       emailHash: hash,
       pseudonym,
       leads: ids,
@@ -405,5 +439,6 @@ export async function eraseContact(store: Store, email: string, actor: string, n
       listErasures: queued,
       alreadyErased: holdsNothing,
     };
+    return { result, keptFiles };
   });
 }

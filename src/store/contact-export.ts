@@ -10,6 +10,9 @@ import {
   type ContactLeadRow,
 } from './contact.js';
 import { AddressPeriods, outboxSeq } from './contact-earlier.js';
+import { keptMessage } from './contact-kept-mail.js';
+import { currentContactRows } from './contact-predecessor.js';
+import { currentSeriesRows } from './contact-outbox.js';
 import { withTransaction, type Store, type Tx } from './db.js';
 import { presentActivity, presentLead, presentStay, presentTask, type ExportRow, type ExportValue } from './export.js';
 import { contactKeys } from './contact-keys.js';
@@ -101,8 +104,14 @@ function byLead<T extends { lead_id: string }>(
   return out;
 }
 
-async function childRows(tx: Tx, ids: readonly string[]) {
-  if (ids.length === 0) return null;
+/**
+ * Every row recorded about the leads, by lead. A lead's outbox rows are those of its current
+ * series: a lead created again under a deleted lead's id also holds that lead's messages, another
+ * person's (found by their own address, as deleted leads' messages).
+ */
+async function childRows(tx: Tx, leads: readonly { id: string; state: string }[]) {
+  if (leads.length === 0) return null;
+  const ids = leads.map((l) => l.id);
   const [stays, tasks, activities, events, fields, owners, runLog, outbox] = await Promise.all([
     tx.selectFrom('stage_stays').selectAll().where('lead_id', 'in', ids).orderBy('lead_id').orderBy('seq').execute(),
     tx
@@ -127,7 +136,15 @@ async function childRows(tx: Tx, ids: readonly string[]) {
     tx.selectFrom('field_history').selectAll().where('lead_id', 'in', ids).orderBy('seq').orderBy('idx').execute(),
     tx.selectFrom('owner_history').selectAll().where('lead_id', 'in', ids).orderBy('seq').orderBy('idx').execute(),
     tx.selectFrom('run_log').selectAll().where('lead_id', 'in', ids).orderBy('seq').orderBy('idx').execute(),
-    tx.selectFrom('outbox').selectAll().where('lead_id', 'in', ids).orderBy('created_at').orderBy('id').execute(),
+    tx
+      .selectFrom('outbox')
+      .selectAll()
+      .where('lead_id', 'in', ids)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute()
+      .then((rows) => leads.flatMap((l) => currentSeriesRows(l, rows)))
+      .then((rows) => Promise.all(rows.map(withKeptMessage))),
   ]);
   return {
     stays: byLead(stays, presentStay),
@@ -167,7 +184,16 @@ async function childRows(tx: Tx, ids: readonly string[]) {
       message: l.message,
       inputs: parsed(l.inputs),
     })),
-    outbox: byLead(outbox, presentOutbox),
+    outbox: byLead(outbox, (o) => o.presented),
+  };
+}
+
+/** A message row as exported, with the message it was kept as when SMTP was off (`kept_message`, the .eml text). */
+async function withKeptMessage(o: OutboxTable): Promise<{ lead_id: string; presented: ExportRow }> {
+  const kept = await keptMessage(o.detail);
+  return {
+    lead_id: o.lead_id,
+    presented: kept === null ? presentOutbox(o) : { ...presentOutbox(o), kept_message: kept },
   };
 }
 
@@ -188,10 +214,15 @@ function presentOutbox(o: OutboxTable): ExportRow {
 }
 
 /** An earlier lead's rows from while the address was its email (by their seq), and the messages to it. */
-async function earlierLeadExports(tx: Tx, ids: readonly string[], email: string): Promise<EarlierLeadExport[]> {
-  if (ids.length === 0) return [];
+async function earlierLeadExports(
+  tx: Tx,
+  leads: readonly ContactLeadRow[],
+  email: string,
+): Promise<EarlierLeadExport[]> {
+  if (leads.length === 0) return [];
+  const ids = leads.map((l) => l.id);
   const [children, history] = await Promise.all([
-    childRows(tx, ids),
+    childRows(tx, leads),
     tx.selectFrom('field_history').selectAll().where('lead_id', 'in', ids).execute(),
   ]);
   return ids.map((id) => {
@@ -234,6 +265,9 @@ function quotingPart(v: unknown, email: string): ExportValue | undefined {
   return typeof v === 'string' && quotesAddress(v, email) ? v : undefined;
 }
 
+/** A row's columns that hold content rather than where and when. */
+const CONTENT = new Set(['payload', 'inputs', 'old_value', 'new_value', 'note', 'message', 'detail', 'last_error']);
+
 /** What quotes the address on other people's leads, row by row. */
 async function mentioningLeadExports(
   tx: Tx,
@@ -241,18 +275,18 @@ async function mentioningLeadExports(
   email: string,
 ): Promise<MentioningLeadExport[]> {
   if (leads.length === 0) return [];
-  const children = await childRows(
-    tx,
-    leads.map((l) => l.id),
-  );
-  // A quoting row keeps its own columns, but of its JSON (an event's payload, a message) only the
-  // parts that quote the address: the rest is the lead's contact's data, not the person's.
+  const children = await childRows(tx, leads);
+  // A quoting row keeps its own columns (seq, times, field names), but of its content (an event's
+  // payload, a message, a field's old and new value) only the parts that quote the address: the
+  // rest is the lead's contact's data (a cc changed to a third person's address), not the person's.
+  // A kept message is the lead's contact's mail as a whole, so it is left out.
+  const prune = (k: string, v: ExportValue): ExportValue =>
+    isJsonObject(v) ? (quotingPart(v, email) ?? {}) : CONTENT.has(k) ? (quotingPart(v, email) ?? null) : v;
   const quoting = (rows: Map<string, ExportRow[]> | undefined, id: string): ExportRow[] =>
     (rows?.get(id) ?? [])
+      .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'kept_message')))
       .filter((r) => quotesAddress(JSON.stringify(r), email))
-      .map((r) =>
-        Object.fromEntries(Object.entries(r).map(([k, v]) => [k, isJsonObject(v) ? (quotingPart(v, email) ?? {}) : v])),
-      );
+      .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, prune(k, v)])));
   return leads.map((l) => {
     const fields = JSON.parse(l.fields) as ExportRow;
     return {
@@ -290,28 +324,47 @@ export async function exportContact(store: Store, email: string, actor: string, 
     const mentioning = await mentioningLeads(tx, norm, [...ids, ...earlierIds], false);
     const holdsNothing = leads.length === 0 && earlier.length === 0 && orphans.length === 0 && mentioning.length === 0;
     if (holdsNothing && !suppressed) throw contactNotFound(norm);
-    const children = await childRows(tx, ids);
+    const [children, history] = await Promise.all([
+      childRows(tx, leads),
+      ids.length === 0 ? [] : tx.selectFrom('field_history').selectAll().where('lead_id', 'in', ids).execute(),
+    ]);
     const of = (m: Map<string, ExportRow[]> | undefined, id: string): ExportRow[] => m?.get(id) ?? [];
     const out: ContactExport = {
       format: CONTACT_EXPORT_FORMAT,
       email: norm,
       exported_at: new Date(now).toISOString(),
       suppressed,
-      leads: leads.map((l) => ({
-        ...presentLead(l),
-        lists: (JSON.parse(l.state) as { lists?: string[] }).lists ?? [],
-        stays: of(children?.stays, l.id),
-        tasks: of(children?.tasks, l.id),
-        activities: of(children?.activities, l.id),
-        events: of(children?.events, l.id),
-        field_history: of(children?.field_history, l.id),
-        owner_history: of(children?.owner_history, l.id),
-        run_log: of(children?.run_log, l.id),
-        outbox: of(children?.outbox, l.id),
-      })),
-      earlier_leads: await earlierLeadExports(tx, earlierIds, norm),
+      leads: leads.map((l) => {
+        // Only the rows from since the address became the lead's: before, it was another person's.
+        const theirs = currentContactRows(
+          l,
+          history.filter((h) => h.lead_id === l.id),
+          norm,
+          {
+            events: of(children?.events, l.id),
+            field_history: of(children?.field_history, l.id),
+            run_log: of(children?.run_log, l.id),
+            activities: of(children?.activities, l.id),
+            outbox: of(children?.outbox, l.id),
+          },
+          (o) => outboxSeq({ id: String(o['id']), lead_id: l.id }),
+        );
+        return {
+          ...presentLead(l),
+          lists: (JSON.parse(l.state) as { lists?: string[] }).lists ?? [],
+          stays: of(children?.stays, l.id),
+          tasks: of(children?.tasks, l.id),
+          activities: theirs.activities,
+          events: theirs.events,
+          field_history: theirs.field_history,
+          owner_history: of(children?.owner_history, l.id),
+          run_log: theirs.run_log,
+          outbox: theirs.outbox,
+        };
+      }),
+      earlier_leads: await earlierLeadExports(tx, earlier, norm),
       mentioning_leads: await mentioningLeadExports(tx, mentioning, norm),
-      deleted_lead_messages: orphans.map(presentOutbox),
+      deleted_lead_messages: (await Promise.all(orphans.map(withKeptMessage))).map((o) => o.presented),
     };
     const hash = (await contactKeys(tx)).hash(norm);
     await appendAudit(

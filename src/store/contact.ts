@@ -3,6 +3,7 @@ import type { Tx } from './db.js';
 import { normaliseEmail } from './personal-data.js';
 import type { LeadRow } from './export.js';
 import type { OutboxTable } from './schema.js';
+import { leadSeries, rowSeries } from './contact-outbox.js';
 
 /**
  * A contact is a person identified by their email address: every lead whose `email` is that
@@ -68,11 +69,12 @@ function containsPattern(email: string): string {
 }
 
 /**
- * Other people's leads that quote the address now: in a field (a `work_email` or `cc` field, a
- * note field), the close reason, or an activity's note; `exclude` are the contact's own and
- * earlier leads. Oldest id first. Found by scanning leads and activities with LIKE (an erase or
- * an access request is rare, and no index answers "contains"), each candidate then checked as
- * quotesAddress does, so joann@zed.test is not taken for ann@zed.test.
+ * Other people's leads that quote the address, now or earlier: in a field (a `work_email` or `cc`
+ * field, a note field), the close reason, an activity's note, or, for a value changed since, an
+ * event's payload or a field-history value (every value a field ever held passes through one of
+ * them); `exclude` are the contact's own and earlier leads. Oldest id first. Found by scanning
+ * with LIKE (an erase or an access request is rare, and no index answers "contains"), each hit
+ * then checked as quotesAddress does, so joann@zed.test is not taken for ann@zed.test.
  */
 export async function mentioningLeads(
   tx: Tx,
@@ -82,22 +84,31 @@ export async function mentioningLeads(
 ): Promise<ContactLeadRow[]> {
   const like = containsPattern(email);
   const contains = (column: string) => sql<SqlBool>`lower(${sql.ref(column)}) like ${like} escape '\\'`;
-  const [inLeads, inNotes] = await Promise.all([
+  const [inLeads, inNotes, inEvents, inHistory] = await Promise.all([
     tx
       .selectFrom('leads')
-      .select('id')
+      .select(['id', 'fields', 'close_reason'])
       .where((eb) => eb.or([contains('fields'), contains('close_reason')]))
       .execute(),
     tx.selectFrom('activities').select(['lead_id', 'note']).where(contains('note')).execute(),
+    tx.selectFrom('events').select(['lead_id', 'payload']).where(contains('payload')).execute(),
+    tx
+      .selectFrom('field_history')
+      .select(['lead_id', 'old_value', 'new_value'])
+      .where((eb) => eb.or([contains('old_value'), contains('new_value')]))
+      .execute(),
   ]);
-  const noted = new Set(inNotes.filter((a) => a.note !== null && quotesAddress(a.note, email)).map((a) => a.lead_id));
-  const candidates = [...new Set([...inLeads.map((l) => l.id), ...noted])].filter((id) => !exclude.includes(id));
+  const quoting = (...texts: (string | null)[]): boolean => texts.some((t) => t !== null && quotesAddress(t, email));
+  const found = new Set([
+    ...inLeads.filter((l) => quoting(l.fields, l.close_reason)).map((l) => l.id),
+    ...inNotes.filter((a) => quoting(a.note)).map((a) => a.lead_id),
+    ...inEvents.filter((e) => quoting(e.payload)).map((e) => e.lead_id),
+    ...inHistory.filter((h) => quoting(h.old_value, h.new_value)).map((h) => h.lead_id),
+  ]);
+  const candidates = [...found].filter((id) => !exclude.includes(id));
   if (candidates.length === 0) return [];
   const q = tx.selectFrom('leads').selectAll().where('id', 'in', candidates).orderBy('id');
-  const rows = await (lock ? q.forUpdate() : q).execute();
-  return rows.filter(
-    (l) => noted.has(l.id) || quotesAddress(l.fields, email) || quotesAddress(l.close_reason ?? '', email),
-  );
+  return (lock ? q.forUpdate() : q).execute();
 }
 
 /** The ids of leads whose email history holds the address (old or new value): one index seek per column. */
@@ -122,10 +133,12 @@ export function quotesAddress(text: string, email: string): boolean {
 }
 
 /**
- * Outbox rows of deleted leads whose payload quotes the address: a deleted lead's delivered and
- * cancelled messages are kept as delivery history. The deleted leads are those of `lead.deleted`
- * audit entries (their target is the lead id) that no lead row has any more; their messages are
- * read through the outbox's lead index (migration 0023), never by reading the whole outbox.
+ * Outbox rows of deleted leads whose payload may quote the address (a LIKE match, checked whole by
+ * deletedLeadMessages): a deleted lead's delivered and cancelled messages are kept as delivery
+ * history. The deleted leads are those of `lead.deleted` audit entries (their target is the lead
+ * id); their messages are read through the outbox's lead index (migration 0023), never by reading
+ * the whole outbox. A lead created again under such an id is there now, and its own rows too:
+ * deletedLeadMessages tells them apart by series.
  */
 export function deletedLeadMessagesQuery(tx: Tx, email: string) {
   const like = containsPattern(email);
@@ -135,17 +148,23 @@ export function deletedLeadMessagesQuery(tx: Tx, email: string) {
     .where('lead_id', 'in', (eb) =>
       eb.selectFrom('audit_log').select('target').where('action', '=', 'lead.deleted').where('target', 'is not', null),
     )
-    .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('leads').select('leads.id').whereRef('leads.id', '=', 'outbox.lead_id'))),
-    )
     .where(sql<SqlBool>`lower(payload) like ${like} escape '\\'`)
     .orderBy('created_at')
     .orderBy('id');
 }
 
+/**
+ * The deleted leads' messages that quote the address: rows of a lead id no lead has any more, and
+ * rows of an earlier series under an id a new lead took (its own rows are its current series:
+ * contact-outbox.ts). Those belong to the deleted lead's person, whoever holds the id now.
+ */
 export async function deletedLeadMessages(tx: Tx, email: string): Promise<OutboxTable[]> {
-  const rows = await deletedLeadMessagesQuery(tx, email).execute();
-  return rows.filter((r) => quotesAddress(r.payload, email));
+  const rows = (await deletedLeadMessagesQuery(tx, email).execute()).filter((r) => quotesAddress(r.payload, email));
+  const ids = [...new Set(rows.map((r) => r.lead_id))];
+  if (ids.length === 0) return [];
+  const living = await tx.selectFrom('leads').select(['id', 'state']).where('id', 'in', ids).execute();
+  const series = new Map(living.map((l) => [l.id, leadSeries(l.state)]));
+  return rows.filter((r) => !series.has(r.lead_id) || rowSeries(r) !== series.get(r.lead_id));
 }
 
 /** An address worth looking up: something before and after one @. */

@@ -115,7 +115,7 @@ describe.each(dialects)('contact reach on %s', (dialect) => {
     const result = await eraseContact(store, JANE, 'dpo', T0 + 86_400_000);
     expect(result).toMatchObject({ leads: ['L-JANE'], earlierLeads: ['L-MOVED'], alreadyErased: false });
     expect(result.listErasures.map((e) => e.id).sort()).toEqual([
-      'erase:L-JANE:newsletter',
+      `erase:L-JANE:newsletter:${md5(JANE)}`,
       `erase:L-MOVED:newsletter:${md5(JANE)}`,
     ]);
     const after = await dump(store, 'L-MOVED');

@@ -66,8 +66,8 @@ export const contactExportSchema = z.object({
   mentioning_leads: z
     .array(jsonObject)
     .describe(
-      "Other people's leads that quote the address now (a field such as a cc address, the close reason, an " +
-        'activity note): id, address_held "mentioned", the fields and close reason that quote it, and the ' +
+      "Other people's leads that quote the address now or did earlier (a field such as a cc address, the close " +
+        'reason, an activity note, an event payload or field history): id, address_held "mentioned", the fields and close reason that quote it, and the ' +
         'events, field_history, run_log, activities and outbox rows that quote it',
     ),
   deleted_lead_messages: z
@@ -92,6 +92,13 @@ export const erasureSchema = z.object({
   cancelled: z.number().int().describe("Undelivered outbox rows of the person's now cancelled"),
   listErasures: z.array(z.object({ id: z.string(), lead: z.string(), list: z.string() })),
   alreadyErased: z.boolean(),
+  keptFiles: z
+    .number()
+    .int()
+    .describe("Kept .eml files (MAIL_DIR, mail written while SMTP was off) of the person's messages"),
+  keptFilesLeft: z
+    .array(z.string())
+    .describe('Kept files that could not be deleted, each with the reason: delete them by hand'),
 });
 
 /** Loose: the import service's report, as the CLI's --json prints it; a member it gains is not dropped. */
