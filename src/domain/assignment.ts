@@ -40,17 +40,18 @@ export interface RoutingOutcome {
 }
 
 /**
- * `keep`: the lead's current owner, when re-routing an owned lead (`reroute_on_change`). If they
- * are, or are an active member of, the target the rules now choose, the lead stays with them: a
- * corrected value or territory that leaves rule and target as they were must not hand a rep's deal
- * to the next in the rotation. Caps do not matter, they hold it already.
+ * `keep`: people the lead stays with, in order of preference, if one of them is, or is an active
+ * member of, the target the rules now choose: the lead's current owner when re-routing an owned
+ * lead (`reroute_on_change`: a corrected value or territory that leaves rule and target as they
+ * were must not hand a rep's deal to the next in the rotation), or the owners of the contact's open
+ * leads under `same_contact: owner`. Caps do not matter.
  */
 export function routeLead(
   p: Process,
   fields: Fields,
   routing: RoutingState,
   now: number,
-  keep: string | null = null,
+  keep: readonly string[] = [],
 ): RoutingOutcome {
   const passedOver: RoutingOutcome['passedOver'] = [];
   const notes: string[] = [];
@@ -61,8 +62,9 @@ export function routeLead(
   const unavailable: RoutingOutcome['unavailable'] = [];
   const outcome = { matched, unavailable, passedOver, notes };
   for (const target of rule ? [rule.to, ...rule.fallback] : []) {
-    if (keep !== null && ownerBelongs(p, target, fields, keep))
-      return { ...outcome, owner: keep, rule: rule?.id ?? '', target: targetName(target), kept: true };
+    const kept = keep.find((user) => ownerBelongs(p, target, fields, user));
+    if (kept !== undefined)
+      return { ...outcome, owner: kept, rule: rule?.id ?? '', target: targetName(target), kept: true };
     const before = passedOver.length;
     const owner = pickFromTarget(p, target, fields, routing, now, { passedOver, notes });
     if (owner) return { ...outcome, owner, rule: rule?.id ?? '', target: targetName(target), kept: false };
@@ -70,7 +72,7 @@ export function routeLead(
     unavailable.push({ target: targetName(target), why });
   }
   const owner = p.assignment.default_owner;
-  return { ...outcome, owner, rule: 'default_owner', target: `user:${owner}`, kept: owner === keep };
+  return { ...outcome, owner, rule: 'default_owner', target: `user:${owner}`, kept: keep.includes(owner) };
 }
 
 /**

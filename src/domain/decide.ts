@@ -74,10 +74,10 @@ export interface DecideInput {
    */
   earlierStays?: Readonly<Record<string, string>>;
   /**
-   * For a new lead under `same_contact: owner`: the newest other open lead with the same contact
-   * address, if any (the engine looks it up; decide() has no database).
+   * For a new lead under `same_contact: owner`: the other open leads with the same contact address,
+   * newest first (the engine looks them up; decide() has no database).
    */
-  sameContact?: { lead: string; owner: string | null };
+  sameContact?: readonly { lead: string; owner: string | null }[];
   /** For a reopen: the process version the lead closed under, to place it when its stage is gone. */
   closedUnder?: Process;
   /**
@@ -100,12 +100,13 @@ export type Decision =
     }
   | { ok: false; error: DomainError; log: LogEntry[] };
 
-/** Someone a lead stays with when they belong to the target the rules choose, and how the run log names them. */
+/**
+ * People a lead stays with when one of them belongs to the target the rules choose, in order of
+ * preference, and how the run log names each.
+ */
 interface Keep {
-  user: string;
-  /** `kept by <why> <user>`. */
-  why: string;
-  /** Said when the rules' target does not include them. */
+  users: { user: string; /** `kept by <why> <user>`. */ why: string }[];
+  /** Said when the rules' target includes none of them. */
   missed?: string;
 }
 
@@ -396,37 +397,46 @@ class Run {
   }
 
   /**
-   * `same_contact: owner`: the person already has an open lead, so the new one stays with its owner
-   * rather than going to whoever the rotation picks next, as long as that owner is part of the
-   * target the rules choose for the new lead (a 120k deal the rules send to the closers does not
-   * stay with a regional rep) and is active and not away. Caps do not hold it back, but it counts.
-   * Returns the owner to keep, or null after saying in the run log why not.
+   * `same_contact: owner`: the person already has open leads, so the new one stays with the owner of
+   * the newest of them who is part of the target the rules choose for the new lead (a 120k deal the
+   * rules send to the closers stays with the contact's closer, not their regional rep) and is active
+   * and not away, rather than going to whoever the rotation picks next. Caps do not hold it back,
+   * but it counts. Returns the owners to try, newest lead first, or null after saying in the run log
+   * why none can keep it.
    */
   private contactOwnerToKeep(via = 'created'): Keep | null {
-    const match = this.input.sameContact;
-    if (this.p.assignment.same_contact !== 'owner' || !match || match.owner === null) return null;
-    const owner = match.owner;
-    const user = this.p.users.find((u) => u.id === owner);
-    const unavailable = !user
-      ? 'not in the process'
-      : !user.active
-        ? 'inactive'
-        : isOutOfOffice(user, this.now, userZone(user, this.p))
-          ? 'out of office'
-          : null;
-    if (unavailable) {
-      this.log.push({
-        kind: 'assignment',
-        rule: 'same_contact',
-        message: `${via}: the contact already has open lead ${match.lead}, but its owner ${owner} is ${unavailable}: routed by the rules`,
-        inputs: { lead: match.lead },
-      });
+    const matches = this.input.sameContact ?? [];
+    if (this.p.assignment.same_contact !== 'owner') return null;
+    const users: Keep['users'] = [];
+    const passed: string[] = [];
+    for (const match of matches) {
+      const owner = match.owner;
+      if (owner === null || users.some((u) => u.user === owner)) continue;
+      const user = this.p.users.find((u) => u.id === owner);
+      const unavailable = !user
+        ? 'not in the process'
+        : !user.active
+          ? 'inactive'
+          : isOutOfOffice(user, this.now, userZone(user, this.p))
+            ? 'out of office'
+            : null;
+      if (unavailable) passed.push(`open lead ${match.lead}, but its owner ${owner} is ${unavailable}`);
+      else users.push({ user: owner, why: `the contact's open lead ${match.lead}: its owner` });
+    }
+    if (users.length === 0) {
+      if (passed.length > 0)
+        this.log.push({
+          kind: 'assignment',
+          rule: 'same_contact',
+          message: `${via}: the contact already has ${passed.join('; ')}: routed by the rules`,
+          inputs: { leads: matches.map((m) => m.lead) },
+        });
       return null;
     }
+    const held = users.map((u) => `${matches.find((m) => m.owner === u.user)?.lead ?? ''} is with ${u.user}`);
     return {
-      user: owner,
-      why: `the contact's open lead ${match.lead}: its owner`,
-      missed: `the contact's open lead ${match.lead} is with ${owner}, who is not part of it`,
+      users,
+      missed: `the contact's open lead ${held.join(', ')}, who ${held.length > 1 ? 'are' : 'is'} not part of it`,
     };
   }
 
@@ -490,9 +500,17 @@ class Run {
    * when re-routing, the owner of the contact's open lead when creating), and why.
    */
   private assignByRules(via: string, keep: Keep | null = null): void {
-    const out = routeLead(this.p, this.lead.fields, this.routing, this.now, keep?.user ?? null);
+    const candidates = keep?.users ?? [];
+    const out = routeLead(
+      this.p,
+      this.lead.fields,
+      this.routing,
+      this.now,
+      candidates.map((c) => c.user),
+    );
+    const why = candidates.find((c) => c.user === out.owner)?.why ?? 'owner';
     const outcome = out.kept
-      ? `rule ${out.rule} still routes via ${out.target}: kept by ${keep?.why ?? 'owner'} ${out.owner}`
+      ? `rule ${out.rule} still routes via ${out.target}: kept by ${why} ${out.owner}`
       : `${describeRouting(out)}${keep?.missed ? ` (${keep.missed})` : ''}`;
     this.log.push({
       kind: 'assignment',
@@ -553,7 +571,7 @@ class Run {
     if (reroute.length > 0 && lead.status === 'open')
       this.assignByRules(
         `reroute on ${reroute.join(', ')}`,
-        lead.owner === null ? null : { user: lead.owner, why: 'owner' },
+        lead.owner === null ? null : { users: [{ user: lead.owner, why: 'owner' }] },
       );
     this.settle();
   }

@@ -9,7 +9,7 @@ import { DecisionWriter } from '../store/decision-writer.js';
 import { freeOutboxSeries, loadLeads, loadTask, stayStage, VersionConflict } from '../store/leads.js';
 import { lockProcessVersions, processVersion } from '../store/processes.js';
 import { RoutingSession } from '../store/routing.js';
-import { openLeadOfContact } from '../store/same-contact.js';
+import { openLeadsOfContact } from '../store/same-contact.js';
 import { suppressionCheck } from '../store/suppressions.js';
 
 /**
@@ -217,7 +217,7 @@ export class Engine {
 
   /**
    * Under `same_contact: owner`, a new lead without a named owner needs the contact's other open
-   * lead, if there is one: one this batch holds (not written yet), else the newest in the database.
+   * leads, newest first: those this batch holds (not written yet), then those in the database.
    */
   private async sameContact(
     tx: Tx,
@@ -225,7 +225,7 @@ export class Engine {
     event: EngineEvent,
     before: LeadState | null,
     working: ReadonlyMap<string, LeadState | null>,
-  ): Promise<{ sameContact?: { lead: string; owner: string | null } }> {
+  ): Promise<{ sameContact?: { lead: string; owner: string | null }[] }> {
     if (process.assignment.same_contact !== 'owner') return {};
     // A lead routed now: a new one without a named owner, or an imported one going live (which
     // decide() routes only when it has no active owner, so the match is ignored otherwise).
@@ -238,25 +238,20 @@ export class Engine {
     if (typeof email !== 'string') return {};
     const key = email.trim().toLowerCase();
     if (key === '') return {};
-    let inBatch: LeadState | undefined;
-    for (const l of working.values()) {
+    const isContacts = (l: LeadState | null | undefined): l is LeadState => {
       const other = l?.fields['email'];
-      if (
-        l &&
-        l.id !== event.lead &&
-        l.status === 'open' &&
-        typeof other === 'string' &&
-        other.trim().toLowerCase() === key
-      )
-        inBatch = l;
-    }
-    if (inBatch) return { sameContact: { lead: inBatch.id, owner: inBatch.owner } };
-    const stored = await openLeadOfContact(tx, key, event.lead);
-    // Closed, or given another address, by an earlier event of this batch, not yet written.
-    const now = stored ? working.get(stored.lead) : undefined;
-    if (!stored || (now && (now.status !== 'open' || String(now.fields['email']).trim().toLowerCase() !== key)))
-      return {};
-    return { sameContact: stored };
+      return !!l && l.status === 'open' && typeof other === 'string' && other.trim().toLowerCase() === key;
+    };
+    // The batch's own (not written yet), then the database's but for those this batch holds (an
+    // earlier event of it may have closed them or given them another address); newest first.
+    const inBatch = [...working.values()]
+      .filter((l): l is LeadState => isContacts(l) && l.id !== event.lead)
+      .map((l) => ({ lead: l.id, owner: l.owner, createdAt: l.createdAt }));
+    const stored = (await openLeadsOfContact(tx, key, event.lead)).filter((s) => !working.has(s.lead));
+    const leads = [...inBatch, ...stored]
+      .sort((a, b) => b.createdAt - a.createdAt || (a.lead < b.lead ? 1 : -1))
+      .map(({ lead, owner }) => ({ lead, owner }));
+    return leads.length > 0 ? { sameContact: leads } : {};
   }
 
   /**

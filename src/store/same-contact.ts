@@ -1,25 +1,28 @@
 import { sql } from 'kysely';
 import type { Tx } from './db.js';
 
+/** How many of a contact's open leads routing looks at: plenty for one person, bounded for a shared inbox. */
+const MAX_LEADS = 20;
+
 /**
- * The newest other open lead whose contact has this address (compared as contact lookups compare
- * it, ignoring case and surrounding spaces, through the `leads_contact_email` index), for routing a
- * new lead under `same_contact: owner`.
+ * The other open leads whose contact has this address, newest first (compared as contact lookups
+ * compare it, ignoring case and surrounding spaces, through the `leads_contact_email` index), for
+ * routing a new lead under `same_contact: owner`.
  */
-export async function openLeadOfContact(
+export async function openLeadsOfContact(
   tx: Tx,
   email: string,
   except: string,
-): Promise<{ lead: string; owner: string | null } | null> {
-  const row = await tx
+): Promise<{ lead: string; owner: string | null; createdAt: number }[]> {
+  const rows = await tx
     .selectFrom('leads')
-    .select(['id', 'owner'])
+    .select(['id', 'owner', 'created_at'])
     .where(sql<boolean>`lower(trim(email)) = ${email.trim().toLowerCase()}`)
     .where('status', '=', 'open')
     .where('id', '<>', except)
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row ? { lead: row.id, owner: row.owner } : null;
+    .limit(MAX_LEADS)
+    .execute();
+  return rows.map((r) => ({ lead: r.id, owner: r.owner, createdAt: Number(r.created_at) }));
 }

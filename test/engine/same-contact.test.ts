@@ -147,4 +147,32 @@ describe.each(dialects)('same_contact routing on %s', (dialect) => {
     accepted(await plain.handle(create('M1', 'pat@acme.example'), T0));
     expect(accepted(await plain.handle(create('M2', 'pat@acme.example'), T0 + 1)).lead.owner).toBe('ben');
   });
+
+  it('looks past the newest open lead: an older one whose owner fits the target, or is at work, keeps the contact', async () => {
+    const engine = await engineFor('owner');
+    // Pat has a big deal with Carla (a closer) and, newer, a small one with Anna.
+    const big = { type: 'lead.created', lead: 'L1', fields: { email: 'pat@acme.example', value: 90000 } } as const;
+    expect(accepted(await engine.handle(big, T0)).lead.owner).toBe('carla');
+    expect(accepted(await engine.handle(create('L2', 'pat@acme.example'), T0 + 1)).lead.owner).toBe('anna');
+    // Another big deal: the rules send it to the closers, and the contact's closer is Carla.
+    const next = accepted(
+      await engine.handle(
+        { type: 'lead.created', lead: 'L3', fields: { email: 'pat@acme.example', value: 60000 } },
+        T0 + 2,
+      ),
+    );
+    expect(next.lead.owner).toBe('carla');
+    expect(next.log.map((l) => l.message)).toContain(
+      "created: rule big still routes via team:closers/round_robin: kept by the contact's open lead L1: its owner carla",
+    );
+
+    // Kim's newest lead is Ben's, who is away; her older one is Anna's, who is at work.
+    expect(accepted(await engine.handle(create('K1', 'kim@acme.example'), T0 + 3)).lead.owner).toBe('ben');
+    expect(accepted(await engine.handle(create('K2', 'kim@acme.example'), T0 + 4)).lead.owner).toBe('ben');
+    const reassigned = await engine.handle({ type: 'lead.reassigned', lead: 'K1', owner: 'anna' }, T0 + 5);
+    accepted(reassigned);
+    const away = accepted(await engine.handle(create('K3', 'kim@acme.example'), T0 + 9 * DAY));
+    expect(away.lead.owner).toBe('anna');
+    expect(away.log.map((l) => l.message).join('\n')).toContain("kept by the contact's open lead K1: its owner anna");
+  });
 });
