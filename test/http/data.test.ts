@@ -265,7 +265,7 @@ describe.each(dialects)('data and forecasting routes on %s', (dialect) => {
       body: { email: 'erin@contact.example' },
     });
     expect(erased.status).toBe(200);
-    expect(erased.body).toMatchObject({ leads: [id], alreadyErased: false });
+    expect(erased.body).toMatchObject({ leads: [id], alreadyErased: false, keptFiles: 0, keptFilesLeft: [] });
     const lead = await call(server, 'GET', `/api/v1/leads/${id}`, { token: admin });
     expect((lead.body as { contact: { email: string | null } }).contact.email).toBeNull();
 
