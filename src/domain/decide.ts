@@ -11,6 +11,7 @@ import {
   type Fields,
 } from './conditions.js';
 import { OPT_OUT_FIELD, optedOut, optOutValue } from './consent.js';
+import { FORECAST_FIELD, forecastCategory } from './forecast-category.js';
 import { domainError, type DomainError } from './errors.js';
 import type { Actor, EngineEvent } from './events.js';
 import { outboxKey, type ExitKind, type LeadState, type RoutingState, type StayState, type TaskState } from './lead.js';
@@ -1386,6 +1387,7 @@ class Run {
   private stored(field: string, v: FieldValue): FieldValue {
     // The opt-out is kept as the yes or no it spells (`TRUE`, `yes`, `1`: true), so every reader agrees.
     if (field === OPT_OUT_FIELD) return optOutValue(v) ?? v;
+    if (field === FORECAST_FIELD) return forecastCategory(v) ?? v;
     if (field !== 'expected_close' || typeof v !== 'string' || v === '') return v;
     return closeDateField(v, this.p.organisation.timezone);
   }

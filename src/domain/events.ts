@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isCloseDate } from './close-date.js';
 import { OPT_OUT_FIELD, optOutValue } from './consent.js';
+import { FORECAST_CATEGORY_PROBLEM, FORECAST_FIELD, forecastCategory } from './forecast-category.js';
 
 /**
  * Events that drive a lead. The same schema validates CLI input, simulation files
@@ -45,6 +46,7 @@ function checkField(key: string, v: z.infer<typeof fieldValue>): string | null {
   if (key === 'email' && !(typeof v === 'string' && isEmailAddress(v))) return 'must be an email address';
   if (key === OPT_OUT_FIELD && optOutValue(v) === undefined)
     return 'must be true or false (yes/no, 1/0 and on/off are read as such)';
+  if (key === FORECAST_FIELD && forecastCategory(v) === undefined) return FORECAST_CATEGORY_PROBLEM;
   return null;
 }
 

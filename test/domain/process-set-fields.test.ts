@@ -64,6 +64,12 @@ describe('set automations are held to the lead field rules', () => {
     ]);
   });
 
+  it('refuses a forecast category that is none of the three', () => {
+    expect(problems(processWith('{ field: forecast_category, value: comit }'))).toEqual([
+      `${at}.value: forecast_category must be one of commit, best_case, pipeline (in any case; "best case" is best_case), not "comit" (line 15)`,
+    ]);
+  });
+
   it('refuses every lead attribute name, as the API does', () => {
     for (const name of ['id', 'owner', 'pipeline', 'stage', 'status', 'version']) {
       const found = problems(processWith(`{ field: ${name}, value: x }`));
@@ -89,7 +95,8 @@ describe('set automations are held to the lead field rules', () => {
       '{ field: email, value: ops@example.com }',
       '{ field: expected_close, value: null }',
       "{ field: value, value: '' }",
-      '{ field: forecast_category, value: anything at all }',
+      '{ field: forecast_category, value: Best case }',
+      '{ field: lifecycle, value: anything at all }',
       '{ field: trial, value: true }',
     ])
       expect(problems(processWith(set)), set).toEqual([]);
