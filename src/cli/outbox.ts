@@ -1,10 +1,12 @@
 import { Option, type Command } from 'commander';
 import { readKeptMessage } from '../integrations/mail/deliver.js';
 import { appendAudit } from '../store/audit.js';
+import { withTransaction } from '../store/db.js';
 import {
   cancelOutboxRow,
   findOutboxRow,
   replayDeadRows,
+  retryKeptRows,
   retryOutboxRow,
   type AdminOutcome,
 } from '../store/outbox-admin.js';
@@ -17,7 +19,8 @@ import { parsePositiveInt } from './parse.js';
 /**
  * `stageflow outbox list`: the side effects the rules queued, and how their delivery is going;
  * `outbox message ID`: a mail kept as an .eml file (SMTP_URL unset), as it would have been sent;
- * `outbox retry|cancel ID` and `outbox replay-dead`: an admin's hand on delivery, audited as in the API.
+ * `outbox retry|cancel ID`, `outbox retry --kept` and `outbox replay-dead`: an admin's hand on
+ * delivery, audited as in the API.
  */
 
 function orRefuse(outcome: AdminOutcome): void {
@@ -41,6 +44,7 @@ export function outboxCommands(program: Command): void {
         'pending',
         'sending',
         'sent',
+        'kept',
         'failed',
         'dead',
         'cancelled',
@@ -105,13 +109,13 @@ export function outboxCommands(program: Command): void {
         if (!row) throw new CliError(`no outbox row "${id}"`);
         let kept: Awaited<ReturnType<typeof readKeptMessage>>;
         try {
-          kept = row.status === 'sent' ? await readKeptMessage(row.detail) : null;
+          kept = await readKeptMessage(row.detail);
         } catch (e) {
           throw new CliError(`cannot read the file outbox row "${id}" was kept as: ${(e as Error).message}`);
         }
         if (!kept)
           throw new CliError(
-            `outbox row "${id}" (${row.kind}, ${row.status}) was not kept as a file: only mail delivered while SMTP_URL was unset is`,
+            `outbox row "${id}" (${row.kind}, ${row.status}) was not kept as a file: only mail the worker wrote while SMTP_URL was unset is`,
           );
         process.stdout.write(kept.text);
       });
@@ -119,19 +123,44 @@ export function outboxCommands(program: Command): void {
 
   outbox
     .command('retry')
-    .description('deliver a pending, failed or dead row again now')
-    .argument('<id>', 'outbox row id')
-    .action(async (id: string, _opts: unknown, cmd: Command) => {
+    .description(
+      'deliver a pending, failed, dead or kept row again now; --kept: every mail kept as a file while SMTP_URL was unset',
+    )
+    .argument('[id]', 'outbox row id')
+    .option('--kept', 'every kept row (for a worker that has SMTP_URL now)')
+    .option('--kind <kind>', 'with --kept: only rows of this kind')
+    .option('--lead <id>', 'with --kept: only rows of this lead')
+    .action(async (id: string | undefined, opts: { kept?: boolean; kind?: string; lead?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      await withStore(ctx, async (store) => {
-        orRefuse(await retryOutboxRow(store.db, id, ctx.now));
-        await appendAudit(
-          store.db,
-          { actor: ctx.actor.id ?? 'cli', action: 'outbox.retried', target: id, details: {} },
-          ctx.now,
+      const actor = ctx.actor.id ?? 'cli';
+      if (opts.kept === true) {
+        if (id !== undefined) throw new CliError('give either an outbox row id or --kept, not both');
+        const retried = await withStore(ctx, (store) =>
+          withTransaction(store, async (tx) => {
+            const n = await retryKeptRows(tx, ctx.now, { kind: opts.kind, lead: opts.lead });
+            const details = {
+              rows: n,
+              ...(opts.kind ? { kind: opts.kind } : {}),
+              ...(opts.lead ? { lead: opts.lead } : {}),
+            };
+            await appendAudit(tx, { actor, action: 'outbox.kept_retried', target: null, details }, ctx.now);
+            return n;
+          }),
         );
-        print(`queued ${id} for delivery now`);
-      });
+        if (ctx.json) return printJson({ retried });
+        return print(
+          `queued ${retried} kept row(s) for delivery now (a worker without SMTP_URL keeps them as files again)`,
+        );
+      }
+      if (id === undefined) throw new CliError('give an outbox row id, or --kept for every kept row');
+      if (opts.kind !== undefined || opts.lead !== undefined) throw new CliError('--kind and --lead go with --kept');
+      await withStore(ctx, (store) =>
+        withTransaction(store, async (tx) => {
+          orRefuse(await retryOutboxRow(tx, id, ctx.now));
+          await appendAudit(tx, { actor, action: 'outbox.retried', target: id, details: {} }, ctx.now);
+        }),
+      );
+      print(`queued ${id} for delivery now`);
     });
 
   outbox

@@ -6,13 +6,22 @@ export type { OutboxItem };
 /**
  * Delivering the outbox: each kind of side effect has a deliverer, a client of one outside system
  * (mail, webhooks, ...). The worker claims due rows, calls the deliverer, and records what it
- * answered: sent; retry later (a timeout, a 5xx, a refused connection), with backoff; or dead (an
+ * answered: sent (or kept: written to a file instead, to be sent later); retry later (a timeout, a 5xx, a refused connection), with backoff; or dead (an
  * answer that no retry can change), parked for an admin to see and replay. Deliverers never touch
  * the database: they get the row and the current process, and answer.
  */
 
 export type DeliveryResult =
-  | { status: 'sent'; detail?: string; followUp?: FollowUp }
+  | {
+      status: 'sent';
+      detail?: string;
+      followUp?: FollowUp;
+      /**
+       * Not sent but written where an admin can read it (mail while SMTP_URL is unset): the row is
+       * recorded 'kept', not 'sent', so that it can be queued again once it can be sent.
+       */
+      kept?: true;
+    }
   | { status: 'retry'; error: string }
   | { status: 'dead'; error: string; followUp?: FollowUp };
 

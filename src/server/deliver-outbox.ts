@@ -8,6 +8,7 @@ import {
   deliveryRefusal,
   recordCancelled,
   recordFailure,
+  recordKept,
   recordSent,
   type Recorded,
 } from '../store/outbox-delivery.js';
@@ -69,7 +70,7 @@ export type Outcome = Recorded | 'cancelled';
 export type RoundTally = Record<Outcome, number>;
 
 export async function deliverOnce(store: Store, o: DeliveryOptions): Promise<RoundTally> {
-  const tally: RoundTally = { sent: 0, failed: 0, dead: 0, cancelled: 0 };
+  const tally: RoundTally = { sent: 0, kept: 0, failed: 0, dead: 0, cancelled: 0 };
   const kinds = [...o.deliverers.keys()];
   if (kinds.length === 0) return tally;
   const random = o.random ?? Math.random;
@@ -102,14 +103,7 @@ async function deliverOne(
 ): Promise<Outcome> {
   const fail = async (error: string, final: boolean): Promise<Outcome> => {
     const outcome = await recordFailure(store, item, error, final, o.now(), random);
-    if (outcome !== 'sent')
-      o.onFailure?.({
-        id: item.id,
-        kind: item.kind,
-        outcome,
-        attempts: item.attempts + 1,
-        error: maskAddresses(error),
-      });
+    o.onFailure?.({ id: item.id, kind: item.kind, outcome, attempts: item.attempts + 1, error: maskAddresses(error) });
     return outcome;
   };
   const lead = await leadSnapshot(store, item.lead);
@@ -147,6 +141,10 @@ async function deliverOne(
     return fail(error, true);
   }
   const detail = [result.detail, applied].filter((part) => part !== undefined && part !== '').join('; ');
+  if (result.kept === true) {
+    await recordKept(store, item.id, detail, o.now());
+    return 'kept';
+  }
   await recordSent(store, item.id, detail === '' ? null : detail, o.now());
   return 'sent';
 }

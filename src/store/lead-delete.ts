@@ -24,8 +24,11 @@ export const LEAD_TABLES = [
 export type LeadTable = (typeof LEAD_TABLES)[number];
 export type LeadRowCounts = Record<LeadTable, number>;
 
-/** Outbox states that may still be delivered, as contact erase counts them (a dead row can be replayed). */
-const UNDELIVERED = ['pending', 'failed', 'dead'];
+/**
+ * Outbox states that may still be delivered, as contact erase counts them (a dead row can be
+ * replayed, mail kept as a file while SMTP_URL was unset can be queued again).
+ */
+const UNDELIVERED = ['pending', 'failed', 'dead', 'kept'];
 const CANCELLED_BECAUSE = 'cancelled: lead deleted';
 /**
  * An erased contact's permanent delete from a mailing list is never cancelled: the person asked to

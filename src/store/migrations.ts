@@ -827,6 +827,21 @@ const outboxLeadIndex: Migration = {
   },
 };
 
+/**
+ * Mail kept as an .eml file while SMTP_URL was unset was recorded 'sent', so once SMTP was
+ * configured nothing could send it (the worker never takes up a sent row, `outbox retry` refused it
+ * as delivered). Such rows get a status of their own, 'kept', which `outbox retry` queues again.
+ * Matched by the detail the mail deliverer wrote (KEPT_PREFIX then, spelled out: a migration must
+ * not change with the code).
+ */
+const outboxKept: Migration = {
+  async up(db: Any) {
+    const prefix = 'not sent (SMTP_URL is unset): kept as ';
+    await sql`update outbox set status = 'kept'
+      where status = 'sent' and substr(detail, 1, ${prefix.length}) = ${prefix}`.execute(db);
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -851,6 +866,7 @@ export const migrations: Record<string, Migration> = {
   '0021_field_history_emails': fieldHistoryEmails,
   '0022_snapshot_past_close': snapshotPastClose,
   '0023_outbox_lead': outboxLeadIndex,
+  '0024_outbox_kept': outboxKept,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -4,16 +4,18 @@ import { FINAL_ANSWER } from './outbox-delivery.js';
 import type { OutboxTable } from './schema.js';
 
 /**
- * An admin's hand on the outbox: send a row again now, stop one for good, or give dead rows another
- * round. A row a worker holds (status 'sending', lease not run out) is left alone: its delivery is
- * under way and would overwrite whatever was set here.
+ * An admin's hand on the outbox: send a row again now, stop one for good, give dead rows another
+ * round, or queue again the mail kept as files while SMTP_URL was unset. A row a worker holds
+ * (status 'sending', lease not run out) is left alone: its delivery is under way and would
+ * overwrite whatever was set here.
  */
 
 /** Why an admin's action does not apply to a row: unknown, or in a state that rules it out. */
 export type RowRefusal = { kind: 'unknown'; message: string } | { kind: 'state'; message: string };
 export type AdminOutcome = { ok: true } | { ok: false; refusal: RowRefusal };
 
-const UNDELIVERED = ['pending', 'failed', 'dead'];
+/** Rows not delivered: waiting, failing, dead, or kept as a file instead of sent (SMTP_URL unset). */
+const UNDELIVERED = ['pending', 'failed', 'dead', 'kept'];
 
 function refusalFor(row: OutboxTable | undefined, id: string, action: string, now: number): RowRefusal {
   if (!row) return { kind: 'unknown', message: `no outbox row "${id}"` };
@@ -68,6 +70,19 @@ export async function cancelOutboxRow(tx: Tx, id: string, by: string, now: numbe
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 1) return { ok: true };
   return { ok: false, refusal: refusalFor(await findOutboxRow(tx, id), id, 'cancel', now) };
+}
+
+/**
+ * Every kept row (mail written to a file while SMTP_URL was unset) back to pending, for a worker
+ * that has SMTP_URL now; a worker still without it keeps each as a file again. The detail naming
+ * the file stays until the row is delivered, so the file can still be read (and erased) meanwhile.
+ */
+export async function retryKeptRows(tx: Tx, now: number, f: Omit<ReplayFilter, 'all'> = {}): Promise<number> {
+  let q = tx.updateTable('outbox').set({ status: 'pending', next_attempt_at: now, attempts: 0 });
+  q = q.where('status', '=', 'kept');
+  if (f.kind !== undefined) q = q.where('kind', '=', f.kind);
+  if (f.lead !== undefined) q = q.where('lead_id', '=', f.lead);
+  return Number((await q.executeTakeFirst()).numUpdatedRows);
 }
 
 export interface ReplayFilter {

@@ -76,7 +76,7 @@ export function backoffMs(attempts: number, random: () => number): number {
   return Math.round(base * (0.8 + 0.4 * random()));
 }
 
-export type Recorded = 'sent' | 'failed' | 'dead';
+export type Recorded = 'sent' | 'kept' | 'failed' | 'dead';
 
 export const CANCELLED_MOVED = 'cancelled: the lead has another address by now';
 /**
@@ -139,11 +139,30 @@ export async function recordCancelled(store: Store, id: string, reason: string):
 }
 
 export async function recordSent(store: Store, id: string, detail: string | null, now: number): Promise<void> {
+  await recordDone(store, id, 'sent', detail, now);
+}
+
+/**
+ * A row written somewhere for an admin instead of sent (mail kept as an .eml file while SMTP_URL
+ * is unset): done for the worker, which never takes it up again, but not delivered, so `outbox
+ * retry` (one row, or every kept row) queues it again once SMTP is configured.
+ */
+export async function recordKept(store: Store, id: string, detail: string, now: number): Promise<void> {
+  await recordDone(store, id, 'kept', detail, now);
+}
+
+async function recordDone(
+  store: Store,
+  id: string,
+  status: 'sent' | 'kept',
+  detail: string | null,
+  now: number,
+): Promise<void> {
   await withTransaction(store, (tx) =>
     tx
       .updateTable('outbox')
       .set((eb) => ({
-        status: 'sent',
+        status,
         attempts: eb('attempts', '+', 1),
         last_error: null,
         last_attempt_at: now,
@@ -169,7 +188,7 @@ export async function recordFailure(
   final: boolean,
   now: number,
   random: () => number,
-): Promise<Recorded> {
+): Promise<'failed' | 'dead'> {
   const attempts = item.attempts + 1;
   const dead = final || attempts >= MAX_ATTEMPTS;
   await withTransaction(store, (tx) =>

@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -43,6 +45,26 @@ async function deliver(db: string, env: Record<string, string>, at = Date.parse(
   }
 }
 
+/** A local SMTP server that accepts everything, recording each message. */
+async function smtpServer(): Promise<{ server: SMTPServer; port: number; got: string[] }> {
+  const got: string[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, done) {
+      let raw = '';
+      stream.on('data', (c: Buffer) => (raw += c.toString()));
+      stream.on('end', () => {
+        got.push(raw);
+        done();
+      });
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.server.address() as AddressInfo).port, got };
+}
+
 describe('mail kept as .eml files (SMTP_URL unset)', () => {
   it('is recorded as kept, not sent, and `outbox message` prints it', async () => {
     const { db, cli, id } = await withQueuedMail();
@@ -52,7 +74,7 @@ describe('mail kept as .eml files (SMTP_URL unset)', () => {
       status: string;
       detail: string;
     }[];
-    expect(row?.status).toBe('sent');
+    expect(row?.status).toBe('kept');
     expect(row?.detail).toMatch(/^not sent \(SMTP_URL is unset\): kept as .*\.eml$/);
     const shown = ok(await cli(['outbox', 'message', id])).stdout;
     expect(shown).toMatch(/^Subject: Welcome$/m);
@@ -63,6 +85,42 @@ describe('mail kept as .eml files (SMTP_URL unset)', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no outbox row "nope"/);
   });
+
+  it('is sent once SMTP_URL is set: `outbox retry ID` and `outbox retry --kept` queue kept rows again', async () => {
+    const { db, cli, id } = await withQueuedMail();
+    ok(await cli(['lead', 'create', '--id', 'A2', '--field', 'email=a2@example.com']));
+    ok(await cli(['task', 'complete', 'call', '--lead', 'A2']));
+    await deliver(db, { MAIL_DIR: mkdtempSync(join(tmpdir(), 'stageflow-kept-')) });
+    const kept = JSON.parse(ok(await cli(['--json', 'outbox', 'list', '--status', 'kept'])).stdout) as {
+      id: string;
+    }[];
+    expect(kept.map((r) => r.id)).toHaveLength(2);
+    const other = kept.find((r) => r.id !== id)?.id ?? '';
+
+    const smtp = await smtpServer();
+    try {
+      expect(ok(await cli(['outbox', 'retry', id])).stdout).toBe(`queued ${id} for delivery now\n`);
+      await deliver(db, { SMTP_URL: `smtp://127.0.0.1:${smtp.port}/` });
+      expect(smtp.got).toHaveLength(1);
+      expect(smtp.got[0]).toContain('a1@example.com');
+      expect(ok(await cli(['outbox', 'retry', '--kept'])).stdout).toMatch(/^queued 1 kept row\(s\) for delivery now/);
+      await deliver(db, { SMTP_URL: `smtp://127.0.0.1:${smtp.port}/` });
+      expect(smtp.got).toHaveLength(2);
+      expect(smtp.got[1]).toContain('a2@example.com');
+    } finally {
+      await new Promise<void>((r) => smtp.server.close(() => r()));
+    }
+    const sent = JSON.parse(ok(await cli(['--json', 'outbox', 'list', '--status', 'sent'])).stdout) as {
+      id: string;
+      detail: string;
+    }[];
+    expect(sent.map((r) => r.id).sort()).toEqual([id, other].sort());
+    expect(sent.every((r) => !r.detail.startsWith('not sent'))).toBe(true);
+    const both = await cli(['outbox', 'retry', id, '--kept']);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/either an outbox row id or --kept, not both/);
+    // A dozen CLI runs, each a process of its own.
+  }, 240_000);
 
   it('is announced when a worker starts without SMTP_URL', () => {
     const warnings = deliveryWarnings(loadConfig({ MAIL_DIR: '/srv/mail' }));

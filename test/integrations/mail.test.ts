@@ -569,7 +569,7 @@ describe('mailDeliverer without SMTP (.eml files)', () => {
     const sent = await mail.deliver(welcome(), ctxNow());
     const file = join(dir, 'lead-1%3A7%3A0%3Aemail.eml');
     // Recorded as kept, not as mail that left.
-    expect(sent).toEqual({ status: 'sent', detail: `not sent (SMTP_URL is unset): kept as ${file}` });
+    expect(sent).toEqual({ status: 'sent', detail: `not sent (SMTP_URL is unset): kept as ${file}`, kept: true });
     const m = parseMail(await readFile(file, 'utf8'));
     expect(m.headers.get('message-id')).toBe('<lead-1%3A7%3A0%3Aemail@mail.sales.example>');
     expect(m.headers.get('to')).toBe('Lisa Lind <lisa@acme.example>');

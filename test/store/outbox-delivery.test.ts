@@ -89,7 +89,7 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
       ],
     ]);
     const tally = await deliverOnce(store, { deliverers, now: () => T0, random: () => 0.5 });
-    expect(tally).toEqual({ sent: 1, failed: 1, dead: 1, cancelled: 0 });
+    expect(tally).toEqual({ sent: 1, kept: 0, failed: 1, dead: 1, cancelled: 0 });
     expect(seen.sort()).toEqual(['a', 'b', 'c']);
     // What the far side answered, and when it was asked, stay on the row for the admin's list.
     expect(await row(store, 'a')).toMatchObject({
@@ -120,6 +120,7 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     // Not before its backoff; then again.
     expect(await deliverOnce(store, { deliverers, now: () => T0 + 29_000 })).toEqual({
       sent: 0,
+      kept: 0,
       failed: 0,
       dead: 0,
       cancelled: 0,
@@ -127,6 +128,7 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     seen.length = 0;
     expect(await deliverOnce(store, { deliverers, now: () => T0 + 60_000, random: () => 0.5 })).toEqual({
       sent: 1,
+      kept: 0,
       failed: 1,
       dead: 0,
       cancelled: 0,
@@ -157,6 +159,7 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     });
     expect(await deliverOnce(store, { deliverers, now: () => now })).toEqual({
       sent: 0,
+      kept: 0,
       failed: 0,
       dead: 0,
       cancelled: 0,
@@ -205,6 +208,7 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     const deliverers = new Map([['webhook', scripted({}, seen)]]);
     expect(await deliverOnce(store, { deliverers, now: () => T0, stopping: () => true })).toEqual({
       sent: 0,
+      kept: 0,
       failed: 0,
       dead: 0,
       cancelled: 0,
@@ -266,6 +270,7 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     const deliverers = new Map<string, Deliverer>([['webhook', () => Promise.reject(new Error('boom'))]]);
     expect(await deliverOnce(store, { deliverers, now: () => T0, random: () => 0 })).toEqual({
       sent: 0,
+      kept: 0,
       failed: 1,
       dead: 0,
       cancelled: 0,
@@ -320,6 +325,7 @@ describe.each(dialects)('outbox delivery on %s', (dialect) => {
     // One at a time: a lead's mailing-list rows are never claimed while another is in flight.
     expect(await deliverOnce(store, { deliverers, now: () => T0 + 1, concurrency: 1 })).toEqual({
       sent: 3,
+      kept: 0,
       failed: 0,
       dead: 0,
       cancelled: 3,

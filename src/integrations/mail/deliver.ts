@@ -25,8 +25,9 @@ import { recipientRefusal } from './smtp-reply.js';
  * Without one: each message is written as `<mailDir>/<outbox id token>.eml` (CRLF, as it would go
  * over SMTP), atomically (a dot-named temp file, fsync, rename), so a reader never sees half a file
  * and a resend overwrites the same file. File-system errors are 'retry'. The row is recorded as
- * 'sent' with the detail "not sent (SMTP_URL is unset): kept as <file>", so nobody takes it for
- * mail that left. A row tried before is not written but retried: it was being sent over SMTP by
+ * 'kept' with the detail "not sent (SMTP_URL is unset): kept as <file>", so nobody takes it for
+ * mail that left, and `outbox retry` queues it again once SMTP_URL is set. A row tried before is
+ * not written but retried: it was being sent over SMTP by
  * a worker that had SMTP_URL, and a file would silently stand in for the real delivery.
  */
 
@@ -255,7 +256,7 @@ function fileSender(mailDir: string): Sender {
       } catch (e) {
         return { status: 'retry', error: `could not write ${file}: ${errorText(e)}` };
       }
-      return { status: 'sent', detail: `${KEPT_PREFIX}${file}` };
+      return { status: 'sent', detail: `${KEPT_PREFIX}${file}`, kept: true };
     },
     close() {
       composer.close();
