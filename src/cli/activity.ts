@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { knownActivityKind, unknownActivityKind } from '../domain/activity-kinds.js';
+import { latestProcess } from '../store/processes.js';
 import { contextOf, withStore } from './context.js';
+import { CliError } from './errors.js';
 import { submitAndShow } from './submit.js';
 
 /** Facts from outside the process that goals can wait for: logged activities and named signals. */
@@ -10,18 +13,22 @@ export function activityCommands(program: Command): void {
     .command('log')
     .description('log an activity (call, meeting, ...) in the lead’s current stage')
     .argument('<lead>', 'lead id')
-    .argument('<kind>', 'activity kind, as goals name it')
+    .argument('<kind>', 'activity kind: one the goals count or a common one (call, email, meeting, demo, note, ...)')
     .option('--note <text>', 'a note kept with the activity')
     .action(async (lead: string, kind: string, opts: { note?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      await withStore(ctx, (store) =>
-        submitAndShow(store, ctx, {
+      await withStore(ctx, async (store) => {
+        // As the API does: a kind no goal counts and no one uses would count for nothing, silently.
+        const process = (await latestProcess(store.db))?.process;
+        const known = process ? knownActivityKind(process, kind) : kind;
+        if (process && known === undefined) throw new CliError(`<kind> ${unknownActivityKind(process, kind)}`);
+        await submitAndShow(store, ctx, {
           type: 'activity.logged',
           lead,
-          kind,
+          kind: known ?? kind,
           ...(opts.note !== undefined ? { note: opts.note } : {}),
-        }),
-      );
+        });
+      });
     });
 
   program

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { knownActivityKind, unknownActivityKind } from '../../domain/activity-kinds.js';
 import { openLeadsByEmail } from '../../store/lead-search.js';
 import { ADMINS, EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
 import { cursorTuple, pageFromRows, pageQuery } from '../paging.js';
 import { NOT_A_RECORD } from '../problem-responses.js';
+import { Problem } from '../problem.js';
 import { activityListSchema, inboundSignalSchema, leadEventOutcomeSchema } from '../schemas.js';
 import { callerOf, ENGINE_PROBLEMS, idParams, leadInReach, submit, type Api } from './shared.js';
 
@@ -12,6 +14,16 @@ import { callerOf, ENGINE_PROBLEMS, idParams, leadInReach, submit, type Api } fr
 const signalName = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a signal name: lower case letters, digits, _ . -');
 // Any well-formed name is a signal a goal may wait for: an unknown one is recorded, never a 404.
 NOT_A_RECORD.add(signalName);
+
+/** The kind as stored (the known spelling), or a 400 naming `body.kind` with the kinds there are. */
+async function activityKind(ctx: AppContext, written: string): Promise<string> {
+  const process = (await ctx.processes.current())?.process;
+  if (!process) return written; // no process yet: the engine refuses the event itself
+  const kind = knownActivityKind(process, written);
+  if (kind !== undefined) return kind;
+  const message = unknownActivityKind(process, written);
+  throw new Problem('validation-failed', `kind ${message}`, { errors: [{ field: 'body.kind', message }] });
+}
 
 export function activityRoutes(api: Api, ctx: AppContext): void {
   api.get(
@@ -54,7 +66,8 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
     {
       schema: {
         tags: ['activities'],
-        summary: 'Log an activity (call, email, meeting, ...); a goal may count it',
+        summary:
+          "Log an activity: a kind the process's goals count or a common one (call, email, meeting, demo, note, visit, message), in any case",
         params: idParams,
         headers: z.object({ 'idempotency-key': z.string().optional() }),
         body: z.object({ kind: z.string().min(1).max(50), note: z.string().max(5000).optional() }).strict(),
@@ -64,10 +77,11 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
     },
     async (req, reply) => {
       const lead = await leadInReach(ctx, req, req.params.id);
+      const kind = await activityKind(ctx, req.body.kind);
       const outcome = await submit(ctx, callerOf(req), {
         type: 'activity.logged',
         lead: lead.id,
-        kind: req.body.kind,
+        kind,
         ...(req.body.note ? { note: req.body.note } : {}),
       });
       return reply.code(201).send({ lead: lead.id, log: outcome.log, effects: outcome.effects.map((e) => e.kind) });
