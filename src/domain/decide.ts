@@ -10,8 +10,15 @@ import {
   type FieldValue,
   type Fields,
 } from './conditions.js';
-import { OPT_OUT_FIELD, optedOut, optOutValue } from './consent.js';
+import {
+  OPT_OUT_FIELD,
+  optedOut,
+  optOutValue,
+  rememberedOptOutReason,
+  type RememberedOptOut,
+} from './consent.js';
 import { FORECAST_FIELD, forecastCategory } from './forecast-category.js';
+import { DUE_TIME_HINT, dueInstant } from './due-time.js';
 import { domainError, type DomainError } from './errors.js';
 import type { Actor, EngineEvent } from './events.js';
 import { outboxKey, type ExitKind, type LeadState, type RoutingState, type StayState, type TaskState } from './lead.js';
@@ -69,6 +76,8 @@ export interface DecideInput {
   routing: RoutingState;
   /** Whether an address belongs to an erased contact: automation never writes to it again. */
   suppressed?: (email: string) => boolean;
+  /** An address's opt-out remembered after its leads: a lead that gets the address starts opted out. */
+  rememberedOptOut?: (email: string) => RememberedOptOut | null;
   /**
    * The stage of each earlier stay whose task the event names (the engine loads them with the
    * task), so a refusal can say which stage the task belongs to.
@@ -255,6 +264,12 @@ class Run {
         return this.reopenTask(e.task);
       case 'task.reassigned':
         return this.reassignTask(e.task, e.assignee);
+      case 'task.added':
+        return this.addTask(e.title, e.kind, e.dueAt, e.assignee, e.note);
+      case 'task.updated':
+        return this.updateTask(e.task, e.title, e.kind, e.dueAt);
+      case 'task.cancelled':
+        return this.cancelTask(e.task, e.reason);
       case 'activity.logged':
         this.requireOpen();
         lead.stay.activities[e.kind] = (lead.stay.activities[e.kind] ?? 0) + 1;
@@ -353,6 +368,7 @@ class Run {
   private create(typed: Fields, owner: string | undefined, pipelineId: string | undefined): void {
     if (this.leadState) refuse('lead_exists', `lead "${this.event.lead}" already exists`);
     const fields = Object.fromEntries(Object.entries(typed).map(([k, v]) => [k, this.stored(k, v)]));
+    this.honourOptOut(fields);
     const pipeline = pipelineId ? this.pipelineById(pipelineId) : this.routePipeline(fields);
     // As `lead reassign --owner`: a user kept with `active: false` has left and takes no new lead.
     if (owner !== undefined) this.requireActiveUser(owner);
@@ -395,6 +411,20 @@ class Run {
     this.ownerSettled = true;
     this.enterStage(pipeline, 0, 'created');
     this.settle();
+  }
+
+  /**
+   * An address that opted out of marketing mail stays opted out after its leads are gone: a lead
+   * given it starts with `unsubscribed` true, and the run log says since when. True if it set it.
+   */
+  private honourOptOut(fields: Fields): boolean {
+    const email = fields['email'];
+    if (typeof email !== 'string' || email.trim() === '' || optedOut(fields)) return false;
+    const remembered = this.input.rememberedOptOut?.(email) ?? null;
+    if (remembered === null) return false;
+    fields[OPT_OUT_FIELD] = true;
+    this.log.push({ kind: 'event', rule: null, message: `${OPT_OUT_FIELD}: ${rememberedOptOutReason(remembered)}` });
+    return true;
   }
 
   /**
@@ -567,6 +597,11 @@ class Run {
       if (!sameToConditions(from, to)) changed.push(field);
       this.changes.push({ kind: 'field.changed', field, from, to });
     }
+    // A new address that opted out before opts the lead out, unless this very change says otherwise.
+    if (!sameAddress(contact.email ?? '', fields['email'] === undefined ? contact.email : lead.fields['email'] as string | null) && !(OPT_OUT_FIELD in fields)) {
+      const from = lead.fields[OPT_OUT_FIELD] ?? null;
+      if (this.honourOptOut(lead.fields)) this.changes.push({ kind: 'field.changed', field: OPT_OUT_FIELD, from, to: true });
+    }
     this.followContact(contact, null);
     const reroute = changed.filter((f) => this.p.assignment.reroute_on_change.includes(f));
     if (reroute.length > 0 && lead.status === 'open')
@@ -608,7 +643,8 @@ class Run {
     if (t.status === 'open') refuse('task_not_closed', `task "${t.id}" is already open`);
     // A finished stay's tasks are its history: the goal that ended the stay was met with them. To
     // redo that work the lead goes back to the stage, which starts a new stay with fresh tasks.
-    if (t.stayId !== this.lead.stay.id) {
+    // A task a person added belongs to no stage's goal: it can be taken up again wherever the lead is.
+    if (t.stayId !== this.lead.stay.id && !t.adHoc) {
       const stage = this.input.earlierStays?.[t.stayId] ?? 'an earlier stage';
       refuse(
         'task_not_open',
@@ -681,6 +717,117 @@ class Run {
       if (tpl && typeof tpl.assignee === 'object' && 'team' in tpl.assignee) return tpl.assignee.team;
     }
     return null;
+  }
+
+  /**
+   * A task a person adds ("call Henrik back Tuesday at 10"): theirs, not the stage's, so it stays
+   * on the lead's open work through stage changes until done, cancelled or the lead closes. It is
+   * given to the named user, else to the person adding it if they are a user of the process, else
+   * to the lead's owner, and then follows the owner as the stage's owner tasks do.
+   */
+  private addTask(title: string, kind: string, due: string, named: string | undefined, note: string | undefined): void {
+    this.requireOpen();
+    const lead = this.lead;
+    const actor = this.actor.id;
+    const self = actor !== undefined && this.p.users.some((u) => u.id === actor) ? actor : undefined;
+    const to = named ?? self ?? lead.owner;
+    if (to === null) refuse('no_assignee', `lead ${lead.id} has no owner to take the task; name the assignee`);
+    this.requireActiveUser(to);
+    const template = `adhoc-${lead.seq + 1}`;
+    const task: TaskState = {
+      id: `${lead.stay.id}:${template}`,
+      stayId: lead.stay.id,
+      template,
+      title,
+      kind,
+      status: 'open',
+      assigneeRule: named === undefined && self === undefined ? 'owner' : 'user',
+      assignee: to,
+      ...this.personalDue(due),
+      createdAt: this.now,
+      completedAt: null,
+      skippedAt: null,
+      skipReason: null,
+      dueFired: false,
+      overdueFired: false,
+      adHoc: true,
+      note: note ?? null,
+    };
+    lead.tasks.push(task);
+    this.saveTask(task);
+    this.log.push({
+      kind: 'task',
+      rule: template,
+      message: `task ${template} "${title}" (${kind}) added by ${actor ?? this.actor.kind} for ${to}, due ${isoMinute(task.dueAt)}`,
+    });
+    this.settle();
+  }
+
+  /** A due time a person gave (one without an offset is the organisation's), and its overdue alert. */
+  private personalDue(due: string): Pick<TaskState, 'dueAt' | 'overdueAt' | 'dueFired' | 'overdueFired'> {
+    const at = dueInstant(due, this.p.organisation.timezone);
+    if (at === undefined) refuse('invalid_field', `due time ${JSON.stringify(due)}: ${DUE_TIME_HINT}`);
+    const overdueAt = at + Math.round(this.p.organisation.overdue_after_hours * 3_600_000);
+    // A reminder or alert already sent for the old time is due again for the new one.
+    return { dueAt: at, overdueAt, dueFired: false, overdueFired: false };
+  }
+
+  /** An open task a person added, for editing or cancelling; the stage's tasks are the process's. */
+  private personalTask(ref: string, doing: string): TaskState {
+    this.requireOpen();
+    const t = this.findTask(ref);
+    if (!t.adHoc)
+      refuse(
+        'not_ad_hoc',
+        `task "${t.id}" is one of stage ${this.input.earlierStays?.[t.stayId] ?? this.lead.stay.stage}'s process tasks: only a task a person added can be ${doing}`,
+      );
+    if (t.status !== 'open')
+      refuse('task_not_open', `task "${t.id}" is ${t.status}: only an open task can be ${doing}`);
+    return t;
+  }
+
+  private updateTask(ref: string, title?: string, kind?: string, due?: string): void {
+    const t = this.personalTask(ref, 'edited');
+    const edits: string[] = [];
+    if (title !== undefined && title !== t.title) {
+      edits.push(`title "${title}"`);
+      t.title = title;
+    }
+    if (kind !== undefined && kind !== t.kind) {
+      edits.push(`kind ${kind}`);
+      t.kind = kind;
+    }
+    if (due !== undefined) {
+      const times = this.personalDue(due);
+      if (times.dueAt !== t.dueAt) {
+        edits.push(`due ${isoMinute(times.dueAt)}`);
+        Object.assign(t, times);
+      }
+    }
+    if (edits.length > 0) this.saveTask(t);
+    this.log.push({
+      kind: 'task',
+      rule: t.template,
+      message:
+        edits.length > 0
+          ? `task ${t.template} edited by ${this.actor.id ?? this.actor.kind}: ${edits.join(', ')}`
+          : `task ${t.template} unchanged: it already reads so`,
+    });
+    this.settle();
+  }
+
+  private cancelTask(ref: string, reason: string): void {
+    const t = this.personalTask(ref, 'cancelled');
+    t.status = 'skipped';
+    t.skippedAt = this.now;
+    t.skipReason = `cancelled: ${reason}`;
+    this.saveTask(t);
+    this.log.push({
+      kind: 'task',
+      rule: t.template,
+      message: `task ${t.template} cancelled by ${this.actor.id ?? this.actor.kind}: ${reason}`,
+    });
+    this.settle();
   }
 
   private saveTask(t: TaskState): void {
@@ -785,18 +932,22 @@ class Run {
     return {
       fields: lead.fields,
       doneTasks: new Set(
-        lead.tasks.filter((t) => t.stayId === lead.stay.id && t.status === 'done').map((t) => t.template),
+        lead.tasks.filter((t) => t.stayId === lead.stay.id && t.status === 'done' && !t.adHoc).map((t) => t.template),
       ),
       activities: lead.stay.activities,
       signals: new Set(Object.keys(lead.signals)),
     };
   }
 
-  /** Ends the current stay; its open tasks are skipped, since the work they asked for is moot. */
+  /**
+   * Ends the current stay; its open tasks are skipped, since the work they asked for is moot. The
+   * tasks people added are not the stage's: they stay open on the lead, unless it closes.
+   */
   private leave(exit: ExitKind, skipReason: string): void {
     const lead = this.lead;
+    const closing = exit === 'won' || exit === 'lost';
     for (const t of lead.tasks) {
-      if (t.status === 'open' && t.stayId === lead.stay.id) {
+      if (t.status === 'open' && (t.adHoc ? closing : t.stayId === lead.stay.id)) {
         t.status = 'skipped';
         t.skippedAt = this.now;
         t.skipReason = skipReason;

@@ -13,6 +13,8 @@ export type DomainErrorCode =
   /** A task handed on without a name, and neither its team nor the lead's owner can take it. */
   | 'no_assignee'
   | 'task_not_open'
+  /** An edit or cancel of a task the process made: only a task a person added takes those. */
+  | 'not_ad_hoc'
   | 'task_not_closed'
   | 'lead_closed'
   | 'lead_open'

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { isCloseDate } from './close-date.js';
 import { OPT_OUT_FIELD, optOutValue } from './consent.js';
+import { DUE_TIME_HINT, isDueTime } from './due-time.js';
+import { TASK_KINDS } from './process-schema.js';
 import { FORECAST_CATEGORY_PROBLEM, FORECAST_FIELD, forecastCategory } from './forecast-category.js';
 
 /**
@@ -65,6 +67,12 @@ export const actorSchema = z
   .strict();
 export type Actor = z.infer<typeof actorSchema>;
 
+const taskTitle = z.string().trim().min(1).max(200);
+const dueTime = z
+  .string()
+  .refine(isDueTime, { message: DUE_TIME_HINT })
+  .describe("ISO 8601 date and time; without an offset it is the organisation's time zone");
+
 const base = {
   lead: z.string().min(1).describe('Lead id (simulation files name leads freely, e.g. "L1").'),
   actor: actorSchema.optional(),
@@ -101,6 +109,45 @@ export const leadEventSchema = z.discriminatedUnion('type', [
         .describe(
           "The user who takes the open task over; it stays theirs when the lead changes owner. Without it, a task its stage gives to a team goes round that team again (the next member who is active and not away), and any other task goes to the lead's owner.",
         ),
+    })
+    .strict(),
+  z
+    .object({
+      type: z
+        .literal('task.added')
+        .describe(
+          "A person adds a task of their own to an open lead (a follow-up call, say): it stays on the lead's open work when the lead changes stage, and is skipped only when the lead closes.",
+        ),
+      ...base,
+      title: taskTitle,
+      kind: z.enum(TASK_KINDS).default('todo'),
+      dueAt: dueTime,
+      assignee: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("Who does it; without it the acting user if they are a user of the process, else the lead's owner."),
+      note: z.string().max(2000).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('task.updated').describe('Edit an open task a person added: its title, kind or due time.'),
+      ...base,
+      task: z.string().min(1),
+      title: taskTitle.optional(),
+      kind: z.enum(TASK_KINDS).optional(),
+      dueAt: dueTime.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z
+        .literal('task.cancelled')
+        .describe('A person cancels an open task they added: it is skipped, with the reason.'),
+      ...base,
+      task: z.string().min(1),
+      reason: z.string().trim().min(1).max(500),
     })
     .strict(),
   z

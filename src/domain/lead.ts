@@ -25,6 +25,13 @@ export interface TaskState {
   skipReason: string | null;
   dueFired: boolean;
   overdueFired: boolean;
+  /**
+   * Set on a task a person added (task.added), not the stage's template: it is the rep's work, so
+   * it stays open when the lead changes stage, and the adoption report leaves it out.
+   */
+  adHoc?: true;
+  /** What the person who added it wrote with it. */
+  note?: string | null;
 }
 
 export interface StayState {

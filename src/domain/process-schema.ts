@@ -254,11 +254,14 @@ const taskAssigneeSchema = oneKindOf(
 );
 export type TaskAssignee = z.infer<typeof taskAssigneeSchema>;
 
+/** What a task asks for; a task a person adds takes one of these too. */
+export const TASK_KINDS = ['call', 'email', 'meeting', 'demo', 'todo'] as const;
+
 const taskTemplateSchema = z
   .object({
     id,
     title: z.string().min(1),
-    kind: z.enum(['call', 'email', 'meeting', 'demo', 'todo']).default('todo'),
+    kind: z.enum(TASK_KINDS).default('todo'),
     due: dueSchema,
     assignee: taskAssigneeSchema.default('owner'),
   })

@@ -299,8 +299,8 @@ export class Engine {
 
 /** A task event naming, by id, a task the lead's state does not hold. */
 function namesOlderTask(lead: LeadState, event: EngineEvent): event is EngineEvent & { task: string } {
-  if (event.type !== 'task.completed' && event.type !== 'task.reopened' && event.type !== 'task.reassigned')
-    return false;
+  const named = ['task.completed', 'task.reopened', 'task.reassigned', 'task.updated', 'task.cancelled'];
+  if (!named.includes(event.type) || !('task' in event)) return false;
   return event.task.includes('#') && !lead.tasks.some((t) => t.id === event.task);
 }
 

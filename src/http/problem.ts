@@ -75,6 +75,7 @@ const DOMAIN_PROBLEMS: Record<DomainErrorCode, ProblemType> = {
   inactive_user: 'rule-refused',
   no_assignee: 'rule-refused',
   task_not_open: 'conflict',
+  not_ad_hoc: 'rule-refused',
   task_not_closed: 'conflict',
   lead_closed: 'conflict',
   lead_open: 'conflict',
