@@ -29,3 +29,15 @@ export function optedOut(fields: Fields): boolean {
   const v = optOutValue(fields[OPT_OUT_FIELD]);
   return v === undefined || v === true;
 }
+
+/** An address's opt-out remembered after its leads (store/opt-outs.ts): when, and who asked. */
+export interface RememberedOptOut {
+  at: number;
+  /** 'unsubscribe link', 'mailchimp', 'user katrin', …, as the run log names it. */
+  source: string;
+}
+
+/** The run log's reason a lead starts opted out: `the address opted out on 2026-11-29 (unsubscribe link)`. */
+export function rememberedOptOutReason(r: RememberedOptOut): string {
+  return `the address opted out on ${new Date(r.at).toISOString().slice(0, 10)} (${r.source})`;
+}

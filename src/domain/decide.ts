@@ -10,7 +10,7 @@ import {
   type FieldValue,
   type Fields,
 } from './conditions.js';
-import { OPT_OUT_FIELD, optedOut, optOutValue } from './consent.js';
+import { OPT_OUT_FIELD, optedOut, optOutValue, rememberedOptOutReason, type RememberedOptOut } from './consent.js';
 import { FORECAST_FIELD, forecastCategory } from './forecast-category.js';
 import { DUE_TIME_HINT, dueInstant } from './due-time.js';
 import { domainError, type DomainError } from './errors.js';
@@ -70,6 +70,8 @@ export interface DecideInput {
   routing: RoutingState;
   /** Whether an address belongs to an erased contact: automation never writes to it again. */
   suppressed?: (email: string) => boolean;
+  /** An address's opt-out remembered after its leads: a lead that gets the address starts opted out. */
+  rememberedOptOut?: (email: string) => RememberedOptOut | null;
   /**
    * The stage of each earlier stay whose task the event names (the engine loads them with the
    * task), so a refusal can say which stage the task belongs to.
@@ -360,6 +362,7 @@ class Run {
   private create(typed: Fields, owner: string | undefined, pipelineId: string | undefined): void {
     if (this.leadState) refuse('lead_exists', `lead "${this.event.lead}" already exists`);
     const fields = Object.fromEntries(Object.entries(typed).map(([k, v]) => [k, this.stored(k, v)]));
+    this.honourOptOut(fields);
     const pipeline = pipelineId ? this.pipelineById(pipelineId) : this.routePipeline(fields);
     // As `lead reassign --owner`: a user kept with `active: false` has left and takes no new lead.
     if (owner !== undefined) this.requireActiveUser(owner);
@@ -402,6 +405,20 @@ class Run {
     this.ownerSettled = true;
     this.enterStage(pipeline, 0, 'created');
     this.settle();
+  }
+
+  /**
+   * An address that opted out of marketing mail stays opted out after its leads are gone: a lead
+   * given it starts with `unsubscribed` true, and the run log says since when. True if it set it.
+   */
+  private honourOptOut(fields: Fields): boolean {
+    const email = fields['email'];
+    if (typeof email !== 'string' || email.trim() === '' || optedOut(fields)) return false;
+    const remembered = this.input.rememberedOptOut?.(email) ?? null;
+    if (remembered === null) return false;
+    fields[OPT_OUT_FIELD] = true;
+    this.log.push({ kind: 'event', rule: null, message: `${OPT_OUT_FIELD}: ${rememberedOptOutReason(remembered)}` });
+    return true;
   }
 
   /**
@@ -573,6 +590,13 @@ class Run {
       lead.fields[field] = to;
       if (!sameToConditions(from, to)) changed.push(field);
       this.changes.push({ kind: 'field.changed', field, from, to });
+    }
+    // A new address that opted out before opts the lead out, unless this very change says otherwise.
+    const address = lead.fields['email'];
+    if (typeof address === 'string' && !sameAddress(address, contact.email) && !(OPT_OUT_FIELD in fields)) {
+      const from = lead.fields[OPT_OUT_FIELD] ?? null;
+      if (this.honourOptOut(lead.fields))
+        this.changes.push({ kind: 'field.changed', field: OPT_OUT_FIELD, from, to: true });
     }
     this.followContact(contact, null);
     const reroute = changed.filter((f) => this.p.assignment.reroute_on_change.includes(f));
