@@ -381,6 +381,7 @@ const ROUTES: Record<string, RouteCase> = {
     skipAllowed: (k) => (k.fx.outbox === null ? 'the test process made no outbox row to cancel' : null),
   },
   'POST /api/v1/outbox/replay-dead': {},
+  'POST /api/v1/outbox/retry-kept': {},
   'GET /api/v1/audit': { query: '?limit=1' },
   'POST /api/v1/admin/tick': {},
   'GET /api/v1/board': {},

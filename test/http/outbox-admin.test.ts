@@ -107,6 +107,51 @@ describe.each(dialects)('the outbox admin routes on %s', (dialect) => {
     expect(await post('/replay-dead?lead=OX&all=true')).toMatchObject({ body: { replayed: 1, skipped: 0 } });
     expect(await statusOf('OX:refused')).toBe('pending');
   });
+
+  it('queues mail kept as a file (SMTP_URL unset) again: one row by its retry, or every kept row', async () => {
+    const now = server.clock.now;
+    const kept = (id: string, lead: string) => ({
+      id,
+      lead_id: lead,
+      kind: 'email',
+      payload: '{}',
+      status: 'kept',
+      attempts: 1,
+      next_attempt_at: now - 60_000,
+      created_at: now - 60_000,
+      last_error: null,
+      last_attempt_at: now - 60_000,
+      detail: `not sent (SMTP_URL is unset): kept as /srv/mail/${id}.eml`,
+    });
+    await server.store.db
+      .insertInto('outbox')
+      .values([kept('KP:one', 'KP'), kept('KP:two', 'KP'), kept('KQ:three', 'KQ')])
+      .execute();
+    const listed = await call(server, 'GET', '/api/v1/outbox?status=kept', { token: admin });
+    expect(listed.status, listed.text).toBe(200);
+    expect((listed.body as { items: { id: string }[] }).items.map((i) => i.id).sort()).toEqual([
+      'KP:one',
+      'KP:two',
+      'KQ:three',
+    ]);
+    const one = await post('/KP%3Aone/retry');
+    expect(one.status, one.text).toBe(200);
+    expect(await statusOf('KP:one')).toBe('pending');
+    const bulk = await post('/retry-kept?lead=KP');
+    expect(bulk.status, bulk.text).toBe(200);
+    expect(bulk.body).toEqual({ retried: 1 });
+    expect(await statusOf('KP:two')).toBe('pending');
+    expect(await statusOf('KQ:three')).toBe('kept');
+    expect(await post('/retry-kept')).toMatchObject({ status: 200, body: { retried: 1 } });
+    expect(await statusOf('KQ:three')).toBe('pending');
+    const row = await server.store.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('id', '=', 'KQ:three')
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ attempts: 0, next_attempt_at: now });
+    expect(await listAudit(server.store.db, { action: 'outbox.kept_retried' })).toHaveLength(2);
+  });
 });
 
 describe.each(dialects)('reading a kept message over the API on %s', (dialect) => {

@@ -9,6 +9,7 @@ import {
   cancelOutboxRow,
   findOutboxRow,
   replayDeadRows,
+  retryKeptRows,
   retryOutboxRow,
   type AdminOutcome,
 } from '../../store/outbox-admin.js';
@@ -31,7 +32,7 @@ import { callerOf, reachFor, type Api } from './shared.js';
 
 /** The outbox, the audit log, the scheduler by hand, and the board. */
 
-const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed', 'dead', 'cancelled'] as const;
+const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'kept', 'failed', 'dead', 'cancelled'] as const;
 
 /** 404 for an unknown row, 409 with the reason for a row whose state rules the action out. */
 function refuseUnless(outcome: AdminOutcome): void {
@@ -87,7 +88,7 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
     {
       schema: {
         tags: ['outbox'],
-        summary: 'Deliver this row again now',
+        summary: 'Deliver this row again now: a pending, failed, dead or kept row',
         params: z.object({ id: z.string().min(1).max(200) }),
         response: { 200: retriedSchema },
       },
@@ -133,16 +134,50 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
       if (!row) throw new Problem('not-found', `no outbox row "${req.params.id}"`);
       let kept: Awaited<ReturnType<typeof readKeptMessage>>;
       try {
-        kept = row.status === 'sent' ? await readKeptMessage(row.detail) : null;
+        kept = await readKeptMessage(row.detail);
       } catch {
         throw new Problem('conflict', `outbox row "${req.params.id}" was kept as a file that can no longer be read`);
       }
       if (!kept)
         throw new Problem(
           'conflict',
-          `outbox row "${req.params.id}" (${row.kind}, ${row.status}) was not kept as a file: only mail delivered while SMTP_URL was unset is`,
+          `outbox row "${req.params.id}" (${row.kind}, ${row.status}) was not kept as a file: only mail the worker wrote while SMTP_URL was unset is`,
         );
       return reply.type('message/rfc822').header('cache-control', 'no-store').send(kept.text);
+    },
+  );
+
+  api.post(
+    '/outbox/retry-kept',
+    {
+      schema: {
+        tags: ['outbox'],
+        summary:
+          'Queue again every mail kept as an .eml file while SMTP_URL was unset, for a worker that has SMTP_URL now',
+        querystring: z.object({ kind: z.string().min(1).optional(), lead: z.string().min(1).optional() }).strict(),
+        response: { 200: z.object({ retried: z.number().int().describe('Kept rows queued again') }) },
+      },
+      config: { access: admin },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const { kind, lead } = req.query;
+      const now = ctx.now();
+      const retried = await withTransaction(ctx.store, async (tx) => {
+        const n = await retryKeptRows(tx, now, { kind, lead });
+        await appendAudit(
+          tx,
+          {
+            actor: caller.member.id,
+            action: 'outbox.kept_retried',
+            target: null,
+            details: { rows: n, ...(kind ? { kind } : {}), ...(lead ? { lead } : {}) },
+          },
+          now,
+        );
+        return n;
+      });
+      return { retried };
     },
   );
 

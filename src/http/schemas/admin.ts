@@ -9,7 +9,11 @@ export const outboxListSchema = pageOf(
       id: z.string().describe('Also the idempotency key of its delivery'),
       lead: z.string(),
       kind: z.string(),
-      status: z.string().describe('pending, sending (a worker holds it), sent, failed, dead or cancelled'),
+      status: z
+        .string()
+        .describe(
+          'pending, sending (a worker holds it), sent, kept (mail written to a file while SMTP_URL was unset, not sent), failed, dead or cancelled',
+        ),
       attempts: z.number().int(),
       nextAttemptAt: isoTime,
       createdAt: isoTime,
