@@ -17,6 +17,7 @@ import { domainError, type DomainError } from './errors.js';
 import type { Actor, EngineEvent } from './events.js';
 import { outboxKey, type ExitKind, type LeadState, type RoutingState, type StayState, type TaskState } from './lead.js';
 import type { Automation, Condition, Pipeline, Process, SetAutomation, Stage, TaskTemplate } from './process-schema.js';
+import { goalFacts, missingRequiredFields } from './stage-checklist.js';
 
 /**
  * The process rules as one pure function: given the process, a lead's state, an event and the
@@ -914,25 +915,14 @@ class Run {
 
   /** Why the lead may not leave a strict stage now, or null. */
   private exitBlocker(s: Stage): string | null {
-    const missing = s.required_fields.filter((f) => {
-      const v = this.lead.fields[f];
-      return v === undefined || v === null || v === '';
-    });
+    const missing = missingRequiredFields(s, this.lead.fields);
     if (missing.length > 0) return `required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not set`;
     if (s.goal && !evaluate(s.goal, this.facts())) return `its goal is not met (${describeCondition(s.goal)})`;
     return null;
   }
 
   private facts(): Parameters<typeof evaluate>[1] {
-    const lead = this.lead;
-    return {
-      fields: lead.fields,
-      doneTasks: new Set(
-        lead.tasks.filter((t) => t.stayId === lead.stay.id && t.status === 'done' && !t.adHoc).map((t) => t.template),
-      ),
-      activities: lead.stay.activities,
-      signals: new Set(Object.keys(lead.signals)),
-    };
+    return goalFacts(this.lead);
   }
 
   /**
