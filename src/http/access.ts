@@ -5,6 +5,7 @@ import type { Member, Role } from '../store/members.js';
  * Who may call what. A route declares the roles that may call it and the token scope it needs;
  * records are then filtered by the caller's reach: an admin reaches every lead, a manager the leads
  * of the teams they manage (and their own), a rep their own leads and the tasks assigned to them.
+ * Whoever holds an open task on a lead may also work it: read it and log activities on it.
  * A record out of reach answers 404, as if it did not exist.
  */
 
@@ -84,6 +85,29 @@ export function reachOf(member: Member, process: Process | null): Reach {
 
 export function reachesOwner(reach: Reach, owner: string | null): boolean {
   return reach.kind === 'all' || (owner !== null && reach.owners.has(owner));
+}
+
+/**
+ * What a lead is reached for: `work` (reading it, its activities, timeline and stays, and logging an
+ * activity), or `manage` (editing, moving, closing, reassigning, deleting it; signals).
+ */
+export type LeadUse = 'work' | 'manage';
+
+/**
+ * A lead is reached through its owner. To work it, also through an open task on it assigned to
+ * someone the caller reaches: a task handed to a rep on a colleague's lead is work they must be able
+ * to do (the contact to call, the notes), but the lead stays its owner's to manage.
+ */
+export async function reachesLead(
+  reach: Reach,
+  owner: string | null,
+  use: LeadUse,
+  openTaskAssignees: () => Promise<string[]>,
+): Promise<boolean> {
+  if (reachesOwner(reach, owner)) return true;
+  if (use === 'manage') return false;
+  // Read only when needed: most calls are on the caller's own leads.
+  return (await openTaskAssignees()).some((a) => reachesOwner(reach, a));
 }
 
 /** A task is reached through its lead, or by being assigned to someone the caller reaches. */

@@ -39,7 +39,7 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
       config: { access: { roles: EVERYONE, scope: 'leads:read' } },
     },
     async (req) => {
-      const lead = await leadInReach(ctx, req, req.params.id);
+      const lead = await leadInReach(ctx, req, req.params.id, 'work');
       const after = cursorTuple(req.query.cursor, ['number', 'number']);
       // (event seq, index within the event) is the activity's key: unique, and the order it happened in.
       let q = ctx.store.db.selectFrom('activities').selectAll().where('lead_id', '=', lead.id);
@@ -76,7 +76,7 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
       config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true, problems: ENGINE_PROBLEMS },
     },
     async (req, reply) => {
-      const lead = await leadInReach(ctx, req, req.params.id);
+      const lead = await leadInReach(ctx, req, req.params.id, 'work');
       const kind = await activityKind(ctx, req.body.kind);
       const outcome = await submit(ctx, callerOf(req), {
         type: 'activity.logged',

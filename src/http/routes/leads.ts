@@ -265,7 +265,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       },
       config: { access: read },
     },
-    async (req, reply) => sendLead(ctx, reply, await leadInReach(ctx, req, req.params.id)),
+    async (req, reply) => sendLead(ctx, reply, await leadInReach(ctx, req, req.params.id, 'work')),
   );
 
   api.patch(
@@ -506,7 +506,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       config: { access: read },
     },
     async (req) => {
-      const lead = await leadInReach(ctx, req, req.params.id);
+      const lead = await leadInReach(ctx, req, req.params.id, 'work');
       // Event seq is unique per lead and gives the order the events were applied in.
       const after = cursorTuple(req.query.cursor, ['number'] as const)?.[0];
       return pageFromRows(
@@ -531,7 +531,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       config: { access: read },
     },
     async (req) => {
-      const lead = await leadInReach(ctx, req, req.params.id);
+      const lead = await leadInReach(ctx, req, req.params.id, 'work');
       const after = cursorTuple(req.query.cursor, ['number', 'string'] as const);
       return pageFromRows(
         await leadStays(ctx.store.db, lead.id, { after, limit: req.query.limit + 1 }),

@@ -13,7 +13,7 @@ import type { EventOutcome } from '../../engine/engine.js';
 import { appendAudit } from '../../store/audit.js';
 import { withTransaction } from '../../store/db.js';
 import { findLeadRow, type LeadRow } from '../../store/lead-search.js';
-import { callerLabel, reachesOwner, reachOf, type Caller, type Reach } from '../access.js';
+import { callerLabel, reachesLead, reachOf, type Caller, type LeadUse, type Reach } from '../access.js';
 import type { AppContext } from '../app.js';
 import { etagOf } from '../present.js';
 import { domainProblem, Problem, type ProblemType } from '../problem.js';
@@ -76,10 +76,27 @@ export async function denyForbidden(ctx: AppContext, req: FastifyRequest, reason
   throw new Problem('forbidden', reason);
 }
 
-export async function leadInReach(ctx: AppContext, req: FastifyRequest, id: string): Promise<LeadRow> {
+/** The lead, if the caller reaches it for this use (access.ts, reachesLead); else a 404, audited. */
+export async function leadInReach(
+  ctx: AppContext,
+  req: FastifyRequest,
+  id: string,
+  use: LeadUse = 'manage',
+): Promise<LeadRow> {
   const lead = await findLeadRow(ctx.store.db, id);
   if (!lead) throw new Problem('not-found', `lead "${id}" does not exist`);
-  if (!reachesOwner(await reachFor(ctx, callerOf(req)), lead.owner)) return denyAsMissing(ctx, req, `lead "${id}"`);
+  const openTaskAssignees = async (): Promise<string[]> => {
+    const rows = await ctx.store.db
+      .selectFrom('tasks')
+      .select('assignee')
+      .where('lead_id', '=', lead.id)
+      .where('status', '=', 'open')
+      .where('assignee', 'is not', null)
+      .execute();
+    return rows.flatMap((r) => (r.assignee === null ? [] : [r.assignee]));
+  };
+  if (!(await reachesLead(await reachFor(ctx, callerOf(req)), lead.owner, use, openTaskAssignees)))
+    return denyAsMissing(ctx, req, `lead "${id}"`);
   return lead;
 }
 
