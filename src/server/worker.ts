@@ -53,12 +53,17 @@ async function scheduleOnce(store: Store, engine: Engine, o: Pick<WorkerOptions,
   const now = o.now();
   const fired = await fireTimers(engine, now, 'until');
   await takePeriodStartSnapshots(store, now);
+  await purgeExpired(store, now, o.sessionIdleMs);
+  return fired;
+}
+
+/** Forgets what has expired: idempotency keys, ended sessions, old failed logins. */
+export async function purgeExpired(store: Store, now: number, sessionIdleMs: number): Promise<void> {
   await withTransaction(store, async (tx) => {
     await purgeKeys(tx, now - KEEP_KEYS_MS);
-    await purgeSessions(tx, now - o.sessionIdleMs, now);
+    await purgeSessions(tx, now - sessionIdleMs, now);
     await purgeLoginFailures(tx, now - 3_600_000);
   });
-  return fired;
 }
 
 function deliverRound(

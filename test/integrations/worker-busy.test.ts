@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import type { Deliverer } from '../../src/integrations/delivery.js';
-import { startWorker, workOnce } from '../../src/server/worker.js';
+import { purgeExpired, startWorker, workOnce } from '../../src/server/worker.js';
 import { DatabaseBusy, type Store } from '../../src/store/db.js';
 import { TEST_PROCESS } from '../support/http.js';
 import { freshStore } from '../support/stores.js';
@@ -76,6 +76,20 @@ describe('the worker while another connection holds the SQLite write lock', () =
     });
     expect(ticks).toEqual(['released before the round', 'released during delivery']);
     expect(await outcome('hook')).toMatchObject({ status: 'sent', attempts: 1, detail: 'HTTP 204' });
+  });
+
+  it('purges expired sessions, keys and failed logins once the lock is free, the process answering meanwhile', async () => {
+    await setUp();
+    await store.db
+      .insertInto('login_failures')
+      .values({ id: 'old', email: 'a@b.test', at: T0 - 7_200_000 })
+      .execute();
+    const ticks: string[] = [];
+    holdLock(200, ticks, 'released');
+    await purgeExpired(store, T0, 3_600_000);
+    ticks.push('purged');
+    expect(ticks).toEqual(['released', 'purged']);
+    expect(await store.db.selectFrom('login_failures').selectAll().execute()).toEqual([]);
   });
 
   it('puts off a round that waited too long (onBusy, not onError) and delivers in the next', async () => {
