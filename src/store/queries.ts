@@ -327,17 +327,22 @@ export async function boardData(db: Tx): Promise<BoardData> {
       .orderBy('due_at')
       .orderBy('id')
       .execute(),
-    // A cancelled effect (its contact erased, its lead deleted) will never happen: not on the board.
-    db
-      .selectFrom('outbox')
-      .select(['kind', (eb) => eb.fn.countAll<number | string>().as('n')])
-      .where('status', '!=', 'cancelled')
-      .groupBy('kind')
-      .execute(),
+    outboxCountsByKind(db),
   ]);
   return {
     leads: leads.map((l) => ({ ...l, status: l.status as LeadStatus })),
     openTasks: tasks.map((t) => ({ lead: t.lead_id, template: t.template, assignee: t.assignee, dueAt: t.due_at })),
-    outboxByKind: Object.fromEntries(outbox.map((o) => [o.kind, Number(o.n)])),
+    outboxByKind: outbox,
   };
+}
+
+/** Outbox rows by kind; a cancelled effect (its contact erased, its lead deleted) will never happen, so it is left out. */
+export async function outboxCountsByKind(db: Tx): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('outbox')
+    .select(['kind', (eb) => eb.fn.countAll<number | string>().as('n')])
+    .where('status', '!=', 'cancelled')
+    .groupBy('kind')
+    .execute();
+  return Object.fromEntries(rows.map((o) => [o.kind, Number(o.n)]));
 }

@@ -13,14 +13,13 @@ import {
   retryOutboxRow,
   type AdminOutcome,
 } from '../../store/outbox-admin.js';
-import { boardData, listOutbox } from '../../store/queries.js';
-import { ADMINS, EVERYONE } from '../access.js';
+import { listOutbox } from '../../store/queries.js';
+import { ADMINS } from '../access.js';
 import type { AppContext } from '../app.js';
 import { cursorTuple, pageFromRows, pageQuery } from '../paging.js';
 import { Problem } from '../problem.js';
 import {
   auditListSchema,
-  boardSchema,
   cancelledSchema,
   configListSchema,
   outboxListSchema,
@@ -28,9 +27,9 @@ import {
   retriedSchema,
   tickSchema,
 } from '../schemas.js';
-import { callerOf, reachFor, type Api } from './shared.js';
+import { callerOf, type Api } from './shared.js';
 
-/** The outbox, the audit log, the scheduler by hand, and the board. */
+/** The outbox, the audit log and the scheduler by hand. */
 
 const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'kept', 'failed', 'dead', 'cancelled'] as const;
 
@@ -302,29 +301,6 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
       const fired = await fireTimers(ctx.engine, now, 'until');
       await takePeriodStartSnapshots(ctx.store, now);
       return { fired, at: new Date(now).toISOString() };
-    },
-  );
-
-  api.get(
-    '/board',
-    {
-      schema: {
-        tags: ['leads'],
-        summary: 'Open leads you can see, by pipeline and stage',
-        response: { 200: boardSchema },
-      },
-      config: { access: { roles: EVERYONE, scope: 'leads:read' } },
-    },
-    async (req) => {
-      const reach = await reachFor(ctx, callerOf(req));
-      const data = await boardData(ctx.store.db);
-      // Times leave as ISO 8601 like on every other route (the store's epoch ms serve the CLI's board).
-      const present = (tasks: typeof data.openTasks) =>
-        tasks.map((t) => ({ ...t, dueAt: new Date(t.dueAt).toISOString() }));
-      if (reach.kind === 'all') return { ...data, openTasks: present(data.openTasks) };
-      const leads = data.leads.filter((l) => l.owner !== null && reach.owners.has(l.owner));
-      const visible = new Set(leads.map((l) => l.id));
-      return { leads, openTasks: present(data.openTasks.filter((t) => visible.has(t.lead))), outboxByKind: {} };
     },
   );
 

@@ -2,6 +2,7 @@ import type { AppContext } from '../app.js';
 import { activityRoutes } from './activities.js';
 import { adminRoutes } from './admin.js';
 import { authRoutes } from './auth.js';
+import { boardRoutes } from './board.js';
 import { dataRoutes } from './data.js';
 import { forecastingRoutes } from './forecasting.js';
 import { handoverRoutes } from './handover.js';
@@ -25,6 +26,7 @@ export function registerRoutes(api: Api, ctx: AppContext): void {
   processRoutes(api, ctx);
   reportRoutes(api, ctx);
   adminRoutes(api, ctx);
+  boardRoutes(api, ctx);
   dataRoutes(api, ctx);
   forecastingRoutes(api, ctx);
 }

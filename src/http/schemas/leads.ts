@@ -135,27 +135,3 @@ export const inboundSignalSchema = z.object({
   matched: z.number().int().describe('Open leads whose contact has the address'),
   leads: z.array(z.object({ lead: z.string(), effects: effectsSchema })),
 });
-
-export const boardSchema = z.object({
-  leads: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string().nullable(),
-      pipeline: z.string(),
-      stage: z.string(),
-      status: z.string(),
-      owner: z.string().nullable(),
-    }),
-  ),
-  openTasks: z.array(
-    z.object({
-      lead: z.string(),
-      template: z.string(),
-      assignee: z.string().nullable(),
-      dueAt: isoTime,
-    }),
-  ),
-  outboxByKind: z
-    .record(z.string(), z.number())
-    .describe('Outbox rows by kind, cancelled ones left out (admins; empty for others)'),
-});
