@@ -73,10 +73,15 @@ function fromExcluded(cols: readonly string[]): Record<string, RawBuilder<unknow
   return Object.fromEntries(cols.map((c) => [c, sql`excluded.${sql.ref(c)}`]));
 }
 
-// A stay changes after insert only by being left or stalled; a task by its status and assignee.
+// A stay changes after insert only by being left or stalled; a task by its status and assignee,
+// and one a person added also by its title, kind and due time (task.updated).
 const STAY_UPDATES: readonly (keyof StageStaysTable)[] = ['exited_at', 'exit_kind', 'stalled_at'];
 const STAY_KEYED_UPDATES = ['id', ...STAY_UPDATES] as const;
 const TASK_UPDATES: readonly (keyof TasksTable)[] = [
+  'title',
+  'kind',
+  'due_at',
+  'overdue_at',
   'status',
   'assignee',
   'assignee_rule',

@@ -153,6 +153,7 @@ export function taskFromRow(r: TasksTable): TaskState {
     skipReason: r.skip_reason,
     dueFired: r.due_fired === 1,
     overdueFired: r.overdue_fired === 1,
+    ...(r.ad_hoc === 1 ? { adHoc: true as const, note: r.note } : {}),
   };
 }
 
@@ -175,6 +176,8 @@ export function taskRow(leadId: string, t: TaskState): TasksTable {
     skip_reason: t.skipReason,
     due_fired: t.dueFired ? 1 : 0,
     overdue_fired: t.overdueFired ? 1 : 0,
+    ad_hoc: t.adHoc ? 1 : 0,
+    note: t.note ?? null,
   };
 }
 

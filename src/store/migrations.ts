@@ -842,6 +842,27 @@ const outboxKept: Migration = {
   },
 };
 
+/**
+ * Tasks a person adds to a lead (task.added) are told from the process's stage tasks: the adoption
+ * report's on-time completion is over process tasks only. Every task so far came from the process.
+ * `tasks_due_facts` gains the column, so that report still reads its tasks from the index alone.
+ */
+const adHocTasks: Migration = {
+  async up(db: Any) {
+    await db.schema
+      .alterTable('tasks')
+      .addColumn('ad_hoc', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.alterTable('tasks').addColumn('note', 'text').execute();
+    await db.schema.dropIndex('tasks_due_facts').execute();
+    await db.schema
+      .createIndex('tasks_due_facts')
+      .on('tasks')
+      .columns(['due_at', 'assignee', 'status', 'completed_at', 'skipped_at', 'lead_id', 'ad_hoc'])
+      .execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -867,6 +888,7 @@ export const migrations: Record<string, Migration> = {
   '0022_snapshot_past_close': snapshotPastClose,
   '0023_outbox_lead': outboxLeadIndex,
   '0024_outbox_kept': outboxKept,
+  '0025_ad_hoc_tasks': adHocTasks,
 };
 
 export const migrationProvider: MigrationProvider = {

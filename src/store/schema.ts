@@ -99,6 +99,9 @@ export interface TasksTable {
   skip_reason: string | null;
   due_fired: number;
   overdue_fired: number;
+  /** 1 for a task a person added, 0 for the process's (migration 0025). */
+  ad_hoc: number;
+  note: string | null;
 }
 
 export interface ActivitiesTable {

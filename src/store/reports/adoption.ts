@@ -91,8 +91,8 @@ export interface TaskTimeliness {
 }
 
 /**
- * Process tasks due in [from, until) that the engine did not skip before they were due, by their
- * assignee: completed on time, completed late, still open, skipped after they were due. `until`
+ * Process tasks (not those a person added: ad_hoc) due in [from, until) that the engine did not
+ * skip before they were due, by their assignee: completed on time, completed late, still open, skipped after they were due. `until`
  * is min(to, now): a task not yet due cannot be judged.
  */
 export async function taskTimeliness(tx: Tx, scope: ReportScope, until: number): Promise<TaskTimeliness[]> {
@@ -115,7 +115,7 @@ export async function taskTimeliness(tx: Tx, scope: ReportScope, until: number):
     ${byTeam ? sql`join leads l on l.id = t.lead_id` : sql``}
     ${stayOfTask(scope)}
     ${k.join}
-    where t.due_at >= ${scope.from} and t.due_at < ${until}
+    where t.due_at >= ${scope.from} and t.due_at < ${until} and t.ad_hoc = 0
       and (t.skipped_at is null or t.skipped_at >= t.due_at)
       ${pipelineFilter(scope, sql`s.pipeline`)} ${ownerFilter(scope, rep)}
     group by 1

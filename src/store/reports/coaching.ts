@@ -142,7 +142,7 @@ export interface TaskTiming {
 }
 
 /**
- * Process tasks due in the window and not skipped by the engine before they were due (the
+ * Process tasks (not those a person added: ad_hoc) due in the window and not skipped by the engine before they were due (the
  * adoption rule of §1), per assignee and task template: how many, and how many done on time.
  */
 export async function taskTimings(tx: Tx, w: Window): Promise<TaskTiming[]> {
@@ -152,7 +152,7 @@ export async function taskTimings(tx: Tx, w: Window): Promise<TaskTiming[]> {
       sum(case when t.completed_at is not null and t.completed_at <= t.due_at then 1 else 0 end) as on_time
     from tasks t
     join stage_stays st on st.id = t.stay_id
-    where t.assignee is not null and t.due_at >= ${w.from} and t.due_at < ${w.to}
+    where t.assignee is not null and t.due_at >= ${w.from} and t.due_at < ${w.to} and t.ad_hoc = 0
       and not (t.status = 'skipped' and t.skipped_at is not null and t.skipped_at < t.due_at)
     group by t.assignee, st.pipeline, st.stage, t.template`.execute(tx);
   return res.rows.map((r) => ({
