@@ -109,6 +109,19 @@ async function ownerWithinReach(ctx: AppContext, req: FastifyRequest, owner: str
   if (!reachesOwner(reach, owner)) await denyForbidden(ctx, req, `owner "${owner}" is not in your teams`);
 }
 
+/**
+ * The assignment rules may give a lead to anyone, and a manager would lose sight of a lead they
+ * routed out of their teams: as with handover, only an admin may reassign by the rules.
+ */
+async function rulesWithinReach(ctx: AppContext, req: FastifyRequest): Promise<void> {
+  if ((await reachFor(ctx, callerOf(req))).kind !== 'all')
+    await denyForbidden(
+      ctx,
+      req,
+      'the assignment rules may give the lead to someone outside your teams: name an owner of your teams, or ask an admin',
+    );
+}
+
 async function sendLead(ctx: AppContext, reply: FastifyReply, lead: LeadRow, status = 200, extra: object = {}) {
   const tasks = await listTasks(ctx.store.db, { lead: lead.id, status: 'open', limit: 200 });
   return reply
@@ -332,6 +345,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         const lead = await leadInReach(ctx, req, req.params.id);
         const { owner, override } = (req.body ?? {}) as { owner?: unknown; override?: unknown };
         if (typeof owner === 'string') await ownerWithinReach(ctx, req, owner);
+        else if (name === 'reassign') await rulesWithinReach(ctx, req);
         // The engine refuses it too; refused here it is a denial like any other, in the audit log.
         if (override === true && callerOf(req).member.role !== 'admin')
           await denyForbidden(ctx, req, 'only an admin may override a stage gate');
@@ -459,7 +473,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
   );
   transition(
     'reassign',
-    'Give the lead to another owner, or (without owner) run the assignment rules again',
+    'Give the lead to another owner, or (without owner; admins only) run the assignment rules again',
     z
       .object({ owner: z.string().min(1).optional() })
       .strict()
