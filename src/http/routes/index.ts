@@ -6,6 +6,7 @@ import { boardRoutes } from './board.js';
 import { dataRoutes } from './data.js';
 import { forecastingRoutes } from './forecasting.js';
 import { handoverRoutes } from './handover.js';
+import { leadDetailRoutes } from './lead-detail.js';
 import { leadRoutes } from './leads.js';
 import { processRoutes } from './process.js';
 import { reportRoutes } from './reports.js';
@@ -21,6 +22,7 @@ export function registerRoutes(api: Api, ctx: AppContext): void {
   userRoutes(api, ctx);
   handoverRoutes(api, ctx);
   leadRoutes(api, ctx);
+  leadDetailRoutes(api, ctx);
   taskRoutes(api, ctx);
   activityRoutes(api, ctx);
   processRoutes(api, ctx);
