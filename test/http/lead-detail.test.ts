@@ -207,6 +207,27 @@ describe.each(dialects)('lead stage and history over HTTP on %s', (dialect) => {
     expect(walked).toEqual(all);
   });
 
+  it("an erased contact's name and address are the pseudonym in the history, old values included", async () => {
+    const made = await call(server, 'POST', '/api/v1/leads', {
+      token: admin,
+      body: { owner: 'rep-a1', contact: { name: 'Erin Example', email: 'erin@contact.example' }, fields: {} },
+    });
+    expect(made.status, made.text).toBe(201);
+    const id = (made.body as { id: string }).id;
+    await patch(id, { name: 'Erin Q. Example' });
+    const erased = await call(server, 'POST', '/api/v1/contacts/erase', {
+      token: admin,
+      body: { email: 'erin@contact.example' },
+    });
+    expect(erased.status, erased.text).toBe(200);
+    const r = await call(server, 'GET', `/api/v1/leads/${id}/history`, { token: owner });
+    expect(r.status, r.text).toBe(200);
+    expect(r.text).not.toMatch(/erin/i);
+    const renamed = (r.body as HistoryBody).items.find((c) => c.field === 'name' && c.from !== null);
+    expect(renamed?.from).toMatch(/^erased-/);
+    expect(renamed?.to).toMatch(/^erased-/);
+  });
+
   it('a rep who cannot see the lead gets 404 for its stage and its history', async () => {
     const id = await leadOf(server, admin, 'rep-a1');
     for (const path of ['stage', 'history']) {
