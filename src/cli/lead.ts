@@ -127,7 +127,10 @@ export function leadCommands(program: Command): void {
     .option('--source <source>', 'only leads from this source')
     .option('--product <product>', 'only leads for this product')
     .option('--territory <territory>', 'only leads in this territory')
-    .option('--search <text>', 'only leads whose name, email or company contains this (any case)')
+    .option(
+      '--search <text>',
+      'only leads whose name, email, company or person ("first last") contains this (any case)',
+    )
     .option(
       '--updated-since <time>',
       'only leads changed at or after this time, or since this date began (organisation’s zone)',
@@ -140,7 +143,7 @@ export function leadCommands(program: Command): void {
       const limit = parsePositiveInt(opts.limit, '--limit');
       await withStore(ctx, async (store) => {
         const zone = await displayZone(store);
-        const leads = (await searchLeads(store.db, searchOf(opts, limit, zone))).rows.map(leadRecord);
+        const leads = (await searchLeads(store.db, searchOf(opts, limit, zone), store.dialect)).rows.map(leadRecord);
         if (ctx.json)
           return printJson(
             leads.map((l) => ({

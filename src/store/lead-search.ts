@@ -1,5 +1,5 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
-import type { Tx } from './db.js';
+import { jsonField, type DialectName, type Tx } from './db.js';
 import type { LeadsTable } from './schema.js';
 
 /**
@@ -36,7 +36,7 @@ export interface LeadSearch {
   territory?: string | undefined;
   email?: string | undefined;
   company?: string | undefined;
-  /** Case-insensitive substring of name, email or company. */
+  /** Case-insensitive substring of name, email, company or the person's "first last" name. */
   q?: string | undefined;
   valueMin?: number | undefined;
   valueMax?: number | undefined;
@@ -63,17 +63,31 @@ const NULL_KEY = -9_007_199_254_740_991;
 export async function searchLeads(
   db: Tx,
   s: LeadSearch,
+  dialect: DialectName,
 ): Promise<{ rows: LeadRow[]; next: { value: number; id: string } | null }> {
   const col = LEAD_SORTS[s.sort];
-  const rows = (await leadSearchQuery(db, s).execute()) as LeadRow[];
+  const rows = (await leadSearchQuery(db, s, dialect).execute()) as LeadRow[];
   const page = rows.slice(0, s.limit);
   const last = page[page.length - 1];
   const next = rows.length > s.limit && last ? { value: (last[col] as number | null) ?? NULL_KEY, id: last.id } : null;
   return { rows: page, next };
 }
 
+/**
+ * The person's name as people type it, "first last": importers and forms keep it in the fields
+ * first_name and last_name, while `name` is often the company or a deal's title. `q` is a
+ * substring match (a leading %), which no B-tree index serves on either database, so this adds a
+ * per-row expression to a scan `q` already makes; an index for it would be a trigram (PostgreSQL)
+ * or FTS5 (SQLite) index on a stored column.
+ */
+function personName(dialect: DialectName): Expression<string | null> {
+  const first = jsonField(dialect, sql`fields`, 'first_name');
+  const last = jsonField(dialect, sql`fields`, 'last_name');
+  return sql<string>`trim(coalesce(${first}, '') || ' ' || coalesce(${last}, ''))`;
+}
+
 /** The query behind `searchLeads` (one row more than the page, to know that another follows); tests read its plan. */
-export function leadSearchQuery(db: Tx, s: LeadSearch) {
+export function leadSearchQuery(db: Tx, s: LeadSearch, dialect: DialectName) {
   const col = LEAD_SORTS[s.sort];
   const key = sql<number>`coalesce(${sql.ref(col)}, ${NULL_KEY})`;
   let q = db.selectFrom('leads').selectAll();
@@ -88,14 +102,13 @@ export function leadSearchQuery(db: Tx, s: LeadSearch) {
   if (s.territory) q = q.where('territory', '=', s.territory);
   if (s.email) q = q.where(sql`lower(trim(email))`, '=', s.email.trim().toLowerCase());
   if (s.company) q = q.where('company', '=', s.company);
-  if (s.q) {
-    const like = `%${s.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const text = s.q?.trim();
+  if (text) {
+    const like = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const matches = (text: Expression<string | null>): Expression<SqlBool> =>
+      sql<SqlBool>`lower(coalesce(${text}, '')) like ${like} escape '\\'`;
     q = q.where((eb) =>
-      eb.or(
-        (['name', 'email', 'company'] as const).map(
-          (c): Expression<SqlBool> => sql<SqlBool>`lower(coalesce(${sql.ref(c)}, '')) like ${like} escape '\\'`,
-        ),
-      ),
+      eb.or([...(['name', 'email', 'company'] as const).map((c) => matches(sql.ref(c))), matches(personName(dialect))]),
     );
   }
   if (s.valueMin !== undefined) q = q.where('value_minor', '>=', s.valueMin);

@@ -28,7 +28,7 @@ describe.each(dialects)('lead sync by last change on %s', (dialect) => {
 
   it('reads the leads_updated index for updated_since', async () => {
     const plan = await withTransaction(store, async (tx) => {
-      const { sql: text, parameters } = leadSearchQuery(tx, SYNC).compile();
+      const { sql: text, parameters } = leadSearchQuery(tx, SYNC, dialect).compile();
       if (dialect === 'postgres') await sql`set local enable_seqscan = off`.execute(tx);
       const explain = dialect === 'sqlite' ? 'explain query plan ' : 'explain ';
       const rows = await tx.executeQuery<Record<string, unknown>>(CompiledQuery.raw(explain + text, [...parameters]));
