@@ -1,12 +1,14 @@
 import { mayRoute } from '../domain/assignment.js';
+import { optedOut } from '../domain/consent.js';
 import { decide, type Effect, type LogEntry } from '../domain/decide.js';
 import { domainError, type DomainError } from '../domain/errors.js';
-import type { EngineEvent } from '../domain/events.js';
+import type { Actor, EngineEvent } from '../domain/events.js';
 import type { LeadState, TaskState } from '../domain/lead.js';
 import type { Process } from '../domain/process-schema.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { DecisionWriter } from '../store/decision-writer.js';
 import { freeOutboxSeries, loadLeads, loadTask, stayStage, VersionConflict } from '../store/leads.js';
+import { rememberedOptOuts, writeOptOutTurns, type OptOutTurn } from '../store/opt-outs.js';
 import { lockProcessVersions, processVersion } from '../store/processes.js';
 import { RoutingSession } from '../store/routing.js';
 import { openLeadsOfContact } from '../store/same-contact.js';
@@ -125,6 +127,8 @@ export class Engine {
     const routing = new RoutingSession(tx);
     let latest: { version: number; process: Process } | null | undefined;
     let suppressed: ((email: string) => boolean) | undefined;
+    const remembered = await rememberedOptOuts(tx, addressesGiven(events));
+    const optOutTurns: OptOutTurn[] = [];
     const outcomes: EventOutcome[] = [];
 
     for (const { event, at, ifVersion } of events) {
@@ -175,6 +179,7 @@ export class Engine {
         now: at,
         routing: routes ? await routing.current(current.process, current.version, at) : { users: {}, cursors: {} },
         suppressed: (suppressed ??= await suppressionCheck(tx)),
+        rememberedOptOut: remembered,
         ...(older ? { earlierStays: older.stays } : {}),
         ...(event.type === 'lead.reopened' && before ? await this.closedUnder(tx, before.processVersion) : {}),
         ...(await this.sameContact(tx, current.process, event, before, working)),
@@ -201,6 +206,8 @@ export class Engine {
         receivedAt: at,
       });
       working.set(event.lead, d.lead);
+      const turn = optOutTurn(before, d.lead, event.actor ?? { kind: 'api' }, d.at);
+      if (turn) optOutTurns.push(turn);
       outcomes.push({
         ok: true,
         lead: d.lead,
@@ -211,6 +218,7 @@ export class Engine {
       });
     }
     await writer.flush(tx, this.store.sqlite);
+    await writeOptOutTurns(tx, optOutTurns);
     await routing.save();
     return outcomes;
   }
@@ -302,6 +310,28 @@ function namesOlderTask(lead: LeadState, event: EngineEvent): event is EngineEve
   const named = ['task.completed', 'task.reopened', 'task.reassigned', 'task.updated', 'task.cancelled'];
   if (!named.includes(event.type) || !('task' in event)) return false;
   return event.task.includes('#') && !lead.tasks.some((t) => t.id === event.task);
+}
+
+/** The addresses a batch's events may give a lead, whose remembered opt-outs decide() needs. */
+function addressesGiven(events: readonly TimedEvent[]): string[] {
+  return events.flatMap(({ event }) => {
+    const email = event.type === 'lead.created' || event.type === 'lead.updated' ? event.fields['email'] : undefined;
+    return typeof email === 'string' && email.trim() !== '' ? [email] : [];
+  });
+}
+
+/**
+ * A lead's opt-out turned on (remembered for its address) or, by a person, off (forgotten: they
+ * opted in again). An automation or another system turning it off opts nobody back in.
+ */
+function optOutTurn(before: LeadState | null, after: LeadState, actor: Actor, at: number): OptOutTurn | null {
+  const was = before !== null && optedOut(before.fields);
+  const is = optedOut(after.fields);
+  const email = after.fields['email'];
+  if (was === is || typeof email !== 'string' || email.trim() === '') return null;
+  if (!is && actor.kind !== 'user' && actor.kind !== 'admin' && actor.kind !== 'api') return null;
+  const by = actor.kind === 'system' ? (actor.id ?? 'system') : [actor.kind, actor.id].filter(Boolean).join(' ');
+  return { email, optedOut: is, lead: after.id, at, by };
 }
 
 /** An event decided under the latest process version rather than the lead's own. */

@@ -6,6 +6,7 @@ import { checkEmail, contactLeads } from '../store/contact.js';
 import { contactKeys } from '../store/contact-keys.js';
 import { withTransaction } from '../store/db.js';
 import { findLeadRow } from '../store/lead-search.js';
+import { rememberOptOut } from '../store/opt-outs.js';
 import { BOUNCED_FIELD } from '../store/outbox-delivery.js';
 import { sameAddress } from '../store/personal-data.js';
 import type { Engine } from './engine.js';
@@ -43,8 +44,16 @@ export const BOUNCED_AUDIT = 'contact.bounced';
 
 const ATTEMPTS = 5;
 
-/** Every lead of the address opted out of marketing mail. */
-export function optOutAddress(engine: Engine, email: string, source: AddressSource, now: number) {
+/**
+ * Every lead of the address opted out of marketing mail, and the address remembered as opted out
+ * (store/opt-outs.ts) first, in its own transaction: a lead created meanwhile or later, or none at
+ * all today, starts opted out. Each lead's own opt-out remembers it again, which changes nothing.
+ */
+export async function optOutAddress(engine: Engine, email: string, source: AddressSource, now: number) {
+  const address = checkEmail(email);
+  await withTransaction(engine.store, async (tx) =>
+    rememberOptOut(tx, (await contactKeys(tx)).hash(address), now, source.actor),
+  );
   return applyToAddress(engine, email, source, now, OPT_OUT_AUDIT, (fields) =>
     optOutValue(fields[OPT_OUT_FIELD]) === true ? null : { [OPT_OUT_FIELD]: true },
   );

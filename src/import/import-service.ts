@@ -4,12 +4,14 @@ import { basename, join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { z } from 'zod';
 import type { Fields } from '../domain/conditions.js';
+import { OPT_OUT_FIELD, optOutValue, rememberedOptOutReason, type RememberedOptOut } from '../domain/consent.js';
 import type { Actor } from '../domain/events.js';
 import { Engine } from '../engine/engine.js';
 import { applyProcess, loadProcessText } from '../engine/process-service.js';
 import { appendAudit } from '../store/audit.js';
 import { ErasureScrubber, personNames } from '../store/contact-scrub.js';
 import { isCompanyKey, isPersonalKey } from '../store/personal-data.js';
+import { allRememberedOptOuts } from '../store/opt-outs.js';
 import { suppressedContacts, type SuppressedContacts } from '../store/suppressions.js';
 import { upsertAccounts, upsertProducts } from '../store/catalog.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
@@ -180,10 +182,16 @@ interface Prepared {
   encoding: CsvEncoding;
   /** Erased contacts: their personal data is not brought back. */
   suppressed: SuppressedContacts;
+  /** Addresses that opted out before: their leads are imported opted out, as the engine creates them. */
+  optedOut: (email: string) => RememberedOptOut | null;
 }
 
 export async function runImport(store: Store, opts: ImportOptions): Promise<ImportReport> {
-  const read: Prepared = { ...(await prepare(opts)), suppressed: await suppressedContacts(store.db) };
+  const read: Prepared = {
+    ...(await prepare(opts)),
+    suppressed: await suppressedContacts(store.db),
+    optedOut: await allRememberedOptOuts(store.db),
+  };
   const maxProblems = opts.maxProblems ?? 1000;
   const report: ImportReport = {
     format: opts.format,
@@ -260,7 +268,7 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
   return report;
 }
 
-async function prepare(opts: ImportOptions): Promise<Omit<Prepared, 'suppressed'>> {
+async function prepare(opts: ImportOptions): Promise<Omit<Prepared, 'suppressed' | 'optedOut'>> {
   const prep = await prepareFormat(opts);
   if (prep.kind === 'csv' && opts.sheet !== undefined)
     throw new ImportRejected(`${prep.label} is CSV: --sheet names a worksheet of an XLSX workbook`);
@@ -272,7 +280,7 @@ async function prepare(opts: ImportOptions): Promise<Omit<Prepared, 'suppressed'
     : { ...prep, mapping: { ...prep.mapping, dates: { ...dates, formats: [...dates.formats, 'iso'] } } };
 }
 
-async function prepareFormat(opts: ImportOptions): Promise<Omit<Prepared, 'suppressed'>> {
+async function prepareFormat(opts: ImportOptions): Promise<Omit<Prepared, 'suppressed' | 'optedOut'>> {
   if (opts.format === 'maven') {
     assertMavenFolder(opts.path);
     const maven = await readMavenSideFiles(opts.path);
@@ -549,8 +557,10 @@ function planRecord(
   const completed = prep.maven ? prep.maven.complete(mapped.record) : mapped.record;
   const erased = completed.email !== null && prep.suppressed.has(completed.email);
   // An erased contact stays erased: the deal is imported, the person's data is not.
-  const record =
+  const person =
     erased && completed.email !== null ? withoutPerson(completed, completed.email, prep.suppressed) : completed;
+  const optOut = rememberedOptOutOf(prep, person);
+  const record = optOut ? { ...person, fields: { ...person.fields, [OPT_OUT_FIELD]: true } } : person;
   // Planned even when a cell did not read: the owner, stage and the rest are checked all the same.
   const planned = planLead(record, dir, ctx);
   // The plan names fields (owner, stage); the report names the file's columns.
@@ -558,23 +568,39 @@ function planRecord(
   const problems = (planned.ok ? planned.warnings : planned.problems).map((p) =>
     inFileColumns(p, record, prep.mapping, stageHeader),
   );
-  const notice: ImportProblem[] = erased
+  const notice: ImportProblem[] = optOut
     ? [
         {
           file: record.file,
           line,
           column: prep.mapping.columns.email ?? null,
-          message: 'this contact was erased: the deal is imported without their name, email or phone',
+          message: `imported as ${OPT_OUT_FIELD}: ${rememberedOptOutReason(optOut)}`,
           severity: 'warning',
         },
       ]
-    : [];
+    : erased
+      ? [
+          {
+            file: record.file,
+            line,
+            column: prep.mapping.columns.email ?? null,
+            message: 'this contact was erased: the deal is imported without their name, email or phone',
+            severity: 'warning',
+          },
+        ]
+      : [];
   const valid = planned.ok && !mapped.problems.some((p) => p.severity === 'error');
   return {
     plan: valid ? planned.lead : null,
     sourceId,
     problems: [...mapped.problems, ...problems, ...notice],
   };
+}
+
+/** The remembered opt-out of a record's address that the record does not say already. */
+function rememberedOptOutOf(prep: Prepared, r: ImportRecord): RememberedOptOut | null {
+  if (r.email === null || r.email.trim() === '' || optOutValue(r.fields[OPT_OUT_FIELD]) === true) return null;
+  return prep.optedOut(r.email);
 }
 
 /**

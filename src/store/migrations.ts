@@ -10,7 +10,7 @@ import {
 import { closeDateField } from '../domain/close-date.js';
 import type { Process } from '../domain/process-schema.js';
 import { CONTACT_HASH_KEY } from './contact-keys.js';
-import { keyedHash, pseudonymOf } from './personal-data.js';
+import { keyedHash, legacyEmailHash, pseudonymOf } from './personal-data.js';
 
 /** One migration list for SQLite and PostgreSQL: portable types only (text, integer, bigint). */
 
@@ -863,6 +863,48 @@ const adHocTasks: Migration = {
   },
 };
 
+/**
+ * Remembered opt-outs (store/opt-outs.ts): an address that opted out of marketing mail, as its
+ * keyed contact hash, so a lead created later with it starts opted out. Leads opted out today are
+ * remembered from the start (the hash needs the installation's secret, so it is taken here).
+ */
+const optOuts: Migration = {
+  async up(db: Any) {
+    await db.schema
+      .createTable('opt_outs')
+      .addColumn('email_hash', 'text', (c) => c.primaryKey())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .execute();
+    const row = await sql<{ value: string }>`
+      select value from installation_secrets where name = ${CONTACT_HASH_KEY}`.execute(db);
+    const secret = Buffer.from(row.rows[0]?.value ?? '', 'base64url');
+    // The opt-out as consent.ts read it when this was written (a migration must not change with the code).
+    const yes = new Set(['true', 'yes', 'y', '1', 'on']);
+    for (let after = ''; ;) {
+      const page = await sql<{ id: string; fields: string; created_at: number }>`
+        select id, fields, created_at from leads where id > ${after} order by id limit 2000`.execute(db);
+      for (const lead of page.rows) {
+        const fields = JSON.parse(lead.fields) as Record<string, unknown>;
+        const email = fields['email'];
+        if (typeof email !== 'string' || email.trim() === '') continue;
+        const said = String(fields['unsubscribed'] ?? '');
+        if (!yes.has(said.trim().toLowerCase())) continue;
+        // When it was set, if the field history says; else when the lead came in with it.
+        const set = await sql<{ at: number | null }>`select max(at) as at from field_history
+          where lead_id = ${lead.id} and field = 'unsubscribed'`.execute(db);
+        const at = Number(set.rows[0]?.at ?? lead.created_at);
+        await sql`insert into opt_outs (email_hash, at, source)
+          values (${keyedHash(secret, legacyEmailHash(email))}, ${at}, 'an earlier lead')
+          on conflict (email_hash) do nothing`.execute(db);
+      }
+      const last = page.rows.at(-1);
+      if (!last) break;
+      after = last.id;
+    }
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -889,6 +931,7 @@ export const migrations: Record<string, Migration> = {
   '0023_outbox_lead': outboxLeadIndex,
   '0024_outbox_kept': outboxKept,
   '0025_ad_hoc_tasks': adHocTasks,
+  '0026_opt_outs': optOuts,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -248,6 +248,14 @@ export interface SuppressionsTable {
   reason: string;
 }
 
+/** Addresses that opted out of marketing mail, as keyed contact hashes (migration 0026, store/opt-outs.ts). */
+export interface OptOutsTable {
+  email_hash: string;
+  at: number;
+  /** Who asked: 'unsubscribe link', 'mailchimp', 'user katrin', … */
+  source: string;
+}
+
 /** Secrets made once per installation (migration 0020); never exported or shown. */
 export interface InstallationSecretsTable {
   name: string;
@@ -358,6 +366,7 @@ export interface Database {
   import_seen: ImportSeenTable;
   audit_log: AuditLogTable;
   suppressions: SuppressionsTable;
+  opt_outs: OptOutsTable;
   installation_secrets: InstallationSecretsTable;
   process_versions: ProcessVersionsTable;
   leads: LeadsTable & LeadImportColumns;
