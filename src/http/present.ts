@@ -64,6 +64,8 @@ export function presentTask(t: TaskRecord) {
     completedAt: isoOrNull(t.completedAt),
     skippedAt: isoOrNull(t.skippedAt),
     skipReason: t.skipReason,
+    adHoc: t.adHoc === true,
+    note: t.note ?? null,
   };
 }
 

@@ -210,6 +210,17 @@ const PIPEDRIVE_CSV = [
   '901,Matrix deal,1000,New,Sales,rep-a1,open,2026-01-05 09:15:00,Matrix Co,matrix@matrix.example',
 ].join('\n');
 
+/** A new task added by hand to OWNER's lead, to edit or cancel. */
+async function adHocTask(k: Kit): Promise<string> {
+  const added = await call(k.server, 'POST', `/api/v1/leads/${encodeURIComponent(k.fx.lead)}/tasks`, {
+    token: k.adminToken,
+    body: { title: 'Matrix follow-up', dueAt: '2027-01-05T10:00' },
+  });
+  const task = (added.body as { task?: { id?: string } } | null)?.task?.id;
+  if (added.status !== 201 || task === undefined) throw new Error(`add task: ${added.status} ${added.text}`);
+  return task;
+}
+
 /** Keyed by `${method} ${url}` exactly as in app.routeTable; every route must be here. */
 const ROUTES: Record<string, RouteCase> = {
   'GET /openapi.json': {},
@@ -337,6 +348,21 @@ const ROUTES: Record<string, RouteCase> = {
     params: (k) => ({ id: k.fx.task }),
     fresh: async (k) => ({ id: (await k.freshTask()).task }),
     body: () => ({ assignee: 'rep-a2' }),
+  },
+  'POST /api/v1/leads/:id/tasks': {
+    record: 'lead',
+    params: leadParam,
+    body: () => ({ title: 'Call back', dueAt: '2027-01-05T10:00', kind: 'call' }),
+  },
+  'PATCH /api/v1/tasks/:id': {
+    record: 'task',
+    params: async (k) => ({ id: await adHocTask(k) }),
+    body: () => ({ dueAt: '2027-01-06T10:00' }),
+  },
+  'POST /api/v1/tasks/:id/cancel': {
+    record: 'task',
+    params: async (k) => ({ id: await adHocTask(k) }),
+    body: () => ({ reason: 'not needed' }),
   },
   'GET /api/v1/leads/:id/activities': { record: 'lead', params: leadParam },
   'POST /api/v1/leads/:id/activities': {

@@ -43,6 +43,8 @@ const lead = {
       completedAt: null,
       skippedAt: null,
       skipReason: null,
+      adHoc: false,
+      note: null,
     },
   ],
   log: [

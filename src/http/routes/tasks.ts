@@ -1,9 +1,13 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { findLeadRow } from '../../store/lead-search.js';
 import { findTaskHit, searchTasks, type TaskHit } from '../../store/task-search.js';
 import type { LeadEvent } from '../../domain/events.js';
 import { reachesOwner, reachesTask, EVERYONE, MANAGERS } from '../access.js';
+import { DUE_TIME_HINT, isDueTime } from '../../domain/due-time.js';
+import { TASK_KINDS } from '../../domain/process-schema.js';
 import type { AppContext } from '../app.js';
-import { presentTask } from '../present.js';
+import { etagOf, presentTask } from '../present.js';
 import { Problem } from '../problem.js';
 import { instantOf } from '../../domain/time-filter.js';
 import { timeQuery } from '../time-filter.js';
@@ -16,6 +20,9 @@ import {
   denyForbidden,
   encodeCursor,
   ENGINE_PROBLEMS,
+  expectedVersion,
+  idParams,
+  leadInReach,
   limitSchema,
   reachFor,
   reachList,
@@ -23,9 +30,22 @@ import {
   type Api,
 } from './shared.js';
 
-/** Tasks: my work queue, a lead's tasks, overdue work; complete, reopen and reassign. */
+/**
+ * Tasks: my work queue, a lead's tasks, overdue work; complete, reopen and reassign; and the tasks
+ * people add themselves (a follow-up call): add, edit, cancel.
+ */
 
 const taskParams = z.object({ id: z.string().min(1).max(300) });
+const taskTitle = z.string().trim().min(1).max(200);
+const dueAt = z
+  .string()
+  .refine(isDueTime, { message: DUE_TIME_HINT })
+  .describe("ISO 8601 date and time; without an offset, in the organisation's time zone");
+const taskKind = z.enum(TASK_KINDS);
+const writeHeaders = z.object({
+  'idempotency-key': z.string().optional(),
+  'if-match': z.string().optional().describe("Apply only if the task's lead is still at this ETag"),
+});
 const taskCursor = z.object({ d: z.number(), id: z.string() }).strict();
 
 export function taskRoutes(api: Api, ctx: AppContext): void {
@@ -145,17 +165,149 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
       ),
   );
 
+  api.post(
+    '/leads/:id/tasks',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary:
+          "Add a task to an open lead (a follow-up call, say): it stays on the lead's open work when the lead changes stage, until done, cancelled or the lead closes",
+        params: idParams,
+        headers: writeHeaders,
+        body: z
+          .object({
+            title: taskTitle,
+            dueAt,
+            kind: taskKind.default('todo'),
+            assignee: z
+              .string()
+              .min(1)
+              .max(200)
+              .optional()
+              .describe("User id; by default you if you are a user of the process, else the lead's owner"),
+            note: z.string().max(2000).optional(),
+          })
+          .strict(),
+        response: { 201: taskOutcomeSchema },
+      },
+      config: {
+        access: { roles: EVERYONE, scope: 'leads:write' },
+        idempotent: true,
+        problems: ['forbidden', ...ENGINE_PROBLEMS],
+      },
+    },
+    async (req, reply) => {
+      const lead = await leadInReach(ctx, req, req.params.id, 'work');
+      const caller = callerOf(req);
+      const b = req.body;
+      // Giving the task to someone else is handing work on, as the reassign route: a manager's
+      // call within their teams (an admin's anywhere), not a rep's.
+      if (b.assignee !== undefined && b.assignee !== caller.member.id) {
+        if (!reachesOwner(await reachFor(ctx, caller), b.assignee))
+          await denyForbidden(ctx, req, `assignee "${b.assignee}" is not in your teams`);
+      }
+      const outcome = await submit(
+        ctx,
+        caller,
+        {
+          type: 'task.added',
+          lead: lead.id,
+          title: b.title,
+          kind: b.kind,
+          dueAt: b.dueAt,
+          ...(b.assignee !== undefined ? { assignee: b.assignee } : {}),
+          ...(b.note !== undefined ? { note: b.note } : {}),
+        },
+        expectedVersion(req, lead.version, false),
+      );
+      // The new task is named by the event's sequence number (decide's addTask): adhoc-<seq>.
+      const added = outcome.savedTasks.find((t) => t.adHoc && t.template === `adhoc-${outcome.lead.seq}`);
+      return reply
+        .code(201)
+        .header('etag', etagOf(outcome.version))
+        .send({
+          task: added ? presentTask({ ...added, lead: lead.id, stage: outcome.lead.stay.stage }) : null,
+          log: outcome.log,
+          effects: outcome.effects.map((e) => e.kind),
+        });
+    },
+  );
+
+  api.patch(
+    '/tasks/:id',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary:
+          "Edit an open task a person added: its title, kind or due time (a stage's tasks are the process's: 422)",
+        params: taskParams,
+        headers: writeHeaders,
+        body: z
+          .object({ title: taskTitle.optional(), dueAt: dueAt.optional(), kind: taskKind.optional() })
+          .strict()
+          .refine((b) => b.title !== undefined || b.dueAt !== undefined || b.kind !== undefined, {
+            message: 'give at least one of title, dueAt and kind',
+          }),
+        response: { 200: taskOutcomeSchema },
+      },
+      config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true, problems: ENGINE_PROBLEMS },
+    },
+    async (req, reply) =>
+      transition(
+        req,
+        req.params.id,
+        (task) => ({
+          type: 'task.updated',
+          lead: task.lead,
+          task: task.id,
+          ...(req.body.title !== undefined ? { title: req.body.title } : {}),
+          ...(req.body.dueAt !== undefined ? { dueAt: req.body.dueAt } : {}),
+          ...(req.body.kind !== undefined ? { kind: req.body.kind } : {}),
+        }),
+        undefined,
+        reply,
+      ),
+  );
+
+  api.post(
+    '/tasks/:id/cancel',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary:
+          "Cancel an open task a person added: it is skipped with the reason (a stage's tasks are the process's: 422)",
+        params: taskParams,
+        headers: writeHeaders,
+        body: z.object({ reason: z.string().trim().min(1).max(500) }).strict(),
+        response: { 200: taskOutcomeSchema },
+      },
+      config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true, problems: ENGINE_PROBLEMS },
+    },
+    async (req, reply) =>
+      transition(
+        req,
+        req.params.id,
+        (task) => ({ type: 'task.cancelled', lead: task.lead, task: task.id, reason: req.body.reason }),
+        undefined,
+        reply,
+      ),
+  );
+
   /** Submits one task event and answers with the task as the engine left it, and what the rules did. */
   async function transition(
     req: Parameters<typeof callerOf>[0],
     id: string,
     event: (task: TaskHit) => LeadEvent,
     allowed?: () => Promise<void>,
+    /** Given, the answer carries the lead's new ETag, and If-Match is honoured as on lead writes. */
+    reply?: FastifyReply,
   ): Promise<z.infer<typeof taskOutcomeSchema>> {
     // A task out of reach is missing (404) before anything about the request is judged.
     const task = await findInReach(req, id);
     await allowed?.();
-    const outcome = await submit(ctx, callerOf(req), event(task));
+    const expected = reply ? await expectedTaskVersion(req, task.lead) : undefined;
+    const outcome = await submit(ctx, callerOf(req), event(task), expected);
+    reply?.header('etag', etagOf(outcome.version));
     // The engine says how it left the task; its lead and its stay's stage do not change.
     const saved = outcome.savedTasks.find((t) => t.id === task.id);
     const after = saved ? { ...saved, lead: task.lead, stage: task.stage } : await findTaskHit(ctx.store.db, task.id);
@@ -164,5 +316,13 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
       log: outcome.log,
       effects: outcome.effects.map((e) => e.kind),
     };
+  }
+
+  /** The version If-Match names for the task's lead (checked again inside the engine's transaction). */
+  async function expectedTaskVersion(req: FastifyRequest, leadId: string): Promise<number | undefined> {
+    if (req.headers['if-match'] === undefined) return undefined;
+    const lead = await findLeadRow(ctx.store.db, leadId);
+    if (!lead) throw new Problem('not-found', `lead "${leadId}" does not exist`);
+    return expectedVersion(req, lead.version, false);
   }
 }

@@ -19,6 +19,8 @@ export const taskSchema = z
     completedAt: isoTime.nullable(),
     skippedAt: isoTime.nullable(),
     skipReason: z.string().nullable(),
+    adHoc: z.boolean().describe("Added by a person (POST /leads/{id}/tasks), not one of the stage's process tasks"),
+    note: z.string().nullable().describe('What the person who added it wrote with it'),
   })
   .meta({ id: 'Task' });
 
