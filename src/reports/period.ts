@@ -32,6 +32,27 @@ export function parsePeriod(from: string | undefined, to: string | undefined, zo
   return { from: f.toMillis(), to: t.toMillis(), zone };
 }
 
+/** Each bound given that is not a date, by option (`from`, `to`), so a request hears of both at once. */
+export function boundProblems(
+  from: string | undefined,
+  to: string | undefined,
+  zone: string,
+): { option: 'from' | 'to'; message: string }[] {
+  const out: { option: 'from' | 'to'; message: string }[] = [];
+  for (const [option, raw] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (raw === undefined) continue;
+    try {
+      parseDay(raw, `--${option}`, zone);
+    } catch (e) {
+      out.push({ option, message: (e as Error).message });
+    }
+  }
+  return out;
+}
+
 function nextMonthStart(d: DateTime): DateTime {
   return d.startOf('month').plus({ months: 1 });
 }

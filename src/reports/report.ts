@@ -6,8 +6,33 @@ import type { Period } from './period.js';
 
 /** A report: which groupings it allows and how it computes its rows. */
 
-/** A request the report cannot answer (an unknown name, grouping or option): the message says why. */
-export class ReportError extends Error {}
+/** One thing wrong with a report request: the option it is about (`from`, `by`, `period`), and why. */
+export interface ReportProblem {
+  option: string | null;
+  message: string;
+}
+
+/**
+ * A request the report cannot answer (an unknown name, grouping or option): the message says why,
+ * in the CLI's words (`--from`); `problems` lists each wrong option when more than one was checked.
+ */
+export class ReportError extends Error {
+  readonly problems: readonly ReportProblem[];
+  constructor(message: string, problems?: readonly ReportProblem[]) {
+    super(message);
+    this.problems = problems ?? [{ option: optionNamed(message), message }];
+  }
+
+  /** Every problem found at once, so a request with two wrong options hears of both. */
+  static of(problems: readonly ReportProblem[]): ReportError {
+    return new ReportError(problems.map((p) => p.message).join('; '), problems);
+  }
+}
+
+/** The option a message is about, from its first `--name`, or null. */
+function optionNamed(message: string): string | null {
+  return /--([a-z][a-z-]*)/.exec(message)?.[1] ?? null;
+}
 
 export type ReportRow = Record<string, string | number | boolean | null>;
 

@@ -11,9 +11,9 @@ import {
 import type { Store } from '../store/db.js';
 import { latestProcess, listProcessVersions, processVersion } from '../store/processes.js';
 import type { ReportScope } from '../store/reports/scope.js';
-import { bucketsOf, parsePeriod, periodBound, type Period } from './period.js';
+import { boundProblems, bucketsOf, parsePeriod, periodBound, type Period } from './period.js';
 import { findReport, REPORTS } from './registry.js';
-import { ReportError, type ReportRow, type Unit } from './report.js';
+import { ReportError, type ReportProblem, type ReportRow, type Unit } from './report.js';
 
 /**
  * Runs a report by name with the common options (period, grouping, pipeline, and the people it is
@@ -78,28 +78,38 @@ export async function computeReport(
 ): Promise<{ output: ReportOutput; layout: ReportLayout }> {
   const def = findReport(req.name);
   if (!def) throw new ReportError(`unknown report "${req.name}" (reports: ${REPORTS.map((r) => r.name).join(', ')})`);
-  let by: Dimension | null = def.defaultBy ?? null;
-  if (req.by !== undefined) {
-    if (!isDimension(req.by) || !def.dimensions.includes(req.by))
-      throw new ReportError(
-        `${def.name} cannot be grouped by "${req.by}" (by: ${def.dimensions.length > 0 ? def.dimensions.join(', ') : 'nothing'})`,
-      );
-    by = req.by;
-  }
   const current = await latestProcess(store.db);
   if (!current) throw new ReportError('no process has been applied yet: run `stageflow process apply FILE` first');
   const process = current.process;
-  if (req.pipeline !== undefined && !process.pipelines.some((p) => p.id === req.pipeline))
-    throw new ReportError(
-      `unknown pipeline "${req.pipeline}" (pipelines: ${process.pipelines.map((p) => p.id).join(', ')})`,
-    );
-  const limit = limitOf(process, req);
-  let period: Period;
-  try {
-    period = parsePeriod(req.from, req.to, process.organisation.timezone, req.now);
-  } catch (e) {
-    throw new ReportError((e as Error).message);
+  // The common options are checked together, so a request wrong in two places hears of both.
+  const problems: ReportProblem[] = [];
+  let by: Dimension | null = def.defaultBy ?? null;
+  if (req.by !== undefined) {
+    if (!isDimension(req.by) || !def.dimensions.includes(req.by))
+      problems.push({
+        option: 'by',
+        message: `${def.name} cannot be grouped by "${req.by}" (by: ${def.dimensions.length > 0 ? def.dimensions.join(', ') : 'nothing'})`,
+      });
+    else by = req.by;
   }
+  if (req.pipeline !== undefined && !process.pipelines.some((p) => p.id === req.pipeline))
+    problems.push({
+      option: 'pipeline',
+      message: `unknown pipeline "${req.pipeline}" (pipelines: ${process.pipelines.map((p) => p.id).join(', ')})`,
+    });
+  const zone = process.organisation.timezone;
+  const bounds = boundProblems(req.from, req.to, zone);
+  problems.push(...bounds);
+  let period: Period | null = null;
+  if (bounds.length === 0)
+    try {
+      period = parsePeriod(req.from, req.to, zone, req.now);
+    } catch (e) {
+      // The bounds are dates, in the wrong order.
+      problems.push({ option: 'to', message: (e as Error).message });
+    }
+  if (problems.length > 0 || period === null) throw ReportError.of(problems);
+  const limit = limitOf(process, req);
   const scope: ReportScope = {
     dialect: store.dialect,
     from: period.from,

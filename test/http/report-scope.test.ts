@@ -157,6 +157,7 @@ describe.each(dialects)('reports limited to the caller on %s', (dialect) => {
     for (const s of strangers(REACH['rep-b1'] as string[])) expect(text, `rep-b1's plan names ${s}`).not.toContain(s);
     const refused = await call(server, 'GET', `/api/v1/reports/win-rate?${PERIOD}`, { token: tokens.get('rep-b1') });
     expect(refused.status).toBe(403);
+    expect(refused.text).toContain('their own coaching plan, quota and forecast');
     // Asking for a colleague's plan is not answered with one's own: that rep is out of reach.
     const own = await call(server, 'GET', `/api/v1/reports/coaching?${PERIOD}&owner=rep-b1`, {
       token: tokens.get('rep-b1'),
@@ -166,5 +167,49 @@ describe.each(dialects)('reports limited to the caller on %s', (dialect) => {
       token: tokens.get('rep-b1'),
     });
     expect(colleague.status).toBe(404);
+  });
+
+  it('a rep runs their own quota and forecast, which name no one else, and reads their own quotas', async () => {
+    const admin = await tokenFor(server, 'admin');
+    for (const [subject, amount] of [
+      ['rep-b1', 5000],
+      ['rep-b2', 7000],
+    ] as const) {
+      const set = await call(server, 'PUT', '/api/v1/quotas', {
+        token: admin,
+        body: { scope: 'user', subject, period: '2026-11', amount },
+      });
+      expect(set.status).toBe(200);
+    }
+    for (const name of ['quota', 'forecast']) {
+      const out = await report('rep-b1', name, queryFor(name));
+      expect(out.notes?.[0], name).toMatch(/^limited to yourself: /);
+      for (const row of out.rows) if (typeof row['owner_id'] === 'string') expect(row['owner_id'], name).toBe('rep-b1');
+      const text = JSON.stringify(out);
+      for (const s of strangers(REACH['rep-b1'] as string[])) expect(text, `${name} names ${s}`).not.toContain(s);
+    }
+    const quota = await report('rep-b1', 'quota', 'period=2026-11');
+    expect(quota.rows.map((r) => [r['owner_id'], r['quota']])).toEqual([['rep-b1', 5000]]);
+    const quotas = await call(server, 'GET', '/api/v1/quotas?period=2026-11', { token: tokens.get('rep-b1') });
+    expect(quotas.status).toBe(200);
+    expect((quotas.body as { items: { subject: string }[] }).items.map((q) => q.subject)).toEqual(['rep-b1']);
+  });
+
+  it('a wrong request names every wrong query parameter in the API’s words, not the CLI’s flags', async () => {
+    const r = await call(server, 'GET', '/api/v1/reports/win-rate?from=2026-13-01&to=someday&by=color', {
+      token: tokens.get('admin'),
+    });
+    expect(r.status).toBe(400);
+    const body = r.body as { detail: string; errors: { field: string; message: string }[] };
+    expect(body.errors.map((e) => e.field)).toEqual(['query.by', 'query.from', 'query.to']);
+    expect(body.errors[1]?.message).toBe('from: "2026-13-01" is not a date (YYYY-MM-DD, or an ISO time)');
+    expect(r.text).not.toContain('--');
+    const period = await call(server, 'GET', '/api/v1/reports/forecast?period=2026-Q5', { token: tokens.get('admin') });
+    expect(period.status).toBe(400);
+    expect((period.body as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(['query.period']);
+    const order = await call(server, 'GET', '/api/v1/reports/win-rate?from=2026-05-01&to=2026-04-01', {
+      token: tokens.get('admin'),
+    });
+    expect((order.body as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(['query.to']);
   });
 });

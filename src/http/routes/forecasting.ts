@@ -16,7 +16,7 @@ import {
   type SnapshotRow,
 } from '../../store/forecast-snapshots.js';
 import { importQuotasAudited, listQuotas, setQuotaAudited, type Quota } from '../../store/quotas.js';
-import { callerLabel, MANAGERS, ADMINS, type Caller, type Reach } from '../access.js';
+import { callerLabel, MANAGERS, ADMINS, EVERYONE, type Caller, type Reach } from '../access.js';
 import type { AppContext } from '../app.js';
 import { pageOfAll, pageQuery } from '../paging.js';
 import { Problem, type FieldError } from '../problem.js';
@@ -103,13 +103,14 @@ export function forecastingRoutes(api: Api, ctx: AppContext): void {
     {
       schema: {
         tags: ['forecast'],
-        summary: 'Quotas by period (a manager: those of their teams and reps)',
+        summary: 'Quotas by period (a manager: those of their teams and reps; a rep: their own)',
         querystring: z
           .object({ period: periodSchema.optional(), scope: z.enum(['user', 'team']).optional(), ...pageQuery })
           .strict(),
         response: { 200: quotaListSchema },
       },
-      config: { access: read },
+      // A rep reads their own quota (a home screen's "82 % of my Q4"): the reach is them alone.
+      config: { access: { roles: EVERYONE, scope: 'reports:read' } },
     },
     async (req) => {
       const caller = callerOf(req);

@@ -84,6 +84,13 @@ function narrowed(out: ReportOutput, reach: Reach): ReportOutput {
   return { ...out, rows: out.rows.filter(keep), ...(summary ? { summary } : {}) };
 }
 
+/**
+ * What a rep may run, over their own leads only (the reach limits every figure to them): their
+ * coaching plan, and their quota attainment and forecast for a home screen, as Pipedrive's and
+ * HubSpot's goals show a rep their own.
+ */
+const REP_REPORTS = new Set(['coaching', 'quota', 'forecast']);
+
 export function reportRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/reports',
@@ -124,12 +131,17 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
       const options = Object.fromEntries(Object.entries(q).filter(([k]) => !COMMON.has(k)));
       const reach = await reachFor(ctx, caller);
       if (caller.member.role === 'rep') {
-        if (req.params.name !== 'coaching')
-          return denyForbidden(ctx, req, 'a rep may see only their own coaching plan (coaching?owner=YOU)');
+        if (!REP_REPORTS.has(req.params.name))
+          return denyForbidden(
+            ctx,
+            req,
+            'a rep may run only their own coaching plan, quota and forecast (coaching?owner=YOU, quota, forecast)',
+          );
         // Another rep's plan is out of a rep's reach: answered as missing, not swapped for their own.
         if (options['owner'] !== undefined && options['owner'] !== caller.member.id)
           return denyAsMissing(ctx, req, `rep "${options['owner']}"`);
-        options['owner'] = caller.member.id;
+        // Coaching takes the rep as an option; the others are limited to them by the reach.
+        if (req.params.name === 'coaching') options['owner'] = caller.member.id;
       } else if (reach.kind === 'owners' && options['owner'] !== undefined && !reach.owners.has(options['owner'])) {
         return denyAsMissing(ctx, req, `rep "${options['owner']}"`);
       }
@@ -168,10 +180,21 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
         // A copy as a plain object: the answer's schema lets a report add members of its own.
         return { ...narrowed(out, reach) };
       } catch (e) {
-        if (e instanceof ReportError)
-          throw new Problem(/unknown report/.test(e.message) ? 'not-found' : 'validation-failed', e.message);
-        throw e;
+        if (!(e instanceof ReportError)) throw e;
+        if (/unknown report/.test(e.message)) throw new Problem('not-found', e.message);
+        // Each wrong option under the query parameter it is about, in the API's words, not the CLI's flags.
+        throw new Problem('validation-failed', apiWording(e.message), {
+          errors: e.problems.map((p) => ({
+            field: p.option === null ? 'query' : `query.${p.option}`,
+            message: apiWording(p.message),
+          })),
+        });
       }
     },
   );
+}
+
+/** A report's message says `--from`, as the CLI takes it; the API takes `from=`. */
+function apiWording(message: string): string {
+  return message.replace(/--([a-z][a-z-]*)/g, '$1');
 }
