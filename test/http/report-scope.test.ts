@@ -163,6 +163,11 @@ describe.each(dialects)('reports limited to the caller on %s', (dialect) => {
       token: tokens.get('rep-b1'),
     });
     expect(own.status).toBe(200);
+    const me = await call(server, 'GET', `/api/v1/reports/coaching?${PERIOD}&owner=me`, {
+      token: tokens.get('rep-b1'),
+    });
+    expect(me.status).toBe(200);
+    expect((me.body as ReportOutput).summary).toMatchObject({ owner_id: 'rep-b1' });
     const colleague = await call(server, 'GET', `/api/v1/reports/coaching?${PERIOD}&owner=rep-b2`, {
       token: tokens.get('rep-b1'),
     });

@@ -129,6 +129,8 @@ export function reportRoutes(api: Api, ctx: AppContext): void {
       const caller = callerOf(req);
       const q = req.query as Record<string, string | undefined>;
       const options = Object.fromEntries(Object.entries(q).filter(([k]) => !COMMON.has(k)));
+      // `me` is the caller, as on the lead and task lists.
+      if (options['owner'] === 'me') options['owner'] = caller.member.id;
       const reach = await reachFor(ctx, caller);
       if (caller.member.role === 'rep') {
         if (!REP_REPORTS.has(req.params.name))
