@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
+import { DUE_TIME_HINT, isDueTime } from '../domain/due-time.js';
 import type { TaskStatus } from '../domain/lead.js';
+import { TASK_KINDS } from '../domain/process-schema.js';
 import type { Store } from '../store/db.js';
 import { findLead, findTask, listTasks } from '../store/queries.js';
 import { contextOf, displayZone, withStore } from './context.js';
@@ -9,7 +11,16 @@ import { formatTime, print, printJson, table } from './output.js';
 import { parsePositiveInt, parseTimeFilter } from './parse.js';
 import { submitAndShow } from './submit.js';
 
-/** `stageflow task ...`: a rep's to-do list, and completing, reopening or handing over tasks. */
+/**
+ * `stageflow task ...`: a rep's to-do list, completing, reopening or handing over tasks, and the
+ * tasks people add themselves (add, edit, cancel).
+ */
+
+/** A due time as the domain reads it (no offset: the organisation's zone), or a usage error naming the option. */
+function dueTime(raw: string, option: string): string {
+  if (!isDueTime(raw)) throw new UsageError(`${option} ${JSON.stringify(raw)}: ${DUE_TIME_HINT}`);
+  return raw;
+}
 
 interface ListOptions {
   lead?: string;
@@ -34,7 +45,9 @@ async function resolveTask(
 }
 
 export function taskCommands(program: Command): void {
-  const task = program.command('task').description('list, complete, reopen and reassign tasks');
+  const task = program
+    .command('task')
+    .description('list, complete, reopen and reassign tasks; add, edit and cancel your own');
 
   task
     .command('list')
@@ -111,6 +124,79 @@ export function taskCommands(program: Command): void {
         });
       });
   }
+
+  task
+    .command('add')
+    .description(
+      "add a task to an open lead (a follow-up call): it stays on the lead's open work when the lead changes stage",
+    )
+    .argument('<lead>', 'lead id')
+    .requiredOption('--title <text>', 'what to do')
+    .requiredOption('--due <time>', 'when: 2026-12-01T10:00 (organisation’s zone) or an ISO time with offset')
+    .addOption(new Option('--kind <kind>', 'what kind of task').choices(TASK_KINDS).default('todo'))
+    .option('--to <user>', "who does it (default: you if you are a user of the process, else the lead's owner)")
+    .option('--note <text>', 'a note kept with the task')
+    .action(
+      async (
+        lead: string,
+        opts: { title: string; due: string; kind: string; to?: string; note?: string },
+        cmd: Command,
+      ) => {
+        const ctx = contextOf(cmd);
+        const due = dueTime(opts.due, '--due');
+        await withStore(ctx, (store) =>
+          submitAndShow(store, ctx, {
+            type: 'task.added',
+            lead,
+            title: opts.title,
+            kind: opts.kind as (typeof TASK_KINDS)[number],
+            dueAt: due,
+            ...(opts.to !== undefined ? { assignee: opts.to } : {}),
+            ...(opts.note !== undefined ? { note: opts.note } : {}),
+          }),
+        );
+      },
+    );
+
+  task
+    .command('edit')
+    .description('change the title, kind or due time of an open task you added')
+    .argument('<task>', 'task id (e.g. L1#2:adhoc-3), or its template id with --lead')
+    .option('--title <text>', 'new title')
+    .option('--due <time>', 'new due time: 2026-12-01T10:00 (organisation’s zone) or an ISO time with offset')
+    .addOption(new Option('--kind <kind>', 'new kind').choices(TASK_KINDS))
+    .option('--lead <id>', 'the lead, when TASK is a template id')
+    .action(async (ref: string, opts: { title?: string; due?: string; kind?: string; lead?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      if (opts.title === undefined && opts.due === undefined && opts.kind === undefined)
+        throw new UsageError('give at least one of --title, --due and --kind');
+      const due = opts.due === undefined ? undefined : dueTime(opts.due, '--due');
+      await withStore(ctx, async (store) => {
+        const { lead, task: taskId } = await resolveTask(store, ref, opts.lead);
+        await submitAndShow(store, ctx, {
+          type: 'task.updated',
+          lead,
+          task: taskId,
+          ...(opts.title !== undefined ? { title: opts.title } : {}),
+          ...(due !== undefined ? { dueAt: due } : {}),
+          ...(opts.kind !== undefined ? { kind: opts.kind as (typeof TASK_KINDS)[number] } : {}),
+        });
+      });
+    });
+
+  task
+    .command('cancel')
+    .description('cancel an open task you added: it is skipped, with the reason')
+    .argument('<task>', 'task id (e.g. L1#2:adhoc-3), or its template id with --lead')
+    .requiredOption('--reason <text>', 'why it is not needed')
+    .option('--lead <id>', 'the lead, when TASK is a template id')
+    .action(async (ref: string, opts: { reason: string; lead?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const { lead, task: taskId } = await resolveTask(store, ref, opts.lead);
+        await submitAndShow(store, ctx, { type: 'task.cancelled', lead, task: taskId, reason: opts.reason });
+      });
+    });
 
   task
     .command('reassign')
