@@ -43,6 +43,9 @@ interface ListOptions {
 }
 
 /** The API's lead search (store/lead-search.ts) with the options given; the CLI sees every lead. */
+const CLOSED_AT_HELP =
+  'when the deal closed, if earlier (ISO time with offset, e.g. 2026-11-30T17:00:00+01:00): not in the future, not before the lead entered its stage';
+
 function searchOf(opts: ListOptions, limit: number, zone: string): LeadSearch {
   return {
     status: opts.status,
@@ -214,7 +217,8 @@ export function leadCommands(program: Command): void {
     .argument('<id>', 'lead id')
     .option('--reason <text>', 'why')
     .option('--override', 'win past strict gates (needs --admin; recorded in the run log)')
-    .action(async (id: string, opts: { reason?: string; override?: boolean }, cmd: Command) => {
+    .option('--closed-at <time>', CLOSED_AT_HELP)
+    .action(async (id: string, opts: { reason?: string; override?: boolean; closedAt?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       await withStore(ctx, (store) =>
         submitAndShow(store, ctx, {
@@ -222,6 +226,7 @@ export function leadCommands(program: Command): void {
           lead: id,
           ...(opts.override === true ? { override: true } : {}),
           ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+          ...(opts.closedAt !== undefined ? { closedAt: opts.closedAt } : {}),
         }),
       );
     });
@@ -231,9 +236,17 @@ export function leadCommands(program: Command): void {
     .description('mark a lead lost (never gated: a deal can be lost from any stage)')
     .argument('<id>', 'lead id')
     .requiredOption('--reason <text>', 'why it was lost (needed for the loss reports)')
-    .action(async (id: string, opts: { reason: string }, cmd: Command) => {
+    .option('--closed-at <time>', CLOSED_AT_HELP)
+    .action(async (id: string, opts: { reason: string; closedAt?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      await withStore(ctx, (store) => submitAndShow(store, ctx, { type: 'lead.lost', lead: id, reason: opts.reason }));
+      await withStore(ctx, (store) =>
+        submitAndShow(store, ctx, {
+          type: 'lead.lost',
+          lead: id,
+          reason: opts.reason,
+          ...(opts.closedAt !== undefined ? { closedAt: opts.closedAt } : {}),
+        }),
+      );
     });
 
   lead

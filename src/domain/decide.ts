@@ -281,11 +281,11 @@ class Run {
         const override = e.override === true;
         this.requireOverrideRight(override);
         this.gateForward(this.pipeline(), lead.stay.stageIndex, this.pipeline().stages.length, override, 'won');
-        return this.close('won', e.reason ?? null);
+        return this.close('won', e.reason ?? null, 'closed', e.closedAt);
       }
       case 'lead.lost':
         this.requireOpen();
-        return this.close('lost', e.reason);
+        return this.close('lost', e.reason, 'closed', e.closedAt);
       case 'lead.reopened':
         return this.reopenLead(e.stage, e.pipeline, e.override === true);
       case 'lead.activated':
@@ -1124,16 +1124,35 @@ class Run {
     return !fresh && !signal;
   }
 
-  private close(status: 'won' | 'lost', reason: string | null, skip: string = 'closed'): void {
+  private close(status: 'won' | 'lost', reason: string | null, skip: string = 'closed', dated?: string): void {
     const lead = this.lead;
+    const closedAt = this.closedAtOf(dated);
     this.leave(status, skip);
     this.changes.push({ kind: 'status.changed', from: lead.status, to: status, reason });
     lead.status = status;
-    lead.closedAt = this.now;
+    lead.closedAt = closedAt;
     lead.closeReason = reason;
-    this.log.push({ kind: 'event', rule: null, message: `lead ${status}${reason ? `: ${reason}` : ''}` });
+    const when = closedAt === this.now ? '' : ` (closed ${new Date(closedAt).toISOString()}, recorded now)`;
+    this.log.push({ kind: 'event', rule: null, message: `lead ${status}${reason ? `: ${reason}` : ''}${when}` });
     const pl = this.pipeline();
     this.runAutomations(status === 'won' ? pl.on_won : pl.on_lost, `${pl.id}.on_${status}`, `lead.${status}`);
+  }
+
+  /**
+   * A close dated by the person recording it (the contract signed yesterday): the lead's closedAt,
+   * which the reports bucket by; the stay still ends now, when the work on it stopped being open.
+   */
+  private closedAtOf(dated: string | undefined): number {
+    if (dated === undefined) return this.now;
+    const at = Date.parse(dated);
+    if (at > this.now) refuse('invalid_field', `closedAt ${dated} is in the future`);
+    const entered = this.lead.stay.enteredAt;
+    if (at < entered)
+      refuse(
+        'invalid_field',
+        `closedAt ${dated} is before the lead entered stage ${this.lead.stay.stage} at ${new Date(entered).toISOString()}`,
+      );
+    return at;
   }
 
   /**

@@ -78,6 +78,14 @@ const base = {
   actor: actorSchema.optional(),
 };
 
+/** A close dated earlier than it is entered: the contract signed on the 30th, logged on the 1st. */
+const closedAtSchema = z.iso
+  .datetime({ offset: true })
+  .optional()
+  .describe(
+    "When the deal closed, if before it is recorded (ISO time with offset): not in the future, not before the lead entered its stage. The lead's closedAt, which the reports bucket by; the event itself is recorded now.",
+  );
+
 export const leadEventSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -169,10 +177,11 @@ export const leadEventSchema = z.discriminatedUnion('type', [
       type: z.literal('lead.won'),
       ...base,
       reason: z.string().optional(),
+      closedAt: closedAtSchema,
       override: z.boolean().optional().describe('Admin only: win past strict stages whose gate holds; recorded.'),
     })
     .strict(),
-  z.object({ type: z.literal('lead.lost'), ...base, reason: z.string().min(1) }).strict(),
+  z.object({ type: z.literal('lead.lost'), ...base, reason: z.string().min(1), closedAt: closedAtSchema }).strict(),
   z
     .object({
       type: z.literal('lead.reopened'),

@@ -126,6 +126,28 @@ async function rulesWithinReach(ctx: AppContext, req: FastifyRequest): Promise<v
     );
 }
 
+const closedAtField = z.iso
+  .datetime({ offset: true })
+  .optional()
+  .describe(
+    'When the deal closed, if before now (ISO time with offset): not in the future, not before the lead entered its stage; the reports count it then',
+  );
+
+/** A close date the engine would refuse, refused first as a 400 naming the field. */
+function checkClosedAt(closedAt: string, lead: LeadRow, now: number): void {
+  const at = Date.parse(closedAt);
+  const problem =
+    at > now
+      ? 'is in the future'
+      : at < lead.stage_entered_at
+        ? `is before the lead entered its stage, at ${new Date(lead.stage_entered_at).toISOString()}`
+        : null;
+  if (problem)
+    throw new Problem('validation-failed', `closedAt ${problem}`, {
+      errors: [{ field: 'body.closedAt', message: problem }],
+    });
+}
+
 async function sendLead(ctx: AppContext, reply: FastifyReply, lead: LeadRow, status = 200, extra: object = {}) {
   const tasks = await listTasks(ctx.store.db, { lead: lead.id, status: 'open', limit: 200 });
   return reply
@@ -357,6 +379,8 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         // The engine refuses it too; refused here it is a denial like any other, in the audit log.
         if (override === true && callerOf(req).member.role !== 'admin')
           await denyForbidden(ctx, req, 'only an admin may override a stage gate');
+        const { closedAt } = (req.body ?? {}) as { closedAt?: unknown };
+        if (typeof closedAt === 'string') checkClosedAt(closedAt, lead, ctx.now());
         const outcome = await submit(
           ctx,
           callerOf(req),
@@ -373,6 +397,20 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
                 action: 'lead.gate_overridden',
                 target: lead.id,
                 details: { via: name, gates: outcome.log.filter((e) => e.kind === 'gate').map((e) => e.message) },
+              },
+              ctx.now(),
+            ),
+          );
+        // A close dated earlier than it is recorded moves it into another period: the audit log keeps who.
+        if (typeof closedAt === 'string')
+          await withTransaction(ctx.store, (tx) =>
+            appendAudit(
+              tx,
+              {
+                actor: callerOf(req).member.id,
+                action: 'lead.close_dated',
+                target: lead.id,
+                details: { status: outcome.lead.status, closedAt: new Date(Date.parse(closedAt)).toISOString() },
               },
               ctx.now(),
             ),
@@ -422,6 +460,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       .object({
         reason: z.string().max(500).optional(),
         override: z.boolean().default(false).describe('Admin only: win past strict gates; recorded in the run log'),
+        closedAt: closedAtField,
       })
       .strict()
       .default({ override: false }),
@@ -430,16 +469,18 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       lead: id,
       ...(b.override ? { override: true } : {}),
       ...(b.reason ? { reason: b.reason } : {}),
+      ...(b.closedAt ? { closedAt: b.closedAt } : {}),
     }),
   );
   transition(
     'lose',
     'Mark the lead lost, with a reason',
-    z.object({ reason: z.string().min(1).max(500) }).strict(),
+    z.object({ reason: z.string().min(1).max(500), closedAt: closedAtField }).strict(),
     (id, b) => ({
       type: 'lead.lost',
       lead: id,
       reason: b.reason,
+      ...(b.closedAt ? { closedAt: b.closedAt } : {}),
     }),
   );
   transition(
