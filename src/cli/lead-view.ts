@@ -1,7 +1,16 @@
 import { describe as describeCondition } from '../domain/conditions.js';
 import type { LogEntry } from '../domain/decide.js';
+import type { LeadState } from '../domain/lead.js';
 import type { Process } from '../domain/process-schema.js';
+import {
+  goalChecklist,
+  goalFacts,
+  requiredFields,
+  stagePlace,
+  type RequiredFields,
+} from '../domain/stage-checklist.js';
 import type { Store } from '../store/db.js';
+import { loadLeads } from '../store/leads.js';
 import { processVersion } from '../store/processes.js';
 import { findLead, leadStays, listTasks, type LeadRecord, type StayRecord, type TaskRecord } from '../store/queries.js';
 import { CliError } from './errors.js';
@@ -15,17 +24,20 @@ export interface LeadPage {
   stays: StayRecord[];
   /** The process version the lead follows, for stage names, goal and guidance. */
   process: Process | null;
+  /** The lead's working state, whose facts the goal checklist is judged on. */
+  state: LeadState | null;
 }
 
 export async function loadLeadPage(store: Store, id: string): Promise<LeadPage> {
   const lead = await findLead(store.db, id);
   if (!lead) throw new CliError(`lead "${id}" does not exist [unknown_lead]`);
-  const [openTasks, stays, stored] = await Promise.all([
+  const [openTasks, stays, stored, loaded] = await Promise.all([
     listTasks(store.db, { lead: id, status: 'open', limit: 1000 }),
     leadStays(store.db, id),
     processVersion(store.db, lead.processVersion),
+    loadLeads(store.db, [id], false),
   ]);
-  return { lead, openTasks, stays, process: stored?.process ?? null };
+  return { lead, openTasks, stays, process: stored?.process ?? null, state: loaded.get(id)?.state ?? null };
 }
 
 export function zoneOf(page: LeadPage): string {
@@ -33,11 +45,29 @@ export function zoneOf(page: LeadPage): string {
 }
 
 function stageOf(page: LeadPage): { pipelineName: string; name: string; index: number; count: number } | null {
-  const pl = page.process?.pipelines.find((p) => p.id === page.lead.pipeline);
-  const index = pl?.stages.findIndex((s) => s.id === page.lead.stage) ?? -1;
-  const stage = pl?.stages[index];
-  if (!pl || !stage) return null;
-  return { pipelineName: pl.name, name: stage.name, index, count: pl.stages.length };
+  const place = page.process ? stagePlace(page.process, page.lead.pipeline, page.lead.stage) : null;
+  if (!place) return null;
+  return { pipelineName: place.pipeline.name, name: place.stage.name, index: place.index, count: place.count };
+}
+
+/** What the lead still needs: the goal as a checklist, and the fields a strict stage holds it for. */
+function checklistLines(page: LeadPage): string[] {
+  const { lead, state } = page;
+  const place = page.process ? stagePlace(page.process, lead.pipeline, lead.stage) : null;
+  if (!place || !state || lead.status !== 'open') return [];
+  const out: string[] = [];
+  if (place.stage.goal) {
+    out.push('  goal checklist');
+    for (const item of goalChecklist(place.stage.goal, goalFacts(state)))
+      out.push(`    ${'  '.repeat(item.depth)}${item.met ? '✓' : '✗'} ${item.text}`);
+  }
+  const fieldList = (r: RequiredFields) => r.fields.map((f) => `${f.field} ${f.set ? '✓' : '✗'}`).join(', ');
+  if (place.stage.strict && place.stage.required_fields.length > 0)
+    out.push(`  to leave this strict stage  ${fieldList(requiredFields(place.stage, lead.fields))}`);
+  const next = place.next;
+  if (next?.strict && next.required_fields.length > 0)
+    out.push(`  next stage ${next.id} is strict, to leave it  ${fieldList(requiredFields(next, lead.fields))}`);
+  return out;
 }
 
 export function taskRows(tasks: readonly TaskRecord[], zone: string): string[][] {
@@ -78,6 +108,7 @@ export function renderLead(page: LeadPage, opts: { full: boolean }): string[] {
     out.push('  guidance');
     for (const line of stageDef.guidance.trim().split('\n')) out.push(`    ${line}`);
   }
+  if (opts.full) out.push(...checklistLines(page));
   if (page.openTasks.length === 0) out.push('  open tasks  (none)');
   else out.push('  open tasks', ...table(taskRows(page.openTasks, zone), '    '));
   if (opts.full) {
