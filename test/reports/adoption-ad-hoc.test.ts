@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { simulate } from '../../src/simulate.js';
+import { taskTimings } from '../../src/store/reports/coaching.js';
 import type { Store } from '../../src/store/db.js';
 import { dialects, freshStore } from '../support/stores.js';
 import { report } from './scenario-report.js';
@@ -78,5 +79,11 @@ describe.each(dialects)('adoption and ad-hoc tasks on %s', (dialect) => {
       overdue_open: 0,
       on_time_rate: 1,
     });
+    // Coaching compares the stage tasks (templates) reps complete on time: the added ones are none.
+    const timings = await taskTimings(store.db, {
+      from: Date.parse('2026-03-02T00:00:00Z'),
+      to: Date.parse('2026-03-09T00:00:00Z'),
+    });
+    expect(timings.map((t) => [t.template, t.due, t.onTime])).toEqual([['call', 1, 1]]);
   });
 });
