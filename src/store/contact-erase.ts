@@ -24,6 +24,7 @@ import { contactKeys } from './contact-keys.js';
 import { isCompanyKey, isPersonalKey, isPseudonym } from './personal-data.js';
 import { updatedAtNoEarlierThan } from './leads.js';
 import type { OutboxTable } from './schema.js';
+import { rememberedOptOut } from './opt-outs.js';
 import { isSuppressed, suppress } from './suppressions.js';
 
 /**
@@ -354,14 +355,17 @@ async function eraseInTransaction(
     const lock = store.dialect === 'postgres';
     const leads = await contactLeads(tx, norm, lock);
     const ids = leads.map((l) => l.id);
-    const [earlier, orphans, wasSuppressed] = await Promise.all([
+    const [earlier, orphans, wasSuppressed, optedOut] = await Promise.all([
       earlierContactLeads(tx, norm, ids, lock),
       deletedLeadMessages(tx, norm),
       isSuppressed(tx, norm),
+      rememberedOptOut(tx, norm),
     ]);
     const mentioning = await mentioningLeads(tx, norm, [...ids, ...earlier.map((l) => l.id)], lock);
     const holdsNothing = leads.length === 0 && earlier.length === 0 && orphans.length === 0 && mentioning.length === 0;
-    if (holdsNothing && !wasSuppressed) throw contactNotFound(norm);
+    // An address known only by its remembered opt-out is erased too: suppressed from then on. The
+    // opt-out itself stays (a keyed hash, no personal data in clear), as the suppression does.
+    if (holdsNothing && !wasSuppressed && optedOut === null) throw contactNotFound(norm);
     let cancelled = 0;
     let erasures: PlannedErasure[] = [];
     const keptFiles: string[] = [];
@@ -423,7 +427,7 @@ async function eraseInTransaction(
           cancelled,
           list_erasures: queued.map((q) => q.id),
           kept_files: keptFiles.length,
-          already_erased: holdsNothing,
+          already_erased: holdsNothing && wasSuppressed,
         },
       },
       now,
@@ -437,7 +441,7 @@ async function eraseInTransaction(
       deletedLeadMessages: orphans.length,
       cancelled,
       listErasures: queued,
-      alreadyErased: holdsNothing,
+      alreadyErased: holdsNothing && wasSuppressed,
     };
     return { result, keptFiles };
   });

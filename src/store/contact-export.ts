@@ -17,6 +17,7 @@ import { withTransaction, type Store, type Tx } from './db.js';
 import { presentActivity, presentLead, presentStay, presentTask, type ExportRow, type ExportValue } from './export.js';
 import { contactKeys } from './contact-keys.js';
 import type { OutboxTable } from './schema.js';
+import { rememberedOptOut } from './opt-outs.js';
 import { isSuppressed } from './suppressions.js';
 
 /**
@@ -80,6 +81,8 @@ export interface ContactExport {
   email: string;
   exported_at: string;
   suppressed: boolean;
+  /** The address's remembered opt-out from marketing mail (store/opt-outs.ts): since when and who asked. */
+  opted_out: { at: string; source: string } | null;
   leads: ContactLeadExport[];
   earlier_leads: EarlierLeadExport[];
   mentioning_leads: MentioningLeadExport[];
@@ -308,22 +311,24 @@ async function mentioningLeadExports(
 /**
  * Reads the contact's data in one transaction, so the document is consistent, and records the
  * request in the audit log (by the address's hash, never the address). An address no lead has
- * and that was never erased is refused; an erased one answers with no leads and `suppressed`.
+ * and that was never erased nor opted out is refused; an erased one answers with no leads and
+ * `suppressed`, one that only opted out with no leads and `opted_out`.
  */
 export async function exportContact(store: Store, email: string, actor: string, now: number): Promise<ContactExport> {
   const norm = checkEmail(email);
   return withTransaction(store, async (tx) => {
     const leads = await contactLeads(tx, norm, false);
     const ids = leads.map((l) => l.id);
-    const [earlier, orphans, suppressed] = await Promise.all([
+    const [earlier, orphans, suppressed, optedOut] = await Promise.all([
       earlierContactLeads(tx, norm, ids, false),
       deletedLeadMessages(tx, norm),
       isSuppressed(tx, norm),
+      rememberedOptOut(tx, norm),
     ]);
     const earlierIds = earlier.map((l) => l.id);
     const mentioning = await mentioningLeads(tx, norm, [...ids, ...earlierIds], false);
     const holdsNothing = leads.length === 0 && earlier.length === 0 && orphans.length === 0 && mentioning.length === 0;
-    if (holdsNothing && !suppressed) throw contactNotFound(norm);
+    if (holdsNothing && !suppressed && !optedOut) throw contactNotFound(norm);
     const [children, history] = await Promise.all([
       childRows(tx, leads),
       ids.length === 0 ? [] : tx.selectFrom('field_history').selectAll().where('lead_id', 'in', ids).execute(),
@@ -334,6 +339,7 @@ export async function exportContact(store: Store, email: string, actor: string, 
       email: norm,
       exported_at: new Date(now).toISOString(),
       suppressed,
+      opted_out: optedOut && { at: new Date(optedOut.at).toISOString(), source: optedOut.source },
       leads: leads.map((l) => {
         // Only the rows from since the address became the lead's: before, it was another person's.
         const theirs = currentContactRows(

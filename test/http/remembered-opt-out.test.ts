@@ -6,7 +6,7 @@ import { unsubscribeTokens } from '../../src/auth/unsubscribe-token.js';
 import { Engine, type EventOutcome } from '../../src/engine/engine.js';
 import { runImport } from '../../src/import/import-service.js';
 import { deleteLead } from '../../src/store/lead-delete.js';
-import { call, startServer, type TestServer } from '../support/http.js';
+import { call, startServer, tokenFor, type TestServer } from '../support/http.js';
 import { dialects } from '../support/stores.js';
 
 /**
@@ -56,10 +56,10 @@ describe.each(dialects)('remembered opt-outs on %s', (dialect) => {
   const dir = mkdtempSync(join(tmpdir(), 'stageflow-remembered-opt-out-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function setUp() {
+  async function setUp(people = false) {
     const server = await startServer(dialect, {
       process: PROCESS,
-      people: false,
+      people,
       publicRoutes: { unsubscribeSecret: SECRET, mailchimpWebhook: { secret: '', lists: new Map() } },
     });
     closers.push(() => server.close());
@@ -183,5 +183,59 @@ describe.each(dialects)('remembered opt-outs on %s', (dialect) => {
     );
     expect(optedOut(later)).toBeUndefined();
     expect(kinds(later)).toContain('email');
+  });
+
+  it('the contact export shows the remembered opt-out; an erase keeps it, and the address stays unmailed', async () => {
+    const { server, engine, at } = await setUp(true);
+    const admin = await tokenFor(server, 'admin');
+    const exportOf = (email: string) =>
+      call(server, 'POST', '/api/v1/contacts/export', { token: admin, body: { email } });
+    // Never known: 404. Opted out with no lead: the export says so, and nothing else.
+    expect((await exportOf('zoe@buyer.example')).status).toBe(404);
+    expect((await oneClick(server, 'zoe@buyer.example')).status).toBe(200);
+    const alone = await exportOf('Zoe@buyer.example');
+    expect(alone.status).toBe(200);
+    expect(alone.body).toMatchObject({
+      suppressed: false,
+      opted_out: { at: new Date(at).toISOString(), source: 'unsubscribe link' },
+      leads: [],
+    });
+    // With a lead: the lead and the opt-out.
+    await engine.handle({ type: 'lead.created', lead: 'L1', fields: { email: 'zoe@buyer.example' } }, at + 1000);
+    expect((await exportOf('zoe@buyer.example')).body).toMatchObject({
+      opted_out: { source: 'unsubscribe link' },
+      leads: [{ id: 'L1' }],
+    });
+    // Someone who never opted out: null.
+    await engine.handle({ type: 'lead.created', lead: 'L2', fields: { email: 'ray@buyer.example' } }, at);
+    expect((await exportOf('ray@buyer.example')).body).toMatchObject({ opted_out: null });
+
+    // Erased: suppressed, and the opt-out stays.
+    const erased = await call(server, 'POST', '/api/v1/contacts/erase', {
+      token: admin,
+      body: { email: 'zoe@buyer.example' },
+    });
+    expect(erased.status).toBe(200);
+    expect(await exportOf('zoe@buyer.example')).toMatchObject({
+      status: 200,
+      body: { suppressed: true, opted_out: { source: 'unsubscribe link' }, leads: [] },
+    });
+    const again = await engine.handle(
+      { type: 'lead.created', lead: 'L3', fields: { email: 'zoe@buyer.example' } },
+      at + 2000,
+    );
+    expect(optedOut(again)).toBe(true);
+    expect(kinds(again)).not.toContain('email');
+
+    // An address known only by its opt-out can be erased too.
+    expect((await oneClick(server, 'ida@buyer.example')).status).toBe(200);
+    const idaErased = await call(server, 'POST', '/api/v1/contacts/erase', {
+      token: admin,
+      body: { email: 'ida@buyer.example' },
+    });
+    expect(idaErased).toMatchObject({ status: 200, body: { alreadyErased: false, leads: [] } });
+    expect(await exportOf('ida@buyer.example')).toMatchObject({
+      body: { suppressed: true, opted_out: { at: expect.any(String) } },
+    });
   });
 });

@@ -51,6 +51,13 @@ export const contactExportSchema = z.object({
   email: z.string(),
   exported_at: isoTime,
   suppressed: z.boolean().describe('The address is on the erasure list'),
+  opted_out: z
+    .object({ at: isoTime, source: z.string() })
+    .nullable()
+    .describe(
+      'The address opted out of marketing mail (remembered after its leads): since when, and who asked ' +
+        "('unsubscribe link', 'mailchimp', 'user katrin', …); null if not",
+    ),
   leads: z
     .array(jsonObject)
     .describe(
