@@ -1,5 +1,6 @@
 import type { Fields } from '../domain/conditions.js';
 import { OPT_OUT_FIELD, optOutValue } from '../domain/consent.js';
+import { FORECAST_CATEGORY_PROBLEM, FORECAST_FIELD, forecastCategory } from '../domain/forecast-category.js';
 import { splitPersonName } from '../domain/person-name.js';
 import { isEmailAddress } from '../domain/events.js';
 import type { MappedField, Mapping } from './mapping.js';
@@ -193,8 +194,9 @@ export function compileMapping(
       const v = values[i]?.trim() ?? '';
       if (v === '') continue;
       const cell = alias(mapping, field, v);
-      if (field !== OPT_OUT_FIELD) fields[field] = cell;
-      else optOut(cell, v, (message) => problem(field, message), fields, unreadable);
+      if (field === OPT_OUT_FIELD) optOut(cell, v, (message) => problem(field, message), fields, unreadable);
+      else if (field === FORECAST_FIELD) forecast(cell, v, (message) => problem(field, message), fields, unreadable);
+      else fields[field] = cell;
     }
     // A first or last name column of its own wins over splitting the full name.
     const contactName = text('contact_name');
@@ -361,6 +363,26 @@ function optOut(
     );
     unreadable.add(OPT_OUT_FIELD);
   } else if (yes !== null) fields[OPT_OUT_FIELD] = yes;
+}
+
+/**
+ * The forecast category is stored as the category it spells (`Commit`, `Best case`), as decide()
+ * stores it; another word would count as pipeline in every forecast, so it is an error naming it.
+ */
+function forecast(
+  cell: string | null,
+  written: string,
+  problem: (message: string) => void,
+  fields: Fields,
+  unreadable: Set<string>,
+): void {
+  const category = forecastCategory(cell);
+  if (category === undefined) {
+    problem(
+      `"${written}": ${FORECAST_FIELD} ${FORECAST_CATEGORY_PROBLEM} (the mapping's aliases can translate other words)`,
+    );
+    unreadable.add(FORECAST_FIELD);
+  } else if (category !== null) fields[FORECAST_FIELD] = category;
 }
 
 function statusTable(mapping: Mapping): Map<string, ImportStatus> {
