@@ -102,6 +102,8 @@ export const EXPORT_COLUMNS: Record<ExportKind, readonly string[]> = {
     'completed_at',
     'skipped_at',
     'skip_reason',
+    'ad_hoc',
+    'note',
   ],
   activities: ['lead_id', 'seq', 'idx', 'stay_id', 'stage', 'kind', 'note', 'at', 'actor'],
 };
@@ -180,6 +182,9 @@ export function presentTask(r: TasksTable & { stage: string }): ExportRow {
     completed_at: iso(r.completed_at),
     skipped_at: iso(r.skipped_at),
     skip_reason: r.skip_reason,
+    // A task a person added (POST /leads/{id}/tasks), not the stage's: adoption leaves it out.
+    ad_hoc: r.ad_hoc === 1,
+    note: r.note,
   };
 }
 

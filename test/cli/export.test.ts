@@ -83,7 +83,13 @@ describe('stageflow export and contact erase (SQLite)', () => {
     ok(await cli(['--as', 'dpo', 'export', 'tasks', '--out', jsonl]));
     const lines = readFileSync(jsonl, 'utf8').trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
-      expect.objectContaining({ id: 'L1#1:call', lead_id: 'L1', stage: 'qualify', due_at: '2026-03-03T09:00:00.000Z' }),
+      expect.objectContaining({
+        id: 'L1#1:call',
+        lead_id: 'L1',
+        stage: 'qualify',
+        due_at: '2026-03-03T09:00:00.000Z',
+        ad_hoc: false,
+      }),
     ]);
   });
 
