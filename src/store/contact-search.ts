@@ -1,5 +1,6 @@
 import { sql, type SqlBool } from 'kysely';
-import type { Tx } from './db.js';
+import type { DialectName, Tx } from './db.js';
+import { personName } from './lead-search.js';
 
 /**
  * Contacts as the API lists them: the people behind leads, one per address (case and spaces
@@ -20,6 +21,7 @@ export interface ContactSummary {
 export async function searchContacts(
   db: Tx,
   s: { q?: string | undefined; reach: readonly string[] | null; limit: number; after?: string | undefined },
+  dialect: DialectName,
 ): Promise<ContactSummary[]> {
   const key = sql<string>`lower(trim(email))`;
   let q = db
@@ -36,10 +38,12 @@ export async function searchContacts(
     .where('email', 'is not', null)
     .where(sql<SqlBool>`trim(email) <> ''`);
   if (s.reach !== null) q = s.reach.length === 0 ? q.where(sql<SqlBool>`1 = 0`) : q.where('owner', 'in', s.reach);
-  if (s.q) {
-    const like = `%${s.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const text = s.q?.trim();
+  if (text) {
+    const like = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // The person's "first last" name too, as the lead search reads it (lead-search.ts, personName).
     q = q.where(
-      sql<SqlBool>`(lower(email) like ${like} escape '\\' or lower(coalesce(name, '')) like ${like} escape '\\' or lower(coalesce(company, '')) like ${like} escape '\\')`,
+      sql<SqlBool>`(lower(email) like ${like} escape '\\' or lower(coalesce(name, '')) like ${like} escape '\\' or lower(coalesce(company, '')) like ${like} escape '\\' or lower(${personName(dialect)}) like ${like} escape '\\')`,
     );
   }
   if (s.after !== undefined) q = q.where(key, '>', s.after);

@@ -80,7 +80,7 @@ export async function searchLeads(
  * per-row expression to a scan `q` already makes; an index for it would be a trigram (PostgreSQL)
  * or FTS5 (SQLite) index on a stored column.
  */
-function personName(dialect: DialectName): Expression<string | null> {
+export function personName(dialect: DialectName): Expression<string | null> {
   const first = jsonField(dialect, sql`fields`, 'first_name');
   const last = jsonField(dialect, sql`fields`, 'last_name');
   return sql<string>`trim(coalesce(${first}, '') || ' ' || coalesce(${last}, ''))`;

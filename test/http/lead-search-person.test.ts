@@ -41,5 +41,15 @@ describe.each(dialects)('searching leads by the person (%s)', (dialect) => {
     expect(await found('Henrik')).toEqual(['HENRIK']);
     expect(await found('Acme')).toEqual(['JANE']);
     expect(await found('Jane Smith')).toEqual([]);
+
+    // The contacts list reads the person's name the same way.
+    const contacts = async (q: string) =>
+      (
+        (await call(s, 'GET', `/api/v1/contacts?q=${encodeURIComponent(q)}`, { token: admin })).body as {
+          items: { email: string }[];
+        }
+      ).items.map((c) => c.email);
+    expect(await contacts('jane doe')).toEqual(['j.d@acme.example']);
+    expect(await contacts('Henrik Ueda')).toEqual([]); // no address: not a contact
   });
 });

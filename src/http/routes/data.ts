@@ -373,7 +373,11 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
         summary: 'The people behind the leads you can see, one per address, with their lead counts',
         querystring: z
           .object({
-            q: z.string().max(200).optional().describe('Text in address, name or company'),
+            q: z
+              .string()
+              .max(200)
+              .optional()
+              .describe('Text in address, name, company or the person\'s name ("Jane Doe": first_name then last_name)'),
             limit: limitSchema,
             cursor: cursorSchema,
           })
@@ -384,12 +388,16 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
     },
     async (req) => {
       const after = decodeCursor(req.query.cursor, contactCursor);
-      const rows = await searchContacts(ctx.store.db, {
-        q: req.query.q,
-        reach: reachList(await reachFor(ctx, callerOf(req))),
-        limit: req.query.limit + 1,
-        after: after?.e,
-      });
+      const rows = await searchContacts(
+        ctx.store.db,
+        {
+          q: req.query.q,
+          reach: reachList(await reachFor(ctx, callerOf(req))),
+          limit: req.query.limit + 1,
+          after: after?.e,
+        },
+        ctx.store.dialect,
+      );
       const page = rows.slice(0, req.query.limit);
       const last = page[page.length - 1];
       return {
