@@ -28,6 +28,8 @@ export interface AddressSource {
   actor: string;
   /** Safe extra facts for the audit entry (a list id, Mailchimp's reason); never an address. */
   details?: Record<string, string>;
+  /** For a bounce: why, as the rep's note on each lead says it (an SMTP bounce's note says the server's refusal). */
+  why?: string;
 }
 
 export interface AddressOutcome {
@@ -59,11 +61,28 @@ export async function optOutAddress(engine: Engine, email: string, source: Addre
   );
 }
 
-/** Every lead of the address told that it bounces for good (Mailchimp cleaned it). */
-export function markAddressBounced(engine: Engine, email: string, source: AddressSource, now: number) {
-  return applyToAddress(engine, email, source, now, BOUNCED_AUDIT, (fields) =>
+/** The activity that tells the rep an address bounces for good: an SMTP hard bounce, Mailchimp's `cleaned`. */
+export const BOUNCE_ACTIVITY = 'email_bounced';
+
+/** The rep's bounce note: why, then what the bounce stops and how to undo it. */
+export function bounceNote(why: string): string {
+  return `${why} No automated mail goes to it until the address is corrected or ${BOUNCED_FIELD} is cleared.`;
+}
+
+/**
+ * Every lead of the address told that it bounces for good (Mailchimp cleaned it): the address in
+ * BOUNCED_FIELD, then a note for the rep on each lead it changed, as an SMTP hard bounce leaves
+ * (server/follow-up.ts). A closed lead takes no activity: its field is marked all the same.
+ */
+export async function markAddressBounced(engine: Engine, email: string, source: AddressSource, now: number) {
+  const outcome = await applyToAddress(engine, email, source, now, BOUNCED_AUDIT, (fields) =>
     sameAddress(fields[BOUNCED_FIELD], email) ? null : { [BOUNCED_FIELD]: contactEmail(fields) ?? email },
   );
+  const note = bounceNote(source.why ?? `${source.actor} reports that the contact's address bounces for good.`);
+  const actor: Actor = { kind: 'system', id: source.actor };
+  for (const lead of outcome.changed)
+    await engine.handle({ type: 'activity.logged', lead, kind: BOUNCE_ACTIVITY, note, actor }, now);
+  return outcome;
 }
 
 /** `change` answers the fields to write on a lead as it stands, or null when it already says so. */

@@ -76,9 +76,12 @@ export function mailchimpWebhookRoutes(app: Api, ctx: AppContext, o: MailchimpWe
         return { result: `ignored: audience ${JSON.stringify(list)} is not one MAILCHIMP_LISTS maps` };
       const email = (form['data[email]'] ?? '').trim();
       if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw invalid('data[email]', 'is missing or not an email address');
+      const reason = form['data[reason]'] ?? '';
+      const name = [...o.lists].find(([, id]) => id === list)?.[0] ?? list;
       const source = {
         actor: 'mailchimp',
-        details: { event: type, list_id: list, reason: form['data[reason]'] ?? '', fired_at: form['fired_at'] ?? '' },
+        details: { event: type, list_id: list, reason, fired_at: form['fired_at'] ?? '' },
+        why: `Mailchimp cleaned the contact's address from the ${name} list${reason === '' ? '' : ` (reason: ${reason})`}: it does not take mail.`,
       };
       const outcome =
         type === 'unsubscribe'

@@ -1,6 +1,7 @@
 import type { Fields } from '../domain/conditions.js';
 import type { LeadEvent } from '../domain/events.js';
 import type { Engine } from '../engine/engine.js';
+import { BOUNCE_ACTIVITY, bounceNote } from '../engine/opt-out.js';
 import type { FollowUp, OutboxItem } from '../integrations/delivery.js';
 import { findLeadRow } from '../store/lead-search.js';
 import { BOUNCED_FIELD } from '../store/outbox-delivery.js';
@@ -19,8 +20,7 @@ import { sameAddress } from '../store/personal-data.js';
  */
 
 const ATTEMPTS = 5;
-/** The activity kind that tells the rep about a hard bounce. */
-export const BOUNCE_ACTIVITY = 'email_bounced';
+export { BOUNCE_ACTIVITY };
 
 export function followUpApplier(engine: Engine, now: () => number) {
   const apply = async (item: OutboxItem, followUp: FollowUp): Promise<string> => {
@@ -29,8 +29,7 @@ export function followUpApplier(engine: Engine, now: () => number) {
       const { email, note } = followUp.bounced;
       const marked = await apply(item, { fields: { [BOUNCED_FIELD]: email }, email });
       if (marked !== 'saved on the lead') return `address not marked bounced: ${marked}`;
-      const stop = ` No automated mail goes to it until the address is corrected or ${BOUNCED_FIELD} is cleared.`;
-      const logged = await apply(item, { activity: { kind: BOUNCE_ACTIVITY, note: note + stop } });
+      const logged = await apply(item, { activity: { kind: BOUNCE_ACTIVITY, note: bounceNote(note) } });
       return logged === 'logged on the lead'
         ? 'address marked bounced on the lead'
         : `address marked bounced; ${logged}`;

@@ -311,6 +311,17 @@ describe.each(dialects)('unsubscribes on %s', (dialect) => {
     expect(c.status).toBe(200);
     expect((await fieldsOf(server, 'L3')).fields).toMatchObject({ email_bounced: 'anna@buyer.example' });
     expect((await fieldsOf(server, 'L3')).fields['unsubscribed']).toBeUndefined();
+    // And the rep is told, as for a hard bounce of our own mail.
+    const notes = await server.store.db.selectFrom('activities').select(['lead_id', 'kind', 'note']).execute();
+    expect(notes).toEqual([
+      {
+        lead_id: 'L3',
+        kind: 'email_bounced',
+        note:
+          "Mailchimp cleaned the contact's address from the nurture list (reason: hard): it does not take mail. " +
+          'No automated mail goes to it until the address is corrected or email_bounced is cleared.',
+      },
+    ]);
 
     // Other types, and audiences this installation does not map: 200, nothing changes.
     const versions = await Promise.all(['L1', 'L2', 'L3'].map(async (l) => (await fieldsOf(server, l)).version));
