@@ -11,7 +11,7 @@ import { applyProcess, loadProcessText } from '../engine/process-service.js';
 import { appendAudit } from '../store/audit.js';
 import { ErasureScrubber, personNames } from '../store/contact-scrub.js';
 import { isCompanyKey, isPersonalKey } from '../store/personal-data.js';
-import { allRememberedOptOuts } from '../store/opt-outs.js';
+import { allRememberedOptOuts, writeOptOutTurns, type OptOutTurn } from '../store/opt-outs.js';
 import { suppressedContacts, type SuppressedContacts } from '../store/suppressions.js';
 import { upsertAccounts, upsertProducts } from '../store/catalog.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
@@ -597,6 +597,24 @@ function planRecord(
   };
 }
 
+/**
+ * The opt-outs a batch wrote (not those of leads kept as Stageflow has them), remembered for their
+ * addresses as the engine remembers a lead's: an imported opt-out outlives the imported lead.
+ */
+function importedOptOuts(
+  rows: readonly ImportedLeadRows[],
+  kept: ReadonlySet<string>,
+  by: string,
+  at: number,
+): OptOutTurn[] {
+  return rows.flatMap(({ lead }) => {
+    const fields = JSON.parse(lead.fields) as Fields;
+    const email = fields['email'];
+    if (kept.has(lead.id) || typeof email !== 'string' || email.trim() === '') return [];
+    return optOutValue(fields[OPT_OUT_FIELD]) === true ? [{ email, optedOut: true, lead: lead.id, at, by }] : [];
+  });
+}
+
 /** The remembered opt-out of a record's address that the record does not say already. */
 function rememberedOptOutOf(prep: Prepared, r: ImportRecord): RememberedOptOut | null {
   if (r.email === null || r.email.trim() === '' || optOutValue(r.fields[OPT_OUT_FIELD]) === true) return null;
@@ -857,6 +875,10 @@ async function writePass(
     const res = await withTransaction(store, async (tx) => {
       rows = (await keepingFirstCreation(tx, prep, planned, dir, ctx)).map((p) => importedRows(p, rowCtx));
       const written = await writeImportBatch(store, tx, rows);
+      await writeOptOutTurns(
+        tx,
+        importedOptOuts(rows, new Set(written.kept), `import ${prep.mapping.source}`, opts.now),
+      );
       report.kept += written.kept.length;
       report.updated += written.replaced;
       report.created += written.written - written.replaced;

@@ -118,17 +118,23 @@ describe.each(dialects)('remembered opt-outs on %s', (dialect) => {
 
     // An import of a deal with the address (its file says nothing of consent): opted out too.
     const csv = join(dir, `${dialect}.csv`);
-    writeFileSync(csv, 'Ref,Deal,Email\n1,D1,LISA@buyer.example\n2,D2,y@buyer.example\n');
+    writeFileSync(
+      csv,
+      'Ref,Deal,Email,Unsub\n1,D1,LISA@buyer.example,\n2,D2,y@buyer.example,\n3,D3,kim@buyer.example,yes\n',
+    );
     const report = await runImport(server.store, {
       format: 'generic',
       path: csv,
-      mapping: { text: 'source: sheet\ncolumns: { id: Ref, name: Deal, email: Email }\n', label: 'm.yaml' },
+      mapping: {
+        text: 'source: sheet\ncolumns: { id: Ref, name: Deal, email: Email }\nfields: { unsubscribed: Unsub }\n',
+        label: 'm.yaml',
+      },
       dryRun: false,
       skipInvalid: false,
       now: at + 5000,
       actor: { kind: 'import', id: 'tester' },
     });
-    expect(report).toMatchObject({ outcome: 'imported', written: 2 });
+    expect(report).toMatchObject({ outcome: 'imported', written: 3 });
     expect(report.problems.map((p) => p.message)).toContain(
       `imported as unsubscribed: the address opted out on ${day} (unsubscribe link)`,
     );
@@ -141,7 +147,15 @@ describe.each(dialects)('remembered opt-outs on %s', (dialect) => {
     expect(imported.map((l) => (JSON.parse(l.fields) as Record<string, unknown>)['unsubscribed'])).toEqual([
       true,
       undefined,
+      true,
     ]);
+    // An opt-out the file says is remembered too: a lead created later with that address is opted out.
+    const kim = await engine.handle(
+      { type: 'lead.created', lead: 'L9', fields: { email: 'kim@buyer.example' } },
+      at + 6000,
+    );
+    expect(optedOut(kim)).toBe(true);
+    expect(messages(kim)).toContain(`the address opted out on ${day} (import sheet)`);
   });
 
   it('a lead opted out by a person is remembered after the lead is deleted; opting back in forgets it, audited', async () => {
