@@ -143,6 +143,7 @@ async function pseudonymiseLeads(
     const state = parse(l.state);
     // The member is deleted from every list below; automation must not think the lead is still on one.
     state['lists'] = [];
+    if (Array.isArray(state['tasks'])) state['tasks'] = state['tasks'].map((t: unknown) => personalTaskScrubbed(t, s));
     await tx
       .updateTable('leads')
       .set((eb) => ({
@@ -162,6 +163,32 @@ async function pseudonymiseLeads(
       .where('id', '=', l.id)
       .execute();
   }
+}
+
+/**
+ * A task a person added was written by them about the person ("Call Jane back", a note): its
+ * title loses the person's values and its note goes, as an activity's note. A stage's task is the
+ * process's text.
+ */
+function personalTaskScrubbed(t: unknown, s: ErasureScrubber): unknown {
+  if (t === null || typeof t !== 'object' || (t as { adHoc?: unknown }).adHoc !== true) return t;
+  const task = t as { title?: unknown };
+  return { ...task, title: typeof task.title === 'string' ? s.text(task.title) : task.title, note: null };
+}
+
+async function scrubPersonalTasks(tx: Tx, ids: readonly string[], s: ErasureScrubber): Promise<void> {
+  const rows = await tx
+    .selectFrom('tasks')
+    .select(['id', 'title'])
+    .where('lead_id', 'in', ids)
+    .where('ad_hoc', '=', 1)
+    .execute();
+  for (const r of rows)
+    await tx
+      .updateTable('tasks')
+      .set({ title: s.text(r.title), note: null })
+      .where('id', '=', r.id)
+      .execute();
 }
 
 async function scrubEvents(tx: Tx, ids: readonly string[], s: ErasureScrubber): Promise<void> {
@@ -391,6 +418,7 @@ async function eraseInTransaction(
         await scrubFieldHistory(tx, history, scrubber);
         await scrubRunLog(tx, ids, scrubber);
         await tx.updateTable('activities').set({ note: null }).where('lead_id', 'in', ids).execute();
+        await scrubPersonalTasks(tx, ids, scrubber);
       }
       const settled = await settleOutbox(tx, rows, scrubber, now);
       cancelled = settled.cancelled;
