@@ -101,7 +101,8 @@ export function leadSearchQuery(db: Tx, s: LeadSearch, dialect: DialectName) {
   if (s.product) q = q.where('product', '=', s.product);
   if (s.territory) q = q.where('territory', '=', s.territory);
   if (s.email) q = q.where(sql`lower(trim(email))`, '=', s.email.trim().toLowerCase());
-  if (s.company) q = q.where('company', '=', s.company);
+  // As accounts match companies ("Acme Corp" and "ACME CORP " are one account), through their index.
+  if (s.company) q = q.where(sql`lower(trim(company))`, '=', s.company.trim().toLowerCase());
   const text = s.q?.trim();
   if (text) {
     const like = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

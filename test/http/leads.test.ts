@@ -99,6 +99,9 @@ describe.each(dialects)('leads over HTTP on %s', (dialect) => {
     // The contact's company and phone are stored as columns, so filters and exports see them.
     const byCompany = (await call(server, 'GET', '/api/v1/leads?company=Ortega%20SL', { token: admin })).body as Page;
     expect(byCompany.items.map((l) => l.id)).toEqual([answered['id']]);
+    // As accounts fold companies: case and surrounding spaces do not matter.
+    const folded = (await call(server, 'GET', '/api/v1/leads?company=%20ortega%20sl', { token: admin })).body as Page;
+    expect(folded.items.map((l) => l.id)).toEqual([answered['id']]);
     const exported = await call(server, 'GET', '/api/v1/exports/leads?format=jsonl', { token: admin });
     const row = exported.text
       .split('\n')
