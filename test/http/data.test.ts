@@ -422,7 +422,7 @@ describe.each(dialects)('data and forecasting routes on %s', (dialect) => {
       ['GET', '/api/v1/exports/leads'],
       ['POST', '/api/v1/contacts/export', { email: 'jane@acme-corp.example' }],
       ['POST', '/api/v1/contacts/erase', { email: 'jane@acme-corp.example' }],
-      ['GET', '/api/v1/quotas'],
+      // GET /quotas answers a rep their own quotas (test/http/report-scope.test.ts).
       ['PUT', '/api/v1/quotas', { subject: 'rep-a1', period: '2026-03', amount: 1 }],
       ['POST', '/api/v1/quotas/import', { format: 'csv', text: 'subject,period,amount\nrep-a1,2026-03,1\n' }],
       ['GET', '/api/v1/forecast/snapshots'],
