@@ -4,6 +4,7 @@ import { eraseContact, type EraseResult } from '../store/contact-erase.js';
 import { exportContact } from '../store/contact-export.js';
 import { checkEmail, ContactError, contactLeads, deletedLeadMessages, earlierContactLeads } from '../store/contact.js';
 import { normaliseEmail } from '../store/personal-data.js';
+import { rememberedOptOut } from '../store/opt-outs.js';
 import { isSuppressed } from '../store/suppressions.js';
 import { contextOf, withStore, type Context } from './context.js';
 import { CliError, UsageError } from './errors.js';
@@ -119,12 +120,13 @@ export function contactCommands(program: Command): void {
             earlierContactLeads(store.db, norm, ids, false),
             deletedLeadMessages(store.db, norm),
           ]);
-          if (leads.length === 0 && earlier.length === 0 && orphans.length === 0)
-            throw new CliError(
-              (await isSuppressed(store.db, norm))
-                ? `${norm} was already erased: no lead has it, and it stays suppressed`
-                : `no lead has the email address ${norm}, and it was never erased`,
-            );
+          if (leads.length === 0 && earlier.length === 0 && orphans.length === 0) {
+            if (await isSuppressed(store.db, norm))
+              throw new CliError(`${norm} was already erased: no lead has it, and it stays suppressed`);
+            // Known only by its remembered opt-out, it can still be erased (suppressed).
+            if ((await rememberedOptOut(store.db, norm)) === null)
+              throw new CliError(`no lead has the email address ${norm}, and it was never erased`);
+          }
           throw new UsageError(
             `contact erase: not erasing ${norm} without --yes (it would pseudonymise ${plural(leads.length, 'lead')}` +
               (earlier.length > 0 ? `, scrub ${plural(earlier.length, 'earlier lead')}` : '') +
