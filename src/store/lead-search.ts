@@ -57,8 +57,15 @@ export interface LeadSearch {
   after?: { value: number; id: string } | undefined;
 }
 
-/** Nulls sort as the smallest value, so that the keyset comparison has no gaps. */
-const NULL_KEY = -9_007_199_254_740_991;
+/**
+ * A lead without a value of the sort key (no expected close, no value) comes last whichever the
+ * order, as Salesforce and HubSpot sort empty values, so "what closes soonest" starts with a date:
+ * its key is the largest in ascending order and the smallest in descending. A number, not null, so
+ * the keyset comparison has no gaps.
+ */
+function nullKey(order: 'asc' | 'desc'): number {
+  return order === 'asc' ? Number.MAX_SAFE_INTEGER : -Number.MAX_SAFE_INTEGER;
+}
 
 export async function searchLeads(
   db: Tx,
@@ -69,7 +76,8 @@ export async function searchLeads(
   const rows = (await leadSearchQuery(db, s, dialect).execute()) as LeadRow[];
   const page = rows.slice(0, s.limit);
   const last = page[page.length - 1];
-  const next = rows.length > s.limit && last ? { value: (last[col] as number | null) ?? NULL_KEY, id: last.id } : null;
+  const next =
+    rows.length > s.limit && last ? { value: (last[col] as number | null) ?? nullKey(s.order), id: last.id } : null;
   return { rows: page, next };
 }
 
@@ -89,7 +97,7 @@ export function personName(dialect: DialectName): Expression<string | null> {
 /** The query behind `searchLeads` (one row more than the page, to know that another follows); tests read its plan. */
 export function leadSearchQuery(db: Tx, s: LeadSearch, dialect: DialectName) {
   const col = LEAD_SORTS[s.sort];
-  const key = sql<number>`coalesce(${sql.ref(col)}, ${NULL_KEY})`;
+  const key = sql<number>`coalesce(${sql.ref(col)}, ${nullKey(s.order)})`;
   let q = db.selectFrom('leads').selectAll();
   if (s.reach !== null) q = s.reach.length === 0 ? q.where(sql<SqlBool>`1 = 0`) : q.where('owner', 'in', s.reach);
   if (s.status) q = q.where('status', '=', s.status);

@@ -14,6 +14,8 @@ export interface TaskSearch {
   lead?: string | undefined;
   status?: string | undefined;
   overdueAt?: number | undefined;
+  /** Only open tasks not yet past their overdue time at this instant (`overdue=false`). */
+  notOverdueAt?: number | undefined;
   /** Due at or after `dueFrom` and before `dueTo` (half-open, as every time filter). */
   dueFrom?: number | undefined;
   dueTo?: number | undefined;
@@ -45,6 +47,8 @@ export async function searchTasks(
   if (s.lead) q = q.where('tasks.lead_id', '=', s.lead);
   if (s.status) q = q.where('tasks.status', '=', s.status);
   if (s.overdueAt !== undefined) q = q.where('tasks.status', '=', 'open').where('tasks.overdue_at', '<=', s.overdueAt);
+  if (s.notOverdueAt !== undefined)
+    q = q.where('tasks.status', '=', 'open').where('tasks.overdue_at', '>', s.notOverdueAt);
   if (s.dueFrom !== undefined) q = q.where('tasks.due_at', '>=', s.dueFrom);
   if (s.dueTo !== undefined) q = q.where('tasks.due_at', '<', s.dueTo);
   if (s.after) {

@@ -52,6 +52,25 @@ describe.each(dialects)('leads over HTTP on %s', (dialect) => {
     } while (cursor);
     expect(seen.map((l) => l.value)).toEqual(values);
 
+    // A lead without a value comes last in both orders, and paging still neither skips nor repeats.
+    const none = await call(server, 'POST', '/api/v1/leads', {
+      token: admin,
+      body: { id: 'F-none', fields: { source: 'filter-test' } },
+    });
+    expect(none.status).toBe(201);
+    for (const order of ['asc', 'desc'] as const) {
+      const ids: string[] = [];
+      let next: string | null = null;
+      do {
+        const q: string = `/api/v1/leads?source=filter-test&sort=value&order=${order}&limit=2${next ? `&cursor=${next}` : ''}`;
+        const page = (await call(server, 'GET', q, { token: admin })).body as Page;
+        ids.push(...page.items.map((l) => l.id));
+        next = page.nextCursor;
+      } while (next);
+      const withValue = values.map((_, i) => `F${i}`);
+      expect(ids).toEqual([...(order === 'asc' ? withValue : [...withValue].reverse()), 'F-none']);
+    }
+
     const north = (
       await call(server, 'GET', '/api/v1/leads?source=filter-test&territory=north&value_min=1000', { token: admin })
     ).body as Page;

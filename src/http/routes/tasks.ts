@@ -61,7 +61,10 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
             assignee: z.string().optional().describe('User id, or "me"'),
             lead: z.string().optional(),
             status: z.enum(['open', 'done', 'skipped']).optional(),
-            overdue: z.enum(['true', 'false']).optional().describe('Only open tasks past their overdue time'),
+            overdue: z
+              .enum(['true', 'false'])
+              .optional()
+              .describe('true: only open tasks past their overdue time; false: only open tasks not yet past it'),
             // "What is due this week": a half-open range over the due time, as the lead list's time filters.
             due_after: timeQuery('from'),
             due_before: timeQuery('to'),
@@ -83,6 +86,7 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
         lead: q.lead,
         status: q.status,
         overdueAt: q.overdue === 'true' ? ctx.now() : undefined,
+        notOverdueAt: q.overdue === 'false' ? ctx.now() : undefined,
         dueFrom: instantOf(q.due_after, zone),
         dueTo: instantOf(q.due_before, zone),
         reach: reachList(await reachFor(ctx, caller)),
