@@ -65,7 +65,7 @@ function kindProblem(what: string, names: string[], keys: string[], present: str
 }
 
 /** A name within two edits of `typed`, the usual size of a typo ("emial", "statuz", "usr"). */
-function closestName(typed: string, names: string[]): string | undefined {
+export function closestName(typed: string, names: string[]): string | undefined {
   return names.find((n) => editDistance(typed, n) <= Math.min(2, n.length - 1));
 }
 

@@ -4,6 +4,7 @@ import { outboxCountsByKind } from '../../store/queries.js';
 import { EVERYONE } from '../access.js';
 import type { AppContext } from '../app.js';
 import { boardQuery, boardSchema } from '../schemas/board.js';
+import { processFilterOf } from '../process-filter.js';
 import { callerOf, reachFor, type Api } from './shared.js';
 
 /**
@@ -32,7 +33,8 @@ export function boardRoutes(api: Api, ctx: AppContext): void {
         owners = owners === null ? [...to] : owners.filter((o) => to.includes(o));
       };
       if (q.owner !== undefined) narrow([q.owner === 'me' ? caller.member.id : q.owner]);
-      if (q.team !== undefined) narrow(process?.teams.find((t) => t.id === q.team)?.members ?? []);
+      const { members } = processFilterOf(process, { pipeline: q.pipeline, team: q.team });
+      if (members !== undefined) narrow(members);
       const view = await boardView(ctx.store.db, { owners, pipeline: q.pipeline, perStage: q.per_stage });
       const shown = new Map<string, number>();
       for (const l of view.leads) shown.set(key(l), (shown.get(key(l)) ?? 0) + 1);

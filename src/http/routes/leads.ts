@@ -13,6 +13,7 @@ import type { AppContext } from '../app.js';
 import { etagOf, isoOrNull, presentLead, presentLeadWith, presentTask } from '../present.js';
 import { cursorTuple, pageFromRows, pageQuery } from '../paging.js';
 import { Problem } from '../problem.js';
+import { processFilterOf } from '../process-filter.js';
 import { instantOf } from '../../domain/time-filter.js';
 import { timeQuery } from '../time-filter.js';
 import { leadListSchema, leadPageSchema, staysSchema, timelineSchema } from '../schemas.js';
@@ -72,7 +73,7 @@ const listQuery = z
   .object({
     status: z.enum(['open', 'won', 'lost']).optional(),
     owner: z.string().optional().describe('Owner id; "me" for the caller'),
-    team: z.string().optional().describe("Leads owned by the team's members"),
+    team: z.string().optional().describe("Leads owned by the team's members: its id or name, in any case"),
     pipeline: z.string().optional(),
     stage: z.string().optional(),
     source: z.string().optional(),
@@ -253,11 +254,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       const process = (await ctx.processes.current())?.process;
       // A date alone in a filter is the start of that day where the organisation is.
       const zone = process?.organisation.timezone ?? 'UTC';
-      let owners: string[] | undefined;
-      if (q.team !== undefined) {
-        const team = process?.teams.find((t) => t.id === q.team);
-        owners = team ? team.members : [];
-      }
+      const owners = processFilterOf(process, q).members;
       const { rows, next } = await searchLeads(
         ctx.store.db,
         {

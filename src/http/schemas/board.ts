@@ -5,7 +5,7 @@ export const boardQuery = z
   .object({
     pipeline: z.string().min(1).optional().describe('One pipeline only'),
     owner: z.string().min(1).optional().describe('Owner id; "me" for the caller'),
-    team: z.string().min(1).optional().describe("Leads owned by the team's members"),
+    team: z.string().min(1).optional().describe("Leads owned by the team's members: its id or name, in any case"),
     per_stage: z.coerce
       .number()
       .int()
