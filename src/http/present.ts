@@ -3,6 +3,7 @@ import type { Fields } from '../domain/conditions.js';
 import type { LeadRow } from '../store/lead-search.js';
 import type { LeadColumns } from '../store/leads.js';
 import type { TaskRecord } from '../store/queries.js';
+import type { TaskQueueHit } from '../store/task-search.js';
 
 /** The JSON the API answers for each resource: ISO times, money in major units, names as in METRICS.md. */
 
@@ -66,6 +67,23 @@ export function presentTask(t: TaskRecord) {
     skipReason: t.skipReason,
     adHoc: t.adHoc === true,
     note: t.note ?? null,
+  };
+}
+
+/** A task in a work queue: the task, and its lead's name, person, company, value and stage name. */
+export function presentQueuedTask(t: TaskQueueHit, stageName: string) {
+  const l = t.leadSummary;
+  return {
+    ...presentTask(t),
+    leadSummary: {
+      name: l.name,
+      person: l.person,
+      company: l.company,
+      value: l.valueMinor === null ? null : l.valueMinor / 100,
+      status: l.status,
+      pipeline: l.pipeline,
+      stageName,
+    },
   };
 }
 

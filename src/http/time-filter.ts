@@ -8,7 +8,7 @@ import { isTime } from '../domain/time-filter.js';
  */
 
 /** An optional time filter; `bound` says which end of the half-open range it is. */
-export function timeQuery(bound: 'from' | 'to') {
+export function timeQuery(bound: 'from' | 'to', dayZone = 'the organisation’s') {
   return z
     .string()
     .refine(isTime, {
@@ -19,7 +19,7 @@ export function timeQuery(bound: 'from' | 'to') {
     .optional()
     .describe(
       bound === 'from'
-        ? 'From this time on (inclusive): ISO 8601 with offset, or a date for the start of that day in the organisation’s time zone'
-        : 'Before this time (exclusive): ISO 8601 with offset, or a date for the start of that day in the organisation’s time zone',
+        ? `From this time on (inclusive): ISO 8601 with offset, or a date for the start of that day in ${dayZone} time zone`
+        : `Before this time (exclusive): ISO 8601 with offset, or a date for the start of that day in ${dayZone} time zone`,
     );
 }

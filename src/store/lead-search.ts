@@ -63,7 +63,7 @@ export interface LeadSearch {
  * its key is the largest in ascending order and the smallest in descending. A number, not null, so
  * the keyset comparison has no gaps.
  */
-function nullKey(order: 'asc' | 'desc'): number {
+export function nullKey(order: 'asc' | 'desc'): number {
   return order === 'asc' ? Number.MAX_SAFE_INTEGER : -Number.MAX_SAFE_INTEGER;
 }
 

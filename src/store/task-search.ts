@@ -1,18 +1,36 @@
 import { sql, type SqlBool } from 'kysely';
-import type { Tx } from './db.js';
+import type { DialectName, Tx } from './db.js';
+import { nullKey, personName } from './lead-search.js';
 import { taskFromRow } from './leads.js';
 import type { TaskRecord } from './queries.js';
 
 /**
  * Task lists for the API: a rep's work queue, a lead's tasks, overdue work. A task is within reach
  * if its lead is, or if it is assigned to someone within reach (a rep sees tasks assigned to them
- * on a colleague's lead). Earliest due first, with keyset pagination on (due time, id).
+ * on a colleague's lead). Each task comes with what a work queue shows of its lead (its name, the
+ * person, company, value, pipeline), read in the same query. Earliest due first unless `sort` and
+ * `order` say otherwise, with keyset pagination on (sort key, id).
  */
+
+/** The orders a work queue is listed in, and the column each reads. */
+export const TASK_SORTS = {
+  due_at: 'tasks.due_at',
+  overdue_at: 'tasks.overdue_at',
+  created_at: 'tasks.created_at',
+  /** The lead's value: the biggest deals first with order=desc; leads without one come last. */
+  value: 'leads.value_minor',
+} as const;
+export type TaskSort = keyof typeof TASK_SORTS;
 
 export interface TaskSearch {
   assignee?: string | undefined;
+  /** Tasks assigned to any of these people (a team's members). */
+  assignees?: readonly string[] | undefined;
   lead?: string | undefined;
   status?: string | undefined;
+  /** The pipeline and stage of the task's stay. */
+  pipeline?: string | undefined;
+  stage?: string | undefined;
   overdueAt?: number | undefined;
   /** Only open tasks not yet past their overdue time at this instant (`overdue=false`). */
   notOverdueAt?: number | undefined;
@@ -20,22 +38,56 @@ export interface TaskSearch {
   dueFrom?: number | undefined;
   dueTo?: number | undefined;
   reach: readonly string[] | null;
+  sort?: TaskSort | undefined;
+  order?: 'asc' | 'desc' | undefined;
   limit: number;
-  after?: { due: number; id: string } | undefined;
+  after?: { value: number; id: string } | undefined;
 }
 
 export type TaskHit = TaskRecord & { leadOwner: string | null };
 
+/** What a work queue shows of a task's lead beside the task. */
+export interface TaskLead {
+  name: string | null;
+  /** The person, "first last" from the fields first_name and last_name; null without either. */
+  person: string | null;
+  company: string | null;
+  valueMinor: number | null;
+  status: string;
+  pipeline: string;
+}
+
+export type TaskQueueHit = TaskHit & { leadSummary: TaskLead };
+
 export async function searchTasks(
   db: Tx,
   s: TaskSearch,
-): Promise<{ rows: TaskHit[]; next: { due: number; id: string } | null }> {
+  dialect: DialectName,
+): Promise<{ rows: TaskQueueHit[]; next: { value: number; id: string } | null }> {
+  const sort = s.sort ?? 'due_at';
+  const order = s.order ?? 'asc';
+  // Only the lead's value can be missing; the task's times are always set, and compared bare so
+  // the assignee's (assignee, status, due_at) index still orders the queue.
+  const key =
+    sort === 'value'
+      ? sql<number>`coalesce(leads.value_minor, ${nullKey(order)})`
+      : sql<number>`${sql.ref(TASK_SORTS[sort])}`;
   let q = db
     .selectFrom('tasks')
     .innerJoin('stage_stays', 'stage_stays.id', 'tasks.stay_id')
     .innerJoin('leads', 'leads.id', 'tasks.lead_id')
     .selectAll('tasks')
-    .select(['stage_stays.stage', 'leads.owner as lead_owner']);
+    .select([
+      'stage_stays.stage',
+      'stage_stays.pipeline',
+      'leads.owner as lead_owner',
+      'leads.name as lead_name',
+      'leads.company as lead_company',
+      'leads.value_minor as lead_value_minor',
+      'leads.status as lead_status',
+      // `fields` is the lead's: neither tasks nor stays have such a column.
+      sql<string>`${personName(dialect)}`.as('lead_person'),
+    ]);
   if (s.reach !== null) {
     const reach = s.reach;
     q =
@@ -44,27 +96,54 @@ export async function searchTasks(
         : q.where((eb) => eb.or([eb('tasks.assignee', 'in', reach), eb('leads.owner', 'in', reach)]));
   }
   if (s.assignee) q = q.where('tasks.assignee', '=', s.assignee);
+  if (s.assignees)
+    q = s.assignees.length === 0 ? q.where(sql<SqlBool>`1 = 0`) : q.where('tasks.assignee', 'in', s.assignees);
   if (s.lead) q = q.where('tasks.lead_id', '=', s.lead);
   if (s.status) q = q.where('tasks.status', '=', s.status);
+  if (s.pipeline) q = q.where('stage_stays.pipeline', '=', s.pipeline);
+  if (s.stage) q = q.where('stage_stays.stage', '=', s.stage);
   if (s.overdueAt !== undefined) q = q.where('tasks.status', '=', 'open').where('tasks.overdue_at', '<=', s.overdueAt);
   if (s.notOverdueAt !== undefined)
     q = q.where('tasks.status', '=', 'open').where('tasks.overdue_at', '>', s.notOverdueAt);
   if (s.dueFrom !== undefined) q = q.where('tasks.due_at', '>=', s.dueFrom);
   if (s.dueTo !== undefined) q = q.where('tasks.due_at', '<', s.dueTo);
   if (s.after) {
-    const { due, id } = s.after;
-    q = q.where(sql<SqlBool>`(tasks.due_at > ${due} or (tasks.due_at = ${due} and tasks.id > ${id}))`);
+    const { value, id } = s.after;
+    q =
+      order === 'asc'
+        ? q.where(sql<SqlBool>`(${key} > ${value} or (${key} = ${value} and tasks.id > ${id}))`)
+        : q.where(sql<SqlBool>`(${key} < ${value} or (${key} = ${value} and tasks.id < ${id}))`);
   }
   const rows = await q
-    .orderBy('tasks.due_at')
-    .orderBy('tasks.id')
+    .orderBy(key, order)
+    .orderBy('tasks.id', order)
     .limit(s.limit + 1)
     .execute();
-  const hits = rows
-    .slice(0, s.limit)
-    .map((r) => ({ ...taskFromRow(r), lead: r.lead_id, stage: r.stage, leadOwner: r.lead_owner }));
+  const hits: TaskQueueHit[] = rows.slice(0, s.limit).map((r) => ({
+    ...taskFromRow(r),
+    lead: r.lead_id,
+    stage: r.stage,
+    leadOwner: r.lead_owner,
+    leadSummary: {
+      name: r.lead_name,
+      person: r.lead_person === '' ? null : r.lead_person,
+      company: r.lead_company,
+      valueMinor: r.lead_value_minor,
+      status: r.lead_status,
+      pipeline: r.pipeline,
+    },
+  }));
   const last = hits[hits.length - 1];
-  return { rows: hits, next: rows.length > s.limit && last ? { due: last.dueAt, id: last.id } : null };
+  if (rows.length <= s.limit || !last) return { rows: hits, next: null };
+  const value =
+    sort === 'value'
+      ? (last.leadSummary.valueMinor ?? nullKey(order))
+      : sort === 'overdue_at'
+        ? last.overdueAt
+        : sort === 'created_at'
+          ? last.createdAt
+          : last.dueAt;
+  return { rows: hits, next: { value, id: last.id } };
 }
 
 export async function findTaskHit(db: Tx, id: string): Promise<TaskHit | null> {

@@ -1,13 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { findLeadRow } from '../../store/lead-search.js';
-import { findTaskHit, searchTasks, type TaskHit } from '../../store/task-search.js';
+import { IANAZone } from 'luxon';
+import { findTaskHit, searchTasks, TASK_SORTS, type TaskHit, type TaskSort } from '../../store/task-search.js';
+import type { Process } from '../../domain/process-schema.js';
+import { processFilterOf } from '../process-filter.js';
 import type { LeadEvent } from '../../domain/events.js';
 import { reachesOwner, reachesTask, EVERYONE, MANAGERS } from '../access.js';
 import { DUE_TIME_HINT, isDueTime } from '../../domain/due-time.js';
 import { TASK_KINDS } from '../../domain/process-schema.js';
 import type { AppContext } from '../app.js';
-import { etagOf, presentTask } from '../present.js';
+import { etagOf, presentQueuedTask, presentTask } from '../present.js';
 import { Problem } from '../problem.js';
 import { instantOf } from '../../domain/time-filter.js';
 import { timeQuery } from '../time-filter.js';
@@ -46,7 +49,17 @@ const writeHeaders = z.object({
   'idempotency-key': z.string().optional(),
   'if-match': z.string().optional().describe("Apply only if the task's lead is still at this ETag"),
 });
-const taskCursor = z.object({ d: z.number(), id: z.string() }).strict();
+const taskCursor = z.object({ s: z.string(), o: z.string(), v: z.number(), id: z.string() }).strict();
+
+/** The caller's own time zone when they are a user of the process with one, else the organisation's. */
+function callerZone(process: Process | undefined, member: string): string {
+  const org = process?.organisation.timezone ?? 'UTC';
+  return process?.users.find((u) => u.id === member)?.timezone ?? org;
+}
+
+function stageNameOf(process: Process | undefined, pipeline: string, stage: string): string {
+  return process?.pipelines.find((p) => p.id === pipeline)?.stages.find((s) => s.id === stage)?.name ?? stage;
+}
 
 export function taskRoutes(api: Api, ctx: AppContext): void {
   api.get(
@@ -54,7 +67,8 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
     {
       schema: {
         tags: ['tasks'],
-        summary: 'Tasks you can see, earliest due first',
+        summary:
+          'Tasks you can see with what a work queue shows of their leads, earliest due first unless sort says otherwise',
         response: { 200: taskListSchema },
         querystring: z
           .object({
@@ -65,9 +79,27 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
               .enum(['true', 'false'])
               .optional()
               .describe('true: only open tasks past their overdue time; false: only open tasks not yet past it'),
+            team: z.string().optional().describe("Tasks assigned to the team's members: its id or name, in any case"),
+            pipeline: z.string().optional().describe("The pipeline of the task's stage"),
+            stage: z.string().optional().describe("The task's stage"),
             // "What is due this week": a half-open range over the due time, as the lead list's time filters.
-            due_after: timeQuery('from'),
-            due_before: timeQuery('to'),
+            due_after: timeQuery('from', 'the caller’s'),
+            due_before: timeQuery('to', 'the caller’s'),
+            tz: z
+              .string()
+              .refine((zone) => IANAZone.isValidZone(zone), {
+                error: (iss) =>
+                  `unknown time zone ${JSON.stringify(String(iss.input).slice(0, 60))}: give an IANA zone such as Europe/Berlin`,
+              })
+              .optional()
+              .describe(
+                "The zone a date alone in due_after and due_before is read in; by default the caller's (their user's timezone in the process), else the organisation's",
+              ),
+            sort: z
+              .enum(Object.keys(TASK_SORTS) as [TaskSort, ...TaskSort[]])
+              .default('due_at')
+              .describe("due_at, overdue_at, created_at, or value (the lead's; leads without one last)"),
+            order: z.enum(['asc', 'desc']).default('asc'),
             limit: limitSchema,
             cursor: cursorSchema,
           })
@@ -79,21 +111,39 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
       const caller = callerOf(req);
       const q = req.query;
       const cursor = decodeCursor(q.cursor, taskCursor);
-      // A date alone in a filter is the start of that day where the organisation is.
-      const zone = (await ctx.processes.current())?.process.organisation.timezone ?? 'UTC';
-      const { rows, next } = await searchTasks(ctx.store.db, {
-        assignee: q.assignee === 'me' ? caller.member.id : q.assignee,
-        lead: q.lead,
-        status: q.status,
-        overdueAt: q.overdue === 'true' ? ctx.now() : undefined,
-        notOverdueAt: q.overdue === 'false' ? ctx.now() : undefined,
-        dueFrom: instantOf(q.due_after, zone),
-        dueTo: instantOf(q.due_before, zone),
-        reach: reachList(await reachFor(ctx, caller)),
-        limit: q.limit,
-        after: cursor ? { due: cursor.d, id: cursor.id } : undefined,
-      });
-      return { items: rows.map(presentTask), nextCursor: next ? encodeCursor({ d: next.due, id: next.id }) : null };
+      if (cursor && (cursor.s !== q.sort || cursor.o !== q.order))
+        throw new Problem('validation-failed', 'the cursor belongs to another sort order', {
+          errors: [{ field: 'query.cursor', message: `made for sort=${cursor.s}&order=${cursor.o}` }],
+        });
+      const process = (await ctx.processes.current())?.process;
+      const { members } = processFilterOf(process, q);
+      // A date alone is the start of that day where the caller is: their "today", not the office's.
+      const zone = q.tz ?? callerZone(process, caller.member.id);
+      const { rows, next } = await searchTasks(
+        ctx.store.db,
+        {
+          assignee: q.assignee === 'me' ? caller.member.id : q.assignee,
+          assignees: members,
+          lead: q.lead,
+          status: q.status,
+          pipeline: q.pipeline,
+          stage: q.stage,
+          overdueAt: q.overdue === 'true' ? ctx.now() : undefined,
+          notOverdueAt: q.overdue === 'false' ? ctx.now() : undefined,
+          dueFrom: instantOf(q.due_after, zone),
+          dueTo: instantOf(q.due_before, zone),
+          reach: reachList(await reachFor(ctx, caller)),
+          sort: q.sort,
+          order: q.order,
+          limit: q.limit,
+          after: cursor ? { value: cursor.v, id: cursor.id } : undefined,
+        },
+        ctx.store.dialect,
+      );
+      return {
+        items: rows.map((t) => presentQueuedTask(t, stageNameOf(process, t.leadSummary.pipeline, t.stage))),
+        nextCursor: next ? encodeCursor({ s: q.sort, o: q.order, v: next.value, id: next.id }) : null,
+      };
     },
   );
 

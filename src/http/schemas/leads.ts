@@ -64,7 +64,23 @@ export const leadPageSchema = leadSchema
   .meta({ id: 'LeadWithTasks' });
 
 export const leadListSchema = pageOf(leadSchema);
-export const taskListSchema = pageOf(taskSchema);
+/** A task in a work queue (GET /tasks), with what the queue shows of its lead. */
+export const queuedTaskSchema = taskSchema
+  .extend({
+    leadSummary: z
+      .object({
+        name: z.string().nullable().describe("The lead's name (contact.name)"),
+        person: z.string().nullable().describe('The person: the fields first_name and last_name'),
+        company: z.string().nullable(),
+        value: z.number().nullable().describe('In major units of the organisation currency'),
+        status: z.string().describe('open, won or lost'),
+        pipeline: z.string(),
+        stageName: z.string().describe("The task's stage's name; its id when the process no longer has it"),
+      })
+      .describe("What a work queue shows of the task's lead, so that it needs no read per task"),
+  })
+  .meta({ id: 'QueuedTask' });
+export const taskListSchema = pageOf(queuedTaskSchema);
 
 /** POST /tasks/{id}/complete and /reopen: the task as the engine left it, and what the rules did. */
 export const taskOutcomeSchema = z.object({
