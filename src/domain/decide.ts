@@ -13,11 +13,11 @@ import {
 import { OPT_OUT_FIELD, optedOut, optOutValue, rememberedOptOutReason, type RememberedOptOut } from './consent.js';
 import { FORECAST_FIELD, forecastCategory } from './forecast-category.js';
 import { DUE_TIME_HINT, dueInstant } from './due-time.js';
-import { domainError, type DomainError } from './errors.js';
+import { domainError, type DomainError, type GateBlock } from './errors.js';
 import type { Actor, EngineEvent } from './events.js';
 import { outboxKey, type ExitKind, type LeadState, type RoutingState, type StayState, type TaskState } from './lead.js';
 import type { Automation, Condition, Pipeline, Process, SetAutomation, Stage, TaskTemplate } from './process-schema.js';
-import { goalFacts, missingRequiredFields } from './stage-checklist.js';
+import { goalChecklist, goalFacts, missingRequiredFields, unmetItems } from './stage-checklist.js';
 
 /**
  * The process rules as one pure function: given the process, a lead's state, an event and the
@@ -293,7 +293,7 @@ class Run {
       case 'lead.reassigned':
         this.requireOpen();
         if (e.owner !== undefined) {
-          this.requireActiveUser(e.owner);
+          this.requireActiveUser(e.owner, 'owner');
           return this.changeOwner(e.owner, 'manual', null);
         }
         return this.assignByRules('reassign');
@@ -364,9 +364,9 @@ class Run {
     if (this.leadState) refuse('lead_exists', `lead "${this.event.lead}" already exists`);
     const fields = Object.fromEntries(Object.entries(typed).map(([k, v]) => [k, this.stored(k, v)]));
     this.honourOptOut(fields);
-    const pipeline = pipelineId ? this.pipelineById(pipelineId) : this.routePipeline(fields);
+    const pipeline = pipelineId ? this.pipelineById(pipelineId, 'pipeline') : this.routePipeline(fields);
     // As `lead reassign --owner`: a user kept with `active: false` has left and takes no new lead.
-    if (owner !== undefined) this.requireActiveUser(owner);
+    if (owner !== undefined) this.requireActiveUser(owner, 'owner');
     const first = pipeline.stages[0] as Stage;
     this.leadState = {
       id: this.event.lead,
@@ -671,7 +671,7 @@ class Run {
     if (t.status !== 'open')
       refuse('task_not_open', `task "${t.id}" is ${t.status}: only an open task can be reassigned`);
     const { to, rule } = named !== undefined ? { to: named, rule: 'user' as const } : this.taskTakerByRule(t);
-    this.requireActiveUser(to);
+    this.requireActiveUser(to, named !== undefined ? 'assignee' : undefined);
     if (t.assignee === to) {
       this.log.push({ kind: 'task', rule: t.template, message: `task ${t.template} is already assigned to ${to}` });
       return this.settle();
@@ -729,7 +729,7 @@ class Run {
     const self = actor !== undefined && this.p.users.some((u) => u.id === actor) ? actor : undefined;
     const to = named ?? self ?? lead.owner;
     if (to === null) refuse('no_assignee', `lead ${lead.id} has no owner to take the task; name the assignee`);
-    this.requireActiveUser(to);
+    this.requireActiveUser(to, named !== undefined ? 'assignee' : undefined);
     const template = `adhoc-${lead.seq + 1}`;
     const task: TaskState = {
       id: `${lead.stay.id}:${template}`,
@@ -839,9 +839,9 @@ class Run {
     this.requireOpen();
     const lead = this.lead;
     this.requireOverrideRight(override);
-    const target = pipelineId ? this.pipelineById(pipelineId) : this.pipeline();
+    const target = pipelineId ? this.pipelineById(pipelineId, 'pipeline') : this.pipeline();
     const index = target.stages.findIndex((s) => s.id === stageId);
-    if (index < 0) refuse('unknown_stage', `pipeline "${target.id}" has no stage "${stageId}"`);
+    if (index < 0) refuse('unknown_stage', `pipeline "${target.id}" has no stage "${stageId}"`, { field: 'stage' });
     const why = reason ? ` (${reason})` : '';
     if (target.id !== lead.pipeline) {
       // Leaving a strict stage for another pipeline needs what leaving it forward needs, and
@@ -888,7 +888,8 @@ class Run {
     for (let k = from ?? 0; k < to; k++) {
       const s = pl.stages[k] as Stage;
       if (!s.strict) continue;
-      const problem = k === from ? this.exitBlocker(s) : `it would skip strict stage "${s.id}"`;
+      const block = k === from ? this.exitBlock(pl, s) : null;
+      const problem = k === from ? (block ? this.exitBlocker(s) : null) : `it would skip strict stage "${s.id}"`;
       if (!problem) continue;
       if (override) {
         this.log.push({
@@ -900,7 +901,9 @@ class Run {
       }
       const message = `stage "${s.id}" is strict: cannot move to "${target}" because ${problem}`;
       this.log.push({ kind: 'gate', rule: s.id, message: `refused ${mover} move: ${problem}` });
-      refuse('gate_refused', message);
+      refuse('gate_refused', message, {
+        gate: block ?? { pipeline: pl.id, stage: s.id, skipped: true, missingFields: [], unmetGoal: [] },
+      });
     }
   }
 
@@ -911,6 +914,15 @@ class Run {
    */
   private gateEntry(pl: Pipeline, index: number, override: boolean, target: string): void {
     this.gateForward(pl, null, index, override, target);
+  }
+
+  /** Everything that holds the lead in strict stage `s` now (not only the first thing), or null. */
+  private exitBlock(pl: Pipeline, s: Stage): GateBlock | null {
+    const missingFields = missingRequiredFields(s, this.lead.fields);
+    const facts = this.facts();
+    const unmetGoal = s.goal && !evaluate(s.goal, facts) ? unmetItems(goalChecklist(s.goal, facts)) : [];
+    if (missingFields.length === 0 && unmetGoal.length === 0) return null;
+    return { pipeline: pl.id, stage: s.id, skipped: false, missingFields, unmetGoal };
   }
 
   /** Why the lead may not leave a strict stage now, or null. */
@@ -1169,21 +1181,25 @@ class Run {
     const pl = this.p.pipelines.find((x) => x.id === (pipelineId ?? lead.pipeline));
     if (!pl) {
       if (pipelineId !== undefined)
-        refuse('unknown_pipeline', `no pipeline "${pipelineId}" in process version ${version}`);
+        refuse('unknown_pipeline', `no pipeline "${pipelineId}" in process version ${version}`, { field: 'pipeline' });
       const first = this.p.pipelines[0] as Pipeline;
       refuse(
         'unknown_stage',
         `lead ${lead.id} closed in stage ${closedIn}, whose pipeline process version ${version} no longer has: reopen it with --pipeline and --stage (e.g. --pipeline ${first.id} --stage ${(first.stages[0] as Stage).id})`,
+        { field: 'pipeline' },
       );
     }
     const wanted = stageId ?? lead.stay.stage;
     const index = pl.stages.findIndex((s) => s.id === wanted);
     if (index < 0) {
       if (stageId !== undefined)
-        refuse('unknown_stage', `pipeline "${pl.id}" has no stage "${stageId}" in process version ${version}`);
+        refuse('unknown_stage', `pipeline "${pl.id}" has no stage "${stageId}" in process version ${version}`, {
+          field: 'stage',
+        });
       refuse(
         'unknown_stage',
         `lead ${lead.id} closed in stage ${closedIn}, which process version ${version} no longer has: reopen it with --stage and one of ${pl.stages.map((s) => s.id).join(', ')}`,
+        { field: 'stage' },
       );
     }
     // Reopening past the stage it closed in is a forward move from there; into another pipeline,
@@ -1548,14 +1564,20 @@ class Run {
     return closeDateField(v, this.p.organisation.timezone);
   }
 
-  private pipelineById(id: string): Pipeline {
+  /** `field`: the event's input that named the pipeline, if one did. */
+  private pipelineById(id: string, field?: string): Pipeline {
     const pl = this.p.pipelines.find((x) => x.id === id);
-    if (!pl) refuse('unknown_pipeline', `no pipeline "${id}" in process version ${this.input.processVersion}`);
+    if (!pl)
+      refuse('unknown_pipeline', `no pipeline "${id}" in process version ${this.input.processVersion}`, {
+        ...(field ? { field } : {}),
+      });
     return pl;
   }
 
-  private requireUser(id: string): void {
-    if (!this.p.users.some((u) => u.id === id)) refuse('unknown_user', `no user "${id}" in the process`);
+  /** `field`: the event's input that named the user (`owner`, `assignee`), if one did. */
+  private requireUser(id: string, field?: string): void {
+    if (!this.p.users.some((u) => u.id === id))
+      refuse('unknown_user', `no user "${id}" in the process`, { ...(field ? { field } : {}) });
   }
 
   private isActiveUser(id: string): boolean {
@@ -1563,10 +1585,12 @@ class Run {
   }
 
   /** Work is handed only to someone who takes it: a user kept with `active: false` has left. */
-  private requireActiveUser(id: string): void {
-    this.requireUser(id);
+  private requireActiveUser(id: string, field?: string): void {
+    this.requireUser(id, field);
     if (this.p.users.find((u) => u.id === id)?.active === false)
-      refuse('inactive_user', `user "${id}" is inactive (active: false in the process); choose an active user`);
+      refuse('inactive_user', `user "${id}" is inactive (active: false in the process); choose an active user`, {
+        ...(field ? { field } : {}),
+      });
   }
 
   private requireOpen(): void {

@@ -1,3 +1,5 @@
+import type { ChecklistItem } from './stage-checklist.js';
+
 /** Refusals decide() can return. Stable codes; the HTTP layer maps them to problem types. */
 export type DomainErrorCode =
   | 'lead_exists'
@@ -25,11 +27,35 @@ export type DomainErrorCode =
   /** Not a rule's refusal: the caller's If-Match named an older version of the lead. */
   | 'stale_version';
 
+/**
+ * What a strict stage still asks for before a lead may pass it, as a form or checklist shows it:
+ * the HTTP answer and the CLI's JSON carry it so no client parses the message.
+ */
+export interface GateBlock {
+  pipeline: string;
+  /** The strict stage that holds the lead. */
+  stage: string;
+  /** True when the move would skip the stage: the lead must go through it, whatever it holds. */
+  skipped: boolean;
+  /** Its required fields the lead has not set (none when skipped). */
+  missingFields: string[];
+  /** Its goal's checklist lines not met, groups followed by their parts (none when skipped). */
+  unmetGoal: ChecklistItem[];
+}
+
 export interface DomainError {
   code: DomainErrorCode;
   message: string;
+  /** The event's input the refusal is about (`stage`, `pipeline`, `owner`, `assignee`), when it is one. */
+  field?: string;
+  /** A `gate_refused`: what the strict stage still asks for. */
+  gate?: GateBlock;
 }
 
-export function domainError(code: DomainErrorCode, message: string): DomainError {
-  return { code, message };
+export function domainError(
+  code: DomainErrorCode,
+  message: string,
+  about: Pick<DomainError, 'field' | 'gate'> = {},
+): DomainError {
+  return { code, message, ...about };
 }

@@ -105,6 +105,21 @@ function addItems(c: Condition, facts: ConditionFacts, depth: number, out: Check
   out.push({ kind: 'field', text: fieldTestText(c), met, depth, current: facts.fields[c.field] ?? null });
 }
 
+/**
+ * The lines of a checklist still to do: those not met, less the parts of a group that is met (an
+ * `any of` met by one part needs nothing of the others). Groups keep their parts below them.
+ */
+export function unmetItems(items: readonly ChecklistItem[]): ChecklistItem[] {
+  const out: ChecklistItem[] = [];
+  let metGroupDepth: number | null = null;
+  for (const item of items) {
+    if (metGroupDepth !== null && item.depth > metGroupDepth) continue;
+    metGroupDepth = item.met && (item.kind === 'all' || item.kind === 'any') ? item.depth : null;
+    if (!item.met) out.push(item);
+  }
+  return out;
+}
+
 const SYMBOLS = { eq: '=', ne: '≠', gt: '>', gte: '≥', lt: '<', lte: '≤' } as const;
 
 function fieldTestText(t: FieldTest): string {

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import type { DomainErrorCode } from '../domain/errors.js';
+import type { DomainError, DomainErrorCode, GateBlock } from '../domain/errors.js';
 import type { LeadEvent } from '../domain/events.js';
 import { DatabaseBusy } from '../store/db.js';
 
@@ -53,7 +53,7 @@ export class Problem extends Error {
   constructor(
     readonly type: ProblemType,
     readonly detail?: string,
-    readonly extra: { errors?: FieldError[]; headers?: Record<string, string>; code?: string } = {},
+    readonly extra: { errors?: FieldError[]; headers?: Record<string, string>; code?: string; gate?: GateBlock } = {},
   ) {
     super(detail ?? PROBLEM_TYPES[type][1]);
     this.status = PROBLEM_TYPES[type][0];
@@ -95,15 +95,25 @@ const EVENT_PROBLEMS: Partial<Record<LeadEvent['type'], Partial<Record<DomainErr
   'task.reopened': { task_not_open: 'task-stay-ended' },
 };
 
-/** The problem an engine refusal answers; the detail is the rule's own message, as the CLI prints it. */
+/**
+ * The problem an engine refusal answers; the detail is the rule's own message, as the CLI prints it.
+ * What a client acts on comes from the refusal itself, never from its words: the event input it is
+ * about (`stage`, `owner`, …) as an `errors` entry under `body.` (the routes name their body fields
+ * as the events do), and a strict stage's gate (missing fields, unmet goal lines) as `gate`.
+ */
 export function domainProblem(
-  code: DomainErrorCode,
-  message: string,
+  error: DomainError,
   headers?: Record<string, string>,
   event?: LeadEvent['type'],
 ): Problem {
+  const { code, message } = error;
   const type = (event ? EVENT_PROBLEMS[event]?.[code] : undefined) ?? DOMAIN_PROBLEMS[code];
-  return new Problem(type, message, { code, ...(headers ? { headers } : {}) });
+  return new Problem(type, message, {
+    code,
+    ...(headers ? { headers } : {}),
+    ...(error.field !== undefined ? { errors: [{ field: `body.${error.field}`, message }] } : {}),
+    ...(error.gate ? { gate: error.gate } : {}),
+  });
 }
 
 export interface ProblemBody {
@@ -114,6 +124,7 @@ export interface ProblemBody {
   instance: string;
   code?: string;
   errors?: FieldError[];
+  gate?: GateBlock;
 }
 
 export function problemBody(p: Problem, instance: string): ProblemBody {
@@ -125,6 +136,7 @@ export function problemBody(p: Problem, instance: string): ProblemBody {
     instance,
     ...(p.extra.code ? { code: p.extra.code } : {}),
     ...(p.extra.errors ? { errors: p.extra.errors } : {}),
+    ...(p.extra.gate ? { gate: p.extra.gate } : {}),
   };
 }
 

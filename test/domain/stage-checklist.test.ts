@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Condition, Stage } from '../../src/domain/process-schema.js';
-import { goalChecklist, missingRequiredFields, requiredFields } from '../../src/domain/stage-checklist.js';
+import { goalChecklist, missingRequiredFields, requiredFields, unmetItems } from '../../src/domain/stage-checklist.js';
 
 /** A stage goal in words, each part judged on the facts decide() uses. */
 
@@ -37,6 +37,34 @@ describe('goalChecklist', () => {
       [0, 'any of', false],
       [1, '1 call logged (0 so far)', false],
       [1, 'field x set', false],
+    ]);
+  });
+});
+
+describe('unmetItems', () => {
+  it('keeps what is still to do: not the other parts of a group already met', () => {
+    const items = goalChecklist(goal, {
+      fields: { value: 9000, product: 'core' },
+      doneTasks: new Set(),
+      activities: {},
+      signals: new Set(),
+    });
+    // The `any of` is met by the product: its unmet signal needs nothing.
+    expect(unmetItems(items).map((i) => i.text)).toEqual([
+      'task first-touch done',
+      '2 calls logged (0 so far)',
+      'field value ≥ 10000',
+    ]);
+  });
+
+  it('an unmet group keeps its parts below it', () => {
+    const items = goalChecklist({ any: [{ activity: 'call' }, { field: 'x', set: true }] }, { fields: { x: 1 } });
+    expect(unmetItems(items)).toEqual([]);
+    const none = goalChecklist({ any: [{ activity: 'call' }, { field: 'x', set: true }] }, { fields: {} });
+    expect(unmetItems(none).map((i) => [i.depth, i.text])).toEqual([
+      [0, 'any of'],
+      [1, '1 call logged (0 so far)'],
+      [1, 'field x set'],
     ]);
   });
 });

@@ -8,7 +8,7 @@ import { deleteLead, UnknownLeadError } from '../../store/lead-delete.js';
 import { findLeadRow, LEAD_SORTS, searchLeads, type LeadRow } from '../../store/lead-search.js';
 import { leadColumns } from '../../store/leads.js';
 import { leadRunLog, leadStays, listTasks } from '../../store/queries.js';
-import { EVERYONE, MANAGERS, reachesOwner } from '../access.js';
+import { EVERYONE, MANAGERS } from '../access.js';
 import type { AppContext } from '../app.js';
 import { etagOf, isoOrNull, presentLead, presentLeadWith, presentTask } from '../present.js';
 import { cursorTuple, pageFromRows, pageQuery } from '../paging.js';
@@ -34,6 +34,7 @@ import {
   submit,
   type Accepted,
   type Api,
+  userWithinReach,
 } from './shared.js';
 
 /**
@@ -110,8 +111,7 @@ const leadCursor = z.object({ s: z.string(), o: z.string(), v: z.number(), id: z
 
 /** A manager hands leads only to people in their own teams (or keeps them); admins to anyone. */
 async function ownerWithinReach(ctx: AppContext, req: FastifyRequest, owner: string): Promise<void> {
-  const reach = await reachFor(ctx, callerOf(req));
-  if (!reachesOwner(reach, owner)) await denyForbidden(ctx, req, `owner "${owner}" is not in your teams`);
+  await userWithinReach(ctx, req, owner, 'owner');
 }
 
 /**

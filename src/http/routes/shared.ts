@@ -13,7 +13,7 @@ import type { EventOutcome } from '../../engine/engine.js';
 import { appendAudit } from '../../store/audit.js';
 import { withTransaction } from '../../store/db.js';
 import { findLeadRow, type LeadRow } from '../../store/lead-search.js';
-import { callerLabel, reachesLead, reachOf, type Caller, type LeadUse, type Reach } from '../access.js';
+import { callerLabel, reachesLead, reachesOwner, reachOf, type Caller, type LeadUse, type Reach } from '../access.js';
 import type { AppContext } from '../app.js';
 import { etagOf } from '../present.js';
 import { domainProblem, Problem, type ProblemType } from '../problem.js';
@@ -76,6 +76,19 @@ export async function denyForbidden(ctx: AppContext, req: FastifyRequest, reason
   throw new Problem('forbidden', reason);
 }
 
+/**
+ * A manager hands work only to people of their teams, an admin to anyone: 403, audited, for someone
+ * out of reach. An id the process does not know is a mistake in the request, not someone out of
+ * reach: it passes here and the engine answers 422 `unknown_user` naming the field, whoever asks
+ * (users and teams are readable by everyone, so this tells nothing new).
+ */
+export async function userWithinReach(ctx: AppContext, req: FastifyRequest, user: string, what: string): Promise<void> {
+  const process = (await ctx.processes.current())?.process;
+  if (!process?.users.some((u) => u.id === user)) return;
+  if (!reachesOwner(await reachFor(ctx, callerOf(req)), user))
+    await denyForbidden(ctx, req, `${what} "${user}" is not in your teams`);
+}
+
 /** The lead, if the caller reaches it for this use (access.ts, reachesLead); else a 404, audited. */
 export async function leadInReach(
   ctx: AppContext,
@@ -119,7 +132,7 @@ export async function submit(
   const outcome = await ctx.commits.submit(parsed, ctx.now(), ifVersion);
   if (!outcome.ok) {
     const headers = outcome.currentVersion !== undefined ? { etag: etagOf(outcome.currentVersion) } : undefined;
-    throw domainProblem(outcome.error.code, outcome.error.message, headers, parsed.type);
+    throw domainProblem(outcome.error, headers, parsed.type);
   }
   return outcome;
 }

@@ -6,7 +6,7 @@ import { findTaskHit, searchTasks, TASK_SORTS, type TaskHit, type TaskSort } fro
 import type { Process } from '../../domain/process-schema.js';
 import { processFilterOf } from '../process-filter.js';
 import type { LeadEvent } from '../../domain/events.js';
-import { reachesOwner, reachesTask, EVERYONE, MANAGERS } from '../access.js';
+import { reachesTask, EVERYONE, MANAGERS } from '../access.js';
 import { DUE_TIME_HINT, isDueTime } from '../../domain/due-time.js';
 import { TASK_KINDS } from '../../domain/process-schema.js';
 import type { AppContext } from '../app.js';
@@ -20,7 +20,6 @@ import {
   cursorSchema,
   decodeCursor,
   denyAsMissing,
-  denyForbidden,
   encodeCursor,
   ENGINE_PROBLEMS,
   expectedVersion,
@@ -31,6 +30,7 @@ import {
   reachList,
   submit,
   type Api,
+  userWithinReach,
 } from './shared.js';
 
 /**
@@ -212,10 +212,7 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
         req.params.id,
         (task) => ({ type: 'task.reassigned', lead: task.lead, task: task.id, assignee: req.body.assignee }),
         // As a lead: a manager hands work only to people in their own teams; an admin to anyone.
-        async () => {
-          if (!reachesOwner(await reachFor(ctx, callerOf(req)), req.body.assignee))
-            await denyForbidden(ctx, req, `assignee "${req.body.assignee}" is not in your teams`);
-        },
+        () => userWithinReach(ctx, req, req.body.assignee, 'assignee'),
       ),
   );
 
@@ -256,10 +253,8 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
       const b = req.body;
       // Giving the task to someone else is handing work on, as the reassign route: a manager's
       // call within their teams (an admin's anywhere), not a rep's.
-      if (b.assignee !== undefined && b.assignee !== caller.member.id) {
-        if (!reachesOwner(await reachFor(ctx, caller), b.assignee))
-          await denyForbidden(ctx, req, `assignee "${b.assignee}" is not in your teams`);
-      }
+      if (b.assignee !== undefined && b.assignee !== caller.member.id)
+        await userWithinReach(ctx, req, b.assignee, 'assignee');
       const outcome = await submit(
         ctx,
         caller,

@@ -3,7 +3,7 @@ import { fieldValue, isoTime, pageOf } from './common.js';
 
 /** A lead's stage (where it stands and what it still needs) and its field and owner history. */
 
-const checklistItemSchema = z
+export const checklistItemSchema = z
   .object({
     kind: z.enum(['all', 'any', 'task', 'activity', 'signal', 'field']),
     text: z.string().describe('The condition in words: "task first-touch done", "1 call logged (0 so far)"'),

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { PROBLEM_BASE, PROBLEM_TYPES, type ProblemType } from '../problem.js';
+import { checklistItemSchema } from './lead-detail.js';
 
 /**
  * The one schema of every error answer (RFC 9457 application/problem+json), as problemBody in
  * problem.ts writes it. Extension members are allowed, as the RFC allows them: an import's
- * refusal also carries its whole `report`.
+ * refusal also carries its whole `report`, a strict stage's refusal its `gate`.
  */
 
 const TYPE_URIS = Object.keys(PROBLEM_TYPES).map((t) => PROBLEM_BASE + t) as [string, ...string[]];
@@ -28,7 +29,19 @@ export const problemSchema = z
         }),
       )
       .optional()
-      .describe('Every failing field of a validation error'),
+      .describe(
+        'Every failing field of a validation error; for a refusal about an input (an unknown stage, user or pipeline), that input',
+      ),
+    gate: z
+      .object({
+        pipeline: z.string(),
+        stage: z.string().describe('The strict stage that holds the lead'),
+        skipped: z.boolean().describe('The move would skip the stage: the lead must go through it'),
+        missingFields: z.array(z.string()).describe('Its required fields the lead has not set'),
+        unmetGoal: z.array(checklistItemSchema).describe("Its goal's checklist lines not met"),
+      })
+      .optional()
+      .describe('A gate_refused: what the strict stage still asks for before the lead may pass it'),
   })
   .meta({ id: 'Problem', description: 'An RFC 9457 problem: every error answer has this shape.' });
 
