@@ -1,10 +1,12 @@
 import { mayRoute } from '../domain/assignment.js';
+import { withAvailability, type Availability } from '../domain/availability.js';
 import { optedOut } from '../domain/consent.js';
 import { decide, type Effect, type LogEntry } from '../domain/decide.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { Actor, EngineEvent } from '../domain/events.js';
 import type { LeadState, TaskState } from '../domain/lead.js';
 import type { Process } from '../domain/process-schema.js';
+import { availabilityRevision, loadAvailability } from '../store/availability.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { DecisionWriter } from '../store/decision-writer.js';
 import { freeOutboxSeries, loadLeads, loadTask, stayStage, VersionConflict } from '../store/leads.js';
@@ -43,7 +45,11 @@ export interface TimedEvent {
 const MAX_RETRIES = 20;
 
 export class Engine {
+  /** Process versions as stored; immutable, so kept for good. */
+  private readonly stored = new Map<number, Process>();
+  /** The same with the availability overrides of `availability.revision` merged in (what decide() sees). */
   private readonly processes = new Map<number, Process>();
+  private availability: { revision: number; overrides: Availability } | null = null;
 
   constructor(readonly store: Store) {}
 
@@ -85,14 +91,32 @@ export class Engine {
     return process ? { version, process } : null;
   }
 
+  /**
+   * Availability overrides change without a new process version, perhaps in another process on
+   * the same database: one small read per batch tells whether the merged processes still hold.
+   */
+  private async refreshAvailability(tx: Tx): Promise<void> {
+    const revision = await availabilityRevision(tx);
+    if (this.availability?.revision === revision) return;
+    this.availability = { revision, overrides: await loadAvailability(tx) };
+    this.processes.clear();
+  }
+
+  /** A process version as decide() gets it: the stored version with the availability overrides merged in. */
   async processFor(tx: Tx, version: number | null): Promise<{ version: number; process: Process } | null> {
     if (version !== null) {
       const cached = this.processes.get(version);
       if (cached) return { version, process: cached };
-      const stored = await processVersion(tx, version);
-      if (!stored) return null;
-      this.processes.set(version, stored.process);
-      return { version, process: stored.process };
+      if (!this.availability) await this.refreshAvailability(tx);
+      let stored = this.stored.get(version);
+      if (!stored) {
+        stored = (await processVersion(tx, version))?.process;
+        if (!stored) return null;
+        this.stored.set(version, stored);
+      }
+      const process = withAvailability(stored, this.availability?.overrides ?? new Map());
+      this.processes.set(version, process);
+      return { version, process };
     }
     const latest = await tx
       .selectFrom('process_versions')
@@ -121,6 +145,7 @@ export class Engine {
       await lockProcessVersions(tx, 'read-latest');
     // PostgreSQL: lock the batch's leads up front; SQLite's BEGIN IMMEDIATE already serialises writers.
     const loaded = await loadLeads(tx, ids, this.store.dialect === 'postgres', this.store.sqlite);
+    await this.refreshAvailability(tx);
     const working = new Map([...loaded].map(([id, l]) => [id, l.state]));
     const series = await this.seriesFor(tx, events, working);
     const writer = new DecisionWriter();

@@ -2,8 +2,8 @@ import type { DomainError } from '../domain/errors.js';
 import type { Actor, EngineEvent } from '../domain/events.js';
 import { handoverProblem, taskTaker, type HandoverTarget } from '../domain/handover.js';
 import { appendAudit } from '../store/audit.js';
+import { latestEffectiveProcess } from '../store/availability.js';
 import { withTransaction, type Store } from '../store/db.js';
-import { latestProcess } from '../store/processes.js';
 import { openLeadsOf, openTasksOf } from '../store/user-work.js';
 import type { EventOutcome } from './engine.js';
 
@@ -50,7 +50,8 @@ export type SubmitMany = (events: { event: EngineEvent; ifVersion: number }[]) =
 const CHUNK = 200;
 
 export async function handOver(store: Store, submitMany: SubmitMany, req: HandoverRequest): Promise<HandoverResult> {
-  const current = await latestProcess(store.db);
+  // With the availability overrides: whether the taker is active and at work is judged as routing would.
+  const current = await latestEffectiveProcess(store.db);
   if (!current) throw new HandoverRefused('no process has been applied yet: there is no work to hand over');
   const problem = handoverProblem(current.process, req.from, req.target, req.now);
   if (problem) throw new HandoverRefused(problem);

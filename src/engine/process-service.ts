@@ -1,4 +1,5 @@
 import { formatProblem, parseProcess } from '../domain/process-load.js';
+import { overridesAfterApply, type AvailabilityField } from '../domain/availability.js';
 import { diffProcesses, type ProcessDiff } from '../domain/process-diff.js';
 import {
   backfillFor,
@@ -20,6 +21,7 @@ import {
   type StageImpact,
 } from '../domain/process-impact.js';
 import type { Process } from '../domain/process-schema.js';
+import { keepOverrides, noteAvailabilityChange, storedOverrides } from '../store/availability.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { updatedAtNoEarlierThan } from '../store/leads.js';
@@ -110,7 +112,18 @@ async function describeInFlight(
     const tasks = await openTaskCounts(tx);
     lines.push(describeOverdueChange(overdue, tasks.open, tasks.alerted));
   }
+  for (const r of (await availabilityAfter(tx, current, next)).replaced) lines.push(describeReplaced(r));
   return lines;
+}
+
+/** What the file does to the availability overrides set through the API (domain/availability.ts). */
+async function availabilityAfter(tx: Tx, current: Process | null, next: Process) {
+  const stored = await storedOverrides(tx);
+  return { stored, ...overridesAfterApply(current, next, new Map(stored.map((s) => [s.user, s.override]))) };
+}
+
+function describeReplaced(r: { user: string; fields: AvailabilityField[] }): string {
+  return `~ availability of ${r.user}: ${r.fields.join(', ')} set through the API replaced by the file's`;
 }
 
 export type ApplyResult = {
@@ -127,6 +140,8 @@ export type ApplyResult = {
   rescheduled: Rescheduled;
   /** Stays and lead rows given their stages' new positions. */
   reindexed: Reindexed;
+  /** Availability overrides the file replaced, because it changed those fields of the person. */
+  availabilityReplaced: { user: string; fields: AvailabilityField[] }[];
   unchanged: boolean;
 };
 
@@ -183,6 +198,7 @@ export async function applyProcess(
         backfilledTasks: 0,
         rescheduled: { stays: 0, tasks: 0 },
         reindexed: { stays: 0, leads: 0 },
+        availabilityReplaced: [],
         unchanged: true,
       };
     }
@@ -191,6 +207,11 @@ export async function applyProcess(
       ...removedUsersWithWork(current?.process ?? null, next, await openWorkByUser(tx)).map(removedUserProblem),
     ];
     if (orphans.length > 0) throw new ProcessRejected(orphans);
+    // Before the engine below routes anything: a field the file changes for a person replaces
+    // the override of it; the rest stay. Counted as a change, so every engine reloads them.
+    await noteAvailabilityChange(tx);
+    const availability = await availabilityAfter(tx, current?.process ?? null, next);
+    await keepOverrides(tx, availability.stored, availability.kept);
     const version = await insertProcessVersion(tx, next, text, now, by);
     // Before the bulk move below, so each lead's run log says which version it came from.
     const engineRun = await upgradeChangedStages(store, tx, version, impacts, backfill, now, by);
@@ -235,6 +256,7 @@ export async function applyProcess(
           rescheduledTasks: rescheduled.tasks,
           reindexedStays: reindexed.stays,
           reindexedLeads: reindexed.leads,
+          ...(availability.replaced.length > 0 ? { availabilityReplaced: availability.replaced } : {}),
         },
       },
       now,
@@ -248,6 +270,7 @@ export async function applyProcess(
       backfilledTasks: engineRun.backfilled,
       rescheduled,
       reindexed,
+      availabilityReplaced: availability.replaced,
       unchanged: false,
     };
   });

@@ -1,13 +1,24 @@
+import { withAvailability } from '../domain/availability.js';
 import type { Process } from '../domain/process-schema.js';
+import { availabilityRevision, storedOverrides, type StoredOverride } from '../store/availability.js';
 import type { Store } from '../store/db.js';
 import { latestProcess } from '../store/processes.js';
+
+/** The current process with everyone's availability overrides merged in, and the overrides themselves. */
+export interface EffectiveProcess {
+  version: number;
+  process: Process;
+  overrides: StoredOverride[];
+}
 
 /** The current process, parsed once per version: each request then costs one small query. */
 export class ProcessCache {
   private cached: { version: number; process: Process } | null = null;
+  private effectiveCache: (EffectiveProcess & { revision: number }) | null = null;
 
   constructor(private readonly store: Store) {}
 
+  /** The latest version as applied (the file). */
   async current(): Promise<{ version: number; process: Process } | null> {
     const row = await this.store.db
       .selectFrom('process_versions')
@@ -21,5 +32,20 @@ export class ProcessCache {
       this.cached = { version: stored.version, process: stored.process };
     }
     return this.cached;
+  }
+
+  /**
+   * The latest version with the availability overrides in place, as routing sees it: for what
+   * shows people's availability. A change made by another process is seen by its revision.
+   */
+  async effective(): Promise<EffectiveProcess | null> {
+    const [current, revision] = await Promise.all([this.current(), availabilityRevision(this.store.db)]);
+    if (!current) return null;
+    const hit = this.effectiveCache;
+    if (hit && hit.version === current.version && hit.revision === revision) return hit;
+    const overrides = await storedOverrides(this.store.db);
+    const process = withAvailability(current.process, new Map(overrides.map((o) => [o.user, o.override])));
+    this.effectiveCache = { version: current.version, process, overrides, revision };
+    return this.effectiveCache;
   }
 }

@@ -905,6 +905,31 @@ const optOuts: Migration = {
   },
 };
 
+/**
+ * Availability overrides (store/availability.ts): a person's active flag, out-of-office periods,
+ * capacity and working hours as set through the API, kept apart from the process versions so
+ * that changing them re-versions no lead. One row per person; the single `availability_changes`
+ * row counts every change, so an engine caching the process in another process of the same
+ * database sees a change by reading one number.
+ */
+const userAvailability: Migration = {
+  async up(db: Any) {
+    await db.schema
+      .createTable('user_availability')
+      .addColumn('user_id', 'text', (c) => c.primaryKey())
+      .addColumn('overrides', 'text', (c) => c.notNull())
+      .addColumn('changed_at', 'bigint', (c) => c.notNull())
+      .addColumn('changed_by', 'text')
+      .execute();
+    await db.schema
+      .createTable('availability_changes')
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('revision', 'bigint', (c) => c.notNull())
+      .execute();
+    await sql`insert into availability_changes (id, revision) values (1, 0)`.execute(db);
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -932,6 +957,7 @@ export const migrations: Record<string, Migration> = {
   '0024_outbox_kept': outboxKept,
   '0025_ad_hoc_tasks': adHocTasks,
   '0026_opt_outs': optOuts,
+  '0027_user_availability': userAvailability,
 };
 
 export const migrationProvider: MigrationProvider = {

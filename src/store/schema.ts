@@ -256,6 +256,21 @@ export interface OptOutsTable {
   source: string;
 }
 
+/** A person's availability overrides over the process file (migration 0027, store/availability.ts). */
+export interface UserAvailabilityTable {
+  user_id: string;
+  /** JSON: any of active, out_of_office, capacity, working_hours, as in the process file. */
+  overrides: string;
+  changed_at: number;
+  changed_by: string | null;
+}
+
+/** One row (id 1): a count of availability changes, read by caches of the effective process. */
+export interface AvailabilityChangesTable {
+  id: number;
+  revision: number;
+}
+
 /** Secrets made once per installation (migration 0020); never exported or shown. */
 export interface InstallationSecretsTable {
   name: string;
@@ -367,6 +382,8 @@ export interface Database {
   audit_log: AuditLogTable;
   suppressions: SuppressionsTable;
   opt_outs: OptOutsTable;
+  user_availability: UserAvailabilityTable;
+  availability_changes: AvailabilityChangesTable;
   installation_secrets: InstallationSecretsTable;
   process_versions: ProcessVersionsTable;
   leads: LeadsTable & LeadImportColumns;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createAccount } from '../../src/auth/accounts.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import { buildApp, type App, type AppDeps } from '../../src/http/app.js';
-import type { DialectName, Store } from '../../src/store/db.js';
+import { openStore, type DialectName, type Store } from '../../src/store/db.js';
 import type { Role } from '../../src/store/members.js';
 import { freshStore } from './stores.js';
 
@@ -39,9 +39,15 @@ export interface TestServer {
 
 export async function startServer(
   dialect: DialectName,
-  opts: { process?: string; people?: boolean; publicRoutes?: AppDeps['publicRoutes'] } = {},
+  opts: {
+    process?: string;
+    people?: boolean;
+    publicRoutes?: AppDeps['publicRoutes'];
+    /** A database of the test's own (freshDatabaseUrl), so it can open a second store on it. */
+    url?: string;
+  } = {},
 ): Promise<TestServer> {
-  const store = await freshStore(dialect);
+  const store = opts.url ? await openStore(opts.url) : await freshStore(dialect);
   const clock = { now: Date.parse('2026-03-02T09:00:00Z') };
   await applyProcess(store, opts.process ?? TEST_PROCESS, clock.now, 'test');
   if (opts.people !== false)

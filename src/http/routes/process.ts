@@ -57,13 +57,20 @@ export function processRoutes(api: Api, ctx: AppContext): void {
       config: { access: read, problems: ['not-found'] },
     },
     async () => {
-      const current = await ctx.processes.current();
+      const current = await ctx.processes.effective();
       if (!current) throw new Problem('not-found', 'no process has been applied yet');
       const stored = await processVersion(ctx.store.db, current.version);
       return {
         version: current.version,
         appliedAt: stored ? new Date(stored.appliedAt).toISOString() : null,
-        process: current.process,
+        // As applied: the file its editors keep. What routing uses on top of it is listed apart.
+        process: stored?.process ?? current.process,
+        availabilityOverrides: current.overrides.map((o) => ({
+          user: o.user,
+          ...o.override,
+          setBy: o.changedBy,
+          setAt: new Date(o.changedAt).toISOString(),
+        })),
       };
     },
   );

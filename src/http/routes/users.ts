@@ -1,8 +1,16 @@
 import { z } from 'zod';
 import { AccountError, createAccount } from '../../auth/accounts.js';
 import { hashPassword, passwordProblem } from '../../auth/passwords.js';
-import type { Process, User } from '../../domain/process-schema.js';
-import { applyProcess, ProcessRejected } from '../../engine/process-service.js';
+import {
+  AVAILABILITY_FIELDS,
+  differingFromFile,
+  problemsAdded,
+  withAvailability,
+  type AvailabilityField,
+  type AvailabilityOverride,
+} from '../../domain/availability.js';
+import { loadAvailability, noteAvailabilityChange, saveOverride } from '../../store/availability.js';
+import { latestProcess } from '../../store/processes.js';
 import { withTransaction } from '../../store/db.js';
 import { appendAudit } from '../../store/audit.js';
 import {
@@ -19,22 +27,32 @@ import {
 import { deleteSessionsOf } from '../../store/sessions.js';
 import { ADMINS, EVERYONE, MANAGERS, reachesOwner } from '../access.js';
 import type { AppContext } from '../app.js';
+import type { EffectiveProcess } from '../process-cache.js';
 import { etagOf } from '../present.js';
 import { Problem } from '../problem.js';
 import { pageOfAll, pageQuery } from '../paging.js';
-import { availabilitySchema, teamListSchema, userListSchema, userSchema } from '../schemas.js';
+import { teamListSchema, userListSchema, userSchema } from '../schemas.js';
 import { presentMember } from './auth.js';
 import { callerOf, denyAsMissing, expectedVersion, reachFor, type Api } from './shared.js';
 
 /**
  * Users and teams. A user is two things joined by id: a sign-in account (role, email) and, for reps
  * and managers, a user of the process (territories, products, tier, availability, capacity). The
- * availability half is process data, so changing it stores a new process version, as an edit of
- * the process file would.
+ * availability a manager sets here is data about the person, kept apart from the process versions
+ * as overrides of the file's values (domain/availability.ts): no lead changes and no version is made.
  */
 
-function presentUser(id: string, member: Member | undefined, process: Process | null) {
-  const u = process?.users.find((x) => x.id === id);
+/** The API's names of the fields an override holds, in the order they are shown. */
+const API_FIELD: Record<AvailabilityField, string> = {
+  active: 'active',
+  out_of_office: 'outOfOffice',
+  capacity: 'capacity',
+  working_hours: 'workingHours',
+};
+
+function presentUser(id: string, member: Member | undefined, effective: EffectiveProcess | null) {
+  const u = effective?.process.users.find((x) => x.id === id);
+  const override = effective?.overrides.find((o) => o.user === id);
   return {
     id,
     name: member?.name ?? u?.name ?? id,
@@ -50,17 +68,32 @@ function presentUser(id: string, member: Member | undefined, process: Process | 
           workingHours: u.working_hours ?? null,
           outOfOffice: u.out_of_office,
           capacity: u.capacity,
+          availabilitySetBy: override
+            ? {
+                fields: AVAILABILITY_FIELDS.filter((f) => f in override.override).map((f) => API_FIELD[f]),
+                by: override.changedBy,
+                at: new Date(override.changedAt).toISOString(),
+              }
+            : null,
         }
       : null,
-    teams: (process?.teams ?? []).filter((t) => t.members.includes(id) || t.manager === id).map((t) => t.id),
+    teams: (effective?.process.teams ?? []).filter((t) => t.members.includes(id) || t.manager === id).map((t) => t.id),
   };
 }
 
 const localDate = z.iso.date();
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
 const availabilityBody = z
   .object({
     active: z.boolean().optional(),
-    outOfOffice: z.array(z.object({ from: localDate, to: localDate }).strict()).optional(),
+    outOfOffice: z
+      .array(
+        z
+          .object({ from: localDate, to: localDate })
+          .strict()
+          .refine((o) => o.to >= o.from, { message: 'must not be before "from"', path: ['to'] }),
+      )
+      .optional(),
     capacity: z
       .object({
         per_day: z.number().int().positive().optional(),
@@ -72,10 +105,14 @@ const availabilityBody = z
     workingHours: z
       .object({
         days: z.array(z.number().int().min(1).max(7)).min(1),
-        start: z.string().regex(/^\d\d:\d\d$/),
-        end: z.string().regex(/^\d\d:\d\d$/),
+        start: clock,
+        end: clock,
       })
       .strict()
+      .refine((h) => h.start < h.end, {
+        message: 'must be after start (shifts past midnight are not supported)',
+        path: ['end'],
+      })
       .optional(),
   })
   .strict();
@@ -102,14 +139,15 @@ export function userRoutes(api: Api, ctx: AppContext): void {
       config: { access: { roles: EVERYONE, scope: 'users:read' } },
     },
     async (req) => {
-      const process = (await ctx.processes.current())?.process ?? null;
+      const effective = await ctx.processes.effective();
+      const process = effective?.process ?? null;
       const members = new Map((await listMembers(ctx.store.db)).map((m) => [m.id, m]));
       const ids = [...new Set([...(process?.users ?? []).map((u) => u.id), ...members.keys()])];
       return pageOfAll(
         ids,
         req.query,
         (id) => [id],
-        (id) => presentUser(id, members.get(id), process),
+        (id) => presentUser(id, members.get(id), effective),
       );
     },
   );
@@ -126,12 +164,12 @@ export function userRoutes(api: Api, ctx: AppContext): void {
       config: { access: { roles: EVERYONE, scope: 'users:read' } },
     },
     async (req, reply) => {
-      const process = (await ctx.processes.current())?.process ?? null;
+      const effective = await ctx.processes.effective();
       const member = (await findMember(ctx.store.db, req.params.id)) ?? undefined;
-      if (!member && !process?.users.some((u) => u.id === req.params.id))
+      if (!member && !effective?.process.users.some((u) => u.id === req.params.id))
         throw new Problem('not-found', `user "${req.params.id}" does not exist`);
       if (member) void reply.header('etag', etagOf(member.version));
-      return presentUser(req.params.id, member, process);
+      return presentUser(req.params.id, member, effective);
     },
   );
 
@@ -164,7 +202,7 @@ export function userRoutes(api: Api, ctx: AppContext): void {
       try {
         const m = await createAccount(ctx.store, req.body, ctx.now(), caller.member.id);
         void reply.header('location', `/api/v1/users/${m.id}`).header('etag', etagOf(m.version));
-        return reply.code(201).send(presentUser(m.id, m, (await ctx.processes.current())?.process ?? null));
+        return reply.code(201).send(presentUser(m.id, m, await ctx.processes.effective()));
       } catch (e) {
         if (!(e instanceof AccountError)) throw e;
         const type = e.field === 'password' ? 'validation-failed' : 'conflict';
@@ -267,7 +305,7 @@ export function userRoutes(api: Api, ctx: AppContext): void {
       const after = await findMember(ctx.store.db, member.id);
       if (!after) throw new Problem('not-found', `user "${member.id}" has no account`);
       void reply.header('etag', etagOf(after.version));
-      return presentUser(after.id, after, (await ctx.processes.current())?.process ?? null);
+      return presentUser(after.id, after, await ctx.processes.effective());
     },
   );
 
@@ -277,39 +315,55 @@ export function userRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['users'],
         summary:
-          "Change a rep's availability, out-of-office periods, capacity or working hours (stores a new process version)",
+          "Change a rep's availability: active, out-of-office periods, capacity or working hours (kept over the process file's; no lead changes)",
         params: z.object({ id: z.string().min(1).max(100) }),
         body: availabilityBody,
-        response: { 200: availabilitySchema },
+        response: { 200: userSchema },
       },
-      // The changed process fails its own checks.
+      // The process with the change fails its own checks (an inactive default owner, say).
       config: { access: { roles: MANAGERS, scope: 'users:write' }, problems: ['rule-refused'] },
     },
     async (req) => {
       const caller = callerOf(req);
-      const current = await ctx.processes.current();
-      const user = current?.process.users.find((u) => u.id === req.params.id);
-      if (!current || !user) throw new Problem('not-found', `user "${req.params.id}" is not in the process`);
-      if (!reachesOwner(await reachFor(ctx, caller), user.id)) return denyAsMissing(ctx, req, `user "${user.id}"`);
+      const id = req.params.id;
+      if (!(await ctx.processes.current())?.process.users.some((u) => u.id === id))
+        throw new Problem('not-found', `user "${id}" is not in the process`);
+      if (!reachesOwner(await reachFor(ctx, caller), id)) return denyAsMissing(ctx, req, `user "${id}"`);
       const b = req.body;
-      const changed: User = {
-        ...user,
+      const change: AvailabilityOverride = {
         ...(b.active !== undefined ? { active: b.active } : {}),
         ...(b.outOfOffice !== undefined ? { out_of_office: b.outOfOffice } : {}),
         ...(b.capacity !== undefined ? { capacity: b.capacity } : {}),
         ...(b.workingHours !== undefined ? { working_hours: b.workingHours } : {}),
       };
-      const next = { ...current.process, users: current.process.users.map((u) => (u.id === user.id ? changed : u)) };
-      try {
-        const result = await applyProcess(ctx.store, JSON.stringify(next, null, 2), ctx.now(), caller.member.id);
-        return {
-          ...presentUser(user.id, (await findMember(ctx.store.db, user.id)) ?? undefined, next),
-          processVersion: result.version,
-        };
-      } catch (e) {
-        if (e instanceof ProcessRejected) throw new Problem('rule-refused', e.message);
-        throw e;
-      }
+      const now = ctx.now();
+      await withTransaction(ctx.store, async (tx) => {
+        // First: orders this change after a process apply or another change in flight (store/availability.ts).
+        await noteAvailabilityChange(tx);
+        const latest = await latestProcess(tx);
+        const user = latest?.process.users.find((u) => u.id === id);
+        if (!latest || !user) throw new Problem('not-found', `user "${id}" is not in the process`);
+        const overrides = await loadAvailability(tx);
+        const next = new Map(overrides).set(id, differingFromFile(user, { ...overrides.get(id), ...change }));
+        const problems = problemsAdded(
+          withAvailability(latest.process, overrides),
+          withAvailability(latest.process, next),
+        );
+        if (problems.length > 0) throw new Problem('rule-refused', problems.join('\n'));
+        await saveOverride(tx, id, next.get(id) ?? {}, now, caller.member.id);
+        await appendAudit(
+          tx,
+          {
+            actor: caller.member.id,
+            action: 'user.availability_changed',
+            target: id,
+            // Which fields, not the dates: a person's leave is theirs, and the audit log is kept for good.
+            details: { fields: AVAILABILITY_FIELDS.filter((f) => f in change).map((f) => API_FIELD[f]) },
+          },
+          now,
+        );
+      });
+      return presentUser(id, (await findMember(ctx.store.db, id)) ?? undefined, await ctx.processes.effective());
     },
   );
 

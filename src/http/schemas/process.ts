@@ -23,7 +23,22 @@ const processDocument = z
 export const currentProcessSchema = z.object({
   version: z.number().int(),
   appliedAt: isoTime.nullable(),
-  process: processDocument,
+  process: processDocument.describe('As applied: the file, without the availability overrides'),
+  availabilityOverrides: z
+    .array(
+      z.looseObject({
+        user: z.string(),
+        active: z.boolean().optional(),
+        out_of_office: z.array(z.object({ from: z.string(), to: z.string() })).optional(),
+        capacity: jsonObject.optional(),
+        working_hours: jsonObject.optional(),
+        setBy: z.string().nullable(),
+        setAt: isoTime,
+      }),
+    )
+    .describe(
+      'Per person, the availability fields set through PUT /users/{id}/availability, which routing uses instead of the file’s',
+    ),
 });
 
 export const processVersionListSchema = pageOf(
@@ -70,6 +85,9 @@ export const applySchema = z.looseObject({
       tasks: z.number().int().describe('Open tasks given the new overdue time'),
     })
     .describe('Leads in flight brought to a changed stall_after_days, default_stall_days or overdue_after_hours'),
+  availabilityReplaced: z
+    .array(z.object({ user: z.string(), fields: z.array(z.string()) }))
+    .describe('Availability overrides the file replaced, because it changed those fields of the person'),
   unchanged: z.boolean().describe('True (and 200, not 201) when the file equals the current version'),
 });
 

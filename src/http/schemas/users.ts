@@ -29,7 +29,7 @@ export const userSchema = z
         products: z.array(z.string()),
         tier: z.string().nullable(),
         weight: z.number(),
-        active: z.boolean(),
+        active: z.boolean().describe('This and the availability below are the values routing uses'),
         timezone: z.string().nullable(),
         workingHours: workingHours.nullable(),
         outOfOffice: z.array(z.object({ from: z.string(), to: z.string() })),
@@ -38,6 +38,16 @@ export const userSchema = z
           per_week: z.number().int().optional(),
           max_open: z.number().int().optional(),
         }),
+        availabilitySetBy: z
+          .object({
+            fields: z.array(z.string()).describe('Of active, outOfOffice, capacity, workingHours'),
+            by: z.string().nullable(),
+            at: isoTime,
+          })
+          .nullable()
+          .describe(
+            'The fields above that a manager set through PUT /users/{id}/availability, over the process file’s values; null when all are the file’s',
+          ),
       })
       .nullable()
       .describe('As a user of the process (assignment); null for an account the process does not name'),
@@ -46,9 +56,6 @@ export const userSchema = z
   .meta({ id: 'User' });
 
 export const userListSchema = pageOf(userSchema);
-export const availabilitySchema = userSchema.extend({
-  processVersion: z.number().int().describe('The process version the change stored'),
-});
 
 export const teamListSchema = pageOf(
   z.object({ id: z.string(), name: z.string(), manager: z.string().nullable(), members: z.array(z.string()) }),
