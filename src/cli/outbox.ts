@@ -31,6 +31,7 @@ interface ListOptions {
   status?: string;
   kind?: string;
   lead?: string;
+  allSeries?: boolean;
   limit: string;
 }
 
@@ -51,7 +52,8 @@ export function outboxCommands(program: Command): void {
       ]),
     )
     .option('--kind <kind>', 'email, list.subscribe, webhook, task.reminder, ...')
-    .option('--lead <id>', 'rows of this lead')
+    .option('--lead <id>', 'rows of the lead now under this id')
+    .option('--all-series', 'with --lead: also the rows of deleted leads that had the id before (series column)')
     .option('--limit <n>', 'at most this many', '200')
     .action(async (opts: ListOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
@@ -61,6 +63,7 @@ export function outboxCommands(program: Command): void {
           ...(opts.status !== undefined ? { status: opts.status } : {}),
           ...(opts.kind !== undefined ? { kind: opts.kind } : {}),
           ...(opts.lead !== undefined ? { lead: opts.lead } : {}),
+          series: opts.allSeries ? 'all' : 'current',
           limit,
         });
         if (ctx.json)
@@ -72,7 +75,10 @@ export function outboxCommands(program: Command): void {
               lastAttemptAt: r.lastAttemptAt === null ? null : iso(r.lastAttemptAt),
             })),
           );
-        if (rows.length === 0) return print('outbox is empty');
+        if (rows.length === 0)
+          return print(
+            opts.lead !== undefined && !opts.allSeries ? `no outbox rows of lead "${opts.lead}"` : 'outbox is empty',
+          );
         const zone = await displayZone(store);
         const lines = rows.map((r) => {
           // Payload times are epoch ms (dueAt, since); shown as ISO so a person can read them.
@@ -83,6 +89,7 @@ export function outboxCommands(program: Command): void {
           );
           return [
             r.id,
+            ...(opts.allSeries ? [r.series === null ? '-' : String(r.series)] : []),
             r.kind,
             r.status,
             String(r.attempts),
@@ -94,7 +101,18 @@ export function outboxCommands(program: Command): void {
             truncate(r.lastError ?? r.detail ?? '', 80),
           ];
         });
-        const header = ['id', 'kind', 'status', 'tries', 'queued', 'last try', 'next try', 'payload', 'outcome'];
+        const header = [
+          'id',
+          ...(opts.allSeries ? ['series'] : []),
+          'kind',
+          'status',
+          'tries',
+          'queued',
+          'last try',
+          'next try',
+          'payload',
+          'outcome',
+        ];
         for (const line of table([header, ...lines])) print(line);
       });
     });

@@ -4,7 +4,7 @@ import { Engine } from '../engine/engine.js';
 import { buildDeliverers, deliveryWarnings } from '../integrations/index.js';
 import { serve } from '../server/serve.js';
 import { describeFailure } from '../server/deliver-outbox.js';
-import { startWorker } from '../server/worker.js';
+import { startWorker, type WorkerOptions } from '../server/worker.js';
 import { openStore } from '../store/db.js';
 import { requireExistingDatabase } from './context.js';
 import { print } from './output.js';
@@ -52,7 +52,7 @@ export function serveCommands(program: Command): void {
         deliverers: delivery.deliverers,
         sessionIdleMs: config.SESSION_IDLE_MINUTES * 60_000,
         now: () => Date.now(),
-        onError: (e) => print(`worker round failed: ${(e as Error).message}`),
+        ...workerReports(print),
         onFired: (n) => print(`${n} timer(s) fired`),
         onDeliveryFailure: (f) => print(describeFailure(f)),
       });
@@ -64,4 +64,15 @@ export function serveCommands(program: Command): void {
         await store.close();
       });
     });
+}
+
+/**
+ * How `stageflow worker` reports a round that went wrong: a round put off because another process
+ * held SQLite's write lock (an import's batch) lost nothing and is retried, so it is not a failure.
+ */
+export function workerReports(out: (line: string) => void): Pick<WorkerOptions, 'onError' | 'onBusy'> {
+  return {
+    onError: (e) => out(`worker round failed: ${(e as Error).message}`),
+    onBusy: (e) => out(`worker round put off: ${e.message}; the next round tries again`),
+  };
 }

@@ -1,9 +1,10 @@
 import type { Fields } from '../domain/conditions.js';
 import type { Actor } from '../domain/events.js';
 import type { LeadStatus, TaskState, TaskStatus } from '../domain/lead.js';
+import { currentSeriesRows, rowSeries } from './contact-outbox.js';
 import { taskFromRow } from './leads.js';
 import type { Tx } from './db.js';
-import type { LeadsTable, StageStaysTable, TasksTable } from './schema.js';
+import type { LeadsTable, OutboxTable, StageStaysTable, TasksTable } from './schema.js';
 
 /**
  * Read-only queries for the command line (and later the API): lists, a lead's page, its run log,
@@ -224,6 +225,11 @@ export interface OutboxRecord {
   /** What the far side said when it took the row. */
   detail: string | null;
   payload: Record<string, unknown>;
+  /**
+   * The row's outbox series (1, 2, …): a lead created again under a deleted lead's id writes a new
+   * series, so rows of an earlier one are the deleted lead's. Null for a list erasure.
+   */
+  series: number | null;
 }
 
 export interface OutboxFilter {
@@ -233,6 +239,12 @@ export interface OutboxFilter {
   limit: number;
   /** Keyset position: rows after this (created at, id), the order the list is in. */
   after?: { createdAt: number; id: string } | undefined;
+  /**
+   * With `lead`: 'current' (the default) lists only the rows of the lead now under that id (its
+   * current series); 'all' adds the rows of deleted leads that had the id before, and list
+   * erasures. When no lead has the id now, its rows are all former leads' and all are listed.
+   */
+  series?: 'current' | 'all' | undefined;
 }
 
 export async function listOutbox(db: Tx, f: OutboxFilter): Promise<OutboxRecord[]> {
@@ -248,7 +260,14 @@ export async function listOutbox(db: Tx, f: OutboxFilter): Promise<OutboxRecord[
         eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
       ]),
     );
-  const rows = await q.orderBy('created_at').orderBy('id').limit(f.limit).execute();
+  q = q.orderBy('created_at').orderBy('id');
+  let rows: OutboxTable[];
+  if (f.lead && f.series !== 'all') {
+    // A series is told by the row id's shape, not by a column: one lead's rows are few enough to
+    // filter here, and the limit applies to what is left.
+    const lead = await db.selectFrom('leads').select(['id', 'state']).where('id', '=', f.lead).executeTakeFirst();
+    rows = lead ? currentSeriesRows(lead, await q.execute()).slice(0, f.limit) : await q.limit(f.limit).execute();
+  } else rows = await q.limit(f.limit).execute();
   return rows.map((o) => ({
     id: o.id,
     lead: o.lead_id,
@@ -261,6 +280,7 @@ export async function listOutbox(db: Tx, f: OutboxFilter): Promise<OutboxRecord[
     lastAttemptAt: o.last_attempt_at,
     detail: o.detail,
     payload: JSON.parse(o.payload) as Record<string, unknown>,
+    series: rowSeries(o),
   }));
 }
 

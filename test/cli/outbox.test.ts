@@ -195,3 +195,29 @@ describe('an admin’s hand on the outbox from the command line', () => {
     expect(unknown.stderr).toMatch(/no outbox row "nope"/);
   });
 });
+
+describe('outbox list --lead of an id taken again', () => {
+  it('lists the rows of the lead now under the id, and the deleted lead’s too only with --all-series', async () => {
+    const { cli, id: deletedMail } = await withQueuedMail();
+    ok(await cli(['lead', 'delete', 'A1', '--yes']));
+    ok(await cli(['lead', 'create', '--id', 'A1', '--field', 'email=other@example.com']));
+    ok(await cli(['task', 'complete', 'call', '--lead', 'A1']));
+    type Listed = { id: string; series: number | null; payload: { to?: string } };
+    const current = JSON.parse(ok(await cli(['--json', 'outbox', 'list', '--lead', 'A1'])).stdout) as Listed[];
+    expect(current.length).toBeGreaterThan(0);
+    expect(current.every((r) => r.series === 2)).toBe(true);
+    expect(current.map((r) => r.id)).not.toContain(deletedMail);
+    const all = JSON.parse(
+      ok(await cli(['--json', 'outbox', 'list', '--lead', 'A1', '--all-series'])).stdout,
+    ) as Listed[];
+    expect(all.find((r) => r.id === deletedMail)?.series).toBe(1);
+    expect(all.length).toBe(current.length + all.filter((r) => r.series !== 2).length);
+    const table = ok(await cli(['outbox', 'list', '--lead', 'A1', '--all-series'])).stdout;
+    expect(table.split('\n')[0]).toMatch(/^id +series +kind /);
+    expect(ok(await cli(['outbox', 'list', '--lead', 'B9'])).stdout).toMatch(/^no outbox rows of lead "B9"$/m);
+    // Once no lead has the id, its rows are all a deleted lead's, and listed as such.
+    ok(await cli(['lead', 'delete', 'A1', '--yes']));
+    const orphaned = JSON.parse(ok(await cli(['--json', 'outbox', 'list', '--lead', 'A1'])).stdout) as Listed[];
+    expect(orphaned.map((r) => r.id)).toContain(deletedMail);
+  }, 480_000);
+});

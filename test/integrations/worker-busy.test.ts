@@ -1,5 +1,6 @@
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { workerReports } from '../../src/cli/serve.js';
 import { Engine } from '../../src/engine/engine.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import type { Deliverer } from '../../src/integrations/delivery.js';
@@ -126,6 +127,29 @@ describe('the worker while another connection holds the SQLite write lock', () =
     expect(busy.every((e) => e instanceof DatabaseBusy)).toBe(true);
     expect(errors).toEqual([]);
     expect(await outcome('hook')).toMatchObject({ status: 'sent' });
+  });
+});
+
+describe('stageflow worker (the CLI) reporting a round put off', () => {
+  it('prints it as put off, not failed', async () => {
+    await setUp();
+    store.writeWaitMs = 100;
+    other?.exec('begin immediate');
+    const lines: string[] = [];
+    const worker = startWorker(store, new Engine(store), {
+      intervalMs: 50,
+      deliverers: new Map(),
+      sessionIdleMs: 3_600_000,
+      now: () => T0,
+      ...workerReports((line) => lines.push(line)),
+    });
+    try {
+      await until(() => lines.length >= 1);
+    } finally {
+      await worker.stop();
+    }
+    expect(lines[0]).toMatch(/^worker round put off: the database .* is busy: .*; the next round tries again$/);
+    expect(lines.some((l) => l.startsWith('worker round failed'))).toBe(false);
   });
 });
 

@@ -53,6 +53,12 @@ export function adminRoutes(api: Api, ctx: AppContext): void {
             status: z.enum(OUTBOX_STATUSES).optional(),
             kind: z.string().optional(),
             lead: z.string().optional(),
+            series: z
+              .enum(['current', 'all'])
+              .optional()
+              .describe(
+                'With lead: current (the default) lists the rows of the lead now under that id; all adds those of deleted leads that had the id before, and list erasures',
+              ),
             ...pageQuery,
           })
           .strict(),

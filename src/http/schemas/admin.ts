@@ -21,6 +21,13 @@ export const outboxListSchema = pageOf(
       lastAttemptAt: isoTime.nullable(),
       detail: z.string().nullable().describe('What the far side answered when it took the row'),
       payload: jsonObject,
+      series: z
+        .number()
+        .int()
+        .nullable()
+        .describe(
+          "The row's outbox series: a lead created again under a deleted lead's id starts a new one, so rows of an earlier series are the deleted lead's. Null for a list erasure",
+        ),
     })
     .meta({ id: 'OutboxRow' }),
 );
