@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Engine } from '../engine/engine.js';
 import { GroupCommitter } from '../engine/group-commit.js';
 import { withTransaction, type Store } from '../store/db.js';
@@ -11,9 +11,10 @@ import { appendAudit } from '../store/audit.js';
 import { accessDenial, callerLabel, type Access, type Caller } from './access.js';
 import { authenticate, type SessionPolicy } from './authenticate.js';
 import { checkCsrf } from './csrf.js';
+import { notModified } from './conditional.js';
 import { finishIdempotent, startIdempotent } from './idempotency.js';
 import { RouteMethods } from './method-not-allowed.js';
-import { transformObject } from './openapi-document.js';
+import { transform, transformObject, type EtagUse } from './openapi-document.js';
 import { handleError, Problem, PROBLEM_BASE, sendProblem, type ProblemType } from './problem.js';
 import { problemResponses, problemTypesOf } from './problem-responses.js';
 import { ProcessCache } from './process-cache.js';
@@ -39,6 +40,8 @@ declare module 'fastify' {
     idempotent?: boolean;
     /** Problems the handler itself answers beyond those its access and schemas imply (problem-responses.ts). */
     problems?: readonly ProblemType[];
+    /** The success answer carries the record's version as its ETag (openapi-document.ts, conditional.ts). */
+    etag?: EtagUse;
   }
   interface FastifyRequest {
     caller: Caller | null;
@@ -148,7 +151,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const access = r.config?.access;
     if (!access || r.url.endsWith('*')) return;
     const idempotent = r.config?.idempotent === true;
-    const facts = { access, idempotent, schema: r.schema ?? {}, problems: r.config?.problems ?? [] };
+    const facts = {
+      access,
+      idempotent,
+      schema: r.schema ?? {},
+      problems: r.config?.problems ?? [],
+      ifMatchRequired: r.config?.etag === 'if-match-required',
+    };
     // Error answers are declared here, from the route's own declarations, before Fastify compiles
     // the serializers: the document lists them and the serializer writes them with one schema.
     for (const method of [r.method].flat()) {
@@ -186,7 +195,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       },
       security: [{ token: [] }, { session: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform,
     transformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: false });
@@ -226,7 +235,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   app.addHook('onSend', async (req, reply, payload) => {
     if (req.routeOptions.config.idempotent) await finishIdempotent(ctx, req, reply, payload);
-    return payload;
+    return notModified(req, reply) ? null : payload;
   });
 
   app.get('/openapi.json', { schema: { hide: true }, config: { access: { roles: 'public' } } }, () => app.swagger());

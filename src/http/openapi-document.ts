@@ -1,5 +1,64 @@
 import { STATUS_CODES } from 'node:http';
-import { jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+
+/**
+ * How a route uses its record's version as an ETag: `true`, its success answer carries it (and a
+ * GET answers 304 to a matching If-None-Match, conditional.ts); `'if-match-required'`, it carries it
+ * and a write without If-Match is refused 428 (the handler refuses it: the header stays optional to
+ * the validator so that the answer is 428, not 400).
+ */
+export type EtagUse = true | 'if-match-required';
+
+interface JsonObject {
+  type?: string;
+  properties?: Record<string, unknown>;
+  required?: string[];
+  headers?: Record<string, unknown>;
+  description?: string;
+}
+
+const ETAG_HEADER = {
+  ETag: {
+    type: 'string',
+    description: 'The record\'s version as an entity tag ("7"): send it back in If-Match to write safely',
+  },
+};
+
+/**
+ * Each route's schemas as fastify-type-provider-zod writes them, and what a route's `etag` says:
+ * the ETag header on its success answers, If-Match required where the handler requires it, and on
+ * a GET the If-None-Match parameter and its 304.
+ */
+export const transform: typeof jsonSchemaTransform = (input) => {
+  const out = jsonSchemaTransform(input);
+  const etag = (input.route as { config?: { etag?: EtagUse } }).config?.etag;
+  if (!etag) return out;
+  const schema = out.schema as { headers?: JsonObject; response?: Record<string, JsonObject> };
+  const responses = { ...schema.response };
+  for (const [status, response] of Object.entries(responses))
+    if (/^2\d\d$/.test(status)) responses[status] = { ...response, headers: { ...response.headers, ...ETAG_HEADER } };
+  schema.response = responses;
+  if (etag === 'if-match-required' && schema.headers?.properties?.['if-match'])
+    schema.headers = { ...schema.headers, required: [...new Set([...(schema.headers.required ?? []), 'if-match'])] };
+  if ([input.route.method].flat().includes('GET')) {
+    const headers = schema.headers ?? { type: 'object', properties: {} };
+    schema.headers = {
+      ...headers,
+      properties: {
+        ...headers.properties,
+        'if-none-match': {
+          type: 'string',
+          description: 'The ETag of the copy you hold: 304 without a body while the record is still at it',
+        },
+      },
+    };
+    schema.response = {
+      ...schema.response,
+      304: { type: 'null', description: 'Not Modified: the record is still at the ETag If-None-Match names' },
+    };
+  }
+  return out;
+};
 
 /**
  * The document's components, as fastify-type-provider-zod makes them, less those no operation

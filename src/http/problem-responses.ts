@@ -17,6 +17,8 @@ export interface RouteFacts {
   schema: { params?: unknown; querystring?: unknown; body?: unknown; headers?: unknown };
   /** Problems the handler itself may answer, beyond those the declarations above imply. */
   problems?: readonly ProblemType[];
+  /** The handler refuses a write without If-Match (428): `etag: 'if-match-required'`. */
+  ifMatchRequired?: boolean;
 }
 
 /** Path parameters that name no record (a signal name): a value the route does not know is no 404. */
@@ -51,8 +53,8 @@ export function problemTypesOf(f: RouteFacts): ProblemType[] {
   if (Object.values(shapeOf(s.params)).some(namesRecord)) types.add('not-found');
   if ('if-match' in shapeOf(s.headers)) {
     types.add('precondition-failed');
-    // An update (PATCH) must send If-Match; transitions may.
-    if (f.method === 'PATCH') types.add('precondition-required');
+    // An update (a lead's or a user's PATCH) must send If-Match; transitions and task edits may.
+    if (f.ifMatchRequired) types.add('precondition-required');
   }
   if (f.idempotent) for (const t of ['idempotency-key-in-use', 'idempotency-key-reused'] as const) types.add(t);
   types.add('internal');

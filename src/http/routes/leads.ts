@@ -209,7 +209,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
           .strict(),
       },
       // A rep naming an owner, an owner outside a manager's teams, and the engine's refusals.
-      config: { access: write, idempotent: true, problems: ['field-not-writable', ...ENGINE_PROBLEMS] },
+      config: { access: write, idempotent: true, problems: ['field-not-writable', ...ENGINE_PROBLEMS], etag: true },
     },
     async (req, reply) => {
       const caller = callerOf(req);
@@ -303,7 +303,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         params: idParams,
         response: { 200: leadPageSchema },
       },
-      config: { access: read },
+      config: { access: read, etag: true },
     },
     async (req, reply) => sendLead(ctx, reply, await leadInReach(ctx, req, req.params.id, 'work')),
   );
@@ -319,7 +319,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         headers: ifMatchHeader,
         body: z.object({ contact: contactSchema.optional(), fields: fieldsSchema.default({}) }).strict(),
       },
-      config: { access: write, problems: ENGINE_PROBLEMS },
+      config: { access: write, problems: ENGINE_PROBLEMS, etag: 'if-match-required' },
     },
     async (req, reply) => {
       const lead = await leadInReach(ctx, req, req.params.id);
@@ -362,6 +362,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
           access: { roles, scope: 'leads:write' },
           idempotent: true,
           problems: ['forbidden', ...ENGINE_PROBLEMS],
+          etag: true,
         },
         // `POST …/win` with no body at all is a complete request: read it as `{}`.
         preValidation: async (req) => {

@@ -245,6 +245,7 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
         access: { roles: EVERYONE, scope: 'leads:write' },
         idempotent: true,
         problems: ['forbidden', ...ENGINE_PROBLEMS],
+        etag: true,
       },
     },
     async (req, reply) => {
@@ -299,7 +300,12 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
           }),
         response: { 200: taskOutcomeSchema },
       },
-      config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true, problems: ENGINE_PROBLEMS },
+      config: {
+        access: { roles: EVERYONE, scope: 'leads:write' },
+        idempotent: true,
+        problems: ENGINE_PROBLEMS,
+        etag: true,
+      },
     },
     async (req, reply) =>
       transition(
@@ -330,7 +336,12 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
         body: z.object({ reason: z.string().trim().min(1).max(500) }).strict(),
         response: { 200: taskOutcomeSchema },
       },
-      config: { access: { roles: EVERYONE, scope: 'leads:write' }, idempotent: true, problems: ENGINE_PROBLEMS },
+      config: {
+        access: { roles: EVERYONE, scope: 'leads:write' },
+        idempotent: true,
+        problems: ENGINE_PROBLEMS,
+        etag: true,
+      },
     },
     async (req, reply) =>
       transition(

@@ -161,7 +161,7 @@ export function userRoutes(api: Api, ctx: AppContext): void {
         params: z.object({ id: z.string().min(1).max(100) }),
         response: { 200: userSchema },
       },
-      config: { access: { roles: EVERYONE, scope: 'users:read' } },
+      config: { access: { roles: EVERYONE, scope: 'users:read' }, etag: true },
     },
     async (req, reply) => {
       const effective = await ctx.processes.effective();
@@ -195,7 +195,7 @@ export function userRoutes(api: Api, ctx: AppContext): void {
         response: { 201: userSchema },
       },
       // An id or email already taken.
-      config: { access: { roles: ADMINS, scope: 'users:write' }, problems: ['conflict'] },
+      config: { access: { roles: ADMINS, scope: 'users:write' }, problems: ['conflict'], etag: true },
     },
     async (req, reply) => {
       const caller = callerOf(req);
@@ -232,7 +232,7 @@ export function userRoutes(api: Api, ctx: AppContext): void {
         response: { 200: userSchema },
       },
       // An email already taken, or the last active admin demoted or disabled.
-      config: { access: { roles: ADMINS, scope: 'users:write' }, problems: ['conflict'] },
+      config: { access: { roles: ADMINS, scope: 'users:write' }, problems: ['conflict'], etag: 'if-match-required' },
     },
     async (req, reply) => {
       const caller = callerOf(req);
