@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { knownActivityKind, unknownActivityKind } from '../domain/activity-kinds.js';
+import { activityId } from '../domain/lead.js';
+import { findActivity } from '../store/activities.js';
+import type { Store } from '../store/db.js';
 import { latestProcess } from '../store/processes.js';
 import { contextOf, withStore } from './context.js';
 import { CliError } from './errors.js';
@@ -11,23 +14,61 @@ export function activityCommands(program: Command): void {
   const activity = program.command('activity').description('record work done on a lead');
   activity
     .command('log')
-    .description('log an activity (call, meeting, ...) in the lead’s current stage')
+    .description('log an activity (call, meeting, ...) in the lead’s current stage; prints its id')
     .argument('<lead>', 'lead id')
     .argument('<kind>', 'activity kind: one the goals count or a common one (call, email, meeting, demo, note, ...)')
     .option('--note <text>', 'a note kept with the activity')
-    .action(async (lead: string, kind: string, opts: { note?: string }, cmd: Command) => {
+    .option(
+      '--at <time>',
+      'when it happened, if earlier (ISO time with offset, e.g. 2026-11-30T17:00:00+01:00): not in the future, not before the lead entered its stage; a goal it meets is met now',
+    )
+    .action(async (lead: string, kind: string, opts: { note?: string; at?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       await withStore(ctx, async (store) => {
         // As the API does: a kind no goal counts and no one uses would count for nothing, silently.
         const process = (await latestProcess(store.db))?.process;
         const known = process ? knownActivityKind(process, kind) : kind;
         if (process && known === undefined) throw new CliError(`<kind> ${unknownActivityKind(process, kind)}`);
-        await submitAndShow(store, ctx, {
-          type: 'activity.logged',
-          lead,
-          kind: known ?? kind,
-          ...(opts.note !== undefined ? { note: opts.note } : {}),
-        });
+        await submitAndShow(
+          store,
+          ctx,
+          {
+            type: 'activity.logged',
+            lead,
+            kind: known ?? kind,
+            ...(opts.note !== undefined ? { note: opts.note } : {}),
+            ...(opts.at !== undefined ? { occurredAt: opts.at } : {}),
+          },
+          // The event logged one activity, the first of its sequence number.
+          (outcome) => ({ activity: activityId(lead, outcome.lead.outboxSeries ?? 1, outcome.lead.seq, 0) }),
+        );
+      });
+    });
+
+  activity
+    .command('edit')
+    .description('correct an activity’s note (its kind and time stay, so no goal is judged again)')
+    .argument('<activity>', 'activity id, as `activity log` and the lists give it (LEAD:SEQ.IDX)')
+    .requiredOption('--note <text>', 'the corrected note; "" clears it')
+    .action(async (id: string, opts: { note: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const lead = await leadOfActivity(store, id);
+        await submitAndShow(store, ctx, { type: 'activity.updated', lead, activity: id, note: opts.note });
+      });
+    });
+
+  activity
+    .command('delete')
+    .description(
+      'delete an activity logged by mistake; it stops counting toward its stay’s goal if the lead is still there',
+    )
+    .argument('<activity>', 'activity id (LEAD:SEQ.IDX)')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const lead = await leadOfActivity(store, id);
+        await submitAndShow(store, ctx, { type: 'activity.deleted', lead, activity: id });
       });
     });
 
@@ -40,4 +81,10 @@ export function activityCommands(program: Command): void {
       const ctx = contextOf(cmd);
       await withStore(ctx, (store) => submitAndShow(store, ctx, { type: 'signal.received', lead, name }));
     });
+}
+
+async function leadOfActivity(store: Store, id: string): Promise<string> {
+  const row = await findActivity(store.db, id);
+  if (!row) throw new CliError(`activity "${id}" does not exist`);
+  return row.lead_id;
 }

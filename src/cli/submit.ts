@@ -24,12 +24,25 @@ export async function submit(store: Store, ctx: Context, event: z.input<typeof l
   return outcome;
 }
 
-/** Submits, then prints the lead as it now stands and what the rules did. */
-export async function submitAndShow(store: Store, ctx: Context, event: z.input<typeof leadEventSchema>): Promise<void> {
+/**
+ * Submits, then prints the lead as it now stands and what the rules did. `made` names what the
+ * event made (`{activity: id}`): a JSON key, and a line of the text.
+ */
+export async function submitAndShow(
+  store: Store,
+  ctx: Context,
+  event: z.input<typeof leadEventSchema>,
+  made?: (outcome: Accepted) => Record<string, string>,
+): Promise<void> {
   const outcome = await submit(store, ctx, event);
   const page = await loadLeadPage(store, event.lead);
-  if (ctx.json) return printJson({ lead: leadJson(page), log: outcome.log, effects: outcome.effects });
-  const lines = [...renderLead(page, { full: false }), ...renderLog(outcome.log)];
+  const extra = made?.(outcome) ?? {};
+  if (ctx.json) return printJson({ lead: leadJson(page), ...extra, log: outcome.log, effects: outcome.effects });
+  const lines = [
+    ...renderLead(page, { full: false }),
+    ...Object.entries(extra).map(([k, v]) => `  ${k}  ${v}`),
+    ...renderLog(outcome.log),
+  ];
   if (outcome.effects.length > 0) lines.push(`  queued  ${outcome.effects.map((e) => e.kind).join(', ')}`);
   for (const line of lines) print(line);
 }

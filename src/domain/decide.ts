@@ -34,7 +34,10 @@ export type Change =
   | { kind: 'task.saved'; task: TaskState }
   | { kind: 'owner.changed'; from: string | null; to: string; reason: string; rule: string | null }
   | { kind: 'field.changed'; field: string; from: FieldValue; to: FieldValue }
-  | { kind: 'activity.logged'; stayId: string; activity: string; note: string | null }
+  /** `at`: when it happened (its occurredAt, else the event's time). */
+  | { kind: 'activity.logged'; stayId: string; activity: string; note: string | null; at: number }
+  | { kind: 'activity.edited'; id: string; note: string | null }
+  | { kind: 'activity.deleted'; id: string }
   | { kind: 'status.changed'; from: string; to: string; reason: string | null };
 
 export type EffectKind =
@@ -90,6 +93,16 @@ export interface DecideInput {
    * existed): the series the engine found free under its id (nextOutboxSeries).
    */
   outboxSeries?: number;
+  /** For an edit or delete of an activity: the activity the event names, as stored (null: none). */
+  activity?: LoggedActivity | null;
+}
+
+/** A logged activity as an edit or delete of it needs it. */
+export interface LoggedActivity {
+  id: string;
+  lead: string;
+  stayId: string;
+  kind: string;
 }
 
 export type Decision =
@@ -266,10 +279,11 @@ class Run {
       case 'task.cancelled':
         return this.cancelTask(e.task, e.reason);
       case 'activity.logged':
-        this.requireOpen();
-        lead.stay.activities[e.kind] = (lead.stay.activities[e.kind] ?? 0) + 1;
-        this.changes.push({ kind: 'activity.logged', stayId: lead.stay.id, activity: e.kind, note: e.note ?? null });
-        return this.settle();
+        return this.logActivity(e.kind, e.note, e.occurredAt);
+      case 'activity.updated':
+        return this.editActivity(e.activity, e.note);
+      case 'activity.deleted':
+        return this.deleteActivity(e.activity);
       case 'signal.received':
         if (lead.signals[e.name] === undefined) lead.signals[e.name] = this.now;
         this.log.push({ kind: 'event', rule: null, message: `signal ${e.name} received` });
@@ -825,6 +839,82 @@ class Run {
       message: `task ${t.template} cancelled by ${this.actor.id ?? this.actor.kind}: ${reason}`,
     });
     this.settle();
+  }
+
+  /**
+   * An activity counts toward the goal of the stay it is logged in, and a goal it meets is met now,
+   * when it is logged (a stay never ends in the past); `occurredAt` is only the activity's own time.
+   */
+  private logActivity(kind: string, note: string | undefined, occurredAt: string | undefined): void {
+    this.requireOpen();
+    const lead = this.lead;
+    const at = this.occurredAtOf(occurredAt);
+    lead.stay.activities[kind] = (lead.stay.activities[kind] ?? 0) + 1;
+    this.changes.push({ kind: 'activity.logged', stayId: lead.stay.id, activity: kind, note: note ?? null, at });
+    if (at !== this.now)
+      this.log.push({
+        kind: 'event',
+        rule: null,
+        message: `activity ${kind} logged as of ${new Date(at).toISOString()} (recorded now)`,
+      });
+    this.settle();
+  }
+
+  /** An activity's own time, if before it is logged: within the lead's current stay, never ahead. */
+  private occurredAtOf(dated: string | undefined): number {
+    if (dated === undefined) return this.now;
+    const at = Date.parse(dated);
+    if (at > this.now) refuse('invalid_field', `occurredAt ${dated} is in the future`);
+    const entered = this.lead.stay.enteredAt;
+    if (at < entered)
+      refuse(
+        'invalid_field',
+        `occurredAt ${dated} is before the lead entered stage ${this.lead.stay.stage} at ${new Date(entered).toISOString()}`,
+      );
+    return at;
+  }
+
+  private loggedActivity(ref: string): LoggedActivity {
+    const a = this.input.activity;
+    if (!a || a.id !== ref || a.lead !== this.lead.id)
+      refuse('unknown_activity', `no activity "${ref}" on lead ${this.lead.id}`);
+    return a;
+  }
+
+  /** A corrected note. The kind and time stay, so no goal is judged again and no stay changes. */
+  private editActivity(ref: string, note: string): void {
+    const a = this.loggedActivity(ref);
+    this.changes.push({ kind: 'activity.edited', id: a.id, note: note === '' ? null : note });
+    this.log.push({
+      kind: 'event',
+      rule: null,
+      message: `activity ${a.id} (${a.kind}) ${note === '' ? 'note cleared' : 'note edited'} by ${this.actor.id ?? this.actor.kind}`,
+    });
+  }
+
+  /**
+   * A removed activity no longer counts toward the goal of the stay it was logged in while the
+   * lead is still in that stay. A stay that has ended keeps its history: the goal it met stays met.
+   */
+  private deleteActivity(ref: string): void {
+    const a = this.loggedActivity(ref);
+    const lead = this.lead;
+    const current = lead.status === 'open' && a.stayId === lead.stay.id;
+    const counted = lead.stay.activities[a.kind] ?? 0;
+    if (current && counted > 0) {
+      if (counted === 1) lead.stay.activities = dropKey(lead.stay.activities, a.kind);
+      else lead.stay.activities[a.kind] = counted - 1;
+    }
+    this.changes.push({ kind: 'activity.deleted', id: a.id });
+    this.log.push({
+      kind: 'event',
+      rule: null,
+      message: `activity ${a.id} (${a.kind}) deleted by ${this.actor.id ?? this.actor.kind}${
+        current
+          ? `: no longer counted toward stage ${lead.stay.stage}'s goal`
+          : ': the stay it was logged in has ended, whose goal is not judged again'
+      }`,
+    });
   }
 
   private saveTask(t: TaskState): void {

@@ -10,6 +10,7 @@ export type DomainErrorCode =
   | 'unknown_stage'
   | 'already_in_stage'
   | 'unknown_task'
+  | 'unknown_activity'
   | 'unknown_user'
   | 'inactive_user'
   /** A task handed on without a name, and neither its team nor the lead's owner can take it. */

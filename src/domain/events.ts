@@ -159,7 +159,41 @@ export const leadEventSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z
-    .object({ type: z.literal('activity.logged'), ...base, kind: z.string().min(1), note: z.string().optional() })
+    .object({
+      type: z.literal('activity.logged'),
+      ...base,
+      kind: z.string().min(1),
+      note: z.string().optional(),
+      occurredAt: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .describe(
+          "When it happened, if before it is logged (ISO time with offset): not in the future, not before the lead entered its stage. The activity's time, which the reports count by; a goal it meets is met when it is logged.",
+        ),
+    })
+    .strict(),
+  z
+    .object({
+      type: z
+        .literal('activity.updated')
+        .describe(
+          "Correct a logged activity's note (an empty note clears it). Its kind and time stay: goals it counted for are not judged again.",
+        ),
+      ...base,
+      activity: z.string().min(1).describe('The activity id (`lead:seq.idx`).'),
+      note: z.string().max(5000),
+    })
+    .strict(),
+  z
+    .object({
+      type: z
+        .literal('activity.deleted')
+        .describe(
+          "Remove a logged activity (logged on the wrong lead, say). It no longer counts toward its stay's goal while the lead is in that stay; a goal it met stays met.",
+        ),
+      ...base,
+      activity: z.string().min(1).describe('The activity id (`lead:seq.idx`).'),
+    })
     .strict(),
   z.object({ type: z.literal('signal.received'), ...base, name: z.string().min(1) }).strict(),
   z

@@ -114,6 +114,16 @@ export function outboxKey(lead: string, series: number, seq: number, index: numb
 }
 
 /**
+ * An activity's id: `lead:seq.idx` (the event that logged it and its place in that event), with
+ * `.N` for the Nth lead under an id (as outboxKey), so a lead created again under a deleted one's
+ * id never gives an id twice. Its last `:` ends the lead id, whatever characters that holds.
+ */
+export function activityId(lead: string, series: number, seq: number, index: number): string {
+  const id = `${lead}:${seq}.${index}`;
+  return series > 1 ? `${id}.${series}` : id;
+}
+
+/**
  * The series a lead's next effects take, given the ids of the outbox rows kept under its id (a
  * deleted lead's messages): one after the highest series among them, so no key can clash; 1 when
  * there are none. Rows of other shapes (a contact erase's `erase:…`) take no series.

@@ -1,13 +1,14 @@
 import { mayRoute } from '../domain/assignment.js';
 import { withAvailability, type Availability } from '../domain/availability.js';
 import { optedOut } from '../domain/consent.js';
-import { decide, type Effect, type LogEntry } from '../domain/decide.js';
+import { decide, type Effect, type LoggedActivity, type LogEntry } from '../domain/decide.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { Actor, EngineEvent } from '../domain/events.js';
 import type { LeadState, TaskState } from '../domain/lead.js';
 import type { Process } from '../domain/process-schema.js';
 import { availabilityRevision, loadAvailability } from '../store/availability.js';
 import { withTransaction, type Store, type Tx } from '../store/db.js';
+import { findActivity, loggedActivity } from '../store/activities.js';
 import { DecisionWriter } from '../store/decision-writer.js';
 import { freeOutboxSeries, loadLeads, loadTask, stayStage, VersionConflict } from '../store/leads.js';
 import { rememberedOptOuts, writeOptOutTurns, type OptOutTurn } from '../store/opt-outs.js';
@@ -209,6 +210,7 @@ export class Engine {
         ...(event.type === 'lead.reopened' && before ? await this.closedUnder(tx, before.processVersion) : {}),
         ...(await this.sameContact(tx, current.process, event, before, working)),
         ...(series.has(event.lead) ? { outboxSeries: series.get(event.lead) } : {}),
+        ...('activity' in event ? { activity: await this.namedActivity(tx, writer, event.activity) } : {}),
       });
       if (!d.ok) {
         outcomes.push(d);
@@ -312,6 +314,14 @@ export class Engine {
    * The lead's state holds the current stay's tasks; a task named by id may be an older one, which
    * decide() then gets on a copy of the state (the writer may still hold the state object itself).
    */
+  /** The activity an edit or delete names, as an earlier event of this batch left it. */
+  private async namedActivity(tx: Tx, writer: DecisionWriter, id: string): Promise<LoggedActivity | null> {
+    const pending = writer.pendingActivity(id);
+    if (pending === 'deleted') return null;
+    const row = pending ?? (await findActivity(tx, id));
+    return row ? loggedActivity(row) : null;
+  }
+
   private async withOlderTask(
     tx: Tx,
     writer: DecisionWriter,

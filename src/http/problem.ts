@@ -71,6 +71,7 @@ const DOMAIN_PROBLEMS: Record<DomainErrorCode, ProblemType> = {
   unknown_stage: 'rule-refused',
   already_in_stage: 'conflict',
   unknown_task: 'not-found',
+  unknown_activity: 'not-found',
   unknown_user: 'rule-refused',
   inactive_user: 'rule-refused',
   no_assignee: 'rule-refused',

@@ -1,9 +1,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Change, Effect, LogEntry } from '../domain/decide.js';
 import type { Actor, EngineEvent } from '../domain/events.js';
-import type { LeadState, StayState, TaskState } from '../domain/lead.js';
+import { activityId, type LeadState, type StayState, type TaskState } from '../domain/lead.js';
 import type { Tx } from './db.js';
-import { runChangedUpdate, runRows, runUpdates, upsertTail, type Connection } from './sqlite-statements.js';
+import { prepared, runChangedUpdate, runRows, runUpdates, upsertTail, type Connection } from './sqlite-statements.js';
 import { reachAfter, type LeadReach, type StayPlace } from './lead-reach.js';
 import { leadRow, taskFromRow, taskRow, VersionConflict } from './leads.js';
 import type {
@@ -129,13 +129,23 @@ export class DecisionWriter {
   private readonly runLog: RunLogTable[] = [];
   private readonly owners: OwnerHistoryTable[] = [];
   private readonly fields: FieldHistoryTable[] = [];
-  private readonly activities: ActivitiesTable[] = [];
+  /** Activities logged in this batch, by id, as the batch's last event left them. */
+  private readonly activities = new Map<string, ActivitiesTable>();
+  /** Notes corrected, and activities deleted, of activities logged before this batch. */
+  private readonly activityNotes = new Map<string, string | null>();
+  private readonly deletedActivities = new Set<string>();
   private readonly outbox = new Map<string, OutboxTable>();
 
   /** A task written by an earlier event of this batch, as that event left it. */
   pendingTask(id: string): TaskState | null {
     const row = this.tasks.get(id);
     return row ? taskFromRow(row) : null;
+  }
+
+  /** An activity as this batch left it: its row if logged in it, 'deleted' if deleted in it. */
+  pendingActivity(id: string): ActivitiesTable | 'deleted' | null {
+    if (this.deletedActivities.has(id)) return 'deleted';
+    return this.activities.get(id) ?? null;
   }
 
   add(d: DecisionRows): void {
@@ -202,17 +212,34 @@ export class DecisionWriter {
             new_value: c.to === null ? null : JSON.stringify(c.to),
           });
           break;
-        case 'activity.logged':
-          this.activities.push({
+        case 'activity.logged': {
+          const idx = activity++;
+          const key = activityId(id, lead.outboxSeries ?? 1, seq, idx);
+          this.activities.set(key, {
+            id: key,
             lead_id: id,
             seq,
-            idx: activity++,
-            at: now,
+            idx,
+            at: c.at,
             stay_id: c.stayId,
             kind: c.activity,
             note: c.note,
             actor: d.actor.id ?? d.actor.kind,
           });
+          break;
+        }
+        case 'activity.edited': {
+          const row = this.activities.get(c.id);
+          if (row) row.note = c.note;
+          else this.activityNotes.set(c.id, c.note);
+          break;
+        }
+        case 'activity.deleted':
+          // One logged in this batch is never written; an older one is deleted at flush.
+          if (!this.activities.delete(c.id)) {
+            this.activityNotes.delete(c.id);
+            this.deletedActivities.add(c.id);
+          }
           break;
         case 'status.changed':
           break; // the lead row carries status, closed_at and close_reason
@@ -348,7 +375,14 @@ export class DecisionWriter {
     runRows(db, 'run_log', this.runLog);
     runRows(db, 'owner_history', this.owners);
     runRows(db, 'field_history', this.fields);
-    runRows(db, 'activities', this.activities);
+    runRows(db, 'activities', this.activities.values());
+    runUpdates(
+      db,
+      'activities',
+      'id',
+      [...this.activityNotes].map(([id, note]) => ({ id, note })),
+    );
+    for (const id of this.deletedActivities) prepared(db, 'delete from "activities" where "id" = ?').run(id);
     // No `on conflict do nothing`: keys are unique by construction (outboxKey), and a clash would
     // drop an effect without a word, as it once did for a lead re-created under a deleted one's id.
     runRows(db, 'outbox', this.outbox.values());
@@ -373,7 +407,14 @@ export class DecisionWriter {
     for (const rows of chunks(this.runLog)) await tx.insertInto('run_log').values(rows).execute();
     for (const rows of chunks(this.owners)) await tx.insertInto('owner_history').values(rows).execute();
     for (const rows of chunks(this.fields)) await tx.insertInto('field_history').values(rows).execute();
-    for (const rows of chunks(this.activities)) await tx.insertInto('activities').values(rows).execute();
+    for (const rows of chunks([...this.activities.values()])) await tx.insertInto('activities').values(rows).execute();
+    for (const [id, note] of this.activityNotes)
+      await tx.updateTable('activities').set({ note }).where('id', '=', id).execute();
+    if (this.deletedActivities.size > 0)
+      await tx
+        .deleteFrom('activities')
+        .where('id', 'in', [...this.deletedActivities])
+        .execute();
     // The outbox key is the effect's idempotency key, unique by construction (outboxKey); a clash
     // fails the batch rather than dropping an effect unseen.
     for (const rows of chunks([...this.outbox.values()])) await tx.insertInto('outbox').values(rows).execute();

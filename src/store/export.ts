@@ -105,7 +105,7 @@ export const EXPORT_COLUMNS: Record<ExportKind, readonly string[]> = {
     'ad_hoc',
     'note',
   ],
-  activities: ['lead_id', 'seq', 'idx', 'stay_id', 'stage', 'kind', 'note', 'at', 'actor'],
+  activities: ['id', 'lead_id', 'seq', 'idx', 'stay_id', 'stage', 'kind', 'note', 'at', 'actor'],
 };
 
 /** A lead row as selected, import columns included. */
@@ -190,6 +190,7 @@ export function presentTask(r: TasksTable & { stage: string }): ExportRow {
 
 export function presentActivity(r: ActivitiesTable & { stage: string | null }): ExportRow {
   return {
+    id: r.id,
     lead_id: r.lead_id,
     seq: r.seq,
     idx: r.idx,

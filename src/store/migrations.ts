@@ -930,6 +930,19 @@ const userAvailability: Migration = {
   },
 };
 
+/**
+ * Activity ids (domain/lead.ts activityId): a person corrects or deletes one activity by its id.
+ * Rows written before get the id their (lead, seq, idx) key gives in the first series; a lead's
+ * earlier series' rows were deleted with their lead, so no id is given twice.
+ */
+const activityIds: Migration = {
+  async up(db: Any) {
+    await db.schema.alterTable('activities').addColumn('id', 'text').execute();
+    await sql`update activities set id = lead_id || ':' || cast(seq as text) || '.' || cast(idx as text)`.execute(db);
+    await db.schema.createIndex('activities_id').unique().on('activities').column('id').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -958,6 +971,7 @@ export const migrations: Record<string, Migration> = {
   '0025_ad_hoc_tasks': adHocTasks,
   '0026_opt_outs': optOuts,
   '0027_user_availability': userAvailability,
+  '0028_activity_ids': activityIds,
 };
 
 export const migrationProvider: MigrationProvider = {

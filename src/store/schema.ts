@@ -105,12 +105,15 @@ export interface TasksTable {
 }
 
 export interface ActivitiesTable {
+  /** `lead:seq.idx` (domain/lead.ts activityId), unique (migration 0028). */
+  id: string;
   lead_id: string;
   seq: number;
   idx: number;
   stay_id: string;
   kind: string;
   note: string | null;
+  /** When it happened: the time it was logged, or the earlier `occurredAt` given. */
   at: number;
   actor: string | null;
 }

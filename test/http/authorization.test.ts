@@ -186,6 +186,12 @@ const RECORDS = {
     target: (p) => `token "${p['id']}"`,
   },
   user: { reaches: (c) => reaches(c.member, c.role, OWNER), refusal: 404, target: (p) => `user "${p['id']}"` },
+  // An activity OWNER logged on their lead: reached through the lead (its id is `lead:seq.idx`).
+  activity: {
+    reaches: (c) => reaches(c.member, c.role, OWNER),
+    refusal: 404,
+    target: (p) => `lead "${(p['id'] ?? '').slice(0, (p['id'] ?? '').lastIndexOf(':'))}"`,
+  },
   // An account is reached through its leads: here OWNER's lead is its one lead.
   account: {
     reaches: (c) => reaches(c.member, c.role, OWNER),
@@ -219,6 +225,17 @@ async function adHocTask(k: Kit): Promise<string> {
   const task = (added.body as { task?: { id?: string } } | null)?.task?.id;
   if (added.status !== 201 || task === undefined) throw new Error(`add task: ${added.status} ${added.text}`);
   return task;
+}
+
+/** A new activity OWNER logs on their lead, to edit or delete: its author may, as may their manager. */
+async function ownActivity(k: Kit): Promise<string> {
+  const logged = await call(k.server, 'POST', `/api/v1/leads/${encodeURIComponent(k.fx.lead)}/activities`, {
+    token: await tokenFor(k.server, OWNER),
+    body: { kind: 'note', note: 'matrix' },
+  });
+  const id = (logged.body as { activity?: { id?: string } } | null)?.activity?.id;
+  if (logged.status !== 201 || id === undefined) throw new Error(`log activity: ${logged.status} ${logged.text}`);
+  return id;
 }
 
 /** Keyed by `${method} ${url}` exactly as in app.routeTable; every route must be here. */
@@ -369,6 +386,16 @@ const ROUTES: Record<string, RouteCase> = {
     record: 'lead',
     params: leadParam,
     body: () => ({ kind: 'call', note: 'matrix' }),
+  },
+  'PATCH /api/v1/activities/:id': {
+    record: 'activity',
+    params: async (k) => ({ id: await ownActivity(k) }),
+    body: () => ({ note: 'matrix, corrected' }),
+  },
+  'DELETE /api/v1/activities/:id': {
+    record: 'activity',
+    params: async (k) => ({ id: await ownActivity(k) }),
+    fresh: async (k) => ({ id: await ownActivity(k) }),
   },
   'POST /api/v1/leads/:id/signals/:name': {
     record: 'lead',

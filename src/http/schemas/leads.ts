@@ -130,17 +130,27 @@ export const staysSchema = pageOf(
     .meta({ id: 'StageStay' }),
 );
 
-export const activityListSchema = pageOf(
-  z
-    .object({
-      kind: z.string(),
-      note: z.string().nullable(),
-      at: isoTime,
-      actor: z.string().nullable(),
-      stay: z.string().describe('The stage stay it was logged in'),
-    })
-    .meta({ id: 'Activity' }),
-);
+export const activitySchema = z
+  .object({
+    id: z.string().describe('Stable and unique: `lead:seq.idx`, the event that logged it and its place in it'),
+    lead: z.string(),
+    kind: z.string(),
+    note: z.string().nullable(),
+    at: isoTime.describe('When it happened: its occurredAt if given, else when it was logged'),
+    actor: z.string().nullable().describe('Who logged it: a user id, else the kind of caller'),
+    stay: z.string().describe('The stage stay it was logged in'),
+  })
+  .meta({ id: 'Activity' });
+
+export const activityListSchema = pageOf(activitySchema);
+
+/** A change to an activity: the activity as it now is (null once deleted), and what the rules did. */
+export const activityOutcomeSchema = z.object({
+  lead: z.string(),
+  activity: activitySchema.nullable(),
+  log: z.array(logEntrySchema),
+  effects: effectsSchema,
+});
 
 /** An activity or a signal recorded on a lead. */
 export const leadEventOutcomeSchema = z.object({
