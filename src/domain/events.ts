@@ -20,6 +20,16 @@ export function isEmailAddress(v: string): boolean {
   return z.email().safeParse(v).success;
 }
 
+/**
+ * Whether a sum is whole cents, as the lead's value column keeps it (minor units): the shortest
+ * spelling of the number has at most two decimals. A field holding 12000.555 beside a value of
+ * 12000.56 would be two answers to one question.
+ */
+function inCents(n: number): boolean {
+  const text = String(n);
+  return !text.includes('e-') && (text.split('.')[1] ?? '').length <= 2;
+}
+
 /** Lead attributes that events set (reassign, move, win, lose), never a field of the same name. */
 const NOT_FIELDS: Record<string, string> = {
   id: 'the lead id is fixed at creation',
@@ -42,6 +52,8 @@ function checkField(key: string, v: z.infer<typeof fieldValue>): string | null {
     if (!Number.isFinite(n)) return 'must be a number';
     if (n < 0) return 'must not be negative';
     if (n > MAX_VALUE) return `must be at most ${MAX_VALUE.toExponential()}`;
+    if (!inCents(n))
+      return `must be whole cents, at most 2 decimals (${JSON.stringify(v)} has more): the lead's value keeps cents`;
   }
   if (key === 'expected_close' && !(typeof v === 'string' && isCloseDate(v)))
     return 'must be a date such as 2027-03-31 (or an ISO date and time)';

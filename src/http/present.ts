@@ -1,6 +1,6 @@
 import { presentCloseDate } from '../domain/close-date.js';
 import type { Fields } from '../domain/conditions.js';
-import type { LeadRow } from '../store/lead-search.js';
+import type { LeadRow, LeadWorkTimes } from '../store/lead-search.js';
 import type { LeadColumns } from '../store/leads.js';
 import type { TaskRecord } from '../store/queries.js';
 import type { TaskQueueHit } from '../store/task-search.js';
@@ -16,7 +16,10 @@ export function presentLead(r: LeadRow) {
 }
 
 /** A lead from its columns and its fields already parsed (the engine's state of a lead just created). */
-export function presentLeadWith(r: LeadColumns & Partial<Pick<LeadRow, 'import_source'>>, fields: Fields) {
+export function presentLeadWith(
+  r: LeadColumns & Partial<Pick<LeadRow, 'import_source'>> & LeadWorkTimes,
+  fields: Fields,
+) {
   return {
     id: r.id,
     version: r.version,
@@ -45,6 +48,8 @@ export function presentLeadWith(r: LeadColumns & Partial<Pick<LeadRow, 'import_s
     closeReason: r.close_reason,
     error: r.error,
     importedFrom: r.import_source ?? null,
+    lastActivityAt: isoOrNull(r.last_activity_at),
+    nextTaskDueAt: isoOrNull(r.next_task_due_at),
   };
 }
 export type LeadJson = ReturnType<typeof presentLead>;

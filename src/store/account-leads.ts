@@ -1,6 +1,6 @@
 import { sql, type SqlBool } from 'kysely';
 import type { Tx } from './db.js';
-import type { LeadRow } from './lead-search.js';
+import { WORK_TIME_COLUMNS, type LeadRow } from './lead-search.js';
 
 /**
  * The leads of one account (its key, as accounts.ts computes it) within the caller's reach, newest
@@ -24,6 +24,7 @@ export async function accountLeads(
   let q = db
     .selectFrom('leads')
     .selectAll()
+    .select(WORK_TIME_COLUMNS)
     .where(sql`lower(trim(company))`, '=', s.key);
   if (s.reach !== null) q = s.reach.length === 0 ? q.where(sql<SqlBool>`1 = 0`) : q.where('owner', 'in', s.reach);
   if (s.status) q = q.where('status', '=', s.status);

@@ -13,7 +13,32 @@ export type LeadRow = LeadsTable & {
   phone: string | null;
   import_source: string | null;
   source_id: string | null;
-};
+} & LeadWorkTimes;
+
+/** When work last happened on a lead and is next due: read with the lead (`WORK_TIME_COLUMNS`). */
+export interface LeadWorkTimes {
+  /** The latest activity logged on the lead, in any stage; null if none. */
+  last_activity_at: number | null;
+  /** The earliest due time of its open tasks; null if it has none. */
+  next_task_due_at: number | null;
+}
+
+/**
+ * The two work times of the lead row in `leads`, each one index seek per lead (activities_lead_at
+ * and tasks_lead, migration 0030) rather than a column every writer would have to keep.
+ */
+const WORK_TIMES = {
+  last_activity_at: sql<number | null>`(select max(a.at) from activities a where a.lead_id = leads.id)`,
+  next_task_due_at: sql<
+    number | null
+  >`(select min(t.due_at) from tasks t where t.lead_id = leads.id and t.status = 'open')`,
+} as const;
+
+/** The work times as selections of a query from `leads`: `.select(WORK_TIME_COLUMNS)`. */
+export const WORK_TIME_COLUMNS = [
+  WORK_TIMES.last_activity_at.as('last_activity_at'),
+  WORK_TIMES.next_task_due_at.as('next_task_due_at'),
+] as const;
 
 export const LEAD_SORTS = {
   created_at: 'created_at',
@@ -22,6 +47,8 @@ export const LEAD_SORTS = {
   value: 'value_minor',
   expected_close: 'expected_close',
   closed_at: 'closed_at',
+  last_activity_at: 'last_activity_at',
+  next_task_due_at: 'next_task_due_at',
 } as const;
 export type LeadSort = keyof typeof LEAD_SORTS;
 
@@ -49,6 +76,8 @@ export interface LeadSearch {
   /** The lead's last change (any event, stay, task or activity moves it), half-open like the others. */
   updatedFrom?: number | undefined;
   updatedTo?: number | undefined;
+  /** Open leads whose current stay has stalled (true) or not (false): its stage's stall timer fired. */
+  stalled?: boolean | undefined;
   /** The caller's reach: null for everyone's leads. */
   reach: readonly string[] | null;
   sort: LeadSort;
@@ -97,8 +126,9 @@ export function personName(dialect: DialectName): Expression<string | null> {
 /** The query behind `searchLeads` (one row more than the page, to know that another follows); tests read its plan. */
 export function leadSearchQuery(db: Tx, s: LeadSearch, dialect: DialectName) {
   const col = LEAD_SORTS[s.sort];
-  const key = sql<number>`coalesce(${sql.ref(col)}, ${nullKey(s.order)})`;
-  let q = db.selectFrom('leads').selectAll();
+  const sorted = col === 'last_activity_at' || col === 'next_task_due_at' ? WORK_TIMES[col] : sql.ref(col);
+  const key = sql<number>`coalesce(${sorted}, ${nullKey(s.order)})`;
+  let q = db.selectFrom('leads').selectAll().select(WORK_TIME_COLUMNS);
   if (s.reach !== null) q = s.reach.length === 0 ? q.where(sql<SqlBool>`1 = 0`) : q.where('owner', 'in', s.reach);
   if (s.status) q = q.where('status', '=', s.status);
   if (s.owner) q = q.where('owner', '=', s.owner);
@@ -130,6 +160,11 @@ export function leadSearchQuery(db: Tx, s: LeadSearch, dialect: DialectName) {
   if (s.expectedCloseTo !== undefined) q = q.where('expected_close', '<', s.expectedCloseTo);
   if (s.updatedFrom !== undefined) q = q.where('updated_at', '>=', s.updatedFrom);
   if (s.updatedTo !== undefined) q = q.where('updated_at', '<', s.updatedTo);
+  if (s.stalled !== undefined) {
+    // The stay the lead is in (stay_id) marked stalled when its stage's stall_after ran out.
+    const stalled = sql<SqlBool>`exists (select 1 from stage_stays ss where ss.id = leads.stay_id and ss.stalled_at is not null)`;
+    q = q.where('status', '=', 'open').where(s.stalled ? stalled : sql<SqlBool>`not ${stalled}`);
+  }
   if (s.after) {
     const { value, id } = s.after;
     q =
@@ -145,7 +180,8 @@ export function leadSearchQuery(db: Tx, s: LeadSearch, dialect: DialectName) {
 
 export async function findLeadRow(db: Tx, id: string): Promise<LeadRow | null> {
   return (
-    ((await db.selectFrom('leads').selectAll().where('id', '=', id).executeTakeFirst()) as LeadRow | undefined) ?? null
+    ((await db.selectFrom('leads').selectAll().select(WORK_TIME_COLUMNS).where('id', '=', id).executeTakeFirst()) as
+      LeadRow | undefined) ?? null
   );
 }
 
@@ -154,6 +190,7 @@ export async function openLeadsByEmail(db: Tx, email: string): Promise<LeadRow[]
   return (await db
     .selectFrom('leads')
     .selectAll()
+    .select(WORK_TIME_COLUMNS)
     .where(sql`lower(trim(email))`, '=', email.trim().toLowerCase())
     .where('status', '=', 'open')
     .orderBy('created_at')

@@ -943,6 +943,20 @@ const activityIds: Migration = {
   },
 };
 
+/**
+ * A lead's last activity and next open task's due time are read with it on every lead answer and
+ * list (and sorted by): one index seek each per lead, the newest activity from the end of
+ * (lead_id, at), the earliest open task from (lead_id, status, due_at), which replaces tasks_lead
+ * (lead_id, status) as the index of the tasks' foreign key to their lead.
+ */
+const leadWorkTimes: Migration = {
+  async up(db: Any) {
+    await db.schema.createIndex('activities_lead_at').on('activities').columns(['lead_id', 'at']).execute();
+    await db.schema.dropIndex('tasks_lead').execute();
+    await db.schema.createIndex('tasks_lead').on('tasks').columns(['lead_id', 'status', 'due_at']).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -972,6 +986,7 @@ export const migrations: Record<string, Migration> = {
   '0026_opt_outs': optOuts,
   '0027_user_availability': userAvailability,
   '0028_activity_ids': activityIds,
+  '0030_lead_work_times': leadWorkTimes,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -27,6 +27,8 @@ const lead = {
   closeReason: null,
   error: null,
   importedFrom: null,
+  lastActivityAt: '2026-03-02T10:00:00.000Z',
+  nextTaskDueAt: null,
   openTasks: [
     {
       id: 'L-01M8F2SYMFC2HDC37RMTPX67H8#1:first-call',

@@ -98,6 +98,12 @@ const listQuery = z
     // A client syncing changes asks for what changed since its last walk (sort=updated_at&order=asc).
     updated_since: timeQuery('from'),
     updated_before: timeQuery('to'),
+    stalled: z
+      .enum(['true', 'false'])
+      .optional()
+      .describe(
+        "true: open leads whose stay in their stage has stalled (the stage's stall_after ran out); false: open leads not stalled",
+      ),
     sort: z
       .enum(Object.keys(LEAD_SORTS) as [keyof typeof LEAD_SORTS, ...(keyof typeof LEAD_SORTS)[]])
       .default('created_at'),
@@ -169,12 +175,20 @@ async function afterEvent(ctx: AppContext, reply: FastifyReply, id: string, outc
  */
 function sendCreated(reply: FastifyReply, outcome: Accepted) {
   const state = outcome.lead;
-  // A lead just created has no imported columns: company and phone come from its fields.
-  const lead = presentLeadWith(leadColumns(state, outcome.version, state.createdAt), state.fields);
-  const openTasks = state.tasks
+  const open = state.tasks
     .filter((t) => t.status === 'open')
-    .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : 1))
-    .map((t) => presentTask({ ...t, lead: state.id, stage: state.stay.stage }));
+    .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : 1));
+  // A lead just created has no imported columns (company and phone come from its fields) and no
+  // activity yet; its open tasks are all in its state.
+  const lead = presentLeadWith(
+    {
+      ...leadColumns(state, outcome.version, state.createdAt),
+      last_activity_at: null,
+      next_task_due_at: open[0]?.dueAt ?? null,
+    },
+    state.fields,
+  );
+  const openTasks = open.map((t) => presentTask({ ...t, lead: state.id, stage: state.stay.stage }));
   return reply
     .code(201)
     .header('etag', etagOf(outcome.version))
@@ -279,6 +293,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
           expectedCloseTo: instantOf(q.expected_close_to, zone),
           updatedFrom: instantOf(q.updated_since, zone),
           updatedTo: instantOf(q.updated_before, zone),
+          stalled: q.stalled === undefined ? undefined : q.stalled === 'true',
           reach,
           sort: q.sort,
           order: q.order,

@@ -52,6 +52,10 @@ export const leadSchema = z
     closeReason: z.string().nullable(),
     error: z.string().nullable().describe('Why the last automation failed, if it did'),
     importedFrom: z.string().nullable(),
+    lastActivityAt: isoTime
+      .nullable()
+      .describe('The latest activity logged on the lead (a call, a note…); null if none'),
+    nextTaskDueAt: isoTime.nullable().describe('When the earliest of its open tasks is due; null if it has none'),
   })
   .meta({ id: 'Lead' });
 
