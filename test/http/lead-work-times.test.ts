@@ -79,6 +79,11 @@ describe.each(dialects)('lead work times and the stalled filter on %s', (dialect
     await create(T0, 'W-QUIET');
     await at(T0 + 3 * HOUR, 'POST', '/api/v1/leads/W-QUIET/move', { stage: 'proposal', override: true });
     await at(T0 + DAY, 'POST', '/api/v1/leads/W-QUIET/activities', { kind: 'note', note: 'sent the proposal' });
+    // A call of that morning entered afterwards: the last activity is still the note's day.
+    await at(T0 + DAY + HOUR, 'POST', '/api/v1/leads/W-QUIET/activities', {
+      kind: 'call',
+      occurredAt: iso(T0 + 5 * HOUR),
+    });
     // W-FRESH: new in "new" on day 3, not yet stalled; W-WON: won in "new", so stalled never.
     await create(T0 + 3 * DAY, 'W-FRESH');
     await create(T0, 'W-WON');
