@@ -175,6 +175,28 @@ describe.each(dialects)('activity ids, edits and deletes over the API (%s)', (di
     expect(stays.items.find((st) => st.stage === 'new')?.exitedAt).toBe(new Date(s.clock.now).toISOString());
   });
 
+  it('counts a back-dated activity in the reports at its own time, and a deleted one nowhere', async () => {
+    const { s, tokens, log } = await setUp(dialect);
+    s.clock.now = Date.parse('2026-03-04T10:00:00Z');
+    const dated = await log(tokens.rep, { kind: 'note', occurredAt: '2026-03-02T12:00:00Z' });
+    expect(dated.status, dated.text).toBe(201);
+    const active = async (from: string, to: string) => {
+      const r = await call(s, 'GET', `/api/v1/reports/adoption?from=${from}&to=${to}&by=owner`, {
+        token: tokens.admin,
+      });
+      expect(r.status, r.text).toBe(200);
+      const rows = (r.body as { rows: { owner_id: string; active_reps: number }[] }).rows;
+      return rows.find((row) => row.owner_id === 'rep-a1')?.active_reps;
+    };
+    expect(await active('2026-03-02', '2026-03-03')).toBe(1);
+    expect(await active('2026-03-04', '2026-03-05')).toBe(0);
+    const id = (dated.body as { activity: Activity }).activity.id;
+    expect(
+      (await call(s, 'DELETE', `/api/v1/activities/${encodeURIComponent(id)}`, { token: tokens.rep })).status,
+    ).toBe(204);
+    expect(await active('2026-03-02', '2026-03-03')).toBe(0);
+  });
+
   it('lists newest first with order=desc, paging through every activity once in either order', async () => {
     const { s, tokens, log, list } = await setUp(dialect);
     for (const n of [1, 2, 3, 4, 5]) expect((await log(tokens.rep, { kind: 'note', note: `n${n}` })).status).toBe(201);
