@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatProblem, parseProcess } from '../domain/process-load.js';
 import type { Process } from '../domain/process-schema.js';
 import { applyProcess, diffAgainstCurrent, ProcessRejected } from '../engine/process-service.js';
+import { storedOverrides } from '../store/availability.js';
 import { latestProcess, processVersion } from '../store/processes.js';
 import { processHistory } from '../store/queries.js';
 import { contextOf, displayZone, readText, withStore } from './context.js';
@@ -136,7 +137,22 @@ export function processCommands(program: Command): void {
             version === null ? 'no process has been applied yet' : `there is no process version ${version}`,
           );
         if (ctx.json)
-          return printJson({ version: stored.version, appliedAt: iso(stored.appliedAt), process: stored.process });
+          return printJson({
+            version: stored.version,
+            appliedAt: iso(stored.appliedAt),
+            process: stored.process,
+            // As GET /process: what routing uses over the current file (docs/process.md).
+            ...(version === null
+              ? {
+                  availabilityOverrides: (await storedOverrides(store.db)).map((o) => ({
+                    user: o.user,
+                    ...o.override,
+                    setBy: o.changedBy,
+                    setAt: iso(o.changedAt),
+                  })),
+                }
+              : {}),
+          });
         process.stdout.write(stored.source.endsWith('\n') ? stored.source : `${stored.source}\n`);
       });
     });

@@ -3,7 +3,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import { listAudit } from '../../src/store/audit.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { session } from '../cli/helpers.js';
+import { session, tempFile } from '../cli/helpers.js';
 import { call, leadOf, startServer, TEST_PROCESS, tokenFor, type TestServer } from '../support/http.js';
 import { dialects, freshDatabaseUrl } from '../support/stores.js';
 
@@ -161,14 +161,16 @@ describe.each(dialects)('availability overrides on %s', (dialect) => {
       process: { users: { id: string; capacity: unknown }[] };
       availabilityOverrides: Record<string, unknown>[];
     };
-    // The process as the file says; the overrides beside it.
+    // The process as the file says; the overrides beside it, in the API and the CLI alike.
     expect(body.process.users.find((u) => u.id === 'rep-b2')?.capacity).toEqual({});
-    expect(body.availabilityOverrides).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ user: 'rep-b2', capacity: { per_day: 3 }, setBy: 'admin' }),
-        expect.objectContaining({ user: 'rep-a1', out_of_office: AWAY, setBy: 'mgr-a' }),
-      ]),
-    );
+    const overrides = expect.arrayContaining([
+      expect.objectContaining({ user: 'rep-b2', capacity: { per_day: 3 }, setBy: 'admin' }),
+      expect.objectContaining({ user: 'rep-a1', out_of_office: AWAY, setBy: 'mgr-a' }),
+    ]);
+    expect(body.availabilityOverrides).toEqual(overrides);
+    const shown = await session(url)(['--json', 'process', 'show']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect((JSON.parse(shown.stdout) as { availabilityOverrides: unknown }).availabilityOverrides).toEqual(overrides);
   });
 
   it('refuses bad periods and hours naming the field, and a change the process checks refuse; nothing is stored', async () => {
@@ -211,11 +213,13 @@ describe.each(dialects)('availability overrides on %s', (dialect) => {
       '{ id: rep-b2, name: Ben B2, territories: [south], capacity: { per_week: 10 } }',
     );
     expect(next).not.toBe(TEST_PROCESS);
-    const applied = await applyProcess(server.store, next, server.clock.now, 'test');
-    expect(applied.availabilityReplaced).toEqual([{ user: 'rep-b2', fields: ['capacity'] }]);
-    expect(applied.diff.inFlight).toContain(
-      "~ availability of rep-b2: capacity set through the API replaced by the file's",
-    );
+    const applied = await session(url)(['process', 'apply', tempFile('next.yaml', next)]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain("~ availability of rep-b2: capacity set through the API replaced by the file's");
+    const applies = await listAudit(server.store.db, { action: 'process.applied' });
+    expect(applies.map((a) => a.details['availabilityReplaced']).filter(Boolean)).toEqual([
+      [{ user: 'rep-b2', fields: ['capacity'] }],
+    ]);
     expect((await user('rep-b2')).routing).toMatchObject({
       capacity: { per_week: 10 },
       workingHours: { days: [1, 2, 3], start: '08:00', end: '12:00' },
