@@ -156,7 +156,7 @@ export async function eraseFromEarlierLead(
       .then((rows) => currentSeriesRows(lead, rows)),
     tx.selectFrom('events').select(['seq', 'payload']).where('lead_id', '=', id).execute(),
     tx.selectFrom('run_log').select(['seq', 'idx', 'message', 'inputs']).where('lead_id', '=', id).execute(),
-    tx.selectFrom('activities').select(['seq', 'idx', 'note']).where('lead_id', '=', id).execute(),
+    tx.selectFrom('activities').select(['id', 'seq', 'idx', 'note']).where('lead_id', '=', id).execute(),
   ]);
   const periods = new AddressPeriods(history, email);
   const { known, names } = earlierValues(lead, history, outbox, email);
@@ -213,9 +213,17 @@ export async function eraseFromEarlierLead(
         .where('idx', '=', r.idx)
         .execute();
   }
+  // A corrected note was written when it was corrected (activity.updated), maybe while the address was the lead's.
+  const corrected = new Map<string, number[]>();
+  for (const e of events) {
+    const p = parse(e.payload) as { type?: unknown; activity?: unknown };
+    if (p.type === 'activity.updated' && typeof p.activity === 'string')
+      corrected.set(p.activity, [...(corrected.get(p.activity) ?? []), e.seq]);
+  }
   for (const a of activities) {
     if (a.note === null) continue;
-    const note = periods.heldAround(a.seq) ? null : s.text(a.note);
+    const written = [a.seq, ...(corrected.get(a.id) ?? [])];
+    const note = written.some((seq) => periods.heldAround(seq)) ? null : s.text(a.note);
     if (note !== a.note)
       await tx
         .updateTable('activities')

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { applyProcess } from '../../src/engine/process-service.js';
 import { leadActivities } from '../../src/store/activities.js';
+import { eraseContact } from '../../src/store/contact-erase.js';
 import type { Store } from '../../src/store/db.js';
 import { migrations } from '../../src/store/migrations.js';
 import { dialects, freshStore } from '../support/stores.js';
@@ -65,6 +66,21 @@ describe.each(dialects)('activity ids on %s', (dialect) => {
       sql`update activities set id = 'L1:2.0' where id = 'L1:3.0'`.execute(store.db),
       'the id is unique',
     ).rejects.toThrow();
+  });
+
+  it("erasing a lead's earlier contact drops a note corrected while the address was theirs", async () => {
+    const { store, engine } = await start(dialect);
+    const steps = [
+      { type: 'lead.updated', lead: 'L1', fields: { email: 'zoe@before.example' } },
+      { type: 'activity.logged', lead: 'L1', kind: 'note', note: 'spoke to the office' },
+      { type: 'lead.updated', lead: 'L1', fields: { email: 'xena@person.example' } },
+      { type: 'activity.updated', lead: 'L1', activity: 'L1:3.0', note: 'she moves to Lisbon in May' },
+      { type: 'lead.updated', lead: 'L1', fields: { email: 'walt@after.example' } },
+    ] as const;
+    for (const [i, e] of steps.entries()) expect((await engine.handle(e, T0 + (i + 1) * 60_000)).ok).toBe(true);
+    await eraseContact(store, 'xena@person.example', 'dpo', T0 + 3_600_000);
+    const rows = await store.db.selectFrom('activities').select('note').where('id', '=', 'L1:3.0').execute();
+    expect(rows).toEqual([{ note: null }]);
   });
 
   it('edits and deletes an activity logged earlier in the same batch, and keeps the goal count right', async () => {
