@@ -22,7 +22,7 @@ export function handoverProblem(p: Process, from: string, target: HandoverTarget
     return `"${from}" is the process's default_owner, whom the assignment rules fall back to: name another default_owner first, or name the person who takes over`;
   // Routing passes over inactive and absent people only; anyone else could get the leads straight back.
   if (leaver && leaver.active && !isOutOfOffice(leaver, now, userZone(leaver, p)))
-    return `"${from}" is active and not out of office, so the assignment rules could give the leads straight back: set active: false (or an out-of-office period) for them in the process first, or name the person who takes over`;
+    return `"${from}" is active and not out of office, so the assignment rules could give the leads straight back: set active: false (or an out-of-office period) for them first, in their availability (PUT /users/{id}/availability) or the process file, or name the person who takes over`;
   return null;
 }
 
