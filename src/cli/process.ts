@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { BUILT_IN_FIELDS, fieldCatalogue } from '../domain/field-catalogue.js';
 import { formatProblem, parseProcess } from '../domain/process-load.js';
 import type { Process } from '../domain/process-schema.js';
 import { applyProcess, diffAgainstCurrent, ProcessRejected } from '../engine/process-service.js';
@@ -176,6 +177,29 @@ export function processCommands(program: Command): void {
           v.name,
         ]);
         for (const line of table([['version', 'applied', 'by', 'checksum', 'leads', 'name'], ...rows])) print(line);
+      });
+    });
+
+  proc
+    .command('fields')
+    .description("the field catalogue of the current process: built-in fields and the process's own")
+    .action(async (_opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const stored = await latestProcess(store.db);
+        if (!stored) throw new CliError('no process has been applied yet');
+        const catalogue = fieldCatalogue(stored.process);
+        const items = catalogue ?? BUILT_IN_FIELDS.map((f) => ({ ...f, builtIn: true }));
+        if (ctx.json) return printJson({ version: stored.version, open: catalogue === null, items });
+        const rows = items.map((f) => [
+          f.key,
+          f.type,
+          f.label,
+          f.builtIn ? 'built-in' : 'declared',
+          (f.options ?? []).join(', '),
+        ]);
+        for (const line of table([['key', 'type', 'label', 'kind', 'options'], ...rows])) print(line);
+        if (catalogue === null) print('no fields section: a lead also takes any other field');
       });
     });
 }

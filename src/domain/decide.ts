@@ -11,6 +11,7 @@ import {
   type Fields,
 } from './conditions.js';
 import { OPT_OUT_FIELD, optedOut, optOutValue, rememberedOptOutReason, type RememberedOptOut } from './consent.js';
+import { catalogueField, fieldWriteProblems, storedValue } from './field-catalogue.js';
 import { FORECAST_FIELD, forecastCategory } from './forecast-category.js';
 import { DUE_TIME_HINT, dueInstant } from './due-time.js';
 import { domainError, type DomainError, type GateBlock } from './errors.js';
@@ -376,7 +377,13 @@ class Run {
 
   private create(typed: Fields, owner: string | undefined, pipelineId: string | undefined): void {
     if (this.leadState) refuse('lead_exists', `lead "${this.event.lead}" already exists`);
-    const fields = Object.fromEntries(Object.entries(typed).map(([k, v]) => [k, this.stored(k, v)]));
+    this.requireCatalogued(typed);
+    // A field written as null is not set: the lead starts without it.
+    const fields = Object.fromEntries(
+      Object.entries(typed)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, this.stored(k, v)]),
+    );
     this.honourOptOut(fields);
     const pipeline = pipelineId ? this.pipelineById(pipelineId, 'pipeline') : this.routePipeline(fields);
     // As `lead reassign --owner`: a user kept with `active: false` has left and takes no new lead.
@@ -595,14 +602,17 @@ class Run {
 
   private updateFields(fields: Fields): void {
     const lead = this.lead;
+    // Stageflow's own follow-ups (enrichment, a bounce) write built-in fields, never a person's typo.
+    if (this.actor.kind !== 'system') this.requireCatalogued(fields);
     const contact = this.contactNow();
     // Fields whose change the rules can see: a change of letter case alone is recorded but routes nobody.
     const changed: string[] = [];
     for (const [field, typed] of Object.entries(fields)) {
       const from = lead.fields[field] ?? null;
       const to = this.stored(field, typed);
+      if (to === null) delete lead.fields[field];
       if (from === to) continue;
-      lead.fields[field] = to;
+      if (to !== null) lead.fields[field] = to;
       if (!sameToConditions(from, to)) changed.push(field);
       this.changes.push({ kind: 'field.changed', field, from, to });
     }
@@ -1633,8 +1643,9 @@ class Run {
     const cal = (this.calendar ??= orgCalendar(this.p));
     const value = s.after ? dateAfter(this.now, s.after, cal) : (s.value ?? null);
     const to = this.stored(s.field, value);
+    if (to === null) delete lead.fields[s.field];
     if (from !== to) {
-      lead.fields[s.field] = to;
+      if (to !== null) lead.fields[s.field] = to;
       this.changes.push({ kind: 'field.changed', field: s.field, from, to });
     }
     if (!s.after) return `set ${s.field} = ${JSON.stringify(value)}`;
@@ -1647,11 +1658,21 @@ class Run {
    * organisation's zone, with its offset, whoever wrote it (docs/process.md, expected close).
    */
   private stored(field: string, v: FieldValue): FieldValue {
+    if (this.p.fields !== undefined) v = storedValue(catalogueField(this.p, field), v);
     // The opt-out is kept as the yes or no it spells (`TRUE`, `yes`, `1`: true), so every reader agrees.
     if (field === OPT_OUT_FIELD) return optOutValue(v) ?? v;
     if (field === FORECAST_FIELD) return forecastCategory(v) ?? v;
     if (field !== 'expected_close' || typeof v !== 'string' || v === '') return v;
     return closeDateField(v, this.p.organisation.timezone);
+  }
+
+  /**
+   * With a field catalogue, a write names only fields the process knows, each with a value of its
+   * type (the API answers the same 400 before it gets here; this holds for the CLI and event files).
+   */
+  private requireCatalogued(fields: Fields): void {
+    const problems = fieldWriteProblems(this.p, fields);
+    if (problems.length > 0) refuse('invalid_field', problems.map((p) => `fields.${p.field}: ${p.message}`).join('; '));
   }
 
   /** `field`: the event's input that named the pipeline, if one did. */

@@ -12,7 +12,7 @@ export function diffProcesses(before: Process | null, after: Process): ProcessDi
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
   const byId = <T extends { id: string }>(xs: readonly T[]): Map<string, T> => new Map(xs.map((x) => [x.id, x]));
 
-  for (const key of ['name', 'organisation', 'assignment', 'templates'] as const) {
+  for (const key of ['name', 'organisation', 'assignment', 'templates', 'fields'] as const) {
     if (!same(before[key], after[key])) changes.push(`~ ${key} changed`);
   }
   diffList('user', before.users, after.users, changes, byId);

@@ -360,6 +360,40 @@ const emailTemplateSchema = z
   })
   .strict();
 
+/**
+ * The kinds of value a declared lead field takes (the field catalogue, `fields:`): what a form
+ * shows and what a write is checked against. `money` is a number in the organisation's currency.
+ */
+export const FIELD_TYPES = ['text', 'number', 'money', 'date', 'boolean', 'select', 'email', 'url'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+/** A field name as conditions, forms and query parameters write it. */
+export const FIELD_KEY = /^[a-z][a-z0-9_]*$/;
+
+/** One field of the catalogue: what a front end needs to build a form and a filter for it. */
+const fieldDefinitionSchema = z
+  .object({
+    key: z.string().regex(FIELD_KEY, 'must be lowercase letters, digits or "_", starting with a letter'),
+    label: z.string().min(1),
+    type: z.enum(FIELD_TYPES),
+    options: z.array(z.string().trim().min(1)).min(1).optional(),
+    help: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    if (f.type === 'select' && f.options === undefined)
+      ctx.addIssue({ code: 'custom', path: ['options'], message: 'a select field needs its options, such as [a, b]' });
+    if (f.type !== 'select' && f.options !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['options'], message: `only a select field takes options, not ${f.type}` });
+    const seen = new Set<string>();
+    (f.options ?? []).forEach((o, i) => {
+      if (seen.has(o.toLowerCase()))
+        ctx.addIssue({ code: 'custom', path: ['options', i], message: `option "${o}" is listed twice` });
+      seen.add(o.toLowerCase());
+    });
+  });
+export type FieldDefinition = z.infer<typeof fieldDefinitionSchema>;
+
 export const processSchema = z
   .object({
     name: z.string().min(1),
@@ -380,6 +414,12 @@ export const processSchema = z
     assignment: assignmentSchema,
     pipelines: z.array(pipelineSchema).min(1),
     templates: z.record(id, emailTemplateSchema).default({}),
+    /**
+     * The field catalogue. Left out, a lead's fields are an open map (as before catalogues);
+     * given, even empty, only the built-in fields and these may be written, each checked by its
+     * type. Optional, not defaulted: a stored version without it must compare equal to the same file re-applied.
+     */
+    fields: z.array(fieldDefinitionSchema).optional(),
   })
   .strict();
 

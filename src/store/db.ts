@@ -183,6 +183,21 @@ export function jsonField(dialect: DialectName, column: RawBuilder<unknown>, key
 }
 
 /**
+ * A field of a JSON column as its JSON text (`"EMEA"`, `40`, `true`, or null without the field),
+ * the same on both databases: where `jsonField` gives SQLite's 1 for true and PostgreSQL's 'true',
+ * this lets a filter compare one spelling. `key` is a catalogue key (letters, digits, "_").
+ */
+export function jsonFieldText(
+  dialect: DialectName,
+  column: RawBuilder<unknown>,
+  key: string,
+): RawBuilder<string | null> {
+  return dialect === 'postgres'
+    ? sql<string | null>`cast((cast(${column} as json) -> ${key}) as text)`
+    : sql<string | null>`(${column} -> ${`$.${key}`})`;
+}
+
+/**
  * How long a SQLite write waits for another connection's write transaction (an import's batch,
  * another process) before it gives up with DatabaseBusy.
  */

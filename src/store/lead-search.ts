@@ -1,5 +1,5 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
-import { jsonField, type DialectName, type Tx } from './db.js';
+import { jsonField, jsonFieldText, type DialectName, type Tx } from './db.js';
 import type { LeadsTable } from './schema.js';
 
 /**
@@ -52,6 +52,12 @@ export const LEAD_SORTS = {
 } as const;
 export type LeadSort = keyof typeof LEAD_SORTS;
 
+export interface FieldFilter {
+  key: string;
+  json: string;
+  caseless: boolean;
+}
+
 export interface LeadSearch {
   status?: string | undefined;
   owner?: string | undefined;
@@ -78,6 +84,11 @@ export interface LeadSearch {
   updatedTo?: number | undefined;
   /** Open leads whose current stay has stalled (true) or not (false): its stage's stall timer fired. */
   stalled?: boolean | undefined;
+  /**
+   * Lead fields equal to a value (`field.seats=40`): each as the JSON text the field would hold,
+   * compared without regard to letter case when `caseless` (text, a select's legacy spellings).
+   */
+  fields?: readonly FieldFilter[] | undefined;
   /** The caller's reach: null for everyone's leads. */
   reach: readonly string[] | null;
   sort: LeadSort;
@@ -148,6 +159,12 @@ export function leadSearchQuery(db: Tx, s: LeadSearch, dialect: DialectName) {
       sql<SqlBool>`lower(coalesce(${text}, '')) like ${like} escape '\\'`;
     q = q.where((eb) =>
       eb.or([...(['name', 'email', 'company'] as const).map((c) => matches(sql.ref(c))), matches(personName(dialect))]),
+    );
+  }
+  for (const f of s.fields ?? []) {
+    const held = jsonFieldText(dialect, sql`fields`, f.key);
+    q = q.where(
+      f.caseless ? sql<SqlBool>`lower(${held}) = ${f.json.toLowerCase()}` : sql<SqlBool>`${held} = ${f.json}`,
     );
   }
   if (s.valueMin !== undefined) q = q.where('value_minor', '>=', s.valueMin);

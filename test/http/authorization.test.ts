@@ -406,6 +406,7 @@ const ROUTES: Record<string, RouteCase> = {
     body: (k) => ({ email: k.fx.leadEmail }),
   },
   'GET /api/v1/process': {},
+  'GET /api/v1/fields': {},
   'GET /api/v1/process/versions': {},
   'GET /api/v1/process/versions/:version': { params: () => ({ version: '1' }) },
   'POST /api/v1/process/validate': { body: () => ({ source: TEST_PROCESS }) },

@@ -4,6 +4,7 @@ import { adminRoutes } from './admin.js';
 import { authRoutes } from './auth.js';
 import { boardRoutes } from './board.js';
 import { dataRoutes } from './data.js';
+import { fieldRoutes } from './fields.js';
 import { forecastingRoutes } from './forecasting.js';
 import { handoverRoutes } from './handover.js';
 import { leadDetailRoutes } from './lead-detail.js';
@@ -26,6 +27,7 @@ export function registerRoutes(api: Api, ctx: AppContext): void {
   taskRoutes(api, ctx);
   activityRoutes(api, ctx);
   processRoutes(api, ctx);
+  fieldRoutes(api, ctx);
   reportRoutes(api, ctx);
   adminRoutes(api, ctx);
   boardRoutes(api, ctx);

@@ -1,11 +1,20 @@
 import { newLeadId } from '../../engine/lead-id.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { Fields } from '../../domain/conditions.js';
 import { fieldsSchema } from '../../domain/events.js';
+import {
+  BUILT_IN_FIELDS,
+  didYouMean,
+  fieldCatalogue,
+  fieldWriteProblems,
+  filterValue,
+} from '../../domain/field-catalogue.js';
+import type { Process } from '../../domain/process-schema.js';
 import { appendAudit } from '../../store/audit.js';
 import { withTransaction } from '../../store/db.js';
 import { deleteLead, UnknownLeadError } from '../../store/lead-delete.js';
-import { findLeadRow, LEAD_SORTS, searchLeads, type LeadRow } from '../../store/lead-search.js';
+import { findLeadRow, LEAD_SORTS, searchLeads, type FieldFilter, type LeadRow } from '../../store/lead-search.js';
 import { leadColumns } from '../../store/leads.js';
 import { leadRunLog, leadStays, listTasks } from '../../store/queries.js';
 import { EVERYONE, MANAGERS } from '../access.js';
@@ -70,6 +79,8 @@ const idempotencyHeader = createHeaders.extend({
   'if-match': z.string().optional().describe('Apply only if the lead is still at this ETag'),
 });
 
+const FIELD_FILTER = 'field.';
+
 const listQuery = z
   .object({
     status: z.enum(['open', 'won', 'lost']).optional(),
@@ -111,9 +122,65 @@ const listQuery = z
     limit: limitSchema,
     cursor: cursorSchema,
   })
-  .strict();
+  // field.<key>=<value>: a lead field equal to a value (docs/api.md); any other unknown parameter is refused.
+  .catchall(z.string().max(200).describe('field.<key>=<value>: leads whose field <key> has this value'))
+  .superRefine((q, ctx) => {
+    for (const key of Object.keys(q))
+      if (!(key in listQuery.shape) && !key.startsWith(FIELD_FILTER))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'unknown parameter (a filter on a lead field is field.<key>=<value>)',
+        });
+  });
 
 const leadCursor = z.object({ s: z.string(), o: z.string(), v: z.number(), id: z.string() }).strict();
+
+/**
+ * With a field catalogue, a field the process does not know or a value not of its type is a 400
+ * naming each (`body.fields.decison_maker: … did you mean decision_maker?`), before the engine.
+ */
+async function requireCatalogued(ctx: AppContext, fields: Fields): Promise<void> {
+  const process = (await ctx.processes.current())?.process;
+  const problems = process ? fieldWriteProblems(process, fields) : [];
+  if (problems.length > 0)
+    throw new Problem('validation-failed', 'fields the process does not declare, or values not of their type', {
+      errors: problems.map((p) => ({ field: `body.fields.${p.field}`, message: p.message })),
+    });
+}
+
+/**
+ * The query's `field.<key>=<value>` filters, each on a field of the catalogue (the built-ins alone
+ * for a process without one) with a value of its type; a 400 naming each parameter that is not.
+ */
+function fieldFilters(process: Process | undefined, query: Record<string, unknown>): FieldFilter[] {
+  const params = Object.entries(query).filter(([k]) => k.startsWith(FIELD_FILTER));
+  if (params.length === 0) return [];
+  const catalogue = (process && fieldCatalogue(process)) ?? BUILT_IN_FIELDS.map((f) => ({ ...f, builtIn: true }));
+  const keys = catalogue.map((f) => f.key);
+  const filters: FieldFilter[] = [];
+  const errors: { field: string; message: string }[] = [];
+  for (const [param, raw] of params) {
+    const key = param.slice(FIELD_FILTER.length);
+    const field = catalogue.find((f) => f.key === key);
+    if (!field) {
+      const declared = process?.fields !== undefined ? '' : ' (the process declares no fields: only built-in ones)';
+      errors.push({
+        field: `query.${param}`,
+        message: `not a field of the process${didYouMean(key, keys)}${declared}`,
+      });
+      continue;
+    }
+    const value = filterValue(field, String(raw));
+    if ('problem' in value) errors.push({ field: `query.${param}`, message: `${key} ${value.problem}` });
+    else filters.push({ key, ...value });
+  }
+  if (errors.length > 0)
+    throw new Problem('validation-failed', 'a field filter names no field of the process, or a value not of its type', {
+      errors,
+    });
+  return filters;
+}
 
 /** A manager hands leads only to people in their own teams (or keeps them); admins to anyone. */
 async function ownerWithinReach(ctx: AppContext, req: FastifyRequest, owner: string): Promise<void> {
@@ -232,6 +299,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
           errors: [{ field: 'body.owner', message: 'not writable by a rep' }],
         });
       if (req.body.owner !== undefined) await ownerWithinReach(ctx, req, req.body.owner);
+      await requireCatalogued(ctx, req.body.fields);
       const id = req.body.id ?? newLeadId(ctx.now());
       const outcome = await submit(ctx, caller, {
         type: 'lead.created',
@@ -282,6 +350,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
           territory: q.territory,
           email: q.email,
           company: q.company,
+          fields: fieldFilters(process, q),
           q: q.q,
           valueMin: q.value_min === undefined ? undefined : Math.round(q.value_min * 100),
           valueMax: q.value_max === undefined ? undefined : Math.round(q.value_max * 100),
@@ -339,6 +408,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
     async (req, reply) => {
       const lead = await leadInReach(ctx, req, req.params.id);
       const version = expectedVersion(req, lead.version, true);
+      await requireCatalogued(ctx, req.body.fields);
       const fields = withContact(req.body.fields, req.body.contact);
       if (Object.keys(fields).length === 0)
         throw new Problem('validation-failed', 'nothing to change', {

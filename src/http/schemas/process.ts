@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FIELD_TYPES } from '../../domain/process-schema.js';
 import { isoTime, jsonObject, pageOf } from './common.js';
 
 /**
@@ -17,6 +18,7 @@ const processDocument = z
     assignment: jsonObject,
     pipelines: z.array(jsonObject),
     templates: jsonObject,
+    fields: z.array(jsonObject).optional(),
   })
   .meta({ id: 'ProcessDocument' });
 
@@ -155,4 +157,24 @@ export const simulationSchema = z.looseObject({
     }),
   ),
   timersFired: z.number().int(),
+});
+
+/** The field catalogue: every field a lead may have, for a front end's forms and filters. */
+export const fieldCatalogueSchema = z.object({
+  version: z.number().int().describe('The process version the catalogue is of'),
+  open: z
+    .boolean()
+    .describe('true when the process declares no fields section: a lead then takes any field besides these built-ins'),
+  items: z.array(
+    z
+      .object({
+        key: z.string().describe("The name in a lead's fields, and in filters (field.<key>=)"),
+        label: z.string(),
+        type: z.enum(FIELD_TYPES).describe("money is a number in the organisation's currency"),
+        options: z.array(z.string()).optional().describe("A select's values, in their stored spelling"),
+        help: z.string().optional(),
+        builtIn: z.boolean().describe('Read or written by Stageflow itself'),
+      })
+      .meta({ id: 'CatalogueField' }),
+  ),
 });
