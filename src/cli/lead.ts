@@ -8,6 +8,7 @@ import {
   type LeadRowCounts,
 } from '../store/lead-delete.js';
 import { LEAD_SORTS, searchLeads, type LeadSearch, type LeadSort } from '../store/lead-search.js';
+import { findMember } from '../store/members.js';
 import { leadRecord, leadRunLog } from '../store/queries.js';
 import { contextOf, displayZone, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
@@ -96,15 +97,19 @@ export function leadCommands(program: Command): void {
       const ctx = contextOf(cmd);
       const fields = parseFields(opts.field);
       const id = opts.id ?? newLeadId(ctx.now);
-      await withStore(ctx, (store) =>
-        submitAndShow(store, ctx, {
+      await withStore(ctx, async (store) => {
+        // `--as` a rep: she is entering a lead she found (assignment.self_sourced), as over the API.
+        const as = ctx.actor.kind === 'user' ? ctx.actor.id : undefined;
+        const rep = as !== undefined && (await findMember(store.db, as))?.role === 'rep';
+        await submitAndShow(store, ctx, {
           type: 'lead.created',
           lead: id,
           fields,
           ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
           ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}),
-        }),
-      );
+          ...(rep && opts.owner === undefined ? { sourcedBy: as } : {}),
+        });
+      });
     });
 
   lead

@@ -380,7 +380,7 @@ function assignmentRules(vp: string): Process['assignment'] {
       fallback: [],
     });
   }
-  return { default_owner: vp, reroute_on_change: ['territory'], same_contact: 'rules', rules };
+  return { default_owner: vp, reroute_on_change: ['territory'], same_contact: 'rules', self_sourced: 'rules', rules };
 }
 
 /** Public holidays that fall on the same date every year, for the years the example does not list. */

@@ -261,7 +261,7 @@ class Run {
 
   handle(): void {
     const e = this.event;
-    if (e.type === 'lead.created') return this.create(e.fields, e.owner, e.pipeline);
+    if (e.type === 'lead.created') return this.create(e.fields, e.owner, e.pipeline, e.sourcedBy);
     const lead = this.lead;
     this.realignStage();
     switch (e.type) {
@@ -375,7 +375,12 @@ class Run {
 
   // ---- lead creation and routing ----
 
-  private create(typed: Fields, owner: string | undefined, pipelineId: string | undefined): void {
+  private create(
+    typed: Fields,
+    owner: string | undefined,
+    pipelineId: string | undefined,
+    sourcedBy: string | undefined,
+  ): void {
     if (this.leadState) refuse('lead_exists', `lead "${this.event.lead}" already exists`);
     this.requireCatalogued(typed);
     // A field written as null is not set: the lead starts without it.
@@ -422,11 +427,44 @@ class Run {
     for (const [field, to] of Object.entries(fields))
       this.changes.push({ kind: 'field.changed', field, from: null, to });
     if (owner !== undefined) this.changeOwner(owner, 'manual', null);
-    else this.assignByRules('created', this.contactOwnerToKeep('created'));
+    else if (!this.keepSelfSourced(sourcedBy)) this.assignByRules('created', this.contactOwnerToKeep('created'));
     // The owner is settled for this event: a first stage's `assign: rules` must not route again.
     this.ownerSettled = true;
     this.enterStage(pipeline, 0, 'created');
     this.settle();
+  }
+
+  /**
+   * `self_sourced: creator`: a lead a rep found and enters herself is hers, before the contact's
+   * other leads or the rules are asked. No cap refuses it and none is charged for it: caps ration
+   * what the rules hand out, not what a rep brings in (as an open lead of hers it still counts
+   * towards `max_open`, for the leads routed to her later). She must be an active user of the
+   * process, else the rules route it, saying why; under `rules` the run log says it was routed
+   * anyway, so she reads in the answer why it went to someone else. True if she keeps it.
+   */
+  private keepSelfSourced(by: string | undefined): boolean {
+    if (by === undefined) return false;
+    const user = this.p.users.find((u) => u.id === by);
+    const routed =
+      this.p.assignment.self_sourced === 'rules'
+        ? 'routed by the rules (assignment.self_sourced: rules)'
+        : !user
+          ? `${by} is not a user of the process: routed by the rules`
+          : !user.active
+            ? `${by} is inactive: routed by the rules`
+            : null;
+    if (routed) {
+      this.log.push({ kind: 'assignment', rule: 'self_sourced', message: `created: self-sourced by ${by}; ${routed}` });
+      return false;
+    }
+    this.log.push({
+      kind: 'assignment',
+      rule: 'self_sourced',
+      message: `created: self-sourced by ${by}, who keeps it (assignment.self_sourced: creator); no cap holds it back or counts it`,
+      inputs: { sourcedBy: by },
+    });
+    this.changeOwner(by, 'self_sourced', null);
+    return true;
   }
 
   /**

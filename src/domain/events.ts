@@ -106,6 +106,13 @@ export const leadEventSchema = z.discriminatedUnion('type', [
       fields: fieldsSchema.default({}),
       owner: z.string().optional().describe('Explicit owner; skips the assignment rules.'),
       pipeline: z.string().optional().describe('Explicit pipeline; skips the entry criteria.'),
+      sourcedBy: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'The rep who found the lead herself and is entering it: under assignment.self_sourced: creator it is hers (the API and the CLI set it for a rep).',
+        ),
     })
     .strict(),
   z.object({ type: z.literal('lead.updated'), ...base, fields: fieldsSchema }).strict(),

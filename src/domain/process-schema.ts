@@ -229,6 +229,13 @@ const assignmentSchema = z
      * `rules` routes it like any other.
      */
     same_contact: z.enum(['rules', 'owner']).default('rules'),
+    /**
+     * A lead a rep creates herself (met at a fair, a referral): `creator` makes it hers, as HubSpot,
+     * Pipedrive and Salesforce do, with no cap holding it back or charged for it (caps ration what
+     * the rules hand out); `rules` routes it like any other. The default keeps what a process file
+     * written before the setting meant: an organisation that pools every lead opts in.
+     */
+    self_sourced: z.enum(['rules', 'creator']).default('rules'),
   })
   .strict();
 

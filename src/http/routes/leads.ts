@@ -307,6 +307,8 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
         fields: withContact(req.body.fields, req.body.contact) as z.input<typeof fieldsSchema>,
         ...(req.body.owner !== undefined ? { owner: req.body.owner } : {}),
         ...(req.body.pipeline !== undefined ? { pipeline: req.body.pipeline } : {}),
+        // A rep entering a lead found it herself: assignment.self_sourced says whether it is hers.
+        ...(caller.member.role === 'rep' ? { sourcedBy: caller.member.id } : {}),
       });
       void reply.header('location', `/api/v1/leads/${encodeURIComponent(id)}`);
       return sendCreated(reply, outcome);
