@@ -165,6 +165,16 @@ const variables = {
     '',
     'Key that signs unsubscribe links (32+ random characters); unset, marketing mail offers only a mailto unsubscribe.',
   ),
+  UNSUBSCRIBE_PREVIOUS_SECRETS: variable(
+    z
+      .string()
+      .transform((v) => (v === '' ? [] : v.split(',').map((s) => s.trim())))
+      .refine((list) => list.every((s) => s.length >= 32), {
+        message: 'expected comma-separated secrets of at least 32 characters each',
+      }),
+    '',
+    'Former UNSUBSCRIBE_SECRET values, comma-separated: links in mail sent under them keep working after a rotation.',
+  ),
   MAILCHIMP_WEBHOOK_SECRET: variable(
     z.union([z.literal(''), z.string().min(16, 'expected at least 16 characters (openssl rand -hex 16)')]),
     '',
@@ -224,6 +234,7 @@ const SECRETS: ReadonlySet<ConfigName> = new Set([
   'WEBHOOK_SECRET',
   'MAILCHIMP_API_KEY',
   'UNSUBSCRIBE_SECRET',
+  'UNSUBSCRIBE_PREVIOUS_SECRETS',
   'MAILCHIMP_WEBHOOK_SECRET',
 ]);
 

@@ -45,9 +45,15 @@ export interface UnsubscribeTokens {
   read(token: string): string | null;
 }
 
-export function unsubscribeTokens(secret: string): UnsubscribeTokens {
+/**
+ * Tokens made with `secret`. `previous` are secrets it replaced: links made with them (in mail
+ * already sent, which people may use months later) are still read, so a key can be rotated
+ * without breaking them; once the old mail no longer matters, the old secret is dropped.
+ */
+export function unsubscribeTokens(secret: string, previous: readonly string[] = []): UnsubscribeTokens {
   if (secret.length === 0) throw new Error('an unsubscribe token needs a secret');
   const keys = keysOf(secret);
+  const readers = [keys, ...previous.map(keysOf)];
   return {
     make(address) {
       const plain = Buffer.from(normalise(address), 'utf8');
@@ -60,12 +66,21 @@ export function unsubscribeTokens(secret: string): UnsubscribeTokens {
       if (token.length > MAX_TOKEN_CHARS || !/^[A-Za-z0-9_-]+$/.test(token)) return null;
       const raw = Buffer.from(token, 'base64url');
       if (raw.length <= 1 + IV_BYTES || raw[0] !== VERSION) return null;
-      const iv = raw.subarray(1, 1 + IV_BYTES);
-      const decipher = createDecipheriv('aes-256-ctr', keys.enc, iv);
-      const address = Buffer.concat([decipher.update(raw.subarray(1 + IV_BYTES)), decipher.final()]).toString('utf8');
-      // Constant time: the comparison says nothing about how close a forged IV came.
-      const expected = ivOf(keys, address).toString('base64url');
-      return sameSecret(expected, iv.toString('base64url')) ? address : null;
+      for (const k of readers) {
+        const address = readWith(k, raw);
+        if (address !== null) return address;
+      }
+      return null;
     },
   };
+}
+
+/** The address in a token's bytes if `keys` made it, else null. */
+function readWith(keys: Keys, raw: Buffer): string | null {
+  const iv = raw.subarray(1, 1 + IV_BYTES);
+  const decipher = createDecipheriv('aes-256-ctr', keys.enc, iv);
+  const address = Buffer.concat([decipher.update(raw.subarray(1 + IV_BYTES)), decipher.final()]).toString('utf8');
+  // Constant time: the comparison says nothing about how close a forged IV came.
+  const expected = ivOf(keys, address).toString('base64url');
+  return sameSecret(expected, iv.toString('base64url')) ? address : null;
 }

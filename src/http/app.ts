@@ -243,7 +243,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(async (root) => setupRoutes(root, ctx));
   const links = deps.publicRoutes ?? publicRouteOptionsFromEnv();
   // Each in its own scope: their form parsers apply to them alone.
-  await app.register(async (root) => unsubscribeRoutes(root, ctx, links.unsubscribeSecret));
+  await app.register(async (root) =>
+    unsubscribeRoutes(root, ctx, links.unsubscribeSecret, links.unsubscribePreviousSecrets ?? []),
+  );
   await app.register(async (root) => mailchimpWebhookRoutes(root, ctx, links.mailchimpWebhook));
   await app.register(async (api) => registerRoutes(api, ctx), { prefix: '/api/v1' });
   await app.ready();

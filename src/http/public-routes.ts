@@ -10,6 +10,8 @@ import type { MailchimpWebhookOptions } from './mailchimp-webhook.js';
 export interface PublicRouteOptions {
   /** UNSUBSCRIBE_SECRET: the key unsubscribe links are signed with; '' turns them off. */
   unsubscribeSecret: string;
+  /** UNSUBSCRIBE_PREVIOUS_SECRETS: keys links already sent were signed with before a rotation. */
+  unsubscribePreviousSecrets?: readonly string[];
   mailchimpWebhook: MailchimpWebhookOptions;
 }
 
@@ -17,6 +19,7 @@ export interface PublicRouteOptions {
 export function publicRouteOptionsFromEnv(): PublicRouteOptions {
   return {
     unsubscribeSecret: configValue('UNSUBSCRIBE_SECRET'),
+    unsubscribePreviousSecrets: configValue('UNSUBSCRIBE_PREVIOUS_SECRETS'),
     mailchimpWebhook: { secret: configValue('MAILCHIMP_WEBHOOK_SECRET'), lists: configValue('MAILCHIMP_LISTS') },
   };
 }

@@ -48,8 +48,8 @@ const FAILED = page(
 
 const params = z.object({ token: z.string().max(1000) });
 
-export function unsubscribeRoutes(app: Api, ctx: AppContext, secret: string): void {
-  const tokens = secret === '' ? null : unsubscribeTokens(secret);
+export function unsubscribeRoutes(app: Api, ctx: AppContext, secret: string, previous: readonly string[]): void {
+  const tokens = secret === '' ? null : unsubscribeTokens(secret, previous);
   const addressOf = (token: string) => tokens?.read(token) ?? null;
 
   // The one-click POST comes as a form (urlencoded or multipart, RFC 8058); what it says does not

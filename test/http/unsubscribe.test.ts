@@ -1,11 +1,11 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
+import { unsubscribeTokens } from '../../src/auth/unsubscribe-token.js';
 import { loadConfig } from '../../src/config.js';
 import { Engine } from '../../src/engine/engine.js';
 import { buildDeliverers } from '../../src/integrations/index.js';
 import { workOnce } from '../../src/server/worker.js';
 import { call, startServer, type TestServer } from '../support/http.js';
+import { startSmtp } from '../support/smtp.js';
 import { dialects } from '../support/stores.js';
 
 /**
@@ -16,6 +16,8 @@ import { dialects } from '../support/stores.js';
  */
 
 const UNSUBSCRIBE_SECRET = 'unsubscribe-secret-for-the-tests-0123456789';
+/** The key before a rotation: links in mail sent under it must keep working. */
+const PREVIOUS_SECRET = 'the-unsubscribe-secret-before-rotation-987';
 const HOOK_SECRET = 'mailchimp-hook-secret-0123';
 const AUDIENCE = 'a6b5da1054';
 
@@ -53,26 +55,15 @@ interface Mail {
   body: string;
 }
 
-async function smtpServer(): Promise<{ port: number; mails: Mail[]; close(): Promise<void> }> {
-  const mails: Mail[] = [];
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, done) {
-      let raw = '';
-      stream.on('data', (c: Buffer) => (raw += c.toString()));
-      stream.on('end', () => {
-        mails.push({ rcpt: session.envelope.rcptTo.map((r) => r.address), ...parseMail(raw) });
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+/** A real SMTP server whose messages are read back as headers and body. */
+async function smtpServer(): Promise<{ port: number; readonly mails: Mail[]; close(): Promise<void> }> {
+  const smtp = await startSmtp();
   return {
-    port: (smtp.server.address() as AddressInfo).port,
-    mails,
-    close: () => new Promise<void>((r) => smtp.close(() => r())),
+    port: smtp.port,
+    get mails() {
+      return smtp.received.map((m) => ({ rcpt: m.rcpt, ...parseMail(m.raw) }));
+    },
+    close: smtp.close,
   };
 }
 
@@ -111,6 +102,7 @@ describe.each(dialects)('unsubscribes on %s', (dialect) => {
       people: false,
       publicRoutes: {
         unsubscribeSecret: UNSUBSCRIBE_SECRET,
+        unsubscribePreviousSecrets: [PREVIOUS_SECRET],
         mailchimpWebhook: { secret: HOOK_SECRET, lists: new Map([['nurture', AUDIENCE]]) },
       },
     });
@@ -198,6 +190,12 @@ describe.each(dialects)('unsubscribes on %s', (dialect) => {
       expect(r.text).toBe(refusals[0]?.text);
     }
     expect((await fieldsOf(server, 'L1')).fields['unsubscribed']).toBeUndefined();
+    // A link in older mail, made with the key before a rotation, is still read; another key's is not.
+    const older = unsubscribeTokens(PREVIOUS_SECRET).make('lisa@buyer.example');
+    expect(older).not.toBe(token);
+    expect((await call(server, 'GET', `/unsubscribe/${older}`)).status).toBe(200);
+    const stranger = unsubscribeTokens(`${PREVIOUS_SECRET}x`).make('lisa@buyer.example');
+    expect((await call(server, 'GET', `/unsubscribe/${stranger}`)).status).toBe(404);
 
     // The one-click POST, as a mail provider sends it.
     const done = await call(server, 'POST', path, { headers: FORM, body: 'List-Unsubscribe=One-Click' });

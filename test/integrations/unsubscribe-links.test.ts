@@ -40,6 +40,28 @@ describe('unsubscribe tokens', () => {
     expect(unsubscribeTokens(`${SECRET}x`).read(t)).toBeNull();
     for (const junk of ['', 'x', 'not a token', 'a/b', 'A'.repeat(2000)]) expect(tokens.read(junk)).toBeNull();
   });
+
+  it('after a rotation, make tokens with the new key and still read those of the keys given as previous', () => {
+    const old = tokens.make('lisa@buyer.example');
+    const rotated = unsubscribeTokens(`new-${SECRET}`, [SECRET]);
+    const fresh = rotated.make('lisa@buyer.example');
+    expect(fresh).not.toBe(old);
+    expect(rotated.read(old)).toBe('lisa@buyer.example');
+    expect(rotated.read(fresh)).toBe('lisa@buyer.example');
+    expect(tokens.read(fresh)).toBeNull();
+    expect(unsubscribeTokens(`new-${SECRET}`).read(old)).toBeNull();
+  });
+
+  it('take former keys from UNSUBSCRIBE_PREVIOUS_SECRETS, refusing one too short to be a key', () => {
+    expect(loadConfig({ UNSUBSCRIBE_PREVIOUS_SECRETS: `${SECRET}, ${SECRET}2` }).UNSUBSCRIBE_PREVIOUS_SECRETS).toEqual([
+      SECRET,
+      `${SECRET}2`,
+    ]);
+    expect(loadConfig({}).UNSUBSCRIBE_PREVIOUS_SECRETS).toEqual([]);
+    expect(() => loadConfig({ UNSUBSCRIBE_PREVIOUS_SECRETS: `${SECRET},short` })).toThrow(
+      /UNSUBSCRIBE_PREVIOUS_SECRETS: .*at least 32 characters/,
+    );
+  });
 });
 
 const PROCESS = `
