@@ -1,14 +1,13 @@
 import { mkdtempSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { Engine } from '../../src/engine/engine.js';
 import { buildDeliverers, deliveryWarnings } from '../../src/integrations/index.js';
 import { workOnce } from '../../src/server/worker.js';
 import { openStore } from '../../src/store/db.js';
+import { startSmtp, smtpRefusal } from '../support/smtp.js';
 import { freshDatabaseUrl } from '../support/stores.js';
 import { PROCESS_YAML, session, tempFile, type CliResult } from './helpers.js';
 
@@ -45,26 +44,6 @@ async function deliver(db: string, env: Record<string, string>, at = Date.parse(
   }
 }
 
-/** A local SMTP server that accepts everything, recording each message. */
-async function smtpServer(): Promise<{ server: SMTPServer; port: number; got: string[] }> {
-  const got: string[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, done) {
-      let raw = '';
-      stream.on('data', (c: Buffer) => (raw += c.toString()));
-      stream.on('end', () => {
-        got.push(raw);
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.server.address() as AddressInfo).port, got };
-}
-
 describe('mail kept as .eml files (SMTP_URL unset)', () => {
   it('is recorded as kept, not sent, and `outbox message` prints it', async () => {
     const { db, cli, id } = await withQueuedMail();
@@ -97,18 +76,18 @@ describe('mail kept as .eml files (SMTP_URL unset)', () => {
     expect(kept.map((r) => r.id)).toHaveLength(2);
     const other = kept.find((r) => r.id !== id)?.id ?? '';
 
-    const smtp = await smtpServer();
+    const smtp = await startSmtp();
     try {
       expect(ok(await cli(['outbox', 'retry', id])).stdout).toBe(`queued ${id} for delivery now\n`);
-      await deliver(db, { SMTP_URL: `smtp://127.0.0.1:${smtp.port}/` });
-      expect(smtp.got).toHaveLength(1);
-      expect(smtp.got[0]).toContain('a1@example.com');
+      await deliver(db, { SMTP_URL: smtp.url });
+      expect(smtp.received).toHaveLength(1);
+      expect(smtp.received[0]?.raw).toContain('a1@example.com');
       expect(ok(await cli(['outbox', 'retry', '--kept'])).stdout).toMatch(/^queued 1 kept row\(s\) for delivery now/);
-      await deliver(db, { SMTP_URL: `smtp://127.0.0.1:${smtp.port}/` });
-      expect(smtp.got).toHaveLength(2);
-      expect(smtp.got[1]).toContain('a2@example.com');
+      await deliver(db, { SMTP_URL: smtp.url });
+      expect(smtp.received).toHaveLength(2);
+      expect(smtp.received[1]?.raw).toContain('a2@example.com');
     } finally {
-      await new Promise<void>((r) => smtp.server.close(() => r()));
+      await smtp.close();
     }
     const sent = JSON.parse(ok(await cli(['--json', 'outbox', 'list', '--status', 'sent'])).stdout) as {
       id: string;
@@ -167,21 +146,15 @@ describe('an admin’s hand on the outbox from the command line', () => {
   it('retries a failed row now and replays dead rows, leaving a bounce dead unless --all', async () => {
     const { db, cli, id } = await withQueuedMail();
     // A mail server that refuses the recipient for good: the row is parked dead on a final answer.
-    const { SMTPServer } = await import('smtp-server');
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
+    const smtp = await startSmtp({
       onRcptTo(_a, _s, callback) {
-        callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }));
+        callback(smtpRefusal(550, 'Mailbox unavailable'));
       },
     });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
     try {
-      const port = (smtp.server.address() as { port: number }).port;
-      await deliver(db, { SMTP_URL: `smtp://127.0.0.1:${port}` });
+      await deliver(db, { SMTP_URL: smtp.url });
     } finally {
-      await new Promise<void>((r) => smtp.close(() => r()));
+      await smtp.close();
     }
     const dead = JSON.parse(ok(await cli(['--json', 'outbox', 'list', '--status', 'dead'])).stdout) as { id: string }[];
     expect(dead.map((r) => r.id)).toEqual([id]);

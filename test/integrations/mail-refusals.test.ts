@@ -1,10 +1,9 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseProcess } from '../../src/domain/process-load.js';
 import type { DeliveryContext, OutboxItem } from '../../src/integrations/delivery.js';
 import { classifySmtpError, mailDeliverer } from '../../src/integrations/mail/deliver.js';
 import { enhancedStatus, recipientRefusal } from '../../src/integrations/mail/smtp-reply.js';
+import { startSmtp, smtpRefusal } from '../support/smtp.js';
 
 /**
  * A refusal at RCPT TO is a bounce (the contact's address marked, later mail cancelled) only when
@@ -163,18 +162,13 @@ afterEach(async () => {
 
 /** An SMTP server refusing every recipient with `answer` (the basic code, then the text). */
 async function refusingServer(answer: { code: number; text: string }): Promise<string> {
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    closeTimeout: 50,
+  const smtp = await startSmtp({
     onRcptTo(_address, _session, callback) {
-      callback(Object.assign(new Error(answer.text), { responseCode: answer.code }));
+      callback(smtpRefusal(answer.code, answer.text));
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+  cleanups.push(() => smtp.close());
+  return smtp.url;
 }
 
 async function deliverRefused(answer: { code: number; text: string }) {

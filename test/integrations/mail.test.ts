@@ -2,7 +2,6 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Process } from '../../src/domain/process-schema.js';
 import { parseProcess } from '../../src/domain/process-load.js';
@@ -17,6 +16,7 @@ import {
 } from '../../src/integrations/mail/compose.js';
 import { mailDeliverer, type MailDeliverer } from '../../src/integrations/mail/deliver.js';
 import { renderTemplate } from '../../src/integrations/mail/render.js';
+import { startSmtp, smtpRefusal, type TestSmtp } from '../support/smtp.js';
 
 /** A small valid process with addresses, a team with a manager, and templates. */
 const MAIL_PROCESS = `
@@ -259,18 +259,10 @@ describe('composeMail', () => {
 
 // ---- delivery through a real SMTP server, and to .eml files ----
 
-interface Received {
-  from: string;
-  rcpt: string[];
-  raw: string;
-}
-
-interface TestSmtp {
-  url: string;
-  received: Received[];
+/** A real SMTP server (test/support/smtp.ts) whose answer at RCPT TO a test may set. */
+interface RefusingSmtp extends TestSmtp {
   /** Set to refuse some recipients at RCPT TO with this code and text. */
   refuse: (address: string) => { code: number; text: string } | null;
-  stop(): Promise<void>;
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -278,43 +270,25 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function startSmtp(): Promise<TestSmtp> {
-  const received: Received[] = [];
-  let stopped = false;
-  const smtp: TestSmtp = {
-    url: '',
-    received,
-    refuse: () => null,
-    stop: () =>
-      stopped ? Promise.resolve() : new Promise<void>((resolve) => ((stopped = true), server.close(() => resolve()))),
-  };
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    closeTimeout: 50,
-    onRcptTo(address, _session, callback) {
-      const r = smtp.refuse(address.address);
-      if (!r) return callback();
-      callback(Object.assign(new Error(r.text), { responseCode: r.code }));
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const env = session.envelope;
-        received.push({
-          from: env.mailFrom ? env.mailFrom.address : '',
-          rcpt: env.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  smtp.url = `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
-  cleanups.push(() => smtp.stop());
+async function startRefusingSmtp(): Promise<RefusingSmtp> {
+  const smtp: RefusingSmtp = Object.assign(
+    await startSmtp({
+      onRcptTo(address, _session, callback) {
+        const r = smtp.refuse(address.address);
+        if (!r) return callback();
+        callback(smtpRefusal(r.code, r.text));
+      },
+    }),
+    { refuse: () => null },
+  );
+  cleanups.push(() => smtp.close());
+  return smtp;
+}
+
+/** A real SMTP server that answers as `options` say, closed after the test. */
+async function startPlainSmtp(options: Parameters<typeof startSmtp>[0]): Promise<TestSmtp> {
+  const smtp = await startSmtp(options);
+  cleanups.push(() => smtp.close());
   return smtp;
 }
 
@@ -356,7 +330,7 @@ const ctxNow = (over: Partial<DeliveryContext> = {}): DeliveryContext => ({
 
 describe('mailDeliverer over SMTP', () => {
   it('delivers the rendered template; a resend of the same row has the same Message-ID', async () => {
-    const smtp = await startSmtp();
+    const smtp = await startRefusingSmtp();
     const mail = deliverer({ smtpUrl: smtp.url });
 
     const first = await mail.deliver(welcome(), ctxNow());
@@ -390,7 +364,7 @@ describe('mailDeliverer over SMTP', () => {
   });
 
   it('sends an overdue task to the assignee with the manager in copy', async () => {
-    const smtp = await startSmtp();
+    const smtp = await startRefusingSmtp();
     const mail = deliverer({ smtpUrl: smtp.url });
     const overdue = item('task.overdue', {
       task: 't1',
@@ -410,7 +384,7 @@ describe('mailDeliverer over SMTP', () => {
   });
 
   it('retries a 4xx refusal, parks a 5xx one, and reports a partly refused message as sent', async () => {
-    const smtp = await startSmtp();
+    const smtp = await startRefusingSmtp();
     const mail = deliverer({ smtpUrl: smtp.url });
 
     smtp.refuse = () => ({ code: 451, text: 'Greylisted, try again later' });
@@ -441,10 +415,10 @@ describe('mailDeliverer over SMTP', () => {
   });
 
   it('retries when the server is gone (connection refused) or drops the connection', async () => {
-    const smtp = await startSmtp();
+    const smtp = await startRefusingSmtp();
     const mail = deliverer({ smtpUrl: smtp.url });
     expect((await mail.deliver(welcome(), ctxNow())).status).toBe('sent');
-    await smtp.stop();
+    await smtp.close();
     const gone = await mail.deliver(welcome(), ctxNow());
     expect(gone.status).toBe('retry');
     expect(gone.status !== 'sent' && gone.error).toMatch(/ECONNREFUSED/);
@@ -483,18 +457,13 @@ describe('mailDeliverer over SMTP', () => {
   });
 
   it('retries a refused login (a configuration problem) and never echoes the password', async () => {
-    const server = new SMTPServer({
+    const { port } = await startPlainSmtp({
+      authOptional: false,
       allowInsecureAuth: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      closeTimeout: 50,
       onAuth(_auth, _session, callback) {
         callback(new Error('Invalid username or password'));
       },
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const port = (server.server.address() as AddressInfo).port;
     const r = await deliverer({ smtpUrl: `smtp://crm:s3cr%3At@127.0.0.1:${port}` }).deliver(welcome(), ctxNow());
     expect(r.status).toBe('retry');
     expect(r.status !== 'sent' && r.error).toMatch(/^SMTP login failed \(check SMTP_URL\).*535/);
@@ -503,41 +472,24 @@ describe('mailDeliverer over SMTP', () => {
 
   it('retries what only the setup can fix: a login the URL does not give (530), a refused sender or relay', async () => {
     // A relay that wants a login, reached by an SMTP_URL without user:pass: 530 at MAIL FROM.
-    const authRequired = new SMTPServer({
-      authOptional: false,
-      allowInsecureAuth: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      closeTimeout: 50,
-    });
-    await new Promise<void>((resolve) => authRequired.listen(0, '127.0.0.1', () => resolve()));
-    cleanups.push(() => new Promise<void>((resolve) => authRequired.close(() => resolve())));
-    const port = (authRequired.server.address() as AddressInfo).port;
-    const noLogin = await deliverer({ smtpUrl: `smtp://127.0.0.1:${port}` }).deliver(welcome(), ctxNow());
+    const authRequired = await startPlainSmtp({ authOptional: false, allowInsecureAuth: true });
+    const noLogin = await deliverer({ smtpUrl: authRequired.url }).deliver(welcome(), ctxNow());
     expect(noLogin.status).toBe('retry');
     expect(noLogin.status !== 'sent' && noLogin.error).toMatch(
       /^SMTP configuration: the server requires a login .*530/,
     );
 
     // A server that refuses this sender at MAIL FROM, and one that refuses to relay at RCPT TO.
-    const picky = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      closeTimeout: 50,
+    const picky = await startPlainSmtp({
       onMailFrom(_address, _session, callback) {
-        callback(Object.assign(new Error('Sender address rejected: not owned by user'), { responseCode: 553 }));
+        callback(smtpRefusal(553, 'Sender address rejected: not owned by user'));
       },
     });
-    await new Promise<void>((resolve) => picky.listen(0, '127.0.0.1', () => resolve()));
-    cleanups.push(() => new Promise<void>((resolve) => picky.close(() => resolve())));
-    const sender = await deliverer({
-      smtpUrl: `smtp://127.0.0.1:${(picky.server.address() as AddressInfo).port}`,
-    }).deliver(welcome(), ctxNow());
+    const sender = await deliverer({ smtpUrl: picky.url }).deliver(welcome(), ctxNow());
     expect(sender.status).toBe('retry');
     expect(sender.status !== 'sent' && sender.error).toMatch(/^SMTP configuration: the server refused the sender/);
 
-    const smtp = await startSmtp();
+    const smtp = await startRefusingSmtp();
     smtp.refuse = () => ({ code: 550, text: '5.7.1 Relaying denied' });
     const relay = await deliverer({ smtpUrl: smtp.url }).deliver(welcome(), ctxNow());
     expect(relay.status).toBe('retry');
@@ -545,7 +497,7 @@ describe('mailDeliverer over SMTP', () => {
   });
 
   it('does not send what compose declares dead, and retries after close()', async () => {
-    const smtp = await startSmtp();
+    const smtp = await startRefusingSmtp();
     const mail = deliverer({ smtpUrl: smtp.url });
     const noAddress = await mail.deliver(item('congratulate', { user: 'nemo', message: 'Well done' }), ctxNow());
     expect(noAddress.status).toBe('dead');

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -9,6 +8,7 @@ import { buildDeliverers } from '../../src/integrations/index.js';
 import { verifyWebhookSignature } from '../../src/integrations/webhook.js';
 import { workOnce } from '../../src/server/worker.js';
 import type { Store } from '../../src/store/db.js';
+import { startSmtp, smtpRefusal, type TestSmtp } from '../support/smtp.js';
 import { dialects, freshStore } from '../support/stores.js';
 
 /**
@@ -48,45 +48,25 @@ templates:
 `;
 }
 
-interface Received {
-  smtp: string[];
-  hooks: { headers: Record<string, string | string[] | undefined>; body: string }[];
+interface ReceivedHook {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
 }
 
-async function receivers(): Promise<{
-  smtp: SMTPServer;
-  smtpPort: number;
-  http: Server;
-  hookUrl: string;
-  got: Received;
-}> {
-  const got: Received = { smtp: [], hooks: [] };
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, done) {
-      let raw = '';
-      stream.on('data', (c: Buffer) => (raw += c.toString()));
-      stream.on('end', () => {
-        got.smtp.push(raw);
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+async function receivers(): Promise<{ smtp: TestSmtp; http: Server; hookUrl: string; hooks: ReceivedHook[] }> {
+  const hooks: ReceivedHook[] = [];
+  const smtp = await startSmtp();
   const http = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      got.hooks.push({ headers: req.headers, body });
+      hooks.push({ headers: req.headers, body });
       res.writeHead(204).end();
     });
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const hookUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/hook`;
-  return { smtp, smtpPort, http, hookUrl, got };
+  return { smtp, http, hookUrl, hooks };
 }
 
 describe.each(dialects)('the worker delivers the outbox on %s', (dialect) => {
@@ -100,7 +80,7 @@ describe.each(dialects)('the worker delivers the outbox on %s', (dialect) => {
   it('mails the contact and calls the signed webhook, then parks and replays an unsigned one', async () => {
     const r = await receivers();
     closers.push(
-      () => new Promise<void>((res) => r.smtp.close(() => res())),
+      () => r.smtp.close(),
       () => new Promise<void>((res) => r.http.close(() => res())),
     );
     store = await freshStore(dialect);
@@ -118,7 +98,7 @@ describe.each(dialects)('the worker delivers the outbox on %s', (dialect) => {
     expect(created.ok).toBe(true);
 
     const env = {
-      SMTP_URL: `smtp://127.0.0.1:${r.smtpPort}`,
+      SMTP_URL: r.smtp.url,
       MAIL_FROM: 'Sales <sales@seller.example>',
       WEBHOOK_SECRET: 'whsec-test',
       // The receiver is this test's, on loopback.
@@ -128,13 +108,13 @@ describe.each(dialects)('the worker delivers the outbox on %s', (dialect) => {
     closers.push(() => signed.close());
     await workOnce(store, engine, { deliverers: signed.deliverers, now: () => T0 + 1000, sessionIdleMs: 60_000 });
 
-    expect(r.got.smtp).toHaveLength(1);
-    const mail = r.got.smtp[0] ?? '';
+    expect(r.smtp.received).toHaveLength(1);
+    const mail = r.smtp.received[0]?.raw ?? '';
     expect(mail).toMatch(/^To: Lisa <lisa@buyer\.example>/m);
     expect(mail).toMatch(/^Subject: Hello Lisa/m);
     expect(mail).toContain('Hi Lisa, I am Anna Owner.');
-    expect(r.got.hooks).toHaveLength(1);
-    const hook = r.got.hooks[0];
+    expect(r.hooks).toHaveLength(1);
+    const hook = r.hooks[0];
     expect(
       verifyWebhookSignature(
         'whsec-test',
@@ -169,7 +149,7 @@ describe.each(dialects)('the worker delivers the outbox on %s', (dialect) => {
     const unsigned = buildDeliverers(loadConfig({ ...env, WEBHOOK_SECRET: '' }));
     closers.push(() => unsigned.close());
     await workOnce(store, engine, { deliverers: unsigned.deliverers, now: () => T0 + 3000, sessionIdleMs: 60_000 });
-    expect(r.got.hooks).toHaveLength(1);
+    expect(r.hooks).toHaveLength(1);
     const waiting = await store.db
       .selectFrom('outbox')
       .selectAll()
@@ -179,8 +159,8 @@ describe.each(dialects)('the worker delivers the outbox on %s', (dialect) => {
     expect(waiting).toMatchObject({ status: 'pending', attempts: 0, last_error: null });
 
     await workOnce(store, engine, { deliverers: signed.deliverers, now: () => T0 + 5000, sessionIdleMs: 60_000 });
-    expect(r.got.hooks).toHaveLength(2);
-    expect(JSON.parse(r.got.hooks[1]?.body ?? '{}')).toMatchObject({ lead: { id: 'L2' } });
+    expect(r.hooks).toHaveLength(2);
+    expect(JSON.parse(r.hooks[1]?.body ?? '{}')).toMatchObject({ lead: { id: 'L2' } });
   });
 });
 
@@ -191,27 +171,14 @@ describe.each(dialects)('a hard bounce of contact mail on %s', (dialect) => {
   });
 
   it('marks the address bounced on the lead, tells the rep, and sends no more automated mail to it', async () => {
-    const delivered: string[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      closeTimeout: 50,
+    const smtp = await startSmtp({
       onRcptTo(address, _session, callback) {
-        if (address.address === 'gone@buyer.example')
-          return callback(Object.assign(new Error('5.1.1 Mailbox unavailable'), { responseCode: 550 }));
+        if (address.address === 'gone@buyer.example') return callback(smtpRefusal(550, '5.1.1 Mailbox unavailable'));
         callback();
       },
-      onData(stream, session, done) {
-        stream.resume();
-        stream.on('end', () => {
-          delivered.push(...session.envelope.rcptTo.map((r) => r.address));
-          done();
-        });
-      },
     });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-    closers.push(() => new Promise<void>((res) => smtp.close(() => res())));
+    closers.push(() => smtp.close());
+    const delivered = () => smtp.received.flatMap((m) => m.rcpt);
     const store = await freshStore(dialect);
     closers.push(() => store.close());
     await applyProcess(
@@ -245,7 +212,7 @@ templates:
       (await engine.handle({ type: 'lead.created', lead: 'B1', fields: { email: 'gone@buyer.example' } }, T0)).ok,
     ).toBe(true);
     const config = loadConfig({
-      SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      SMTP_URL: smtp.url,
       MAIL_FROM: 'Sales <sales@seller.example>',
     });
     const d = buildDeliverers(config);
@@ -281,7 +248,7 @@ templates:
     ).toBe(true);
     await work(T0 + 3000);
     expect((await rows())[1]).toMatchObject({ status: 'cancelled', last_error: expect.stringMatching(/bounced/) });
-    expect(delivered).toEqual([]);
+    expect(delivered()).toEqual([]);
     const v = await store.db.selectFrom('leads').select('version').where('id', '=', 'B1').executeTakeFirstOrThrow();
     expect(
       (
@@ -296,6 +263,6 @@ templates:
       true,
     );
     await work(T0 + 6000);
-    expect(delivered).toEqual(['new@buyer.example']);
+    expect(delivered()).toEqual(['new@buyer.example']);
   });
 });

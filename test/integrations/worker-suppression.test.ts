@@ -1,5 +1,3 @@
-import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -11,6 +9,7 @@ import { contactKeys } from '../../src/store/contact-keys.js';
 import type { Store } from '../../src/store/db.js';
 import { startMailchimpStandin, type MailchimpStandin } from '../support/mailchimp-standin.js';
 import { suppress } from '../../src/store/suppressions.js';
+import { startSmtp } from '../support/smtp.js';
 import { dialects, freshStore } from '../support/stores.js';
 
 /**
@@ -47,25 +46,6 @@ templates:
     body: 'Hello.'
 `;
 
-async function smtpServer(): Promise<{ server: SMTPServer; port: number; got: string[] }> {
-  const got: string[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, done) {
-      let raw = '';
-      stream.on('data', (c: Buffer) => (raw += c.toString()));
-      stream.on('end', () => {
-        got.push(raw);
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.server.address() as AddressInfo).port, got };
-}
-
 describe.each(dialects)('the worker sends nothing to an erased address on %s', (dialect) => {
   let store: Store;
   const closers: (() => Promise<void>)[] = [];
@@ -74,8 +54,8 @@ describe.each(dialects)('the worker sends nothing to an erased address on %s', (
   });
 
   it('cancels contact mail, list subscribe and enrichment for a suppressed address, and contact mail to a former one', async () => {
-    const smtp = await smtpServer();
-    closers.push(() => new Promise<void>((r) => smtp.server.close(() => r())));
+    const smtp = await startSmtp();
+    closers.push(() => smtp.close());
     const mailchimp: MailchimpStandin = await startMailchimpStandin({ lists: ['list-a'] });
     closers.push(() => mailchimp.close());
     store = await freshStore(dialect);
@@ -84,7 +64,7 @@ describe.each(dialects)('the worker sends nothing to an erased address on %s', (
     const engine = new Engine(store);
     const built = buildDeliverers(
       loadConfig({
-        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        SMTP_URL: smtp.url,
         MAIL_FROM: 'Sales <sales@seller.example>',
         MAILCHIMP_API_KEY: mailchimp.apiKey,
         MAILCHIMP_BASE_URL: mailchimp.baseUrl,
@@ -157,9 +137,9 @@ describe.each(dialects)('the worker sends nothing to an erased address on %s', (
       { id: 'L-TYPO:2:1:list.subscribe', status: 'sent', last_error: null },
     ]);
     // Only the untouched lead's welcome went out; Mailchimp never got her address onto a list.
-    expect(smtp.got).toHaveLength(1);
-    expect(smtp.got[0]).toMatch(/^To: kim@ok\.example/m);
-    expect(smtp.got.join('\n')).not.toMatch(/jane@acme|lee@lo/i);
+    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received[0]?.raw).toMatch(/^To: kim@ok\.example/m);
+    expect(smtp.received.map((m) => m.raw).join('\n')).not.toMatch(/jane@acme|lee@lo/i);
     expect(mailchimp.member('list-a', 'jane@acme.example')).toBeUndefined();
     expect(mailchimp.member('list-a', 'lee@lo.example')).toBeUndefined();
     expect(mailchimp.member('list-a', 'kim@ok.example')?.status).toBe('subscribed');
