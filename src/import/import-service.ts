@@ -36,6 +36,8 @@ import { compileMapping, type CompiledMapping, type StageDateColumn } from './ma
 import { keyLine, readMappingFile } from './mapping-file.js';
 import { mappingSchema, refineMapping, refinementSchema, type Mapping, type MappingRefinement } from './mapping.js';
 import { mergeOrganisation } from './organisation.js';
+import { fieldCatalogue, unknownFieldMessage } from '../domain/field-catalogue.js';
+import type { Process } from '../domain/process-schema.js';
 import {
   planLead,
   ProcessDirectory,
@@ -229,6 +231,7 @@ export async function runImport(store: Store, opts: ImportOptions): Promise<Impo
   report.processVersion = version;
   const dir = new ProcessDirectory(process);
   if (opts.mapping) checkStageTargets(read.mapping, dir, opts.mapping);
+  checkFieldTargets(read.mapping, process, opts.mapping);
   const planCtx: PlanContext = {
     process,
     processVersion: version ?? 0,
@@ -345,6 +348,30 @@ function checkStageTargets(mapping: Mapping, dir: ProcessDirectory, file: { text
       .map(({ from, message }) => {
         const line = keyLine(file.text, ['stages', from]);
         return `${file.label}: stages.${from}: ${message}${line === null ? '' : ` (line ${line})`}`;
+      })
+      .join('\n'),
+  );
+}
+
+/**
+ * Under a field catalogue, a mapping's `fields` that name a field the process does not declare are
+ * refused before any record, as a lead write to one is (docs/process.md, Fields).
+ */
+function checkFieldTargets(
+  mapping: Mapping,
+  process: Process,
+  file: { text: string; label: string } | undefined,
+): void {
+  const catalogue = fieldCatalogue(process);
+  if (catalogue === null) return;
+  const keys = catalogue.map((f) => f.key);
+  const wrong = Object.keys(mapping.fields).filter((k) => !keys.includes(k));
+  if (wrong.length === 0) return;
+  throw new ImportRejected(
+    wrong
+      .map((k) => {
+        const line = file ? keyLine(file.text, ['fields', k]) : null;
+        return `${file?.label ?? 'mapping'}: fields.${k}: ${unknownFieldMessage(k, keys)}${line === null ? '' : ` (line ${line})`}`;
       })
       .join('\n'),
   );
