@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Change, Effect, LogEntry } from '../domain/decide.js';
 import type { Actor, EngineEvent } from '../domain/events.js';
 import { activityId, type LeadState, type StayState, type TaskState } from '../domain/lead.js';
+import { retractNotes, retractNotesSqlite, type NoteRetraction } from './activity-note-history.js';
 import type { Tx } from './db.js';
 import { prepared, runChangedUpdate, runRows, runUpdates, upsertTail, type Connection } from './sqlite-statements.js';
 import { reachAfter, type LeadReach, type StayPlace } from './lead-reach.js';
@@ -134,6 +135,8 @@ export class DecisionWriter {
   /** Notes corrected, and activities deleted, of activities logged before this batch. */
   private readonly activityNotes = new Map<string, string | null>();
   private readonly deletedActivities = new Set<string>();
+  /** Activities whose earlier note texts leave the event log (corrected or deleted in this batch). */
+  private readonly noteRetractions: NoteRetraction[] = [];
   private readonly outbox = new Map<string, OutboxTable>();
 
   /** A task written by an earlier event of this batch, as that event left it. */
@@ -229,12 +232,14 @@ export class DecisionWriter {
           break;
         }
         case 'activity.edited': {
+          this.noteRetractions.push({ activity: c.id, lead: id, before: seq });
           const row = this.activities.get(c.id);
           if (row) row.note = c.note;
           else this.activityNotes.set(c.id, c.note);
           break;
         }
         case 'activity.deleted':
+          this.noteRetractions.push({ activity: c.id, lead: id, before: seq });
           // One logged in this batch is never written; an older one is deleted at flush.
           if (!this.activities.delete(c.id)) {
             this.activityNotes.delete(c.id);
@@ -383,6 +388,7 @@ export class DecisionWriter {
       [...this.activityNotes].map(([id, note]) => ({ id, note })),
     );
     for (const id of this.deletedActivities) prepared(db, 'delete from "activities" where "id" = ?').run(id);
+    retractNotesSqlite(db, this.noteRetractions);
     // No `on conflict do nothing`: keys are unique by construction (outboxKey), and a clash would
     // drop an effect without a word, as it once did for a lead re-created under a deleted one's id.
     runRows(db, 'outbox', this.outbox.values());
@@ -415,6 +421,7 @@ export class DecisionWriter {
         .deleteFrom('activities')
         .where('id', 'in', [...this.deletedActivities])
         .execute();
+    await retractNotes(tx, this.noteRetractions);
     // The outbox key is the effect's idempotency key, unique by construction (outboxKey); a clash
     // fails the batch rather than dropping an effect unseen.
     for (const rows of chunks([...this.outbox.values()])) await tx.insertInto('outbox').values(rows).execute();

@@ -86,6 +86,12 @@ describe.each(dialects)('activity ids, edits and deletes over the API (%s)', (di
     expect((await patch(tokens.mate, 'not mine')).status).toBe(404);
     expect((await patch(tokens.other, 'not mine')).status).toBe(404);
     expect((await list()).items[0]?.note).toBe('fixed by the manager');
+    // The earlier texts leave the timeline; the correction that stands stays.
+    const timeline = await call(s, 'GET', `/api/v1/leads/${(await list()).items[0]?.lead ?? ''}/timeline?limit=100`, {
+      token: tokens.admin,
+    });
+    expect(timeline.text).not.toMatch(/"typo"|"fixed"/);
+    expect(timeline.text).toContain('fixed by the manager');
 
     // The lead's owner, but not the author of the manager's note: not theirs to change.
     const managers = ((await log(tokens.manager, { kind: 'note', note: 'coaching' })).body as { activity: Activity })
@@ -110,9 +116,10 @@ describe.each(dialects)('activity ids, edits and deletes over the API (%s)', (di
     const { s, tokens, lead, log, list } = await setUp(dialect);
     const wrong = ((await log(tokens.rep, { kind: 'call', note: 'wrong lead' })).body as { activity: Activity })
       .activity.id;
-    expect(
-      (await call(s, 'DELETE', `/api/v1/activities/${encodeURIComponent(wrong)}`, { token: tokens.other })).status,
-    ).toBe(404);
+    // Another team's rep learns nothing: the same answer as for an id that does not exist.
+    const probe = await call(s, 'DELETE', `/api/v1/activities/${encodeURIComponent(wrong)}`, { token: tokens.other });
+    expect(probe.status).toBe(404);
+    expect((probe.body as { detail: string }).detail).toBe(`activity "${wrong}" does not exist`);
     const deleted = await call(s, 'DELETE', `/api/v1/activities/${encodeURIComponent(wrong)}`, { token: tokens.rep });
     expect(deleted.status, deleted.text).toBe(204);
     expect((await list()).items).toEqual([]);
@@ -121,6 +128,11 @@ describe.each(dialects)('activity ids, edits and deletes over the API (%s)', (di
     const exported = await call(s, 'GET', '/api/v1/exports/activities?format=jsonl', { token: tokens.admin });
     expect(exported.status).toBe(200);
     expect(exported.text).not.toContain('wrong lead');
+    // Nor is its note left in the lead's timeline, which everyone working the lead reads.
+    const timeline = await call(s, 'GET', `/api/v1/leads/${lead}/timeline?limit=100`, { token: tokens.admin });
+    expect(timeline.status).toBe(200);
+    expect(timeline.text).toContain('activity.deleted');
+    expect(timeline.text).not.toContain('wrong lead');
 
     // The deleted call no longer counts: one more call leaves the goal (two calls) unmet.
     await log(tokens.rep, { kind: 'call' });

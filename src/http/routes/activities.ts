@@ -82,7 +82,13 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
   async function changeableActivity(req: FastifyRequest, id: string): Promise<ActivityRow> {
     const row = await findActivity(ctx.store.db, id);
     if (!row) throw new Problem('not-found', `activity "${id}" does not exist`);
-    const lead = await leadInReach(ctx, req, row.lead_id, 'work');
+    const lead = await leadInReach(ctx, req, row.lead_id, 'work').catch((e: unknown) => {
+      // Out of reach reads exactly as missing: the id names the lead, so any other answer would
+      // tell a rep that a lead of another team exists.
+      if (e instanceof Problem && e.type === 'not-found')
+        throw new Problem('not-found', `activity "${id}" does not exist`);
+      throw e;
+    });
     const caller = callerOf(req);
     const manages = caller.member.role !== 'rep' && reachesOwner(await reachFor(ctx, caller), lead.owner);
     if (!manages && row.actor !== caller.member.id)
@@ -217,7 +223,7 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['activities'],
         summary:
-          'Delete an activity (its author, or a manager over the lead): gone from lists, exports and reports; the event log keeps who and when. It stops counting toward the goal of the stay it was logged in if the lead is still there',
+          'Delete an activity (its author, or a manager over the lead): gone from lists, exports and reports; the event log keeps who and when, and its note leaves the earlier events. It stops counting toward the goal of the stay it was logged in if the lead is still there',
         params: activityParams,
         response: { 204: NO_CONTENT },
       },
