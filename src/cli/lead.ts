@@ -11,6 +11,7 @@ import { LEAD_SORTS, searchLeads, type LeadSearch, type LeadSort } from '../stor
 import { findMember } from '../store/members.js';
 import { leadRecord, leadRunLog } from '../store/queries.js';
 import { contextOf, displayZone, withStore } from './context.js';
+import { processFilterOptions } from './list-filters.js';
 import { CliError, UsageError } from './errors.js';
 import { renderRunLog, runLogJson } from './lead-why.js';
 import { leadJson, loadLeadPage, renderLead } from './lead-view.js';
@@ -38,6 +39,8 @@ interface ListOptions {
   territory?: string;
   search?: string;
   updatedSince?: string;
+  team?: string;
+  stalled?: 'true' | 'false';
   sort: LeadSort;
   order: 'asc' | 'desc';
   limit: string;
@@ -47,10 +50,11 @@ interface ListOptions {
 const CLOSED_AT_HELP =
   'when the deal closed, if earlier (ISO time with offset, e.g. 2026-11-30T17:00:00+01:00): not in the future, not before the lead entered its stage';
 
-function searchOf(opts: ListOptions, limit: number, zone: string): LeadSearch {
+function searchOf(opts: ListOptions, limit: number, zone: string, owners: string[] | undefined): LeadSearch {
   return {
     status: opts.status,
     owner: opts.owner,
+    owners,
     pipeline: opts.pipeline,
     stage: opts.stage,
     source: opts.source,
@@ -59,6 +63,7 @@ function searchOf(opts: ListOptions, limit: number, zone: string): LeadSearch {
     q: opts.search,
     updatedFrom:
       opts.updatedSince === undefined ? undefined : parseTimeFilter(opts.updatedSince, '--updated-since', zone),
+    stalled: opts.stalled === undefined ? undefined : opts.stalled === 'true',
     reach: null,
     sort: opts.sort,
     order: opts.order,
@@ -132,6 +137,13 @@ export function leadCommands(program: Command): void {
     .option('--owner <user>', 'only leads of this owner')
     .option('--pipeline <id>', 'only leads in this pipeline')
     .option('--stage <id>', 'only leads in this stage')
+    .option('--team <team>', "only leads owned by the team's members (its id or name, any case)")
+    .addOption(
+      new Option(
+        '--stalled <bool>',
+        'true: open leads whose stay in their stage stalled; false: open leads not stalled',
+      ).choices(['true', 'false']),
+    )
     .option('--source <source>', 'only leads from this source')
     .option('--product <product>', 'only leads for this product')
     .option('--territory <territory>', 'only leads in this territory')
@@ -151,15 +163,19 @@ export function leadCommands(program: Command): void {
       const limit = parsePositiveInt(opts.limit, '--limit');
       await withStore(ctx, async (store) => {
         const zone = await displayZone(store);
-        const leads = (await searchLeads(store.db, searchOf(opts, limit, zone), store.dialect)).rows.map(leadRecord);
+        const { members } = await processFilterOptions(store, opts);
+        const found = (await searchLeads(store.db, searchOf(opts, limit, zone, members), store.dialect)).rows;
+        const leads = found.map(leadRecord);
         if (ctx.json)
           return printJson(
-            leads.map((l) => ({
-              ...l,
-              stageEnteredAt: iso(l.stageEnteredAt),
-              createdAt: iso(l.createdAt),
-              closedAt: iso(l.closedAt),
-              updatedAt: iso(l.updatedAt),
+            found.map((r, i) => ({
+              ...leads[i],
+              stageEnteredAt: iso(r.stage_entered_at),
+              createdAt: iso(r.created_at),
+              closedAt: iso(r.closed_at),
+              updatedAt: iso(r.updated_at),
+              lastActivityAt: iso(r.last_activity_at),
+              nextTaskDueAt: iso(r.next_task_due_at),
             })),
           );
         if (leads.length === 0) return print('no leads');

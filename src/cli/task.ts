@@ -3,9 +3,13 @@ import { DUE_TIME_HINT, isDueTime } from '../domain/due-time.js';
 import type { TaskStatus } from '../domain/lead.js';
 import { TASK_KINDS } from '../domain/process-schema.js';
 import type { Store } from '../store/db.js';
-import { findLead, findTask, listTasks } from '../store/queries.js';
+import { IANAZone } from 'luxon';
+import { findLead, findTask } from '../store/queries.js';
+import { searchTasks, TASK_SORTS, type TaskSort } from '../store/task-search.js';
 import { contextOf, displayZone, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
+import { processFilterOptions } from './list-filters.js';
+import { stageNameIn } from '../domain/process-filter.js';
 import { taskJson } from './lead-view.js';
 import { formatTime, print, printJson, table } from './output.js';
 import { parsePositiveInt, parseTimeFilter } from './parse.js';
@@ -29,6 +33,12 @@ interface ListOptions {
   overdue?: boolean;
   dueAfter?: string;
   dueBefore?: string;
+  team?: string;
+  pipeline?: string;
+  stage?: string;
+  tz?: string;
+  sort: TaskSort;
+  order: 'asc' | 'desc';
   limit: string;
 }
 
@@ -66,32 +76,68 @@ export function taskCommands(program: Command): void {
       '--due-before <time>',
       'only tasks due before this time, or before the start of this date (organisation’s zone)',
     )
+    .option('--team <team>', "only tasks assigned to the team's members (its id or name, any case)")
+    .option('--pipeline <id>', "only tasks of this pipeline's stages")
+    .option('--stage <id>', 'only tasks of this stage')
+    .option(
+      '--tz <zone>',
+      'read a date alone in --due-after/--due-before in this IANA zone (default: the organisation’s)',
+    )
+    .addOption(
+      new Option('--sort <key>', "order by this (value: the lead's, leads without one last)")
+        .choices(Object.keys(TASK_SORTS))
+        .default('due_at'),
+    )
+    .addOption(new Option('--order <order>', 'ascending or descending').choices(['asc', 'desc']).default('asc'))
     .option('--limit <n>', 'at most this many', '200')
     .action(async (opts: ListOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       const limit = parsePositiveInt(opts.limit, '--limit');
       if (opts.overdue && opts.status !== 'open' && opts.status !== 'all')
         throw new UsageError(`--overdue lists open tasks; it cannot go with --status ${opts.status}`);
+      if (opts.tz !== undefined && !IANAZone.isValidZone(opts.tz))
+        throw new UsageError(
+          `--tz ${JSON.stringify(opts.tz)}: not a time zone; give an IANA zone such as Europe/Berlin`,
+        );
       await withStore(ctx, async (store) => {
         // "no tasks" for a mistyped lead would read as a lead with nothing to do.
         if (opts.lead !== undefined && !(await findLead(store.db, opts.lead)))
           throw new CliError(`lead "${opts.lead}" does not exist [unknown_lead]`);
         const zone = await displayZone(store);
+        const { members, process } = await processFilterOptions(store, opts);
         // As the API's due_after/due_before: half-open, a date alone that day's midnight in the zone.
         const due = (raw: string | undefined, option: string): number | undefined =>
-          raw === undefined ? undefined : parseTimeFilter(raw, option, zone);
-        const dueFrom = due(opts.dueAfter, '--due-after');
-        const dueTo = due(opts.dueBefore, '--due-before');
-        const tasks = await listTasks(store.db, {
-          ...(opts.lead !== undefined ? { lead: opts.lead } : {}),
-          ...(opts.assignee !== undefined ? { assignee: opts.assignee } : {}),
-          ...(opts.status !== 'all' ? { status: opts.status } : {}),
-          ...(opts.overdue ? { overdueAt: ctx.now } : {}),
-          ...(dueFrom !== undefined ? { dueFrom } : {}),
-          ...(dueTo !== undefined ? { dueTo } : {}),
-          limit,
-        });
-        if (ctx.json) return printJson(tasks.map(taskJson));
+          raw === undefined ? undefined : parseTimeFilter(raw, option, opts.tz ?? zone);
+        const { rows: tasks } = await searchTasks(
+          store.db,
+          {
+            lead: opts.lead,
+            assignee: opts.assignee,
+            assignees: members,
+            pipeline: opts.pipeline,
+            stage: opts.stage,
+            status: opts.status === 'all' ? undefined : opts.status,
+            overdueAt: opts.overdue ? ctx.now : undefined,
+            dueFrom: due(opts.dueAfter, '--due-after'),
+            dueTo: due(opts.dueBefore, '--due-before'),
+            reach: null,
+            sort: opts.sort,
+            order: opts.order,
+            limit,
+          },
+          store.dialect,
+        );
+        if (ctx.json)
+          return printJson(
+            tasks.map(({ leadOwner: _owner, leadSummary: { valueMinor, ...lead }, ...t }) => ({
+              ...taskJson(t),
+              leadSummary: {
+                ...lead,
+                value: valueMinor === null ? null : valueMinor / 100,
+                stageName: stageNameIn(process, lead.pipeline, t.stage),
+              },
+            })),
+          );
         if (tasks.length === 0) return print('no tasks');
         const rows = tasks.map((t) => [
           t.id,
@@ -101,8 +147,10 @@ export function taskCommands(program: Command): void {
           t.assignee ?? '(unassigned)',
           formatTime(t.dueAt, zone),
           t.status === 'open' && t.overdueAt <= ctx.now ? 'OVERDUE' : '',
+          t.leadSummary.name ?? t.leadSummary.person ?? '',
         ]);
-        for (const line of table([['id', 'title', 'stage', 'status', 'assignee', 'due', ''], ...rows])) print(line);
+        for (const line of table([['id', 'title', 'stage', 'status', 'assignee', 'due', '', 'lead'], ...rows]))
+          print(line);
       });
     });
 

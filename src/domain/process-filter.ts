@@ -75,3 +75,8 @@ export function checkProcessFilter(
   }
   return { members, problems };
 }
+
+/** A stage's name in the process; its id when the process no longer has it. */
+export function stageNameIn(process: Process | undefined, pipeline: string, stage: string): string {
+  return process?.pipelines.find((p) => p.id === pipeline)?.stages.find((s) => s.id === stage)?.name ?? stage;
+}

@@ -5,6 +5,7 @@ import { IANAZone } from 'luxon';
 import { findTaskHit, searchTasks, TASK_SORTS, type TaskHit, type TaskSort } from '../../store/task-search.js';
 import type { Process } from '../../domain/process-schema.js';
 import { processFilterOf } from '../process-filter.js';
+import { stageNameIn } from '../../domain/process-filter.js';
 import type { LeadEvent } from '../../domain/events.js';
 import { reachesTask, EVERYONE, MANAGERS } from '../access.js';
 import { DUE_TIME_HINT, isDueTime } from '../../domain/due-time.js';
@@ -55,10 +56,6 @@ const taskCursor = z.object({ s: z.string(), o: z.string(), v: z.number(), id: z
 function callerZone(process: Process | undefined, member: string): string {
   const org = process?.organisation.timezone ?? 'UTC';
   return process?.users.find((u) => u.id === member)?.timezone ?? org;
-}
-
-function stageNameOf(process: Process | undefined, pipeline: string, stage: string): string {
-  return process?.pipelines.find((p) => p.id === pipeline)?.stages.find((s) => s.id === stage)?.name ?? stage;
 }
 
 export function taskRoutes(api: Api, ctx: AppContext): void {
@@ -141,7 +138,7 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
         ctx.store.dialect,
       );
       return {
-        items: rows.map((t) => presentQueuedTask(t, stageNameOf(process, t.leadSummary.pipeline, t.stage))),
+        items: rows.map((t) => presentQueuedTask(t, stageNameIn(process, t.leadSummary.pipeline, t.stage))),
         nextCursor: next ? encodeCursor({ s: q.sort, o: q.order, v: next.value, id: next.id }) : null,
       };
     },
