@@ -165,6 +165,9 @@ export function fieldWriteProblems(p: Process, fields: Fields): FieldProblem[] {
   const byKey = new Map(catalogue.map((f) => [f.key, f]));
   const problems: FieldProblem[] = [];
   for (const [key, value] of Object.entries(fields)) {
+    // Removing a field is never a harmful typo, and is how a lead drops one the catalogue no longer
+    // declares (held from before the catalogue, or from an import's extra column).
+    if (value === null) continue;
     const field = byKey.get(key);
     if (!field) {
       problems.push({ field: key, message: unknownFieldMessage(key, [...byKey.keys()]) });

@@ -98,12 +98,22 @@ function openSqlite(path: string): Store {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     raw = new SqliteDatabase(path);
     for (const p of SQLITE_PRAGMAS) raw.pragma(p);
+    // SQLite's own lower() folds ASCII letters only ("ZÜRICH" to "zÜrich"); this one folds as
+    // PostgreSQL's does in a UTF-8 database, so a caseless comparison finds the same rows on both.
+    raw.function('unicode_lower', { deterministic: true }, (v: unknown) =>
+      typeof v === 'string' ? v.toLowerCase() : v,
+    );
   } catch (e) {
     raw?.close();
     throw new DatabaseUnavailable(path, whyNotOpened(path, e));
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
   return { db, dialect: 'sqlite', location: path, sqlite: raw, close: () => db.destroy() };
+}
+
+/** A text folded to lower case, every letter (not ASCII alone, as SQLite's lower() does). */
+export function unicodeLower(dialect: DialectName, text: RawBuilder<unknown>): RawBuilder<string | null> {
+  return dialect === 'postgres' ? sql<string | null>`lower(${text})` : sql<string | null>`unicode_lower(${text})`;
 }
 
 function whyNotOpened(path: string, e: unknown): string {

@@ -1,5 +1,5 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
-import { jsonField, jsonFieldText, type DialectName, type Tx } from './db.js';
+import { jsonField, jsonFieldText, unicodeLower, type DialectName, type Tx } from './db.js';
 import type { LeadsTable } from './schema.js';
 
 /**
@@ -164,7 +164,10 @@ export function leadSearchQuery(db: Tx, s: LeadSearch, dialect: DialectName) {
   for (const f of s.fields ?? []) {
     const held = jsonFieldText(dialect, sql`fields`, f.key);
     q = q.where(
-      f.caseless ? sql<SqlBool>`lower(${held}) = ${f.json.toLowerCase()}` : sql<SqlBool>`${held} = ${f.json}`,
+      // Both sides folded by the database, so the two databases agree whatever the letters.
+      f.caseless
+        ? sql<SqlBool>`${unicodeLower(dialect, held)} = ${unicodeLower(dialect, sql`${f.json}`)}`
+        : sql<SqlBool>`${held} = ${f.json}`,
     );
   }
   if (s.valueMin !== undefined) q = q.where('value_minor', '>=', s.valueMin);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { applyProcess } from '../../src/engine/process-service.js';
 import { dialects } from '../support/stores.js';
 import { call, startServer, TEST_PROCESS, tokenFor, type TestServer } from '../support/http.js';
 
@@ -157,6 +158,10 @@ describe.each(dialects)('the field catalogue over the API (%s)', (dialect) => {
     expect(await list('field.seats=40&field.plan=pro')).toEqual([forty]);
     expect(await list('field.plan=PRO')).toEqual([forty, pro].sort());
     expect(await list('field.decision_maker=cfo')).toEqual([forty]);
+    // Letters beyond ASCII fold alike on both databases (SQLite's own lower() leaves Ü as it is).
+    const zurich = await make({ decision_maker: 'ZÜRICH Ölwerke' });
+    for (const spelling of ['ZÜRICH Ölwerke', 'zürich ölwerke', 'Zürich Ölwerke'])
+      expect(await list(`field.decision_maker=${encodeURIComponent(spelling)}`), spelling).toEqual([zurich]);
 
     const unknown = await call(s, 'GET', '/api/v1/leads?field.seat=40&field.plan=Enterprise', { token: admin });
     expect(unknown.status, unknown.text).toBe(400);
@@ -187,5 +192,16 @@ describe.each(dialects)('the field catalogue over the API (%s)', (dialect) => {
     const filter = await call(s, 'GET', '/api/v1/leads?field.decison_maker=CFO', { token: admin });
     expect(filter.status).toBe(400);
     expect(errorsOf(filter.body)[0]?.message).toContain('declares no fields');
+
+    // A catalogue adopted later: a field held from before it can still be removed (by null),
+    // though it can no longer be written.
+    await applyProcess(s.store, TEST_PROCESS + CATALOGUE, s.clock.now, 'test');
+    const id = (created.body as Lead).id;
+    const patch = (fields: Record<string, unknown>) =>
+      call(s, 'PATCH', `/api/v1/leads/${id}`, { token: admin, headers: { 'if-match': '*' }, body: { fields } });
+    expect((await patch({ decison_maker: 'CEO' })).status).toBe(400);
+    const removed = await patch({ decison_maker: null });
+    expect(removed.status, removed.text).toBe(200);
+    expect(Object.keys((removed.body as Lead).fields)).not.toContain('decison_maker');
   });
 });
