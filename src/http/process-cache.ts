@@ -1,8 +1,9 @@
 import { withAvailability } from '../domain/availability.js';
+import { addKnownStages, type KnownStages } from '../domain/process-filter.js';
 import type { Process } from '../domain/process-schema.js';
 import { availabilityRevision, storedOverrides, type StoredOverride } from '../store/availability.js';
 import type { Store } from '../store/db.js';
-import { latestProcess } from '../store/processes.js';
+import { latestProcess, processesAfter } from '../store/processes.js';
 
 /** The current process with everyone's availability overrides merged in, and the overrides themselves. */
 export interface EffectiveProcess {
@@ -15,6 +16,7 @@ export interface EffectiveProcess {
 export class ProcessCache {
   private cached: { version: number; process: Process } | null = null;
   private effectiveCache: (EffectiveProcess & { revision: number }) | null = null;
+  private known: { version: number; stages: Map<string, Set<string>> } = { version: 0, stages: new Map() };
 
   constructor(private readonly store: Store) {}
 
@@ -47,5 +49,26 @@ export class ProcessCache {
     const process = withAvailability(current.process, new Map(overrides.map((o) => [o.user, o.override])));
     this.effectiveCache = { version: current.version, process, overrides, revision };
     return this.effectiveCache;
+  }
+
+  /**
+   * Every pipeline and stage any stored version had, for list filters: closed leads stay in a
+   * stage a later version removed. Each version is read once, when it is first seen.
+   */
+  async knownStages(): Promise<KnownStages> {
+    const current = await this.current();
+    if (current && current.version > this.known.version) {
+      const added = await processesAfter(this.store.db, this.known.version);
+      const last = added[added.length - 1];
+      if (last)
+        this.known = {
+          version: last.version,
+          stages: addKnownStages(
+            this.known.stages,
+            added.map((a) => a.process),
+          ),
+        };
+    }
+    return this.known.stages;
   }
 }

@@ -41,6 +41,17 @@ export async function processVersion(tx: Tx, version: number): Promise<StoredPro
     : null;
 }
 
+/** Every version after `version`, oldest first: versions are immutable, so a reader adds only new ones. */
+export async function processesAfter(tx: Tx, version: number): Promise<{ version: number; process: Process }[]> {
+  const rows = await tx
+    .selectFrom('process_versions')
+    .select(['version', 'definition'])
+    .where('version', '>', version)
+    .orderBy('version')
+    .execute();
+  return rows.map((r) => ({ version: r.version, process: JSON.parse(r.definition) as Process }));
+}
+
 export async function listProcessVersions(
   tx: Tx,
 ): Promise<{ version: number; name: string; appliedAt: number; checksum: string }[]> {

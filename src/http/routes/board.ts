@@ -33,7 +33,10 @@ export function boardRoutes(api: Api, ctx: AppContext): void {
         owners = owners === null ? [...to] : owners.filter((o) => to.includes(o));
       };
       if (q.owner !== undefined) narrow([q.owner === 'me' ? caller.member.id : q.owner]);
-      const { members } = processFilterOf(process, { pipeline: q.pipeline, team: q.team });
+      const { members } = processFilterOf(process, await ctx.processes.knownStages(), {
+        pipeline: q.pipeline,
+        team: q.team,
+      });
       if (members !== undefined) narrow(members);
       const view = await boardView(ctx.store.db, { owners, pipeline: q.pipeline, perStage: q.per_stage });
       const shown = new Map<string, number>();

@@ -338,7 +338,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       const process = (await ctx.processes.current())?.process;
       // A date alone in a filter is the start of that day where the organisation is.
       const zone = process?.organisation.timezone ?? 'UTC';
-      const owners = processFilterOf(process, q).members;
+      const owners = processFilterOf(process, await ctx.processes.knownStages(), q).members;
       const { rows, next } = await searchLeads(
         ctx.store.db,
         {

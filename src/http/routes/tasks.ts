@@ -113,7 +113,7 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
           errors: [{ field: 'query.cursor', message: `made for sort=${cursor.s}&order=${cursor.o}` }],
         });
       const process = (await ctx.processes.current())?.process;
-      const { members } = processFilterOf(process, q);
+      const { members } = processFilterOf(process, await ctx.processes.knownStages(), q);
       // A date alone is the start of that day where the caller is: their "today", not the office's.
       const zone = q.tz ?? callerZone(process, caller.member.id);
       const { rows, next } = await searchTasks(
