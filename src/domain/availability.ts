@@ -107,3 +107,23 @@ export function problemsAdded(before: Process, after: Process): string[] {
   const had = new Set(problems(before));
   return problems(after).filter((x) => !had.has(x));
 }
+
+/**
+ * The problems the process checks find with everyone's overrides in place that they do not find
+ * without `user`'s: what that person's override is to blame for. Judged on the whole merged
+ * process, so a problem an earlier override caused is still blamed on it at the next change.
+ */
+export function problemsOfOverride(file: Process, overrides: Availability, user: string): string[] {
+  const others = new Map(overrides);
+  others.delete(user);
+  return problemsAdded(withAvailability(file, others), withAvailability(file, overrides));
+}
+
+/**
+ * What the validator of a person's availability covers (If-Match on PUT /users/{id}/availability;
+ * the route hashes it): the values routing uses, with when and by whom the override was last set,
+ * so any change of them, through the API or a process file, gives another tag.
+ */
+export function availabilityState(user: User, setAt: number | null, setBy: string | null): string {
+  return canonical([AVAILABILITY_FIELDS.map((f) => user[f]), setAt, setBy]);
+}

@@ -1,5 +1,11 @@
 import { formatProblem, parseProcess } from '../domain/process-load.js';
-import { overridesAfterApply, type AvailabilityField } from '../domain/availability.js';
+import {
+  overridesAfterApply,
+  problemsAdded,
+  problemsOfOverride,
+  withAvailability,
+  type AvailabilityField,
+} from '../domain/availability.js';
 import { diffProcesses, type ProcessDiff } from '../domain/process-diff.js';
 import {
   backfillFor,
@@ -112,7 +118,9 @@ async function describeInFlight(
     const tasks = await openTaskCounts(tx);
     lines.push(describeOverdueChange(overdue, tasks.open, tasks.alerted));
   }
-  for (const r of (await availabilityAfter(tx, current, next)).replaced) lines.push(describeReplaced(r));
+  const availability = await availabilityAfter(tx, current, next);
+  for (const r of availability.replaced) lines.push(describeReplaced(r));
+  lines.push(...overrideConflicts(next, availability).map((p) => `! ${p}`));
   return lines;
 }
 
@@ -120,6 +128,32 @@ async function describeInFlight(
 async function availabilityAfter(tx: Tx, current: Process | null, next: Process) {
   const stored = await storedOverrides(tx);
   return { stored, ...overridesAfterApply(current, next, new Map(stored.map((s) => [s.user, s.override]))) };
+}
+
+/**
+ * The problems the file's own checks find once the overrides it keeps are merged in (an override
+ * keeping the new default owner inactive, say), each naming the override to blame: apply refuses
+ * them, as PUT /users/{id}/availability refuses making them, so routing never sees that process.
+ */
+function overrideConflicts(next: Process, availability: Awaited<ReturnType<typeof availabilityAfter>>): string[] {
+  const { kept, stored } = availability;
+  const out: string[] = [];
+  for (const [user, override] of kept) {
+    const s = stored.find((x) => x.user === user);
+    const set = `set${s?.changedBy ? ` by ${s.changedBy}` : ''}${s ? ` at ${new Date(s.changedAt).toISOString()}` : ''}`;
+    const fields = Object.keys(override).join(', ');
+    for (const p of problemsOfOverride(next, kept, user))
+      out.push(
+        `${p} (because of ${user}'s availability override of ${fields}, ${set} through PUT /users/${user}/availability: clear it there, or change the file)`,
+      );
+  }
+  // Problems only several overrides together cause (each alone is fine).
+  if (out.length === 0 && kept.size > 0)
+    for (const p of problemsAdded(next, withAvailability(next, kept)))
+      out.push(
+        `${p} (because of the availability overrides of ${[...kept.keys()].join(', ')} set through PUT /users/{id}/availability)`,
+      );
+  return out;
 }
 
 function describeReplaced(r: { user: string; fields: AvailabilityField[] }): string {
@@ -211,6 +245,8 @@ export async function applyProcess(
     // the override of it; the rest stay. Counted as a change, so every engine reloads them.
     await noteAvailabilityChange(tx);
     const availability = await availabilityAfter(tx, current?.process ?? null, next);
+    const conflicts = overrideConflicts(next, availability);
+    if (conflicts.length > 0) throw new ProcessRejected(conflicts);
     await keepOverrides(tx, availability.stored, availability.kept);
     const version = await insertProcessVersion(tx, next, text, now, by);
     // Before the bulk move below, so each lead's run log says which version it came from.

@@ -10,12 +10,14 @@ export interface EffectiveProcess {
   version: number;
   process: Process;
   overrides: StoredOverride[];
+  /** The availability revision these overrides are from (store/availability.ts). */
+  revision: number;
 }
 
 /** The current process, parsed once per version: each request then costs one small query. */
 export class ProcessCache {
   private cached: { version: number; process: Process } | null = null;
-  private effectiveCache: (EffectiveProcess & { revision: number }) | null = null;
+  private effectiveCache: EffectiveProcess | null = null;
   private known: { version: number; stages: Map<string, Set<string>> } = { version: 0, stages: new Map() };
 
   constructor(private readonly store: Store) {}

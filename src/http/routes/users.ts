@@ -1,15 +1,17 @@
 import { z } from 'zod';
 import { AccountError, createAccount } from '../../auth/accounts.js';
 import { hashPassword, passwordProblem } from '../../auth/passwords.js';
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
 import {
   AVAILABILITY_FIELDS,
+  availabilityState,
   differingFromFile,
-  problemsAdded,
-  withAvailability,
+  problemsOfOverride,
   type AvailabilityField,
   type AvailabilityOverride,
 } from '../../domain/availability.js';
-import { loadAvailability, noteAvailabilityChange, saveOverride } from '../../store/availability.js';
+import { noteAvailabilityChange, saveOverride, storedOverrides } from '../../store/availability.js';
 import { latestProcess } from '../../store/processes.js';
 import { withTransaction } from '../../store/db.js';
 import { appendAudit } from '../../store/audit.js';
@@ -34,6 +36,7 @@ import { pageOfAll, pageQuery } from '../paging.js';
 import { teamListSchema, userListSchema, userSchema } from '../schemas.js';
 import { presentMember } from './auth.js';
 import { callerOf, denyAsMissing, expectedVersion, reachFor, type Api } from './shared.js';
+import type { User } from '../../domain/process-schema.js';
 
 /**
  * Users and teams. A user is two things joined by id: a sign-in account (role, email) and, for reps
@@ -75,6 +78,7 @@ function presentUser(id: string, member: Member | undefined, effective: Effectiv
                 at: new Date(override.changedAt).toISOString(),
               }
             : null,
+          availabilityTag: availabilityTag(u, override),
         }
       : null,
     teams: (effective?.process.teams ?? []).filter((t) => t.members.includes(id) || t.manager === id).map((t) => t.id),
@@ -85,7 +89,7 @@ const localDate = z.iso.date();
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
 const availabilityBody = z
   .object({
-    active: z.boolean().optional(),
+    active: z.boolean().nullable().optional(),
     outOfOffice: z
       .array(
         z
@@ -93,6 +97,7 @@ const availabilityBody = z
           .strict()
           .refine((o) => o.to >= o.from, { message: 'must not be before "from"', path: ['to'] }),
       )
+      .nullable()
       .optional(),
     capacity: z
       .object({
@@ -101,6 +106,7 @@ const availabilityBody = z
         max_open: z.number().int().positive().optional(),
       })
       .strict()
+      .nullable()
       .optional(),
     workingHours: z
       .object({
@@ -113,9 +119,58 @@ const availabilityBody = z
         message: 'must be after start (shifts past midnight are not supported)',
         path: ['end'],
       })
+      .nullable()
       .optional(),
   })
-  .strict();
+  .strict()
+  .describe(
+    'Each field given replaces the override of it as a whole; null drops the override, so the process file’s value applies again',
+  );
+
+/** A user read's weak ETag: the account version, then what the routing part shows (process version, availability revision). */
+function userReadTag(accountVersion: number, processVersion: number, revision: number): string {
+  return `W/"${accountVersion}.${processVersion}.${revision}"`;
+}
+
+const USER_READ_TAG = /^(?:W\/)?"(\d{1,15})\.\d+\.\d+"$/;
+
+/**
+ * PATCH's If-Match names the account's version: "3" as PATCH answers it, or the ETag of a read
+ * (W/"3.p.r"), of which only the account part counts, since PATCH changes only the account.
+ */
+function expectedAccountVersion(req: FastifyRequest, current: number): number | undefined {
+  const raw = req.headers['if-match'];
+  const tags = (Array.isArray(raw) ? raw.join(',') : (raw ?? '')).split(',').map((t) => t.trim());
+  const read = tags.flatMap((t) => {
+    const m = USER_READ_TAG.exec(t);
+    return m?.[1] ? [Number(m[1])] : [];
+  });
+  if (read.length === 0) return expectedVersion(req, current, true);
+  if (read.length === 1 && read[0] !== undefined) return read[0];
+  if (read.includes(current)) return current;
+  throw new Problem('precondition-failed', `the record is at version ${current}: reload it and try again`, {
+    headers: { etag: etagOf(current) },
+  });
+}
+
+/** If-Match on PUT availability: optional (older clients send none); a stale tag is a 412 carrying the current one. */
+function checkAvailabilityTag(req: FastifyRequest, id: string, current: string): void {
+  const raw = req.headers['if-match'];
+  if (raw === undefined) return;
+  const tags = (Array.isArray(raw) ? raw.join(',') : raw).split(',').map((t) => t.trim());
+  if (tags.includes('*') || tags.includes(current)) return;
+  throw new Problem(
+    'precondition-failed',
+    `the availability of "${id}" has changed since you read it: read GET /users/${id} again and resend the whole change`,
+    { headers: { etag: current } },
+  );
+}
+
+/** A person's availability tag: a short hash of what it covers (domain/availability.ts availabilityState). */
+function availabilityTag(user: User, stored: { changedAt: number; changedBy: string | null } | undefined): string {
+  const state = availabilityState(user, stored?.changedAt ?? null, stored?.changedBy ?? null);
+  return `"a${createHash('sha256').update(state).digest('base64url').slice(0, 22)}"`;
+}
 
 /** Checked with the rest of the body, so one answer lists every failing field, the password's too. */
 const passwordSchema = z
@@ -157,7 +212,8 @@ export function userRoutes(api: Api, ctx: AppContext): void {
     {
       schema: {
         tags: ['users'],
-        summary: 'One user; the ETag is its account’s version',
+        summary:
+          'One user; the weak ETag W/"account.process.availability" changes with anything shown (If-Match on PATCH takes its account part)',
         params: z.object({ id: z.string().min(1).max(100) }),
         response: { 200: userSchema },
       },
@@ -168,7 +224,9 @@ export function userRoutes(api: Api, ctx: AppContext): void {
       const member = (await findMember(ctx.store.db, req.params.id)) ?? undefined;
       if (!member && !effective?.process.users.some((u) => u.id === req.params.id))
         throw new Problem('not-found', `user "${req.params.id}" does not exist`);
-      if (member) void reply.header('etag', etagOf(member.version));
+      // Weak and covering the routing part too, so a conditional read sees a changed availability or
+      // process (app.ts answers 304 only while all three are the same).
+      void reply.header('etag', userReadTag(member?.version ?? 0, effective?.version ?? 0, effective?.revision ?? 0));
       return presentUser(req.params.id, member, effective);
     },
   );
@@ -238,7 +296,7 @@ export function userRoutes(api: Api, ctx: AppContext): void {
       const caller = callerOf(req);
       const member = await findMember(ctx.store.db, req.params.id);
       if (!member) throw new Problem('not-found', `user "${req.params.id}" has no account`);
-      const version = expectedVersion(req, member.version, true);
+      const version = expectedAccountVersion(req, member.version);
       const b = req.body;
       if (b.email !== undefined && (await emailTaken(ctx.store.db, b.email, member.id)))
         throw new Problem('conflict', `a user with email ${b.email} already exists`);
@@ -317,25 +375,38 @@ export function userRoutes(api: Api, ctx: AppContext): void {
         summary:
           "Change a rep's availability: active, out-of-office periods, capacity or working hours (kept over the process file's; no lead changes)",
         params: z.object({ id: z.string().min(1).max(100) }),
+        headers: z.object({
+          'if-match': z
+            .string()
+            .optional()
+            .describe('routing.availabilityTag of your last read: a 412 when someone changed it since'),
+        }),
         body: availabilityBody,
         response: { 200: userSchema },
       },
-      // The process with the change fails its own checks (an inactive default owner, say).
-      config: { access: { roles: MANAGERS, scope: 'users:write' }, problems: ['rule-refused'] },
+      // The process with the change fails its own checks (an inactive default owner, say); a stale If-Match.
+      config: {
+        access: { roles: MANAGERS, scope: 'users:write' },
+        problems: ['rule-refused', 'precondition-failed'],
+      },
     },
-    async (req) => {
+    async (req, reply) => {
       const caller = callerOf(req);
       const id = req.params.id;
       if (!(await ctx.processes.current())?.process.users.some((u) => u.id === id))
         throw new Problem('not-found', `user "${id}" is not in the process`);
       if (!reachesOwner(await reachFor(ctx, caller), id)) return denyAsMissing(ctx, req, `user "${id}"`);
       const b = req.body;
-      const change: AvailabilityOverride = {
-        ...(b.active !== undefined ? { active: b.active } : {}),
-        ...(b.outOfOffice !== undefined ? { out_of_office: b.outOfOffice } : {}),
-        ...(b.capacity !== undefined ? { capacity: b.capacity } : {}),
-        ...(b.workingHours !== undefined ? { working_hours: b.workingHours } : {}),
+      const given: Record<AvailabilityField, unknown> = {
+        active: b.active,
+        out_of_office: b.outOfOffice,
+        capacity: b.capacity,
+        working_hours: b.workingHours,
       };
+      const change: AvailabilityOverride = {};
+      for (const f of AVAILABILITY_FIELDS)
+        if (given[f] !== undefined && given[f] !== null) Object.assign(change, { [f]: given[f] });
+      const dropped = AVAILABILITY_FIELDS.filter((f) => given[f] === null);
       const now = ctx.now();
       await withTransaction(ctx.store, async (tx) => {
         // First: orders this change after a process apply or another change in flight (store/availability.ts).
@@ -343,12 +414,15 @@ export function userRoutes(api: Api, ctx: AppContext): void {
         const latest = await latestProcess(tx);
         const user = latest?.process.users.find((u) => u.id === id);
         if (!latest || !user) throw new Problem('not-found', `user "${id}" is not in the process`);
-        const overrides = await loadAvailability(tx);
-        const next = new Map(overrides).set(id, differingFromFile(user, { ...overrides.get(id), ...change }));
-        const problems = problemsAdded(
-          withAvailability(latest.process, overrides),
-          withAvailability(latest.process, next),
-        );
+        const stored = await storedOverrides(tx);
+        const mine = stored.find((s) => s.user === id);
+        checkAvailabilityTag(req, id, availabilityTag({ ...user, ...mine?.override }, mine));
+        const merged: AvailabilityOverride = { ...mine?.override, ...change };
+        for (const f of dropped) delete merged[f];
+        const next = new Map(stored.map((s) => [s.user, s.override])).set(id, differingFromFile(user, merged));
+        // Every problem this person's override causes, not only a new one: an override that already
+        // broke the process (made before these checks) is not carried silently into the next change.
+        const problems = problemsOfOverride(latest.process, next, id);
         if (problems.length > 0) throw new Problem('rule-refused', problems.join('\n'));
         await saveOverride(tx, id, next.get(id) ?? {}, now, caller.member.id);
         await appendAudit(
@@ -358,12 +432,16 @@ export function userRoutes(api: Api, ctx: AppContext): void {
             action: 'user.availability_changed',
             target: id,
             // Which fields, not the dates: a person's leave is theirs, and the audit log is kept for good.
-            details: { fields: AVAILABILITY_FIELDS.filter((f) => f in change).map((f) => API_FIELD[f]) },
+            details: {
+              fields: AVAILABILITY_FIELDS.filter((f) => f in change || dropped.includes(f)).map((f) => API_FIELD[f]),
+            },
           },
           now,
         );
       });
-      return presentUser(id, (await findMember(ctx.store.db, id)) ?? undefined, await ctx.processes.effective());
+      const shown = presentUser(id, (await findMember(ctx.store.db, id)) ?? undefined, await ctx.processes.effective());
+      if (shown.routing) void reply.header('etag', shown.routing.availabilityTag);
+      return shown;
     },
   );
 

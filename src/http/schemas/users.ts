@@ -48,6 +48,9 @@ export const userSchema = z
           .describe(
             'The fields above that a manager set through PUT /users/{id}/availability, over the process file’s values; null when all are the file’s',
           ),
+        availabilityTag: z
+          .string()
+          .describe('The entity tag of the availability above: send it as If-Match to PUT /users/{id}/availability'),
       })
       .nullable()
       .describe('As a user of the process (assignment); null for an account the process does not name'),
