@@ -5,7 +5,7 @@ import { TASK_KINDS } from '../domain/process-schema.js';
 import type { Store } from '../store/db.js';
 import { IANAZone } from 'luxon';
 import { findLead, findTask } from '../store/queries.js';
-import { searchTasks, TASK_SORTS, type TaskSort } from '../store/task-search.js';
+import { searchTasks, TASK_SORTS, type TaskLead, type TaskSort } from '../store/task-search.js';
 import { contextOf, displayZone, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { processFilterOptions } from './list-filters.js';
@@ -129,13 +129,10 @@ export function taskCommands(program: Command): void {
         );
         if (ctx.json)
           return printJson(
-            tasks.map(({ leadOwner: _owner, leadSummary: { valueMinor, ...lead }, ...t }) => ({
+            tasks.map(({ leadOwner: _owner, pipeline, leadSummary, ...t }) => ({
               ...taskJson(t),
-              leadSummary: {
-                ...lead,
-                value: valueMinor === null ? null : valueMinor / 100,
-                stageName: stageNameIn(process, lead.pipeline, t.stage),
-              },
+              // The CLI reaches every lead (reach: null): the summary is always there.
+              leadSummary: leadSummary && leadSummaryJson(leadSummary, stageNameIn(process, pipeline, t.stage)),
             })),
           );
         if (tasks.length === 0) return print('no tasks');
@@ -147,7 +144,7 @@ export function taskCommands(program: Command): void {
           t.assignee ?? '(unassigned)',
           formatTime(t.dueAt, zone),
           t.status === 'open' && t.overdueAt <= ctx.now ? 'OVERDUE' : '',
-          t.leadSummary.name ?? t.leadSummary.person ?? '',
+          t.leadSummary?.name ?? t.leadSummary?.person ?? '',
         ]);
         for (const line of table([['id', 'title', 'stage', 'status', 'assignee', 'due', '', 'lead'], ...rows]))
           print(line);
@@ -259,4 +256,9 @@ export function taskCommands(program: Command): void {
         await submitAndShow(store, ctx, { type: 'task.reassigned', lead, task: taskId, assignee: opts.to });
       });
     });
+}
+
+/** A task's lead as `task list --json` shows it: the value in major units, as the API's. */
+function leadSummaryJson({ valueMinor, ...lead }: TaskLead, stageName: string) {
+  return { ...lead, value: valueMinor === null ? null : valueMinor / 100, stageName };
 }

@@ -75,20 +75,26 @@ export function presentTask(t: TaskRecord) {
   };
 }
 
-/** A task in a work queue: the task, and its lead's name, person, company, value and stage name. */
+/**
+ * A task in a work queue: the task, and its lead's name, person, company, value and stage name;
+ * null when the caller does not reach the lead (a done task of hers on a colleague's lead).
+ */
 export function presentQueuedTask(t: TaskQueueHit, stageName: string) {
   const l = t.leadSummary;
   return {
     ...presentTask(t),
-    leadSummary: {
-      name: l.name,
-      person: l.person,
-      company: l.company,
-      value: l.valueMinor === null ? null : l.valueMinor / 100,
-      status: l.status,
-      pipeline: l.pipeline,
-      stageName,
-    },
+    leadSummary:
+      l === null
+        ? null
+        : {
+            name: l.name,
+            person: l.person,
+            company: l.company,
+            value: l.valueMinor === null ? null : l.valueMinor / 100,
+            status: l.status,
+            pipeline: l.pipeline,
+            stageName,
+          },
   };
 }
 

@@ -8,7 +8,10 @@ import type { TaskRecord } from './queries.js';
  * Task lists for the API: a rep's work queue, a lead's tasks, overdue work. A task is within reach
  * if its lead is, or if it is assigned to someone within reach (a rep sees tasks assigned to them
  * on a colleague's lead). Each task comes with what a work queue shows of its lead (its name, the
- * person, company, value, pipeline), read in the same query. Earliest due first unless `sort` and
+ * person, company, value, pipeline), read in the same query, but only when the caller reaches the
+ * lead itself to work it (src/http/access.ts reachesLead): through its owner, or an open task on it
+ * assigned to someone in reach. A rep's done task on a colleague's lead stays in her queue while
+ * the lead is a 404 to her, so it comes without the lead. Earliest due first unless `sort` and
  * `order` say otherwise, with keyset pagination on (sort key, id).
  */
 
@@ -17,7 +20,10 @@ export const TASK_SORTS = {
   due_at: 'tasks.due_at',
   overdue_at: 'tasks.overdue_at',
   created_at: 'tasks.created_at',
-  /** The lead's value: the biggest deals first with order=desc; leads without one come last. */
+  /**
+   * The lead's value: the biggest deals first with order=desc; leads without one, and leads out of
+   * the caller's reach (whose value is not shown), come last.
+   */
   value: 'leads.value_minor',
 } as const;
 export type TaskSort = keyof typeof TASK_SORTS;
@@ -57,7 +63,8 @@ export interface TaskLead {
   pipeline: string;
 }
 
-export type TaskQueueHit = TaskHit & { leadSummary: TaskLead };
+/** `pipeline` is the task's stay's; `leadSummary` is null when the caller does not reach the lead. */
+export type TaskQueueHit = TaskHit & { pipeline: string; leadSummary: TaskLead | null };
 
 export async function searchTasks(
   db: Tx,
@@ -66,11 +73,13 @@ export async function searchTasks(
 ): Promise<{ rows: TaskQueueHit[]; next: { value: number; id: string } | null }> {
   const sort = s.sort ?? 'due_at';
   const order = s.order ?? 'asc';
-  // Only the lead's value can be missing; the task's times are always set, and compared bare so
-  // the assignee's (assignee, status, due_at) index still orders the queue.
+  const reached = leadReached(s.reach);
+  // Only the lead's value can be missing, or hidden (sorting by it would tell it); the task's
+  // times are always set, and compared bare so the assignee's (assignee, status, due_at) index
+  // still orders the queue.
   const key =
     sort === 'value'
-      ? sql<number>`coalesce(leads.value_minor, ${nullKey(order)})`
+      ? sql<number>`coalesce(case when ${reached} then leads.value_minor end, ${nullKey(order)})`
       : sql<number>`${sql.ref(TASK_SORTS[sort])}`;
   let q = db
     .selectFrom('tasks')
@@ -87,6 +96,7 @@ export async function searchTasks(
       'leads.status as lead_status',
       // `fields` is the lead's: neither tasks nor stays have such a column.
       sql<string>`${personName(dialect)}`.as('lead_person'),
+      sql<number>`case when ${reached} then 1 else 0 end`.as('lead_reached'),
     ]);
   if (s.reach !== null) {
     const reach = s.reach;
@@ -124,26 +134,43 @@ export async function searchTasks(
     lead: r.lead_id,
     stage: r.stage,
     leadOwner: r.lead_owner,
-    leadSummary: {
-      name: r.lead_name,
-      person: r.lead_person === '' ? null : r.lead_person,
-      company: r.lead_company,
-      valueMinor: r.lead_value_minor,
-      status: r.lead_status,
-      pipeline: r.pipeline,
-    },
+    pipeline: r.pipeline,
+    leadSummary:
+      Number(r.lead_reached) === 1
+        ? {
+            name: r.lead_name,
+            person: r.lead_person === '' ? null : r.lead_person,
+            company: r.lead_company,
+            valueMinor: r.lead_value_minor,
+            status: r.lead_status,
+            pipeline: r.pipeline,
+          }
+        : null,
   }));
   const last = hits[hits.length - 1];
   if (rows.length <= s.limit || !last) return { rows: hits, next: null };
   const value =
     sort === 'value'
-      ? (last.leadSummary.valueMinor ?? nullKey(order))
+      ? (last.leadSummary?.valueMinor ?? nullKey(order))
       : sort === 'overdue_at'
         ? last.overdueAt
         : sort === 'created_at'
           ? last.createdAt
           : last.dueAt;
   return { rows: hits, next: { value, id: last.id } };
+}
+
+/**
+ * Whether the caller reaches the task's lead to work it, as reachesLead: everyone's (`null`), or
+ * its owner in reach, or an open task on it assigned to someone in reach.
+ */
+function leadReached(reach: readonly string[] | null) {
+  if (reach === null) return sql<SqlBool>`1 = 1`;
+  if (reach.length === 0) return sql<SqlBool>`1 = 0`;
+  const within = sql.join(reach.map((r) => sql`${r}`));
+  return sql<SqlBool>`(leads.owner in (${within}) or exists (
+    select 1 from tasks as open_tasks
+    where open_tasks.lead_id = leads.id and open_tasks.status = 'open' and open_tasks.assignee in (${within})))`;
 }
 
 export async function findTaskHit(db: Tx, id: string): Promise<TaskHit | null> {

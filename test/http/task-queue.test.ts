@@ -27,7 +27,7 @@ interface Task {
     status: string;
     pipeline: string;
     stageName: string;
-  };
+  } | null;
 }
 interface Page {
   items: Task[];
@@ -48,11 +48,11 @@ describe.each(dialects)('the work queue on %s', (dialect) => {
     return r.body as Page;
   };
   /** Every page of the query, `limit` tasks each. */
-  const walk = async (query: string, limit: number) => {
+  const walk = async (query: string, limit: number, token = admin) => {
     const seen: Task[] = [];
     let cursor: string | null = null;
     for (let n = 0; n < 20; n++) {
-      const p: Page = await get(`${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+      const p: Page = await get(`${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, token);
       seen.push(...p.items);
       if (p.nextCursor === null) return seen;
       cursor = p.nextCursor;
@@ -105,7 +105,7 @@ describe.each(dialects)('the work queue on %s', (dialect) => {
       pipeline: 'sales',
       stageName: 'New',
     });
-    expect((await get('lead=Q-DAY')).items[0]?.leadSummary.person).toBeNull();
+    expect((await get('lead=Q-DAY')).items[0]?.leadSummary?.person).toBeNull();
   });
 
   it("sorts by the lead's value either way, leads without one last, a page at a time", async () => {
@@ -115,7 +115,7 @@ describe.each(dialects)('the work queue on %s', (dialect) => {
       (await walk(query, limit)).map((t) => t.lead).filter((l) => l !== 'Q-DAY');
     expect(await leads(`${q}&sort=value&order=desc`, 1)).toEqual(['Q-BIG', 'Q-SMALL', 'Q-NONE']);
     expect(await leads(`${q}&sort=value&order=asc`, 2)).toEqual(['Q-SMALL', 'Q-BIG', 'Q-NONE']);
-    expect((await walk(`${q}&sort=value`, 2)).slice(-3).map((t) => t.leadSummary.value)).toEqual([null, null, null]);
+    expect((await walk(`${q}&sort=value`, 2)).slice(-3).map((t) => t.leadSummary?.value)).toEqual([null, null, null]);
     const due = (await walk('assignee=rep-a1&sort=due_at&order=desc', 2)).map((t) => t.dueAt);
     expect(due).toHaveLength(5);
     expect(due).toEqual([...due].sort().reverse());
@@ -148,5 +148,38 @@ describe.each(dialects)('the work queue on %s', (dialect) => {
     const bad = await call(server, 'GET', '/api/v1/tasks?stage=qualifed&team=team-z', { token: admin });
     expect(bad.status).toBe(400);
     expect((bad.body as Problem).errors.map((e) => e.field)).toEqual(['query.stage', 'query.team']);
+  });
+
+  // Last: it gives Anna another task, which the walks above would count.
+  it("shows no lead a done task's assignee no longer reaches, and does not sort by its hidden value", async () => {
+    const made = await call(server, 'POST', '/api/v1/leads', {
+      token: admin,
+      body: { id: 'Q-SECRET', owner: 'rep-b1', contact: { company: 'Globex Secret' }, fields: { value: 987654 } },
+    });
+    expect(made.status, made.text).toBe(201);
+    const add = await call(server, 'POST', '/api/v1/leads/Q-SECRET/tasks', {
+      token: admin,
+      body: { title: 'Translate the contract', dueAt: '2026-03-05T10:00:00Z', assignee: 'rep-a1' },
+    });
+    expect(add.status, add.text).toBe(201);
+    // While the task is open she works the lead, and sees it beside the task.
+    expect((await get('lead=Q-SECRET', anna)).items[0]?.leadSummary?.company).toBe('Globex Secret');
+    const [task] = (await get('lead=Q-SECRET', anna)).items;
+    const done = await call(server, 'POST', `/api/v1/tasks/${encodeURIComponent(task?.id ?? '')}/complete`, {
+      token: anna,
+    });
+    expect(done.status, done.text).toBe(200);
+    expect((await call(server, 'GET', '/api/v1/leads/Q-SECRET', { token: anna })).status).toBe(404);
+
+    const mine = await call(server, 'GET', '/api/v1/tasks?lead=Q-SECRET&status=done', { token: anna });
+    expect((mine.body as Page).items.map((t) => [t.id, t.leadSummary])).toEqual([[task?.id, null]]);
+    expect(mine.text).not.toContain('Globex');
+    expect(mine.text).not.toContain('987654');
+    // Sorted by value it sits with the leads without one, not first, page after page.
+    const byValue = (await walk('assignee=me&sort=value&order=desc', 2, anna)).map((t) => t.lead);
+    expect(byValue.slice(0, 2)).toEqual(['Q-BIG', 'Q-SMALL']);
+    expect(byValue).toContain('Q-SECRET');
+    // Whoever reaches the lead still sees it.
+    expect((await get('lead=Q-SECRET')).items[0]?.leadSummary?.value).toBe(987654);
   });
 });

@@ -138,7 +138,7 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
         ctx.store.dialect,
       );
       return {
-        items: rows.map((t) => presentQueuedTask(t, stageNameIn(process, t.leadSummary.pipeline, t.stage))),
+        items: rows.map((t) => presentQueuedTask(t, stageNameIn(process, t.pipeline, t.stage))),
         nextCursor: next ? encodeCursor({ s: q.sort, o: q.order, v: next.value, id: next.id }) : null,
       };
     },

@@ -81,7 +81,10 @@ export const queuedTaskSchema = taskSchema
         pipeline: z.string(),
         stageName: z.string().describe("The task's stage's name; its id when the process no longer has it"),
       })
-      .describe("What a work queue shows of the task's lead, so that it needs no read per task"),
+      .nullable()
+      .describe(
+        "What a work queue shows of the task's lead, so that it needs no read per task; null when the caller does not reach the lead (a done task of theirs on a colleague's lead)",
+      ),
   })
   .meta({ id: 'QueuedTask' });
 export const taskListSchema = pageOf(queuedTaskSchema);
