@@ -64,4 +64,19 @@ describe('stageflow lead list and task list filters (SQLite)', () => {
     const zone = await cli(['task', 'list', '--tz', 'Mars/Olympus'], NOW);
     expect(zone.stderr).toContain('--tz "Mars/Olympus"');
   });
+
+  // Last: it applies later process versions.
+  it('lead list and task list take a pipeline and stage a later version removed, as the API does', async () => {
+    const renewals = 'pipelines:\n  - id: renewals\n    name: Renewals\n    stages:\n      - { id: due, name: Due }\n';
+    const added = PROCESS_YAML.replace('pipelines:\n', renewals);
+    expect(added).not.toBe(PROCESS_YAML);
+    ok(await cli(['process', 'apply', tempFile('renewals.yaml', added)], NOW));
+    ok(await cli(['process', 'apply', tempFile('process.yaml', PROCESS_YAML)], NOW));
+    expect(await json<LeadJson[]>(['lead', 'list', '--pipeline', 'renewals', '--stage', 'due'])).toEqual([]);
+    expect(await json<TaskJson[]>(['task', 'list', '--pipeline', 'renewals'])).toEqual([]);
+    const bad = await cli(['lead', 'list', '--stage', 'dues'], NOW);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--stage: unknown stage "dues" (did you mean due?)');
+    expect(bad.stderr).toContain('no longer in the process: due');
+  });
 });
