@@ -183,6 +183,7 @@ describe.each(dialects)('process versions and leads in flight on %s', (dialect) 
     expect(refused.ok).toBe(false);
     expect(!refused.ok && refused.error).toEqual({
       code: 'unknown_stage',
+      field: 'stage',
       message:
         'lead D2 closed in stage nb/demo, which process version 2 no longer has: reopen it with --stage and one of qualify, close',
     });
