@@ -4,7 +4,7 @@ import { textKey } from './conditions.js';
 import { OPT_OUT_FIELD, optOutValue } from './consent.js';
 import { isEmailAddress } from './events.js';
 import { FORECAST_CATEGORIES, FORECAST_FIELD } from './forecast-category.js';
-import type { FieldType, Process } from './process-schema.js';
+import { editDistance, type FieldType, type Process } from './process-schema.js';
 
 /**
  * The field catalogue: every lead field a process knows, as a front end needs it for a form or a
@@ -197,19 +197,6 @@ export function closestField(typed: string, known: readonly string[]): string | 
     known.find((k) => k === lower) ??
     known.find((k) => editDistance(lower, k) <= Math.min(2, Math.max(1, k.length - 2)))
   );
-}
-
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitute = (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      next.push(Math.min(substitute, (row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1));
-    }
-    row = next;
-  }
-  return row[b.length] ?? 0;
 }
 
 /** Why `v` is no value of `field`; null when it is one (or null or '', which clear it). */

@@ -69,7 +69,8 @@ export function closestName(typed: string, names: string[]): string | undefined 
   return names.find((n) => editDistance(typed, n) <= Math.min(2, n.length - 1));
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance: how many one-letter edits turn `a` into `b` (for did-you-mean hints). */
+export function editDistance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
