@@ -487,7 +487,15 @@ async function* records(
         const next = await rows.next();
         if (next.done) break;
         const r = next.value;
-        const attempt = compileMapping(prep.mapping, r.values, prep.label, zone, prep.kind === 'csv', r.line, sense);
+        const attempt = compileMapping(
+          { ...prep.mapping, delimiter },
+          r.values,
+          prep.label,
+          zone,
+          prep.kind === 'csv',
+          r.line,
+          sense,
+        );
         if (attempt.headerProblems.length === 0) header = { compiled: attempt, names: r.values };
         // Failing that, the row that lacks the fewest columns is the header, and says which it lacks.
         else if (!closest || attempt.headerProblems.length < closest.attempt.headerProblems.length)

@@ -53,4 +53,30 @@ describe.each(dialects)('field count on %s', (dialect) => {
     const ids = await s.db.selectFrom('leads').select('id').execute();
     expect(ids.map((l) => l.id)).toEqual(['pipedrive:3']);
   });
+
+  it('names the separator the file was read with, not the default comma', async () => {
+    const s = await store(dialect);
+    const path = join(mkdtempSync(join(tmpdir(), 'stageflow-width-')), 'pd-eu.csv');
+    const semi = (t: string): string => t.replaceAll(',', ';');
+    writeFileSync(
+      path,
+      [
+        semi(HEADER),
+        semi(
+          '1,Müller GmbH,100,EUR,Demo Scheduled,New business,Anna Schmidt,open,2026-01-05,,,,,,Org,a@x.example,',
+        ).replace('Müller GmbH', 'Müller GmbH; Lizenz'),
+      ].join('\n'),
+    );
+    const r = await runImport(s, {
+      format: 'pipedrive',
+      path,
+      dryRun: true,
+      skipInvalid: false,
+      now: IMPORT_NOW,
+      actor: { kind: 'import' },
+    });
+    expect(r.problems.map(formatImportProblem)).toEqual([
+      'pd-eu.csv:2: the row has 18 fields, the header has 17: a value holding the delimiter ";" must be in double quotes',
+    ]);
+  });
 });
