@@ -29,6 +29,8 @@ export const TASK_SORTS = {
 export type TaskSort = keyof typeof TASK_SORTS;
 
 export interface TaskSearch {
+  /** One task by its id (GET /tasks/{id}: the same row a work queue shows). */
+  id?: string | undefined;
   assignee?: string | undefined;
   /** Tasks assigned to any of these people (a team's members). */
   assignees?: readonly string[] | undefined;
@@ -105,6 +107,7 @@ export async function searchTasks(
         ? q.where(sql<SqlBool>`1 = 0`)
         : q.where((eb) => eb.or([eb('tasks.assignee', 'in', reach), eb('leads.owner', 'in', reach)]));
   }
+  if (s.id !== undefined) q = q.where('tasks.id', '=', s.id);
   if (s.assignee) q = q.where('tasks.assignee', '=', s.assignee);
   if (s.assignees)
     q = s.assignees.length === 0 ? q.where(sql<SqlBool>`1 = 0`) : q.where('tasks.assignee', 'in', s.assignees);

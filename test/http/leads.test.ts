@@ -224,7 +224,8 @@ describe.each(dialects)('leads over HTTP on %s', (dialect) => {
     const answered = (done.body as { task: { status: string; completedAt: string | null } }).task;
     expect(answered).toMatchObject({ status: 'done', completedAt: expect.any(String) });
     const reread = await call(server, 'GET', `/api/v1/tasks/${encodeURIComponent(task?.id ?? '')}`, rep);
-    expect(reread.body).toEqual(answered);
+    // The read is the queue's item: the task, and its lead beside it.
+    expect(reread.body).toEqual({ ...answered, leadSummary: expect.objectContaining({ status: 'open' }) });
     const after = (await call(server, 'GET', `/api/v1/leads/${id}`, { token: admin })).body as LeadBody;
     expect(after.stage).toBe('qualified');
     expect(after.openTasks.map((t) => t.template)).toEqual(['demo']);

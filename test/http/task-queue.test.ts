@@ -106,6 +106,10 @@ describe.each(dialects)('the work queue on %s', (dialect) => {
       stageName: 'New',
     });
     expect((await get('lead=Q-DAY')).items[0]?.leadSummary?.person).toBeNull();
+    // One task by its id is the queue's item, its lead included.
+    const one = await call(server, 'GET', `/api/v1/tasks/${encodeURIComponent(task?.id ?? '')}`, { token: anna });
+    expect(one.status, one.text).toBe(200);
+    expect(one.body).toEqual(task);
   });
 
   it("sorts by the lead's value either way, leads without one last, a page at a time", async () => {
@@ -175,6 +179,10 @@ describe.each(dialects)('the work queue on %s', (dialect) => {
     expect((mine.body as Page).items.map((t) => [t.id, t.leadSummary])).toEqual([[task?.id, null]]);
     expect(mine.text).not.toContain('Globex');
     expect(mine.text).not.toContain('987654');
+    const one = async (token: string) =>
+      (await call(server, 'GET', `/api/v1/tasks/${encodeURIComponent(task?.id ?? '')}`, { token })).body as Task;
+    expect((await one(anna)).leadSummary).toBeNull();
+    expect((await one(admin)).leadSummary?.company).toBe('Globex Secret');
     // Sorted by value it sits with the leads without one, not first, page after page.
     const byValue = (await walk('assignee=me&sort=value&order=desc', 2, anna)).map((t) => t.lead);
     expect(byValue.slice(0, 2)).toEqual(['Q-BIG', 'Q-SMALL']);

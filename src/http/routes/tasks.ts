@@ -15,7 +15,7 @@ import { etagOf, presentQueuedTask, presentTask } from '../present.js';
 import { Problem } from '../problem.js';
 import { instantOf } from '../../domain/time-filter.js';
 import { timeQuery } from '../time-filter.js';
-import { taskListSchema, taskOutcomeSchema, taskSchema } from '../schemas.js';
+import { queuedTaskSchema, taskListSchema, taskOutcomeSchema } from '../schemas.js';
 import {
   callerOf,
   cursorSchema,
@@ -155,10 +155,28 @@ export function taskRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/tasks/:id',
     {
-      schema: { tags: ['tasks'], summary: 'One task', params: taskParams, response: { 200: taskSchema } },
+      schema: {
+        tags: ['tasks'],
+        summary: "One task, with what a work queue shows of its lead (GET /tasks' item)",
+        params: taskParams,
+        response: { 200: queuedTaskSchema },
+      },
       config: { access: { roles: EVERYONE, scope: 'leads:read' } },
     },
-    async (req) => presentTask(await findInReach(req, req.params.id)),
+    async (req) => {
+      // Out of reach is a 404, audited, before anything of the lead is read.
+      const task = await findInReach(req, req.params.id);
+      // The queue's own query, so the lead beside the task is shown (or hidden) by the same rule.
+      const { rows } = await searchTasks(
+        ctx.store.db,
+        { id: task.id, reach: reachList(await reachFor(ctx, callerOf(req))), limit: 1 },
+        ctx.store.dialect,
+      );
+      const hit = rows[0];
+      if (!hit) throw new Problem('not-found', `task "${task.id}" does not exist`);
+      const process = (await ctx.processes.current())?.process;
+      return presentQueuedTask(hit, stageNameIn(process, hit.pipeline, hit.stage));
+    },
   );
 
   for (const [verb, type, summary, problems] of [

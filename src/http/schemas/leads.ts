@@ -68,7 +68,7 @@ export const leadPageSchema = leadSchema
   .meta({ id: 'LeadWithTasks' });
 
 export const leadListSchema = pageOf(leadSchema);
-/** A task in a work queue (GET /tasks), with what the queue shows of its lead. */
+/** A task in a work queue (GET /tasks, and GET /tasks/{id}), with what the queue shows of its lead. */
 export const queuedTaskSchema = taskSchema
   .extend({
     leadSummary: z
