@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { knownActivityKind, unknownActivityKind } from '../domain/activity-kinds.js';
 import { activityId } from '../domain/lead.js';
-import { findActivity } from '../store/activities.js';
+import { activityJson, findActivity } from '../store/activities.js';
 import type { Store } from '../store/db.js';
 import { latestProcess } from '../store/processes.js';
-import { contextOf, withStore } from './context.js';
+import { contextOf, displayZone, withStore } from './context.js';
 import { CliError } from './errors.js';
+import { formatTime, print, printJson, table } from './output.js';
 import { submitAndShow } from './submit.js';
 
 /** Facts from outside the process that goals can wait for: logged activities and named signals. */
@@ -42,6 +43,31 @@ export function activityCommands(program: Command): void {
           // The event logged one activity, the first of its sequence number.
           (outcome) => ({ activity: activityId(lead, outcome.lead.outboxSeries ?? 1, outcome.lead.seq, 0) }),
         );
+      });
+    });
+
+  activity
+    .command('show')
+    .description('one activity: its lead, kind, time, author, stay and note (--json: as the API gives it)')
+    .argument('<activity>', 'activity id, as `activity log` and the lists give it (LEAD:SEQ.IDX)')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await withStore(ctx, async (store) => {
+        const row = await findActivity(store.db, id);
+        if (!row) throw new CliError(`activity "${id}" does not exist`);
+        const shown = activityJson(row);
+        if (ctx.json) return printJson(shown);
+        const zone = await displayZone(store);
+        for (const line of table([
+          ['activity', shown.id],
+          ['lead', shown.lead],
+          ['kind', shown.kind],
+          ['at', formatTime(row.at, zone)],
+          ['by', shown.actor ?? '-'],
+          ['stay', shown.stay],
+          ['note', shown.note ?? '-'],
+        ]))
+          print(line);
       });
     });
 

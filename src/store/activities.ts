@@ -2,12 +2,28 @@ import type { LoggedActivity } from '../domain/decide.js';
 import type { Tx } from './db.js';
 import type { ActivitiesTable } from './schema.js';
 
-/** Logged activities: one by its id, and a lead's in either order, a page at a time. */
+/** Logged activities: one by its id (and its JSON), and a lead's in either order, a page at a time. */
 
 export type ActivityRow = ActivitiesTable;
 
 export async function findActivity(db: Tx, id: string): Promise<ActivityRow | null> {
   return (await db.selectFrom('activities').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
+}
+
+/**
+ * An activity as the API and `stageflow activity show --json` give it: one shape for both, so
+ * neither can drift (src/http/schemas/leads.ts activitySchema documents it).
+ */
+export function activityJson(a: ActivityRow) {
+  return {
+    id: a.id,
+    lead: a.lead_id,
+    kind: a.kind,
+    note: a.note,
+    at: new Date(a.at).toISOString(),
+    actor: a.actor,
+    stay: a.stay_id,
+  };
 }
 
 /** What an edit or delete of the activity needs to know of it (decide's LoggedActivity). */

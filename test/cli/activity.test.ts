@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROCESS_YAML, session, tempFile } from './helpers.js';
 
-/** `stageflow activity log --at`, `activity edit` and `activity delete`, as the API has them. */
+/** `stageflow activity log --at`, `activity show`, `activity edit` and `activity delete`, as the API has them. */
 
 interface Exported {
   id: string;
@@ -13,7 +13,7 @@ interface Exported {
 }
 
 describe('activities on the command line', () => {
-  it('logs with a time it happened, prints the id, and edits and deletes by that id', async () => {
+  it('logs with a time it happened, prints the id, and shows, edits and deletes by that id', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'stageflow-activity-')), 'a.db');
     const cli = session(db);
     const at = (now: string) => (args: readonly string[]) => cli(args, now);
@@ -52,6 +52,23 @@ describe('activities on the command line', () => {
         .map((l) => JSON.parse(l) as Exported);
     expect((await exported())[0]).toMatchObject({ id, note: 'typo', at: '2026-03-02T10:30:00.000Z' });
 
+    // `activity show` is the API's GET /activities/{id}: the same JSON, or a short table.
+    const shown = await noon(['--json', 'activity', 'show', id]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toEqual({
+      id,
+      lead: 'A1',
+      kind: 'call',
+      note: 'typo',
+      at: '2026-03-02T10:30:00.000Z',
+      actor: 'user',
+      stay: expect.any(String),
+    });
+    const table = await noon(['activity', 'show', id]);
+    expect(table.stdout).toMatch(/^kind +call$/m);
+    expect(table.stdout).toMatch(/^at +2026-03-02 10:30 \+00:00$/m);
+    expect(table.stdout).toMatch(/^note +typo$/m);
+
     const edited = await noon(['activity', 'edit', id, '--note', 'fixed']);
     expect(edited.code, edited.stderr).toBe(0);
     expect(edited.stdout).toContain(`activity ${id} (call) note edited by`);
@@ -63,5 +80,8 @@ describe('activities on the command line', () => {
     const again = await noon(['activity', 'delete', id]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`activity "${id}" does not exist`);
+    const gone = await noon(['activity', 'show', id]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain(`activity "${id}" does not exist`);
   }, 240_000);
 });

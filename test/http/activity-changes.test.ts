@@ -73,6 +73,38 @@ describe.each(dialects)('activity ids, edits and deletes over the API (%s)', (di
     expect(new Set(items.map((a) => a.id)).size).toBe(2);
   });
 
+  it('reads one activity by its id as the list shows it; out of reach is the 404 of an unknown id, audited', async () => {
+    const { s, tokens, lead, log, list } = await setUp(dialect);
+    const id = ((await log(tokens.rep, { kind: 'call', note: 'reached her' })).body as { activity: Activity }).activity
+      .id;
+    const get = (token: string, which = id) =>
+      call(s, 'GET', `/api/v1/activities/${encodeURIComponent(which)}`, { token });
+    const mine = await get(tokens.rep);
+    expect(mine.status, mine.text).toBe(200);
+    expect(mine.body).toEqual((await list()).items[0]);
+    expect((await get(tokens.manager)).body).toEqual(mine.body);
+
+    const probe = await get(tokens.other);
+    const unknown = await get(tokens.other, `${lead}:999.0`);
+    expect([probe.status, unknown.status]).toEqual([404, 404]);
+    expect((probe.body as { detail: string }).detail).toBe(`activity "${id}" does not exist`);
+    expect((unknown.body as { detail: string }).detail).toBe(`activity "${lead}:999.0" does not exist`);
+    const denied = await call(
+      s,
+      'GET',
+      `/api/v1/audit?action=access.denied&target=${encodeURIComponent(`lead "${lead}"`)}`,
+      {
+        token: tokens.admin,
+      },
+    );
+    expect((denied.body as { items: unknown[] }).items).toHaveLength(1);
+
+    expect(
+      (await call(s, 'DELETE', `/api/v1/activities/${encodeURIComponent(id)}`, { token: tokens.rep })).status,
+    ).toBe(204);
+    expect((await get(tokens.rep)).status).toBe(404);
+  });
+
   it('lets the author and a manager over the lead correct a note; others get 403 or 404', async () => {
     const { tokens, log, list, s } = await setUp(dialect);
     const id = ((await log(tokens.rep, { kind: 'note', note: 'typo' })).body as { activity: Activity }).activity.id;

@@ -387,6 +387,7 @@ const ROUTES: Record<string, RouteCase> = {
     params: leadParam,
     body: () => ({ kind: 'call', note: 'matrix' }),
   },
+  'GET /api/v1/activities/:id': { record: 'activity', params: async (k) => ({ id: await ownActivity(k) }) },
   'PATCH /api/v1/activities/:id': {
     record: 'activity',
     params: async (k) => ({ id: await ownActivity(k) }),

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { knownActivityKind, unknownActivityKind } from '../../domain/activity-kinds.js';
 import { activityId } from '../../domain/lead.js';
-import { findActivity, leadActivities, type ActivityRow } from '../../store/activities.js';
+import { activityJson, findActivity, leadActivities, type ActivityRow } from '../../store/activities.js';
 import { openLeadsByEmail, type LeadRow } from '../../store/lead-search.js';
 import { ADMINS, EVERYONE, reachesOwner } from '../access.js';
 import type { AppContext } from '../app.js';
@@ -60,26 +60,15 @@ function checkOccurredAt(occurredAt: string, lead: LeadRow, now: number): void {
 }
 
 function presentActivity(a: ActivityRow): z.infer<typeof activitySchema> {
-  return {
-    id: a.id,
-    lead: a.lead_id,
-    kind: a.kind,
-    note: a.note,
-    at: new Date(a.at).toISOString(),
-    actor: a.actor,
-    stay: a.stay_id,
-  };
+  return activityJson(a);
 }
 
 const activityParams = z.object({ id: z.string().min(1).max(300) });
 const ORDERS = ['asc', 'desc'] as const;
 
 export function activityRoutes(api: Api, ctx: AppContext): void {
-  /**
-   * The activity, if the caller may change it: its author, or a manager over the lead (an admin).
-   * A lead out of the caller's reach is missing (404), as everywhere; in reach but another's, 403.
-   */
-  async function changeableActivity(req: FastifyRequest, id: string): Promise<ActivityRow> {
+  /** The activity and its lead, if the caller works the lead (as its list); else 404, audited. */
+  async function activityInReach(req: FastifyRequest, id: string): Promise<{ row: ActivityRow; lead: LeadRow }> {
     const row = await findActivity(ctx.store.db, id);
     if (!row) throw new Problem('not-found', `activity "${id}" does not exist`);
     const lead = await leadInReach(ctx, req, row.lead_id, 'work').catch((e: unknown) => {
@@ -89,6 +78,15 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
         throw new Problem('not-found', `activity "${id}" does not exist`);
       throw e;
     });
+    return { row, lead };
+  }
+
+  /**
+   * The activity, if the caller may change it: its author, or a manager over the lead (an admin).
+   * A lead out of the caller's reach is missing (404), as everywhere; in reach but another's, 403.
+   */
+  async function changeableActivity(req: FastifyRequest, id: string): Promise<ActivityRow> {
+    const { row, lead } = await activityInReach(req, id);
     const caller = callerOf(req);
     const manages = caller.member.role !== 'rep' && reachesOwner(await reachFor(ctx, caller), lead.owner);
     if (!manages && row.actor !== caller.member.id)
@@ -179,6 +177,20 @@ export function activityRoutes(api: Api, ctx: AppContext): void {
         effects: outcome.effects.map((e) => e.kind),
       });
     },
+  );
+
+  api.get(
+    '/activities/:id',
+    {
+      schema: {
+        tags: ['activities'],
+        summary: "One activity, as its lead's list shows it (for whoever may read that list)",
+        params: activityParams,
+        response: { 200: activitySchema },
+      },
+      config: { access: { roles: EVERYONE, scope: 'leads:read' } },
+    },
+    async (req) => presentActivity((await activityInReach(req, req.params.id)).row),
   );
 
   api.patch(
