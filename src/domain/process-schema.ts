@@ -16,7 +16,8 @@ const localDate = z
   .string({ error: (issue) => dateExample(issue.input) })
   .refine((d) => DATE_SHAPE.test(d), { error: (issue) => dateExample(issue.input), abort: true })
   .refine((d) => DateTime.fromISO(d, { zone: 'utc' }).toISODate() === d, 'is not a date that exists');
-const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM');
+const CLOCK_TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
+const clockTime = z.string().regex(CLOCK_TIME, 'must be a time HH:MM');
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 const isMapping = (v: unknown): v is Record<string, unknown> =>
@@ -147,7 +148,9 @@ const workingHoursSchema = z
     end: clockTime.default('17:00'),
   })
   .strict()
-  .refine((h) => h.start < h.end, {
+  // Compared only when both are times: zod runs this refinement even when `start` or `end` failed,
+  // and "end must be after start" would then send the author to a field that may be right.
+  .refine((h) => !CLOCK_TIME.test(h.start) || !CLOCK_TIME.test(h.end) || h.start < h.end, {
     message: 'end must be after start (shifts past midnight are not supported)',
     path: ['end'],
   });

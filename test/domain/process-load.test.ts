@@ -97,6 +97,22 @@ describe('parseProcess', () => {
     );
   });
 
+  it('names only the time that does not parse, not a right end as "before start"', () => {
+    const hours = (start: string, end: string): string[] =>
+      problems(
+        valid
+          .replace(
+            '- { id: anna, name: Anna }',
+            `- { id: anna, name: Anna, working_hours: { start: '${start}', end: '${end}' } }`,
+          )
+          .replace('{ task_done: demo-prep }', '{ signal: trial_started }'),
+      );
+    for (const start of ['9am', '25:00'])
+      expect(hours(start, '17:00')).toEqual(['users[0].working_hours.start: must be a time HH:MM (line 5)']);
+    // '0900' sorts before '09:00' as text: it too must be named alone, not also as "before start".
+    expect(hours('09:00', '0900')).toEqual(['users[0].working_hours.end: must be a time HH:MM (line 5)']);
+  });
+
   it('fills the whole organisation block with its defaults when it is left out', () => {
     const r = parseProcess(
       valid
