@@ -3,10 +3,11 @@ import { AccountError, createAccount } from '../auth/accounts.js';
 import { listMembers, ROLES, type Role } from '../store/members.js';
 import { contextOf, withStore } from './context.js';
 import { CliError, UsageError } from './errors.js';
+import { availabilityCommand } from './availability.js';
 import { handoverCommand } from './handover.js';
 import { print, printJson, table } from './output.js';
 
-/** `stageflow user create|list`: sign-in accounts, for the first admin and for scripts. */
+/** `stageflow user create|list`: sign-in accounts, for the first admin and for scripts (handover and availability beside them). */
 
 interface CreateOptions {
   role: string;
@@ -28,7 +29,9 @@ async function readStdin(): Promise<string> {
 export function userCommands(program: Command): void {
   const user = program
     .command('user')
-    .description("sign-in accounts (admins, managers, reps), and handing a person's open work to others");
+    .description(
+      "sign-in accounts (admins, managers, reps), a person's availability, and handing their open work to others",
+    );
   user
     .command('create')
     .description('create an account; a rep or manager id is their user id in the process file')
@@ -70,6 +73,7 @@ export function userCommands(program: Command): void {
       });
     });
   handoverCommand(user);
+  availabilityCommand(user);
   user
     .command('list')
     .description('accounts, with role and state')

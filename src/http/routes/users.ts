@@ -3,16 +3,13 @@ import { AccountError, createAccount } from '../../auth/accounts.js';
 import { hashPassword, passwordProblem } from '../../auth/passwords.js';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { AVAILABILITY_FIELDS, availabilityState } from '../../domain/availability.js';
 import {
-  AVAILABILITY_FIELDS,
-  availabilityState,
-  differingFromFile,
-  problemsOfOverride,
-  type AvailabilityField,
-  type AvailabilityOverride,
-} from '../../domain/availability.js';
-import { noteAvailabilityChange, saveOverride, storedOverrides } from '../../store/availability.js';
-import { latestProcess } from '../../store/processes.js';
+  AVAILABILITY_API_NAME,
+  availabilityChangeOf,
+  availabilityChangeSchema,
+} from '../../domain/availability-change.js';
+import { AvailabilityRefused, setAvailability } from '../../engine/availability-service.js';
 import { withTransaction } from '../../store/db.js';
 import { appendAudit } from '../../store/audit.js';
 import {
@@ -45,14 +42,6 @@ import type { User } from '../../domain/process-schema.js';
  * as overrides of the file's values (domain/availability.ts): no lead changes and no version is made.
  */
 
-/** The API's names of the fields an override holds, in the order they are shown. */
-const API_FIELD: Record<AvailabilityField, string> = {
-  active: 'active',
-  out_of_office: 'outOfOffice',
-  capacity: 'capacity',
-  working_hours: 'workingHours',
-};
-
 function presentUser(id: string, member: Member | undefined, effective: EffectiveProcess | null) {
   const u = effective?.process.users.find((x) => x.id === id);
   const override = effective?.overrides.find((o) => o.user === id);
@@ -73,7 +62,7 @@ function presentUser(id: string, member: Member | undefined, effective: Effectiv
           capacity: u.capacity,
           availabilitySetBy: override
             ? {
-                fields: AVAILABILITY_FIELDS.filter((f) => f in override.override).map((f) => API_FIELD[f]),
+                fields: AVAILABILITY_FIELDS.filter((f) => f in override.override).map((f) => AVAILABILITY_API_NAME[f]),
                 by: override.changedBy,
                 at: new Date(override.changedAt).toISOString(),
               }
@@ -84,48 +73,6 @@ function presentUser(id: string, member: Member | undefined, effective: Effectiv
     teams: (effective?.process.teams ?? []).filter((t) => t.members.includes(id) || t.manager === id).map((t) => t.id),
   };
 }
-
-const localDate = z.iso.date();
-const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
-const availabilityBody = z
-  .object({
-    active: z.boolean().nullable().optional(),
-    outOfOffice: z
-      .array(
-        z
-          .object({ from: localDate, to: localDate })
-          .strict()
-          .refine((o) => o.to >= o.from, { message: 'must not be before "from"', path: ['to'] }),
-      )
-      .nullable()
-      .optional(),
-    capacity: z
-      .object({
-        per_day: z.number().int().positive().optional(),
-        per_week: z.number().int().positive().optional(),
-        max_open: z.number().int().positive().optional(),
-      })
-      .strict()
-      .nullable()
-      .optional(),
-    workingHours: z
-      .object({
-        days: z.array(z.number().int().min(1).max(7)).min(1),
-        start: clock,
-        end: clock,
-      })
-      .strict()
-      .refine((h) => h.start < h.end, {
-        message: 'must be after start (shifts past midnight are not supported)',
-        path: ['end'],
-      })
-      .nullable()
-      .optional(),
-  })
-  .strict()
-  .describe(
-    'Each field given replaces the override of it as a whole; null drops the override, so the process file’s value applies again',
-  );
 
 /** A user read's weak ETag: the account version, then what the routing part shows (process version, availability revision). */
 function userReadTag(accountVersion: number, processVersion: number, revision: number): string {
@@ -381,7 +328,7 @@ export function userRoutes(api: Api, ctx: AppContext): void {
             .optional()
             .describe('routing.availabilityTag of your last read: a 412 when someone changed it since'),
         }),
-        body: availabilityBody,
+        body: availabilityChangeSchema,
         response: { 200: userSchema },
       },
       // The process with the change fails its own checks (an inactive default owner, say); a stale If-Match.
@@ -396,48 +343,15 @@ export function userRoutes(api: Api, ctx: AppContext): void {
       if (!(await ctx.processes.current())?.process.users.some((u) => u.id === id))
         throw new Problem('not-found', `user "${id}" is not in the process`);
       if (!reachesOwner(await reachFor(ctx, caller), id)) return denyAsMissing(ctx, req, `user "${id}"`);
-      const b = req.body;
-      const given: Record<AvailabilityField, unknown> = {
-        active: b.active,
-        out_of_office: b.outOfOffice,
-        capacity: b.capacity,
-        working_hours: b.workingHours,
-      };
-      const change: AvailabilityOverride = {};
-      for (const f of AVAILABILITY_FIELDS)
-        if (given[f] !== undefined && given[f] !== null) Object.assign(change, { [f]: given[f] });
-      const dropped = AVAILABILITY_FIELDS.filter((f) => given[f] === null);
-      const now = ctx.now();
-      await withTransaction(ctx.store, async (tx) => {
-        // First: orders this change after a process apply or another change in flight (store/availability.ts).
-        await noteAvailabilityChange(tx);
-        const latest = await latestProcess(tx);
-        const user = latest?.process.users.find((u) => u.id === id);
-        if (!latest || !user) throw new Problem('not-found', `user "${id}" is not in the process`);
-        const stored = await storedOverrides(tx);
-        const mine = stored.find((s) => s.user === id);
-        checkAvailabilityTag(req, id, availabilityTag({ ...user, ...mine?.override }, mine));
-        const merged: AvailabilityOverride = { ...mine?.override, ...change };
-        for (const f of dropped) delete merged[f];
-        const next = new Map(stored.map((s) => [s.user, s.override])).set(id, differingFromFile(user, merged));
-        // Every problem this person's override causes, not only a new one: an override that already
-        // broke the process (made before these checks) is not carried silently into the next change.
-        const problems = problemsOfOverride(latest.process, next, id);
-        if (problems.length > 0) throw new Problem('rule-refused', problems.join('\n'));
-        await saveOverride(tx, id, next.get(id) ?? {}, now, caller.member.id);
-        await appendAudit(
-          tx,
-          {
-            actor: caller.member.id,
-            action: 'user.availability_changed',
-            target: id,
-            // Which fields, not the dates: a person's leave is theirs, and the audit log is kept for good.
-            details: {
-              fields: AVAILABILITY_FIELDS.filter((f) => f in change || dropped.includes(f)).map((f) => API_FIELD[f]),
-            },
-          },
-          now,
-        );
+      await setAvailability(ctx.store, {
+        user: id,
+        change: availabilityChangeOf(req.body),
+        by: caller.member.id,
+        now: ctx.now(),
+        precondition: (effective, stored) => checkAvailabilityTag(req, id, availabilityTag(effective, stored)),
+      }).catch((e: unknown) => {
+        if (!(e instanceof AvailabilityRefused)) throw e;
+        throw new Problem(e.reason === 'unknown_user' ? 'not-found' : 'rule-refused', e.message);
       });
       const shown = presentUser(id, (await findMember(ctx.store.db, id)) ?? undefined, await ctx.processes.effective());
       if (shown.routing) void reply.header('etag', shown.routing.availabilityTag);
