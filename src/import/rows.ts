@@ -1,4 +1,5 @@
 import type { Actor } from '../domain/events.js';
+import { leadKeys } from '../store/lead-keys.js';
 import { leadRow } from '../store/leads.js';
 import { reachAfter } from '../store/lead-reach.js';
 import type { ImportedLeadRows } from '../store/import-writer.js';
@@ -13,21 +14,20 @@ export function importedRows(
   ctx: { source: string; file: string; now: number; actor: Actor },
 ): ImportedLeadRows {
   const s = plan.state;
+  // Every rebuilt stay is in the lead's pipeline.
+  const reach = reachAfter(
+    s.pipeline,
+    null,
+    plan.stays.map((st) => ({ pipeline: s.pipeline, stage_index: st.stageIndex })),
+  );
+  const row = leadRow(s, 1, ctx.now, reach);
   return {
     lead: {
-      // Every rebuilt stay is in the lead's pipeline.
-      ...leadRow(
-        s,
-        1,
-        ctx.now,
-        reachAfter(
-          s.pipeline,
-          null,
-          plan.stays.map((st) => ({ pipeline: s.pipeline, stage_index: st.stageIndex })),
-        ),
-      ),
+      ...row,
       company: plan.company,
       phone: plan.phone,
+      // The keys of the company as written here, not as the fields had it.
+      ...leadKeys({ name: row.name, email: row.email, company: plan.company, fields: s.fields }),
       import_source: ctx.source,
       source_id: plan.sourceId,
       imported_at: ctx.now,

@@ -20,12 +20,8 @@ export async function accountLeads(
   db: Tx,
   s: AccountLeadSearch,
 ): Promise<{ rows: LeadRow[]; next: { createdAt: number; id: string } | null }> {
-  // The same spelling as index 0015's expression, so the planner finds the account's leads by it.
-  let q = db
-    .selectFrom('leads')
-    .selectAll()
-    .select(WORK_TIME_COLUMNS)
-    .where(sql`lower(trim(company))`, '=', s.key);
+  // Through leads_company_key, led by the company's key.
+  let q = db.selectFrom('leads').selectAll().select(WORK_TIME_COLUMNS).where('company_key', '=', s.key);
   if (s.reach !== null) q = s.reach.length === 0 ? q.where(sql<SqlBool>`1 = 0`) : q.where('owner', 'in', s.reach);
   if (s.status) q = q.where('status', '=', s.status);
   if (s.after) {

@@ -1,21 +1,23 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { foldCase, nameKey } from '../domain/text-key.js';
 import type { Tx } from './db.js';
 import type { AccountsTable } from './schema.js';
 
 /**
  * Accounts: one per company that appears on a lead, whoever made the lead (the engine copies the
  * contact's company into `leads.company`, imports write it), merged with the company record an
- * import brought along (Maven's accounts.csv) of the same name. Names match with case and
- * surrounding spaces ignored: the key is `lower(trim(name))`, computed by the database, which
- * index 0015 holds for leads, so a page of accounts reads one index range. (SQLite's lower()
- * folds ASCII letters only; PostgreSQL's every letter.) A caller limited to some owners sees the
- * accounts with at least one of those owners' leads, with figures over those leads only.
+ * import brought along (Maven's accounts.csv) of the same name. Names match with every letter's
+ * case and surrounding spaces ignored: the key is the name folded in JavaScript (domain/text-key.ts
+ * nameKey), which the writers keep in `leads.company_key` and `accounts.name_key` (migration 0029)
+ * and leads_company_key holds, so a page of accounts reads one index range. A caller limited to
+ * some owners sees the accounts with at least one of those owners' leads, with figures over those
+ * leads only.
  */
 
-/** The key of a lead's company, spelled exactly as the index 0015 is, so the planner uses it. */
-const leadKey = sql<string>`lower(trim(company))`;
+/** The key of a lead's company: the column leads_company_key leads with. */
+const leadKey = sql<string>`company_key`;
 /** The key of an imported company record. */
-const recordKey = sql<string>`lower(trim(name))`;
+const recordKey = sql<string>`name_key`;
 
 /** An account without an imported record is named by its key: `company:acme corp`. */
 export const COMPANY_ID_PREFIX = 'company:';
@@ -86,13 +88,10 @@ export async function findAccount(db: Tx, id: string, reach: readonly string[] |
   return account;
 }
 
-/** The key an account id names: an imported record's, or the name after `company:`, normalised by the database. */
+/** The key an account id names: an imported record's, or the name after `company:`, folded as names are. */
 export async function keyOfId(db: Tx, id: string): Promise<string | null> {
   if (id.startsWith(COMPANY_ID_PREFIX)) {
-    const r = await sql<{
-      k: string;
-    }>`select lower(trim(cast(${id.slice(COMPANY_ID_PREFIX.length)} as text))) as k`.execute(db);
-    const k = r.rows[0]?.k ?? '';
+    const k = nameKey(id.slice(COMPANY_ID_PREFIX.length)) ?? '';
     return k === '' ? null : k;
   }
   const row = await db.selectFrom('accounts').select(recordKey.as('k')).where('id', '=', id).executeTakeFirst();
@@ -107,10 +106,7 @@ function reachFilter(reach: readonly string[] | null): RawBuilder<SqlBool> {
 
 function likeOf(q: string | undefined): string | null {
   if (!q) return null;
-  return `%${q
-    .trim()
-    .toLowerCase()
-    .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${foldCase(q.trim()).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /**

@@ -1,10 +1,15 @@
 import { sql } from 'kysely';
+import { nameKey } from '../domain/text-key.js';
 import type { Tx } from './db.js';
 import type { AccountsTable, ProductsTable } from './schema.js';
 
 /** Companies and products that exports bring along, upserted by name. */
 
-export async function upsertAccounts(tx: Tx, rows: readonly AccountsTable[]): Promise<void> {
+/** An imported company record: its key is the store's to fold (nameKey), as for a lead's company. */
+export type AccountRecord = Omit<AccountsTable, 'name_key'>;
+
+export async function upsertAccounts(tx: Tx, records: readonly AccountRecord[]): Promise<void> {
+  const rows = records.map((r): AccountsTable => ({ ...r, name_key: nameKey(r.name) ?? '' }));
   for (let i = 0; i < rows.length; i += 1000)
     await tx
       .insertInto('accounts')

@@ -4,6 +4,7 @@ import { keptFile, KEPT_MAIL_ERASED } from './contact-kept-mail.js';
 import { addressErasure, cancelUndelivered, currentSeriesRows, type PlannedErasure } from './contact-outbox.js';
 import { ErasureScrubber, isPersonNameKey } from './contact-scrub.js';
 import type { Tx } from './db.js';
+import { leadKeys } from './lead-keys.js';
 import { updatedAtNoEarlierThan } from './leads.js';
 import { isCompanyKey, isPersonalKey, normaliseEmail } from './personal-data.js';
 import type { FieldHistoryTable, OutboxTable } from './schema.js';
@@ -162,7 +163,8 @@ export async function eraseFromEarlierLead(
   const { known, names } = earlierValues(lead, history, outbox, email);
   const s = new ErasureScrubber(pseudonym, known, names);
 
-  const fields = JSON.stringify(s.values(parse(lead.fields), false));
+  const scrubbed = s.values(parse(lead.fields), false) as Json;
+  const fields = JSON.stringify(scrubbed);
   const closeReason = lead.close_reason === null ? null : s.text(lead.close_reason);
   const error = lead.error === null ? null : s.text(lead.error);
   if (fields !== lead.fields || closeReason !== lead.close_reason || error !== lead.error)
@@ -171,6 +173,8 @@ export async function eraseFromEarlierLead(
       // A new version, as for the person's own leads: a batch that loaded the old row retries.
       .set((eb) => ({
         fields,
+        // The search key reads first_name and last_name, which the erased person's may have been.
+        search_key: leadKeys({ ...lead, fields: scrubbed }).search_key,
         close_reason: closeReason,
         error,
         version: eb('version', '+', 1),

@@ -22,6 +22,7 @@ import { ErasureScrubber, isPersonNameKey } from './contact-scrub.js';
 import { withTransaction, type Store, type Tx } from './db.js';
 import { contactKeys } from './contact-keys.js';
 import { isCompanyKey, isPersonalKey, isPseudonym } from './personal-data.js';
+import { leadKeys } from './lead-keys.js';
 import { updatedAtNoEarlierThan } from './leads.js';
 import type { OutboxTable } from './schema.js';
 import { rememberedOptOut } from './opt-outs.js';
@@ -144,14 +145,20 @@ async function pseudonymiseLeads(
     // The member is deleted from every list below; automation must not think the lead is still on one.
     state['lists'] = [];
     if (Array.isArray(state['tasks'])) state['tasks'] = state['tasks'].map((t: unknown) => personalTaskScrubbed(t, s));
+    const contact = {
+      name: l.name === null ? null : s.pseudonym,
+      email: null,
+      company: l.company === null ? null : String(s.company(l.company)),
+      fields: s.liveFields(parse(l.fields)),
+    };
     await tx
       .updateTable('leads')
       .set((eb) => ({
-        name: l.name === null ? null : s.pseudonym,
-        email: null,
+        ...contact,
         phone: null,
-        company: l.company === null ? null : String(s.company(l.company)),
-        fields: JSON.stringify(s.liveFields(parse(l.fields))),
+        fields: JSON.stringify(contact.fields),
+        // Found by what it holds now: the erased name and address leave the search key too.
+        ...leadKeys(contact),
         state: JSON.stringify(state),
         close_reason: l.close_reason === null ? null : s.reason(l.close_reason),
         error: l.error === null ? null : s.text(l.error),

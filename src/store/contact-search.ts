@@ -1,10 +1,10 @@
 import { sql, type SqlBool } from 'kysely';
-import type { DialectName, Tx } from './db.js';
-import { personName } from './lead-search.js';
+import type { Tx } from './db.js';
+import { searchPattern } from './lead-keys.js';
 
 /**
- * Contacts as the API lists them: the people behind leads, one per address (case and spaces
- * ignored, as erasure matches them), with the latest name, phone and company any of their leads
+ * Contacts as the API lists them: the people behind leads, one per address (its email_key: case
+ * and spaces ignored, as erasure matches them), with the latest name, phone and company any of their leads
  * holds and how many leads they have. Only leads within the caller's reach count.
  */
 
@@ -21,9 +21,8 @@ export interface ContactSummary {
 export async function searchContacts(
   db: Tx,
   s: { q?: string | undefined; reach: readonly string[] | null; limit: number; after?: string | undefined },
-  dialect: DialectName,
 ): Promise<ContactSummary[]> {
-  const key = sql<string>`lower(trim(email))`;
+  const key = sql<string>`email_key`;
   let q = db
     .selectFrom('leads')
     .select([
@@ -39,13 +38,8 @@ export async function searchContacts(
     .where(sql<SqlBool>`trim(email) <> ''`);
   if (s.reach !== null) q = s.reach.length === 0 ? q.where(sql<SqlBool>`1 = 0`) : q.where('owner', 'in', s.reach);
   const text = s.q?.trim();
-  if (text) {
-    const like = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    // The person's "first last" name too, as the lead search reads it (lead-search.ts, personName).
-    q = q.where(
-      sql<SqlBool>`(lower(email) like ${like} escape '\\' or lower(coalesce(name, '')) like ${like} escape '\\' or lower(coalesce(company, '')) like ${like} escape '\\' or lower(${personName(dialect)}) like ${like} escape '\\')`,
-    );
-  }
+  // Name, email, company and the person's "first last" name, folded, as the lead search reads them.
+  if (text) q = q.where(sql<SqlBool>`search_key like ${searchPattern(text)} escape '\\'`);
   if (s.after !== undefined) q = q.where(key, '>', s.after);
   const rows = await q.groupBy(key).orderBy(key).limit(s.limit).execute();
   return rows.map((r) => ({

@@ -31,15 +31,11 @@ export type ContactLeadRow = LeadRow;
 
 /**
  * The contact's lead rows, oldest id first. `lock` (PostgreSQL) takes the rows' locks so an erase
- * and an engine batch on the same lead run one after the other. The expression index
- * `leads_contact_email` on lower(trim(email)) answers the lookup.
+ * and an engine batch on the same lead run one after the other. The index `leads_contact_email`
+ * on email_key (the address as normaliseEmail makes it, kept by the lead's writers) answers it.
  */
 export async function contactLeads(tx: Tx, email: string, lock: boolean): Promise<ContactLeadRow[]> {
-  const q = tx
-    .selectFrom('leads')
-    .selectAll()
-    .where((eb) => eb(eb.fn<string>('lower', [eb.fn<string>('trim', ['email'])]), '=', normaliseEmail(email)))
-    .orderBy('id');
+  const q = tx.selectFrom('leads').selectAll().where('email_key', '=', normaliseEmail(email)).orderBy('id');
   return (lock ? q.forUpdate() : q).execute();
 }
 

@@ -155,7 +155,9 @@ export class DatabaseNewer extends Error {}
 
 export async function migrate(store: Store): Promise<string[]> {
   await refuseNewerDatabase(store);
-  const migrator = new Migrator({ db: store.db, provider: migrationProvider });
+  // A number given out before a later one landed (0029 after 0030) still runs on databases that
+  // have the later one: migrations here do not depend on the ones numbered after them.
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

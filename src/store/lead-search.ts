@@ -1,5 +1,8 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { jsonField, jsonFieldText, unicodeLower, type DialectName, type Tx } from './db.js';
+import { nameKey } from '../domain/text-key.js';
+import { searchPattern } from './lead-keys.js';
+import { normaliseEmail } from './personal-data.js';
 import type { LeadsTable } from './schema.js';
 
 /**
@@ -123,10 +126,10 @@ export async function searchLeads(
 
 /**
  * The person's name as people type it, "first last": importers and forms keep it in the fields
- * first_name and last_name, while `name` is often the company or a deal's title. `q` is a
- * substring match (a leading %), which no B-tree index serves on either database, so this adds a
- * per-row expression to a scan `q` already makes; an index for it would be a trigram (PostgreSQL)
- * or FTS5 (SQLite) index on a stored column.
+ * first_name and last_name, while `name` is often the company or a deal's title. `q` finds it in
+ * search_key (lead-keys.ts), where the writers put it folded; `q` is a substring match (a leading
+ * %), which no B-tree index serves on either database: an index for it would be a trigram
+ * (PostgreSQL) or FTS5 (SQLite) index on that column.
  */
 export function personName(dialect: DialectName): Expression<string | null> {
   const first = jsonField(dialect, sql`fields`, 'first_name');
@@ -149,18 +152,13 @@ export function leadSearchQuery(db: Tx, s: LeadSearch, dialect: DialectName) {
   if (s.source) q = q.where('source', '=', s.source);
   if (s.product) q = q.where('product', '=', s.product);
   if (s.territory) q = q.where('territory', '=', s.territory);
-  if (s.email) q = q.where(sql`lower(trim(email))`, '=', s.email.trim().toLowerCase());
-  // As accounts match companies ("Acme Corp" and "ACME CORP " are one account), through their index.
-  if (s.company) q = q.where(sql`lower(trim(company))`, '=', s.company.trim().toLowerCase());
+  // Keys the writers folded (lead-keys.ts), compared with the filter folded alike: every letter's
+  // case, on both databases, through leads_contact_email and leads_company_key.
+  if (s.email) q = q.where('email_key', '=', normaliseEmail(s.email));
+  // As accounts match companies ("Acme Corp" and "ACME CORP " are one account).
+  if (s.company) q = q.where('company_key', '=', nameKey(s.company));
   const text = s.q?.trim();
-  if (text) {
-    const like = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const matches = (text: Expression<string | null>): Expression<SqlBool> =>
-      sql<SqlBool>`lower(coalesce(${text}, '')) like ${like} escape '\\'`;
-    q = q.where((eb) =>
-      eb.or([...(['name', 'email', 'company'] as const).map((c) => matches(sql.ref(c))), matches(personName(dialect))]),
-    );
-  }
+  if (text) q = q.where(sql<SqlBool>`search_key like ${searchPattern(text)} escape '\\'`);
   for (const f of s.fields ?? []) {
     const held = jsonFieldText(dialect, sql`fields`, f.key);
     q = q.where(
@@ -211,7 +209,7 @@ export async function openLeadsByEmail(db: Tx, email: string): Promise<LeadRow[]
     .selectFrom('leads')
     .selectAll()
     .select(WORK_TIME_COLUMNS)
-    .where(sql`lower(trim(email))`, '=', email.trim().toLowerCase())
+    .where('email_key', '=', normaliseEmail(email))
     .where('status', '=', 'open')
     .orderBy('created_at')
     .execute()) as LeadRow[];

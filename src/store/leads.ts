@@ -3,6 +3,7 @@ import { nextOutboxSeries, type LeadState, type StayState, type TaskState } from
 import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from './db.js';
 import type { LeadsTable, TasksTable } from './schema.js';
+import { leadKeys } from './lead-keys.js';
 import type { LeadReach } from './lead-reach.js';
 import { prepared, type Connection } from './sqlite-statements.js';
 
@@ -51,8 +52,8 @@ export const LOADED_LEAD_COLUMNS = [
   'error',
   // Indexed, and read only to compare:
   'stage',
-  'email',
-  'company', // in leads_company_key (the accounts' index)
+  'email_key', // in leads_contact_email
+  'company_key', // in leads_company_key (the accounts' index)
   'value_minor',
   'product',
   'territory',
@@ -199,6 +200,11 @@ function epochOf(v: FieldValue | undefined): number | null {
 export type LeadColumns = Omit<LeadsTable, 'fields' | 'state' | keyof LeadReach>;
 
 export function leadColumns(s: LeadState, version: number, now: number): LeadColumns {
+  const contact = {
+    name: text(s.fields['name']),
+    email: text(s.fields['email']),
+    company: text(s.fields['company']),
+  };
   return {
     id: s.id,
     process_version: s.processVersion,
@@ -209,10 +215,9 @@ export function leadColumns(s: LeadState, version: number, now: number): LeadCol
     stage_entered_at: s.stay.enteredAt,
     status: s.status,
     owner: s.owner,
-    name: text(s.fields['name']),
-    email: text(s.fields['email']),
-    company: text(s.fields['company']),
+    ...contact,
     phone: text(s.fields['phone']),
+    ...leadKeys({ ...contact, fields: s.fields }),
     value_minor: minorUnits(s.fields['value']),
     source: text(s.fields['source']),
     product: text(s.fields['product']),

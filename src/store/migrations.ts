@@ -9,7 +9,9 @@ import {
 } from 'kysely';
 import { closeDateField } from '../domain/close-date.js';
 import type { Process } from '../domain/process-schema.js';
+import { nameKey } from '../domain/text-key.js';
 import { CONTACT_HASH_KEY } from './contact-keys.js';
+import { leadKeys } from './lead-keys.js';
 import { keyedHash, legacyEmailHash, pseudonymOf } from './personal-data.js';
 
 /** One migration list for SQLite and PostgreSQL: portable types only (text, integer, bigint). */
@@ -957,6 +959,52 @@ const leadWorkTimes: Migration = {
   },
 };
 
+/**
+ * Folded keys (store/lead-keys.ts, docs/ARCHITECTURE.md "Case"): leads are found by company,
+ * address and `q` through columns their writers fill in JavaScript, with every letter's case
+ * ignored, instead of `lower()`, which SQLite applies to ASCII letters only and PostgreSQL as the
+ * server's locale says (ASCII only under C). Plain column indexes replace the expression indexes
+ * on lower(trim(…)), so any tool that opens the database can still write it. The backfill uses the
+ * writers' own functions, unlike other migrations: a key must equal what the writers compute, and
+ * a change to the folding needs a migration that computes them again.
+ */
+const foldedKeys: Migration = {
+  async up(db: Any) {
+    for (const column of ['email_key', 'company_key', 'search_key'])
+      await db.schema.alterTable('leads').addColumn(column, 'text').execute();
+    await db.schema.alterTable('accounts').addColumn('name_key', 'text').execute();
+    for (let after = ''; ;) {
+      const page = await sql<{
+        id: string;
+        name: string | null;
+        email: string | null;
+        company: string | null;
+        fields: string;
+      }>`
+        select id, name, email, company, fields from leads where id > ${after} order by id limit 500`.execute(db);
+      const last = page.rows.at(-1);
+      if (!last) break;
+      // One statement a page; both databases name a VALUES list's columns column1, column2, ...
+      const values = page.rows.map((r) => {
+        const k = leadKeys({ ...r, fields: JSON.parse(r.fields) as Record<string, unknown> });
+        return sql`(${r.id}, ${k.email_key}, ${k.company_key}, ${k.search_key})`;
+      });
+      await sql`update leads set email_key = v.column2, company_key = v.column3, search_key = v.column4
+        from (values ${sql.join(values)}) as v where leads.id = v.column1`.execute(db);
+      after = last.id;
+    }
+    const records = await sql<{ id: string; name: string }>`select id, name from accounts`.execute(db);
+    for (const r of records.rows)
+      await sql`update accounts set name_key = ${nameKey(r.name) ?? ''} where id = ${r.id}`.execute(db);
+    await sql`drop index leads_company_key`.execute(db);
+    await sql`create index leads_company_key on leads (company_key, owner, status, value_minor)`.execute(db);
+    await sql`drop index leads_contact_email`.execute(db);
+    await sql`create index leads_contact_email on leads (email_key)`.execute(db);
+    await sql`drop index accounts_name_folded`.execute(db);
+    await sql`create index accounts_name_folded on accounts (name_key)`.execute(db);
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_data_in_and_out': dataInAndOut,
@@ -986,6 +1034,7 @@ export const migrations: Record<string, Migration> = {
   '0026_opt_outs': optOuts,
   '0027_user_availability': userAvailability,
   '0028_activity_ids': activityIds,
+  '0029_folded_keys': foldedKeys,
   '0030_lead_work_times': leadWorkTimes,
 };
 

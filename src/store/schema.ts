@@ -33,6 +33,10 @@ export interface LeadsTable {
   /** The contact's company and phone, copied from the fields like name and email. */
   company: string | null;
   phone: string | null;
+  /** The keys it is found by, folded in JavaScript by its writers (store/lead-keys.ts, migration 0029). */
+  email_key: string | null;
+  company_key: string | null;
+  search_key: string;
   value_minor: number | null;
   source: string | null;
   product: string | null;
@@ -195,6 +199,8 @@ export interface RoutingCursorsTable {
 export interface AccountsTable {
   id: string;
   name: string;
+  /** The name folded as a lead's company_key (domain/text-key.ts nameKey), kept by upsertAccounts. */
+  name_key: string;
   sector: string | null;
   year_established: number | null;
   revenue_minor: number | null;

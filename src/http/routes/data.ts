@@ -388,16 +388,12 @@ export function dataRoutes(api: Api, ctx: AppContext): void {
     },
     async (req) => {
       const after = decodeCursor(req.query.cursor, contactCursor);
-      const rows = await searchContacts(
-        ctx.store.db,
-        {
-          q: req.query.q,
-          reach: reachList(await reachFor(ctx, callerOf(req))),
-          limit: req.query.limit + 1,
-          after: after?.e,
-        },
-        ctx.store.dialect,
-      );
+      const rows = await searchContacts(ctx.store.db, {
+        q: req.query.q,
+        reach: reachList(await reachFor(ctx, callerOf(req))),
+        limit: req.query.limit + 1,
+        after: after?.e,
+      });
       const page = rows.slice(0, req.query.limit);
       const last = page[page.length - 1];
       return {
