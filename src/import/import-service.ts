@@ -903,26 +903,31 @@ async function writePass(
 
   let batch: { row: RecordRow; plan: PlannedLead }[] = [];
   let lastLine = progress.checkpointLine;
+  const engine = new Engine(store);
   const flush = async (): Promise<void> => {
     const planned = batch;
     batch = [];
-    let rows: ImportedLeadRows[] = [];
-    const res = await withTransaction(store, async (tx) => {
-      rows = (await keepingFirstCreation(tx, prep, planned, dir, ctx)).map((p) => importedRows(p, rowCtx));
+    const done = await withTransaction(store, async (tx) => {
+      const rows = (await keepingFirstCreation(tx, prep, planned, dir, ctx)).map((p) => importedRows(p, rowCtx));
       const written = await writeImportBatch(store, tx, rows);
       await writeOptOutTurns(
         tx,
         importedOptOuts(rows, new Set(written.kept), `import ${prep.mapping.source}`, opts.now),
       );
-      report.kept += written.kept.length;
-      report.updated += written.replaced;
-      report.created += written.written - written.replaced;
-      progress.written += written.written;
-      progress.checkpointLine = lastLine;
-      await advanceRun(store, tx, lease, progress);
-      return written;
+      // In the batch's transaction, so the checkpoint covers it: a run stopped before the commit
+      // (a kill, a crash, an engine error) redoes the batch with its activation when resumed.
+      const activated = opts.automations ? await activate(engine, tx, rows, new Set(written.kept), opts.now) : 0;
+      const saved = { ...progress, checkpointLine: lastLine, written: progress.written + written.written };
+      await advanceRun(store, tx, lease, saved);
+      return { written, activated };
     });
-    if (opts.automations) await activate(store, rows, new Set(res.kept), opts.now, report);
+    progress.checkpointLine = lastLine;
+    // Counted once committed: a batch rolled back is written again, and counted then, on resume.
+    report.kept += done.written.kept.length;
+    report.updated += done.written.replaced;
+    report.created += done.written.written - done.written.replaced;
+    report.activated += done.activated;
+    progress.written += done.written.written;
   };
   const zone = dir.process.organisation.timezone;
   const stopRenewing = keepLeased(store, lease);
@@ -991,15 +996,19 @@ async function keepingFirstCreation(
   });
 }
 
-/** The batch's open leads go live through the engine, each event atomic, a few hundred per transaction. */
+/**
+ * The batch's open leads go live through the engine, in the batch's transaction (a few hundred
+ * events per engine call); returns how many did. A refused activation writes nothing and leaves
+ * the others alone.
+ */
 async function activate(
-  store: Store,
+  engine: Engine,
+  tx: Tx,
   rows: readonly ImportedLeadRows[],
   kept: ReadonlySet<string>,
   at: number,
-  report: ImportReport,
-): Promise<void> {
-  const engine = new Engine(store);
+): Promise<number> {
+  let activated = 0;
   const events = rows
     .filter((r) => r.lead.status === 'open' && !kept.has(r.lead.id))
     .map((r) => ({
@@ -1007,9 +1016,10 @@ async function activate(
       at,
     }));
   for (let i = 0; i < events.length; i += 256) {
-    const outcomes = await engine.handleMany(events.slice(i, i + 256));
-    report.activated += outcomes.filter((o) => o.ok).length;
+    const outcomes = await engine.handleWithin(tx, events.slice(i, i + 256));
+    activated += outcomes.filter((o) => o.ok).length;
   }
+  return activated;
 }
 
 async function writeMavenCatalog(tx: Tx, maven: MavenSideFiles, now: number): Promise<void> {
