@@ -4,7 +4,7 @@ import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 
 /**
- * Streams a CSV file record by record (csv-parse: quotes, embedded newlines, CRLF, a BOM), so
+ * Streams a CSV file record by record (csv-parse: quotes, embedded newlines, CRLF, LF or CR, a BOM), so
  * memory stays flat however long the file is. Records keep their line number for messages.
  */
 
@@ -53,6 +53,10 @@ export async function* readCsv(path: string, label: string, opts: CsvOptions = {
   const parser = parse({
     bom: true,
     delimiter: opts.delimiter ?? ',',
+    // Any line end closes a record outside quotes: left to itself csv-parse keeps the first line's
+    // end as the only one, so LF rows appended to a CRLF file (or two exports joined) run together.
+    // CRLF first, so it is one line end and not a CR and an LF.
+    record_delimiter: ['\r\n', '\n', '\r'],
     relax_column_count: true,
     // `Acme 24" screens`: a quote inside an unquoted value is text, as Excel and Python read it.
     relax_quotes: true,
@@ -64,7 +68,7 @@ export async function* readCsv(path: string, label: string, opts: CsvOptions = {
   // Progress is reported from this loop, not from a stream listener: a callback that throws then
   // fails the import like any other error instead of escaping as an uncaught exception.
   let reported = -1;
-  // csv-parse counts a CR inside a quoted value as a line of its own, so a CRLF there counts twice.
+  // csv-parse counts the CR and the LF of a CRLF inside a quoted value as a line each.
   let extraLines = 0;
   // The line the last record ended on: an unclosed quote opened on the line after it.
   let lastEnd = 0;
@@ -74,11 +78,11 @@ export async function* readCsv(path: string, label: string, opts: CsvOptions = {
         reported = input.bytesRead;
         opts.onProgress({ bytesRead: reported, totalBytes });
       }
-      extraLines += count(item.record, '\r');
+      extraLines += count(item.record, /\r\n/g);
       lastEnd = item.info.lines - extraLines;
       // A row of empty cells (`,,,,` after an Excel re-save, a report's `""` spacer) is an empty line.
       if (item.record.every(isBlank)) continue;
-      yield { line: lastEnd - count(item.record, '\n'), values: item.record };
+      yield { line: lastEnd - count(item.record, LINE_END), values: item.record };
     }
   } catch (e) {
     if (e instanceof CsvSyntaxError) throw e;
@@ -147,12 +151,15 @@ function firstNonUtf8Line(path: string): number {
   return line;
 }
 
+/** A line end, as a record ends on any of them: CRLF, LF or a lone CR. */
+const LINE_END = /\r\n|\n|\r/g;
+
 /**
  * Line breaks inside a record's quoted values: csv-parse counts lines at a record's end, so a
  * value with line breaks started earlier.
  */
-function count(values: readonly string[], char: '\n' | '\r'): number {
+function count(values: readonly string[], pattern: RegExp): number {
   let n = 0;
-  for (const v of values) for (let i = v.indexOf(char); i !== -1; i = v.indexOf(char, i + 1)) n++;
+  for (const v of values) n += v.match(pattern)?.length ?? 0;
   return n;
 }

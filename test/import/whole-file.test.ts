@@ -223,6 +223,21 @@ describe.each(dialects)('the bytes and the shape of a CSV file on %s', (dialect)
     expect((await leads(s)).map((l) => l['name'])).toEqual(['Acme 24" screens']);
   });
 
+  it('ends a record at any line end, CRLF, LF or CR, whichever the first line used, keeping line numbers', async () => {
+    const s = await store(dialect);
+    // Rows appended with LF (and a CR) to a CRLF export: each is a record, a quoted line break is text.
+    const text =
+      `${PD}\r\n${deal(1, '100')}\r\n${deal(2, '100')}\n` +
+      `${deal(3, '100').replace('Deal 3', '"Deal\n3"')}\n${deal(4, '100')}\r` +
+      `${deal(5, '100', 'Zed')}\r\n${deal(6, '100')}\n`;
+    const r = await run(s, 'pipedrive', file('pd-mixed.csv', text), { skipInvalid: true });
+    expect(r).toMatchObject({ records: 6, valid: 5, written: 5 });
+    expect(r.problems.map(formatImportProblem)).toEqual([
+      'pd-mixed.csv:7: Deal - Owner: unknown owner "Zed" (not a user id, name or email of the process)',
+    ]);
+    expect((await leads(s)).map((l) => l['name'])).toEqual(['Deal 1', 'Deal 2', 'Deal\n3', 'Deal 4', 'Deal 6']);
+  });
+
   it('names the line and column where an unclosed quote opens', async () => {
     const s = await store(dialect);
     const rows = [PD];
