@@ -279,18 +279,29 @@ export function leadCommands(program: Command): void {
     .option('--stage <id>', 'reopen into this stage (needed when the current version no longer has the old one)')
     .option('--pipeline <id>', 'the pipeline of --stage, if not the one the lead closed in')
     .option('--override', 'reopen past strict stages (needs --admin; recorded in the run log)')
-    .action(async (id: string, opts: { stage?: string; pipeline?: string; override?: boolean }, cmd: Command) => {
-      const ctx = contextOf(cmd);
-      await withStore(ctx, (store) =>
-        submitAndShow(store, ctx, {
-          type: 'lead.reopened',
-          lead: id,
-          ...(opts.stage !== undefined ? { stage: opts.stage } : {}),
-          ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}),
-          ...(opts.override === true ? { override: true } : {}),
-        }),
-      );
-    });
+    .option(
+      '--owner <user>',
+      'give it to this active user; without it the lead keeps its owner, or is routed by the rules if they are inactive or gone',
+    )
+    .action(
+      async (
+        id: string,
+        opts: { stage?: string; pipeline?: string; override?: boolean; owner?: string },
+        cmd: Command,
+      ) => {
+        const ctx = contextOf(cmd);
+        await withStore(ctx, (store) =>
+          submitAndShow(store, ctx, {
+            type: 'lead.reopened',
+            lead: id,
+            ...(opts.stage !== undefined ? { stage: opts.stage } : {}),
+            ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}),
+            ...(opts.override === true ? { override: true } : {}),
+            ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
+          }),
+        );
+      },
+    );
 
   lead
     .command('activate')

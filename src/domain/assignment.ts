@@ -366,7 +366,8 @@ export function pickTaskAssignee(p: Process, team: string, routing: RoutingState
 export function mayRoute(p: Process, eventType: string): boolean {
   // Every event whose handling may call the rules for an owner: a new lead, a rules reassignment,
   // and an imported lead going live without an owner (`lead activate`, `import --automations`).
-  if (eventType === 'lead.created' || eventType === 'lead.reassigned' || eventType === 'lead.activated') return true;
+  // A reopened lead whose owner has left is routed too.
+  if (['lead.created', 'lead.reassigned', 'lead.activated', 'lead.reopened'].includes(eventType)) return true;
   if (eventType === 'lead.updated' && p.assignment.reroute_on_change.length > 0) return true;
   return p.pipelines.some(
     (pl) =>

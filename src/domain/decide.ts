@@ -302,7 +302,7 @@ class Run {
         this.requireOpen();
         return this.close('lost', e.reason, 'closed', e.closedAt);
       case 'lead.reopened':
-        return this.reopenLead(e.stage, e.pipeline, e.override === true);
+        return this.reopenLead(e.stage, e.pipeline, e.override === true, e.owner);
       case 'lead.activated':
         return this.activate();
       case 'lead.reassigned':
@@ -1310,10 +1310,17 @@ class Run {
    * lead worked again runs under today's rules. Its stage is found by id; if that version has no
    * such stage any more, the reopen is refused and names one that exists (`stage` picks it).
    */
-  private reopenLead(stageId: string | undefined, pipelineId: string | undefined, override: boolean): void {
+  private reopenLead(
+    stageId: string | undefined,
+    pipelineId: string | undefined,
+    override: boolean,
+    owner: string | undefined,
+  ): void {
     const lead = this.lead;
     if (lead.status === 'open') refuse('lead_open', `lead ${lead.id} is already open`);
     this.requireOverrideRight(override);
+    // As `lead reassign --owner`: the person named must be an active user of the current version.
+    if (owner !== undefined) this.requireActiveUser(owner, 'owner');
     const version = this.input.processVersion;
     const closedIn = `${lead.stay.pipeline}/${lead.stay.stage}`;
     const pl = this.p.pipelines.find((x) => x.id === (pipelineId ?? lead.pipeline));
@@ -1369,9 +1376,32 @@ class Run {
         message: `signals received before the close no longer count towards goals: ${earlier.join(', ')}`,
       });
     }
+    this.ownerForReopen(owner);
     // A person reopened it to work it again: fresh tasks, but no on-enter automations (they ran
     // the first time) and no goal check in this event, or a goal met long ago would close it again.
     this.enterStage(pl, index, 'reopened', false);
+  }
+
+  /**
+   * Who works a reopened lead, before its stage's tasks are made: the owner named, else the owner
+   * it closed with while they are an active user of the current version. One who has left since
+   * (removed, or kept with `active: false`) would get tasks and alerts nobody sees: the rules
+   * route it then, as a new lead, and the run log says why.
+   */
+  private ownerForReopen(named: string | undefined): void {
+    const owner = this.lead.owner;
+    if (named !== undefined) this.changeOwner(named, 'manual', null);
+    else if (owner === null || !this.isActiveUser(owner)) {
+      const state =
+        owner === null
+          ? 'it has no owner'
+          : this.p.users.some((u) => u.id === owner)
+            ? `its owner ${owner} is inactive`
+            : `its owner ${owner} is not a user of process v${this.input.processVersion}`;
+      this.log.push({ kind: 'assignment', rule: null, message: `reopened: ${state}; routed by the rules` });
+      this.assignByRules('reopened', this.contactOwnerToKeep('reopened'));
+    }
+    this.ownerSettled = true;
   }
 
   /**

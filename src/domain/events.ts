@@ -249,6 +249,13 @@ export const leadEventSchema = z.discriminatedUnion('type', [
         .boolean()
         .optional()
         .describe('Admin only: reopen past strict stages (a later stage, or into another pipeline); recorded.'),
+      owner: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'Owner of the reopened lead (an active user); without it the lead keeps its owner, or is routed by the rules if they have left.',
+        ),
     })
     .strict(),
   z

@@ -262,12 +262,13 @@ export class Engine {
     working: ReadonlyMap<string, LeadState | null>,
   ): Promise<{ sameContact?: { lead: string; owner: string | null }[] }> {
     if (process.assignment.same_contact !== 'owner') return {};
-    // A lead routed now: a new one without a named owner, or an imported one going live (which
-    // decide() routes only when it has no active owner, so the match is ignored otherwise).
+    // A lead routed now: a new one without a named owner, or an imported one going live or a
+    // reopened one (which decide() routes only when it has no active owner, so the match is
+    // ignored otherwise).
     const email =
       event.type === 'lead.created' && event.owner === undefined
         ? event.fields['email']
-        : event.type === 'lead.activated'
+        : event.type === 'lead.activated' || (event.type === 'lead.reopened' && event.owner === undefined)
           ? before?.fields['email']
           : undefined;
     if (typeof email !== 'string') return {};

@@ -585,6 +585,13 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
           .describe(
             'Admin only: reopen past strict stages (a later stage, or into another pipeline); recorded in the run log',
           ),
+        owner: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Give the reopened lead to this active user (a manager: of their teams); without it the lead keeps its owner, or is routed by the rules if they are inactive or gone',
+          ),
       })
       .strict()
       .default({ override: false }),
@@ -594,6 +601,7 @@ export function leadRoutes(api: Api, ctx: AppContext): void {
       ...(b.stage !== undefined ? { stage: b.stage } : {}),
       ...(b.pipeline !== undefined ? { pipeline: b.pipeline } : {}),
       ...(b.override ? { override: true } : {}),
+      ...(b.owner !== undefined ? { owner: b.owner } : {}),
     }),
   );
   transition(
