@@ -1,6 +1,7 @@
 import type { Condition, FieldTest, Process } from './process-schema.js';
 import {
   builtInDeclarationProblem,
+  builtInField,
   fieldCatalogue,
   selectOption,
   TEMPLATE_NAMES,
@@ -45,7 +46,7 @@ export function checkCatalogue(p: Process): CatalogueProblem[] {
     else if ('any' in c) c.any.forEach((s, i) => condition(s, [...at, 'any', i]));
     else if ('field' in c) {
       const field = named(c.field, [...at, 'field']);
-      if (field?.type === 'select') selectTest(field, c, at, out);
+      if (field) typedTest(field, c, at, out);
     }
   };
 
@@ -89,8 +90,22 @@ export function checkCatalogue(p: Process): CatalogueProblem[] {
   return out;
 }
 
-/** A select's test compares with values the field can take: `eq: Enterprise` on a field whose options are SMB and Mid-market never holds. */
-function selectTest(field: CatalogueField, t: FieldTest, at: Path, out: CatalogueProblem[]): void {
+/** The operators that compare numbers (conditions.ts reads the value with Number()). */
+const NUMERIC_OPS = ['gt', 'gte', 'lt', 'lte'] as const;
+
+/**
+ * A test that can never hold for the field's type: `gt: 1000` on a boolean, a select or a date
+ * (the engine compares numbers, and those are none), `eq: lots` on a number, `eq: yes` on a
+ * boolean (stored as true or false), or a value that is not among a select's options.
+ */
+function typedTest(field: CatalogueField, t: FieldTest, at: Path, out: CatalogueProblem[]): void {
+  const numeric = field.type === 'number' || field.type === 'money';
+  for (const op of NUMERIC_OPS)
+    if (t[op] !== undefined && !numeric)
+      out.push({
+        path: [...at, op],
+        message: `${op} compares numbers, and ${field.key} is a ${field.type} field: the test never holds`,
+      });
   const compared: [string, (string | number | boolean)[]][] = [
     ['eq', t.eq === undefined ? [] : [t.eq]],
     ['ne', t.ne === undefined ? [] : [t.ne]],
@@ -98,12 +113,64 @@ function selectTest(field: CatalogueField, t: FieldTest, at: Path, out: Catalogu
   ];
   for (const [op, values] of compared)
     values.forEach((v, i) => {
-      if (selectOption(field, typeof v === 'string' ? v : String(v)) === undefined)
-        out.push({
-          path: op === 'in' ? [...at, op, i] : [...at, op],
-          message: `${JSON.stringify(v)} is not an option of ${field.key}: ${(field.options ?? []).join(', ')}`,
-        });
+      const problem = comparedValueProblem(field, v);
+      if (problem) out.push({ path: op === 'in' ? [...at, op, i] : [...at, op], message: problem });
     });
+}
+
+function comparedValueProblem(field: CatalogueField, v: string | number | boolean): string | null {
+  switch (field.type) {
+    case 'select':
+      return selectOption(field, typeof v === 'string' ? v : String(v)) === undefined
+        ? `${JSON.stringify(v)} is not an option of ${field.key}: ${(field.options ?? []).join(', ')}`
+        : null;
+    case 'number':
+    case 'money':
+      // A lead keeps a number as a number, which equals no text ("40" included).
+      return typeof v === 'number'
+        ? null
+        : `${field.key} is a ${field.type} field: compare it with a number, not ${JSON.stringify(v)}`;
+    case 'boolean':
+      return typeof v === 'boolean'
+        ? null
+        : `${field.key} is a boolean field: compare it with true or false, not ${JSON.stringify(v)}`;
+    default: {
+      if (typeof v === 'boolean') return `${field.key} is a ${field.type} field: compare it with text, not ${v}`;
+      const problem = valueProblem(field, v);
+      return problem ? `${field.key} ${problem}` : null;
+    }
+  }
+}
+
+/**
+ * Without a catalogue, the built-in fields still have types the engine keeps them in (value is a
+ * number, expected_close a date): a condition that can never hold on them is refused too.
+ */
+export function checkBuiltInConditions(p: Process): CatalogueProblem[] {
+  if (p.fields !== undefined) return []; // checkCatalogue covers every field then
+  const out: CatalogueProblem[] = [];
+  const condition = (c: Condition, at: Path): void => {
+    if ('all' in c) c.all.forEach((s, i) => condition(s, [...at, 'all', i]));
+    else if ('any' in c) c.any.forEach((s, i) => condition(s, [...at, 'any', i]));
+    else if ('field' in c) {
+      const b = builtInField(c.field);
+      if (b) typedTest({ ...b, builtIn: true }, c, at, out);
+    }
+  };
+  forEachCondition(p, condition);
+  return out;
+}
+
+function forEachCondition(p: Process, visit: (c: Condition, at: Path) => void): void {
+  p.assignment.rules.forEach((r, i) => {
+    if (r.when) visit(r.when, ['assignment', 'rules', i, 'when']);
+  });
+  p.pipelines.forEach((pl, pi) => {
+    if (pl.entry) visit(pl.entry, ['pipelines', pi, 'entry']);
+    pl.stages.forEach((s, si) => {
+      if (s.goal) visit(s.goal, ['pipelines', pi, 'stages', si, 'goal']);
+    });
+  });
 }
 
 function unknownField(key: string, keys: readonly string[]): string {

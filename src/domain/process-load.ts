@@ -2,7 +2,7 @@ import { IANAZone } from 'luxon';
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { checkAutomationFields } from './automation-fields.js';
-import { checkCatalogue } from './catalogue-check.js';
+import { checkBuiltInConditions, checkCatalogue } from './catalogue-check.js';
 import type { Condition, Pipeline, Process } from './process-schema.js';
 import { processSchema } from './process-schema.js';
 
@@ -259,7 +259,7 @@ function crossCheck(p: Process): RawProblem[] {
       checkAutomations(s.on_enter, [...sat, 'on_enter']);
     });
   });
-  out.push(...checkCatalogue(p));
+  out.push(...checkCatalogue(p), ...checkBuiltInConditions(p));
   return out;
 }
 

@@ -96,6 +96,38 @@ describe('the fields section of the process file', () => {
     ]);
   });
 
+  it("refuses a test that can never hold for the field's type", () => {
+    const extra = `  - { key: budget, label: Budget, type: boolean }
+  - { key: closes, label: Closes, type: date }
+`;
+    const text = (base + catalogue + extra)
+      .replace('{ field: seats, gte: 5 }', '{ field: seats, eq: lots }')
+      .replace(
+        '{ field: plan, eq: Pro }',
+        '{ any: [{ field: plan, gt: 2 }, { field: budget, eq: yes }, { field: closes, lt: 5 }] }',
+      );
+    expect(problems(text)).toEqual([
+      'pipelines[0].stages[0].goal.all[0].eq: seats is a number field: compare it with a number, not "lots" (line 13)',
+      'pipelines[0].stages[0].goal.all[1].any[0].gt: gt compares numbers, and plan is a select field: the test never holds (line 13)',
+      'pipelines[0].stages[0].goal.all[1].any[1].eq: budget is a boolean field: compare it with true or false, not "yes" (line 13)',
+      'pipelines[0].stages[0].goal.all[1].any[2].lt: lt compares numbers, and closes is a date field: the test never holds (line 13)',
+    ]);
+    expect(
+      problems((base + catalogue + extra).replace('{ field: plan, eq: Pro }', '{ field: budget, eq: true }')),
+    ).toEqual([]);
+  });
+
+  it("refuses, without a catalogue, a test a built-in field's type never meets", () => {
+    const text = base
+      .replace('{ field: seats, gte: 5 }', '{ field: expected_close, gt: 5 }')
+      .replace('{ field: plan, eq: Pro }', '{ field: value, eq: lots }');
+    expect(problems(text)).toEqual([
+      'pipelines[0].stages[0].goal.all[0].gt: gt compares numbers, and expected_close is a date field: the test never holds (line 13)',
+      'pipelines[0].stages[0].goal.all[1].eq: value is a money field: compare it with a number, not "lots" (line 13)',
+    ]);
+    expect(problems(base.replace('{ field: seats, gte: 5 }', '{ field: value, gte: 5000 }'))).toEqual([]);
+  });
+
   it('leaves a process without the section as it was: any field in conditions', () => {
     expect(problems(base.replace('[decision_maker]', '[decison_maker]'))).toEqual([]);
   });
