@@ -11,8 +11,9 @@
  * - ß and ẞ fold to "ss", so "STRASSE" finds "Straße" (its upper case is "SS");
  * - ı (dotless small i) folds to "i" by way of "I", and İ (dotted capital I), whose lower case is
  *   "i" with a combining dot above, to "i": without knowing the language a name was typed in,
- *   "ISIK", "Işık" and "IŞIK" must meet, so the Turkish pairs I/ı and İ/i are not kept apart (a
- *   search for "isik" also finds "Işık");
+ *   "IŞIK" (typed on a keyboard without Turkish casing) and "Işık" must meet, and "İSTANBUL" and
+ *   "istanbul", so the Turkish pairs I/ı and İ/i are not kept apart ("ışık" also finds "Işık";
+ *   ş and s stay two letters, so "ISIK" does not);
  * - final sigma ς folds to σ, so a word cut short in a search still matches.
  */
 export function foldCase(text: string): string {

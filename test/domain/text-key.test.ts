@@ -25,6 +25,8 @@ describe('foldCase', () => {
     expect(foldCase('İSTANBUL')).toBe('istanbul');
     expect(foldCase('Işık')).toBe(foldCase('IŞIK'));
     expect(foldCase('Işık')).toBe('işik');
+    expect(foldCase('ışık')).toBe(foldCase('IŞIK'));
+    expect(foldCase('ISIK')).not.toBe(foldCase('Işık'));
   });
 
   it('folds a final sigma as any other, so a word cut short still matches', () => {
