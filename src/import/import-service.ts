@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parse as parseYaml, stringify } from 'yaml';
 import { z } from 'zod';
 import type { Fields } from '../domain/conditions.js';
@@ -944,7 +945,12 @@ async function writePass(
         continue;
       }
       batch.push({ row, plan });
-      if (batch.length >= (opts.batchSize ?? 5000)) await flush();
+      if (batch.length >= (opts.batchSize ?? 5000)) {
+        await flush();
+        // Records from the parser's buffer and SQLite's synchronous batches never wait for I/O, so
+        // without this turn a Ctrl-C would be handled only batches later, when the file is read on.
+        await nextTurn();
+      }
     }
     await flush();
   } catch (e) {
