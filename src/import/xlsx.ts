@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import type { Readable } from 'node:stream';
 import type { CsvProgress, CsvRecord } from './csv.js';
+import { FormulaErrors } from './xlsx-formula-errors.js';
 import { ZipFile, type ZipPart } from './zip.js';
 
 /**
@@ -41,7 +42,7 @@ interface ReaderParts {
   _parseWorkbook(entry: Readable): Promise<void>;
   _parseStyles(entry: Readable): Promise<void>;
   _parseSharedStrings(entry: Readable): AsyncGenerator<unknown>;
-  _parseWorksheet(iterator: Readable, sheetNo: string): Generator<{ eventType: string; value: unknown }>;
+  _parseWorksheet(iterator: AsyncIterable<string>, sheetNo: string): Generator<{ eventType: string; value: unknown }>;
   model?: { sheets?: SheetEntry[] };
   workbookRels?: { Id?: string; Target?: string }[];
   properties?: { model?: { date1904?: boolean } };
@@ -49,7 +50,7 @@ interface ReaderParts {
 
 export async function* readXlsx(path: string, label: string, opts: XlsxOptions = {}): AsyncGenerator<CsvRecord> {
   const decimal = opts.decimal ?? '.';
-  let sheet: { rows: AsyncIterable<ExcelJS.Row>; part: ZipPart; zip: ZipFile; date1904: boolean };
+  let sheet: Sheet;
   try {
     sheet = await openSheet(path, label, opts.sheet);
   } catch (e) {
@@ -57,7 +58,7 @@ export async function* readXlsx(path: string, label: string, opts: XlsxOptions =
       ? e
       : new XlsxReadError(`${label}: damaged, or not an XLSX workbook (${messageOf(e)})`);
   }
-  const { part, zip, date1904 } = sheet;
+  const { part, zip, date1904, formulaErrors } = sheet;
   let reported = -1;
   try {
     for await (const row of sheet.rows) {
@@ -68,7 +69,9 @@ export async function* readXlsx(path: string, label: string, opts: XlsxOptions =
       }
       const values: string[] = [];
       row.eachCell({ includeEmpty: false }, (cell, col) => {
-        values[col - 1] = cellText(cell.value, cell.numFmt, date1904, decimal, label, row.number);
+        // A formula whose cached result is an error reads as the error, as a plain error cell does.
+        values[col - 1] =
+          formulaErrors.take(cell.address) ?? cellText(cell.value, cell.numFmt, date1904, decimal, label, row.number);
       });
       for (let i = 0; i < values.length; i++) values[i] ??= '';
       // A row of empty cells (formatting only, or cleared) is not a record, as an empty CSV line.
@@ -85,11 +88,15 @@ export async function* readXlsx(path: string, label: string, opts: XlsxOptions =
   }
 }
 
-async function openSheet(
-  path: string,
-  label: string,
-  wanted: string | undefined,
-): Promise<{ rows: AsyncIterable<ExcelJS.Row>; part: ZipPart; zip: ZipFile; date1904: boolean }> {
+interface Sheet {
+  rows: AsyncIterable<ExcelJS.Row>;
+  part: ZipPart;
+  zip: ZipFile;
+  date1904: boolean;
+  formulaErrors: FormulaErrors;
+}
+
+async function openSheet(path: string, label: string, wanted: string | undefined): Promise<Sheet> {
   const zip = await ZipFile.open(path);
   try {
     return await openSheetOf(zip, path, label, wanted);
@@ -99,12 +106,7 @@ async function openSheet(
   }
 }
 
-async function openSheetOf(
-  zip: ZipFile,
-  path: string,
-  label: string,
-  wanted: string | undefined,
-): Promise<{ rows: AsyncIterable<ExcelJS.Row>; part: ZipPart; zip: ZipFile; date1904: boolean }> {
+async function openSheetOf(zip: ZipFile, path: string, label: string, wanted: string | undefined): Promise<Sheet> {
   if (!zip.has('xl/workbook.xml')) throw new XlsxReadError(`${label}: a ZIP archive, but not an XLSX workbook`);
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {
     worksheets: 'emit',
@@ -143,13 +145,15 @@ async function openSheetOf(
     throw new XlsxReadError(`${label}: "${tab.name ?? ''}" is not a worksheet (a chart sheet?) or is missing`);
   const part = await zip.openText(name);
   const sheetNo = /sheet(\d+)\.xml$/.exec(name)?.[1] ?? '1';
-  const emitted = parts._parseWorksheet(part.stream, sheetNo).next();
+  const formulaErrors = new FormulaErrors();
+  const emitted = parts._parseWorksheet(formulaErrors.scanning(part.stream), sheetNo).next();
   if (emitted.done) throw new Error('exceljs did not open the worksheet');
   return {
     rows: emitted.value.value as AsyncIterable<ExcelJS.Row>,
     part,
     zip,
     date1904: parts.properties?.model?.date1904 === true,
+    formulaErrors,
   };
 }
 
@@ -180,7 +184,8 @@ export function cellText(
     return (v['richText'] as { text?: unknown }[])
       .map((run) => (typeof run.text === 'string' ? run.text : ''))
       .join('');
-  // A formula: its result as Excel last calculated it (none if never calculated).
+  // A formula: its result as Excel last calculated it (none if never calculated; a cached error
+  // exceljs loses, see FormulaErrors).
   if ('formula' in v || 'sharedFormula' in v || 'result' in v)
     return cellText(v['result'], numFmt, date1904, decimal, label, row);
   if ('hyperlink' in v && 'text' in v) return cellText(v['text'], numFmt, date1904, decimal, label, row);

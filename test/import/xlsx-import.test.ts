@@ -166,6 +166,46 @@ describe.each(dialects)('stageflow import of XLSX on %s', (dialect) => {
     expect(got).toEqual(await imported(fromCsv));
   });
 
+  it('a formula whose cached result is an error reads as the error, as a plain error cell does', async () => {
+    const header = [
+      'Deal - ID',
+      'Deal - Title',
+      'Deal - Stage',
+      'Deal - Pipeline',
+      'Deal - Owner',
+      'Deal - Status',
+      'Deal - Deal created',
+    ];
+    const vlookup = { formula: 'VLOOKUP(M2,Owners!A:B,2,FALSE)', result: { error: '#N/A' as const } };
+    const path = await writeWorkbook(join(tempDir(), 'pipedrive-errors.xlsx'), [
+      {
+        name: 'Deals',
+        rows: [
+          [...header, 'Deal - Value'],
+          [
+            401,
+            'By VLOOKUP',
+            'Qualified',
+            'New business',
+            vlookup,
+            'open',
+            '2026-01-10',
+            { formula: 'B2*2', result: { error: '#VALUE!' } },
+          ],
+          [402, 'Plain error', 'Qualified', 'New business', 'Anna Schmidt', 'open', '2026-01-10', { error: '#N/A' }],
+        ],
+      },
+    ]);
+    const s = await store(dialect);
+    const r = await importFile(s, 'pipedrive', path, { dryRun: true });
+    expect(r).toMatchObject({ outcome: 'checked', records: 2, valid: 0, invalid: 2 });
+    expect(r.problems.map(formatImportProblem)).toEqual([
+      expect.stringMatching(/^pipedrive-errors\.xlsx:2: Deal - Value: "#VALUE!" is not a number/),
+      expect.stringMatching(/^pipedrive-errors\.xlsx:2: Deal - Owner: unknown owner "#N\/A"/),
+      expect.stringMatching(/^pipedrive-errors\.xlsx:3: Deal - Value: "#N\/A" is not a number/),
+    ]);
+  });
+
   it('a dry run names the workbook and the spreadsheet row of a bad date; nothing is written', async () => {
     const rows = new Map<number, CellInput[]>([
       [
