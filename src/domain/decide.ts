@@ -309,6 +309,10 @@ class Run {
         this.requireOpen();
         if (e.owner !== undefined) {
           this.requireActiveUser(e.owner, 'owner');
+          // As a move to the current stage: nothing would change but the lead's version, which
+          // would cost whoever holds the lead open a stale save.
+          if (e.owner === lead.owner)
+            refuse('already_owner', `lead ${lead.id} is already owned by "${e.owner}"`, { field: 'owner' });
           return this.changeOwner(e.owner, 'manual', null);
         }
         return this.assignByRules('reassign');

@@ -9,6 +9,8 @@ export type DomainErrorCode =
   | 'unknown_pipeline'
   | 'unknown_stage'
   | 'already_in_stage'
+  /** A reassignment to the owner the lead already has. */
+  | 'already_owner'
   | 'unknown_task'
   | 'unknown_activity'
   | 'unknown_user'

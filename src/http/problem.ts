@@ -70,6 +70,7 @@ const DOMAIN_PROBLEMS: Record<DomainErrorCode, ProblemType> = {
   unknown_pipeline: 'rule-refused',
   unknown_stage: 'rule-refused',
   already_in_stage: 'conflict',
+  already_owner: 'conflict',
   unknown_task: 'not-found',
   unknown_activity: 'not-found',
   unknown_user: 'rule-refused',

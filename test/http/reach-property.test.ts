@@ -111,7 +111,9 @@ describe.each(dialects)('reach on %s', (dialect) => {
             const first = lead.openTasks[0]?.id;
             if (!first) throw new Error(`lead ${lead.id} has no open task`);
             await ok('POST', `/api/v1/tasks/${encodeURIComponent(first)}/complete`);
-            await ok('POST', `/api/v1/leads/${encodeURIComponent(lead.id)}/reassign`, { owner: l.handover });
+            // To the owner it has already, a reassignment is refused (409 already_owner) and changes nothing.
+            if (l.handover !== l.owner)
+              await ok('POST', `/api/v1/leads/${encodeURIComponent(lead.id)}/reassign`, { owner: l.handover });
             owners.set(lead.id, l.handover);
           }
         }
