@@ -5,7 +5,7 @@ import type { Pipeline, Process } from '../domain/process-schema.js';
 import type { DateCell, ImportProblem, ImportRecord, ImportStatus } from './record.js';
 import { offsetMinutes } from '../domain/calendar.js';
 import { rebuildStays, type RebuiltStay, type Stamp } from './rebuild-history.js';
-import { settleSameDay, type DayStamp } from './same-day.js';
+import { closeOf, settleSameDay, type DayStamp } from './same-day.js';
 
 /**
  * Checks one ImportRecord against the process and turns it into the lead and stage stays to
@@ -190,7 +190,7 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
     }
     for (const d of record.stageDates) {
       const name = stageName(d.stage);
-      if (closedStatus(name)) continue; // "Date entered Closed Won" is the close date, not a stay
+      if (closedStatus(name)) continue; // "Date entered Closed Won" is the close (closeOf), not a stay
       const i = dir.stage(pipeline, name);
       if (i === null) {
         fail(d.stage, `unknown stage "${d.stage}" in pipeline ${pipeline.id} (known: ${stageList(pipeline)})`);
@@ -200,7 +200,11 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   }
   // Days alone placed after the timed evidence of their own day (a close "on the creation day").
   const zone = ctx.process.organisation.timezone;
-  const closedCell = status === 'open' ? null : record.closedAt;
+  // The export's close date, else (or for its time of day) when the deal entered its closed stage.
+  const enteredClosed =
+    status === 'open' ? null : record.stageDates.find((d) => closedStatus(stageName(d.stage)) === status);
+  const closedCell =
+    status === 'open' ? null : closeOf(record.closedAt, enteredClosed ? enteredClosed.date : null, zone);
   const settled = settleSameDay(
     { createdAt: record.createdAt, lastStageChange: record.lastStageChange, dated: found, closedAt: closedCell },
     zone,

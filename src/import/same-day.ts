@@ -69,3 +69,17 @@ export function settleSameDay<E extends DayStamp>(input: DealDates<E>, zone: str
   }
   return { created: { at: created.at, text: created.text }, lastStageChange, dated, closedAt };
 }
+
+/**
+ * A closed deal's close from its close date and the time it entered its closed stage (HubSpot's
+ * `Date entered "Closed Won (…)"`): the entry when the close date is empty, or a day alone on the
+ * entry's own day (it gives that day its time); otherwise the close date, which the user may have
+ * set on purpose to another day than the stage change.
+ */
+export function closeOf(closeDate: DayStamp | null, enteredClosed: DayStamp | null, zone: string): DayStamp | null {
+  if (enteredClosed === null) return closeDate;
+  if (closeDate === null) return enteredClosed;
+  return closeDate.dateOnly && localDay(closeDate.at, zone) === localDay(enteredClosed.at, zone)
+    ? enteredClosed
+    : closeDate;
+}
