@@ -356,12 +356,16 @@ export async function boardData(db: Tx): Promise<BoardData> {
   };
 }
 
-/** Outbox rows by kind; a cancelled effect (its contact erased, its lead deleted) will never happen, so it is left out. */
+/**
+ * Undelivered outbox rows by kind: what is still waiting (pending, being sent, failed and due
+ * again), given up on (dead) or kept for an admin (mail while SMTP is unset). Delivered rows are
+ * history, and a cancelled effect (its contact erased, its lead deleted) will never happen.
+ */
 export async function outboxCountsByKind(db: Tx): Promise<Record<string, number>> {
   const rows = await db
     .selectFrom('outbox')
     .select(['kind', (eb) => eb.fn.countAll<number | string>().as('n')])
-    .where('status', '!=', 'cancelled')
+    .where('status', 'not in', ['sent', 'cancelled'])
     .groupBy('kind')
     .execute();
   return Object.fromEntries(rows.map((o) => [o.kind, Number(o.n)]));

@@ -54,5 +54,5 @@ export const boardSchema = z.object({
   ),
   outboxByKind: z
     .record(z.string(), z.number())
-    .describe('Outbox rows by kind, cancelled ones left out (admins; empty for others)'),
+    .describe('Undelivered outbox rows by kind: sent and cancelled ones left out (admins; empty for others)'),
 });
