@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { once } from 'node:events';
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Readable, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -13,7 +14,7 @@ import {
 } from '../store/export.js';
 import { csvWriter, jsonLinesWriter } from '../store/export-writers.js';
 import { contextOf, displayZone, withStore } from './context.js';
-import { UsageError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
 import { plural, print } from './output.js';
 import { parseTimeFilter } from './parse.js';
 
@@ -67,16 +68,36 @@ function filterOf(opts: ExportOptions, zone: string): ExportFilter {
  */
 async function writeAll(rows: () => Readable, format: Transform, out: string | undefined): Promise<void> {
   if (out === undefined) return pipeline(rows(), format, process.stdout as Writable, { end: false });
+  if (statSync(out, { throwIfNoEntry: false })?.isDirectory())
+    throw new CliError(`cannot write --out ${out}: it is a folder; give a file name in it`);
   const partial = `${out}.partial`;
   const file = createWriteStream(partial);
   try {
-    await once(file, 'open');
+    await once(file, 'open').catch((e: unknown) => {
+      throw new CliError(`cannot write --out ${out}: ${whyNotCreated(dirname(out), e as NodeJS.ErrnoException)}`);
+    });
     await pipeline(rows(), format, file);
     renameSync(partial, out);
   } catch (e) {
     file.destroy();
     rmSync(partial, { force: true });
     throw e;
+  }
+}
+
+/** Why the file could not be created, in the user's words: the errno names the `.partial` file they never asked for. */
+function whyNotCreated(folder: string, e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'ENOENT':
+      return `the folder ${folder} does not exist`;
+    case 'ENOTDIR':
+      return `${folder} is not a folder (a part of the path is a file)`;
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return `the folder ${folder} cannot be written to (${e.code === 'EROFS' ? 'read-only' : 'permission denied'})`;
+    default:
+      return e.message;
   }
 }
 

@@ -29,16 +29,30 @@ describe.each(dialects)('stageflow export refusals on %s', (dialect) => {
       /^stageflow: [^\n]*'--status <status>' argument 'WON' is invalid\. Allowed choices are open, won, lost\./,
     );
 
-    const missing = join(mkdtempSync(join(tmpdir(), 'stageflow-export-')), 'no-such-dir', 'leads.csv');
+    // Named as the user gave it, in words: not the errno of the `.partial` file written beside it.
+    const dir = mkdtempSync(join(tmpdir(), 'stageflow-export-'));
+    const missing = join(dir, 'no-such-dir', 'leads.csv');
     const failed = await cli(['export', 'leads', '--format', 'csv', '--out', missing]);
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain('ENOENT');
+    expect(failed.stderr).toBe(
+      `stageflow: cannot write --out ${missing}: the folder ${join(dir, 'no-such-dir')} does not exist\n`,
+    );
     expect(existsSync(missing)).toBe(false);
+    const folder = await cli(['export', 'leads', '--out', dir]);
+    expect([folder.code, folder.stderr]).toEqual([
+      1,
+      `stageflow: cannot write --out ${dir}: it is a folder; give a file name in it\n`,
+    ]);
 
     const audit = JSON.parse(ok(await cli(['--json', 'audit', 'list', '--action', 'export'])).stdout) as {
       details: Record<string, unknown>;
     }[];
-    // One entry: the refused status read nothing; the failed file sent no row anywhere.
-    expect(audit.map((e) => e.details)).toEqual([{ what: 'leads', format: 'csv', rows: 0, complete: false }]);
+    // The refused status read nothing; the failed files sent no row anywhere.
+    // (In any order: both have the same time.)
+    const details = audit.map((e) => e.details).sort((a, b) => String(a['format']).localeCompare(String(b['format'])));
+    expect(details).toEqual([
+      { what: 'leads', format: 'csv', rows: 0, complete: false },
+      { what: 'leads', format: 'jsonl', rows: 0, complete: false },
+    ]);
   }, 180_000); // six CLI runs, each a child process
 });
