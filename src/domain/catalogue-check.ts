@@ -179,6 +179,7 @@ function unknownField(key: string, keys: readonly string[]): string {
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
+/** The names a template's placeholders read; a default after a bar (`{{first_name | there}}`) is not a name. */
 function placeholders(text: string): string[] {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '');
+  return [...text.matchAll(PLACEHOLDER)].map((m) => (m[1] ?? '').split('|')[0]?.trim() ?? '');
 }

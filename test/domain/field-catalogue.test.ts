@@ -128,6 +128,13 @@ describe('the fields section of the process file', () => {
     expect(problems(base.replace('{ field: seats, gte: 5 }', '{ field: value, gte: 5000 }'))).toEqual([]);
   });
 
+  it("checks a placeholder's name, not its default", () => {
+    const text = (base + catalogue).replace("'{{owner.name}} on {{plan}}'", "'{{plan | your plan}} {{pln | x}}'");
+    expect(problems(text)).toEqual([
+      'templates.hello.body: {{pln}}: unknown field "pln" (did you mean plan?): declare it under fields (or fix its name) (line 20)',
+    ]);
+  });
+
   it('leaves a process without the section as it was: any field in conditions', () => {
     expect(problems(base.replace('[decision_maker]', '[decison_maker]'))).toEqual([]);
   });

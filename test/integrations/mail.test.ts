@@ -114,6 +114,15 @@ describe('renderTemplate', () => {
     );
   });
 
+  it('uses the default after a bar when the value is empty, missing or blank', () => {
+    const greet = 'Hi {{first_name | there}}, {{ company|your team }}.';
+    expect(renderTemplate(greet, { process: p, lead: lead() })).toBe('Hi Lisa, Acme.');
+    const nameOnly = lead({ fields: { name: 'Jonas Weber', first_name: null, company: '  ' } });
+    expect(renderTemplate(greet, { process: p, lead: nameOnly })).toBe('Hi there, your team.');
+    expect(renderTemplate('[{{owner.name |nobody}}]', { process: p, lead: lead({ owner: null }) })).toBe('[nobody]');
+    expect(renderTemplate('[{{x|}}]', { process: p, lead: lead() })).toBe('[]');
+  });
+
   it('never throws: no lead, no owner, odd braces, prototype names', () => {
     expect(renderTemplate('a{{first_name}}b', { process: p, lead: null })).toBe('ab');
     expect(renderTemplate('[{{owner.name}}]', { process: p, lead: lead({ owner: null }) })).toBe('[]');

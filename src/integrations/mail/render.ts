@@ -15,7 +15,9 @@ import type { LeadSnapshot } from '../delivery.js';
  *
  * The names above win over a lead field of the same name. Whitespace inside the braces is allowed
  * (`{{ first_name }}`). Anything unknown, or a missing lead, renders as the empty string, so a typo
- * in a template costs a blank, never a lost mail.
+ * in a template costs a blank, never a lost mail. A default after a bar is used when the value is
+ * empty: `Hi {{first_name | there}},` greets a lead entered with a name alone (HubSpot's
+ * `default` filter, Mailchimp's `*|IF:FNAME|*`).
  */
 
 export interface RenderContext {
@@ -28,12 +30,23 @@ export interface RenderContext {
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
 export function renderTemplate(text: string, ctx: RenderContext): string {
-  return text.replace(PLACEHOLDER, (_match, name: string) => lookup(name, ctx));
+  return text.replace(PLACEHOLDER, (_match, inner: string) => {
+    const { name, fallback } = placeholderParts(inner);
+    const value = lookup(name, ctx);
+    return value.trim() === '' && fallback !== null ? fallback : value;
+  });
+}
+
+/** `first_name | there` is the name first_name with the default "there"; without a bar, no default. */
+export function placeholderParts(inner: string): { name: string; fallback: string | null } {
+  const bar = inner.indexOf('|');
+  if (bar < 0) return { name: inner.trim(), fallback: null };
+  return { name: inner.slice(0, bar).trim(), fallback: inner.slice(bar + 1).trim() };
 }
 
 /** Whether a template places the unsubscribe link itself. */
 export function usesUnsubscribeUrl(text: string): boolean {
-  return [...text.matchAll(PLACEHOLDER)].some((m) => m[1] === 'unsubscribe_url');
+  return [...text.matchAll(PLACEHOLDER)].some((m) => placeholderParts(m[1] ?? '').name === 'unsubscribe_url');
 }
 
 function lookup(name: string, { process, lead, unsubscribeUrl }: RenderContext): string {
