@@ -240,8 +240,12 @@ function cell(v: unknown, name: string, layout: ReportLayout, column: readonly R
   if (v === null || v === undefined) return layout.nullLabels[name] ?? (GROUPINGS.has(name) ? '(none)' : '-');
   const unit = layout.units[name];
   if (typeof v === 'number') {
-    if (unit === 'ratio') return `${(v * 100).toFixed(1)}%`;
-    if (unit === 'points') return `${v > 0 ? '+' : ''}${(v * 100).toFixed(1)} pp`;
+    if (unit === 'ratio') return `${unsignedZero((v * 100).toFixed(1))}%`;
+    if (unit === 'points') {
+      // The sign is the rounded figure's: a tiny gap either way is `0.0 pp`, never `-0.0` or `+0.0`.
+      const pp = unsignedZero((v * 100).toFixed(1));
+      return `${Number(pp) > 0 ? '+' : ''}${pp} pp`;
+    }
     if (unit === 'days') return fixed(v, 1);
     if (unit === 'money') {
       const cents =
@@ -259,5 +263,10 @@ function cell(v: unknown, name: string, layout: ReportLayout, column: readonly R
 }
 
 function fixed(v: number, digits: number): string {
-  return v.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return unsignedZero(v.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+}
+
+/** A figure that rounds to zero without its minus: a small negative shown as `-0.0` reads as a loss that is not there. */
+function unsignedZero(shown: string): string {
+  return shown.replace(/^-(?=0(\.0+)?$)/, '');
 }

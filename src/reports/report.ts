@@ -1,7 +1,7 @@
 import type { Process } from '../domain/process-schema.js';
 import type { Dimension } from '../domain/reporting.js';
 import type { Tx } from '../store/db.js';
-import type { ReportScope } from '../store/reports/scope.js';
+import { UNGROUPED_KEY, type ReportScope } from '../store/reports/scope.js';
 import type { Period } from './period.js';
 
 /** A report: which groupings it allows and how it computes its rows. */
@@ -101,4 +101,14 @@ export function columnsOf(ctx: Pick<ReportContext, 'dimensionFields'>, figures: 
 /** Rows keyed by group, in key order, merged from several queries. */
 export function mergeByKey(lists: readonly (readonly { key: string }[])[]): string[] {
   return [...new Set(lists.flatMap((l) => l.map((r) => r.key)))].sort();
+}
+
+/**
+ * The groups a report has rows for: grouped, those the queries found (in key order); ungrouped,
+ * always the one group (UNGROUPED_KEY), the total, so a period with nothing in it is a row of zero counts
+ * and null ratios (as a grouped report's `summary.total` is), not an empty list a client must
+ * read as zeros itself.
+ */
+export function groupKeys(ctx: Pick<ReportContext, 'scope'>, lists: readonly (readonly { key: string }[])[]): string[] {
+  return ctx.scope.by === null ? [UNGROUPED_KEY] : mergeByKey(lists);
 }

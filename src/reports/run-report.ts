@@ -134,11 +134,7 @@ export async function computeReport(
     },
     progress: req.onProgress ?? (() => undefined),
   });
-  const notes = [
-    ...(limit ? [limit.note] : []),
-    ...(result.notes ?? []),
-    ...futureNote(def.name, result, period, req.now),
-  ];
+  const notes = [...(limit ? [limit.note] : []), ...(result.notes ?? []), ...futureNote(def.name, period, req.now)];
   const output: ReportOutput = {
     report: def.name,
     from: periodBound(period.from, period.zone),
@@ -185,11 +181,12 @@ function boundedBuckets(period: Period, unit: TimeDimension): Bucket[] {
 const FORWARD_LOOKING = new Set(['forecast', 'adoption', 'forecast-accuracy']);
 
 /**
- * An empty report for a period that starts after now says why, so "no data" does not read as a
- * team that did nothing. (Adoption says so itself; the forecast is about the future.)
+ * A report for a period that starts after now says why its figures are zeros (an ungrouped
+ * report's total row) or missing, so they do not read as a team that did nothing. (Adoption says
+ * so itself; the forecast is about the future.)
  */
-function futureNote(name: string, result: { rows: readonly unknown[] }, period: Period, now: number): string[] {
-  if (FORWARD_LOOKING.has(name) || result.rows.length > 0 || period.from <= now) return [];
+function futureNote(name: string, period: Period, now: number): string[] {
+  if (FORWARD_LOOKING.has(name) || period.from <= now) return [];
   return [`the period starts after now (${periodBound(period.from, period.zone)}): nothing has happened in it yet`];
 }
 

@@ -52,6 +52,25 @@ const NOW = '2026-03-20T00:00:00Z';
 const P = { from: '2026-03-02', to: '2026-03-09' };
 
 /** The organisation's figures for P: the ungrouped row, and the grouped reports' total. */
+/** The ungrouped row of a period with nothing in it: counts 0, rates null. */
+const NOTHING = {
+  tasks_due: 0,
+  on_time: 0,
+  completed_late: 0,
+  overdue_open: 0,
+  skipped_overdue: 0,
+  on_time_rate: null,
+  forward_exits: 0,
+  goal_exits: 0,
+  goal_driven_share: null,
+  open_leads: 0,
+  neglected: 0,
+  neglected_share: null,
+  reps: 0,
+  active_reps: 0,
+  active_rep_share: null,
+};
+
 const ORGANISATION = {
   tasks_due: 9,
   on_time: 3,
@@ -228,9 +247,12 @@ describe.each(dialects)('adoption on %s', (dialect) => {
     ]);
   });
 
-  it('has no rows for an empty period', async () => {
+  it('has its one total row, of zero counts and null rates, for an empty period', async () => {
     const out = await report(store, 'adoption', NOW, { from: '2025-01-01', to: '2025-02-01' });
-    expect(out.rows).toEqual([]);
+    expect(out.rows).toEqual([NOTHING]);
+    // Grouped, the same figures are the total, and there is no group.
+    const byOwner = await report(store, 'adoption', NOW, { from: '2025-01-01', to: '2025-02-01', by: 'owner' });
+    expect([byOwner.rows, byOwner.summary?.['total']]).toEqual([[], NOTHING]);
   });
 
   it('judges a period that has not ended as of now', async () => {
@@ -310,7 +332,7 @@ describe.each(dialects)('adoption with imported history on %s', (dialect) => {
 
   it('does not count what the import rebuilt', async () => {
     const out = await report(store, 'adoption', NOW, { from: '2026-01-01', to: '2026-03-01' });
-    expect(out.rows).toEqual([]);
+    expect(out.rows).toEqual([NOTHING]);
   });
 
   it('counts what was done in Stageflow since', async () => {

@@ -18,6 +18,9 @@ import { report, scenarioStore } from './scenario-report.js';
 
 const NOW = '2026-04-10T00:00:00Z';
 const P = { from: '2026-03-01', to: '2026-04-01' };
+/** The ungrouped row of a period (or pipeline) with nothing in it: counts 0, days null. */
+const NOTHING = { won_count: 0, won_mean: null, won_median: null, lost_count: 0, lost_mean: null, lost_median: null };
+
 const NOTES = [
   '1 lead(s) closed in pipeline nb never entered its ask stage: not counted',
   '1 lead(s) closed in pipeline up, which has no ask stage: not counted',
@@ -81,7 +84,7 @@ describe.each(dialects)('ask-to-decision on %s', (dialect) => {
 
   it('counts nothing in a pipeline without an ask stage, and says so', async () => {
     const out = await report(store, 'ask-to-decision', NOW, { ...P, pipeline: 'up' });
-    expect(out.rows).toEqual([]);
+    expect(out.rows).toEqual([NOTHING]);
     expect(out.notes).toEqual([NOTES[1]]);
   });
 
@@ -96,9 +99,9 @@ describe.each(dialects)('ask-to-decision on %s', (dialect) => {
     ]);
   });
 
-  it('has no rows and no notes for an empty period', async () => {
+  it('has its one total row, of zero counts and null days, and no notes for an empty period', async () => {
     const out = await report(store, 'ask-to-decision', NOW, { from: '2025-06-01', to: '2025-07-01' });
-    expect(out.rows).toEqual([]);
+    expect(out.rows).toEqual([NOTHING]);
     expect(out.notes).toBeUndefined();
   });
 });

@@ -115,9 +115,21 @@ describe.each(dialects)('flow on %s', (dialect) => {
     ]);
   });
 
-  it('has no rows for an empty period', async () => {
-    const out = await report(store, 'flow', NOW, { from: '2025-06-01', to: '2025-07-01' });
-    expect(out.rows).toEqual([]);
+  it('lists every stage with zeros for an empty period, ungrouped as in the grouped total', async () => {
+    const empty = { from: '2025-06-01', to: '2025-07-01' };
+    const out = await report(store, 'flow', NOW, empty);
+    const zeros = [
+      ['nb', 'qualify'],
+      ['nb', 'demo'],
+      ['nb', 'propose'],
+      ['nb', 'close'],
+      ['up', 'scope'],
+      ['up', 'done'],
+    ].map((stage) => [...stage, 0, 0, 0, 0, 0, 0, 0]);
+    expect(pick(out.rows, COLS)).toEqual(zeros);
+    const byOwner = await report(store, 'flow', NOW, { ...empty, by: 'owner' });
+    expect(byOwner.rows).toEqual([]);
+    expect(pick(byOwner.summary?.['total'] as ReportRow[], COLS)).toEqual(zeros);
   });
 
   it('refuses a grouping by pipeline (every row has its pipeline)', async () => {

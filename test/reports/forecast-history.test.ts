@@ -291,7 +291,22 @@ describe.each(dialects)('snapshots, accuracy, quota, slippage, calibration (%s)'
     // Grouped, the total is over every change (the median of 30, 5, 3 is 5; no mean of medians).
     expect(out.summary).toEqual({ total: all });
     const october = await runReport(store, { name: 'slippage', from: '2026-10-01', now: NOW });
-    expect(october.rows).toEqual([]); // dates were only set, never moved
+    // Dates were only set, never moved: the one total row, of zeros.
+    expect(october.rows).toEqual([
+      {
+        leads_changed: 0,
+        changes: 0,
+        pushes: 0,
+        pulls: 0,
+        leads_pushed: 0,
+        pushed_share: null,
+        mean_days_pushed: null,
+        median_days_pushed: null,
+      },
+    ]);
+    // Grouped, no group moved a date, and the total says the same.
+    const octoberByOwner = await runReport(store, { name: 'slippage', from: '2026-10-01', by: 'owner', now: NOW });
+    expect([octoberByOwner.rows, octoberByOwner.summary]).toEqual([[], { total: october.rows[0] }]);
   });
 
   it('calibration: configured and historical probabilities beside the realised win rate', async () => {

@@ -117,6 +117,26 @@ describe('report table', () => {
     ]);
   });
 
+  it('prints a figure that rounds to zero as 0.0, never -0.0 or +0.0', () => {
+    const out: ReportOutput = {
+      report: 'x',
+      from: '2026-01-01',
+      to: '2026-02-01',
+      by: null,
+      pipeline: null,
+      rows: [
+        { gap: -0.0001, rate: -0.0001, days: -0.01 },
+        { gap: 0.0002, rate: 0, days: 0 },
+      ],
+    };
+    const l = layout(['gap', 'rate', 'days'], { gap: 'points', rate: 'ratio', days: 'days' });
+    expect(reportTable(out, l).slice(2)).toEqual([
+      '     gap  rate  days',
+      '  0.0 pp  0.0%   0.0',
+      '  0.0 pp  0.0%   0.0',
+    ]);
+  });
+
   it('gives every cell of a money column cents when the total row has some, so the decimals line up', () => {
     const out: ReportOutput = {
       report: 'deal-size',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReport, type ReportOutput } from '../../src/reports/run-report.js';
+import type { ReportRow } from '../../src/reports/report.js';
 import type { Store } from '../../src/store/db.js';
 import { simulate } from '../../src/simulate.js';
 import { dialects, freshStore } from '../support/stores.js';
@@ -83,9 +84,26 @@ describe.each(dialects)('outcome reports on %s', (dialect) => {
     ]);
   });
 
-  it('an empty period has no rows', async () => {
-    for (const name of ['win-rate', 'deal-size', 'cycle'])
-      expect((await report(name, { from: '2025-12-01', to: '2026-01-01' })).rows).toEqual([]);
+  it('an empty period has its one total row ungrouped (counts 0, ratios and days null), as the grouped total', async () => {
+    const empty = { from: '2025-12-01', to: '2026-01-01' };
+    const nothing: Record<string, ReportRow> = {
+      'win-rate': { won: 0, lost: 0, closed: 0, win_rate: null, cohort: 0, cohort_won: 0, cohort_win_rate: null },
+      'deal-size': { count: 0, sum: 0, mean: null, median: null, p90: null },
+      cycle: {
+        count: 0,
+        mean: null,
+        median: null,
+        p90: null,
+        lost_count: 0,
+        lost_mean: null,
+        lost_median: null,
+      },
+    };
+    for (const [name, zero] of Object.entries(nothing)) {
+      expect((await report(name, empty)).rows, name).toEqual([zero]);
+      const byOwner = await report(name, { ...empty, by: 'owner' });
+      expect([byOwner.rows, byOwner.summary?.['total']], name).toEqual([[], zero]);
+    }
   });
 
   it('deal size: won in January 100, 60 and 80; spread is the CV of the owners means', async () => {

@@ -258,7 +258,9 @@ describe.each(dialects)('reports limited to owners on %s', (dialect) => {
 
   it('an empty owners list matches nothing, and teams resolve to their members (unknown ones refused)', async () => {
     const nobody = await run(org, { ...PERIOD, name: 'win-rate', owners: [] });
-    expect(nobody.rows).toEqual([]);
+    expect(nobody.rows).toEqual([
+      { won: 0, lost: 0, closed: 0, win_rate: null, cohort: 0, cohort_won: 0, cohort_win_rate: null },
+    ]);
     expect(nobody.notes).toEqual([
       'limited to the people given: figures count only the leads owned by (and the work of) nobody',
     ]);

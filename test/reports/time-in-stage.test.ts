@@ -15,7 +15,8 @@ import { report, scenarioStore } from './scenario-report.js';
  *   nb propose: A2 2, A1 1, A1 4, A3 3 (lost), A3 6 (after the reopen, won), A4 3
  *               -> 6, mean 19 / 6 = 3.1667, median of [1,2,3,3,4,6] = 3
  *   up scope:   A5 2 (A6's stay is still open) -> 1, 2, 2;  up offer: A5 2 -> 1, 2, 2.
- *   No stay of nb close ended: no row.
+ *   No stay of nb close ended: count 0 ungrouped and in the total (a group lists only the stages
+ *   its stays left).
  */
 
 const NOW = '2026-04-10T00:00:00Z';
@@ -40,6 +41,7 @@ describe.each(dialects)('time-in-stage on %s', (dialect) => {
       { pipeline: 'nb', stage: 'Qualify', stage_id: 'qualify', index: 0, count: 7, mean: 1.7857, median: 2 },
       { pipeline: 'nb', stage: 'Demo', stage_id: 'demo', index: 1, count: 2, mean: 1.5, median: 1.5 },
       { pipeline: 'nb', stage: 'Propose', stage_id: 'propose', index: 2, count: 6, mean: 3.1667, median: 3 },
+      { pipeline: 'nb', stage: 'Close', stage_id: 'close', index: 3, count: 0, mean: null, median: null },
       { pipeline: 'up', stage: 'Scope', stage_id: 'scope', index: 0, count: 1, mean: 2, median: 2 },
       { pipeline: 'up', stage: 'Offer', stage_id: 'offer', index: 1, count: 1, mean: 2, median: 2 },
     ]);
@@ -67,6 +69,7 @@ describe.each(dialects)('time-in-stage on %s', (dialect) => {
         { pipeline: 'nb', stage: 'Qualify', stage_id: 'qualify', index: 0, count: 7, mean: 1.7857, median: 2 },
         { pipeline: 'nb', stage: 'Demo', stage_id: 'demo', index: 1, count: 2, mean: 1.5, median: 1.5 },
         { pipeline: 'nb', stage: 'Propose', stage_id: 'propose', index: 2, count: 6, mean: 3.1667, median: 3 },
+        { pipeline: 'nb', stage: 'Close', stage_id: 'close', index: 3, count: 0, mean: null, median: null },
         { pipeline: 'up', stage: 'Scope', stage_id: 'scope', index: 0, count: 1, mean: 2, median: 2 },
         { pipeline: 'up', stage: 'Offer', stage_id: 'offer', index: 1, count: 1, mean: 2, median: 2 },
       ],
@@ -82,8 +85,20 @@ describe.each(dialects)('time-in-stage on %s', (dialect) => {
     ]);
   });
 
-  it('has no rows for an empty period', async () => {
-    const out = await report(store, 'time-in-stage', NOW, { from: '2025-06-01', to: '2025-07-01' });
-    expect(out.rows).toEqual([]);
+  it('lists every stage with count 0 for an empty period, ungrouped as in the grouped total', async () => {
+    const empty = { from: '2025-06-01', to: '2025-07-01' };
+    const out = await report(store, 'time-in-stage', NOW, empty);
+    const zeros = ['nb qualify', 'nb demo', 'nb propose', 'nb close', 'up scope', 'up offer'].map((s) => [
+      ...s.split(' '),
+      0,
+      null,
+      null,
+    ]);
+    expect(pick(out.rows, 'pipeline', 'stage_id', 'count', 'mean', 'median')).toEqual(zeros);
+    const byOwner = await report(store, 'time-in-stage', NOW, { ...empty, by: 'owner' });
+    expect(byOwner.rows).toEqual([]);
+    expect(pick(byOwner.summary?.['total'] as ReportRow[], 'pipeline', 'stage_id', 'count', 'mean', 'median')).toEqual(
+      zeros,
+    );
   });
 });

@@ -12,7 +12,7 @@ import { DAY_MS, ratio } from '../figures.js';
 import { periodBound } from '../period.js';
 import {
   columnsOf,
-  mergeByKey,
+  groupKeys,
   ReportError,
   type ReportContext,
   type ReportDefinition,
@@ -100,7 +100,7 @@ export const adoption: ReportDefinition = {
     const e = new Map(exits.map((r) => [r.key, r]));
     const n = new Map(neglect.map((r) => [r.key, r]));
     const a = new Map(reps.map((r) => [r.key, r]));
-    const rows = mergeByKey([tasks, exits, neglect, reps]).map((key): ReportRow => ({
+    const rows = groupKeys(ctx, [tasks, exits, neglect, reps]).map((key): ReportRow => ({
       ...ctx.dimensionFields(key),
       ...figures(t.get(key), e.get(key), n.get(key), a.get(key)),
     }));

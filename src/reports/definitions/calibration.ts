@@ -2,7 +2,7 @@ import { DIMENSIONS } from '../../domain/reporting.js';
 import { stageWinRates } from '../../store/reports/stage-win-rates.js';
 import { ratio, round } from '../figures.js';
 import { stageProbabilities } from '../forecast-model.js';
-import { columnsOf, type ReportDefinition, type ReportRow } from '../report.js';
+import { columnsOf, groupKeys, type ReportDefinition, type ReportRow } from '../report.js';
 import { HISTORICAL_IN_SCOPE } from './forecast.js';
 import { refuseUnread } from './keyed-period.js';
 
@@ -33,8 +33,7 @@ export const calibration: ReportDefinition = {
     const realised = await stageWinRates(ctx.tx, ctx.scope, probabilities, ctx.scope.from, ctx.scope.to);
     const at = new Map(realised.map((r) => [`${r.key}\u0000${r.pipeline}\u0000${r.stage}`, r]));
     // Every stage for every group with closed leads, so a stage nobody reached shows as 0 reached.
-    const keys = [...new Set(realised.map((r) => r.key))].sort();
-    if (ctx.scope.by === null && keys.length === 0) keys.push('all');
+    const keys = groupKeys(ctx, [realised]);
     const rows = keys.flatMap((key) =>
       probabilities.map((s): ReportRow => {
         const r = at.get(`${key}\u0000${s.pipeline}\u0000${s.stage}`);

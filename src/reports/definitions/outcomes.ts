@@ -2,7 +2,7 @@ import { DIMENSIONS } from '../../domain/reporting.js';
 import { closedCounts, cohortCounts, cycleDays, wonValues } from '../../store/reports/outcomes.js';
 import type { Distribution, DistributionRow } from '../../store/reports/distribution.js';
 import { coefficientOfVariation, major, ratio, roundDays } from '../figures.js';
-import { columnsOf, mergeByKey, type ReportDefinition, type ReportRow } from '../report.js';
+import { columnsOf, groupKeys, type ReportDefinition, type ReportRow } from '../report.js';
 import { refuseUnread } from './keyed-period.js';
 
 /** METRICS.md §3 win rate, §4 deal size, §6 cycle length. */
@@ -44,7 +44,7 @@ export const winRate: ReportDefinition = {
     const [closed, cohort] = await Promise.all([closedCounts(ctx.tx, ctx.scope), cohortCounts(ctx.tx, ctx.scope)]);
     const c = new Map(closed.map((r) => [r.key, r]));
     const k = new Map(cohort.map((r) => [r.key, r]));
-    const rows = mergeByKey([closed, cohort]).map((key): ReportRow => {
+    const rows = groupKeys(ctx, [closed, cohort]).map((key): ReportRow => {
       const won = c.get(key)?.won ?? 0;
       const lost = c.get(key)?.lost ?? 0;
       const size = k.get(key)?.size ?? 0;
@@ -83,7 +83,11 @@ export const dealSize: ReportDefinition = {
   async run(ctx) {
     refuseUnread(ctx, 'deal-size', []);
     const values = await wonValues(ctx.tx, ctx.scope);
-    const rows = values.groups.map((v) => ({ ...ctx.dimensionFields(v.key), ...money(v) }));
+    const byKey = new Map(values.groups.map((v) => [v.key, v]));
+    const rows = groupKeys(ctx, [values.groups]).map((key) => ({
+      ...ctx.dimensionFields(key),
+      ...money(byKey.get(key)),
+    }));
     const means = values.groups.map((v) => v.mean / 100);
     const columns = columnsOf(ctx, ['count', 'sum', 'mean', 'median', 'p90']);
     // Spread flags inconsistency between groups: the coefficient of variation of their means.
@@ -126,7 +130,7 @@ export const cycle: ReportDefinition = {
     const [won, lost] = await Promise.all([cycleDays(ctx.tx, ctx.scope, 'won'), cycleDays(ctx.tx, ctx.scope, 'lost')]);
     const w = new Map(won.groups.map((r) => [r.key, r]));
     const l = new Map(lost.groups.map((r) => [r.key, r]));
-    const rows = mergeByKey([won.groups, lost.groups]).map((key) => ({
+    const rows = groupKeys(ctx, [won.groups, lost.groups]).map((key) => ({
       ...ctx.dimensionFields(key),
       ...days(w.get(key)),
       ...days(l.get(key), 'lost_'),

@@ -2,7 +2,7 @@ import { CloseDateReader } from '../../domain/close-date.js';
 import { DIMENSIONS } from '../../domain/reporting.js';
 import { closeDateChanges, type CloseDateChange } from '../../store/reports/slippage.js';
 import { ratio, roundDays } from '../figures.js';
-import { columnsOf, type ReportDefinition, type ReportRow } from '../report.js';
+import { columnsOf, groupKeys, type ReportDefinition, type ReportRow } from '../report.js';
 import { refuseUnread } from './keyed-period.js';
 
 /**
@@ -98,14 +98,17 @@ export const slippage: ReportDefinition = {
     const dates = new CloseDateReader(ctx.process.organisation.timezone);
     let unreadable = 0;
     const rows: ReportRow[] = [];
-    for (const [key, list] of [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const f = figures(list, dates);
+    for (const key of groupKeys(ctx, [changes])) {
+      const f = figures(byKey.get(key) ?? [], dates);
       unreadable += f.unreadable;
-      if ((f.row['changes'] as number) > 0) rows.push({ ...ctx.dimensionFields(key), ...f.row });
+      // A group whose changes all set the same date again moved nothing: no row. Ungrouped, the
+      // one row is the total, zeros included.
+      if (ctx.scope.by === null || (f.row['changes'] as number) > 0)
+        rows.push({ ...ctx.dimensionFields(key), ...f.row });
     }
     // Grouped, the total is computed over all the changes again, not added up: a lead changed in
     // two weeks is one lead changed, and medians do not add.
-    const total = ctx.scope.by === null || rows.length === 0 ? null : figures(changes, dates).row;
+    const total = ctx.scope.by === null ? null : figures(changes, dates).row;
     return {
       rows,
       columns: columnsOf(ctx, Object.keys(figures([], dates).row)),

@@ -1,4 +1,5 @@
 import type { DistributionRow } from '../../store/reports/distribution.js';
+import { UNGROUPED_KEY } from '../../store/reports/scope.js';
 import {
   askToDecision,
   closedByPipeline,
@@ -7,10 +8,17 @@ import {
   type StageDays,
 } from '../../store/reports/stage-time.js';
 import { roundDays } from '../figures.js';
-import { columnsOf, mergeByKey, type ReportDefinition, type ReportRow } from '../report.js';
+import { columnsOf, groupKeys, type ReportDefinition, type ReportRow } from '../report.js';
 import { byKeyThenStage, refuseOptions, stagePlace, withoutGroup } from './stage-helpers.js';
 
 /** METRICS.md §6: time in stage, and time from the ask to the decision. */
+
+/** A configured stage no stay left in the period: its row has count 0 and no mean or median. */
+interface Unpassed {
+  key: string;
+  pipeline: string;
+  stage: string;
+}
 
 function days(d: DistributionRow | undefined, prefix = ''): ReportRow {
   return {
@@ -28,7 +36,20 @@ export const timeInStageReport: ReportDefinition = {
   async run(ctx) {
     refuseOptions(ctx, 'time-in-stage');
     const stays = await timeInStage(ctx.tx, ctx.scope);
-    const stageRows = (list: readonly StageDays[]): ReportRow[] =>
+    // The stage totals (the ungrouped rows, the grouped summary) list every configured stage of
+    // the pipelines in scope, a stage no stay left with count 0, so an empty period still has its
+    // total; a group lists the stages its stays left.
+    const pipelines = ctx.process.pipelines.filter((p) => ctx.scope.pipeline === null || p.id === ctx.scope.pipeline);
+    const everyStage = (list: readonly StageDays[], key: string): (StageDays | Unpassed)[] => {
+      const seen = new Set(list.map((s) => `${s.pipeline}\u0000${s.stage}`));
+      const unpassed = pipelines.flatMap((p) =>
+        p.stages
+          .filter((s) => !seen.has(`${p.id}\u0000${s.id}`))
+          .map((s): Unpassed => ({ key, pipeline: p.id, stage: s.id })),
+      );
+      return [...list, ...unpassed];
+    };
+    const stageRows = (list: readonly (StageDays | Unpassed)[]): ReportRow[] =>
       list
         .map((s) => ({ key: s.key, place: stagePlace(ctx.process, s.pipeline, s.stage, null), s }))
         .sort(byKeyThenStage)
@@ -38,15 +59,15 @@ export const timeInStageReport: ReportDefinition = {
           stage: place.name,
           stage_id: s.stage,
           index: place.index,
-          ...days(s),
+          ...days('count' in s ? s : undefined),
         }));
-    const rows = stageRows(stays.groups);
+    const rows = stageRows(ctx.scope.by === null ? everyStage(stays.groups, UNGROUPED_KEY) : stays.groups);
     const columns = columnsOf(ctx, ['pipeline', 'stage', 'stage_id', 'index', 'count', 'mean', 'median']);
     if (ctx.scope.by === null) return { rows, columns };
     // Grouped, each stage's figures over every group (what the ungrouped report shows): a stay
     // is in one group, and the median is taken over the stays, not over the groups' medians. One
     // total per stage, since days in different stages do not add up to a meaningful figure.
-    const total = stageRows(stays.totals).map((r) => withoutGroup(r, ctx.scope.by));
+    const total = stageRows(everyStage(stays.totals, '')).map((r) => withoutGroup(r, ctx.scope.by));
     return { rows, columns, summary: { total } };
   },
 };
@@ -82,7 +103,7 @@ export const askToDecisionReport: ReportDefinition = {
     ]);
     const w = new Map(won.groups.map((r) => [r.key, r]));
     const l = new Map(lost.groups.map((r) => [r.key, r]));
-    const rows = mergeByKey([won.groups, lost.groups]).map((key) => ({
+    const rows = groupKeys(ctx, [won.groups, lost.groups]).map((key) => ({
       ...ctx.dimensionFields(key),
       ...days(w.get(key), 'won_'),
       ...days(l.get(key), 'lost_'),

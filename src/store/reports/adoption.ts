@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../db.js';
-import { ownerFilter, pipelineFilter, withTables, type ReportScope } from './scope.js';
+import { ownerFilter, pipelineFilter, UNGROUPED_KEY, withTables, type ReportScope } from './scope.js';
 import { valuesTable } from './values-table.js';
 
 /**
@@ -15,7 +15,7 @@ import { valuesTable } from './values-table.js';
  * by the manager of) the earlier owner, and no row ever names a rep outside the owners.
  */
 
-/** Which rep a row belongs to, as a group key: 'all', the rep, or the rep's team under `version`. */
+/** Which rep a row belongs to, as a group key: UNGROUPED_KEY, the rep, or the rep's team under `version`. */
 function repKey(
   scope: ReportScope,
   rep: RawBuilder<unknown>,
@@ -27,7 +27,7 @@ function repKey(
       expr: sql`coalesce(tm.team, '')`,
       join: sql`left join team_map tm on tm.version = ${version} and tm.user_id = ${rep}`,
     };
-  return { expr: sql`'all'`, join: sql`` };
+  return { expr: sql.lit(UNGROUPED_KEY), join: sql`` };
 }
 
 /**

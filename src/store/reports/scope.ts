@@ -48,6 +48,9 @@ export function withTables(
     buckets (label, starts, ends) as (values ${bucketRows})${extra.length > 0 ? sql`, ${sql.join(extra)}` : sql``}`;
 }
 
+/** The group key of every row of an ungrouped query: the one group, the total. */
+export const UNGROUPED_KEY = 'all';
+
 /**
  * The grouping of a lead-level query over `leads l`: the expression to group by and the joins it
  * needs. `timeColumn` is the event time a time bucket groups on (closed_at for win rate, …).
@@ -57,7 +60,7 @@ export function dimension(
   timeColumn: RawBuilder<unknown>,
 ): { expr: RawBuilder<unknown>; join: RawBuilder<unknown> } {
   const by = scope.by;
-  if (by === null) return { expr: sql`'all'`, join: sql`` };
+  if (by === null) return { expr: sql.lit(UNGROUPED_KEY), join: sql`` };
   if (isTimeDimension(by))
     return { expr: sql`b.label`, join: sql`join buckets b on ${timeColumn} >= b.starts and ${timeColumn} < b.ends` };
   if (by === 'team')
