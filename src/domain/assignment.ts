@@ -4,6 +4,7 @@ import {
   capacityKeysFor,
   inWorkingHours,
   isOutOfOffice,
+  leaveBeforeNextWork,
   nextWorkStart,
   userZone,
 } from './calendar.js';
@@ -13,7 +14,8 @@ import type { RoutingState, TeamCursor } from './lead.js';
 
 /**
  * Lead routing. The first rule whose condition matches picks the target, then its fallbacks, then
- * the default owner. Within a team only *eligible* members compete: active, not out of office, under
+ * the default owner. Within a team only *eligible* members compete: active, not out of office (nor
+ * off hours with a leave starting before they next work), under
  * their caps. Among those, members at work now are preferred; when nobody is, those who start
  * within two hours of whoever starts first. Strategies only ever look at eligible members, so a
  * rep back from leave rejoins the rotation where it stands instead of being handed the leads they
@@ -182,6 +184,9 @@ function chargedTo(u: User, p: Process, now: number, window: 'day' | 'week'): st
 function ineligibility(u: User, p: Process, routing: RoutingState, now: number): string | null {
   if (!u.active) return 'inactive';
   if (isOutOfOffice(u, now, userZone(u, p))) return 'out of office';
+  // Off hours, a leave that starts before they next work keeps the lead from them until it is over.
+  const leave = leaveBeforeNextWork(u, now, userZone(u, p));
+  if (leave) return `out of office ${leave.from} to ${leave.to}, before they next work`;
   const load = routing.users[u.id] ?? { open: 0, routedToday: 0, routedThisWeek: 0 };
   const cap = u.capacity;
   if (cap.per_day !== undefined && load.routedToday >= cap.per_day)

@@ -187,8 +187,9 @@ export function inWorkingHours(u: User, at: number, zone: string): boolean {
 }
 
 /** The first moment at or after `at` when the user is at work and not away; null if none within 60 days. */
-export function nextWorkStart(u: User, at: number, zone: string): number | null {
-  if (inWorkingHours(u, at, zone) && !isOutOfOffice(u, at, zone)) return at;
+export function nextWorkStart(u: User, at: number, zone: string, skipLeave = true): number | null {
+  const away = (ms: number): boolean => skipLeave && isOutOfOffice(u, ms, zone);
+  if (inWorkingHours(u, at, zone) && !away(at)) return at;
   const wh = u.working_hours;
   const start = wh ? minutesOf(wh.start) : 0;
   let d = DateTime.fromMillis(at, { zone }).startOf('day');
@@ -196,10 +197,23 @@ export function nextWorkStart(u: User, at: number, zone: string): number | null 
     // Set the wall-clock time rather than adding minutes, which would drift on DST change days.
     const candidate = d.set({ hour: Math.floor(start / 60), minute: start % 60 });
     const ms = candidate.toMillis();
-    if (ms >= at && (!wh || wh.days.includes(candidate.weekday)) && !isOutOfOffice(u, ms, zone)) return ms;
+    if (ms >= at && (!wh || wh.days.includes(candidate.weekday)) && !away(ms)) return ms;
     d = d.plus({ days: 1 });
   }
   return null;
+}
+
+/**
+ * The out-of-office period a user is in when they could next work, leave aside: a leave that starts
+ * before their next working moment (the Monday of a leave, for a lead that comes in on Saturday), so
+ * they cannot work what arrives now until it is over. Null when they are at work now, or their
+ * next working moment is free.
+ */
+export function leaveBeforeNextWork(u: User, at: number, zone: string): User['out_of_office'][number] | null {
+  const next = nextWorkStart(u, at, zone, false);
+  if (next === null) return null;
+  const day = DateTime.fromMillis(next, { zone }).toISODate() ?? '';
+  return u.out_of_office.find((o) => o.from <= day && day <= o.to) ?? null;
 }
 
 /**
