@@ -314,14 +314,27 @@ export function planLead(record: ImportRecord, dir: ProcessDirectory, ctx: PlanC
   put('expected_close', record.expectedClose === null ? null : localIso(record.expectedClose.at, zone));
   return {
     ok: true,
-    warnings: history.warnings.map((message, i) => ({
-      file: record.file,
-      line: record.line,
-      // The stage as written: the report names the date column it came from.
-      column: dated.find((d) => d === history.ignored[i])?.stage ?? null,
-      message,
-      severity: 'warning' as const,
-    })),
+    warnings: [
+      ...(!money.converted && record.value !== null && money.value !== record.value
+        ? [
+            {
+              file: record.file,
+              line: record.line,
+              column: 'value',
+              message: `${record.value} has more than 2 decimals: imported as ${money.value?.toFixed(2) ?? ''} (whole cents)`,
+              severity: 'warning' as const,
+            },
+          ]
+        : []),
+      ...history.warnings.map((message, i) => ({
+        file: record.file,
+        line: record.line,
+        // The stage as written: the report names the date column it came from.
+        column: dated.find((d) => d === history.ignored[i])?.stage ?? null,
+        message,
+        severity: 'warning' as const,
+      })),
+    ],
     lead: {
       id,
       sourceId: record.sourceId,
@@ -364,7 +377,8 @@ function convertValue(
 ): { value: number | null; fields: Fields; converted: boolean } {
   const home = ctx.process.organisation.currency.toUpperCase();
   const code = record.currency;
-  const unchanged = { value: record.value, fields: {}, converted: false };
+  // Whole cents, as the API keeps them: the lead's field and its reported figure are one number.
+  const unchanged = { value: record.value === null ? null : roundCents(record.value), fields: {}, converted: false };
   if (code === null || code === home) return unchanged;
   // No amount, nothing to convert; a bad amount is reported on its own, but a missing rate still is.
   if (record.value === null && !record.unreadable.has('value')) return unchanged;
@@ -376,10 +390,14 @@ function convertValue(
   }
   if (record.value === null) return unchanged;
   return {
-    value: Math.round(record.value * rate * 100) / 100,
+    value: roundCents(record.value * rate),
     fields: { original_value: record.value, original_currency: code, exchange_rate: rate },
     converted: true,
   };
+}
+
+function roundCents(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 /** When a record without any date was created: at its first import. */

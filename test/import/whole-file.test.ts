@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyProcess } from '../../src/engine/process-service.js';
 import { ImportRejected, runImport, type ImportOptions } from '../../src/import/import-service.js';
+import type { Fields } from '../../src/domain/conditions.js';
 import { formatImportProblem } from '../../src/import/record.js';
 import type { Store } from '../../src/store/db.js';
 import { dialects } from '../support/stores.js';
@@ -83,6 +84,20 @@ describe.each(dialects)('amounts decided by their column on %s', (dialect) => {
     ]);
     expect(r).toMatchObject({ valid: 1, invalid: 2, written: 1 });
     expect((await leads(s)).map((l) => [l['id'], l['value_minor']])).toEqual([['pipedrive:3', 70_000]]);
+  });
+
+  it('rounds an amount with more than 2 decimals to whole cents once, with a warning naming it', async () => {
+    const s = await store(dialect);
+    const r = await run(s, 'pipedrive', file('pd-cents.csv', `${PD}\n${deal(1, '12345.678')}\n${deal(2, '10.5')}\n`));
+    expect(r.problems.map(formatImportProblem)).toEqual([
+      'pd-cents.csv:2: Deal - Value: warning: 12345.678 has more than 2 decimals: imported as 12345.68 (whole cents)',
+    ]);
+    const rows = await s.db.selectFrom('leads').select(['value_minor', 'fields']).orderBy('id').execute();
+    // The field and the reported figure are the same number.
+    expect(rows.map((l) => [Number(l.value_minor), (JSON.parse(String(l.fields)) as Fields)['value']])).toEqual([
+      [1234568, 12345.68],
+      [1050, 10.5],
+    ]);
   });
 
   it('reads "12.500" as 12.5 when the column writes decimals with a point, and as the mapping says when it says', async () => {
