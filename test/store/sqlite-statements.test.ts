@@ -77,7 +77,7 @@ function batches(): TimedEvent[][] {
     [
       ev({ type: 'lead.reassigned', lead: 'L1', owner: 'ben' }, 15),
       ev({ type: 'lead.moved', lead: 'L3', stage: 'close', override: false }, 16),
-      ev({ type: 'lead.reassigned', lead: 'L2', owner: 'ben' }, 17),
+      ev({ type: 'lead.reassigned', lead: 'L2', owner: 'anna' }, 17), // L2 is ben's: round robin
     ],
     [ev({ type: 'lead.won', lead: 'L3' }, 18), ev({ type: 'lead.updated', lead: 'L1', fields: { email: null } }, 19)],
   ];
@@ -106,7 +106,7 @@ it('prepared statements on SQLite leave the same rows as the Kysely writer', asy
   const leads = raw.rows['leads']?.map((r) => JSON.parse(r as string) as Record<string, unknown>) ?? [];
   const l = (id: string) => leads.find((r) => r['id'] === id);
   expect(l('L1')).toMatchObject({ owner: 'ben', email: null });
-  expect(l('L2')).toMatchObject({ owner: 'ben', status: 'open', closed_at: null });
+  expect(l('L2')).toMatchObject({ owner: 'anna', status: 'open', closed_at: null });
   expect(l('L3')).toMatchObject({ stage: 'close', status: 'won', email: 'c@acme.test' });
   expect(l('L3')?.['closed_at']).toEqual(expect.any(Number));
 });
